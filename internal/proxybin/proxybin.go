@@ -1,0 +1,199 @@
+// Package proxybin finds the haproxy and nginx binaries, reads their
+// versions and runs their own config checks (haproxy -c, nginx -t).
+package proxybin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/wslb/wslb/topology"
+)
+
+// Kind names a proxy.
+type Kind string
+
+const (
+	HAProxy Kind = "haproxy"
+	Nginx   Kind = "nginx"
+)
+
+// Kinds lists the supported proxies in a stable order.
+var Kinds = []Kind{HAProxy, Nginx}
+
+// Binary is an installed proxy executable.
+type Binary struct {
+	Kind    Kind
+	Path    string
+	Version topology.Version
+}
+
+// NotFoundError says a proxy binary is missing and how to install it.
+type NotFoundError struct{ Kind Kind }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s not found in PATH; install it with: sudo apt-get install -y %s", e.Kind, e.Kind)
+}
+
+// InstallHint is the command that installs the proxy on Debian/Ubuntu.
+func (e *NotFoundError) InstallHint() string {
+	return "sudo apt-get install -y " + string(e.Kind)
+}
+
+var (
+	lookupMu    sync.Mutex
+	lookupCache = map[Kind]Binary{}
+)
+
+// Lookup finds the proxy binary in PATH (and /usr/sbin, where Debian puts
+// both) and reads its version. Results are cached per process.
+func Lookup(kind Kind) (Binary, error) {
+	lookupMu.Lock()
+	defer lookupMu.Unlock()
+	if b, ok := lookupCache[kind]; ok {
+		return b, nil
+	}
+	path, err := exec.LookPath(string(kind))
+	if err != nil {
+		candidate := filepath.Join("/usr/sbin", string(kind))
+		if _, statErr := os.Stat(candidate); statErr != nil {
+			return Binary{}, &NotFoundError{Kind: kind}
+		}
+		path = candidate
+	}
+	v, err := readVersion(kind, path)
+	if err != nil {
+		return Binary{}, err
+	}
+	b := Binary{Kind: kind, Path: path, Version: v}
+	lookupCache[kind] = b
+	return b, nil
+}
+
+var versionRe = regexp.MustCompile(`(?:HAProxy version|HA-Proxy version|nginx version: nginx/)\s*(\d+)\.(\d+)(?:\.(\d+))?`)
+
+func readVersion(kind Kind, path string) (topology.Version, error) {
+	flag := "-v"
+	out, err := exec.Command(path, flag).CombinedOutput() // nginx prints to stderr
+	if err != nil {
+		return topology.Version{}, fmt.Errorf("%s %s: %w: %s", path, flag, err, bytes.TrimSpace(out))
+	}
+	return ParseVersionOutput(string(out))
+}
+
+// ParseVersionOutput extracts the version from `haproxy -v` or `nginx -v`
+// output.
+func ParseVersionOutput(out string) (topology.Version, error) {
+	m := versionRe.FindStringSubmatch(out)
+	if m == nil {
+		return topology.Version{}, fmt.Errorf("cannot read a version from %q", strings.TrimSpace(out))
+	}
+	var v topology.Version
+	v.Major, _ = strconv.Atoi(m[1])
+	v.Minor, _ = strconv.Atoi(m[2])
+	if m[3] != "" {
+		v.Patch, _ = strconv.Atoi(m[3])
+	}
+	return v, nil
+}
+
+// CheckError is a config the proxy binary rejected.
+type CheckError struct {
+	Kind   Kind
+	Output string
+}
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("%s rejected the config:\n%s", e.Kind, e.Output)
+}
+
+// Check runs the binary's own config test on configPath: `haproxy -c -f` or
+// `nginx -t -c`. nginx -t binds the listen addresses, so when possible the
+// check runs in a private network namespace (unshare -n) where no port is
+// taken and nothing is reachable; a parallel check or a running proxy
+// cannot make it fail. A *CheckError carries the binary's output.
+func (b Binary) Check(ctx context.Context, configPath string) error {
+	abs, err := filepath.Abs(configPath)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", configPath, err)
+	}
+	var args []string
+	switch b.Kind {
+	case HAProxy:
+		args = []string{b.Path, "-c", "-q", "-f", abs}
+	case Nginx:
+		// -p makes relative paths resolve next to the config; -e keeps the
+		// startup error log out of system directories.
+		args = []string{b.Path, "-t", "-q", "-p", filepath.Dir(abs) + "/", "-e", "/dev/stderr", "-c", abs}
+	default:
+		return fmt.Errorf("unknown proxy kind %q", b.Kind)
+	}
+	if canUnshareNet() {
+		args = append([]string{"unshare", "--net", "--"}, args...)
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = filepath.Dir(abs)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return &CheckError{Kind: b.Kind, Output: strings.TrimSpace(string(out))}
+		}
+		return fmt.Errorf("run %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// CheckText writes text to a scratch directory as the proxy's config file
+// and checks it. Extra files (name → content) are written beside it, for
+// includes and certificates.
+func (b Binary) CheckText(ctx context.Context, text []byte, extra map[string][]byte) error {
+	dir, err := os.MkdirTemp("", "wslb-check-")
+	if err != nil {
+		return fmt.Errorf("create scratch dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	for name, content := range extra {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	name := "haproxy.cfg"
+	if b.Kind == Nginx {
+		name = "nginx.conf"
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, text, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return b.Check(ctx, path)
+}
+
+var (
+	unshareOnce sync.Once
+	unshareOK   bool
+)
+
+// canUnshareNet reports whether `unshare --net` works here (root, or a
+// kernel that allows unprivileged user namespaces is not assumed).
+func canUnshareNet() bool {
+	unshareOnce.Do(func() {
+		if _, err := exec.LookPath("unshare"); err != nil {
+			return
+		}
+		unshareOK = exec.Command("unshare", "--net", "--", "true").Run() == nil
+	})
+	return unshareOK
+}

@@ -1,0 +1,265 @@
+// Package topology is wslb's typed model of a WebSocket load-balancing
+// topology: listeners, routes, pools, servers, affinity, timeouts, reload and
+// security settings. Every element keeps the hcl.Range it was declared at so
+// that later stages can point diagnostics at the source.
+//
+// The model is filled by the loader (Load, LoadFile) with every default
+// applied and every user string already checked against an allowlist
+// grammar: generators may quote values but never need to escape them.
+package topology
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Topology is a whole load-balancing description.
+type Topology struct {
+	// Name labels the topology in generated headers and reports.
+	Name string
+	// Filename is the file the topology was loaded from.
+	Filename string
+
+	Targets   Targets
+	Listeners []*Listener
+	Routes    []*Route
+	Pools     []*Pool
+	Timeouts  Timeouts
+	Reload    Reload
+	Security  Security
+	Limits    Limits
+}
+
+// Targets are the proxy versions the generated configs must run on.
+type Targets struct {
+	HAProxy Version // default 2.4 (the oldest supported)
+	Nginx   Version // default 1.18 (the oldest supported)
+	Range   hcl.Range
+}
+
+// Version is a major.minor.patch proxy version.
+type Version struct {
+	Major, Minor, Patch int
+}
+
+// Listener is an address clients connect to.
+type Listener struct {
+	Name    string
+	Address Address
+	TLS     *TLS // nil for plain HTTP
+	Range   hcl.Range
+}
+
+// Address is a host (IPv4, IPv6 without brackets, or DNS name; "*" or
+// "0.0.0.0" for all IPv4 interfaces, "::" for all IPv6) and a port.
+type Address struct {
+	Host string
+	Port int
+}
+
+// TLSProfile selects cipher/protocol settings (Mozilla's naming).
+type TLSProfile string
+
+const (
+	TLSModern       TLSProfile = "modern"
+	TLSIntermediate TLSProfile = "intermediate" // default
+	TLSOld          TLSProfile = "old"
+)
+
+// TLS terminates TLS on a listener.
+type TLS struct {
+	// Certificate is a PEM file holding the certificate chain; for HAProxy it
+	// must also hold the key unless Key is set.
+	Certificate string
+	Key         string // optional separate key file (nginx needs one)
+	Profile     TLSProfile
+	Range       hcl.Range
+}
+
+// Route sends matching requests to a pool. Routes are matched in declaration
+// order; the first route whose conditions all hold wins.
+type Route struct {
+	Name string
+	// Listener names the listener the route belongs to; empty means all.
+	Listener string
+	// PathPrefix matches the request path by prefix ("/" matches all).
+	PathPrefix string
+	// Host matches the Host header exactly (without port); empty matches all.
+	Host string
+	// WebSocketOnly matches only WebSocket upgrade requests
+	// (Upgrade: websocket).
+	WebSocketOnly bool
+	Pool          string
+	Range         hcl.Range
+}
+
+// Pool is a group of servers that share a balancing and affinity policy.
+type Pool struct {
+	Name     string
+	Servers  []*Server
+	Balance  Balance  // how clients without affinity are spread
+	Affinity Affinity // how a client is kept on one server
+	Health   HealthCheck
+	// WebSocket reports whether the pool serves WebSocket traffic; it is
+	// derived by the loader from the routes that target the pool (a
+	// websocket route, or a path known to carry WebSockets), or set
+	// explicitly with `websocket = true`.
+	WebSocket bool
+	Range     hcl.Range
+}
+
+// Server is one backend server of a pool.
+type Server struct {
+	Name    string
+	Address Address
+	Weight  int  // 1..256, default 1
+	Backup  bool // used only when all non-backup servers are down
+	// MaxConns limits concurrent connections to the server; 0 is unlimited.
+	MaxConns int
+	Range    hcl.Range
+}
+
+// Balance is the algorithm for requests that affinity does not pin.
+type Balance string
+
+const (
+	BalanceRoundRobin Balance = "roundrobin" // default
+	BalanceLeastConn  Balance = "leastconn"
+)
+
+// AffinityMode is what keeps a client on one server.
+type AffinityMode string
+
+const (
+	AffinityNone   AffinityMode = "none"
+	AffinitySource AffinityMode = "source" // client IP address
+	AffinityCookie AffinityMode = "cookie" // a cookie the proxy sets
+	AffinityHeader AffinityMode = "header" // a request header's value
+	AffinityQuery  AffinityMode = "query"  // a query parameter's value
+)
+
+// NginxSourceMethod chooses how NGINX hashes the client address.
+type NginxSourceMethod string
+
+const (
+	// NginxIPHash is `ip_hash`: keys on the first three octets of IPv4.
+	NginxIPHash NginxSourceMethod = "ip_hash"
+	// NginxHashRemoteAddr is `hash $remote_addr consistent`: the full address.
+	NginxHashRemoteAddr NginxSourceMethod = "hash"
+)
+
+// Affinity keeps a client on the server it first reached.
+type Affinity struct {
+	Mode AffinityMode
+	// Consistent selects consistent hashing for hash-based modes (source,
+	// header, query; cookie on NGINX without sticky), so that a failed
+	// server only moves its own clients. Default true.
+	Consistent bool
+	// Cookie is the cookie name for AffinityCookie.
+	Cookie string
+	// CookieMaxAge bounds the affinity cookie's lifetime; 0 is a session
+	// cookie.
+	CookieMaxAge time.Duration
+	// Header is the request header name for AffinityHeader.
+	Header string
+	// Param is the query parameter name for AffinityQuery.
+	Param string
+	// NginxSource chooses the NGINX directive for AffinitySource; default
+	// NginxIPHash.
+	NginxSource NginxSourceMethod
+	// ClientIPHeader, when set, is a header (e.g. X-Forwarded-For) that
+	// carries the real client address set by a trusted proxy in front; source
+	// affinity then keys on it instead of the peer address.
+	ClientIPHeader string
+	// TrustedProxies are the CIDRs allowed to set ClientIPHeader.
+	TrustedProxies []string
+	Range          hcl.Range
+}
+
+// HealthCheck is an active HTTP health check (HAProxy) and the passive
+// failure accounting (NGINX open source has no active checks).
+type HealthCheck struct {
+	Enabled  bool          // default true
+	Path     string        // default "/healthz"
+	Interval time.Duration // default 2s
+	Rise     int           // default 2
+	Fall     int           // default 3
+	// Timeout for one check; default equal to the connect timeout.
+	Timeout time.Duration
+	Range   hcl.Range
+}
+
+// Timeouts of the proxy, with WebSocket-friendly defaults.
+type Timeouts struct {
+	Connect   time.Duration // default 5s
+	Client    time.Duration // default 60s: idle plain HTTP client
+	Server    time.Duration // default 60s: idle plain HTTP server
+	Tunnel    time.Duration // default 1h: idle upgraded (WebSocket) connection
+	ClientFin time.Duration // default 30s: half-closed client side
+	ServerFin time.Duration // default 30s: half-closed server side
+	// HTTPRequest bounds receiving a whole request header; default 10s.
+	HTTPRequest time.Duration
+	// HTTPKeepAlive bounds waiting for the next request; default 10s.
+	HTTPKeepAlive time.Duration
+	Range         hcl.Range
+}
+
+// Reload controls graceful reloads: how long old processes may keep
+// established (WebSocket) connections before they are closed.
+type Reload struct {
+	// Drain is HAProxy's hard-stop-after and NGINX's
+	// worker_shutdown_timeout; default 30m.
+	Drain time.Duration
+	Range hcl.Range
+}
+
+// Security holds request filtering settings.
+type Security struct {
+	// AllowedOrigins are the exact Origin values (scheme://host[:port]) a
+	// WebSocket handshake may carry; empty means Origin is not checked.
+	AllowedOrigins []string
+	// AllowMissingOrigin accepts handshakes with no Origin header (non-browser
+	// clients); default true.
+	AllowMissingOrigin bool
+	Range              hcl.Range
+}
+
+// Limits size the proxies.
+type Limits struct {
+	// MaxConns is the maximum concurrent client connections; default derived
+	// from the pools' server MaxConns (or 10000 when they are unlimited).
+	MaxConns int
+	Range    hcl.Range
+}
+
+// Pool returns the pool with the given name, or nil.
+func (t *Topology) Pool(name string) *Pool {
+	for _, p := range t.Pools {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Listener returns the listener with the given name, or nil.
+func (t *Topology) Listener(name string) *Listener {
+	for _, l := range t.Listeners {
+		if l.Name == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// AtLeast reports whether v >= major.minor.patch.
+func (v Version) AtLeast(major, minor, patch int) bool {
+	if v.Major != major {
+		return v.Major > major
+	}
+	if v.Minor != minor {
+		return v.Minor > minor
+	}
+	return v.Patch >= patch
+}
