@@ -1,0 +1,111 @@
+// Package report holds the results of `wslb verify` and renders them: a
+// terminal report read at a glance, JSON for machines and a self-contained
+// HTML page with charts.
+package report
+
+import "time"
+
+// Summary is everything one `wslb verify` invocation produced: one Run per
+// proxy (--proxy all runs both).
+type Summary struct {
+	Passed bool   `json:"passed"`
+	Source string `json:"source"` // the topology or config verified
+	Runs   []*Run `json:"runs"`
+}
+
+// Run is the verification of one proxy.
+type Run struct {
+	Proxy        string        `json:"proxy"`         // "haproxy" | "nginx"
+	ProxyVersion string        `json:"proxy_version"` // e.g. "2.6.12"
+	Pool         string        `json:"pool"`          // the pool (backend/upstream) exercised
+	Affinity     Affinity      `json:"affinity"`
+	Passed       bool          `json:"passed"`
+	Started      time.Time     `json:"started"`
+	Duration     time.Duration `json:"duration_ns"`
+
+	Clients    int `json:"clients"`
+	Reconnects int `json:"reconnects"` // connections per client after the first
+	Messages   int `json:"messages"`   // messages per connection
+
+	Scenarios []*Scenario `json:"scenarios"`
+	// Stickiness is the fraction of clients whose connections all reached
+	// one backend, in the stickiness scenario.
+	Stickiness float64    `json:"stickiness"`
+	Backends   []*Backend `json:"backends"`
+	RTT        Latency    `json:"rtt"`
+	Errors     Errors     `json:"errors"`
+	// Timeline records what happened when (backend stopped, reload, ...),
+	// for the failover chart.
+	Timeline []Event `json:"timeline"`
+}
+
+// Affinity describes what the run keyed clients on.
+type Affinity struct {
+	Mode string `json:"mode"`          // source | cookie | header | query | none
+	Key  string `json:"key,omitempty"` // cookie, header or parameter name
+}
+
+// Scenario is one check (stickiness, spread, failover, reload, idle).
+type Scenario struct {
+	Name    string `json:"name"`
+	Passed  bool   `json:"passed"`
+	Skipped bool   `json:"skipped,omitempty"`
+	// Summary is a one-line statement with the deciding numbers, e.g.
+	// "200/200 clients stayed on one backend (100.0%)".
+	Summary string        `json:"summary"`
+	Metrics []Metric      `json:"metrics,omitempty"`
+	Details []string      `json:"details,omitempty"` // e.g. clients that hit several backends
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// Metric is a named number of a scenario, shown in its table.
+type Metric struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit,omitempty"` // "%", "ms", "clients", ...
+}
+
+// Backend is one echo backend's share of the traffic.
+type Backend struct {
+	ID          string `json:"id"`
+	Weight      int    `json:"weight"`
+	Backup      bool   `json:"backup,omitempty"`
+	Clients     int    `json:"clients"`     // clients whose first connection landed here
+	Connections int    `json:"connections"` // connections served
+}
+
+// Latency summarises echo round trips.
+type Latency struct {
+	P50       time.Duration `json:"p50_ns"`
+	P90       time.Duration `json:"p90_ns"`
+	P99       time.Duration `json:"p99_ns"`
+	Max       time.Duration `json:"max_ns"`
+	Samples   int64         `json:"samples"`
+	Histogram []Bucket      `json:"histogram"`
+}
+
+// Bucket is one bar of the RTT histogram: Count samples at or below
+// UpperBound and above the previous bucket's bound.
+type Bucket struct {
+	UpperBound time.Duration `json:"upper_bound_ns"`
+	Count      int64         `json:"count"`
+}
+
+// Errors counts what went wrong on the client side.
+type Errors struct {
+	Handshake int      `json:"handshake"`
+	Message   int      `json:"message"`
+	Dropped   int      `json:"dropped"` // established connections closed unexpectedly
+	Sent      int64    `json:"sent"`
+	Echoed    int64    `json:"echoed"`
+	Samples   []string `json:"samples,omitempty"` // a few error messages
+}
+
+// Event is a point on the run's timeline.
+type Event struct {
+	At     time.Duration `json:"at_ns"` // since Started
+	Kind   string        `json:"kind"`  // backend-down, backend-up, reload, ...
+	Detail string        `json:"detail,omitempty"`
+	// Connections per backend at that moment, for the timeline chart.
+	Connections map[string]int `json:"connections,omitempty"`
+}
