@@ -1,0 +1,56 @@
+# wslb — build, test and run targets. `make run` and `make test` are the
+# README's quick start; both install the proxies they need when missing.
+
+GO        ?= go
+BIN       := bin/wslb
+PKGS      := ./...
+APT_PKGS  := haproxy nginx chromium
+SUDO      := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+FUZZTIME  ?= 60s
+
+.PHONY: all build test run deps lint fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/wslb
+
+# deps installs haproxy, nginx (used by tests and `wslb verify`) and
+# chromium (renders the HTML report in tests) with apt-get when missing.
+deps:
+	@missing=""; \
+	for p in $(APT_PKGS); do \
+		command -v $$p >/dev/null 2>&1 || [ -x /usr/sbin/$$p ] || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
+	fi
+
+test: deps
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# run is the main job: verify the chat example against both real proxies.
+run: deps build
+	$(BIN) verify examples/chat.hcl --proxy all
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# fuzz runs each fuzz target for FUZZTIME (go test fuzzes one target at a time).
+fuzz:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$target"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
+	done
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+clean:
+	rm -rf bin out
