@@ -1,0 +1,458 @@
+package verify
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wslb/wslb/report"
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Scenario names, in the order they run.
+const (
+	ScenarioStickiness = "stickiness"
+	ScenarioSpread     = "spread"
+	ScenarioFailover   = "failover"
+	ScenarioReload     = "reload"
+	ScenarioIdle       = "idle"
+)
+
+// DefaultScenarios run when none are named; idle is opt-in (it needs a
+// duration).
+var DefaultScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioFailover, ScenarioReload}
+
+// maxDetails bounds the lines a scenario lists (offending clients, ...).
+const maxDetails = 20
+
+// Trace is what one client saw during one phase: the backend that served
+// each successful connection, in order, and how many connections failed.
+type Trace struct {
+	Client   string
+	Backends []string
+	Errors   int
+}
+
+// distinct returns the distinct backends of t in first-seen order.
+func (t Trace) distinct() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, b := range t.Backends {
+		if !seen[b] {
+			seen[b] = true
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// first returns the backend of the client's first successful connection.
+func (t Trace) first() string {
+	if len(t.Backends) == 0 {
+		return ""
+	}
+	return t.Backends[0]
+}
+
+// BackendInfo is a backend the scenarios expect traffic on.
+type BackendInfo struct {
+	ID     string
+	Weight int
+	Backup bool
+}
+
+// EvalStickiness passes when at least min (0..1) of the clients had all
+// their connections served by one backend. Clients with no successful
+// connection count as not sticky: stickiness cannot be shown for them.
+func EvalStickiness(traces []Trace, min float64) *report.Scenario {
+	sc := &report.Scenario{Name: ScenarioStickiness}
+	if len(traces) == 0 {
+		sc.Summary = "no clients ran"
+		return sc
+	}
+	sticky, failed := 0, 0
+	var offenders []string
+	for _, t := range traces {
+		d := t.distinct()
+		switch {
+		case len(d) == 1 && t.Errors == 0:
+			sticky++
+		case len(d) == 1:
+			// One backend, but some connections failed: the client may have
+			// been sent elsewhere had they succeeded.
+			failed++
+			offenders = append(offenders, fmt.Sprintf("%s: %d connections to %s, %d failed", t.Client, len(t.Backends), d[0], t.Errors))
+		case len(d) == 0:
+			failed++
+			offenders = append(offenders, fmt.Sprintf("%s: no connection succeeded (%d failed)", t.Client, t.Errors))
+		default:
+			offenders = append(offenders, fmt.Sprintf("%s: hit %d backends: %s", t.Client, len(d), strings.Join(t.Backends, " → ")))
+		}
+	}
+	n := len(traces)
+	frac := float64(sticky) / float64(n)
+	sc.Passed = frac >= min-1e-12
+	sc.Summary = fmt.Sprintf("%d/%d clients stayed on one backend (%.1f%%)", sticky, n, 100*frac)
+	if !sc.Passed {
+		sc.Summary += fmt.Sprintf(", below the required %.1f%%", 100*min)
+	}
+	sc.Metrics = []report.Metric{
+		{Name: "sticky clients", Value: float64(sticky), Unit: "clients"},
+		{Name: "clients", Value: float64(n), Unit: "clients"},
+		{Name: "stickiness", Value: 100 * frac, Unit: "%"},
+		{Name: "clients on several backends", Value: float64(n - sticky - failed), Unit: "clients"},
+		{Name: "clients with failed connections", Value: float64(failed), Unit: "clients"},
+	}
+	sc.Details = limitDetails(offenders)
+	return sc
+}
+
+// Stickiness returns the fraction of clients whose successful connections
+// all reached one backend.
+func Stickiness(traces []Trace) float64 {
+	if len(traces) == 0 {
+		return 0
+	}
+	sticky := 0
+	for _, t := range traces {
+		if len(t.distinct()) == 1 && t.Errors == 0 {
+			sticky++
+		}
+	}
+	return float64(sticky) / float64(len(traces))
+}
+
+// SpreadResult is the distribution of clients (by the backend of their
+// first connection) over the backends.
+type SpreadResult struct {
+	Counts   map[string]int
+	MaxMin   float64 // busiest over least busy healthy backend; +Inf if one got none
+	ChiSq    float64
+	PValue   float64 // goodness of fit against the weights
+	Starved  []string
+	Backups  []string // backup servers that received clients
+	Unknown  []string // backends not in the pool (should not happen)
+	Expected map[string]float64
+}
+
+// Spread counts clients per backend and tests the counts against the
+// weights of the non-backup backends with a chi-square goodness-of-fit test.
+func Spread(traces []Trace, backends []BackendInfo) SpreadResult {
+	r := SpreadResult{Counts: map[string]int{}, Expected: map[string]float64{}}
+	known := map[string]BackendInfo{}
+	for _, b := range backends {
+		known[b.ID] = b
+		r.Counts[b.ID] = 0
+	}
+	total := 0
+	for _, t := range traces {
+		b := t.first()
+		if b == "" {
+			continue
+		}
+		r.Counts[b]++
+		total++
+	}
+	var obs, exp []float64
+	weightSum := 0
+	for _, b := range backends {
+		if !b.Backup {
+			weightSum += max(b.Weight, 0)
+		}
+	}
+	minC, maxC := math.MaxInt, 0
+	for _, b := range backends {
+		c := r.Counts[b.ID]
+		if b.Backup {
+			if c > 0 {
+				r.Backups = append(r.Backups, b.ID)
+			}
+			continue
+		}
+		if b.Weight <= 0 {
+			continue
+		}
+		if c == 0 {
+			r.Starved = append(r.Starved, b.ID)
+		}
+		minC, maxC = min(minC, c), max(maxC, c)
+		e := float64(total) * float64(b.Weight) / float64(weightSum)
+		r.Expected[b.ID] = e
+		obs = append(obs, float64(c))
+		exp = append(exp, e)
+	}
+	for id := range r.Counts {
+		if _, ok := known[id]; !ok {
+			r.Unknown = append(r.Unknown, id)
+		}
+	}
+	sort.Strings(r.Unknown)
+	switch {
+	case len(obs) == 0 || maxC == 0:
+		r.MaxMin = 0
+	case minC == 0:
+		r.MaxMin = math.Inf(1)
+	default:
+		r.MaxMin = float64(maxC) / float64(minC)
+	}
+	r.PValue = 1
+	if len(obs) > 1 && total > 0 {
+		r.ChiSq = stat.ChiSquare(obs, exp)
+		r.PValue = distuv.ChiSquared{K: float64(len(obs) - 1)}.Survival(r.ChiSq)
+	}
+	return r
+}
+
+// EvalSpread passes when every healthy (non-backup) backend received
+// clients and no backup server did while all primaries were up. The
+// chi-square p-value is reported, not judged: hash-based affinity spreads
+// by the hash, and a handful of servers on a consistent-hash ring is
+// legitimately uneven.
+func EvalSpread(traces []Trace, backends []BackendInfo) *report.Scenario {
+	sc := &report.Scenario{Name: ScenarioSpread}
+	r := Spread(traces, backends)
+	var parts []string
+	for _, b := range backends {
+		parts = append(parts, fmt.Sprintf("%s=%d", b.ID, r.Counts[b.ID]))
+	}
+	sc.Passed = len(r.Starved) == 0 && len(r.Backups) == 0 && len(r.Unknown) == 0 && len(traces) > 0
+	ratio := "∞"
+	if !math.IsInf(r.MaxMin, 1) {
+		ratio = fmt.Sprintf("%.2f", r.MaxMin)
+	}
+	sc.Summary = fmt.Sprintf("clients per backend %s; max/min %s; chi-square p=%.3g", strings.Join(parts, " "), ratio, r.PValue)
+	for _, id := range r.Starved {
+		sc.Details = append(sc.Details, fmt.Sprintf("%s received no client", id))
+	}
+	for _, id := range r.Backups {
+		sc.Details = append(sc.Details, fmt.Sprintf("backup %s received %d clients while the primaries were up", id, r.Counts[id]))
+	}
+	for _, id := range r.Unknown {
+		sc.Details = append(sc.Details, fmt.Sprintf("%d clients reached %q, which is not a server of the pool", r.Counts[id], id))
+	}
+	for _, b := range backends {
+		sc.Metrics = append(sc.Metrics, report.Metric{Name: "clients on " + b.ID, Value: float64(r.Counts[b.ID]), Unit: "clients"})
+	}
+	maxMin := r.MaxMin
+	if math.IsInf(maxMin, 1) {
+		maxMin = -1 // JSON has no infinity; -1 means one backend got none
+	}
+	sc.Metrics = append(sc.Metrics,
+		report.Metric{Name: "max/min ratio", Value: maxMin},
+		report.Metric{Name: "chi-square", Value: r.ChiSq},
+		report.Metric{Name: "chi-square p-value", Value: r.PValue},
+	)
+	return sc
+}
+
+// FailoverInput is what the failover scenario observed.
+type FailoverInput struct {
+	// Failed is the backend that was stopped.
+	Failed string
+	// Before maps each client to the backend it stuck to before the stop.
+	Before map[string]string
+	// During are the clients' connections while Failed was down (after the
+	// proxy noticed).
+	During []Trace
+	// After are the clients' connections once Failed was back.
+	After []Trace
+	// Strict says other clients must not move: consistent hashing or cookie
+	// affinity. With map-based hashing (HAProxy's default hash-type) a down
+	// server remaps everybody; that is reported, not failed.
+	Strict bool
+	// Settle is how long the proxy took to route around the stopped
+	// backend (from the stop to the first stable probe).
+	Settle time.Duration
+}
+
+// FailoverResult classifies the clients.
+type FailoverResult struct {
+	Orphans       int // clients of the failed backend
+	Repinned      int // orphans that moved to one survivor and stuck there
+	Unstuck       []string
+	StillOnFailed []string // orphans still served by the stopped backend
+	Others        int      // clients of the other backends
+	OthersMoved   []string
+	Errors        int // failed connections while the backend was down
+	MovedBack     int // orphans served by the returned backend afterwards
+	StayedAfter   int // orphans that stayed on their survivor afterwards
+	OthersAfter   int // other clients that moved after the return
+}
+
+// Failover classifies clients by what the stop and the return did to them.
+func Failover(in FailoverInput) FailoverResult {
+	var r FailoverResult
+	for _, t := range in.During {
+		before := in.Before[t.Client]
+		d := t.distinct()
+		r.Errors += t.Errors
+		if before == in.Failed {
+			r.Orphans++
+			switch {
+			case contains(d, in.Failed):
+				r.StillOnFailed = append(r.StillOnFailed, fmt.Sprintf("%s: still served by stopped %s", t.Client, in.Failed))
+			case len(d) == 1 && t.Errors == 0:
+				r.Repinned++
+			case len(d) == 0:
+				r.Unstuck = append(r.Unstuck, fmt.Sprintf("%s: no connection succeeded (%d failed)", t.Client, t.Errors))
+			default:
+				r.Unstuck = append(r.Unstuck, fmt.Sprintf("%s: %s → %s (%d failed)", t.Client, in.Failed, strings.Join(t.Backends, " → "), t.Errors))
+			}
+			continue
+		}
+		if before == "" {
+			continue // not sticky before; stickiness already reports it
+		}
+		r.Others++
+		if len(d) != 1 || d[0] != before || t.Errors > 0 {
+			r.OthersMoved = append(r.OthersMoved, fmt.Sprintf("%s: %s → %s (%d failed)", t.Client, before, strings.Join(t.Backends, " → "), t.Errors))
+		}
+	}
+	during := map[string]string{}
+	for _, t := range in.During {
+		if d := t.distinct(); len(d) == 1 {
+			during[t.Client] = d[0]
+		}
+	}
+	for _, t := range in.After {
+		before := in.Before[t.Client]
+		if before == in.Failed {
+			if contains(t.Backends, in.Failed) {
+				r.MovedBack++
+			} else if d := t.distinct(); len(d) == 1 && d[0] == during[t.Client] {
+				r.StayedAfter++
+			}
+			continue
+		}
+		if before != "" && (len(t.distinct()) != 1 || t.first() != before) {
+			r.OthersAfter++
+		}
+	}
+	return r
+}
+
+// EvalFailover passes when every client of the stopped backend moved to one
+// survivor and stuck there, and (when Strict) no other client moved.
+func EvalFailover(in FailoverInput) *report.Scenario {
+	sc := &report.Scenario{Name: ScenarioFailover}
+	r := Failover(in)
+	othersFrac := 0.0
+	if r.Others > 0 {
+		othersFrac = float64(len(r.OthersMoved)) / float64(r.Others)
+	}
+	sc.Passed = r.Orphans > 0 && r.Repinned == r.Orphans && (!in.Strict || len(r.OthersMoved) == 0)
+	sc.Summary = fmt.Sprintf("stopped %s: %d/%d of its clients re-pinned to a survivor; %d/%d other clients moved (%.1f%%)",
+		in.Failed, r.Repinned, r.Orphans, len(r.OthersMoved), r.Others, 100*othersFrac)
+	if len(in.After) > 0 {
+		sc.Summary += fmt.Sprintf("; after its return %d moved back, %d stayed", r.MovedBack, r.StayedAfter)
+	}
+	if r.Orphans == 0 {
+		sc.Details = append(sc.Details, fmt.Sprintf("%s had no clients to fail over", in.Failed))
+	}
+	if !in.Strict && len(r.OthersMoved) > 0 {
+		sc.Details = append(sc.Details, "map-based hashing remaps clients of healthy servers when one goes down; a consistent hash (HAProxy hash-type consistent, NGINX hash ... consistent) moves only the failed server's clients")
+	}
+	sc.Details = append(sc.Details, limitDetails(append(append(r.StillOnFailed, r.Unstuck...), r.OthersMoved...))...)
+	sc.Metrics = []report.Metric{
+		{Name: "clients of the stopped backend", Value: float64(r.Orphans), Unit: "clients"},
+		{Name: "re-pinned to a survivor", Value: float64(r.Repinned), Unit: "clients"},
+		{Name: "other clients", Value: float64(r.Others), Unit: "clients"},
+		{Name: "other clients moved", Value: float64(len(r.OthersMoved)), Unit: "clients"},
+		{Name: "other clients moved", Value: 100 * othersFrac, Unit: "%"},
+		{Name: "failed connections while down", Value: float64(r.Errors), Unit: "connections"},
+		{Name: "time to route around", Value: float64(in.Settle) / float64(time.Millisecond), Unit: "ms"},
+	}
+	if len(in.After) > 0 {
+		sc.Metrics = append(sc.Metrics,
+			report.Metric{Name: "moved back after return", Value: float64(r.MovedBack), Unit: "clients"},
+			report.Metric{Name: "stayed on survivor after return", Value: float64(r.StayedAfter), Unit: "clients"},
+			report.Metric{Name: "other clients moved after return", Value: float64(r.OthersAfter), Unit: "clients"},
+		)
+	}
+	return sc
+}
+
+// ReloadInput is what the reload scenario observed.
+type ReloadInput struct {
+	Held    int      // connections open across the reload
+	Dropped []string // held connections that did not survive (one line each)
+	// New are connections made after the reload.
+	New []Trace
+	// Before maps clients to their backend before the reload, to report
+	// whether the reload moved anybody.
+	Before map[string]string
+}
+
+// EvalReload passes when no held connection was dropped and every new
+// connection after the reload succeeded.
+func EvalReload(in ReloadInput) *report.Scenario {
+	sc := &report.Scenario{Name: ScenarioReload}
+	newOK, newFailed, moved := 0, 0, 0
+	var failures []string
+	for _, t := range in.New {
+		newOK += len(t.Backends)
+		newFailed += t.Errors
+		if t.Errors > 0 {
+			failures = append(failures, fmt.Sprintf("%s: %d new connections failed after the reload", t.Client, t.Errors))
+		}
+		if b, ok := in.Before[t.Client]; ok && b != "" && len(t.Backends) > 0 && t.first() != b {
+			moved++
+		}
+	}
+	sc.Passed = in.Held > 0 && len(in.Dropped) == 0 && newFailed == 0 && newOK > 0
+	sc.Summary = fmt.Sprintf("%d/%d open connections survived the reload; %d/%d new connections succeeded",
+		in.Held-len(in.Dropped), in.Held, newOK, newOK+newFailed)
+	if moved > 0 {
+		sc.Summary += fmt.Sprintf("; %d clients moved to another backend", moved)
+	}
+	sc.Details = limitDetails(append(append([]string{}, in.Dropped...), failures...))
+	sc.Metrics = []report.Metric{
+		{Name: "held connections", Value: float64(in.Held), Unit: "connections"},
+		{Name: "dropped", Value: float64(len(in.Dropped)), Unit: "connections"},
+		{Name: "new connections", Value: float64(newOK), Unit: "connections"},
+		{Name: "new connections failed", Value: float64(newFailed), Unit: "connections"},
+		{Name: "clients moved by the reload", Value: float64(moved), Unit: "clients"},
+	}
+	return sc
+}
+
+// EvalIdle passes when no connection held idle for d was closed.
+func EvalIdle(held int, closed []string, d time.Duration) *report.Scenario {
+	sc := &report.Scenario{Name: ScenarioIdle}
+	sc.Passed = held > 0 && len(closed) == 0
+	sc.Summary = fmt.Sprintf("%d/%d connections survived %s idle", held-len(closed), held, d)
+	if len(closed) > 0 {
+		sc.Details = append([]string{"the proxy closes idle WebSockets sooner: raise the tunnel timeout (HAProxy timeout tunnel, NGINX proxy_read_timeout)"}, limitDetails(closed)...)
+	}
+	sc.Metrics = []report.Metric{
+		{Name: "held connections", Value: float64(held), Unit: "connections"},
+		{Name: "closed while idle", Value: float64(len(closed)), Unit: "connections"},
+		{Name: "idle time", Value: d.Seconds(), Unit: "s"},
+	}
+	return sc
+}
+
+// Skipped is a scenario that could not run, with the reason.
+func Skipped(name, reason string) *report.Scenario {
+	return &report.Scenario{Name: name, Passed: true, Skipped: true, Summary: "skipped: " + reason}
+}
+
+func limitDetails(lines []string) []string {
+	if len(lines) <= maxDetails {
+		return lines
+	}
+	out := append([]string{}, lines[:maxDetails]...)
+	return append(out, fmt.Sprintf("… and %d more", len(lines)-maxDetails))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
