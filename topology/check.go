@@ -1,0 +1,281 @@
+package topology
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// webSocketSegments are path segments that conventionally carry WebSockets
+// (plain endpoints, Socket.IO, SockJS, Rails Action Cable, SignalR hubs,
+// GraphQL subscriptions). A route whose path contains one marks its pool as
+// a WebSocket pool even without `websocket = true`.
+var webSocketSegments = map[string]bool{
+	"ws": true, "wss": true, "websocket": true, "websockets": true,
+	"socket.io": true, "sockjs": true, "cable": true,
+	"hub": true, "hubs": true, "graphql-ws": true,
+}
+
+// IsWebSocketPath reports whether a path prefix is one known to carry
+// WebSockets.
+func IsWebSocketPath(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if webSocketSegments[strings.ToLower(seg)] {
+			return true
+		}
+	}
+	return false
+}
+
+// IsSocketIOPath reports whether a path prefix is a Socket.IO endpoint,
+// whose HTTP long-polling transport needs affinity.
+func IsSocketIOPath(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if strings.EqualFold(seg, "socket.io") {
+			return true
+		}
+	}
+	return false
+}
+
+// check runs the semantic checks that span several elements, applies the
+// defaults that depend on them, and derives Pool.WebSocket and
+// Limits.MaxConns.
+func (d *decoder) check(ld *loaded) {
+	t := ld.topo
+	d.checkDuplicates(ld)
+	d.checkTimeouts(ld)
+
+	if len(t.Listeners) == 0 {
+		d.errorf(d.fileStart(), "No listener",
+			"A topology needs at least one listener, e.g.\n  listener \"public\" { address = \"0.0.0.0:8080\" }")
+	}
+	if len(t.Pools) == 0 {
+		d.errorf(d.fileStart(), "No pool",
+			"A topology needs at least one pool of servers, e.g.\n  pool \"web\" { server \"web1\" { address = \"10.0.0.11:8080\" } }")
+	}
+	if len(t.Routes) == 0 {
+		switch len(t.Pools) {
+		case 0:
+		case 1:
+			// One pool and no routes: everything goes to that pool.
+			p := t.Pools[0]
+			t.Routes = []*Route{{Name: "default", PathPrefix: "/", Pool: p.Name, Range: p.Range}}
+		default:
+			d.errorf(d.fileStart(), "No route",
+				"With %d pools wslb cannot guess where requests go. Add route blocks, e.g.\n  route \"web\" { path = \"/\" pool = %q }",
+				len(t.Pools), t.Pools[0].Name)
+		}
+	}
+	d.checkReferences(ld)
+	d.checkRouteOrder(ld)
+	for _, ps := range ld.pools {
+		d.checkPool(ld, ps)
+	}
+	d.deriveMaxConns(ld)
+}
+
+// checkDuplicates reports repeated names and listen addresses, pointing at
+// the repeat and naming the first's line.
+func (d *decoder) checkDuplicates(ld *loaded) {
+	type seen map[string]hcl.Range
+	dup := func(s seen, kind, name string, r hcl.Range) {
+		if first, ok := s[name]; ok {
+			d.errorf(r, "Duplicate "+kind, "A %s named %q is already defined at line %d. Names must be unique; rename one.", kind, name, first.Start.Line)
+			return
+		}
+		s[name] = r
+	}
+	listeners, addrs, routes, pools := seen{}, seen{}, seen{}, seen{}
+	for _, ls := range ld.listeners {
+		dup(listeners, "listener", ls.l.Name, ls.name)
+		if ls.l.Address.Port == 0 {
+			continue // invalid address, already reported
+		}
+		key := ls.l.Address
+		if key.Host == "*" {
+			key.Host = "0.0.0.0"
+		}
+		if first, ok := addrs[key.String()]; ok {
+			d.errorf(ls.a.at("address"), "Duplicate listener address",
+				"The listener at line %d already listens on %s; two listeners cannot bind the same address. Merge them or change the port.",
+				first.Start.Line, key.String())
+		} else {
+			addrs[key.String()] = ls.a.at("address")
+		}
+	}
+	for _, rs := range ld.routes {
+		dup(routes, "route", rs.r.Name, rs.name)
+	}
+	for _, ps := range ld.pools {
+		dup(pools, "pool", ps.p.Name, ps.name)
+		servers := seen{}
+		for _, ss := range ps.servers {
+			dup(servers, "server", ss.s.Name, ss.name)
+		}
+	}
+}
+
+func (d *decoder) checkTimeouts(ld *loaded) {
+	to, a := ld.topo.Timeouts, ld.timeouts
+	if a.has("tunnel") && to.Tunnel < time.Second {
+		d.errorf(a.at("tunnel"), "Tunnel timeout too short",
+			"timeout tunnel is %s; idle WebSockets would be cut almost at once. Use at least \"1s\" (the default is %s).",
+			to.Tunnel, DefaultTunnelTimeout)
+	}
+	if to.ClientFin > to.Tunnel {
+		d.warnf(a.at("client_fin"), "client_fin longer than tunnel",
+			"client_fin (%s) is longer than the tunnel timeout (%s), so half-closed WebSockets outlive idle ones. Use a client_fin at most the tunnel timeout.",
+			to.ClientFin, to.Tunnel)
+	}
+}
+
+// checkReferences resolves route → pool and route → listener names.
+func (d *decoder) checkReferences(ld *loaded) {
+	t := ld.topo
+	var poolNames, listenerNames []string
+	for _, p := range t.Pools {
+		poolNames = append(poolNames, p.Name)
+	}
+	for _, l := range t.Listeners {
+		listenerNames = append(listenerNames, l.Name)
+	}
+	for _, rs := range ld.routes {
+		r := rs.r
+		if r.Pool != "" && t.Pool(r.Pool) == nil {
+			d.errorf(rs.a.at("pool"), "Undefined pool",
+				"Route %q sends requests to pool %q, which is not defined. Define it with pool %q { ... } or use one of: %s.%s",
+				r.Name, r.Pool, r.Pool, quoteList(poolNames), suggest(r.Pool, poolNames))
+		}
+		if r.Listener != "" && t.Listener(r.Listener) == nil {
+			d.errorf(rs.a.at("listener"), "Undefined listener",
+				"Route %q belongs to listener %q, which is not defined. Use one of: %s, or remove the argument to route on every listener.%s",
+				r.Name, r.Listener, quoteList(listenerNames), suggest(r.Listener, listenerNames))
+		}
+	}
+}
+
+// checkRouteOrder warns about routes that an earlier route always wins
+// over: routes are tried in order and paths match by plain prefix.
+func (d *decoder) checkRouteOrder(ld *loaded) {
+	for j, later := range ld.routes {
+		for _, earlier := range ld.routes[:j] {
+			e, l := earlier.r, later.r
+			if (e.Listener == "" || e.Listener == l.Listener) &&
+				(e.Host == "" || e.Host == l.Host) &&
+				(!e.WebSocketOnly || l.WebSocketOnly) &&
+				strings.HasPrefix(l.PathPrefix, e.PathPrefix) {
+				d.warnf(later.r.Range, "Unreachable route",
+					"Route %q at line %d already matches every request route %q matches, and routes are tried in order. Move this route above it.",
+					e.Name, e.Range.Start.Line, l.Name)
+				break
+			}
+		}
+	}
+}
+
+func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
+	p, t := ps.p, ld.topo
+	primaries := 0
+	for _, s := range p.Servers {
+		if !s.Backup {
+			primaries++
+		}
+	}
+	switch {
+	case len(p.Servers) == 0:
+		d.errorf(p.Range, "Pool without servers",
+			"Pool %q has no servers. Add at least one: server \"s1\" { address = \"10.0.0.11:8080\" }.", p.Name)
+	case primaries == 0:
+		d.errorf(p.Range, "Pool with only backup servers",
+			"Every server of pool %q is a backup, so none would take traffic. Make at least one server a non-backup (remove backup = true).", p.Name)
+	}
+
+	// Derive WebSocket from the routes unless the pool says so itself.
+	var wsRoute, sioRoute *routeSrc
+	for _, rs := range ld.routes {
+		if rs.r.Pool != p.Name {
+			continue
+		}
+		if wsRoute == nil && (rs.r.WebSocketOnly || IsWebSocketPath(rs.r.PathPrefix)) {
+			wsRoute = rs
+		}
+		if sioRoute == nil && IsSocketIOPath(rs.r.PathPrefix) {
+			sioRoute = rs
+		}
+	}
+	switch {
+	case !ps.a.has("websocket"):
+		p.WebSocket = wsRoute != nil
+	case !p.WebSocket && wsRoute != nil:
+		d.errorf(ps.a.at("websocket"), "Pool websocket setting contradicts route",
+			"Pool %q says websocket = false, but route %q at line %d sends WebSocket traffic to it. Remove websocket = false.",
+			p.Name, wsRoute.r.Name, wsRoute.r.Range.Start.Line)
+	}
+
+	if h := p.Health; h.Enabled && t.Timeouts.Tunnel < h.Interval {
+		r := ld.timeouts.at("tunnel")
+		if !ld.timeouts.has("tunnel") && ps.health != nil {
+			r = ps.health.at("interval")
+		}
+		d.errorf(r, "Tunnel timeout shorter than health check interval",
+			"The tunnel timeout (%s) is shorter than pool %q's health check interval (%s): idle WebSockets would be closed before a failed server is even noticed. Raise the tunnel timeout or shorten the interval.",
+			t.Timeouts.Tunnel, p.Name, h.Interval)
+	}
+
+	if p.Affinity.Mode != AffinityNone || primaries < 2 {
+		return
+	}
+	switch {
+	case sioRoute != nil:
+		d.errorf(p.Range, "Socket.IO without affinity",
+			"Route %q at line %d sends Socket.IO (%s) to pool %q, which has %d servers and no affinity. Socket.IO's HTTP long-polling requests must all reach the server that opened the session, otherwise clients fail with \"Session ID unknown\". Add an affinity block, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }.",
+			sioRoute.r.Name, sioRoute.r.Range.Start.Line, sioRoute.r.PathPrefix, p.Name, primaries)
+	case p.WebSocket && ps.affinity == nil:
+		d.warnf(p.Range, "WebSocket pool without affinity",
+			"Pool %q carries WebSockets over %d servers without affinity, so a reconnecting client may land on another server and lose its state. If the servers share no state, add an affinity block, e.g. affinity { mode = \"source\" }; with stateless servers use affinity { mode = \"none\" } to silence this warning.",
+			p.Name, primaries)
+	}
+}
+
+// deriveMaxConns fills Limits.MaxConns when unset: the sum of the primary
+// servers' max_conns when every one has a limit, DefaultMaxConns otherwise.
+func (d *decoder) deriveMaxConns(ld *loaded) {
+	l := &ld.topo.Limits
+	if ld.limits.has("max_conns") {
+		return
+	}
+	sum := 0
+	for _, p := range ld.topo.Pools {
+		for _, s := range p.Servers {
+			if s.Backup {
+				continue
+			}
+			if s.MaxConns == 0 {
+				l.MaxConns = DefaultMaxConns
+				return
+			}
+			sum += s.MaxConns
+		}
+	}
+	switch {
+	case sum == 0:
+		l.MaxConns = DefaultMaxConns
+	case sum > MaxConnsLimit:
+		l.MaxConns = MaxConnsLimit
+	default:
+		l.MaxConns = sum
+	}
+}
+
+// sortedAttrNames returns the attribute names in source order.
+func sortedAttrNames(m hcl.Attributes) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return m[names[i]].Range.Start.Byte < m[names[j]].Range.Start.Byte })
+	return names
+}

@@ -1,0 +1,516 @@
+package topology
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Defaults applied by the loader; docs/topology.md lists them too.
+const (
+	DefaultConnectTimeout       = 5 * time.Second
+	DefaultClientTimeout        = 60 * time.Second
+	DefaultServerTimeout        = 60 * time.Second
+	DefaultTunnelTimeout        = time.Hour
+	DefaultClientFinTimeout     = 30 * time.Second
+	DefaultServerFinTimeout     = 30 * time.Second
+	DefaultHTTPRequestTimeout   = 10 * time.Second
+	DefaultHTTPKeepAliveTimeout = 10 * time.Second
+	DefaultDrain                = 30 * time.Minute
+	DefaultHealthPath           = "/healthz"
+	DefaultHealthInterval       = 2 * time.Second
+	DefaultHealthRise           = 2
+	DefaultHealthFall           = 3
+	DefaultWeight               = 1
+	// DefaultMaxConns is Limits.MaxConns when some server is unlimited.
+	DefaultMaxConns = 10000
+	// MaxConnsLimit bounds every max_conns so that derived sizes (file
+	// descriptors, worker connections) stay far from integer overflow.
+	MaxConnsLimit = 1000000
+)
+
+// Oldest supported proxy versions, also the default targets.
+var (
+	MinHAProxy = Version{Major: 2, Minor: 4}
+	MinNginx   = Version{Major: 1, Minor: 18}
+)
+
+var rootSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "name"}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "target"},
+		{Type: "listener", LabelNames: []string{"name"}},
+		{Type: "route", LabelNames: []string{"name"}},
+		{Type: "pool", LabelNames: []string{"name"}},
+		{Type: "timeouts"},
+		{Type: "reload"},
+		{Type: "security"},
+		{Type: "limits"},
+	},
+}
+
+var targetSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "haproxy"}, {Name: "nginx"}},
+}
+
+var listenerSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "address", Required: true}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "tls"}},
+}
+
+var tlsSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "certificate", Required: true}, {Name: "key"}, {Name: "profile"},
+	},
+}
+
+var routeSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "path"}, {Name: "host"}, {Name: "websocket"},
+		{Name: "pool", Required: true}, {Name: "listener"},
+	},
+}
+
+var poolSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "balance"}, {Name: "websocket"}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "affinity"},
+		{Type: "health_check"},
+		{Type: "server", LabelNames: []string{"name"}},
+	},
+}
+
+var affinitySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "mode", Required: true}, {Name: "consistent"},
+		{Name: "cookie"}, {Name: "max_age"},
+		{Name: "header"}, {Name: "param"},
+		{Name: "nginx_method"}, {Name: "client_ip_header"}, {Name: "trusted_proxies"},
+	},
+}
+
+// affinityKeys lists, per mode, the attributes that mean something besides
+// mode itself; others are errors so that a typo'd mode is not silently
+// ignored.
+var affinityKeys = map[AffinityMode][]string{
+	AffinityNone:   {},
+	AffinitySource: {"consistent", "nginx_method", "client_ip_header", "trusted_proxies"},
+	AffinityCookie: {"consistent", "cookie", "max_age"},
+	AffinityHeader: {"consistent", "header"},
+	AffinityQuery:  {"consistent", "param"},
+}
+
+var healthSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "enabled"}, {Name: "path"}, {Name: "interval"},
+		{Name: "rise"}, {Name: "fall"}, {Name: "timeout"},
+	},
+}
+
+var serverSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address", Required: true}, {Name: "weight"}, {Name: "backup"}, {Name: "max_conns"},
+	},
+}
+
+var timeoutsSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "connect"}, {Name: "client"}, {Name: "server"}, {Name: "tunnel"},
+		{Name: "client_fin"}, {Name: "server_fin"}, {Name: "http_request"}, {Name: "http_keep_alive"},
+	},
+}
+
+var reloadSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "drain"}}}
+
+var securitySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "allowed_origins"}, {Name: "allow_missing_origin"}},
+}
+
+var limitsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "max_conns"}}}
+
+// Source ranges of attributes, kept beside the model for semantic checks.
+type (
+	listenerSrc struct {
+		l    *Listener
+		name hcl.Range
+		a    *attrs
+		tls  *attrs // nil without a tls block
+	}
+	routeSrc struct {
+		r    *Route
+		name hcl.Range
+		a    *attrs
+	}
+	poolSrc struct {
+		p        *Pool
+		name     hcl.Range
+		a        *attrs
+		affinity *attrs // nil without an affinity block
+		health   *attrs // nil without a health_check block
+		servers  []*serverSrc
+	}
+	serverSrc struct {
+		s    *Server
+		name hcl.Range
+		a    *attrs
+	}
+)
+
+// loaded is the model plus the source ranges the checks need.
+type loaded struct {
+	topo      *Topology
+	listeners []*listenerSrc
+	routes    []*routeSrc
+	pools     []*poolSrc
+	timeouts  *attrs
+	target    *attrs
+	limits    *attrs
+}
+
+func (d *decoder) decode(body hcl.Body) *Topology {
+	c := d.content(body, rootSchema)
+	top := d.attrs(c, d.fileStart())
+	t := &Topology{Filename: d.filename, Name: defaultName(d.filename)}
+	top.str("name", &t.Name, CheckName)
+
+	blocks := map[string][]*hcl.Block{}
+	for _, b := range c.Blocks {
+		blocks[b.Type] = append(blocks[b.Type], b)
+	}
+	ld := &loaded{topo: t}
+	// Timeouts come first: the health-check timeout defaults to connect.
+	ld.timeouts = d.decodeTimeouts(d.single(blocks["timeouts"]), &t.Timeouts)
+	ld.target = d.decodeTargets(d.single(blocks["target"]), &t.Targets)
+	d.decodeReload(d.single(blocks["reload"]), &t.Reload)
+	d.decodeSecurity(d.single(blocks["security"]), &t.Security)
+	ld.limits = d.decodeLimits(d.single(blocks["limits"]), &t.Limits)
+	for _, b := range blocks["listener"] {
+		ls := d.decodeListener(b)
+		ld.listeners = append(ld.listeners, ls)
+		t.Listeners = append(t.Listeners, ls.l)
+	}
+	for _, b := range blocks["route"] {
+		rs := d.decodeRoute(b)
+		ld.routes = append(ld.routes, rs)
+		t.Routes = append(t.Routes, rs.r)
+	}
+	for _, b := range blocks["pool"] {
+		ps := d.decodePool(b, t.Timeouts.Connect)
+		ld.pools = append(ld.pools, ps)
+		t.Pools = append(t.Pools, ps.p)
+	}
+	d.check(ld)
+	return t
+}
+
+// single returns the only block of a kind, reporting repeats, or nil.
+func (d *decoder) single(bs []*hcl.Block) *hcl.Block {
+	if len(bs) == 0 {
+		return nil
+	}
+	for _, b := range bs[1:] {
+		d.errorf(b.DefRange, fmt.Sprintf("Duplicate %s block", b.Type),
+			"Only one %s block is allowed; the first is at line %d. Merge the two.", b.Type, bs[0].DefRange.Start.Line)
+	}
+	return bs[0]
+}
+
+// blockAttrs decodes a block's body; for a nil block it returns empty
+// attributes whose ranges point at def.
+func (d *decoder) blockAttrs(b *hcl.Block, schema *hcl.BodySchema, def hcl.Range) (*attrs, *hcl.BodyContent) {
+	if b == nil {
+		return &attrs{d: d, m: hcl.Attributes{}, def: def, ranges: map[string]hcl.Range{}}, &hcl.BodyContent{}
+	}
+	c := d.content(b.Body, schema)
+	return d.attrs(c, b.DefRange), c
+}
+
+func (d *decoder) label(b *hcl.Block) (string, hcl.Range) {
+	name, r := b.Labels[0], b.LabelRanges[0]
+	if err := CheckName(name); err != nil {
+		d.grammarError(r, err)
+	}
+	return name, r
+}
+
+func (d *decoder) decodeTimeouts(b *hcl.Block, t *Timeouts) *attrs {
+	*t = Timeouts{
+		Connect: DefaultConnectTimeout, Client: DefaultClientTimeout, Server: DefaultServerTimeout,
+		Tunnel: DefaultTunnelTimeout, ClientFin: DefaultClientFinTimeout, ServerFin: DefaultServerFinTimeout,
+		HTTPRequest: DefaultHTTPRequestTimeout, HTTPKeepAlive: DefaultHTTPKeepAliveTimeout,
+		Range: d.fileStart(),
+	}
+	a, _ := d.blockAttrs(b, timeoutsSchema, d.fileStart())
+	if b != nil {
+		t.Range = b.DefRange
+	}
+	a.duration("connect", &t.Connect, false)
+	a.duration("client", &t.Client, false)
+	a.duration("server", &t.Server, false)
+	a.duration("tunnel", &t.Tunnel, false)
+	a.duration("client_fin", &t.ClientFin, false)
+	a.duration("server_fin", &t.ServerFin, false)
+	a.duration("http_request", &t.HTTPRequest, false)
+	a.duration("http_keep_alive", &t.HTTPKeepAlive, false)
+	return a
+}
+
+func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) *attrs {
+	*t = Targets{HAProxy: MinHAProxy, Nginx: MinNginx, Range: d.fileStart()}
+	a, _ := d.blockAttrs(b, targetSchema, d.fileStart())
+	if b != nil {
+		t.Range = b.DefRange
+	}
+	version := func(name, proxy string, dst *Version, min Version) {
+		var s string
+		if !a.str(name, &s, nil) {
+			return
+		}
+		v, err := ParseVersion(s)
+		if err != nil {
+			d.grammarError(a.at(name), err)
+			return
+		}
+		if !v.AtLeast(min.Major, min.Minor, min.Patch) {
+			d.errorf(a.at(name), "Unsupported "+proxy+" version",
+				"wslb generates configs for %s %d.%d or newer; %q is older. Upgrade %s or remove the argument.",
+				proxy, min.Major, min.Minor, s, proxy)
+			return
+		}
+		*dst = v
+	}
+	version("haproxy", "HAProxy", &t.HAProxy, MinHAProxy)
+	version("nginx", "NGINX", &t.Nginx, MinNginx)
+	return a
+}
+
+func (d *decoder) decodeReload(b *hcl.Block, r *Reload) {
+	*r = Reload{Drain: DefaultDrain, Range: d.fileStart()}
+	a, _ := d.blockAttrs(b, reloadSchema, d.fileStart())
+	if b != nil {
+		r.Range = b.DefRange
+	}
+	a.duration("drain", &r.Drain, false)
+}
+
+func (d *decoder) decodeSecurity(b *hcl.Block, s *Security) {
+	*s = Security{AllowMissingOrigin: true, Range: d.fileStart()}
+	a, _ := d.blockAttrs(b, securitySchema, d.fileStart())
+	if b != nil {
+		s.Range = b.DefRange
+	}
+	a.strings("allowed_origins", &s.AllowedOrigins, func(v string) (string, error) { return v, CheckOrigin(v) })
+	a.boolean("allow_missing_origin", &s.AllowMissingOrigin)
+}
+
+func (d *decoder) decodeLimits(b *hcl.Block, l *Limits) *attrs {
+	*l = Limits{Range: d.fileStart()}
+	a, _ := d.blockAttrs(b, limitsSchema, d.fileStart())
+	if b != nil {
+		l.Range = b.DefRange
+	}
+	a.integer("max_conns", &l.MaxConns, 1, MaxConnsLimit, "Invalid max_conns")
+	return a
+}
+
+func (d *decoder) decodeListener(b *hcl.Block) *listenerSrc {
+	ls := &listenerSrc{l: &Listener{Range: b.DefRange}}
+	ls.l.Name, ls.name = d.label(b)
+	a, c := d.blockAttrs(b, listenerSchema, b.DefRange)
+	ls.a = a
+	var addr string
+	if a.str("address", &addr, nil) {
+		if v, err := ParseListenAddress(addr); err != nil {
+			d.grammarError(a.at("address"), err)
+		} else {
+			ls.l.Address = v
+		}
+	}
+	var tlsBlocks []*hcl.Block
+	for _, tb := range c.Blocks {
+		tlsBlocks = append(tlsBlocks, tb)
+	}
+	if tb := d.single(tlsBlocks); tb != nil {
+		t := &TLS{Profile: TLSIntermediate, Range: tb.DefRange}
+		ta, _ := d.blockAttrs(tb, tlsSchema, tb.DefRange)
+		ta.str("certificate", &t.Certificate, CheckFilePath)
+		ta.str("key", &t.Key, CheckFilePath)
+		var profile string
+		if ta.oneOf("profile", &profile, "Unknown TLS profile",
+			string(TLSModern), string(TLSIntermediate), string(TLSOld)) {
+			t.Profile = TLSProfile(profile)
+		}
+		ls.l.TLS, ls.tls = t, ta
+	}
+	return ls
+}
+
+func (d *decoder) decodeRoute(b *hcl.Block) *routeSrc {
+	rs := &routeSrc{r: &Route{PathPrefix: "/", Range: b.DefRange}}
+	rs.r.Name, rs.name = d.label(b)
+	a, _ := d.blockAttrs(b, routeSchema, b.DefRange)
+	rs.a = a
+	a.str("path", &rs.r.PathPrefix, CheckPath)
+	a.str("host", &rs.r.Host, checkRouteHost)
+	a.boolean("websocket", &rs.r.WebSocketOnly)
+	a.str("pool", &rs.r.Pool, CheckName)
+	a.str("listener", &rs.r.Listener, CheckName)
+	return rs
+}
+
+// checkRouteHost accepts what a Host header carries for an exact match: a
+// host name or an IPv4 address.
+func checkRouteHost(s string) error {
+	if err := CheckHostName(s); err != nil {
+		return err
+	}
+	if isAllDigitsAndDots(s) {
+		return CheckIPv4(s)
+	}
+	return nil
+}
+
+func (d *decoder) decodePool(b *hcl.Block, connect time.Duration) *poolSrc {
+	p := &Pool{
+		Balance:  BalanceRoundRobin,
+		Affinity: Affinity{Mode: AffinityNone, Consistent: true, NginxSource: NginxIPHash, Range: b.DefRange},
+		Health: HealthCheck{
+			Enabled: true, Path: DefaultHealthPath, Interval: DefaultHealthInterval,
+			Rise: DefaultHealthRise, Fall: DefaultHealthFall, Timeout: connect, Range: b.DefRange,
+		},
+		Range: b.DefRange,
+	}
+	ps := &poolSrc{p: p}
+	p.Name, ps.name = d.label(b)
+	a, c := d.blockAttrs(b, poolSchema, b.DefRange)
+	ps.a = a
+	var balance string
+	if a.oneOf("balance", &balance, "Unknown balance algorithm", string(BalanceRoundRobin), string(BalanceLeastConn)) {
+		p.Balance = Balance(balance)
+	}
+	a.boolean("websocket", &p.WebSocket)
+
+	kinds := map[string][]*hcl.Block{}
+	for _, sb := range c.Blocks {
+		kinds[sb.Type] = append(kinds[sb.Type], sb)
+	}
+	if ab := d.single(kinds["affinity"]); ab != nil {
+		ps.affinity = d.decodeAffinity(ab, &p.Affinity)
+	}
+	if hb := d.single(kinds["health_check"]); hb != nil {
+		ps.health = d.decodeHealth(hb, &p.Health)
+	}
+	for _, sb := range kinds["server"] {
+		ss := d.decodeServer(sb)
+		ps.servers = append(ps.servers, ss)
+		p.Servers = append(p.Servers, ss.s)
+	}
+	return ps
+}
+
+func (d *decoder) decodeAffinity(b *hcl.Block, af *Affinity) *attrs {
+	af.Range = b.DefRange
+	a, _ := d.blockAttrs(b, affinitySchema, b.DefRange)
+	var mode string
+	modes := []string{string(AffinityNone), string(AffinitySource), string(AffinityCookie), string(AffinityHeader), string(AffinityQuery)}
+	if !a.oneOf("mode", &mode, "Unknown affinity mode", modes...) {
+		// Without a valid mode the other attributes cannot be judged
+		// against it; their grammar is still checked below.
+		mode = ""
+	}
+	af.Mode = AffinityMode(mode)
+	a.boolean("consistent", &af.Consistent)
+	a.str("cookie", &af.Cookie, CheckCookieName)
+	a.duration("max_age", &af.CookieMaxAge, true)
+	a.str("header", &af.Header, CheckHeaderName)
+	a.str("param", &af.Param, CheckQueryParam)
+	var method string
+	if a.oneOf("nginx_method", &method, "Unknown NGINX source method", string(NginxIPHash), string(NginxHashRemoteAddr)) {
+		af.NginxSource = NginxSourceMethod(method)
+	}
+	a.str("client_ip_header", &af.ClientIPHeader, CheckHeaderName)
+	a.strings("trusted_proxies", &af.TrustedProxies, ParseCIDR)
+	if mode == "" {
+		return a // mode is invalid; checks skip pools with an empty mode
+	}
+
+	allowed := map[string]bool{"mode": true}
+	for _, k := range affinityKeys[af.Mode] {
+		allowed[k] = true
+	}
+	for _, name := range sortedAttrNames(a.m) {
+		if !allowed[name] {
+			d.errorf(a.whole(name), "Attribute not used by affinity mode",
+				"%q has no meaning with mode = %q; it applies to %s. Remove it or change the mode.",
+				name, af.Mode, modesUsing(name))
+		}
+	}
+	missing := func(attr, summary, example string) {
+		if !a.has(attr) {
+			d.errorf(b.DefRange, summary, "Affinity mode %q needs %s, e.g. %s.", af.Mode, attr, example)
+		}
+	}
+	switch af.Mode {
+	case AffinityCookie:
+		missing("cookie", "Missing affinity cookie name", `cookie = "WSLB_SRV"`)
+	case AffinityHeader:
+		missing("header", "Missing affinity header", `header = "X-Session-Id"`)
+	case AffinityQuery:
+		missing("param", "Missing affinity query parameter", `param = "sid"`)
+	case AffinitySource:
+		switch hasHdr, hasNets := a.has("client_ip_header"), a.has("trusted_proxies"); {
+		case hasHdr && !hasNets:
+			d.errorf(a.whole("client_ip_header"), "Missing trusted_proxies",
+				"client_ip_header is only honoured from trusted proxies; list their networks, e.g. trusted_proxies = [\"10.0.0.0/8\"].")
+		case hasNets && !hasHdr:
+			d.errorf(a.whole("trusted_proxies"), "Missing client_ip_header",
+				"trusted_proxies names who may set the client address header; set client_ip_header too, e.g. client_ip_header = \"X-Forwarded-For\".")
+		}
+	}
+	return a
+}
+
+// modesUsing lists the affinity modes an attribute belongs to.
+func modesUsing(attr string) string {
+	var modes []string
+	for _, m := range []AffinityMode{AffinitySource, AffinityCookie, AffinityHeader, AffinityQuery} {
+		for _, k := range affinityKeys[m] {
+			if k == attr {
+				modes = append(modes, string(m))
+			}
+		}
+	}
+	return "mode " + quoteList(modes)
+}
+
+func (d *decoder) decodeHealth(b *hcl.Block, h *HealthCheck) *attrs {
+	h.Range = b.DefRange
+	a, _ := d.blockAttrs(b, healthSchema, b.DefRange)
+	a.boolean("enabled", &h.Enabled)
+	a.str("path", &h.Path, CheckPath)
+	a.duration("interval", &h.Interval, false)
+	a.duration("timeout", &h.Timeout, false)
+	a.integer("rise", &h.Rise, 1, 100, "Health check threshold out of range")
+	a.integer("fall", &h.Fall, 1, 100, "Health check threshold out of range")
+	return a
+}
+
+func (d *decoder) decodeServer(b *hcl.Block) *serverSrc {
+	ss := &serverSrc{s: &Server{Weight: DefaultWeight, Range: b.DefRange}}
+	ss.s.Name, ss.name = d.label(b)
+	a, _ := d.blockAttrs(b, serverSchema, b.DefRange)
+	ss.a = a
+	var addr string
+	if a.str("address", &addr, nil) {
+		if v, err := ParseAddress(addr); err != nil {
+			d.grammarError(a.at("address"), err)
+		} else {
+			ss.s.Address = v
+		}
+	}
+	a.integer("weight", &ss.s.Weight, 1, 256, "Weight out of range")
+	a.boolean("backup", &ss.s.Backup)
+	a.integer("max_conns", &ss.s.MaxConns, 1, MaxConnsLimit, "Invalid max_conns")
+	return ss
+}
