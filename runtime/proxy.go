@@ -1,0 +1,370 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+// Defaults for ProxyOptions.
+const (
+	DefaultReadyTimeout = 15 * time.Second
+	DefaultStopGrace    = 5 * time.Second
+	pollInterval        = 25 * time.Millisecond
+	logTailLines        = 30
+)
+
+// ProxyOptions says how to run a proxy binary.
+type ProxyOptions struct {
+	Kind proxybin.Kind
+	// Binary is the executable; empty means proxybin.Lookup(Kind).
+	Binary string
+	// Config is the main config file. nginx resolves relative paths in it
+	// against Dir (its -p prefix).
+	Config string
+	// Dir is the scratch dir: the proxy's output log, pid file, HAProxy's
+	// master CLI socket and nginx's startup error log go here.
+	Dir string
+	// ReadyAddr is the listener address ("127.0.0.1:PORT") polled until it
+	// accepts TCP connections.
+	ReadyAddr string
+	// ReadyPath, when set, also requires an HTTP GET of this path through
+	// ReadyAddr to get any HTTP response (e.g. "/healthz").
+	ReadyPath string
+	// ReadyTimeout bounds startup and reload; default DefaultReadyTimeout.
+	ReadyTimeout time.Duration
+	// StopGrace is how long Close waits after SIGTERM before SIGKILL;
+	// default DefaultStopGrace.
+	StopGrace time.Duration
+}
+
+// Proxy is a running haproxy (master-worker) or nginx (master process) in
+// its own process group, started in the foreground as a child of wslb.
+type Proxy struct {
+	opts    ProxyOptions
+	cmd     *exec.Cmd
+	pid     int
+	logPath string
+	// errorLogs are the nginx error logs scanned for reload failures.
+	errorLogs  []string
+	masterSock string
+
+	exited  chan struct{} // closed once the master is reaped
+	waitErr error         // the master's exit status, valid after exited
+
+	reloadMu  sync.Mutex
+	closeOnce sync.Once
+	closeErr  error
+	stopWatch func() bool
+}
+
+// StartProxy starts the proxy and waits until it accepts connections on
+// ReadyAddr. If ctx is cancelled at any time (now or later) the proxy is torn
+// down as by Close. On any error the process is already torn down.
+func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
+	if opts.Config == "" || opts.Dir == "" || opts.ReadyAddr == "" {
+		return nil, errors.New("start proxy: Config, Dir and ReadyAddr are required")
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = DefaultReadyTimeout
+	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = DefaultStopGrace
+	}
+	if opts.Binary == "" {
+		bin, err := proxybin.Lookup(opts.Kind)
+		if err != nil {
+			return nil, err
+		}
+		opts.Binary = bin.Path
+	}
+	cfg, err := filepath.Abs(opts.Config)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", opts.Kind, err)
+	}
+	opts.Config = cfg
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", opts.Kind, err)
+	}
+	opts.Dir = dir
+
+	p := &Proxy{opts: opts, exited: make(chan struct{}), logPath: filepath.Join(dir, string(opts.Kind)+".log")}
+	args, err := p.args()
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", opts.Kind, err)
+	}
+	defer logFile.Close() // the child keeps its own copy
+
+	cmd := exec.Command(opts.Binary, args...)
+	cmd.Dir = dir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Own process group: teardown signals reach the master and every
+		// worker (including old ones draining after a reload) at once.
+		Setpgid: true,
+		// If wslb dies without tearing down (SIGKILL), the kernel kills
+		// the master; its workers notice and exit.
+		Pdeathsig: syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", opts.Binary, err)
+	}
+	p.cmd = cmd
+	p.pid = cmd.Process.Pid
+	go p.wait()
+	p.stopWatch = context.AfterFunc(ctx, func() { p.Close() })
+
+	if err := p.waitReady(ctx); err != nil {
+		tail := p.LogTail(logTailLines)
+		p.Close()
+		return nil, fmt.Errorf("start %s: %w%s", opts.Kind, err, formatTail(tail))
+	}
+	return p, nil
+}
+
+var (
+	nginxDaemonRe   = regexp.MustCompile(`(?m)^\s*daemon\s`)
+	nginxPidRe      = regexp.MustCompile(`(?m)^\s*pid\s`)
+	nginxErrorLogRe = regexp.MustCompile(`(?m)^\s*error_log\s+("[^"]*"|'[^']*'|[^\s;]+)`)
+)
+
+func (p *Proxy) args() ([]string, error) {
+	o := p.opts
+	switch o.Kind {
+	case proxybin.HAProxy:
+		p.masterSock = filepath.Join(o.Dir, "haproxy-master.sock")
+		// -W master-worker, -db foreground; the master CLI tells which
+		// workers are current after a reload.
+		return []string{"-W", "-db", "-f", o.Config, "-p", filepath.Join(o.Dir, "haproxy.pid"), "-S", p.masterSock}, nil
+	case proxybin.Nginx:
+		text, err := os.ReadFile(o.Config)
+		if err != nil {
+			return nil, fmt.Errorf("start nginx: %w", err)
+		}
+		startupLog := filepath.Join(o.Dir, "nginx-startup.log")
+		p.errorLogs = []string{startupLog}
+		for _, m := range nginxErrorLogRe.FindAllSubmatch(text, -1) {
+			path := strings.Trim(string(m[1]), `"'`)
+			if path == "stderr" || strings.HasPrefix(path, "syslog:") || strings.HasPrefix(path, "memory:") {
+				continue
+			}
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(o.Dir, path)
+			}
+			p.errorLogs = append(p.errorLogs, path)
+		}
+		var global []string
+		if !nginxDaemonRe.Match(text) {
+			global = append(global, "daemon off;")
+		}
+		if !nginxPidRe.Match(text) {
+			global = append(global, "pid "+filepath.Join(o.Dir, "nginx.pid")+";")
+		}
+		args := []string{"-p", o.Dir + "/", "-c", o.Config, "-e", startupLog}
+		if len(global) > 0 {
+			args = append(args, "-g", strings.Join(global, " "))
+		}
+		return args, nil
+	default:
+		return nil, fmt.Errorf("start proxy: unknown kind %q", o.Kind)
+	}
+}
+
+// wait notices the master's exit without reaping it, kills whatever is left
+// in its process group (orphaned workers), then reaps it. While the master
+// is an unreaped zombie its pid, and so the group id, cannot be reused, so
+// the group kill cannot hit a stranger.
+func (p *Proxy) wait() {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	p.waitErr = p.cmd.Wait()
+	close(p.exited)
+}
+
+func (p *Proxy) waitReady(ctx context.Context) error {
+	deadline := time.NewTimer(p.opts.ReadyTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	var last error
+	for {
+		if last = p.probe(ctx); last == nil {
+			return nil
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("exited during startup (%v)", p.waitErr)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("not ready on %s after %s: %v", p.opts.ReadyAddr, p.opts.ReadyTimeout, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// probe checks once that the listener accepts, and answers HTTP when
+// ReadyPath is set.
+func (p *Proxy) probe(ctx context.Context) error {
+	d := net.Dialer{Timeout: 500 * time.Millisecond}
+	conn, err := d.DialContext(ctx, "tcp", p.opts.ReadyAddr)
+	if err != nil {
+		return err
+	}
+	conn.Close()
+	if p.opts.ReadyPath == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.opts.ReadyAddr+p.opts.ReadyPath, nil)
+	if err != nil {
+		return err
+	}
+	client := http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("GET %s: %s", p.opts.ReadyPath, resp.Status)
+	}
+	return nil
+}
+
+// Pid is the master process id (also the process group id).
+func (p *Proxy) Pid() int { return p.pid }
+
+// Kind is the proxy kind.
+func (p *Proxy) Kind() proxybin.Kind { return p.opts.Kind }
+
+// Addr is the listener address the proxy was checked on.
+func (p *Proxy) Addr() string { return p.opts.ReadyAddr }
+
+// Exited is closed when the master process has exited (by Close or on its
+// own, e.g. a crash); Err then tells how.
+func (p *Proxy) Exited() <-chan struct{} { return p.exited }
+
+// Err is the master's exit status once Exited is closed, else nil.
+func (p *Proxy) Err() error {
+	select {
+	case <-p.exited:
+		return p.waitErr
+	default:
+		return nil
+	}
+}
+
+// Workers lists the master's live worker processes: after a reload this
+// includes old workers still draining connections.
+func (p *Proxy) Workers() []int { return childrenOf(p.pid) }
+
+// Pids lists every live process of the proxy: the master, current and old
+// workers (its process group).
+func (p *Proxy) Pids() []int { return groupMembers(p.pid) }
+
+// LogPath is the file holding the proxy's stdout and stderr.
+func (p *Proxy) LogPath() string { return p.logPath }
+
+// LogTail returns the last n lines of the proxy's output and, for nginx,
+// of its error logs.
+func (p *Proxy) LogTail(n int) string {
+	var parts []string
+	for _, path := range append([]string{p.logPath}, p.errorLogs...) {
+		if t := tailFile(path, n); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Close tears the proxy down: SIGTERM to its process group, SIGKILL after
+// StopGrace, the master reaped, and no process of the group left. It is
+// idempotent and safe to call concurrently (e.g. from a cancelled context).
+func (p *Proxy) Close() error {
+	if p == nil {
+		return nil
+	}
+	p.closeOnce.Do(func() { p.closeErr = p.teardown() })
+	return p.closeErr
+}
+
+func (p *Proxy) teardown() error {
+	if p.stopWatch != nil {
+		p.stopWatch()
+	}
+	select {
+	case <-p.exited:
+	default:
+		_ = syscall.Kill(-p.pid, syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(p.opts.StopGrace):
+			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+			select {
+			case <-p.exited:
+			case <-time.After(p.opts.StopGrace):
+				return fmt.Errorf("stop %s (pid %d): did not exit after SIGKILL", p.opts.Kind, p.pid)
+			}
+		}
+	}
+	// Workers orphaned by a killed master were sent SIGKILL in wait(); give
+	// the kernel a moment to finish them.
+	deadline := time.Now().Add(p.opts.StopGrace)
+	for {
+		left := groupMembers(p.pid)
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("stop %s: processes %v still running", p.opts.Kind, left)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+func formatTail(tail string) string {
+	if tail == "" {
+		return ""
+	}
+	return "\n--- proxy log (last lines) ---\n" + tail
+}

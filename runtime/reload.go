@@ -1,0 +1,258 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+// Reload makes the proxy re-read its config gracefully and waits until the
+// reload took effect: new workers serve new connections while old workers
+// keep their established connections (until HAProxy's hard-stop-after or
+// nginx's worker_shutdown_timeout).
+//
+//   - HAProxy: SIGUSR2 to the master, which re-executes itself (same pid),
+//     forks new workers and soft-stops the old ones once the new ones are
+//     ready. Done when the master CLI's `show proc` counts one more reload,
+//     lists a new current worker and lists none of the previous current
+//     workers as current. A failed reload (the master's "failed" counter
+//     grew) is an error; the old workers then keep serving.
+//   - nginx: SIGHUP to the master, which starts new workers and tells the
+//     old ones to shut down gracefully. Done when a new worker exists and
+//     every previous worker has exited or titles itself "shutting down". An
+//     [emerg] line appearing in the error log is an error.
+//
+// It fails after ReadyTimeout, and if the proxy exits meanwhile.
+func (p *Proxy) Reload(ctx context.Context) error {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	if p.Err() != nil || isClosed(p.exited) {
+		return fmt.Errorf("reload %s: not running (%v)", p.opts.Kind, p.Err())
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.opts.ReadyTimeout)
+	defer cancel()
+	var err error
+	switch p.opts.Kind {
+	case proxybin.HAProxy:
+		err = p.reloadHAProxy(ctx)
+	case proxybin.Nginx:
+		err = p.reloadNginx(ctx)
+	default:
+		err = fmt.Errorf("unknown kind %q", p.opts.Kind)
+	}
+	if err != nil {
+		return fmt.Errorf("reload %s: %w%s", p.opts.Kind, err, formatTail(p.LogTail(logTailLines)))
+	}
+	return nil
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// poll calls done every pollInterval until it reports true or an error, the
+// context ends, or the proxy exits.
+func (p *Proxy) poll(ctx context.Context, what string, done func() (bool, error)) error {
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		ok, err := done()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		case <-p.exited:
+			return fmt.Errorf("%s: proxy exited (%v)", what, p.waitErr)
+		case <-tick.C:
+		}
+	}
+}
+
+func (p *Proxy) reloadHAProxy(ctx context.Context) error {
+	var before procTable
+	if err := p.poll(ctx, "read master CLI", func() (bool, error) {
+		t, err := p.showProc()
+		before = t
+		return err == nil, nil
+	}); err != nil {
+		return err
+	}
+	if err := syscall.Kill(p.pid, syscall.SIGUSR2); err != nil {
+		return fmt.Errorf("signal master %d: %w", p.pid, err)
+	}
+	return p.poll(ctx, "wait for new workers", func() (bool, error) {
+		now, err := p.showProc()
+		if err != nil { // the master CLI is down while the master re-executes
+			return false, nil
+		}
+		if now.reloads <= before.reloads {
+			return false, nil
+		}
+		if now.failed > before.failed {
+			return false, fmt.Errorf("the new configuration was rejected; old workers keep serving")
+		}
+		fresh := false
+		for _, w := range now.workers {
+			if !contains(before.workers, w) {
+				fresh = true
+			}
+			if contains(before.workers, w) {
+				return false, nil // a previous worker is still current
+			}
+		}
+		return fresh, nil
+	})
+}
+
+// procTable is what `show proc` on the HAProxy master CLI says.
+type procTable struct {
+	reloads, failed int
+	workers         []int // current workers
+	old             []int // previous workers still draining
+}
+
+var masterLineRe = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]`)
+
+func (p *Proxy) showProc() (procTable, error) {
+	conn, err := net.DialTimeout("unix", p.masterSock, 500*time.Millisecond)
+	if err != nil {
+		return procTable{}, err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := io.WriteString(conn, "show proc\n"); err != nil {
+		return procTable{}, err
+	}
+	// The master CLI answers and closes only once it sees our end of input.
+	if uc, ok := conn.(*net.UnixConn); ok {
+		_ = uc.CloseWrite()
+	}
+	return parseShowProc(conn)
+}
+
+func parseShowProc(r io.Reader) (procTable, error) {
+	var t procTable
+	section, sawMaster := "", false
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "":
+			continue
+		case strings.HasPrefix(line, "#"):
+			section = strings.TrimSpace(strings.TrimPrefix(line, "#"))
+			continue
+		}
+		if m := masterLineRe.FindStringSubmatch(line); m != nil {
+			t.reloads, _ = strconv.Atoi(m[2])
+			t.failed, _ = strconv.Atoi(m[3])
+			sawMaster = true
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 || f[1] != "worker" {
+			continue
+		}
+		pid, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		switch section {
+		case "workers":
+			t.workers = append(t.workers, pid)
+		case "old workers":
+			t.old = append(t.old, pid)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return t, err
+	}
+	if !sawMaster {
+		return t, fmt.Errorf("show proc: no master line")
+	}
+	return t, nil
+}
+
+func (p *Proxy) reloadNginx(ctx context.Context) error {
+	before := p.Workers()
+	offsets := make(map[string]int64, len(p.errorLogs))
+	for _, path := range p.errorLogs {
+		if fi, err := os.Stat(path); err == nil {
+			offsets[path] = fi.Size()
+		}
+	}
+	if err := syscall.Kill(p.pid, syscall.SIGHUP); err != nil {
+		return fmt.Errorf("signal master %d: %w", p.pid, err)
+	}
+	return p.poll(ctx, "wait for new workers", func() (bool, error) {
+		for _, path := range p.errorLogs {
+			if line := firstEmerg(path, offsets[path]); line != "" {
+				return false, fmt.Errorf("the new configuration was rejected; old workers keep serving: %s", line)
+			}
+		}
+		now := p.Workers()
+		fresh := false
+		for _, w := range now {
+			if !contains(before, w) {
+				fresh = true
+			}
+		}
+		if !fresh {
+			return false, nil
+		}
+		for _, w := range before {
+			if contains(now, w) && !strings.Contains(cmdline(w), "shutting down") {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// firstEmerg returns the first "[emerg]" line written to path after offset.
+func firstEmerg(path string, offset int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return ""
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "[emerg]") {
+			return sc.Text()
+		}
+	}
+	return ""
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

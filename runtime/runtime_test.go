@@ -1,0 +1,423 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+func TestScratchCloseRemovesDirAndIsIdempotent(t *testing.T) {
+	t.Parallel()
+	s, err := NewScratch()
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(filepath.Base(s.Dir), "wslb-verify-"))
+	p, err := s.WriteFile("sub/a.conf", []byte("x"))
+	require.NoError(t, err)
+	require.FileExists(t, p)
+	_, err = s.WriteFile("../escape", []byte("x"))
+	require.Error(t, err)
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close())
+	require.NoDirExists(t, s.Dir)
+}
+
+func TestFreePortsAreDistinctAndBindable(t *testing.T) {
+	t.Parallel()
+	ports, err := FreePorts(5)
+	require.NoError(t, err)
+	seen := map[int]bool{}
+	for _, p := range ports {
+		require.False(t, seen[p], "port %d handed out twice", p)
+		seen[p] = true
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		require.NoError(t, err)
+		ln.Close()
+	}
+}
+
+// dialEcho opens a WebSocket to addr and returns the connection and the
+// backend id from the handshake response.
+func dialEcho(t *testing.T, addr, path string) (*websocket.Conn, string) {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	c, resp, err := d.Dial("ws://"+addr+path, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c, resp.Header.Get(echo.HeaderBackendID)
+}
+
+// roundTrip sends msg and returns the backend that echoed it.
+func roundTrip(c *websocket.Conn, msg string) (string, error) {
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		return "", err
+	}
+	_, b, err := c.ReadMessage()
+	if err != nil {
+		return "", err
+	}
+	var env echo.Envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return "", err
+	}
+	if env.Echo != msg {
+		return "", fmt.Errorf("echoed %q, sent %q", env.Echo, msg)
+	}
+	return env.Backend, nil
+}
+
+func TestBackendsStopAndStartOnSamePort(t *testing.T) {
+	t.Parallel()
+	b, err := StartBackends([]string{"s1", "s2"}, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	require.Equal(t, []string{"s1", "s2"}, b.IDs())
+	port := b.Port("s1")
+	require.NotZero(t, port)
+	id, ok := b.IDByAddr(b.Addr("s2"))
+	require.True(t, ok)
+	require.Equal(t, "s2", id)
+
+	c, hdr := dialEcho(t, b.Addr("s1"), "/ws")
+	require.Equal(t, "s1", hdr)
+	got, err := roundTrip(c, "hello")
+	require.NoError(t, err)
+	require.Equal(t, "s1", got)
+
+	// Reading runs concurrently with Stop so the echo server's close frame
+	// is answered, as a real client would.
+	closed := make(chan error, 1)
+	go func() {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _, err := c.ReadMessage()
+		closed <- err
+	}()
+	require.NoError(t, b.Stop(context.Background(), "s1"))
+	require.False(t, b.Running("s1"))
+	require.True(t, websocket.IsCloseError(<-closed, websocket.CloseGoingAway))
+	_, err = net.DialTimeout("tcp", b.Addr("s1"), time.Second)
+	require.Error(t, err, "a stopped backend must refuse connections")
+	require.NoError(t, b.Stop(context.Background(), "s1"), "stopping twice is a no-op")
+
+	require.NoError(t, b.Start(context.Background(), "s1"))
+	require.Equal(t, port, b.Port("s1"))
+	c2, hdr := dialEcho(t, b.Addr("s1"), "/")
+	require.Equal(t, "s1", hdr)
+	_, err = roundTrip(c2, "again")
+	require.NoError(t, err)
+
+	require.NoError(t, b.Kill("s2"))
+	_, err = net.DialTimeout("tcp", b.Addr("s2"), time.Second)
+	require.Error(t, err)
+	require.NoError(t, b.Close())
+	require.NoError(t, b.Close())
+}
+
+func TestBackendsStartWaitsForTakenPort(t *testing.T) {
+	t.Parallel()
+	b, err := StartBackends([]string{"s1"}, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	require.NoError(t, b.Stop(context.Background(), "s1"))
+
+	// Something else grabs the port; Start retries and fails clearly
+	// while it is held, and succeeds once it is released.
+	squatter, err := net.Listen("tcp", b.Addr("s1"))
+	require.NoError(t, err)
+	err = b.Start(context.Background(), "s1")
+	require.ErrorContains(t, err, "port taken")
+	require.False(t, b.Running("s1"))
+
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		squatter.Close()
+	}()
+	require.NoError(t, b.Start(context.Background(), "s1"))
+	require.True(t, b.Running("s1"))
+}
+
+func TestParseShowProc(t *testing.T) {
+	t.Parallel()
+	out := `#<PID>          <type>          <reloads>       <uptime>        <version>
+11197           master          2 [failed: 1]   0d00h00m06s     2.6.12-1+deb12u4
+# workers
+11326           worker          1               0d00h00m02s     2.6.12-1+deb12u4
+# old workers
+11200           worker          2               0d00h00m06s     2.6.12-1+deb12u4
+# programs
+`
+	got, err := parseShowProc(strings.NewReader(out))
+	require.NoError(t, err)
+	require.Equal(t, procTable{reloads: 2, failed: 1, workers: []int{11326}, old: []int{11200}}, got)
+	_, err = parseShowProc(strings.NewReader("Unknown command\n"))
+	require.Error(t, err)
+}
+
+const haproxyTestConfig = `global
+    hard-stop-after 30s
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout tunnel 1h
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    default_backend be
+backend be
+    balance source
+    http-response set-header X-Wslb-Server %[srv_name]
+    server s1 {{s1}}
+    server s2 {{s2}}
+`
+
+const nginxTestConfig = `worker_processes 2;
+worker_shutdown_timeout 30s;
+error_log error.log;
+pid nginx.pid;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path tmp/client;
+    proxy_temp_path tmp/proxy;
+    fastcgi_temp_path tmp/fastcgi;
+    uwsgi_temp_path tmp/uwsgi;
+    scgi_temp_path tmp/scgi;
+    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+    upstream be {
+        hash $remote_addr consistent;
+        server {{s1}};
+        server {{s2}};
+    }
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / {
+            proxy_pass http://be;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 1h;
+            add_header X-Wslb-Server $upstream_addr always;
+        }
+    }
+}
+`
+
+type testRun struct {
+	scratch  *Scratch
+	backends *Backends
+	config   string
+	addr     string
+}
+
+// setup starts two echo backends and writes config (with {{PORT}}, {{s1}},
+// {{s2}} filled in) to a fresh scratch dir.
+func setup(t *testing.T, kind proxybin.Kind, tmpl string) testRun {
+	t.Helper()
+	if _, err := proxybin.Lookup(kind); err != nil {
+		t.Skipf("%s not installed: %v", kind, err)
+	}
+	s, err := NewScratch()
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	b, err := StartBackends([]string{"s1", "s2"}, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	port, err := FreePort()
+	require.NoError(t, err)
+	text := strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{s1}}", b.Addr("s1"), "{{s2}}", b.Addr("s2")).Replace(tmpl)
+	cfg, err := s.WriteFile(string(kind)+".cfg", []byte(text))
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(s.Path("tmp"), 0o755))
+	return testRun{scratch: s, backends: b, config: cfg, addr: "127.0.0.1:" + strconv.Itoa(port)}
+}
+
+func requireGone(t *testing.T, pids []int, dir string) {
+	t.Helper()
+	for _, pid := range pids {
+		require.False(t, ProcessAlive(pid), "process %d still running", pid)
+	}
+	if dir != "" {
+		require.NoDirExists(t, dir)
+	}
+}
+
+var proxyCases = []struct {
+	kind proxybin.Kind
+	tmpl string
+}{
+	{proxybin.HAProxy, haproxyTestConfig},
+	{proxybin.Nginx, nginxTestConfig},
+}
+
+func TestProxyLifecycle(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxyCases {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			r := setup(t, tc.kind, tc.tmpl)
+			ctx := context.Background()
+			p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyPath: "/healthz"})
+			require.NoError(t, err)
+			t.Cleanup(func() { p.Close() })
+			require.Equal(t, r.addr, p.Addr())
+
+			// A WebSocket through the proxy reaches a backend.
+			held, hdr := dialEcho(t, r.addr, "/ws")
+			first, err := roundTrip(held, "before reload")
+			require.NoError(t, err)
+			require.Equal(t, hdr, first)
+			require.Contains(t, []string{"s1", "s2"}, first)
+
+			workersBefore := p.Workers()
+			require.NotEmpty(t, workersBefore)
+			require.NoError(t, p.Reload(ctx))
+			workersAfter := p.Workers()
+			fresh := 0
+			for _, w := range workersAfter {
+				if !contains(workersBefore, w) {
+					fresh++
+				}
+			}
+			require.Positive(t, fresh, "reload must start new workers (before %v, after %v)", workersBefore, workersAfter)
+
+			// The connection opened before the reload still echoes, and
+			// a new one works.
+			got, err := roundTrip(held, "after reload")
+			require.NoError(t, err)
+			require.Equal(t, first, got)
+			c2, _ := dialEcho(t, r.addr, "/ws")
+			_, err = roundTrip(c2, "new")
+			require.NoError(t, err)
+
+			// Stopping the backend that serves the held connection ends it.
+			require.NoError(t, r.backends.Stop(ctx, first))
+			_ = held.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, _, err = held.ReadMessage()
+			require.Error(t, err)
+
+			pids := p.Pids()
+			require.Contains(t, pids, p.Pid())
+			require.NoError(t, p.Close())
+			require.NoError(t, p.Close(), "Close is idempotent")
+			<-p.Exited()
+			require.NoError(t, r.backends.Close())
+			require.NoError(t, r.scratch.Close())
+			requireGone(t, append(pids, workersBefore...), r.scratch.Dir)
+		})
+	}
+}
+
+func TestProxyContextCancelTearsDown(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxyCases {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			r := setup(t, tc.kind, tc.tmpl)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
+			require.NoError(t, err)
+			c, _ := dialEcho(t, r.addr, "/")
+			_, err = roundTrip(c, "x")
+			require.NoError(t, err)
+			pids := p.Pids()
+			require.GreaterOrEqual(t, len(pids), 2, "master and at least one worker")
+
+			cancel() // as SIGINT does in the CLI
+			select {
+			case <-p.Exited():
+			case <-time.After(15 * time.Second):
+				t.Fatal("proxy still running after the context was cancelled")
+			}
+			require.NoError(t, p.Close())
+			requireGone(t, pids, "")
+		})
+	}
+}
+
+func TestProxyStartFailureShowsLogAndLeavesNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxyCases {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			r := setup(t, tc.kind, tc.tmpl+"\nbogus_directive_here 1;\n")
+			_, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyTimeout: 5 * time.Second})
+			require.Error(t, err)
+			require.Contains(t, err.Error(), "bogus_directive_here", "the error carries the proxy's own message")
+			require.Empty(t, processes(func(st procStat) bool {
+				return strings.Contains(cmdline(st.pid), r.config) && st.state != 'Z'
+			}))
+		})
+	}
+}
+
+func TestProxyReloadWithBrokenConfigFailsAndKeepsServing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxyCases {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			r := setup(t, tc.kind, tc.tmpl)
+			p, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
+			require.NoError(t, err)
+			t.Cleanup(func() { p.Close() })
+
+			f, err := os.OpenFile(r.config, os.O_APPEND|os.O_WRONLY, 0)
+			require.NoError(t, err)
+			_, err = f.WriteString("\nbogus_directive_here 1;\n")
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+
+			err = p.Reload(context.Background())
+			require.ErrorContains(t, err, "rejected")
+			c, _ := dialEcho(t, r.addr, "/")
+			_, err = roundTrip(c, "still here")
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestProbeRequiresHTTPAnswer(t *testing.T) {
+	t.Parallel()
+	// A listener that accepts but never answers HTTP is not ready when a
+	// ReadyPath is asked for.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	p := &Proxy{opts: ProxyOptions{ReadyAddr: ln.Addr().String()}}
+	require.NoError(t, p.probe(context.Background()))
+	p.opts.ReadyPath = "/healthz"
+	require.Error(t, p.probe(context.Background()))
+
+	srv := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })}
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Serve(ln2)
+	defer srv.Close()
+	p.opts.ReadyAddr = ln2.Addr().String()
+	require.ErrorContains(t, p.probe(context.Background()), "503")
+}
