@@ -160,8 +160,15 @@ func (d *decoder) checkReferences(ld *loaded) {
 // checkRouteOrder warns about routes that an earlier route always wins
 // over: routes are tried in order and paths match by plain prefix.
 func (d *decoder) checkRouteOrder(ld *loaded) {
-	for j, later := range ld.routes {
-		for _, earlier := range ld.routes[:j] {
+	// Routes with a rejected condition would compare as their defaults.
+	var routes []*routeSrc
+	for _, rs := range ld.routes {
+		if rs.a.valid("path", "host", "websocket", "listener") {
+			routes = append(routes, rs)
+		}
+	}
+	for j, later := range routes {
+		for _, earlier := range routes[:j] {
 			e, l := earlier.r, later.r
 			if (e.Listener == "" || e.Listener == l.Listener) &&
 				(e.Host == "" || e.Host == l.Host) &&

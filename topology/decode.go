@@ -220,7 +220,7 @@ func (d *decoder) single(bs []*hcl.Block) *hcl.Block {
 // attributes whose ranges point at def.
 func (d *decoder) blockAttrs(b *hcl.Block, schema *hcl.BodySchema, def hcl.Range) (*attrs, *hcl.BodyContent) {
 	if b == nil {
-		return &attrs{d: d, m: hcl.Attributes{}, def: def, ranges: map[string]hcl.Range{}}, &hcl.BodyContent{}
+		return d.attrs(&hcl.BodyContent{Attributes: hcl.Attributes{}}, def), &hcl.BodyContent{}
 	}
 	c := d.content(b.Body, schema)
 	return d.attrs(c, b.DefRange), c
@@ -323,6 +323,7 @@ func (d *decoder) decodeListener(b *hcl.Block) *listenerSrc {
 	if a.str("address", &addr, nil) {
 		if v, err := ParseListenAddress(addr); err != nil {
 			d.grammarError(a.at("address"), err)
+			a.reject("address")
 		} else {
 			ls.l.Address = v
 		}
@@ -505,6 +506,7 @@ func (d *decoder) decodeServer(b *hcl.Block) *serverSrc {
 	if a.str("address", &addr, nil) {
 		if v, err := ParseAddress(addr); err != nil {
 			d.grammarError(a.at("address"), err)
+			a.reject("address")
 		} else {
 			ss.s.Address = v
 		}

@@ -48,6 +48,16 @@ const (
 	allowedListenAdr = `A listen address is host:port where host is an IPv4 address, a bracketed IPv6 address ([::]:8080), a host name, or '*' (or empty) for all IPv4 interfaces.`
 )
 
+// nested words the reason a part of a value was rejected, e.g.
+// `port "0" is out of range 1-65535`.
+func nested(part, value string, err error) string {
+	reason := err.(*GrammarError).Reason
+	if r, ok := strings.CutPrefix(reason, "it "); ok {
+		return fmt.Sprintf("%s %q %s", part, value, r)
+	}
+	return fmt.Sprintf("%s %q: %s", part, value, reason)
+}
+
 func badChar(s string, i int) string {
 	r := []rune(s[i:])[0]
 	return fmt.Sprintf("character %s at offset %d is not allowed", strconv.QuoteRune(r), i)
@@ -242,7 +252,7 @@ func parseAddress(s string, listen bool) (Address, error) {
 	host, portText := s[:colon], s[colon+1:]
 	port, err := ParsePort(portText)
 	if err != nil {
-		return fail("port " + err.(*GrammarError).Reason)
+		return fail(nested("port", portText, err))
 	}
 	switch {
 	case strings.HasPrefix(host, "["):
@@ -251,7 +261,7 @@ func parseAddress(s string, listen bool) (Address, error) {
 		}
 		host = host[1 : len(host)-1]
 		if err := CheckIPv6(host); err != nil {
-			return fail("host " + err.(*GrammarError).Reason)
+			return fail(nested("host", host, err))
 		}
 	case strings.Contains(host, ":"):
 		return fail("an IPv6 host must be written in brackets, e.g. [::1]:8080")
@@ -259,8 +269,7 @@ func parseAddress(s string, listen bool) (Address, error) {
 		host = "*"
 	default:
 		if err := CheckHost(host); err != nil {
-			g := err.(*GrammarError)
-			return fail(g.What + " " + g.Reason)
+			return fail(nested("host", host, err))
 		}
 	}
 	return Address{Host: host, Port: port}, nil
@@ -371,7 +380,7 @@ func CheckOrigin(s string) error {
 		}
 		host = rest[1:end]
 		if err := CheckIPv6(host); err != nil {
-			return fail("host " + err.(*GrammarError).Reason)
+			return fail(nested("host", host, err))
 		}
 		switch after := rest[end+1:]; {
 		case after == "":
@@ -385,8 +394,7 @@ func CheckOrigin(s string) error {
 			host, port = rest[:i], rest[i+1:]
 		}
 		if err := CheckHost(host); err != nil {
-			g := err.(*GrammarError)
-			return fail(g.What + " " + g.Reason)
+			return fail(nested("host", host, err))
 		}
 	}
 	if host != strings.ToLower(host) {
@@ -395,7 +403,7 @@ func CheckOrigin(s string) error {
 	if port != "" || strings.HasSuffix(rest, ":") {
 		n, err := ParsePort(port)
 		if err != nil {
-			return fail("port " + err.(*GrammarError).Reason)
+			return fail(nested("port", port, err))
 		}
 		if scheme == "https" && n == 443 || scheme == "http" && n == 80 {
 			return fail("browsers omit the scheme's default port, so it would never match; remove it")
@@ -425,7 +433,7 @@ func ParseCIDR(s string) (string, error) {
 		return fail("it is not an IP network")
 	}
 	if p.Masked() != p {
-		return fail(fmt.Sprintf("it has host bits set; did you mean %s?", p.Masked()))
+		return fail(fmt.Sprintf("it has host bits set (did you mean %s?)", p.Masked()))
 	}
 	return p.String(), nil
 }

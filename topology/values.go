@@ -80,10 +80,28 @@ type attrs struct {
 	m      hcl.Attributes
 	def    hcl.Range // the block's definition, used when an attribute is absent
 	ranges map[string]hcl.Range
+	bad    map[string]bool // attributes whose value was rejected
 }
 
 func (d *decoder) attrs(c *hcl.BodyContent, def hcl.Range) *attrs {
-	return &attrs{d: d, m: c.Attributes, def: def, ranges: map[string]hcl.Range{}}
+	return &attrs{d: d, m: c.Attributes, def: def, ranges: map[string]hcl.Range{}, bad: map[string]bool{}}
+}
+
+// valid reports whether none of the named attributes had a rejected value.
+func (a *attrs) valid(names ...string) bool {
+	for _, n := range names {
+		if a.bad[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// reject marks an attribute's value as rejected (its diagnostic is already
+// recorded) and returns false for the accessor to return.
+func (a *attrs) reject(name string) bool {
+	a.bad[name] = true
+	return false
 }
 
 // has reports whether the attribute is present in the source.
@@ -114,12 +132,16 @@ func (a *attrs) get(name string, ty cty.Type, what string) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	a.ranges[name] = at.Expr.Range()
-	return a.d.value(at, ty, what)
+	v, ok := a.d.value(at, ty, what)
+	if !ok {
+		a.reject(name)
+	}
+	return v, ok
 }
 
-// str reads a string attribute and checks it with check (nil: any string
-// that passes the universal printable-ASCII rule is rejected anyway by the
-// caller's grammar). Returns whether dst was set.
+// str reads a string attribute and checks it against its grammar; a nil
+// check is only for callers that parse the string further themselves.
+// Returns whether dst was set.
 func (a *attrs) str(name string, dst *string, check func(string) error) bool {
 	v, ok := a.get(name, cty.String, "a string")
 	if !ok {
@@ -129,7 +151,7 @@ func (a *attrs) str(name string, dst *string, check func(string) error) bool {
 	if check != nil {
 		if err := check(s); err != nil {
 			a.d.grammarError(a.at(name), err)
-			return false
+			return a.reject(name)
 		}
 	}
 	*dst = s
@@ -155,11 +177,11 @@ func (a *attrs) integer(name string, dst *int, lo, hi int, summary string) bool 
 	bf := v.AsBigFloat()
 	if !bf.IsInt() {
 		a.d.errorf(a.at(name), "Incorrect value type", "The argument %q must be a whole number, not %s.", name, bf.Text('g', -1))
-		return false
+		return a.reject(name)
 	}
 	if bf.Cmp(big.NewFloat(float64(lo))) < 0 || bf.Cmp(big.NewFloat(float64(hi))) > 0 {
 		a.d.errorf(a.at(name), summary, "The argument %q is %s; it must be between %d and %d.", name, bf.Text('g', -1), lo, hi)
-		return false
+		return a.reject(name)
 	}
 	n, _ := bf.Int64()
 	*dst = int(n)
@@ -188,7 +210,7 @@ func (a *attrs) duration(name string, dst *time.Duration, allowZero bool) bool {
 		*dst = dur
 		return true
 	}
-	return false
+	return a.reject(name)
 }
 
 // strings reads a list of strings, checking each element with check, which
@@ -223,10 +245,11 @@ func (a *attrs) strings(name string, dst *[]string, check func(string) (string, 
 		}
 		out = append(out, s)
 	}
-	if good {
-		*dst = out
+	if !good {
+		return a.reject(name)
 	}
-	return good
+	*dst = out
+	return true
 }
 
 // oneOf reads a string that must be one of allowed; summary names the
@@ -243,7 +266,7 @@ func (a *attrs) oneOf(name string, dst *string, summary string, allowed ...strin
 		}
 	}
 	a.d.errorf(a.at(name), summary, "%q is not one of %s.%s", s, quoteList(allowed), suggest(s, allowed))
-	return false
+	return a.reject(name)
 }
 
 // grammarError reports a value that failed an allowlist grammar.
@@ -280,4 +303,3 @@ func quoteList(items []string) string {
 	}
 	return strings.Join(q, ", ")
 }
-

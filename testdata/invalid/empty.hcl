@@ -1,0 +1,1 @@
+# ERROR: No listener | ERROR: No pool
