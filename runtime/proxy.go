@@ -114,19 +114,8 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	}
 	defer logFile.Close() // the child keeps its own copy
 
-	cmd := exec.Command(opts.Binary, args...)
-	cmd.Dir = dir
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Own process group: teardown signals reach the master and every
-		// worker (including old ones draining after a reload) at once.
-		Setpgid: true,
-		// If wslb dies without tearing down (SIGKILL), the kernel kills
-		// the master; its workers notice and exit.
-		Pdeathsig: syscall.SIGKILL,
-	}
-	if err := cmd.Start(); err != nil {
+	cmd, err := startIsolated(opts.Binary, args, dir, logFile)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Binary, err)
 	}
 	p.cmd = cmd
@@ -140,6 +129,40 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 		return nil, fmt.Errorf("start %s: %w%s", opts.Kind, err, formatTail(tail))
 	}
 	return p, nil
+}
+
+// startIsolated starts the proxy in its own process group and, where
+// allowed (root), in its own PID namespace.
+//
+//   - The process group lets teardown signal the master and every worker,
+//     including old ones draining after a reload, at once.
+//   - Pdeathsig kills the master if wslb dies without tearing down (e.g.
+//     SIGKILL). That alone is not enough: nginx workers outlive a killed
+//     master. As the init of a PID namespace, though, the master takes every
+//     process of the namespace with it when it dies.
+func startIsolated(binary string, args []string, dir string, log *os.File) (*exec.Cmd, error) {
+	newCmd := func(flags uintptr) *exec.Cmd {
+		cmd := exec.Command(binary, args...)
+		cmd.Dir = dir
+		cmd.Stdout = log
+		cmd.Stderr = log
+		cmd.SysProcAttr = &syscall.SysProcAttr{
+			Setpgid:    true,
+			Pdeathsig:  syscall.SIGKILL,
+			Cloneflags: flags,
+		}
+		return cmd
+	}
+	cmd := newCmd(syscall.CLONE_NEWPID)
+	err := cmd.Start()
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) {
+		cmd = newCmd(0)
+		err = cmd.Start()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cmd, nil
 }
 
 var (

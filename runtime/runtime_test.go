@@ -1,12 +1,14 @@
 package runtime
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -420,4 +422,67 @@ func TestProbeRequiresHTTPAnswer(t *testing.T) {
 	defer srv.Close()
 	p.opts.ReadyAddr = ln2.Addr().String()
 	require.ErrorContains(t, p.probe(context.Background()), "503")
+}
+
+// helperEnv makes the test binary act as a wslb that starts a proxy, prints
+// the proxy's pids and waits to be killed.
+const helperEnv = "WSLB_RUNTIME_TEST_HELPER"
+
+func TestHelperProcess(t *testing.T) {
+	spec := os.Getenv(helperEnv)
+	if spec == "" {
+		t.Skip("helper process for TestKilledParentLeavesNoProxy")
+	}
+	f := strings.SplitN(spec, "|", 4)
+	p, err := StartProxy(context.Background(), ProxyOptions{Kind: proxybin.Kind(f[0]), Config: f[1], Dir: f[2], ReadyAddr: f[3]})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	pids := p.Pids()
+	for len(pids) < 2 { // wait for the workers
+		time.Sleep(10 * time.Millisecond)
+		pids = p.Pids()
+	}
+	fmt.Println("PIDS", strings.Trim(fmt.Sprint(pids), "[]"))
+	time.Sleep(time.Minute)
+	os.Exit(2)
+}
+
+func TestKilledParentLeavesNoProxy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxyCases {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			r := setup(t, tc.kind, tc.tmpl)
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+			cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join([]string{string(tc.kind), r.config, r.scratch.Dir, r.addr}, "|"))
+			out, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+			line, err := bufio.NewReader(out).ReadString('\n')
+			require.NoError(t, err)
+			require.True(t, strings.HasPrefix(line, "PIDS "), line)
+			var pids []int
+			for _, f := range strings.Fields(strings.TrimPrefix(line, "PIDS ")) {
+				pid, err := strconv.Atoi(f)
+				require.NoError(t, err)
+				pids = append(pids, pid)
+			}
+			require.GreaterOrEqual(t, len(pids), 2)
+
+			require.NoError(t, cmd.Process.Kill()) // no chance to tear down
+			_ = cmd.Wait()
+			require.Eventually(t, func() bool {
+				for _, pid := range pids {
+					if ProcessAlive(pid) {
+						return false
+					}
+				}
+				return true
+			}, 10*time.Second, 20*time.Millisecond, "proxy processes %v outlived their killed parent", pids)
+		})
+	}
 }
