@@ -28,3 +28,56 @@ func TestExamplesLoadCleanly(t *testing.T) {
 		})
 	}
 }
+
+func loadExample(t *testing.T, name string) *topology.Topology {
+	t.Helper()
+	topo, diags := topology.NewLoader().LoadFile(filepath.Join("..", "examples", name))
+	require.Empty(t, diags, "%s", diags)
+	return topo
+}
+
+// The examples show what their comments promise.
+func TestExamplesContent(t *testing.T) {
+	t.Run("chat", func(t *testing.T) {
+		topo := loadExample(t, "chat.hcl")
+		rt, web := topo.Pool("realtime"), topo.Pool("web")
+		require.NotNil(t, rt)
+		require.NotNil(t, web)
+		require.Equal(t, topology.AffinitySource, rt.Affinity.Mode)
+		require.True(t, rt.Affinity.Consistent)
+		require.Len(t, rt.Servers, 3)
+		require.True(t, rt.WebSocket)
+		require.Equal(t, topology.AffinityNone, web.Affinity.Mode)
+		require.Len(t, web.Servers, 2)
+		require.False(t, web.WebSocket)
+		require.Equal(t, "/ws", topo.Routes[0].PathPrefix)
+		require.True(t, topo.Routes[0].WebSocketOnly)
+		require.Equal(t, "realtime", topo.Routes[0].Pool)
+		require.Equal(t, "web", topo.Routes[1].Pool)
+	})
+	t.Run("cookie", func(t *testing.T) {
+		p := loadExample(t, "cookie.hcl").Pools[0]
+		require.Equal(t, topology.AffinityCookie, p.Affinity.Mode)
+		require.NotEmpty(t, p.Affinity.Cookie)
+		require.True(t, p.WebSocket)
+	})
+	t.Run("socketio", func(t *testing.T) {
+		topo := loadExample(t, "socketio.hcl")
+		p := topo.Pool(topo.Routes[0].Pool)
+		require.Equal(t, "/socket.io/", topo.Routes[0].PathPrefix)
+		require.False(t, topo.Routes[0].WebSocketOnly, "polling must match the route too")
+		require.NotEqual(t, topology.AffinityNone, p.Affinity.Mode)
+		require.True(t, p.WebSocket)
+	})
+	t.Run("session-key", func(t *testing.T) {
+		topo := loadExample(t, "session-key.hcl")
+		modes := map[topology.AffinityMode]*topology.Pool{}
+		for _, p := range topo.Pools {
+			modes[p.Affinity.Mode] = p
+		}
+		require.Contains(t, modes, topology.AffinityQuery)
+		require.Contains(t, modes, topology.AffinityHeader)
+		require.NotEmpty(t, modes[topology.AffinityQuery].Affinity.Param)
+		require.NotEmpty(t, modes[topology.AffinityHeader].Affinity.Header)
+	})
+}
