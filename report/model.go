@@ -101,10 +101,21 @@ type Errors struct {
 	Samples   []string `json:"samples,omitempty"` // a few error messages
 }
 
+// Event kinds the renderers know. Any other kind is still drawn as a
+// neutral marker on the timeline.
+const (
+	EventBackendDown = "backend-down" // a backend was stopped (failover)
+	EventBackendUp   = "backend-up"   // a stopped backend came back
+	EventReload      = "reload"       // the proxy was reloaded gracefully
+	// EventSample only carries Connections: a point of the timeline chart
+	// without a marker.
+	EventSample = "sample"
+)
+
 // Event is a point on the run's timeline.
 type Event struct {
 	At     time.Duration `json:"at_ns"` // since Started
-	Kind   string        `json:"kind"`  // backend-down, backend-up, reload, ...
+	Kind   string        `json:"kind"`  // one of the Event* kinds, or another word
 	Detail string        `json:"detail,omitempty"`
 	// Connections per backend at that moment, for the timeline chart.
 	Connections map[string]int `json:"connections,omitempty"`

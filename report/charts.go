@@ -1,0 +1,402 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The HTML report's charts are SVG drawn from shapes computed here; the
+// template only places them, escaping every value.
+
+type svgChart struct {
+	Width, Height int
+	Label         string // accessible description
+	Rects         []svgRect
+	Lines         []svgLine
+	Polylines     []svgPolyline
+	Circles       []svgCircle
+	Texts         []svgText
+}
+
+type svgRect struct {
+	X, Y, W, H float64
+	Fill       string
+	Title      string // tooltip
+}
+
+type svgLine struct {
+	X1, Y1, X2, Y2 float64
+	Stroke         string
+	Width          float64
+	Dash           string
+}
+
+type svgPolyline struct {
+	Points string
+	Stroke string
+}
+
+type svgCircle struct {
+	X, Y, R float64
+	Fill    string
+	Title   string
+}
+
+type svgText struct {
+	X, Y   float64
+	Text   string
+	Anchor string // start | middle | end
+	Class  string // label | value | tick | strong
+	Fill   string
+}
+
+// Colours shared by the page and the charts. Pass/fail colours meet WCAG
+// AA with white text.
+const (
+	colPass   = "#1a7f37"
+	colFail   = "#cf222e"
+	colSkip   = "#9a6700"
+	colAxis   = "#d0d7de"
+	colMuted  = "#57606a"
+	colText   = "#1f2328"
+	colReload = "#8250df"
+	colRTT    = "#0969da"
+)
+
+// palette colours backends; it avoids the pass/fail green and red so a
+// backend never reads as a verdict.
+var palette = []string{"#0969da", "#d97706", "#0891b2", "#db2777", "#4d5bd1", "#92400e", "#0f766e", "#6e7781"}
+
+func backendColor(i int) string { return palette[i%len(palette)] }
+
+func eventColor(kind string) string {
+	switch kind {
+	case EventBackendDown:
+		return colFail
+	case EventBackendUp:
+		return colPass
+	case EventReload:
+		return colReload
+	default:
+		return colMuted
+	}
+}
+
+// backendChart draws one horizontal bar per backend, scaled to the busiest.
+func backendChart(r *Run, colors map[string]string) *svgChart {
+	var bs []*Backend
+	for _, b := range r.Backends {
+		if b != nil {
+			bs = append(bs, b)
+		}
+	}
+	if len(bs) == 0 {
+		return nil
+	}
+	const (
+		width  = 440
+		labelW = 110
+		valueW = 100
+		rowH   = 40
+		barH   = 20
+		top    = 6
+	)
+	total := totalConnections(bs)
+	most := 0
+	for _, b := range bs {
+		most = max(most, b.Connections)
+	}
+	c := &svgChart{Width: width, Height: top*2 + rowH*len(bs), Label: "Connections per backend"}
+	plotW := float64(width - labelW - valueW)
+	for i, b := range bs {
+		y := float64(top + i*rowH)
+		mid := y + rowH/2
+		tag := fmt.Sprintf("weight %d", b.Weight)
+		if b.Backup {
+			tag += " · backup"
+		}
+		c.Texts = append(c.Texts,
+			svgText{X: 0, Y: mid - 3, Text: truncate(b.ID, 14), Class: "strong", Anchor: "start", Fill: colText},
+			svgText{X: 0, Y: mid + 12, Text: tag, Class: "tick", Anchor: "start", Fill: colMuted},
+		)
+		// The track shows the full scale; the bar the backend's share.
+		c.Rects = append(c.Rects, svgRect{X: labelW, Y: mid - barH/2, W: plotW, H: barH, Fill: "#eef1f4"})
+		w := 0.0
+		if most > 0 {
+			w = plotW * float64(b.Connections) / float64(most)
+		}
+		if b.Connections > 0 {
+			w = math.Max(w, 2)
+		}
+		c.Rects = append(c.Rects, svgRect{
+			X: labelW, Y: mid - barH/2, W: w, H: barH, Fill: colors[b.ID],
+			Title: fmt.Sprintf("%s: %d connections, %d clients", b.ID, b.Connections, b.Clients),
+		})
+		c.Texts = append(c.Texts, svgText{
+			X: float64(width - valueW + 10), Y: mid + 4, Anchor: "start", Class: "value", Fill: colText,
+			Text: formatInt(int64(b.Connections)) + " (" + formatPercent(b.Connections, total) + ")",
+		})
+	}
+	return c
+}
+
+// maxBuckets caps the histogram's bars; finer histograms are merged.
+const maxBuckets = 60
+
+// rttChart draws the round-trip histogram with markers at p50 and p99.
+func rttChart(l Latency) *svgChart {
+	buckets := trimBuckets(l.Histogram)
+	for len(buckets) > maxBuckets {
+		buckets = mergePairs(buckets)
+	}
+	if len(buckets) == 0 {
+		return nil
+	}
+	const (
+		width, height = 440, 240
+		left, right   = 48, 12
+		top, bottom   = 22, 44
+	)
+	var most int64
+	for _, b := range buckets {
+		most = max(most, b.Count)
+	}
+	yMax := niceCeil(float64(most))
+	plotW := float64(width - left - right)
+	plotH := float64(height - top - bottom)
+	c := &svgChart{Width: width, Height: height, Label: "Round-trip time histogram"}
+	c.axes(left, top, plotW, plotH, yMax, 4, formatTick)
+
+	slot := plotW / float64(len(buckets))
+	gap := math.Min(2, slot*0.2)
+	lower := time.Duration(0)
+	for i, b := range buckets {
+		h := 0.0
+		if yMax > 0 {
+			h = plotH * float64(b.Count) / yMax
+		}
+		if b.Count > 0 {
+			h = math.Max(h, 1)
+		}
+		c.Rects = append(c.Rects, svgRect{
+			X: float64(left) + float64(i)*slot + gap/2, Y: float64(top) + plotH - h, W: slot - gap, H: h, Fill: colRTT,
+			Title: fmt.Sprintf("%s – %s: %s samples", formatLatency(lower), formatLatency(b.UpperBound), formatInt(b.Count)),
+		})
+		lower = b.UpperBound
+	}
+	// About six labels along the x axis, at bucket upper bounds.
+	step := max(1, (len(buckets)+5)/6)
+	for i := step - 1; i < len(buckets); i += step {
+		x := float64(left) + float64(i+1)*slot
+		anchor := "middle"
+		if x > width-right-24 {
+			anchor = "end" // keep the last label inside the chart
+		}
+		c.Texts = append(c.Texts, svgText{X: x, Y: float64(top) + plotH + 16, Text: formatLatency(buckets[i].UpperBound), Anchor: anchor, Class: "tick", Fill: colMuted})
+	}
+	c.Texts = append(c.Texts, svgText{X: float64(left) + plotW/2, Y: height - 6, Text: "round-trip time (bucket upper bound)", Anchor: "middle", Class: "tick", Fill: colMuted})
+	c.Texts = append(c.Texts, svgText{X: 0, Y: 12, Text: "samples", Anchor: "start", Class: "tick", Fill: colMuted})
+
+	for _, mark := range []struct {
+		name string
+		at   time.Duration
+	}{{"p50", l.P50}, {"p99", l.P99}} {
+		i := bucketIndex(buckets, mark.at)
+		if i < 0 {
+			continue
+		}
+		x := float64(left) + (float64(i)+0.5)*slot
+		c.Lines = append(c.Lines, svgLine{X1: x, Y1: float64(top) - 4, X2: x, Y2: float64(top) + plotH, Stroke: colText, Width: 1, Dash: "4 3"})
+		c.Texts = append(c.Texts, svgText{X: x + 4, Y: float64(top) + 6, Text: mark.name + " " + formatLatency(mark.at), Anchor: "start", Class: "tick", Fill: colText})
+	}
+	return c
+}
+
+// trimBuckets drops empty buckets at both ends.
+func trimBuckets(bs []Bucket) []Bucket {
+	lo, hi := 0, len(bs)
+	for lo < hi && bs[lo].Count == 0 {
+		lo++
+	}
+	for hi > lo && bs[hi-1].Count == 0 {
+		hi--
+	}
+	return bs[lo:hi]
+}
+
+// mergePairs halves the number of buckets by adding neighbours.
+func mergePairs(bs []Bucket) []Bucket {
+	out := make([]Bucket, 0, (len(bs)+1)/2)
+	for i := 0; i < len(bs); i += 2 {
+		b := bs[i]
+		if i+1 < len(bs) {
+			b.UpperBound = bs[i+1].UpperBound
+			b.Count += bs[i+1].Count
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// bucketIndex finds the bucket holding d, or -1 when d is outside them.
+func bucketIndex(bs []Bucket, d time.Duration) int {
+	if d <= 0 {
+		return -1
+	}
+	for i, b := range bs {
+		if d <= b.UpperBound {
+			return i
+		}
+	}
+	return -1
+}
+
+// timelineChart draws connections per backend over the run, from the
+// events that carry counts, with a marker for every event that is not a
+// plain sample.
+func timelineChart(r *Run, ids []string, colors map[string]string) *svgChart {
+	if len(r.Timeline) == 0 {
+		return nil
+	}
+	const (
+		width, height = 1060, 300
+		left, right   = 52, 20
+		top, bottom   = 48, 40
+	)
+	end := r.Duration
+	most := 0
+	for _, ev := range r.Timeline {
+		end = max(end, ev.At)
+		for _, n := range ev.Connections {
+			most = max(most, n)
+		}
+	}
+	if end <= 0 {
+		end = time.Second
+	}
+	yMax := niceCeil(float64(most))
+	plotW := float64(width - left - right)
+	plotH := float64(height - top - bottom)
+	c := &svgChart{Width: width, Height: height, Label: "Connections per backend over time, with failover and reload events"}
+	c.axes(left, top, plotW, plotH, yMax, 4, formatTick)
+
+	xOf := func(d time.Duration) float64 { return float64(left) + plotW*float64(d)/float64(end) }
+	yOf := func(n int) float64 {
+		if yMax <= 0 {
+			return float64(top) + plotH
+		}
+		return float64(top) + plotH - plotH*float64(n)/yMax
+	}
+
+	// Time ticks at a round step, at most about eight.
+	step := niceStep(end.Seconds(), 8)
+	for i := 0; float64(i)*step <= end.Seconds()+1e-9; i++ {
+		t := math.Round(float64(i)*step*1e6) / 1e6
+		x := xOf(time.Duration(t * float64(time.Second)))
+		c.Lines = append(c.Lines, svgLine{X1: x, Y1: float64(top) + plotH, X2: x, Y2: float64(top) + plotH + 4, Stroke: colAxis, Width: 1})
+		c.Texts = append(c.Texts, svgText{X: x, Y: float64(top) + plotH + 17, Text: formatTick(t) + "s", Anchor: "middle", Class: "tick", Fill: colMuted})
+	}
+	c.Texts = append(c.Texts, svgText{X: float64(left) + plotW/2, Y: height - 4, Text: "time since start", Anchor: "middle", Class: "tick", Fill: colMuted})
+	c.Texts = append(c.Texts, svgText{X: 0, Y: float64(top) - 34, Text: "connections", Anchor: "start", Class: "tick", Fill: colMuted})
+
+	// Event markers first, so the series are drawn over them. Labels
+	// alternate between two rows so neighbouring events stay readable.
+	row := 0
+	for _, ev := range r.Timeline {
+		if ev.Kind == EventSample {
+			continue
+		}
+		x := xOf(ev.At)
+		col := eventColor(ev.Kind)
+		c.Lines = append(c.Lines, svgLine{X1: x, Y1: float64(top) - 6, X2: x, Y2: float64(top) + plotH, Stroke: col, Width: 1.5, Dash: "5 4"})
+		label := ev.Kind
+		if ev.Detail != "" {
+			label += " " + ev.Detail
+		}
+		anchor := "middle"
+		if x < float64(left)+60 {
+			anchor = "start"
+		} else if x > float64(left)+plotW-60 {
+			anchor = "end"
+		}
+		c.Texts = append(c.Texts, svgText{X: x, Y: float64(top) - 26 + float64(row*14), Text: truncate(label, 32), Anchor: anchor, Class: "strong", Fill: col})
+		row = 1 - row
+	}
+
+	for _, id := range ids {
+		var pts []string
+		for _, ev := range r.Timeline {
+			if len(ev.Connections) == 0 {
+				continue
+			}
+			// A backend absent from a sample has no connections then.
+			n := ev.Connections[id]
+			x, y := xOf(ev.At), yOf(n)
+			pts = append(pts, num(x)+","+num(y))
+			c.Circles = append(c.Circles, svgCircle{X: x, Y: y, R: 3, Fill: colors[id],
+				Title: fmt.Sprintf("%s at %s: %d connections", id, formatDuration(ev.At), n)})
+		}
+		if len(pts) > 1 {
+			c.Polylines = append(c.Polylines, svgPolyline{Points: strings.Join(pts, " "), Stroke: colors[id]})
+		}
+	}
+	return c
+}
+
+// axes draws the plot frame with horizontal grid lines and y labels.
+func (c *svgChart) axes(left, top int, plotW, plotH, yMax float64, ticks int, label func(float64) string) {
+	for i := 0; i <= ticks; i++ {
+		v := yMax * float64(i) / float64(ticks)
+		y := float64(top) + plotH - plotH*float64(i)/float64(ticks)
+		stroke := "#eaeef2"
+		if i == 0 {
+			stroke = colAxis
+		}
+		c.Lines = append(c.Lines, svgLine{X1: float64(left), Y1: y, X2: float64(left) + plotW, Y2: y, Stroke: stroke, Width: 1})
+		c.Texts = append(c.Texts, svgText{X: float64(left) - 8, Y: y + 4, Text: label(v), Anchor: "end", Class: "tick", Fill: colMuted})
+	}
+}
+
+// niceCeil rounds v up to a round axis maximum that four ticks divide
+// into whole, readable numbers.
+func niceCeil(v float64) float64 {
+	if v <= 40 {
+		return math.Max(4, math.Ceil(v/4)*4)
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 3, 4, 5, 6, 8, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// niceStep picks a round tick step so span is cut into at most n steps.
+func niceStep(span float64, n int) float64 {
+	if span <= 0 {
+		return 1
+	}
+	raw := span / float64(n)
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= raw {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// formatTick prints an axis value without needless decimals.
+func formatTick(v float64) string {
+	if v == math.Trunc(v) {
+		return formatInt(int64(v))
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// num prints an SVG coordinate with one decimal.
+func num(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
