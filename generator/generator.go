@@ -1,0 +1,116 @@
+// Package generator turns a loaded topology into HAProxy and NGINX configs.
+//
+// Each proxy has a view model (haproxyView, nginxView) computed in Go from
+// the topology; the embedded templates only walk and print it. Output is
+// deterministic: the same topology and options always give the same bytes.
+// The package does no file I/O.
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"text/template"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/templates"
+	"github.com/wslb/wslb/topology"
+)
+
+// Artifact is one generated config file.
+type Artifact struct {
+	// Name is the conventional file name: "haproxy.cfg" or "nginx.conf".
+	Name  string
+	Kind  proxybin.Kind
+	Bytes []byte
+}
+
+// Runtime makes a config self-contained for running the proxy as a
+// foreground process in a scratch directory: the pid file, logs, temporary
+// files and HAProxy's stats socket all go under Dir.
+type Runtime struct {
+	// Dir is an absolute directory the proxy may write to.
+	Dir string
+}
+
+// Options tune generation.
+type Options struct {
+	// Kinds selects the proxies to generate for, in order; empty means
+	// HAProxy then NGINX.
+	Kinds []proxybin.Kind
+	// Runtime, when set, puts every path the proxy writes under Runtime.Dir
+	// and keeps the proxy in the foreground; nil gives production paths.
+	Runtime *Runtime
+	// IdentityHeader, when set, makes the proxy add a response header of
+	// this name carrying the name of the server that served the request.
+	IdentityHeader string
+}
+
+// FileName returns the conventional config file name for kind.
+func FileName(kind proxybin.Kind) string {
+	if kind == proxybin.Nginx {
+		return "nginx.conf"
+	}
+	return "haproxy.cfg"
+}
+
+// Generate renders the configs for t.
+func Generate(t *topology.Topology, opts Options) ([]Artifact, error) {
+	if t == nil {
+		return nil, fmt.Errorf("generate: no topology")
+	}
+	if err := checkOptions(opts); err != nil {
+		return nil, err
+	}
+	kinds := opts.Kinds
+	if len(kinds) == 0 {
+		kinds = proxybin.Kinds
+	}
+	var out []Artifact
+	for _, kind := range kinds {
+		var (
+			view any
+			err  error
+		)
+		switch kind {
+		case proxybin.HAProxy:
+			view, err = buildHAProxy(t, opts)
+		case proxybin.Nginx:
+			view, err = buildNginx(t, opts)
+		default:
+			return nil, fmt.Errorf("generate: unknown proxy %q", kind)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("generate %s config: %w", kind, err)
+		}
+		b, err := render(FileName(kind)+".tmpl", view)
+		if err != nil {
+			return nil, fmt.Errorf("generate %s config: %w", kind, err)
+		}
+		out = append(out, Artifact{Name: FileName(kind), Kind: kind, Bytes: b})
+	}
+	return out, nil
+}
+
+func checkOptions(opts Options) error {
+	if opts.Runtime != nil {
+		if err := checkFilePath(opts.Runtime.Dir); err != nil {
+			return fmt.Errorf("generate: runtime dir: %w", err)
+		}
+	}
+	if opts.IdentityHeader != "" {
+		if err := topology.CheckHeaderName(opts.IdentityHeader); err != nil {
+			return fmt.Errorf("generate: identity header: %w", err)
+		}
+	}
+	return nil
+}
+
+var tmpl = template.Must(template.New("wslb").Option("missingkey=error").ParseFS(templates.FS, "*.tmpl"))
+
+func render(name string, view any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, name, view); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,225 @@
+package generator
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/topology"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden from the generator's output")
+
+const goldenDir = "../testdata/golden"
+
+// exampleLines are the lines each example's configs must hold, so that a
+// regression names what is missing rather than only "golden differs".
+var exampleLines = map[string]struct{ haproxy, nginx []string }{
+	"chat": {
+		haproxy: []string{"balance source", "hash-type consistent", "use_backend be_realtime if route_realtime_path is_websocket", "acl wslb_origin_allowed hdr(Origin) -i https://chat.example.com", "timeout tunnel 1h", "timeout client-fin 30s", "hard-stop-after 30m", "maxconn 10000", "server ws1 10.0.0.11:8080 check inter 2s rise 2 fall 3 maxconn 5000"},
+		nginx:   []string{"hash $remote_addr consistent;", "proxy_read_timeout 1h;", "worker_connections 20000;", "worker_shutdown_timeout 30m;", "error_page 418 = @wslb_websocket_1;", "max_conns=5000"},
+	},
+	"cookie": {
+		haproxy: []string{"cookie WSLB_SRV insert indirect nocache httponly maxlife 12h attr Max-Age=43200 attr SameSite=Lax", "balance leastconn", "server spare 10.0.1.19:8080 check inter 3s rise 2 fall 3 backup cookie spare", "http-request deny deny_status 403 if is_websocket !wslb_origin_present"},
+		nginx:   []string{"map $cookie_WSLB_SRV $wslb_app_upstream {", "add_header Set-Cookie $wslb_app_set_cookie always;", "upstream wslb_app_server_spare {", "proxy_read_timeout 2h;", "least_conn;"},
+	},
+	"session-key": {
+		haproxy: []string{"balance url_param room", "balance hdr(X-Session-Id)", "maxconn 8000", "use_backend be_rooms if route_play_path is_websocket"},
+		nginx:   []string{"hash $arg_room consistent;", "hash $http_x_session_id consistent;", "worker_connections 16000;"},
+	},
+	"socketio": {
+		haproxy: []string{"cookie io_srv insert indirect nocache httponly attr SameSite=Lax", "use_backend be_socketio if route_socketio_path"},
+		nginx:   []string{"location /socket.io/ {", "proxy_pass http://$wslb_socketio_upstream;", "proxy_read_timeout 5m;"},
+	},
+}
+
+type goldenCase struct {
+	name    string
+	topo    *topology.Topology
+	haproxy []string
+	nginx   []string
+}
+
+func goldenCases(t *testing.T) []goldenCase {
+	t.Helper()
+	var cases []goldenCase
+	files, err := filepath.Glob("../examples/*.hcl")
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no examples found")
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".hcl")
+		loader := topology.NewLoader()
+		topo, diags := loader.LoadFile(f)
+		require.False(t, diags.HasErrors(), "%s: %s", f, diags.Error())
+		lines, ok := exampleLines[name]
+		require.True(t, ok, "example %s has no expected lines in exampleLines", name)
+		cases = append(cases, goldenCase{name: name, topo: topo, haproxy: lines.haproxy, nginx: lines.nginx})
+	}
+	for _, c := range goCases {
+		cases = append(cases, goldenCase{name: c.name, topo: c.topo(), haproxy: c.haproxy, nginx: c.nginx})
+	}
+	seen := map[string]bool{}
+	for _, c := range cases {
+		require.False(t, seen[c.name], "two golden cases are named %s", c.name)
+		seen[c.name] = true
+	}
+	return cases
+}
+
+func TestGolden(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			arts, err := Generate(c.topo, Options{})
+			require.NoError(t, err)
+			require.Len(t, arts, 2)
+			for _, a := range arts {
+				path := filepath.Join(goldenDir, c.name, a.Name)
+				if *update {
+					require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+					require.NoError(t, os.WriteFile(path, a.Bytes, 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "run go test ./generator -update to create the golden files")
+				require.Equal(t, string(want), string(a.Bytes), "%s differs from the golden file; review and run go test ./generator -update", path)
+
+				lines := c.haproxy
+				if a.Kind == proxybin.Nginx {
+					lines = c.nginx
+				}
+				for _, l := range lines {
+					require.Contains(t, string(a.Bytes), l, "%s/%s lacks a required line", c.name, a.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestGoldenPassesProxyChecks runs haproxy -c and nginx -t on every golden
+// file (with certificate paths pointed at a generated self-signed pair).
+func TestGoldenPassesProxyChecks(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		for _, kind := range proxybin.Kinds {
+			t.Run(c.name+"/"+string(kind), func(t *testing.T) {
+				t.Parallel()
+				bin := lookupOrSkip(t, kind)
+				if target := targetOf(c.topo, kind); !bin.Version.AtLeast(target.Major, target.Minor, target.Patch) {
+					t.Skipf("installed %s %d.%d.%d is older than the target %d.%d.%d", kind, bin.Version.Major, bin.Version.Minor, bin.Version.Patch, target.Major, target.Minor, target.Patch)
+				}
+				text, err := os.ReadFile(filepath.Join(goldenDir, c.name, FileName(kind)))
+				require.NoError(t, err)
+				checkConfig(t, bin, c.topo, text)
+			})
+		}
+	}
+}
+
+func targetOf(t *topology.Topology, kind proxybin.Kind) topology.Version {
+	if kind == proxybin.Nginx {
+		return t.Targets.Nginx
+	}
+	return t.Targets.HAProxy
+}
+
+func lookupOrSkip(t testing.TB, kind proxybin.Kind) proxybin.Binary {
+	t.Helper()
+	bin, err := proxybin.Lookup(kind)
+	var nf *proxybin.NotFoundError
+	if errors.As(err, &nf) {
+		t.Skipf("%s is not installed (%s); skipping the real config check", kind, nf.InstallHint())
+	}
+	require.NoError(t, err)
+	return bin
+}
+
+// checkConfig runs the proxy's own check on text. Certificate and key paths
+// of the topology's TLS listeners are replaced by a generated pair.
+func checkConfig(t testing.TB, bin proxybin.Binary, topo *topology.Topology, text []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	s := string(text)
+	for _, l := range topo.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		certPath := filepath.Join(dir, "cert.pem")
+		require.NoError(t, os.WriteFile(certPath, selfSigned(t), 0o600))
+		if l.TLS.Key != "" {
+			s = strings.ReplaceAll(s, l.TLS.Key, certPath)
+		}
+		s = strings.ReplaceAll(s, l.TLS.Certificate, certPath)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := bin.CheckText(ctx, []byte(s), nil)
+	require.NoError(t, err, "%s rejected the config:\n%s", bin.Kind, numbered(s))
+}
+
+func numbered(s string) string {
+	var b strings.Builder
+	for i, l := range strings.Split(s, "\n") {
+		b.WriteString(strings.Repeat(" ", 4-len(itoa(i+1))) + itoa(i+1) + "  " + l + "\n")
+	}
+	return b.String()
+}
+
+func itoa(i int) string { return big.NewInt(int64(i)).String() }
+
+var (
+	certOnce sync.Once
+	certPEM  []byte
+	certErr  error
+)
+
+// selfSigned returns a PEM file holding a self-signed certificate for
+// localhost followed by its key (the layout HAProxy's crt expects; NGINX
+// reads the key from the same file).
+func selfSigned(t testing.TB) []byte {
+	t.Helper()
+	certOnce.Do(func() {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			certErr = err
+			return
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(1),
+			Subject:      pkix.Name{CommonName: "localhost"},
+			DNSNames:     []string{"localhost"},
+			NotBefore:    time.Now().Add(-time.Hour),
+			NotAfter:     time.Now().Add(24 * time.Hour),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			certErr = err
+			return
+		}
+		keyDER, err := x509.MarshalECPrivateKey(key)
+		if err != nil {
+			certErr = err
+			return
+		}
+		certPEM = append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+			pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})...)
+	})
+	require.NoError(t, certErr)
+	return certPEM
+}

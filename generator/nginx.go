@@ -1,0 +1,737 @@
+package generator
+
+import (
+	"fmt"
+	"net/netip"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wslb/wslb/topology"
+)
+
+// nginxView is everything nginx.conf.tmpl prints.
+type nginxView struct {
+	Header            []string
+	WorkerConnections int
+	RlimitNofile      int
+	ShutdownTimeout   string
+	Runtime           *nginxRuntime
+	Timeouts          ngTimeouts
+	Origin            *ngMap // nil: Origin is not checked
+	Maps              []ngMap
+	Geos              []ngMap
+	Upstreams         []ngUpstream
+	Servers           []ngServer
+}
+
+type nginxRuntime struct {
+	Pid, ErrorLog, AccessLog                                     string
+	ClientBodyTemp, ProxyTemp, FastCGITemp, UWSGITemp, SCGITemp string
+}
+
+type ngTimeouts struct {
+	Connect, ClientHeader, KeepAlive, Client string
+}
+
+// ngMap is a map (or geo) block.
+type ngMap struct {
+	Comments []string
+	Source   string // map source, "" for geo on $remote_addr
+	Var      string
+	Volatile bool
+	Entries  []ngEntry
+}
+
+type ngEntry struct{ Key, Value string }
+
+type ngUpstream struct {
+	Name     string
+	Comments []string
+	Zone     string
+	// Directives choose the balancing method and affinity (none: round-robin).
+	Directives []string
+	Servers  []string
+}
+
+type ngServer struct {
+	Listen     string
+	ServerName string
+	TLS        *ngTLS
+	Origin     bool
+	Locations  []ngLocation
+}
+
+type ngTLS struct {
+	Certificate, Key, Protocols, Ciphers string
+}
+
+// ngLocation is a prefix location or a named one (Match starts with '@').
+type ngLocation struct {
+	Match    string
+	Comments []string
+	// Return is a status returned for every request (no proxying).
+	Return int
+	// OnlyWebSocket refuses requests that are not WebSocket handshakes.
+	OnlyWebSocket bool
+	// WebSocketTo sends WebSocket handshakes to this named location.
+	WebSocketTo string
+	Proxy       *ngProxy
+}
+
+type ngProxy struct {
+	Pass         string
+	ReadTimeout  string
+	SendTimeout  string
+	AddHeaders   []string
+	BackupTo     string // named location for when every primary server failed
+}
+
+// stickyVersion is the first NGINX open-source release with `sticky`.
+var stickyVersion = topology.Version{Major: 1, Minor: 29, Patch: 6}
+
+// ngPool is what locations need to know to proxy to a pool.
+type ngPool struct {
+	pool       *topology.Pool
+	pass       string   // proxy_pass argument
+	addHeaders []string // add_header arguments (without "add_header")
+	backup     string   // upstream of backup servers for hash methods, or ""
+}
+
+type nginxBuilder struct {
+	t     *topology.Topology
+	opts  Options
+	ids   *idents
+	view  *nginxView
+	pools map[string]*ngPool
+}
+
+func buildNginx(t *topology.Topology, opts Options) (*nginxView, error) {
+	wc, rl := nginxSizing(maxConns(t))
+	v := &nginxView{
+		Header:            header(t, t.Targets.Nginx, "NGINX"),
+		WorkerConnections: wc,
+		RlimitNofile:      rl,
+		ShutdownTimeout:   dur(t.Reload.Drain),
+		Timeouts: ngTimeouts{
+			Connect:      dur(t.Timeouts.Connect),
+			ClientHeader: dur(t.Timeouts.HTTPRequest),
+			KeepAlive:    dur(t.Timeouts.HTTPKeepAlive),
+			Client:       dur(t.Timeouts.Client),
+		},
+	}
+	if rt := opts.Runtime; rt != nil {
+		j := func(name string) string { return path.Join(rt.Dir, name) }
+		v.Runtime = &nginxRuntime{
+			Pid: j("nginx.pid"), ErrorLog: j("error.log"), AccessLog: j("access.log"),
+			ClientBodyTemp: j("client_body_temp"), ProxyTemp: j("proxy_temp"),
+			FastCGITemp: j("fastcgi_temp"), UWSGITemp: j("uwsgi_temp"), SCGITemp: j("scgi_temp"),
+		}
+	}
+	b := &nginxBuilder{t: t, opts: opts, ids: newIdents(), view: v, pools: map[string]*ngPool{}}
+	// Reserve the fixed variable names so that no pool-derived one collides.
+	b.ids.reserve("connection_upgrade", "wslb_is_websocket", "wslb_origin_allowed", "wslb_origin_denied")
+	if err := b.origin(); err != nil {
+		return nil, err
+	}
+	for _, p := range t.Pools {
+		if err := b.pool(p); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range t.Listeners {
+		if err := b.listener(l); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// nginxSizing returns worker_connections and worker_rlimit_nofile for a
+// client connection budget. A proxied connection holds two connection slots
+// (client and upstream); any worker may end up with all of them.
+func nginxSizing(maxConn int) (workerConns, rlimit int) {
+	const (
+		minConns   = 4096
+		slack      = 1024    // listeners, log and temp files
+		maxRlimit  = 1048576 // Linux's default fs.nr_open
+	)
+	workerConns = 2 * maxConn
+	if workerConns < minConns {
+		workerConns = minConns
+	}
+	if workerConns > maxRlimit-slack {
+		workerConns = maxRlimit - slack
+	}
+	return workerConns, workerConns + slack
+}
+
+func (b *nginxBuilder) origin() error {
+	sec := b.t.Security
+	if len(sec.AllowedOrigins) == 0 {
+		return nil
+	}
+	m := ngMap{Source: "$http_origin", Var: "$wslb_origin_allowed", Entries: []ngEntry{{"default", "0"}}}
+	missing := "0"
+	if sec.AllowMissingOrigin {
+		missing = "1"
+	}
+	m.Entries = append(m.Entries, ngEntry{`""`, missing})
+	for _, o := range sec.AllowedOrigins {
+		q, err := ngQuote("origin", o)
+		if err != nil {
+			return err
+		}
+		m.Entries = append(m.Entries, ngEntry{q, "1"})
+	}
+	b.view.Origin = &m
+	return nil
+}
+
+// serverLine renders one upstream server.
+func (b *nginxBuilder) serverLine(s *topology.Server, h topology.HealthCheck, backup bool) (string, error) {
+	addr, err := ngQuote("server address", hostPort(s.Address))
+	if err != nil {
+		return "", err
+	}
+	parts := []string{"server", addr}
+	if s.Weight > 1 {
+		parts = append(parts, "weight="+strconv.Itoa(s.Weight))
+	}
+	if s.MaxConns > 0 {
+		parts = append(parts, "max_conns="+strconv.Itoa(s.MaxConns))
+	}
+	if h.Enabled {
+		fall := h.Fall
+		if fall < 1 {
+			fall = 1
+		}
+		parts = append(parts, "max_fails="+strconv.Itoa(fall), "fail_timeout="+dur(h.Interval*time.Duration(fall)))
+	} else {
+		parts = append(parts, "max_fails=0")
+	}
+	if backup {
+		parts = append(parts, "backup")
+	}
+	return strings.Join(parts, " ") + "; # " + s.Name, nil
+}
+
+func zoneSize(servers int) string {
+	return strconv.Itoa(64+2*servers) + "k"
+}
+
+// ngVar is the NGINX variable holding a request header, cookie or query
+// parameter; the loader restricts these names to characters NGINX variable
+// names accept.
+func ngVar(prefix, name string) (string, error) {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' && prefix == "http_") {
+			return "", &unsafeError{"name", name}
+		}
+	}
+	if name == "" {
+		return "", &unsafeError{"name", name}
+	}
+	if prefix == "http_" {
+		name = strings.ReplaceAll(strings.ToLower(name), "-", "_")
+	}
+	return "$" + prefix + name, nil
+}
+
+func (b *nginxBuilder) pool(p *topology.Pool) error {
+	a := p.Affinity
+	np := &ngPool{pool: p}
+	b.pools[p.Name] = np
+	up := ngUpstream{Name: b.ids.get("wslb", p.Name), Zone: zoneSize(len(p.Servers))}
+	np.pass = "http://" + up.Name
+	consistent := ""
+	if a.Consistent {
+		consistent = " consistent"
+	}
+	rr := ""
+	if p.Balance == topology.BalanceLeastConn {
+		rr = "least_conn"
+	}
+	hashed := false
+	switch a.Mode {
+	case topology.AffinitySource:
+		hashed = true
+		switch {
+		case a.ClientIPHeader != "":
+			key, err := b.clientIPKey(p)
+			if err != nil {
+				return err
+			}
+			up.Comments = append(up.Comments,
+				fmt.Sprintf("Source affinity on the client address a trusted proxy put last into %s", a.ClientIPHeader),
+				"(see the map above), so that clients behind it are not all sent to one server.")
+			up.Directives = appendNonEmpty(up.Directives, "hash " + key + consistent)
+		case a.NginxSource == topology.NginxHashRemoteAddr:
+			up.Comments = append(up.Comments,
+				"Source affinity on the full client address (IPv4 and IPv6).")
+			up.Directives = appendNonEmpty(up.Directives, "hash $remote_addr" + consistent)
+		default:
+			up.Comments = append(up.Comments,
+				"Source affinity with ip_hash: it keys on the first three octets of an IPv4",
+				"address (the /24), so neighbours share a server; nginx_method = \"hash\" keys",
+				"on the full address with consistent hashing instead.")
+			up.Directives = appendNonEmpty(up.Directives, "ip_hash")
+		}
+	case topology.AffinityHeader:
+		hashed = true
+		v, err := ngVar("http_", a.Header)
+		if err != nil {
+			return err
+		}
+		up.Comments = append(up.Comments,
+			fmt.Sprintf("Header affinity: requests with the same %s value reach the same server.", a.Header))
+		up.Directives = appendNonEmpty(up.Directives, "hash " + v + consistent)
+	case topology.AffinityQuery:
+		hashed = true
+		v, err := ngVar("arg_", a.Param)
+		if err != nil {
+			return err
+		}
+		up.Comments = append(up.Comments,
+			fmt.Sprintf("Query affinity: requests with the same ?%s= value reach the same server.", a.Param))
+		up.Directives = appendNonEmpty(up.Directives, "hash " + v + consistent)
+	case topology.AffinityCookie:
+		if b.t.Targets.Nginx.AtLeast(stickyVersion.Major, stickyVersion.Minor, stickyVersion.Patch) {
+			up.Directives = appendNonEmpty(up.Directives, rr)
+			if err := b.sticky(p, &up); err != nil {
+				return err
+			}
+		} else {
+			up.Directives = appendNonEmpty(up.Directives, rr)
+			if err := b.cookieRoutes(p, np, &up); err != nil {
+				return err
+			}
+		}
+	default:
+		up.Comments = append(up.Comments, "No affinity: every request and handshake is balanced on its own.")
+		up.Directives = appendNonEmpty(up.Directives, rr)
+	}
+
+	var backups []*topology.Server
+	for _, s := range p.Servers {
+		if s.Backup && hashed {
+			backups = append(backups, s)
+			continue
+		}
+		line, err := b.serverLine(s, p.Health, s.Backup)
+		if err != nil {
+			return err
+		}
+		up.Servers = append(up.Servers, line)
+	}
+	if p.Health.Enabled {
+		up.Comments = append(up.Comments,
+			"Passive health: open-source NGINX has no active checks; a server that fails",
+			"max_fails times within fail_timeout is skipped for fail_timeout.")
+	}
+	b.view.Upstreams = append(b.view.Upstreams, up)
+	if len(backups) > 0 {
+		bu := ngUpstream{Name: b.ids.get("wslb", p.Name, "backup"), Zone: zoneSize(len(backups))}
+		bu.Comments = []string{
+			"NGINX cannot combine backup servers with hash or ip_hash: the backup servers",
+			fmt.Sprintf("of %s get their own group, used when every primary server failed.", p.Name),
+		}
+		for _, s := range backups {
+			line, err := b.serverLine(s, p.Health, false)
+			if err != nil {
+				return err
+			}
+			bu.Servers = append(bu.Servers, line)
+		}
+		b.view.Upstreams = append(b.view.Upstreams, bu)
+		np.backup = bu.Name
+	}
+	if b.opts.IdentityHeader != "" {
+		served, err := b.servedMap(p)
+		if err != nil {
+			return err
+		}
+		np.addHeaders = append(np.addHeaders, b.opts.IdentityHeader+" "+served+" always")
+	}
+	return nil
+}
+
+// clientIPKey builds the maps that pick the hash key for source affinity
+// behind a trusted proxy and returns the key variable.
+func (b *nginxBuilder) clientIPKey(p *topology.Pool) (string, error) {
+	a := p.Affinity
+	hv, err := ngVar("http_", a.ClientIPHeader)
+	if err != nil {
+		return "", err
+	}
+	key := "$" + b.ids.get("wslb", p.Name, "client")
+	source := "1|" + hv
+	if len(a.TrustedProxies) > 0 {
+		trusted := "$" + b.ids.get("wslb", p.Name, "trusted")
+		geo := ngMap{Var: trusted, Entries: []ngEntry{{"default", "0"}},
+			Comments: []string{fmt.Sprintf("Peers trusted to set %s for pool %s.", a.ClientIPHeader, p.Name)}}
+		for _, n := range a.TrustedProxies {
+			if _, err := netip.ParsePrefix(n); err != nil {
+				if _, err := netip.ParseAddr(n); err != nil {
+					return "", &unsafeError{"trusted proxy network", n}
+				}
+			}
+			geo.Entries = append(geo.Entries, ngEntry{n, "1"})
+		}
+		b.view.Geos = append(b.view.Geos, geo)
+		source = trusted + "|" + hv
+	}
+	b.view.Maps = append(b.view.Maps, ngMap{
+		Comments: []string{
+			fmt.Sprintf("Client address for pool %s: the last %s entry when the peer is trusted,", p.Name, a.ClientIPHeader),
+			"the peer address otherwise.",
+		},
+		Source: `"` + source + `"`,
+		Var:    key,
+		Entries: []ngEntry{
+			{"default", "$remote_addr"},
+			{`"~^1\|(?:.*,)?\s*([^,\s]+)\s*$"`, "$1"},
+		},
+	})
+	return key, nil
+}
+
+// cookieAttrs renders the affinity cookie's attributes.
+func (b *nginxBuilder) cookieAttrs(p *topology.Pool) string {
+	attrs := "; Path=/; HttpOnly; SameSite=Lax"
+	if p.Affinity.CookieMaxAge > 0 {
+		attrs += "; Max-Age=" + strconv.FormatInt(seconds(p.Affinity.CookieMaxAge), 10)
+	}
+	if secureCookie(b.t, p) {
+		attrs += "; Secure"
+	}
+	return attrs
+}
+
+func (b *nginxBuilder) sticky(p *topology.Pool, up *ngUpstream) error {
+	a := p.Affinity
+	name, err := ngQuote("cookie name", a.Cookie)
+	if err != nil {
+		return err
+	}
+	line := "sticky cookie " + name
+	if a.CookieMaxAge > 0 {
+		line += " expires=" + dur(a.CookieMaxAge)
+	}
+	line += " path=/ httponly samesite=lax"
+	if secureCookie(b.t, p) {
+		line += " secure"
+	}
+	up.Comments = append(up.Comments,
+		"Cookie affinity with sticky cookie (NGINX 1.29.6 and later): NGINX sets the",
+		"cookie on the first response, the WebSocket handshake included.")
+	up.Directives = append(up.Directives, line)
+	return nil
+}
+
+// servedMap builds (once) the map from $upstream_addr to the name of the
+// server that served the request, and returns its variable. With retries
+// $upstream_addr lists every address tried ("a, b"); the last one served.
+func (b *nginxBuilder) servedMap(p *topology.Pool) (string, error) {
+	v := "$" + b.ids.get("wslb", p.Name, "server")
+	for _, m := range b.view.Maps {
+		if m.Var == v {
+			return v, nil
+		}
+	}
+	m := ngMap{
+		Comments: []string{fmt.Sprintf("The server of pool %s that served the request (the last address tried).", p.Name)},
+		Source:   "$upstream_addr",
+		Var:      v,
+		Volatile: true,
+		Entries:  []ngEntry{{"default", `""`}},
+	}
+	for _, s := range p.Servers {
+		addr, ok := literalAddr(s.Address)
+		if !ok {
+			m.Comments = append(m.Comments, fmt.Sprintf("Server %s has a host name: NGINX reports its resolved address, which no entry names.", s.Name))
+			continue
+		}
+		m.Entries = append(m.Entries, ngEntry{`"~(^|\s)` + regexpQuote(addr) + `$"`, s.Name})
+	}
+	b.view.Maps = append(b.view.Maps, m)
+	return v, nil
+}
+
+// literalAddr renders an IP-literal server address as NGINX prints it in
+// $upstream_addr; host names resolve at startup and cannot be predicted
+// (localhost is the exception every resolver agrees on).
+func literalAddr(a topology.Address) (string, bool) {
+	ip, err := netip.ParseAddr(a.Host)
+	if err != nil {
+		if strings.EqualFold(a.Host, "localhost") {
+			return "127.0.0.1:" + strconv.Itoa(a.Port), true
+		}
+		return "", false
+	}
+	return netip.AddrPortFrom(ip, uint16(a.Port)).String(), true
+}
+
+func regexpQuote(s string) string {
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(`.[]`, s[i]) >= 0 {
+			sb.WriteByte('\\')
+		}
+		sb.WriteByte(s[i])
+	}
+	return sb.String()
+}
+
+// cookieRoutes implements cookie affinity without `sticky`: NGINX itself
+// must set the cookie, and the cookie must name the server that really
+// served the request.
+//
+//   - The pool upstream balances clients that carry no (valid) cookie.
+//   - Every server also gets an upstream of its own, where it is the only
+//     primary and the pool's other servers are backups: a client whose
+//     cookie names a server reaches it while it is up and fails over to the
+//     rest of the pool when it is not.
+//   - A map on the cookie picks the upstream; proxy_pass takes it from the
+//     variable.
+//   - A map on $upstream_addr names the server that answered, and a
+//     Set-Cookie (add_header ... always, so that 101 Switching Protocols
+//     carries it) is sent whenever that differs from the cookie the client
+//     sent: on the first response and after a failover.
+func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream) error {
+	a := p.Affinity
+	cookieVar, err := ngVar("cookie_", a.Cookie)
+	if err != nil {
+		return err
+	}
+	for _, s := range p.Servers {
+		if _, ok := literalAddr(s.Address); !ok {
+			return fmt.Errorf("pool %s: cookie affinity on NGINX before 1.29.6 needs IP addresses for servers, and server %s has host name %q (set targets.nginx to 1.29.6 or later to use sticky cookie)", p.Name, s.Name, s.Address.Host)
+		}
+	}
+	up.Comments = append(up.Comments,
+		"Cookie affinity without sticky (NGINX before 1.29.6): clients without a valid",
+		fmt.Sprintf("%s cookie are balanced over this group; the maps above route a cookie", a.Cookie),
+		"to the server it names (with the rest of the pool as backups) and set the",
+		"cookie to the server that answered.")
+	route := ngMap{
+		Comments: []string{
+			fmt.Sprintf("Cookie affinity for pool %s: the %s cookie names a server; each server", p.Name, a.Cookie),
+			"has its own upstream where the pool's other servers are backups.",
+		},
+		Source:  cookieVar,
+		Var:     "$" + b.ids.get("wslb", p.Name, "upstream"),
+		Entries: []ngEntry{{"default", up.Name}},
+	}
+	for _, s := range p.Servers {
+		own := ngUpstream{Name: b.ids.get("wslb", p.Name, "server", s.Name), Zone: zoneSize(len(p.Servers))}
+		own.Comments = []string{fmt.Sprintf("Pool %s, clients whose cookie names %s.", p.Name, s.Name)}
+		own.Directives = up.Directives
+		line, err := b.serverLine(s, p.Health, false)
+		if err != nil {
+			return err
+		}
+		own.Servers = append(own.Servers, line)
+		for _, o := range p.Servers {
+			if o == s {
+				continue
+			}
+			line, err := b.serverLine(o, p.Health, true)
+			if err != nil {
+				return err
+			}
+			own.Servers = append(own.Servers, line)
+		}
+		b.view.Upstreams = append(b.view.Upstreams, own)
+		route.Entries = append(route.Entries, ngEntry{s.Name, own.Name})
+	}
+	b.view.Maps = append(b.view.Maps, route)
+
+	served, err := b.servedMap(p)
+	if err != nil {
+		return err
+	}
+	name, err := ngQuote("cookie name", a.Cookie)
+	if err != nil {
+		return err
+	}
+	set := ngMap{
+		Comments: []string{
+			"Set the cookie when the server that answered is not the one the cookie names:",
+			"on a client's first response and after a failover.",
+		},
+		Source:   `"` + cookieVar + "|" + served + `"`,
+		Var:      "$" + b.ids.get("wslb", p.Name, "set_cookie"),
+		Volatile: true,
+		Entries: []ngEntry{
+			{"default", `"` + name + "=" + served + b.cookieAttrs(p) + `"`},
+			{`"~\|$"`, `""`},
+		},
+	}
+	for _, s := range p.Servers {
+		set.Entries = append(set.Entries, ngEntry{s.Name + "|" + s.Name, `""`})
+	}
+	b.view.Maps = append(b.view.Maps, set)
+	np.pass = "http://" + route.Var
+	np.addHeaders = append(np.addHeaders, "Set-Cookie "+set.Var+" always")
+	return nil
+}
+
+func (b *nginxBuilder) listen(l *topology.Listener, def bool) string {
+	var addr string
+	switch {
+	case isWildcardHost(l.Address.Host):
+		addr = strconv.Itoa(l.Address.Port)
+	default:
+		addr = hostPort(l.Address)
+	}
+	if l.TLS != nil {
+		addr += " ssl"
+	}
+	if def {
+		addr += " default_server"
+	}
+	return addr
+}
+
+func (b *nginxBuilder) listener(l *topology.Listener) error {
+	routes := listenerRoutes(b.t, l)
+	var tls *ngTLS
+	if l.TLS != nil {
+		crt, err := ngQuote("certificate path", l.TLS.Certificate)
+		if err != nil {
+			return err
+		}
+		key := crt
+		if l.TLS.Key != "" {
+			if key, err = ngQuote("key path", l.TLS.Key); err != nil {
+				return err
+			}
+		}
+		prof := profileFor(l.TLS.Profile)
+		tls = &ngTLS{Certificate: crt, Key: key, Protocols: strings.Join(prof.Protocols, " "), Ciphers: prof.Ciphers}
+	}
+	hosts := append([]string{""}, hostBlocks(routes)...)
+	for _, h := range hosts {
+		srv := ngServer{Listen: b.listen(l, h == ""), ServerName: `""`, TLS: tls, Origin: b.view.Origin != nil}
+		if h != "" {
+			q, err := ngQuote("host", h)
+			if err != nil {
+				return err
+			}
+			srv.ServerName = q
+		}
+		named := 0
+		for _, plan := range planLocations(routesForHost(routes, h)) {
+			locs, err := b.location(plan, &named)
+			if err != nil {
+				return err
+			}
+			srv.Locations = append(srv.Locations, locs...)
+		}
+		// Named locations for backup servers are shared by the locations
+		// of a server block.
+		srv.Locations = dedupe(srv.Locations)
+		b.view.Servers = append(b.view.Servers, srv)
+	}
+	return nil
+}
+
+// proxyFor returns the proxying settings for a pool.
+func (b *nginxBuilder) proxyFor(p *ngPool) *ngProxy {
+	px := &ngProxy{Pass: p.pass, AddHeaders: p.addHeaders}
+	if p.pool.WebSocket {
+		px.ReadTimeout, px.SendTimeout = dur(b.t.Timeouts.Tunnel), dur(b.t.Timeouts.Tunnel)
+	} else {
+		px.ReadTimeout, px.SendTimeout = dur(b.t.Timeouts.Server), dur(b.t.Timeouts.Server)
+	}
+	return px
+}
+
+func (b *nginxBuilder) location(plan locationPlan, named *int) ([]ngLocation, error) {
+	match, err := ngQuote("path", plan.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	loc := ngLocation{Match: match}
+	routeNote := func(kind string, r *topology.Route) string {
+		return fmt.Sprintf("%s: route %s -> pool %s", kind, r.Name, r.Pool)
+	}
+	var extra []ngLocation
+	ws, httpR := plan.WSRoute, plan.HTTPRoute
+	switch {
+	case ws == nil && httpR == nil:
+		loc.Comments = []string{"No route matches these requests."}
+		loc.Return = 404
+		return []ngLocation{loc}, nil
+	case httpR == nil:
+		loc.Comments = []string{routeNote("WebSocket handshakes", ws), "Other requests: no route matches."}
+		loc.OnlyWebSocket = true
+	case ws == httpR || ws.Pool == httpR.Pool:
+		if ws == httpR {
+			loc.Comments = []string{fmt.Sprintf("route %s -> pool %s", httpR.Name, httpR.Pool)}
+		} else {
+			loc.Comments = []string{routeNote("WebSocket handshakes", ws), routeNote("Other requests", httpR)}
+		}
+	default:
+		*named++
+		wsLoc := "@wslb_websocket_" + strconv.Itoa(*named)
+		loc.Comments = []string{routeNote("WebSocket handshakes", ws) + " (in " + wsLoc + ")", routeNote("Other requests", httpR)}
+		loc.WebSocketTo = wsLoc
+		np := b.pools[ws.Pool]
+		if np == nil {
+			return nil, fmt.Errorf("route %s: no pool %q", ws.Name, ws.Pool)
+		}
+		px := b.proxyFor(np)
+		if np.backup != "" {
+			px.BackupTo = "@wslb_backup_" + np.backup
+			extra = append(extra, b.backupLocation(np))
+		}
+		extra = append([]ngLocation{{Match: wsLoc, Proxy: px}}, extra...)
+	}
+	target := httpR
+	if target == nil {
+		target = ws
+	}
+	np := b.pools[target.Pool]
+	if np == nil {
+		return nil, fmt.Errorf("route %s: no pool %q", target.Name, target.Pool)
+	}
+	loc.Proxy = b.proxyFor(np)
+	if np.backup != "" {
+		loc.Proxy.BackupTo = "@wslb_backup_" + np.backup
+		extra = append(extra, b.backupLocation(np))
+	}
+	return append([]ngLocation{loc}, extra...), nil
+}
+
+func (b *nginxBuilder) backupLocation(np *ngPool) ngLocation {
+	px := b.proxyFor(np)
+	px.Pass = "http://" + np.backup
+	return ngLocation{
+		Match:    "@wslb_backup_" + np.backup,
+		Comments: []string{fmt.Sprintf("Backup servers of pool %s.", np.pool.Name)},
+		Proxy:    px,
+	}
+}
+
+func dedupe(locs []ngLocation) []ngLocation {
+	var out []ngLocation
+	seen := map[string]bool{}
+	for _, l := range locs {
+		if !seen[l.Match] {
+			seen[l.Match] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func appendNonEmpty(list []string, s string) []string {
+	if s == "" {
+		return list
+	}
+	return append(list, s)
+}
