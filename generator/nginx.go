@@ -27,7 +27,7 @@ type nginxView struct {
 }
 
 type nginxRuntime struct {
-	Pid, ErrorLog, AccessLog                                     string
+	Pid, ErrorLog, AccessLog                                    string
 	ClientBodyTemp, ProxyTemp, FastCGITemp, UWSGITemp, SCGITemp string
 }
 
@@ -52,7 +52,7 @@ type ngUpstream struct {
 	Zone     string
 	// Directives choose the balancing method and affinity (none: round-robin).
 	Directives []string
-	Servers  []string
+	Servers    []string
 }
 
 type ngServer struct {
@@ -81,11 +81,11 @@ type ngLocation struct {
 }
 
 type ngProxy struct {
-	Pass         string
-	ReadTimeout  string
-	SendTimeout  string
-	AddHeaders   []string
-	BackupTo     string // named location for when every primary server failed
+	Pass        string
+	ReadTimeout string
+	SendTimeout string
+	AddHeaders  []string
+	BackupTo    string // named location for when every primary server failed
 }
 
 // stickyVersion is the first NGINX open-source release with `sticky`.
@@ -153,9 +153,9 @@ func buildNginx(t *topology.Topology, opts Options) (*nginxView, error) {
 // (client and upstream); any worker may end up with all of them.
 func nginxSizing(maxConn int) (workerConns, rlimit int) {
 	const (
-		minConns   = 4096
-		slack      = 1024    // listeners, log and temp files
-		maxRlimit  = 1048576 // Linux's default fs.nr_open
+		minConns  = 4096
+		slack     = 1024    // listeners, log and temp files
+		maxRlimit = 1048576 // Linux's default fs.nr_open
 	)
 	workerConns = 2 * maxConn
 	if workerConns < minConns {
@@ -267,11 +267,11 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 			up.Comments = append(up.Comments,
 				fmt.Sprintf("Source affinity on the client address a trusted proxy put last into %s", a.ClientIPHeader),
 				"(see the map above), so that clients behind it are not all sent to one server.")
-			up.Directives = appendNonEmpty(up.Directives, "hash " + key + consistent)
+			up.Directives = appendNonEmpty(up.Directives, "hash "+key+consistent)
 		case a.NginxSource == topology.NginxHashRemoteAddr:
 			up.Comments = append(up.Comments,
 				"Source affinity on the full client address (IPv4 and IPv6).")
-			up.Directives = appendNonEmpty(up.Directives, "hash $remote_addr" + consistent)
+			up.Directives = appendNonEmpty(up.Directives, "hash $remote_addr"+consistent)
 		default:
 			up.Comments = append(up.Comments,
 				"Source affinity with ip_hash: it keys on the first three octets of an IPv4",
@@ -287,7 +287,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 		}
 		up.Comments = append(up.Comments,
 			fmt.Sprintf("Header affinity: requests with the same %s value reach the same server.", a.Header))
-		up.Directives = appendNonEmpty(up.Directives, "hash " + v + consistent)
+		up.Directives = appendNonEmpty(up.Directives, "hash "+v+consistent)
 	case topology.AffinityQuery:
 		hashed = true
 		v, err := ngVar("arg_", a.Param)
@@ -296,7 +296,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 		}
 		up.Comments = append(up.Comments,
 			fmt.Sprintf("Query affinity: requests with the same ?%s= value reach the same server.", a.Param))
-		up.Directives = appendNonEmpty(up.Directives, "hash " + v + consistent)
+		up.Directives = appendNonEmpty(up.Directives, "hash "+v+consistent)
 	case topology.AffinityCookie:
 		if b.t.Targets.Nginx.AtLeast(stickyVersion.Major, stickyVersion.Minor, stickyVersion.Patch) {
 			up.Directives = appendNonEmpty(up.Directives, rr)

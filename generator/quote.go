@@ -129,7 +129,7 @@ func checkFilePath(p string) error {
 // contain '.' and '-', and two different names may map to the same
 // identifier; a numeric suffix keeps them apart.
 type idents struct {
-	used map[string]string // identifier → the key it was made for
+	used  map[string]string // identifier → the key it was made for
 	byKey map[string]string
 }
 
