@@ -1,18 +1,295 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/topology"
+	"github.com/wslb/wslb/validate"
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/output"
+	"github.com/wslb/wslb/validate/rules"
 )
 
-// NewCmdValidate is replaced by the full command.
+// ValidateOptions are the flags and arguments of wslb validate.
+type ValidateOptions struct {
+	Streams IOStreams
+
+	Paths          []string
+	Kind           string
+	Format         string
+	FailOn         string
+	Disable        []string
+	Exec           bool
+	NginxVersion   string
+	MinIdleTimeout time.Duration
+	WebSocket      string
+	ListRules      bool
+
+	// Color forces colour on or off; nil means "on a terminal".
+	Color *bool
+}
+
+var failOnValues = []string{"error", "warning", "info", "none"}
+
+// NewCmdValidate lints HAProxy and NGINX configs for WebSocket mistakes.
 func NewCmdValidate(streams IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:    "validate",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("validate: not available in this build")
+	opts := &ValidateOptions{Streams: streams}
+	cmd := &cobra.Command{
+		Use:   "validate PATH...",
+		Short: "Lint HAProxy and NGINX configs for WebSocket and affinity mistakes",
+		Long: `Lint HAProxy and NGINX configs for the mistakes that break WebSockets and
+session affinity: missing Upgrade headers, HTTP/1.0 upstreams, idle timeouts,
+affinity gaps, reload hygiene. Each finding names a rule (WSLBNNN) documented
+in docs/rules/.
+
+PATH is a config file, a directory (searched for *.cfg and *.conf), "-" for
+standard input (with --kind), or a topology .hcl file, which is generated and
+the result linted. The proxy kind is detected from the file name and content.
+
+A WebSocket route is a location/backend that forwards Upgrade/Connection, is
+selected by an Upgrade ACL, or has a well-known WebSocket path (/ws,
+/socket.io/, /cable, /hub, ...); --websocket all treats every route as one.
+
+Silence a finding with a comment on its line, the line above, or the opening
+line of its block:  # wslb:ignore WSLB104
+Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage error,
+3 unreadable input, 4 a needed binary is missing (--exec).`,
+		Example: `  # Lint a config, failing CI on errors only
+  wslb validate /etc/haproxy/haproxy.cfg
+
+  # Lint a whole directory, fail on warnings too, and annotate a GitHub PR
+  wslb validate deploy/ --fail-on warning --format github
+
+  # SARIF for GitHub code scanning, checking with the real binaries as well
+  wslb validate nginx.conf --exec --format sarif > wslb.sarif
+
+  # From standard input, targeting nginx 1.24, with a 5 minute idle threshold
+  cat site.conf | wslb validate - --kind nginx --nginx-version 1.24 --min-idle-timeout 5m
+
+  # Generate configs from a topology and lint them
+  wslb validate examples/chat.hcl`,
+		Args: cobra.MinimumNArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if opts.ListRules {
+				return listRules(opts.Streams.Out)
+			}
+			if len(args) == 0 {
+				return UsageError("validate needs at least one PATH (a file, a directory, - or a topology .hcl)")
+			}
+			if err := checkValidateFlags(opts); err != nil {
+				return err
+			}
+			return runValidate(cmd.Context(), opts)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Kind, "kind", "", "proxy kind of the inputs: haproxy or nginx (default: detect)")
+	f.StringVarP(&opts.Format, "format", "f", "text", "output format: "+strings.Join(output.Formats, ", "))
+	f.StringVar(&opts.FailOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or none")
+	f.StringSliceVar(&opts.Disable, "disable", nil, "rule IDs to skip, comma separated (e.g. WSLB104,WSLB107)")
+	f.BoolVar(&opts.Exec, "exec", false, "also run haproxy -c / nginx -t on a copy with unresolvable host names stubbed (WSLB002)")
+	f.StringVar(&opts.NginxVersion, "nginx-version", "", "target nginx version (default: the installed nginx, else 1.18)")
+	f.DurationVar(&opts.MinIdleTimeout, "min-idle-timeout", rules.DefaultMinIdleTimeout, "shortest idle time a WebSocket must survive")
+	f.StringVar(&opts.WebSocket, "websocket", "auto", "which routes carry WebSockets: auto (detect) or all")
+	f.BoolVar(&opts.ListRules, "list-rules", false, "print the rule catalog and exit")
+	_ = cmd.RegisterFlagCompletionFunc("kind", enumFlagCompletion("haproxy", "nginx"))
+	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion(output.Formats...))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", enumFlagCompletion(failOnValues...))
+	_ = cmd.RegisterFlagCompletionFunc("websocket", enumFlagCompletion("auto", "all"))
+	return cmd
+}
+
+func checkValidateFlags(opts *ValidateOptions) error {
+	if opts.Kind != "" && opts.Kind != "haproxy" && opts.Kind != "nginx" {
+		return UsageError("--kind %q: want haproxy or nginx", opts.Kind)
+	}
+	if _, err := output.New(opts.Format, output.Options{}); err != nil {
+		return UsageError("--format: %v", err)
+	}
+	if !slices.Contains(failOnValues, opts.FailOn) {
+		return UsageError("--fail-on %q: want error, warning, info or none", opts.FailOn)
+	}
+	if opts.WebSocket != "auto" && opts.WebSocket != "all" {
+		return UsageError("--websocket %q: want auto or all", opts.WebSocket)
+	}
+	if opts.MinIdleTimeout <= 0 {
+		return UsageError("--min-idle-timeout must be positive")
+	}
+	if opts.NginxVersion != "" {
+		if _, err := topology.ParseVersion(opts.NginxVersion); err != nil {
+			return UsageError("--nginx-version: %v", err)
+		}
+	}
+	for _, id := range opts.Disable {
+		id = strings.ToUpper(strings.TrimSpace(id))
+		if id != "" && rules.ByID(id) == nil {
+			return UsageError("--disable %s: no such rule (see wslb validate --list-rules)", id)
+		}
+	}
+	for _, p := range opts.Paths {
+		if p == "-" && opts.Kind == "" {
+			return UsageError("reading standard input needs --kind haproxy or --kind nginx")
+		}
+	}
+	return nil
+}
+
+func runValidate(ctx context.Context, opts *ValidateOptions) error {
+	lintOpts := validate.Options{
+		Options: rules.Options{
+			MinIdleTimeout: opts.MinIdleTimeout,
+			WebSocketAll:   opts.WebSocket == "all",
+		},
+		Disable: opts.Disable,
+		Exec:    opts.Exec,
+	}
+	if opts.NginxVersion != "" {
+		lintOpts.NginxVersion, _ = topology.ParseVersion(opts.NginxVersion)
+	}
+
+	var sources []validate.Source
+	var notes []string
+	for _, p := range opts.Paths {
+		switch {
+		case p == "-":
+			b, err := io.ReadAll(opts.Streams.In)
+			if err != nil {
+				return InvalidInputError(fmt.Errorf("read standard input: %w", err))
+			}
+			sources = append(sources, validate.Source{Name: "<stdin>", Kind: proxybin.Kind(opts.Kind), Bytes: b})
+		case strings.EqualFold(filepath.Ext(p), ".hcl"):
+			gen, targets, err := generateForLint(opts, p)
+			if err != nil {
+				return err
+			}
+			if opts.NginxVersion == "" && targets.Nginx != (topology.Version{}) {
+				lintOpts.NginxVersion = targets.Nginx
+			}
+			sources = append(sources, gen...)
+			notes = append(notes, fmt.Sprintf("linted the configs generated from %s", p))
+		default:
+			found, err := validate.Collect([]string{p})
+			if err != nil {
+				return InvalidInputError(err)
+			}
+			for i := range found {
+				found[i].Kind = proxybin.Kind(opts.Kind)
+			}
+			sources = append(sources, found...)
+		}
+	}
+	if lintOpts.NginxVersion == (topology.Version{}) {
+		// The installed nginx is the best guess at the target; without
+		// one, the oldest supported version is assumed.
+		if b, err := proxybin.Lookup(proxybin.Nginx); err == nil {
+			lintOpts.NginxVersion = b.Version
+		}
+	}
+
+	res, err := validate.Lint(ctx, sources, lintOpts)
+	if err != nil {
+		var nf *proxybin.NotFoundError
+		var uk *validate.UnknownKindError
+		switch {
+		case errors.As(err, &nf):
+			return MissingEnvironmentError(err)
+		case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk):
+			return InvalidInputError(err)
+		}
+		return err
+	}
+	res.Notes = append(notes, res.Notes...)
+
+	color := isTerminal(opts.Streams.Out)
+	if opts.Color != nil {
+		color = *opts.Color
+	}
+	printer, err := output.New(opts.Format, output.Options{Color: color, ToolVersion: versionString()})
+	if err != nil {
+		return UsageError("--format: %v", err)
+	}
+	if err := printer.Print(opts.Streams.Out, res); err != nil {
+		return err
+	}
+	if opts.Format != "text" {
+		for _, n := range res.Notes {
+			fmt.Fprintf(opts.Streams.ErrOut, "note: %s\n", n)
+		}
+	}
+	if failed(res, opts.FailOn) {
+		return FailedError(fmt.Errorf("validate: findings at or above %s", opts.FailOn))
+	}
+	return nil
+}
+
+// generateForLint loads a topology and generates its configs in memory.
+func generateForLint(opts *ValidateOptions, path string) ([]validate.Source, topology.Targets, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, topology.Targets{}, InvalidInputError(fmt.Errorf("read topology: %w", err))
+	}
+	loader := topology.NewLoader()
+	topo, diags := loader.LoadFile(path)
+	if len(diags) > 0 {
+		_ = loader.WriteDiagnostics(opts.Streams.ErrOut, diags, 0, isTerminal(opts.Streams.ErrOut))
+	}
+	if diags.HasErrors() || topo == nil {
+		return nil, topology.Targets{}, &ExitError{Code: ExitInvalidInput, Err: fmt.Errorf("%s: topology has errors", path), Silent: true}
+	}
+	var kinds []proxybin.Kind
+	if opts.Kind != "" {
+		kinds = []proxybin.Kind{proxybin.Kind(opts.Kind)}
+	}
+	arts, err := generator.Generate(topo, generator.Options{Kinds: kinds})
+	if err != nil {
+		return nil, topology.Targets{}, InvalidInputError(fmt.Errorf("generate %s: %w", path, err))
+	}
+	dir := filepath.Dir(path)
+	var out []validate.Source
+	for _, a := range arts {
+		out = append(out, validate.Source{Name: filepath.Join(dir, a.Name), Kind: a.Kind, Bytes: a.Bytes})
+	}
+	return out, topo.Targets, nil
+}
+
+func failed(res validate.Result, failOn string) bool {
+	if failOn == "none" {
+		return false
+	}
+	threshold, err := finding.ParseSeverity(failOn)
+	if err != nil {
+		return false
+	}
+	return res.Max() >= threshold
+}
+
+func listRules(w io.Writer) error {
+	var b strings.Builder
+	for _, r := range validate.Rules() {
+		fmt.Fprintf(&b, "%s  %-7s  %-40s  %s\n", r.ID, r.Severity, r.Slug, r.Title)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func isTerminal(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,0 +1,60 @@
+package validate
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Collect turns paths (files or directories) into sources. Directories
+// are walked for *.cfg and *.conf files and files named like haproxy or
+// nginx configs; hidden directories are skipped.
+func Collect(paths []string) ([]Source, error) {
+	var out []Source
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if !info.IsDir() {
+			out = append(out, Source{Name: p})
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if looksLikeConfig(d.Name()) {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("walk %s: %w", p, err)
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: %w", p, ErrNoConfigs)
+		}
+		sort.Strings(found)
+		for _, f := range found {
+			out = append(out, Source{Name: f})
+		}
+	}
+	return out, nil
+}
+
+func looksLikeConfig(name string) bool {
+	n := strings.ToLower(name)
+	ext := filepath.Ext(n)
+	return ext == ".cfg" || ext == ".conf" || strings.HasPrefix(n, "haproxy") || strings.HasPrefix(n, "nginx") && ext == ""
+}

@@ -1,0 +1,273 @@
+// Package haproxy reads an HAProxy configuration twice: with
+// haproxytech/config-parser (the typed view, and the judge of which lines
+// are known keywords) and with a line index of its own, because
+// config-parser keeps no line numbers. Rules read the index; every
+// directive carries its file, line and column.
+package haproxy
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+
+	parser "github.com/haproxytech/config-parser/v5"
+	"github.com/haproxytech/config-parser/v5/options"
+	"github.com/haproxytech/config-parser/v5/types"
+)
+
+// Config is one parsed HAProxy file.
+type Config struct {
+	File     string
+	Lines    []string // raw lines, Lines[0] is line 1
+	Sections []*Section
+	// Problems are syntax errors and unknown keywords, in line order.
+	Problems []Problem
+	// Comments are the '#' comments by line, for suppression.
+	Comments []Comment
+
+	parsed parser.Parser
+}
+
+// Section is a global, defaults, frontend, backend, listen or other
+// section with the directives under it.
+type Section struct {
+	Type    string // "global", "defaults", "frontend", "backend", "listen", ...
+	Name    string
+	From    string // named defaults given with "from NAME"
+	Line    int    // the section keyword's line
+	Column  int
+	EndLine int // last line that belongs to the section
+	// Defaults is the defaults section this one inherits from: the one
+	// named by "from", else the last defaults section above it. Nil for
+	// global and for a defaults section without "from" (which resets).
+	Defaults   *Section
+	Directives []*Directive
+}
+
+// Directive is one configuration line: a keyword and its arguments.
+type Directive struct {
+	Keyword string
+	Args    []string
+	Line    int
+	Column  int
+	// ArgColumns are the 1-based columns of Args.
+	ArgColumns []int
+	Raw        string
+	Comment    string
+	Section    *Section
+}
+
+// Comment is a '#' comment; Alone is true when nothing else is on the line.
+type Comment struct {
+	Line  int
+	Text  string
+	Alone bool
+}
+
+// Problem is a line HAProxy would reject or a wslb parser cannot read.
+type Problem struct {
+	Line, Column int
+	Message      string
+}
+
+// sectionKeywords start a new section; the names are HAProxy's.
+var sectionKeywords = map[string]bool{
+	"global": true, "defaults": true, "frontend": true, "backend": true,
+	"listen": true, "resolvers": true, "userlist": true, "peers": true,
+	"mailers": true, "cache": true, "program": true, "http-errors": true,
+	"ring": true, "log-forward": true, "fcgi-app": true, "crt-store": true,
+	"traces": true, "acme": true,
+}
+
+// namedSections must carry a name.
+var namedSections = map[string]bool{
+	"frontend": true, "backend": true, "listen": true, "resolvers": true,
+	"userlist": true, "peers": true, "mailers": true, "cache": true,
+	"program": true, "http-errors": true, "ring": true, "log-forward": true,
+	"fcgi-app": true,
+}
+
+// configParserMu guards config-parser, which keeps the current defaults
+// section name in a package variable while it parses.
+var configParserMu sync.Mutex
+
+// Parse reads an HAProxy configuration. It never fails: what it cannot
+// read becomes a Problem with a line number.
+func Parse(file string, data []byte) *Config {
+	c := &Config{File: file}
+	text := string(data)
+	text = strings.TrimSuffix(text, "\n")
+	if text != "" {
+		c.Lines = strings.Split(text, "\n")
+	}
+	c.index()
+	c.resolveDefaults()
+
+	configParserMu.Lock()
+	p, err := parser.New(options.Reader(bytes.NewReader(data)), options.UseListenSectionParsers)
+	configParserMu.Unlock()
+	if err != nil {
+		c.Problems = append(c.Problems, Problem{Line: 1, Column: 1, Message: fmt.Sprintf("config-parser: %v", err)})
+	} else {
+		c.parsed = p
+		c.markUnprocessed()
+	}
+	sortProblems(c.Problems)
+	return c
+}
+
+// Parsed is config-parser's typed view of the file, for callers that want
+// typed values (servers, binds); its data has no line numbers, join it to
+// Sections by type and name.
+func (c *Config) Parsed() parser.Parser { return c.parsed }
+
+func (c *Config) index() {
+	var cur *Section
+	for i, raw := range c.Lines {
+		line := i + 1
+		toks, comment, ok := tokenize(raw)
+		if !ok {
+			c.Problems = append(c.Problems, Problem{Line: line, Column: strings.IndexAny(raw, `"'`) + 1, Message: "unterminated quote"})
+		}
+		if comment != "" {
+			c.Comments = append(c.Comments, Comment{Line: line, Text: comment, Alone: len(toks) == 0})
+		}
+		if len(toks) == 0 {
+			continue
+		}
+		kw := toks[0].text
+		if sectionKeywords[kw] {
+			s := &Section{Type: kw, Line: line, Column: toks[0].col, EndLine: line}
+			rest := toks[1:]
+			if len(rest) > 0 && rest[0].text != "from" {
+				s.Name = rest[0].text
+				rest = rest[1:]
+			}
+			if len(rest) >= 2 && rest[0].text == "from" {
+				s.From = rest[1].text
+				rest = rest[2:]
+			} else if len(rest) == 1 && rest[0].text == "from" {
+				c.Problems = append(c.Problems, Problem{Line: line, Column: rest[0].col, Message: `"from" needs the name of a defaults section`})
+				rest = nil
+			}
+			if namedSections[kw] && s.Name == "" {
+				c.Problems = append(c.Problems, Problem{Line: line, Column: toks[0].col, Message: fmt.Sprintf("%s section needs a name", kw)})
+			}
+			if len(rest) > 0 && kw != "program" {
+				c.Problems = append(c.Problems, Problem{Line: line, Column: rest[0].col, Message: fmt.Sprintf("unexpected %q after the %s section name", rest[0].text, kw)})
+			}
+			c.Sections = append(c.Sections, s)
+			cur = s
+			continue
+		}
+		if cur == nil {
+			c.Problems = append(c.Problems, Problem{Line: line, Column: toks[0].col, Message: fmt.Sprintf("%q is outside any section; start one with global, defaults, frontend, backend or listen", kw)})
+			continue
+		}
+		d := &Directive{Keyword: kw, Line: line, Column: toks[0].col, Raw: raw, Comment: comment, Section: cur}
+		for _, t := range toks[1:] {
+			d.Args = append(d.Args, t.text)
+			d.ArgColumns = append(d.ArgColumns, t.col)
+		}
+		cur.Directives = append(cur.Directives, d)
+		cur.EndLine = line
+	}
+}
+
+func (c *Config) resolveDefaults() {
+	var last *Section
+	named := map[string]*Section{}
+	for _, s := range c.Sections {
+		if s.Type == "global" {
+			continue
+		}
+		inheritable := s.Type == "defaults" || s.Type == "frontend" || s.Type == "backend" || s.Type == "listen"
+		if !inheritable {
+			continue
+		}
+		switch {
+		case s.From != "":
+			d, ok := named[s.From]
+			if !ok {
+				c.Problems = append(c.Problems, Problem{Line: s.Line, Column: s.Column, Message: fmt.Sprintf("defaults section %q named by \"from\" is not defined above", s.From)})
+			}
+			s.Defaults = d
+		case s.Type != "defaults":
+			s.Defaults = last
+		}
+		if s.Type == "defaults" {
+			last = s
+			if s.Name != "" {
+				named[s.Name] = s
+			}
+		}
+	}
+}
+
+// knownUnparsed are valid HAProxy keywords config-parser v5 has no parser
+// for; lines starting with them are not reported as unknown.
+var knownUnparsed = map[string]map[string]bool{
+	"*": {"capture": true, "rate-limit": true},
+}
+
+// markUnprocessed turns the lines config-parser could not read (it keeps
+// them as "unprocessed", without line numbers) into Problems, matching
+// them back to the index by section and text.
+func (c *Config) markUnprocessed() {
+	unnamed := 0
+	for _, s := range c.Sections {
+		typ := parser.Section(s.Type)
+		name := s.Name
+		if s.Type == "global" {
+			name = parser.GlobalSectionName
+		} else if s.Type == "defaults" && name == "" {
+			unnamed++ // config-parser names these unnamed_defaults_N
+			name = fmt.Sprintf("unnamed_defaults_%d", unnamed)
+		}
+		data, err := c.parsed.Get(typ, name, "")
+		if err != nil {
+			continue
+		}
+		left := map[string]int{}
+		if values, ok := data.([]types.UnProcessed); ok {
+			for _, v := range values {
+				left[v.Value]++
+			}
+		}
+		if len(left) == 0 {
+			continue
+		}
+		for _, d := range s.Directives {
+			key := strings.TrimSpace(d.Raw)
+			if left[key] == 0 {
+				continue
+			}
+			left[key]--
+			if knownUnparsed["*"][d.Keyword] || knownUnparsed[s.Type][d.Keyword] {
+				continue
+			}
+			msg := fmt.Sprintf("unknown or malformed keyword %q in %s section", d.Keyword, s.Type)
+			if sectionKeywords[strings.ToLower(d.Keyword)] || closeToSection(d.Keyword) {
+				msg = fmt.Sprintf("unknown keyword %q: not a section HAProxy knows (global, defaults, frontend, backend, listen, ...)", d.Keyword)
+			}
+			c.Problems = append(c.Problems, Problem{Line: d.Line, Column: d.Column, Message: msg})
+		}
+	}
+}
+
+// closeToSection catches misspelt section keywords ("frontnd", "backed").
+func closeToSection(kw string) bool {
+	if strings.HasPrefix(kw, "front") || strings.HasPrefix(kw, "back") || strings.HasPrefix(kw, "defaul") || strings.HasPrefix(kw, "lisen") || strings.HasPrefix(kw, "globa") {
+		return true
+	}
+	return false
+}
+
+func sortProblems(ps []Problem) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].Line < ps[j-1].Line; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}

@@ -1,0 +1,243 @@
+// Package nginx reads an NGINX configuration with nginx-go-crossplane into
+// a tree with includes inlined and parents linked, so rules can ask for
+// the effective value of a directive the way nginx inherits it
+// (http → server → location).
+package nginx
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	crossplane "github.com/nginxinc/nginx-go-crossplane"
+)
+
+// Config is a parsed NGINX configuration: the main file and everything it
+// includes.
+type Config struct {
+	File string
+	// Payload is crossplane's result, one Config per file read.
+	Payload *crossplane.Payload
+	// Root holds the top-level directives with includes inlined.
+	Root []*Node
+	// Snippet is true for a file without events/http blocks (a conf.d or
+	// sites-enabled file); its top level stands for the http context.
+	Snippet  bool
+	Problems []Problem
+	// Comments are every comment directive, for suppression.
+	Comments []Comment
+
+	sources map[string][]byte
+}
+
+// Node is one directive in the inlined tree.
+type Node struct {
+	Name     string
+	Args     []string
+	File     string
+	Line     int
+	Column   int
+	Parent   *Node
+	Children []*Node
+	// EndLine is the last line of the block's contents in File (0 for
+	// simple directives).
+	EndLine int
+}
+
+// Problem is a parse error crossplane reported.
+type Problem struct {
+	File         string
+	Line, Column int
+	Message      string
+}
+
+// Comment is a '#' comment and where it sits.
+type Comment struct {
+	File string
+	Line int
+	Text string
+}
+
+// Opener reads a file by path; Parse uses it for the main file and every
+// include, so in-memory configs work.
+type Opener func(path string) ([]byte, error)
+
+// DiskOpener reads from the file system.
+func DiskOpener(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// maxDepth bounds include inlining and nesting walks.
+const maxDepth = 64
+
+// Parse reads the NGINX config at file (through open) with includes
+// resolved as nginx does: relative paths from the main file's directory.
+// It never fails: what it cannot read becomes a Problem.
+func Parse(file string, open Opener) *Config {
+	if open == nil {
+		open = DiskOpener
+	}
+	c := &Config{File: file, sources: map[string][]byte{}}
+	opts := c.options(open)
+	// A first pass without context checks tells a main config from a
+	// snippet whose top level is really the http block.
+	opts.SkipDirectiveContextCheck = true
+	opts.SingleFile = true
+	probe, err := crossplane.Parse(file, opts)
+	if err == nil && len(probe.Config) > 0 {
+		c.Snippet = !hasTop(probe.Config[0].Parsed, "http", "events", "stream")
+	}
+	opts = c.options(open)
+	opts.SkipDirectiveContextCheck = c.Snippet
+	payload, err := crossplane.Parse(file, opts)
+	if err != nil {
+		c.Problems = append(c.Problems, Problem{File: file, Line: 1, Message: cleanMessage(err.Error())})
+		return c
+	}
+	c.Payload = payload
+	for _, e := range payload.Errors {
+		line := 1
+		if e.Line != nil {
+			line = *e.Line
+		}
+		c.Problems = append(c.Problems, Problem{File: e.File, Line: line, Message: cleanMessage(e.Error.Error())})
+	}
+	if len(payload.Config) > 0 {
+		c.Root = c.inline(payload, 0, nil, 0)
+	}
+	return c
+}
+
+func (c *Config) options(open Opener) *crossplane.ParseOptions {
+	return &crossplane.ParseOptions{
+		ParseComments:            true,
+		ErrorOnUnknownDirectives: true,
+		Open: func(path string) (io.ReadCloser, error) {
+			b, ok := c.sources[path]
+			if !ok {
+				var err error
+				b, err = open(path)
+				if err != nil {
+					return nil, err
+				}
+				c.sources[path] = b
+			}
+			return io.NopCloser(bytes.NewReader(b)), nil
+		},
+		Glob: func(pattern string) ([]string, error) {
+			m, err := filepath.Glob(pattern)
+			if err != nil {
+				return nil, fmt.Errorf("include %s: %w", pattern, err)
+			}
+			return m, nil
+		},
+	}
+}
+
+func hasTop(ds crossplane.Directives, names ...string) bool {
+	for _, d := range ds {
+		for _, n := range names {
+			if d.Directive == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// inline builds nodes for payload.Config[idx], replacing include
+// directives by the included files' directives.
+func (c *Config) inline(p *crossplane.Payload, idx int, parent *Node, depth int) []*Node {
+	if idx < 0 || idx >= len(p.Config) || depth > maxDepth {
+		return nil
+	}
+	cfg := p.Config[idx]
+	return c.build(p, cfg.File, cfg.Parsed, parent, depth)
+}
+
+func (c *Config) build(p *crossplane.Payload, file string, ds crossplane.Directives, parent *Node, depth int) []*Node {
+	var out []*Node
+	for _, d := range ds {
+		if d.IsComment() {
+			c.Comments = append(c.Comments, Comment{File: file, Line: d.Line, Text: strings.TrimSpace(*d.Comment)})
+			continue
+		}
+		if d.Directive == "include" && len(d.Includes) > 0 {
+			for _, inc := range d.Includes {
+				out = append(out, c.inline(p, inc, parent, depth+1)...)
+			}
+			continue
+		}
+		n := &Node{Name: d.Directive, Args: d.Args, File: file, Line: d.Line, Parent: parent}
+		n.Column = c.column(file, d.Line, d.Directive)
+		if d.IsBlock() {
+			n.Children = c.build(p, file, d.Block, n, depth+1)
+			n.EndLine = n.Line
+			for _, ch := range n.Children {
+				if ch.File == file {
+					n.EndLine = max(n.EndLine, ch.Line, ch.EndLine)
+				}
+			}
+			for _, x := range d.Block {
+				if x.IsComment() {
+					n.EndLine = max(n.EndLine, x.Line)
+				}
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// column finds the directive's name on its line (crossplane keeps lines
+// only).
+func (c *Config) column(file string, line int, name string) int {
+	src := c.sources[file]
+	if src == nil || line < 1 {
+		return 0
+	}
+	text := nthLine(src, line)
+	if i := strings.Index(text, name); i >= 0 {
+		return i + 1
+	}
+	return 0
+}
+
+func nthLine(src []byte, n int) string {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(src, '\n')
+		if j < 0 {
+			return ""
+		}
+		src = src[j+1:]
+	}
+	if j := bytes.IndexByte(src, '\n'); j >= 0 {
+		src = src[:j]
+	}
+	return string(src)
+}
+
+// Source returns the bytes read for a file (main or included).
+func (c *Config) Source(file string) []byte { return c.sources[file] }
+
+// Files lists the files read, main first.
+func (c *Config) Files() []string {
+	if c.Payload == nil {
+		return []string{c.File}
+	}
+	var out []string
+	for _, x := range c.Payload.Config {
+		out = append(out, x.File)
+	}
+	return out
+}
+
+var inFileSuffix = regexp.MustCompile(` in [^ ]+:\d+$`)
+
+// cleanMessage drops crossplane's trailing "in FILE:LINE", which findings
+// carry separately.
+func cleanMessage(msg string) string {
+	return inFileSuffix.ReplaceAllString(msg, "")
+}

@@ -1,0 +1,71 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fatih/color"
+
+	"github.com/wslb/wslb/validate"
+)
+
+// textPrinter writes "file:line:col: severity RULE message" with the fix
+// on the next line and a summary.
+type textPrinter struct{ color bool }
+
+func (p textPrinter) Print(w io.Writer, r validate.Result) error {
+	paint := func(attrs ...color.Attribute) *color.Color {
+		c := color.New(attrs...)
+		if p.color {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return c
+	}
+	sevColor := map[validate.Severity]*color.Color{
+		validate.Error:   paint(color.FgRed, color.Bold),
+		validate.Warning: paint(color.FgYellow, color.Bold),
+		validate.Info:    paint(color.FgCyan),
+	}
+	dim := paint(color.Faint)
+	bold := paint(color.Bold)
+	var b strings.Builder
+	for _, f := range r.Findings {
+		pos := fmt.Sprintf("%s:%d", f.File, f.Line)
+		if f.Column > 0 {
+			pos += fmt.Sprintf(":%d", f.Column)
+		}
+		sev := f.Severity.String()
+		if c, ok := sevColor[f.Severity]; ok {
+			sev = c.Sprint(sev)
+		}
+		fmt.Fprintf(&b, "%s: %s %s %s\n", bold.Sprint(pos), sev, f.Rule, f.Message)
+		if f.Fix != "" {
+			fmt.Fprintf(&b, "    %s %s\n", dim.Sprint("fix:"), f.Fix)
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	s := r.Summary()
+	if s.Total == 0 {
+		fmt.Fprintf(&b, "no findings in %s\n", plural(s.Files, "file"))
+	} else {
+		fmt.Fprintf(&b, "%s (%s, %s, %s) in %s\n", plural(s.Total, "finding"),
+			plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), plural(s.Files, "file"))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if word == "info" {
+		return fmt.Sprintf("%d infos", n)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,196 @@
+// Package rules is wslb's catalog of WebSocket checks for HAProxy and
+// NGINX configs. Each rule lives in its own file and registers itself;
+// IDs are stable and never reused.
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/wslb/wslb/topology"
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/validate/nginx"
+)
+
+// Options tune the checks.
+type Options struct {
+	// MinIdleTimeout is the shortest idle time a WebSocket must survive
+	// (WSLB104, WSLB213). Zero means DefaultMinIdleTimeout.
+	MinIdleTimeout time.Duration
+	// NginxVersion is the nginx the config targets (WSLB102, WSLB110).
+	// Zero means OldestNginx.
+	NginxVersion topology.Version
+	// WebSocketAll treats every proxied route as WebSocket traffic.
+	WebSocketAll bool
+}
+
+// Defaults used when Options leave a field zero.
+var (
+	DefaultMinIdleTimeout = 120 * time.Second
+	OldestNginx           = topology.Version{Major: 1, Minor: 18}
+)
+
+func (o Options) minIdle() time.Duration {
+	if o.MinIdleTimeout <= 0 {
+		return DefaultMinIdleTimeout
+	}
+	return o.MinIdleTimeout
+}
+
+func (o Options) nginxVersion() topology.Version {
+	if o.NginxVersion == (topology.Version{}) {
+		return OldestNginx
+	}
+	return o.NginxVersion
+}
+
+// Rule is one check. Engine rules (WSLB001, WSLB002) have no check
+// function: the validate stage emits them itself.
+type Rule struct {
+	finding.Rule
+	// Proxy is "haproxy", "nginx" or "" for both.
+	Proxy   string
+	HAProxy func(*HAProxyPass)
+	Nginx   func(*NginxPass)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]*Rule{}
+)
+
+// register adds a rule at init; a duplicate ID is a programming error.
+func register(r *Rule) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[r.ID]; dup {
+		panic(fmt.Sprintf("rules: duplicate rule ID %s", r.ID))
+	}
+	registry[r.ID] = r
+}
+
+// All returns every rule sorted by ID.
+func All() []*Rule {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	out := make([]*Rule, 0, len(registry))
+	for _, r := range registry {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// ByID returns the rule with that ID, or nil.
+func ByID(id string) *Rule {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return registry[id]
+}
+
+// HAProxyPass is what a rule sees of one HAProxy file.
+type HAProxyPass struct {
+	Config *haproxy.Config
+	Opts   Options
+	WS     *HAProxyWebSockets
+	rule   *Rule
+	out    *[]finding.Finding
+}
+
+// Report records a finding at a directive.
+func (p *HAProxyPass) Report(d *haproxy.Directive, msg, fix string) {
+	p.report(d.Line, d.Column, msg, fix)
+}
+
+// ReportArg records a finding at a directive's i-th argument.
+func (p *HAProxyPass) ReportArg(d *haproxy.Directive, i int, msg, fix string) {
+	col := d.Column
+	if i >= 0 && i < len(d.ArgColumns) {
+		col = d.ArgColumns[i]
+	}
+	p.report(d.Line, col, msg, fix)
+}
+
+// ReportSection records a finding at a section's header line.
+func (p *HAProxyPass) ReportSection(s *haproxy.Section, msg, fix string) {
+	p.report(s.Line, s.Column, msg, fix)
+}
+
+// ReportFile records a finding about the file as a whole (line 1).
+func (p *HAProxyPass) ReportFile(msg, fix string) { p.report(1, 0, msg, fix) }
+
+func (p *HAProxyPass) report(line, col int, msg, fix string) {
+	*p.out = append(*p.out, newFinding(p.rule, p.Config.File, line, col, msg, fix))
+}
+
+// NginxPass is what a rule sees of one NGINX config and its includes.
+type NginxPass struct {
+	Config *nginx.Config
+	Opts   Options
+	WS     *NginxWebSockets
+	rule   *Rule
+	out    *[]finding.Finding
+}
+
+// Report records a finding at a directive.
+func (p *NginxPass) Report(n *nginx.Node, msg, fix string) {
+	*p.out = append(*p.out, newFinding(p.rule, n.File, n.Line, n.Column, msg, fix))
+}
+
+// ReportFile records a finding about the main file as a whole (line 1).
+func (p *NginxPass) ReportFile(msg, fix string) {
+	*p.out = append(*p.out, newFinding(p.rule, p.Config.File, 1, 0, msg, fix))
+}
+
+func newFinding(r *Rule, file string, line, col int, msg, fix string) finding.Finding {
+	if fix == "" {
+		fix = r.Fix
+	}
+	return finding.Finding{
+		Rule: r.ID, Slug: r.Slug, Severity: r.Severity,
+		File: file, Line: line, Column: col, Message: msg, Fix: fix,
+	}
+}
+
+// CheckHAProxy runs every HAProxy rule not in disabled over c.
+func CheckHAProxy(c *haproxy.Config, opts Options, disabled map[string]bool) []finding.Finding {
+	var out []finding.Finding
+	ws := DetectHAProxyWebSockets(c, opts.WebSocketAll)
+	for _, r := range All() {
+		if r.HAProxy == nil || disabled[r.ID] {
+			continue
+		}
+		r.HAProxy(&HAProxyPass{Config: c, Opts: opts, WS: ws, rule: r, out: &out})
+	}
+	return out
+}
+
+// CheckNginx runs every NGINX rule not in disabled over c.
+func CheckNginx(c *nginx.Config, opts Options, disabled map[string]bool) []finding.Finding {
+	var out []finding.Finding
+	ws := DetectNginxWebSockets(c, opts.WebSocketAll)
+	for _, r := range All() {
+		if r.Nginx == nil || disabled[r.ID] {
+			continue
+		}
+		r.Nginx(&NginxPass{Config: c, Opts: opts, WS: ws, rule: r, out: &out})
+	}
+	return out
+}
+
+// formatDuration prints a duration the way configs write it: whole hours
+// as "1h", long whole minutes as "15m", anything else in seconds.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= 10*time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	case d%time.Second == 0:
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return d.String()
+}

@@ -1,0 +1,26 @@
+package rules
+
+import (
+	"sort"
+
+	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/validate/nginx"
+)
+
+func sortNodes(ns []*nginx.Node) {
+	sort.Slice(ns, func(i, j int) bool {
+		if ns[i].File != ns[j].File {
+			return ns[i].File < ns[j].File
+		}
+		return ns[i].Line < ns[j].Line
+	})
+}
+
+func sortedSections(m map[*haproxy.Section]string) []*haproxy.Section {
+	out := make([]*haproxy.Section, 0, len(m))
+	for s := range m {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
+}

@@ -1,0 +1,60 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/nginx"
+)
+
+func init() {
+	register(&Rule{
+		Rule: finding.Rule{
+			ID: "WSLB105", Slug: "nginx-websocket-upstream-no-affinity", Severity: finding.Warning,
+			Title:     "A WebSocket upstream with several servers has no affinity",
+			Rationale: "Socket.IO, SockJS and SignalR fall back to long-polling, and clients reconnect: every request of a session must reach the server that holds it, or the client gets 'Session ID unknown' and reconnect storms.",
+			Fix:       "Add ip_hash; or hash $cookie_sid consistent; (or sticky cookie on nginx >= 1.29.6 / NGINX Plus) to the upstream",
+		},
+		Proxy: "nginx",
+		Nginx: checkUpstreamAffinity,
+	})
+}
+
+// affinityDirectives pin a client to a server in an upstream block.
+var affinityDirectives = []string{"ip_hash", "hash", "sticky"}
+
+func checkUpstreamAffinity(p *NginxPass) {
+	for _, up := range sortedNodes(p.WS.Upstreams) {
+		if activeServers(up) < 2 || hasAny(up, affinityDirectives...) {
+			continue
+		}
+		p.Report(up, fmt.Sprintf("upstream %s serves WebSockets (%s) with %d servers and no ip_hash, hash or sticky", up.Arg(0), p.WS.Upstreams[up], activeServers(up)), "")
+	}
+}
+
+// activeServers counts an upstream's server lines that take traffic
+// (not backup, not down).
+func activeServers(up *nginx.Node) int {
+	n := 0
+	for _, s := range up.Own("server") {
+		passive := false
+		for _, a := range s.Args[1:] {
+			if a == "backup" || a == "down" {
+				passive = true
+			}
+		}
+		if !passive {
+			n++
+		}
+	}
+	return n
+}
+
+func hasAny(n *nginx.Node, names ...string) bool {
+	for _, name := range names {
+		if len(n.Own(name)) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,43 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/nginx"
+)
+
+func init() {
+	register(&Rule{
+		Rule: finding.Rule{
+			ID: "WSLB111", Slug: "nginx-rlimit-nofile-low", Severity: finding.Info,
+			Title:     "worker_rlimit_nofile is below twice worker_connections",
+			Rationale: "A proxied WebSocket uses two file descriptors. Without worker_rlimit_nofile, workers inherit the service's limit (often 1024) and fail with 'Too many open files' long before worker_connections is reached.",
+			Fix:       "worker_rlimit_nofile <2 x worker_connections>; in the main context",
+		},
+		Proxy: "nginx",
+		Nginx: checkRlimitNofile,
+	})
+}
+
+// defaultNofile is the usual soft limit a service starts with.
+const defaultNofile = 1024
+
+func checkRlimitNofile(p *NginxPass) {
+	if p.Config.Snippet {
+		return
+	}
+	wc := workerConnections(p.Config)
+	need := 2 * wc
+	rl := p.Config.Top("worker_rlimit_nofile")
+	if len(rl) == 0 {
+		if need > defaultNofile {
+			p.ReportFile(fmt.Sprintf("worker_rlimit_nofile is not set; %d worker_connections need %d descriptors but services often start with %d", wc, need, defaultNofile), "")
+		}
+		return
+	}
+	d := rl[len(rl)-1]
+	if n, ok := nginx.ParseInt(d.Arg(0)); ok && n < need {
+		p.Report(d, fmt.Sprintf("worker_rlimit_nofile %d is below 2 x worker_connections (%d)", n, need), "")
+	}
+}

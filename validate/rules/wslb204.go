@@ -1,0 +1,47 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/haproxy"
+)
+
+func init() {
+	register(&Rule{
+		Rule: finding.Rule{
+			ID: "WSLB204", Slug: "haproxy-websocket-backend-no-affinity", Severity: finding.Warning,
+			Title:     "A WebSocket backend with several servers has no affinity",
+			Rationale: "Socket.IO, SockJS and SignalR fall back to long-polling and clients reconnect: without a hash balance, cookie or stick table, each request may hit another server, which answers 'Session ID unknown'.",
+			Fix:       "cookie SRV insert indirect nocache with 'cookie <name>' on each server, or balance source + hash-type consistent, or a stick table",
+		},
+		Proxy:   "haproxy",
+		HAProxy: checkBackendAffinity,
+	})
+}
+
+func checkBackendAffinity(p *HAProxyPass) {
+	for _, be := range sortedSections(p.WS.Backends) {
+		n := activeServerCount(be)
+		if n < 2 || hasAffinity(be) {
+			continue
+		}
+		p.ReportSection(be, fmt.Sprintf("%s serves WebSockets (%s) with %d servers and no affinity (hash balance, cookie or stick table)", be.Label(), p.WS.Backends[be], n), "")
+	}
+}
+
+// hasAffinity reports whether a backend pins clients to servers.
+func hasAffinity(s *haproxy.Section) bool {
+	if balanceHash(s.Lookup("balance")) != "" {
+		return true
+	}
+	if s.Lookup("cookie") != nil {
+		return true
+	}
+	for _, d := range s.Directives {
+		if d.Keyword == "stick" || d.Keyword == "stick-on" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,34 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/haproxy"
+)
+
+func init() {
+	register(&Rule{
+		Rule: finding.Rule{
+			ID: "WSLB213", Slug: "haproxy-timeout-tunnel-short", Severity: finding.Warning,
+			Title:     "timeout tunnel is below the idle threshold",
+			Rationale: "timeout tunnel is the idle limit of an upgraded connection: a short one drops quiet WebSockets (chat rooms at night, dashboards) unless the application pings more often.",
+			Fix:       "timeout tunnel 1h (or more than the application's ping interval with margin)",
+		},
+		Proxy:   "haproxy",
+		HAProxy: checkTunnelShort,
+	})
+}
+
+func checkTunnelShort(p *HAProxyPass) {
+	limit := p.Opts.minIdle()
+	seen := map[*haproxy.Directive]bool{}
+	for _, be := range sortedSections(p.WS.Backends) {
+		v, d, ok := be.Timeout("tunnel")
+		if !ok || v >= limit || seen[d] {
+			continue
+		}
+		seen[d] = true
+		p.Report(d, fmt.Sprintf("timeout tunnel %s for %s (serves WebSockets: %s) is below the %s idle threshold", d.Arg(1), be.Label(), p.WS.Backends[be], formatDuration(limit)), "")
+	}
+}

@@ -1,0 +1,268 @@
+// Package validate lints HAProxy and NGINX configs for WebSocket and
+// affinity mistakes. It parses each source, runs the rule catalog
+// (package rules), applies --disable and inline suppressions and returns
+// findings; it never prints.
+package validate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/validate/nginx"
+	"github.com/wslb/wslb/validate/rules"
+)
+
+// Finding and Severity are re-exported for callers that only import
+// validate.
+type (
+	Finding  = finding.Finding
+	Severity = finding.Severity
+)
+
+// Severities.
+const (
+	Info    = finding.Info
+	Warning = finding.Warning
+	Error   = finding.Error
+)
+
+// Kind is the proxy a config is for.
+type Kind = proxybin.Kind
+
+// Kinds.
+const (
+	HAProxy = proxybin.HAProxy
+	Nginx   = proxybin.Nginx
+)
+
+// Source is one config to lint. Bytes nil means read Name from disk.
+// Kind empty means detect it from the name and content.
+type Source struct {
+	Name  string
+	Kind  Kind
+	Bytes []byte
+}
+
+// Options configure a lint run.
+type Options struct {
+	rules.Options
+	// Disable lists rule IDs to skip.
+	Disable []string
+	// Exec runs the real binary's check (WSLB002) on every source.
+	Exec bool
+	// Binaries overrides binary lookup for Exec (tests); nil uses
+	// proxybin.Lookup.
+	Binaries func(Kind) (proxybin.Binary, error)
+}
+
+// Result is what a lint run found.
+type Result struct {
+	Findings []Finding
+	// Files are the files read, in order (includes too).
+	Files []string
+	// Notes tell the user about things the run did on their behalf, such
+	// as host names stubbed for --exec.
+	Notes []string
+}
+
+// Summary counts findings by severity.
+type Summary struct {
+	Files    int `json:"files"`
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"infos"`
+	Total    int `json:"total"`
+}
+
+// Summary counts the result's findings.
+func (r Result) Summary() Summary {
+	s := Summary{Files: len(r.Files), Total: len(r.Findings)}
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case Error:
+			s.Errors++
+		case Warning:
+			s.Warnings++
+		case Info:
+			s.Infos++
+		}
+	}
+	return s
+}
+
+// Max returns the highest severity found (0 when clean).
+func (r Result) Max() Severity {
+	var m Severity
+	for _, f := range r.Findings {
+		m = max(m, f.Severity)
+	}
+	return m
+}
+
+// Rules returns the metadata of every rule in the catalog.
+func Rules() []finding.Rule {
+	var out []finding.Rule
+	for _, r := range rules.All() {
+		out = append(out, r.Rule)
+	}
+	return out
+}
+
+// UnknownKindError says a source's proxy kind could not be detected.
+type UnknownKindError struct{ Name string }
+
+func (e *UnknownKindError) Error() string {
+	return fmt.Sprintf("%s: cannot tell whether this is an HAProxy or NGINX config; pass --kind haproxy or --kind nginx", e.Name)
+}
+
+// Lint parses and checks sources. Unreadable files are errors (wrapping
+// fs.ErrNotExist for missing ones); broken syntax is a WSLB001 finding.
+func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
+	disabled := map[string]bool{}
+	for _, id := range opts.Disable {
+		id = strings.ToUpper(strings.TrimSpace(id))
+		if id == "" {
+			continue
+		}
+		if rules.ByID(id) == nil {
+			return Result{}, fmt.Errorf("--disable %s: no such rule", id)
+		}
+		disabled[id] = true
+	}
+	// Read and classify everything first so included files can be skipped.
+	loaded := make([]Source, 0, len(sources))
+	for _, src := range sources {
+		if src.Bytes == nil {
+			b, err := os.ReadFile(src.Name)
+			if err != nil {
+				return Result{}, fmt.Errorf("read config: %w", err)
+			}
+			src.Bytes = b
+		}
+		if src.Kind == "" {
+			k, ok := Detect(src.Name, src.Bytes)
+			if !ok {
+				return Result{}, &UnknownKindError{Name: src.Name}
+			}
+			src.Kind = k
+		}
+		loaded = append(loaded, src)
+	}
+	memory := map[string][]byte{}
+	for _, src := range loaded {
+		memory[filepath.Clean(src.Name)] = src.Bytes
+	}
+	opener := func(path string) ([]byte, error) {
+		if b, ok := memory[filepath.Clean(path)]; ok {
+			return b, nil
+		}
+		return os.ReadFile(path)
+	}
+
+	var res Result
+	included := map[string]bool{}
+	// NGINX main configs first: files they include are linted through
+	// them, with the http/server context they inherit.
+	sort.SliceStable(loaded, func(i, j int) bool { return rank(loaded[i]) < rank(loaded[j]) })
+	for _, src := range loaded {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if included[filepath.Clean(src.Name)] {
+			continue
+		}
+		var found []Finding
+		var sup *suppressions
+		switch src.Kind {
+		case HAProxy:
+			c := haproxy.Parse(src.Name, src.Bytes)
+			res.Files = append(res.Files, src.Name)
+			found = append(found, haproxyProblems(c)...)
+			found = append(found, rules.CheckHAProxy(c, opts.Options, disabled)...)
+			sup = haproxySuppressions(c)
+		case Nginx:
+			c := nginx.Parse(src.Name, opener)
+			for _, f := range c.Files() {
+				res.Files = append(res.Files, f)
+				if f != src.Name {
+					included[filepath.Clean(f)] = true
+				}
+			}
+			found = append(found, nginxProblems(c)...)
+			found = append(found, rules.CheckNginx(c, opts.Options, disabled)...)
+			sup = nginxSuppressions(c)
+		default:
+			return res, fmt.Errorf("%s: unknown kind %q (want haproxy or nginx)", src.Name, src.Kind)
+		}
+		if opts.Exec && !disabled[rules.ExecCheckID] {
+			ex, notes, err := execCheck(ctx, src, opts)
+			if err != nil {
+				return res, err
+			}
+			found = append(found, ex...)
+			res.Notes = append(res.Notes, notes...)
+		}
+		for _, f := range found {
+			if disabled[f.Rule] || sup.covers(f) {
+				continue
+			}
+			res.Findings = append(res.Findings, f)
+		}
+	}
+	res.Findings = dedupe(res.Findings)
+	finding.Sort(res.Findings)
+	return res, nil
+}
+
+func rank(s Source) int {
+	if s.Kind == Nginx && !nginxSnippet(s.Bytes) {
+		return 0
+	}
+	return 1
+}
+
+func haproxyProblems(c *haproxy.Config) []Finding {
+	r := rules.ByID(rules.ParseErrorID)
+	var out []Finding
+	for _, p := range c.Problems {
+		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: c.File, Line: p.Line, Column: p.Column, Message: p.Message, Fix: r.Fix})
+	}
+	return out
+}
+
+func nginxProblems(c *nginx.Config) []Finding {
+	r := rules.ByID(rules.ParseErrorID)
+	var out []Finding
+	for _, p := range c.Problems {
+		file := p.File
+		if file == "" {
+			file = c.File
+		}
+		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: file, Line: p.Line, Column: p.Column, Message: p.Message, Fix: r.Fix})
+	}
+	return out
+}
+
+func dedupe(fs []Finding) []Finding {
+	seen := map[Finding]bool{}
+	out := fs[:0]
+	for _, f := range fs {
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		out = append(out, f)
+	}
+	return out
+}
+
+// ErrNoConfigs is returned by Collect when a directory holds no config.
+var ErrNoConfigs = errors.New("no HAProxy or NGINX config found")
