@@ -361,7 +361,7 @@ func EvalFailover(in FailoverInput) *report.Scenario {
 		{Name: "re-pinned to a survivor", Value: float64(r.Repinned), Unit: "clients"},
 		{Name: "other clients", Value: float64(r.Others), Unit: "clients"},
 		{Name: "other clients moved", Value: float64(len(r.OthersMoved)), Unit: "clients"},
-		{Name: "other clients moved", Value: 100 * othersFrac, Unit: "%"},
+		{Name: "other clients moved (share)", Value: 100 * othersFrac, Unit: "%"},
 		{Name: "failed connections while down", Value: float64(r.Errors), Unit: "connections"},
 		{Name: "time to route around", Value: float64(in.Settle) / float64(time.Millisecond), Unit: "ms"},
 	}

@@ -1,18 +1,313 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/report"
+	"github.com/wslb/wslb/topology"
+	"github.com/wslb/wslb/verify"
 )
 
-// NewCmdVerify is replaced by the full command.
+// VerifyOptions are the flags of `wslb verify`.
+type VerifyOptions struct {
+	IO   IOStreams
+	Path string
+
+	Proxy         string
+	Clients       int
+	Reconnects    int
+	Messages      int
+	Scenarios     []string
+	Idle          time.Duration
+	MinStickiness float64
+	Pools         []string
+	Key           string
+	Format        string
+	ReportFile    string
+	Timeout       time.Duration
+	AllowRemote   bool
+}
+
+// NewCmdVerify runs a topology or an existing config for real and checks
+// stickiness, spread, failover and reload survival.
 func NewCmdVerify(streams IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:    "verify",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("verify: not available in this build")
+	opts := &VerifyOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "verify TOPOLOGY.hcl | haproxy.cfg | nginx.conf",
+		Short: "Prove stickiness, spread, failover and reload survival against the real proxy",
+		Long: `Start the topology for real — the haproxy or nginx binary with the generated
+config (or your existing one), one local echo backend per server and many
+WebSocket clients with distinct identities — and check, with numbers:
+
+  stickiness  every client's connections land on one backend
+  spread      every healthy backend gets clients (counts, max/min, chi-square p)
+  failover    a stopped backend's clients move to survivors and stick there,
+              other clients stay; what moves back when it returns is reported
+  reload      a graceful reload drops no open connection; new ones work
+  idle        (with --idle) connections held idle are not closed
+
+Everything runs on loopback: listen and server addresses are rewritten to free
+local ports, and every process is torn down on exit, failure or Ctrl-C.
+For an existing config the affinity key is detected (source address, cookie,
+header or query parameter); --key overrides it.
+
+Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
+3 invalid topology or config, 4 haproxy/nginx not installed.`,
+		Example: `  # both proxies, every default scenario
+  wslb verify examples/chat.hcl --proxy all
+
+  # an existing config, cookie affinity named explicitly, JSON for CI
+  wslb verify /etc/haproxy/haproxy.cfg --key cookie:SERVERID --format json
+
+  # a quick run plus an idle check and an HTML report
+  wslb verify examples/cookie.hcl --proxy nginx --clients 50 --idle 90s --report verify.html`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Path = args[0]
+			if err := opts.check(); err != nil {
+				return err
+			}
+			return runVerify(cmd.Context(), opts)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Proxy, "proxy", "all", "proxy to run: haproxy, nginx or all (an existing config runs its own kind)")
+	f.IntVar(&opts.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
+	f.IntVar(&opts.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
+	f.IntVar(&opts.Messages, "messages", verify.DefaultMessages, "echo messages per connection")
+	f.StringSliceVar(&opts.Scenarios, "scenarios", verify.DefaultScenarios, "scenarios to run: "+strings.Join(verify.AllScenarios(), ","))
+	f.DurationVar(&opts.Idle, "idle", 0, "also hold connections idle this long and report any the proxy closes")
+	f.Float64Var(&opts.MinStickiness, "min-stickiness", verify.DefaultMinStickiness, "fraction of clients (0..1) that must stay on one backend")
+	f.StringSliceVar(&opts.Pools, "pool", nil, "pool (backend/upstream) to exercise; default every WebSocket pool")
+	f.StringVar(&opts.Key, "key", "", "affinity key clients differ by: source, none, cookie:NAME, header:NAME or query:NAME (default: detected)")
+	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.ReportFile, "report", "", "also write a self-contained HTML report to this file")
+	f.DurationVar(&opts.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification")
+	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "permit client traffic to non-loopback addresses")
+
+	_ = cmd.RegisterFlagCompletionFunc("proxy", enumFlagCompletion("haproxy", "nginx", "all"))
+	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
+	_ = cmd.RegisterFlagCompletionFunc("scenarios", enumFlagCompletion(verify.AllScenarios()...))
+	_ = cmd.RegisterFlagCompletionFunc("key", enumFlagCompletion("source", "none", "cookie:", "header:", "query:"))
+	return cmd
+}
+
+// check validates flag values (exit 2 on error).
+func (o *VerifyOptions) check() error {
+	switch o.Proxy {
+	case "haproxy", "nginx", "all":
+	default:
+		return UsageError("--proxy must be haproxy, nginx or all, not %q", o.Proxy)
+	}
+	switch o.Format {
+	case "text", "json":
+	default:
+		return UsageError("--format must be text or json, not %q", o.Format)
+	}
+	if o.Key != "" {
+		if _, err := verify.ParseKey(o.Key); err != nil {
+			return UsageError("--key: %v", err)
+		}
+	}
+	if _, err := o.verifyOptions().Normalize(); err != nil {
+		return UsageError("%v", err)
+	}
+	return nil
+}
+
+func (o *VerifyOptions) verifyOptions() verify.Options {
+	vo := verify.Options{
+		Clients:       o.Clients,
+		Reconnects:    o.Reconnects,
+		Messages:      o.Messages,
+		Scenarios:     o.Scenarios,
+		Idle:          o.Idle,
+		MinStickiness: o.MinStickiness,
+		Pools:         o.Pools,
+		Timeout:       o.Timeout,
+		AllowRemote:   o.AllowRemote,
+	}
+	if o.Key != "" {
+		if k, err := verify.ParseKey(o.Key); err == nil {
+			vo.Key = &k
+		}
+	}
+	switch o.Proxy {
+	case "haproxy":
+		vo.Proxies = []proxybin.Kind{proxybin.HAProxy}
+	case "nginx":
+		vo.Proxies = []proxybin.Kind{proxybin.Nginx}
+	default:
+		vo.Proxies = proxybin.Kinds
+	}
+	return vo
+}
+
+func runVerify(ctx context.Context, o *VerifyOptions) error {
+	vo := o.verifyOptions()
+	if bar := newVerifyProgress(o.IO.ErrOut); bar != nil {
+		vo.Progress = bar.update
+		defer bar.finish()
+	}
+
+	var (
+		summary *report.Summary
+		err     error
+	)
+	if isTopologyFile(o.Path) {
+		loader := topology.NewLoader()
+		topo, diags := loader.LoadFile(o.Path)
+		if diags.HasErrors() {
+			_ = loader.WriteDiagnostics(o.IO.ErrOut, diags, 0, false)
+			return &ExitError{Code: ExitInvalidInput, Err: fmt.Errorf("%s: invalid topology", o.Path), Silent: true}
+		}
+		if len(diags) > 0 {
+			_ = loader.WriteDiagnostics(o.IO.ErrOut, diags, 0, false)
+		}
+		summary, err = verify.VerifyTopology(ctx, topo, vo)
+	} else {
+		var kind proxybin.Kind
+		if o.Proxy != "all" {
+			kind = proxybin.Kind(o.Proxy)
+		}
+		summary, err = verify.VerifyConfig(ctx, o.Path, kind, vo)
+	}
+	if err != nil {
+		return verifyError(err)
+	}
+
+	if o.ReportFile != "" {
+		if err := writeHTMLReport(o.ReportFile, summary); err != nil {
+			return err
+		}
+	}
+	switch o.Format {
+	case "json":
+		err = report.WriteJSON(o.IO.Out, summary)
+	default:
+		err = report.WriteText(o.IO.Out, summary, report.TextOptions{Color: isColorTerminal(o.IO.Out), Width: terminalWidth(o.IO.Out)})
+	}
+	if err != nil {
+		return err
+	}
+	if !summary.Passed {
+		return FailedError(errors.New("verification failed"))
+	}
+	return nil
+}
+
+// verifyError maps a stage error to its exit code.
+func verifyError(err error) error {
+	var nf *proxybin.NotFoundError
+	var inv *verify.InputError
+	switch {
+	case errors.As(err, &nf):
+		return MissingEnvironmentError(err)
+	case errors.As(err, &inv):
+		return InvalidInputError(err)
+	case errors.Is(err, context.Canceled):
+		return &ExitError{Code: ExitFailed, Err: errors.New("verify interrupted; everything it started was stopped")}
+	}
+	return err
+}
+
+// writeHTMLReport writes the page atomically: a temp file renamed in place.
+func writeHTMLReport(path string, s *report.Summary) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".wslb-report-*.html")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if err := report.WriteHTML(f, s); err != nil {
+		f.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+func isTopologyFile(path string) bool {
+	return strings.EqualFold(filepath.Ext(path), ".hcl")
+}
+
+// terminalFile returns w's file descriptor when w is a terminal.
+func terminalFile(w io.Writer) (int, bool) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0, false
+	}
+	return int(f.Fd()), true
+}
+
+func isColorTerminal(w io.Writer) bool {
+	_, ok := terminalFile(w)
+	return ok && os.Getenv("NO_COLOR") == ""
+}
+
+func terminalWidth(w io.Writer) int {
+	fd, ok := terminalFile(w)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(fd)
+	if err != nil {
+		return 0
+	}
+	return width
+}
+
+// verifyProgress shows the phases of the runs on a terminal's stderr.
+type verifyProgress struct {
+	bar   *progressbar.ProgressBar
+	total int
+}
+
+// newVerifyProgress returns nil unless w is a terminal.
+func newVerifyProgress(w io.Writer) *verifyProgress {
+	if _, ok := terminalFile(w); !ok {
+		return nil
+	}
+	return &verifyProgress{bar: progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("starting"),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetElapsedTime(true),
+	)}
+}
+
+func (p *verifyProgress) update(ev verify.Progress) {
+	if ev.Total > 0 && ev.Total != p.total {
+		p.total = ev.Total
+		p.bar.ChangeMax(ev.Total)
+	}
+	desc := ev.Proxy
+	if ev.Pool != "" {
+		desc += " " + ev.Pool
+	}
+	p.bar.Describe(fmt.Sprintf("%-20s %s", desc, ev.Phase))
+	_ = p.bar.Set(ev.Done)
+}
+
+func (p *verifyProgress) finish() {
+	_ = p.bar.Finish()
+	_ = p.bar.Clear()
 }

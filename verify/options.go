@@ -1,0 +1,185 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/topology"
+)
+
+// Key is what clients are told apart by: the affinity mode and, for cookie,
+// header and query affinity, the name of the cookie, header or parameter.
+type Key struct {
+	Mode topology.AffinityMode
+	Name string
+}
+
+// String is the --key syntax: "source", "cookie:SERVERID", ...
+func (k Key) String() string {
+	if k.Name == "" {
+		return string(k.Mode)
+	}
+	return string(k.Mode) + ":" + k.Name
+}
+
+// ParseKey reads the --key syntax: source | none | cookie:NAME |
+// header:NAME | query:NAME.
+func ParseKey(s string) (Key, error) {
+	mode, name, hasName := strings.Cut(s, ":")
+	k := Key{Mode: topology.AffinityMode(mode), Name: name}
+	switch k.Mode {
+	case topology.AffinitySource, topology.AffinityNone:
+		if hasName {
+			return Key{}, fmt.Errorf("key %q: %s takes no name", s, mode)
+		}
+		return k, nil
+	case topology.AffinityCookie:
+		if err := topology.CheckCookieName(name); err != nil || !hasName {
+			return Key{}, fmt.Errorf("key %q: want cookie:NAME with a valid cookie name", s)
+		}
+	case topology.AffinityHeader:
+		if err := topology.CheckHeaderName(name); err != nil || !hasName {
+			return Key{}, fmt.Errorf("key %q: want header:NAME with a valid header name", s)
+		}
+	case topology.AffinityQuery:
+		if err := topology.CheckQueryParam(name); err != nil || !hasName {
+			return Key{}, fmt.Errorf("key %q: want query:NAME with a valid parameter name", s)
+		}
+	default:
+		return Key{}, fmt.Errorf("key %q: want source, none, cookie:NAME, header:NAME or query:NAME", s)
+	}
+	return k, nil
+}
+
+// Options shape one verification.
+type Options struct {
+	// Proxies to run, one Run each, in order. Ignored for an existing
+	// config, whose kind is detected.
+	Proxies []proxybin.Kind
+	// Clients, Reconnects (connections per client after the first) and
+	// Messages (per connection) size the load of each phase.
+	Clients    int
+	Reconnects int
+	Messages   int
+	// Scenarios to run, a subset of stickiness, spread, failover, reload
+	// and idle; empty means DefaultScenarios (plus idle when Idle > 0).
+	Scenarios []string
+	// Idle is how long the idle scenario holds connections without traffic.
+	Idle time.Duration
+	// MinStickiness is the fraction (0..1] of clients that must stay on one
+	// backend for stickiness to pass.
+	MinStickiness float64
+	// Pools limits the run to these pools (backends/upstreams); empty means
+	// every WebSocket pool.
+	Pools []string
+	// Key overrides the detected affinity key; nil keeps it.
+	Key *Key
+	// Timeout bounds the whole verification.
+	Timeout time.Duration
+	// AllowRemote permits a listen address that is not loopback. Without
+	// it everything runs on 127.0.0.0/8.
+	AllowRemote bool
+	// Progress, when set, is told what the run is doing.
+	Progress func(Progress)
+}
+
+// Progress is a step of a run, for a progress display.
+type Progress struct {
+	Proxy string
+	Pool  string
+	Phase string // "start", "stickiness", "failover", ...
+	Done  int    // phases finished in this run
+	Total int    // phases in this run
+}
+
+// Defaults for Options fields left zero.
+const (
+	DefaultClients       = 200
+	DefaultReconnects    = 3
+	DefaultMessages      = 5
+	DefaultMinStickiness = 1.0
+	DefaultTimeout       = 2 * time.Minute
+	// MaxClients bounds one phase: every client holds at most one
+	// connection, and the proxy two descriptors per connection.
+	MaxClients = 9000
+)
+
+var allScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioFailover, ScenarioReload, ScenarioIdle}
+
+// AllScenarios lists every scenario name.
+func AllScenarios() []string { return append([]string(nil), allScenarios...) }
+
+// Normalize fills zero fields with the defaults and checks the rest; the
+// error lists every problem.
+func (o Options) Normalize() (Options, error) {
+	if o.Clients == 0 {
+		o.Clients = DefaultClients
+	}
+	if o.Messages == 0 {
+		o.Messages = DefaultMessages
+	}
+	if o.MinStickiness == 0 {
+		o.MinStickiness = DefaultMinStickiness
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if len(o.Proxies) == 0 {
+		o.Proxies = proxybin.Kinds
+	}
+	if len(o.Scenarios) == 0 {
+		o.Scenarios = append([]string(nil), DefaultScenarios...)
+		if o.Idle > 0 {
+			o.Scenarios = append(o.Scenarios, ScenarioIdle)
+		}
+	}
+	var errs []error
+	if o.Clients < 1 || o.Clients > MaxClients {
+		errs = append(errs, fmt.Errorf("clients must be between 1 and %d, not %d", MaxClients, o.Clients))
+	}
+	if o.Reconnects < 0 || o.Reconnects > 1000 {
+		errs = append(errs, fmt.Errorf("reconnects must be between 0 and 1000, not %d", o.Reconnects))
+	}
+	if o.Messages < 1 || o.Messages > 10000 {
+		errs = append(errs, fmt.Errorf("messages must be between 1 and 10000, not %d", o.Messages))
+	}
+	if o.MinStickiness < 0 || o.MinStickiness > 1 {
+		errs = append(errs, fmt.Errorf("min-stickiness must be between 0 and 1, not %g", o.MinStickiness))
+	}
+	if o.Idle < 0 {
+		errs = append(errs, fmt.Errorf("idle must not be negative"))
+	}
+	if o.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout must not be negative"))
+	}
+	seen := map[string]bool{}
+	for _, s := range o.Scenarios {
+		if !contains(allScenarios, s) {
+			errs = append(errs, fmt.Errorf("unknown scenario %q (want %s)", s, strings.Join(allScenarios, ", ")))
+		}
+		if s == ScenarioIdle && o.Idle <= 0 {
+			errs = append(errs, errors.New("the idle scenario needs --idle DURATION"))
+		}
+		if seen[s] {
+			errs = append(errs, fmt.Errorf("scenario %q named twice", s))
+		}
+		seen[s] = true
+	}
+	if o.Idle > 0 && !seen[ScenarioIdle] {
+		o.Scenarios = append(o.Scenarios, ScenarioIdle)
+	}
+	if o.Idle > o.Timeout {
+		errs = append(errs, fmt.Errorf("idle %s does not fit in the timeout %s", o.Idle, o.Timeout))
+	}
+	if o.Reconnects == 0 && seen[ScenarioStickiness] {
+		// One connection per client cannot show stickiness.
+		errs = append(errs, errors.New("stickiness needs at least one reconnect"))
+	}
+	return o, errors.Join(errs...)
+}
+
+// wants reports whether the scenario is selected.
+func (o Options) wants(name string) bool { return contains(o.Scenarios, name) }

@@ -1,0 +1,496 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/report"
+	"github.com/wslb/wslb/runtime"
+)
+
+// IdentityHeader is the response header verify asks the proxy to add, naming
+// the server that served the request, so that a backend's identity is known
+// from the proxy's side too.
+const IdentityHeader = "X-Wslb-Server"
+
+// Bounds of the waits inside scenarios.
+const (
+	// settleMax bounds waiting for the proxy to route around a stopped
+	// backend or to take a returned one back (health checks take interval
+	// × fall, resp. × rise).
+	settleMax = 45 * time.Second
+	// settlePoll is the pause between probes while settling.
+	settlePoll = 200 * time.Millisecond
+	// sampleEvery is the timeline sampling period.
+	sampleEvery = 250 * time.Millisecond
+	// maxSamples bounds the timeline.
+	maxSamples = 2000
+	// reloadNewClients bounds the clients connecting after a reload while
+	// every client still holds its connection (descriptors).
+	reloadNewClients = 500
+	// probeClients is how many fresh clients look for a returned backend.
+	probeClients = 16
+)
+
+// env is one running proxy in front of echo backends.
+type env struct {
+	kind     proxybin.Kind
+	version  string
+	rt       *runtime.Env
+	backends *echoBackends
+}
+
+func (e *env) close() error { return e.rt.Close() }
+
+// echoBackends makes the echo servers for runtime.Backends and remembers
+// the current instance of each, for connection counts.
+type echoBackends struct {
+	mu   sync.Mutex
+	live map[string]*echo.Server
+}
+
+func newEchoBackends() *echoBackends {
+	return &echoBackends{live: map[string]*echo.Server{}}
+}
+
+func (b *echoBackends) factory(id string) (runtime.Backend, error) {
+	s, err := echo.New(echo.Config{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.live[id] = s
+	b.mu.Unlock()
+	return s, nil
+}
+
+// open counts open WebSocket connections per backend.
+func (b *echoBackends) open() map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := make(map[string]int, len(b.live))
+	for id, s := range b.live {
+		m[id] = s.Stats().Open
+	}
+	return m
+}
+
+// runPool runs the selected scenarios against one pool and returns the Run.
+func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.Run, error) {
+	run := &report.Run{
+		Proxy:        string(e.kind),
+		ProxyVersion: e.version,
+		Pool:         plan.Name,
+		Affinity:     report.Affinity{Mode: string(plan.Key.Mode), Key: plan.Key.Name},
+		Started:      time.Now(),
+		Clients:      opts.Clients,
+		Reconnects:   opts.Reconnects,
+		Messages:     opts.Messages,
+	}
+	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, conns: map[string]int{}, first: map[string]int{}}
+	f, err := newFleet(plan, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.fleet = f
+	defer f.close()
+
+	stopSampler := r.sample()
+	err = r.scenarios()
+	stopSampler()
+	if err != nil {
+		return nil, err
+	}
+	run.Duration = time.Since(run.Started)
+	run.RTT = f.latency()
+	run.Errors = f.errors()
+	for _, s := range plan.Servers {
+		run.Backends = append(run.Backends, &report.Backend{
+			ID: s.ID, Weight: s.Weight, Backup: s.Backup,
+			Clients: r.first[s.ID], Connections: r.conns[s.ID],
+		})
+	}
+	run.Passed = true
+	for _, sc := range run.Scenarios {
+		if !sc.Skipped && !sc.Passed {
+			run.Passed = false
+		}
+	}
+	return run, nil
+}
+
+// runner carries one Run through its phases.
+type runner struct {
+	ctx   context.Context
+	env   *env
+	plan  poolPlan
+	opts  Options
+	run   *report.Run
+	fleet *fleet
+
+	mu       sync.Mutex
+	timeline []report.Event
+	conns    map[string]int // connections served per backend
+	first    map[string]int // clients per backend (first connection, baseline)
+
+	phase, phases int
+}
+
+func (r *runner) progress(phase string) {
+	if r.opts.Progress == nil {
+		return
+	}
+	r.opts.Progress(Progress{Proxy: r.run.Proxy, Pool: r.plan.Name, Phase: phase, Done: r.phase, Total: r.phases})
+}
+
+func (r *runner) event(kind, detail string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.run.Timeline = append(r.run.Timeline, report.Event{
+		At: time.Since(r.run.Started), Kind: kind, Detail: detail, Connections: r.openOnPool(),
+	})
+}
+
+func (r *runner) openOnPool() map[string]int {
+	all := r.env.backends.open()
+	m := make(map[string]int, len(r.plan.Servers))
+	for _, s := range r.plan.Servers {
+		m[s.ID] = all[s.ID]
+	}
+	return m
+}
+
+// sample records open connections per backend on the timeline until the
+// returned stop function is called.
+func (r *runner) sample() (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(sampleEvery)
+		defer t.Stop()
+		for n := 0; n < maxSamples; n++ {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.event(report.EventSample, "")
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// count adds a phase's connections to the per-backend totals.
+func (r *runner) count(traces []Trace) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range traces {
+		for _, b := range t.Backends {
+			r.conns[b]++
+		}
+	}
+}
+
+func (r *runner) add(sc *report.Scenario, started time.Time) {
+	sc.Elapsed = time.Since(started)
+	r.run.Scenarios = append(r.run.Scenarios, sc)
+}
+
+func (r *runner) scenarios() error {
+	o := r.opts
+	r.phases = 1
+	for _, s := range []string{ScenarioFailover, ScenarioReload, ScenarioIdle} {
+		if o.wants(s) {
+			r.phases++
+		}
+	}
+
+	// Baseline: every client connects 1+Reconnects times. Stickiness and
+	// spread judge it; failover and reload compare against it.
+	r.progress("connecting clients")
+	started := time.Now()
+	base, err := r.fleet.cycle(r.ctx, r.fleet.all(), o.Reconnects+1, o.Messages)
+	if err != nil {
+		return err
+	}
+	r.count(base)
+	for _, t := range base {
+		if b := t.first(); b != "" {
+			r.first[b]++
+		}
+	}
+	r.run.Stickiness = Stickiness(base)
+	if o.wants(ScenarioStickiness) {
+		r.add(EvalStickiness(base, o.MinStickiness), started)
+	}
+	if o.wants(ScenarioSpread) {
+		r.add(EvalSpread(base, r.plan.Servers), started)
+	}
+	r.phase++
+	before := stuckTo(base)
+
+	if o.wants(ScenarioFailover) {
+		r.progress("failover")
+		if err := r.failover(before); err != nil {
+			return err
+		}
+		r.phase++
+	}
+	if o.wants(ScenarioReload) {
+		r.progress("reload")
+		if err := r.reload(before); err != nil {
+			return err
+		}
+		r.phase++
+	}
+	if o.wants(ScenarioIdle) {
+		r.progress(fmt.Sprintf("idle %s", o.Idle))
+		if err := r.idle(); err != nil {
+			return err
+		}
+		r.phase++
+	}
+	r.progress("done")
+	return nil
+}
+
+// stuckTo maps every client that stayed on one backend to it.
+func stuckTo(traces []Trace) map[string]string {
+	m := map[string]string{}
+	for _, t := range traces {
+		if d := t.distinct(); len(d) == 1 && t.Errors == 0 {
+			m[t.Client] = d[0]
+		}
+	}
+	return m
+}
+
+// victim picks the backend to stop: the healthy backend with the most
+// clients, so the failover has the most clients to move.
+func victim(before map[string]string, servers []BackendInfo) string {
+	count := map[string]int{}
+	for _, b := range before {
+		count[b]++
+	}
+	best, most := "", 0
+	for _, s := range servers {
+		if !s.Backup && count[s.ID] > most {
+			best, most = s.ID, count[s.ID]
+		}
+	}
+	return best
+}
+
+func (r *runner) failover(before map[string]string) error {
+	started := time.Now()
+	primaries := 0
+	for _, s := range r.plan.Servers {
+		if !s.Backup {
+			primaries++
+		}
+	}
+	if primaries < 2 {
+		r.add(Skipped(ScenarioFailover, "the pool has fewer than two servers"), started)
+		return nil
+	}
+	failed := victim(before, r.plan.Servers)
+	if failed == "" {
+		sc := &report.Scenario{Name: ScenarioFailover, Summary: "no client stuck to a backend, so there is nothing to fail over"}
+		r.add(sc, started)
+		return nil
+	}
+	var orphans []int
+	for i, c := range r.fleet.clients {
+		if before[c.id] == failed {
+			orphans = append(orphans, i)
+		}
+	}
+
+	if err := r.env.rt.Backends.Stop(r.ctx, failed); err != nil {
+		return fmt.Errorf("failover: %w", err)
+	}
+	r.event(report.EventBackendDown, failed)
+	stopped := time.Now()
+	// Wait until the proxy routes the orphans elsewhere, consistently: two
+	// probe rounds in a row with every orphan on one survivor and the same
+	// one as the round before.
+	var prev map[string]string
+	settled := false
+	for time.Since(stopped) < settleMax {
+		probe, err := r.fleet.cycle(r.ctx, orphans, 1, 1)
+		if err != nil {
+			return err
+		}
+		now := map[string]string{}
+		ok := true
+		for _, t := range probe {
+			if len(t.Backends) != 1 || t.Errors > 0 || t.Backends[0] == failed {
+				ok = false
+				break
+			}
+			now[t.Client] = t.Backends[0]
+		}
+		if ok && prev != nil && equalMaps(prev, now) {
+			settled = true
+			break
+		}
+		if ok {
+			prev = now
+		} else {
+			prev = nil
+		}
+		if err := sleep(r.ctx, settlePoll); err != nil {
+			return err
+		}
+	}
+	settle := time.Since(stopped)
+	if settled {
+		r.event("routed-around", fmt.Sprintf("%s: clients re-pinned after %s", failed, settle.Round(time.Millisecond)))
+	}
+
+	during, err := r.fleet.cycle(r.ctx, r.fleet.all(), r.opts.Reconnects+1, r.opts.Messages)
+	if err != nil {
+		return err
+	}
+	r.count(during)
+
+	if err := r.env.rt.Backends.Start(r.ctx, failed); err != nil {
+		return fmt.Errorf("failover: %w", err)
+	}
+	r.event(report.EventBackendUp, failed)
+	// Wait until fresh clients reach the returned backend (health checks
+	// need interval × rise; NGINX retries it after fail_timeout).
+	back := time.Now()
+	for time.Since(back) < settleMax {
+		probe, err := r.fleet.probe(r.ctx, probeClients)
+		if err != nil {
+			return err
+		}
+		if served(probe, failed) {
+			break
+		}
+		if err := sleep(r.ctx, settlePoll); err != nil {
+			return err
+		}
+	}
+	after, err := r.fleet.cycle(r.ctx, r.fleet.all(), r.opts.Reconnects+1, r.opts.Messages)
+	if err != nil {
+		return err
+	}
+	r.count(after)
+
+	sc := EvalFailover(FailoverInput{
+		Failed: failed, Before: before, During: during, After: after,
+		Strict: r.plan.Strict, Settle: settle,
+	})
+	if !settled {
+		sc.Passed = false
+		sc.Details = append([]string{fmt.Sprintf("the proxy did not route %s's clients to one survivor each within %s", failed, settleMax)}, sc.Details...)
+	}
+	r.add(sc, started)
+	return nil
+}
+
+func served(traces []Trace, backend string) bool {
+	for _, t := range traces {
+		if contains(t.Backends, backend) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *runner) reload(before map[string]string) error {
+	started := time.Now()
+	h, err := r.fleet.hold(r.ctx, r.fleet.all())
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	if err := r.env.rt.Proxy.Reload(r.ctx); err != nil {
+		return fmt.Errorf("reload scenario: %w", err)
+	}
+	r.event(report.EventReload, "graceful reload")
+
+	n := min(len(r.fleet.clients), reloadNewClients)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	fresh, err := r.fleet.cycle(r.ctx, idx, 1, r.opts.Messages)
+	if err != nil {
+		return err
+	}
+	r.count(fresh)
+	dropped := h.check(r.ctx)
+	r.add(EvalReload(ReloadInput{Held: h.held(), Dropped: dropped, New: fresh, Before: before}), started)
+	return nil
+}
+
+func (r *runner) idle() error {
+	started := time.Now()
+	h, err := r.fleet.hold(r.ctx, r.fleet.all())
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	if err := sleep(r.ctx, r.opts.Idle); err != nil {
+		return err
+	}
+	closed := h.check(r.ctx)
+	r.add(EvalIdle(h.held(), closed, r.opts.Idle), started)
+	return nil
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// summarize builds the Summary of the runs.
+func summarize(source string, runs []*report.Run) *report.Summary {
+	s := &report.Summary{Source: source, Runs: runs, Passed: len(runs) > 0}
+	for _, r := range runs {
+		if !r.Passed {
+			s.Passed = false
+		}
+	}
+	return s
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+var errNoRuns = errors.New("nothing to verify")

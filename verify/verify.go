@@ -1,0 +1,170 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"syscall"
+
+	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/report"
+	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/topology"
+)
+
+// VerifyTopology runs topo on each of opts.Proxies in turn and judges the
+// scenarios on every selected pool: one Run per proxy and pool. A missing
+// proxy binary is a *proxybin.NotFoundError before anything starts; an
+// error means the verification could not be carried out (a failed
+// scenario is not an error, it is Summary.Passed == false). Everything
+// started is torn down before it returns, also when ctx is cancelled.
+func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) (*report.Summary, error) {
+	opts, err := opts.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := selectPools(topo, opts.Pools); err != nil {
+		return nil, err
+	}
+	bins, err := lookup(opts.Proxies)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+
+	var runs []*report.Run
+	for _, bin := range bins {
+		rs, err := verifyTopologyOn(ctx, topo, bin, opts)
+		if err != nil {
+			return nil, timeoutError(ctx, opts, err)
+		}
+		runs = append(runs, rs...)
+	}
+	return summarize(topo.Filename, runs), nil
+}
+
+// lookup finds every binary first, so that a missing one is reported before
+// any run starts.
+func lookup(kinds []proxybin.Kind) ([]proxybin.Binary, error) {
+	var bins []proxybin.Binary
+	for _, k := range kinds {
+		b, err := proxybin.Lookup(k)
+		if err != nil {
+			return nil, err
+		}
+		bins = append(bins, b)
+	}
+	return bins, nil
+}
+
+func timeoutError(ctx context.Context, opts Options, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("verify did not finish within --timeout %s: %w", opts.Timeout, err)
+	}
+	return err
+}
+
+func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin.Binary, opts Options) (runs []*report.Run, err error) {
+	ids := backendIDs(topo)
+	var order []string
+	for _, p := range topo.Pools {
+		for _, s := range p.Servers {
+			if err := echo.ValidateID(ids[s]); err != nil {
+				return nil, inputErrorf("server %q: %v", s.Name, err)
+			}
+			order = append(order, ids[s])
+		}
+	}
+	e := &env{kind: bin.Kind, version: bin.Version.String(), rt: &runtime.Env{}, backends: newEchoBackends()}
+	defer func() {
+		if cerr := e.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("teardown: %w", cerr)
+		}
+	}()
+	if e.rt.Scratch, err = runtime.NewScratch(); err != nil {
+		return nil, err
+	}
+	if e.rt.Backends, err = runtime.StartBackends(order, e.backends.factory); err != nil {
+		return nil, err
+	}
+	ports, err := runtime.FreePorts(len(topo.Listeners))
+	if err != nil {
+		return nil, err
+	}
+	listen := map[string]int{}
+	for i, l := range topo.Listeners {
+		listen[l.Name] = ports[i]
+	}
+	local := localTopology(topo, listen, func(s *topology.Server) topology.Address {
+		return topology.Address{Host: "127.0.0.1", Port: e.rt.Backends.Port(ids[s])}
+	})
+	local.Limits.MaxConns = min(local.Limits.MaxConns, localMaxConns())
+	arts, err := generator.Generate(local, generator.Options{
+		Kinds:          []proxybin.Kind{bin.Kind},
+		Runtime:        &generator.Runtime{Dir: e.rt.Scratch.Dir},
+		IdentityHeader: IdentityHeader,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("generate %s config: %w", bin.Kind, err)
+	}
+	cfg, err := e.rt.Scratch.WriteFile(arts[0].Name, arts[0].Bytes)
+	if err != nil {
+		return nil, err
+	}
+	first := local.Listeners[0].Address
+	if e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
+		Kind:      bin.Kind,
+		Binary:    bin.Path,
+		Config:    cfg,
+		Dir:       e.rt.Scratch.Dir,
+		ReadyAddr: "127.0.0.1:" + strconv.Itoa(first.Port),
+	}); err != nil {
+		return nil, err
+	}
+
+	pools, err := selectPools(local, opts.Pools)
+	if err != nil {
+		return nil, err
+	}
+	localIDs := map[*topology.Server]string{}
+	for i, p := range local.Pools {
+		for j, s := range p.Servers {
+			localIDs[s] = ids[topo.Pools[i].Servers[j]]
+		}
+	}
+	for _, p := range pools {
+		plan, err := planPool(local, p, localIDs, opts.Key)
+		if err != nil {
+			return nil, err
+		}
+		run, err := runPool(ctx, e, plan, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s, pool %s: %w", bin.Kind, p.Name, err)
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// localMaxConns is the proxy connection budget that fits this process's
+// descriptor limit, which the proxy inherits: a proxied connection takes
+// two descriptors, and some are kept for listeners, checks and logs.
+func localMaxConns() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<20 {
+		return MaxClients
+	}
+	return max(int(rl.Cur)-2000, 2000) / 2
+}
+
+// VerifyConfig runs an existing HAProxy or NGINX config (kind "" detects
+// it) with its servers replaced by local echo backends and its listeners
+// moved to local ports, and judges the scenarios on its WebSocket
+// backends.
+func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Options) (*report.Summary, error) {
+	return nil, errors.New("verify of existing configs is not available yet")
+}
