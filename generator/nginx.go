@@ -207,7 +207,7 @@ func (b *nginxBuilder) serverLine(s *topology.Server, h topology.HealthCheck, ba
 		if fall < 1 {
 			fall = 1
 		}
-		parts = append(parts, "max_fails="+strconv.Itoa(fall), "fail_timeout="+dur(h.Interval*time.Duration(fall)))
+		parts = append(parts, "max_fails="+strconv.Itoa(fall), "fail_timeout="+durSeconds(h.Interval*time.Duration(fall)))
 	} else {
 		parts = append(parts, "max_fails=0")
 	}
@@ -418,7 +418,7 @@ func (b *nginxBuilder) sticky(p *topology.Pool, up *ngUpstream) error {
 	}
 	line := "sticky cookie " + name
 	if a.CookieMaxAge > 0 {
-		line += " expires=" + dur(a.CookieMaxAge)
+		line += " expires=" + durSeconds(a.CookieMaxAge)
 	}
 	line += " path=/ httponly samesite=lax"
 	if secureCookie(b.t, p) {

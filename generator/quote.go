@@ -95,6 +95,17 @@ func dur(d time.Duration) string {
 	}
 }
 
+// durSeconds renders a duration rounded up to whole seconds, at least 1s,
+// for NGINX parameters that do not take milliseconds (fail_timeout,
+// sticky expires).
+func durSeconds(d time.Duration) string {
+	s := seconds(d)
+	if s < 1 {
+		s = 1
+	}
+	return dur(time.Duration(s) * time.Second)
+}
+
 // seconds renders d as whole seconds, rounded up (cookie Max-Age).
 func seconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)

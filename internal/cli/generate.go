@@ -1,18 +1,233 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
+
+	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/topology"
 )
 
-// NewCmdGenerate is replaced by the full command.
+// GenerateOptions are the flags and arguments of wslb generate.
+type GenerateOptions struct {
+	Streams IOStreams
+
+	Topology string
+	// Output is a directory, or "-" for standard output.
+	Output string
+	// Target is "haproxy", "nginx" or "" for both.
+	Target string
+	// Check compares instead of writing.
+	Check bool
+}
+
+// NewCmdGenerate compiles a topology into HAProxy and NGINX configs.
 func NewCmdGenerate(streams IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:    "generate",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("generate: not available in this build")
+	opts := &GenerateOptions{Streams: streams}
+	cmd := &cobra.Command{
+		Use:   "generate TOPOLOGY.hcl",
+		Short: "Generate HAProxy and NGINX configs from a topology",
+		Long: `Compile a topology (HCL, see docs/topology.md) into haproxy.cfg and
+nginx.conf, tuned for WebSockets: upgrade handling, affinity, idle and
+tunnel timeouts, graceful reloads, health checks and Origin checks.
+
+The files are written atomically: a topology with errors, or a failure
+while writing, leaves the existing files untouched. Problems in the
+topology are all reported at once, with file:line:col and a snippet.
+
+With --check nothing is written: the configs on disk are compared with what
+the topology generates, and any difference is printed as a unified diff
+(drift detection in CI).
+
+Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
+3 invalid topology.`,
+		Example: `  # Write out/haproxy.cfg and out/nginx.conf
+  wslb generate examples/chat.hcl -o out/
+
+  # Only the NGINX config, to standard output
+  wslb generate examples/chat.hcl --target nginx
+
+  # Both configs to standard output, each after a "# ---- NAME" line
+  wslb generate examples/chat.hcl -o -
+
+  # In CI: fail when the committed configs are not what the topology gives
+  wslb generate deploy/topology.hcl -o deploy/ --check`,
+		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"hcl"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Topology = args[0]
+			switch opts.Target {
+			case "", string(proxybin.HAProxy), string(proxybin.Nginx):
+			default:
+				return UsageError("--target %q: want haproxy or nginx", opts.Target)
+			}
+			if opts.Output == "" {
+				return UsageError("--output must be a directory or - for standard output")
+			}
+			if opts.Check && opts.Output == "-" {
+				return UsageError("--check compares with files on disk: give the directory with -o DIR")
+			}
+			return runGenerate(opts)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Output, "output", "o", "-", "directory to write the configs to, or - for standard output")
+	f.StringVar(&opts.Target, "target", "", "generate only this proxy's config: haproxy or nginx (default: both)")
+	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 with a diff when the files in -o DIR differ")
+	_ = cmd.RegisterFlagCompletionFunc("target", enumFlagCompletion(string(proxybin.HAProxy), string(proxybin.Nginx)))
+	_ = cmd.MarkFlagDirname("output")
+	return cmd
+}
+
+func runGenerate(opts *GenerateOptions) error {
+	loader := topology.NewLoader()
+	topo, diags := loader.LoadFile(opts.Topology)
+	if len(diags) > 0 {
+		_ = loader.WriteDiagnostics(opts.Streams.ErrOut, diags, 0, isTerminal(opts.Streams.ErrOut))
+	}
+	if diags.HasErrors() {
+		return InvalidInputError(fmt.Errorf("%s: %s; nothing was written", opts.Topology, countErrors(diags)))
+	}
+	var kinds []proxybin.Kind
+	if opts.Target != "" {
+		kinds = []proxybin.Kind{proxybin.Kind(opts.Target)}
+	}
+	arts, err := generator.Generate(topo, generator.Options{Kinds: kinds})
+	if err != nil {
+		return InvalidInputError(fmt.Errorf("%s: %w; nothing was written", opts.Topology, err))
+	}
+	switch {
+	case opts.Output == "-":
+		return printArtifacts(opts, arts)
+	case opts.Check:
+		return checkArtifacts(opts, arts)
+	default:
+		return writeArtifacts(opts, arts)
+	}
+}
+
+func countErrors(diags hcl.Diagnostics) string {
+	n := len(diags.Errs())
+	if n == 1 {
+		return "1 error"
+	}
+	return fmt.Sprintf("%d errors", n)
+}
+
+func printArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {
+	for _, a := range arts {
+		if len(arts) > 1 {
+			fmt.Fprintf(opts.Streams.Out, "# ---- %s\n", a.Name)
+		}
+		if _, err := opts.Streams.Out.Write(a.Bytes); err != nil {
+			return fmt.Errorf("write %s: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// checkArtifacts compares the generated configs with the files in the
+// output directory and prints a unified diff for each that differs.
+func checkArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {
+	drift := 0
+	for _, a := range arts {
+		path := filepath.Join(opts.Output, a.Name)
+		have, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		if err == nil && bytes.Equal(have, a.Bytes) {
+			continue
+		}
+		drift++
+		from := path
+		if err != nil {
+			from = "/dev/null"
+			have = nil
+		}
+		diff, derr := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+			A:        difflib.SplitLines(string(have)),
+			B:        difflib.SplitLines(string(a.Bytes)),
+			FromFile: from,
+			ToFile:   path + " (generated from " + opts.Topology + ")",
+			Context:  3,
+		})
+		if derr != nil {
+			return fmt.Errorf("diff %s: %w", path, derr)
+		}
+		fmt.Fprint(opts.Streams.Out, diff)
+	}
+	if drift > 0 {
+		fmt.Fprintf(opts.Streams.ErrOut, "%d of %d configs in %s differ from %s; run wslb generate %s -o %s to update them\n",
+			drift, len(arts), opts.Output, opts.Topology, opts.Topology, opts.Output)
+		return FailedError(fmt.Errorf("configs in %s are out of date", opts.Output))
+	}
+	for _, a := range arts {
+		fmt.Fprintf(opts.Streams.Out, "%s: up to date\n", filepath.Join(opts.Output, a.Name))
+	}
+	return nil
+}
+
+// writeArtifacts writes every config to a temporary file beside its
+// destination first, then renames them all into place, so that readers
+// never see a partial file and a failure leaves the old files.
+func writeArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {
+	if err := os.MkdirAll(opts.Output, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	temps := make([]string, 0, len(arts))
+	defer func() {
+		for _, t := range temps {
+			_ = os.Remove(t) // no-op once renamed
+		}
+	}()
+	for _, a := range arts {
+		tmp, err := writeTemp(opts.Output, a)
+		if err != nil {
+			return err
+		}
+		temps = append(temps, tmp)
+	}
+	for i, a := range arts {
+		dst := filepath.Join(opts.Output, a.Name)
+		if err := os.Rename(temps[i], dst); err != nil {
+			return fmt.Errorf("write %s: %w", dst, err)
+		}
+		fmt.Fprintf(opts.Streams.Out, "wrote %s\n", dst)
+	}
+	return nil
+}
+
+func writeTemp(dir string, a generator.Artifact) (string, error) {
+	f, err := os.CreateTemp(dir, "."+a.Name+".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", a.Name, err)
+	}
+	name := f.Name()
+	_, err = f.Write(a.Bytes)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(name)
+		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, a.Name), err)
+	}
+	return name, nil
 }

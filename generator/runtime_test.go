@@ -1,0 +1,179 @@
+package generator
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/topology"
+)
+
+// End-to-end: the generated configs run under the real proxies, and cookie
+// affinity works for WebSocket handshakes, including on NGINX without
+// sticky, where the proxy sets the cookie itself.
+
+const identity = "X-Wslb-Server"
+
+// backend is a WebSocket echo server that names itself in X-Backend.
+type backend struct {
+	name string
+	addr *net.TCPAddr
+	srv  *http.Server
+}
+
+func startBackend(t *testing.T, name string) *backend {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h := http.Header{"X-Backend": {name}}
+		if !websocket.IsWebSocketUpgrade(r) {
+			w.Header().Set("X-Backend", name)
+			_, _ = w.Write([]byte(name))
+			return
+		}
+		c, err := up.Upgrade(w, r, h)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(mt, msg); err != nil {
+				return
+			}
+		}
+	})
+	b := &backend{name: name, addr: ln.Addr().(*net.TCPAddr), srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+	go func() { _ = b.srv.Serve(ln) }()
+	t.Cleanup(func() { _ = b.srv.Close() })
+	return b
+}
+
+func (b *backend) stop() { _ = b.srv.Close() }
+
+func cookieTopology(port int, backends []*backend) *topology.Topology {
+	t := baseTopology("runtime-cookie", topology.Affinity{Mode: topology.AffinityCookie, Cookie: "WSLB_SRV", Consistent: true})
+	t.Listeners[0].Address = topology.Address{Host: "127.0.0.1", Port: port}
+	t.Routes = []*topology.Route{{Name: "app", PathPrefix: "/", Pool: "app"}}
+	p := t.Pools[0]
+	p.Name = "app"
+	p.Servers = nil
+	for _, b := range backends {
+		p.Servers = append(p.Servers, server(b.name, "127.0.0.1", b.addr.Port))
+	}
+	p.Health.Interval = 200 * time.Millisecond
+	p.Health.Rise, p.Health.Fall = 1, 1
+	t.Pools = t.Pools[:1]
+	t.Limits.MaxConns = 100
+	return t
+}
+
+// dial opens a WebSocket through the proxy with an optional cookie and
+// returns the server that answered (as the backend says) and the response.
+func dial(t *testing.T, addr, cookie string) (string, *http.Response) {
+	t.Helper()
+	h := http.Header{}
+	if cookie != "" {
+		h.Set("Cookie", "WSLB_SRV="+cookie)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	c, resp, err := d.Dial("ws://"+addr+"/ws", h)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte("ping")))
+	_, msg, err := c.ReadMessage()
+	require.NoError(t, err)
+	require.Equal(t, "ping", string(msg))
+	return resp.Header.Get("X-Backend"), resp
+}
+
+// affinityCookie returns the WSLB_SRV value a response sets, or "".
+func affinityCookie(resp *http.Response) string {
+	for _, c := range resp.Cookies() {
+		if c.Name == "WSLB_SRV" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func TestRuntimeCookieAffinity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real proxies")
+	}
+	for _, kind := range proxybin.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			lookupOrSkip(t, kind)
+			backends := []*backend{startBackend(t, "app1"), startBackend(t, "app2"), startBackend(t, "app3")}
+			port, err := runtime.FreePort()
+			require.NoError(t, err)
+			topo := cookieTopology(port, backends)
+			dir := t.TempDir()
+			arts, err := Generate(topo, Options{Kinds: []proxybin.Kind{kind}, Runtime: &Runtime{Dir: dir}, IdentityHeader: identity})
+			require.NoError(t, err)
+			cfg := filepath.Join(dir, arts[0].Name)
+			require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
+
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			addr := "127.0.0.1:" + strconv.Itoa(port)
+			px, err := runtime.StartProxy(ctx, runtime.ProxyOptions{Kind: kind, Config: cfg, Dir: dir, ReadyAddr: addr})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = px.Close() })
+
+			// First handshake: the proxy picks a server and names it in
+			// the cookie, on the 101 response itself.
+			first, resp := dial(t, addr, "")
+			require.NotEmpty(t, first)
+			require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+			require.Equal(t, first, affinityCookie(resp), "Set-Cookie on the handshake must name the server that answered")
+			require.Equal(t, first, resp.Header.Get(identity))
+
+			// With the cookie, every handshake returns to that server.
+			for i := 0; i < 5; i++ {
+				got, resp := dial(t, addr, first)
+				require.Equal(t, first, got, "handshake %d with the cookie left its server", i)
+				require.Empty(t, affinityCookie(resp), "a valid cookie must not be set again")
+			}
+
+			// Plain requests get the cookie too.
+			res, err := http.Get("http://" + addr + "/page")
+			require.NoError(t, err)
+			res.Body.Close()
+			require.Equal(t, res.Header.Get("X-Backend"), affinityCookie(res))
+
+			// The pinned server dies: the handshake fails over and the
+			// cookie moves to the server that answered.
+			for _, b := range backends {
+				if b.name == first {
+					b.stop()
+				}
+			}
+			moved, resp := dial(t, addr, first)
+			require.NotEqual(t, first, moved)
+			require.Equal(t, moved, affinityCookie(resp), "after failover the cookie must name the new server")
+			again, _ := dial(t, addr, moved)
+			require.Equal(t, moved, again)
+			require.False(t, strings.Contains(px.LogTail(50), "[emerg]"), px.LogTail(50))
+		})
+	}
+}

@@ -1,0 +1,244 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const minimalTopology = `
+name = "mini"
+
+listener "public" {
+  address = "127.0.0.1:8080"
+}
+
+route "ws" {
+  path      = "/ws"
+  websocket = true
+  pool      = "rt"
+}
+
+pool "rt" {
+  affinity {
+    mode = "source"
+  }
+  server "a" {
+    address = "127.0.0.1:9001"
+  }
+  server "b" {
+    address = "127.0.0.1:9002"
+  }
+}
+`
+
+func writeTopology(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "topology.hcl")
+	require.NoError(t, os.WriteFile(p, []byte(src), 0o644))
+	return p
+}
+
+// dirEntries lists the names in dir (nil when it does not exist).
+func dirEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestGenerateWritesBothConfigs(t *testing.T) {
+	topo := writeTopology(t, minimalTopology)
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runCLI(t, "generate", topo, "-o", out)
+	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, []string{"haproxy.cfg", "nginx.conf"}, dirEntries(t, out), "only the two configs, no temporary files")
+	require.Contains(t, stdout, "wrote "+filepath.Join(out, "haproxy.cfg"))
+
+	ha, err := os.ReadFile(filepath.Join(out, "haproxy.cfg"))
+	require.NoError(t, err)
+	require.Contains(t, string(ha), "balance source")
+	ng, err := os.ReadFile(filepath.Join(out, "nginx.conf"))
+	require.NoError(t, err)
+	require.Contains(t, string(ng), "ip_hash;")
+
+	// Regenerating gives the same bytes.
+	code, _, stderr = runCLI(t, "generate", topo, "-o", out)
+	require.Equal(t, ExitOK, code, stderr)
+	again, err := os.ReadFile(filepath.Join(out, "haproxy.cfg"))
+	require.NoError(t, err)
+	require.Equal(t, ha, again)
+}
+
+func TestGenerateStdout(t *testing.T) {
+	topo := writeTopology(t, minimalTopology)
+	tests := []struct {
+		name     string
+		args     []string
+		contains []string
+		lacks    []string
+	}{
+		{"both", []string{"-o", "-"}, []string{"# ---- haproxy.cfg\n", "# ---- nginx.conf\n", "balance source", "ip_hash;"}, nil},
+		{"default output is stdout", nil, []string{"# ---- haproxy.cfg\n", "# ---- nginx.conf\n"}, nil},
+		{"haproxy only", []string{"--target", "haproxy"}, []string{"balance source"}, []string{"# ----", "ip_hash"}},
+		{"nginx only", []string{"--target", "nginx", "-o", "-"}, []string{"ip_hash;"}, []string{"# ----", "balance source"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"generate", topo}, tt.args...)...)
+			require.Equal(t, ExitOK, code, stderr)
+			for _, s := range tt.contains {
+				require.Contains(t, stdout, s)
+			}
+			for _, s := range tt.lacks {
+				require.NotContains(t, stdout, s)
+			}
+		})
+	}
+}
+
+func TestGenerateTargetWritesOneFile(t *testing.T) {
+	topo := writeTopology(t, minimalTopology)
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "generate", topo, "-o", out, "--target", "nginx")
+	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, []string{"nginx.conf"}, dirEntries(t, out))
+}
+
+func TestGenerateCheck(t *testing.T) {
+	topo := writeTopology(t, minimalTopology)
+	out := t.TempDir()
+
+	// Nothing on disk yet: drift, and --check writes nothing.
+	code, stdout, _ := runCLI(t, "generate", topo, "-o", out, "--check")
+	require.Equal(t, ExitFailed, code)
+	require.Contains(t, stdout, "--- /dev/null")
+	require.Empty(t, dirEntries(t, out))
+
+	code, _, stderr := runCLI(t, "generate", topo, "-o", out)
+	require.Equal(t, ExitOK, code, stderr)
+	code, stdout, stderr = runCLI(t, "generate", topo, "-o", out, "--check")
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, stdout, "haproxy.cfg: up to date")
+	require.Contains(t, stdout, "nginx.conf: up to date")
+
+	// A hand edit is drift, shown as a unified diff naming the line.
+	cfg := filepath.Join(out, "haproxy.cfg")
+	b, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	edited := strings.Replace(string(b), "timeout tunnel 1h", "timeout tunnel 5m", 1)
+	require.NotEqual(t, string(b), edited)
+	require.NoError(t, os.WriteFile(cfg, []byte(edited), 0o644))
+	code, stdout, stderr = runCLI(t, "generate", topo, "-o", out, "--check")
+	require.Equal(t, ExitFailed, code)
+	require.Contains(t, stdout, "--- "+cfg)
+	require.Contains(t, stdout, "-    timeout tunnel 5m")
+	require.Contains(t, stdout, "+    timeout tunnel 1h")
+	require.NotContains(t, stdout, "nginx.conf", "the unchanged file has no diff")
+	require.Contains(t, stderr, "1 of 2 configs")
+	after, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	require.Equal(t, edited, string(after), "--check must not write")
+}
+
+func TestGenerateUsageErrors(t *testing.T) {
+	topo := writeTopology(t, minimalTopology)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"no topology", []string{"generate"}},
+		{"two topologies", []string{"generate", topo, topo}},
+		{"bad target", []string{"generate", topo, "--target", "envoy"}},
+		{"check to stdout", []string{"generate", topo, "--check", "-o", "-"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.args...)
+			require.Equal(t, ExitUsage, code, stderr)
+		})
+	}
+}
+
+func TestGenerateInvalidInputWritesNothing(t *testing.T) {
+	tests := []struct {
+		name   string
+		src    string
+		stderr []string
+	}{
+		{
+			name:   "misspelled attribute",
+			src:    strings.Replace(minimalTopology, `address = "127.0.0.1:8080"`, `adress = "127.0.0.1:8080"`, 1),
+			stderr: []string{"topology.hcl line 5", "adress", `Did you mean "address"?`},
+		},
+		{
+			name:   "newline in a name",
+			src:    strings.Replace(minimalTopology, `name = "mini"`, `name = "a\nb"`, 1),
+			stderr: []string{"topology.hcl line 2", "Invalid name"},
+		},
+		{
+			name:   "directive injected into a path",
+			src:    strings.Replace(minimalTopology, `path      = "/ws"`, `path      = "/x; listen 1"`, 1),
+			stderr: []string{"topology.hcl line 9", "Invalid path"},
+		},
+		{
+			name: "brace in a cookie name",
+			src: strings.Replace(minimalTopology, `    mode = "source"`, `    mode = "cookie"
+    cookie = "a}b"`, 1),
+			stderr: []string{"topology.hcl line 17", "Invalid cookie name"},
+		},
+		{
+			name:   "route to a missing pool",
+			src:    strings.Replace(minimalTopology, `pool      = "rt"`, `pool      = "nope"`, 1),
+			stderr: []string{"topology.hcl line 11", "nope"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			topo := writeTopology(t, tt.src)
+			out := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := runCLI(t, "generate", topo, "-o", out)
+			require.Equal(t, ExitInvalidInput, code, "stderr: %s", stderr)
+			for _, s := range tt.stderr {
+				require.Contains(t, stderr, s)
+			}
+			require.Contains(t, stderr, "nothing was written")
+			require.Empty(t, stdout)
+			require.Nil(t, dirEntries(t, out), "no output directory, no file")
+
+			// Existing files are left alone too.
+			existing := t.TempDir()
+			old := filepath.Join(existing, "haproxy.cfg")
+			require.NoError(t, os.WriteFile(old, []byte("old\n"), 0o644))
+			code, _, _ = runCLI(t, "generate", topo, "-o", existing)
+			require.Equal(t, ExitInvalidInput, code)
+			b, err := os.ReadFile(old)
+			require.NoError(t, err)
+			require.Equal(t, "old\n", string(b))
+			require.Equal(t, []string{"haproxy.cfg"}, dirEntries(t, existing))
+		})
+	}
+}
+
+func TestGenerateMissingFile(t *testing.T) {
+	code, _, stderr := runCLI(t, "generate", filepath.Join(t.TempDir(), "nope.hcl"), "-o", t.TempDir())
+	require.Equal(t, ExitInvalidInput, code)
+	require.Contains(t, stderr, "nope.hcl")
+}
+
+func TestGenerateTargetCompletion(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "__complete", "generate", "x.hcl", "--target", "")
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, stdout, "haproxy\n")
+	require.Contains(t, stdout, "nginx\n")
+}
