@@ -187,20 +187,28 @@ func rttChart(l Latency) *svgChart {
 		})
 		lower = b.UpperBound
 	}
-	// About six labels along the x axis, at bucket upper bounds.
+	// Labels at bucket upper bounds, every step buckets, skipping any that
+	// would run into the previous one.
 	step := max(1, (len(buckets)+5)/6)
+	lastEnd := math.Inf(-1)
 	for i := step - 1; i < len(buckets); i += step {
 		x := float64(left) + float64(i+1)*slot
-		anchor := "middle"
-		if x > width-right-24 {
-			anchor = "end" // keep the last label inside the chart
+		label := formatLatency(buckets[i].UpperBound)
+		w := float64(textWidth(label)) * tickCharW
+		anchor, x0 := "middle", x-w/2
+		if x+w/2 > width {
+			anchor, x0 = "end", x-w // keep the last label inside the chart
 		}
-		c.Texts = append(c.Texts, svgText{X: x, Y: float64(top) + plotH + 16, Text: formatLatency(buckets[i].UpperBound), Anchor: anchor, Class: "tick", Fill: colMuted})
+		if x0 < lastEnd+6 {
+			continue
+		}
+		lastEnd = x0 + w
+		c.Texts = append(c.Texts, svgText{X: x, Y: float64(top) + plotH + 16, Text: label, Anchor: anchor, Class: "tick", Fill: colMuted})
 	}
 	c.Texts = append(c.Texts, svgText{X: float64(left) + plotW/2, Y: height - 6, Text: "round-trip time (bucket upper bound)", Anchor: "middle", Class: "tick", Fill: colMuted})
 	c.Texts = append(c.Texts, svgText{X: 0, Y: 12, Text: "samples", Anchor: "start", Class: "tick", Fill: colMuted})
 
-	for _, mark := range []struct {
+	for k, mark := range []struct {
 		name string
 		at   time.Duration
 	}{{"p50", l.P50}, {"p99", l.P99}} {
@@ -209,8 +217,16 @@ func rttChart(l Latency) *svgChart {
 			continue
 		}
 		x := float64(left) + (float64(i)+0.5)*slot
+		// p99 sits a line lower so the two labels never overlap; a label
+		// near the right edge goes left of its line.
+		y := float64(top) + 6 + float64(k*14)
+		label := mark.name + " " + formatLatency(mark.at)
+		tx, anchor := x+4, "start"
+		if x+4+float64(textWidth(label))*tickCharW > width {
+			tx, anchor = x-4, "end"
+		}
 		c.Lines = append(c.Lines, svgLine{X1: x, Y1: float64(top) - 4, X2: x, Y2: float64(top) + plotH, Stroke: colText, Width: 1, Dash: "4 3"})
-		c.Texts = append(c.Texts, svgText{X: x + 4, Y: float64(top) + 6, Text: mark.name + " " + formatLatency(mark.at), Anchor: "start", Class: "tick", Fill: colText})
+		c.Texts = append(c.Texts, svgText{X: tx, Y: y, Text: label, Anchor: anchor, Class: "tick", Fill: colText})
 	}
 	return c
 }
@@ -262,9 +278,9 @@ func timelineChart(r *Run, ids []string, colors map[string]string) *svgChart {
 		return nil
 	}
 	const (
-		width, height = 1060, 300
+		width, height = 1060, 320
 		left, right   = 52, 20
-		top, bottom   = 48, 40
+		top, bottom   = 20 + labelRows*labelRowH, 40
 	)
 	end := r.Duration
 	most := 0
@@ -300,30 +316,43 @@ func timelineChart(r *Run, ids []string, colors map[string]string) *svgChart {
 		c.Texts = append(c.Texts, svgText{X: x, Y: float64(top) + plotH + 17, Text: formatTick(t) + "s", Anchor: "middle", Class: "tick", Fill: colMuted})
 	}
 	c.Texts = append(c.Texts, svgText{X: float64(left) + plotW/2, Y: height - 4, Text: "time since start", Anchor: "middle", Class: "tick", Fill: colMuted})
-	c.Texts = append(c.Texts, svgText{X: 0, Y: float64(top) - 34, Text: "connections", Anchor: "start", Class: "tick", Fill: colMuted})
 
-	// Event markers first, so the series are drawn over them. Labels
-	// alternate between two rows so neighbouring events stay readable.
-	row := 0
+	// Event markers first, so the series are drawn over them. Each label
+	// takes the highest row where it does not run into the previous label
+	// of that row, so events close in time stay readable.
+	var rowEnd [labelRows]float64
+	for i := range rowEnd {
+		rowEnd[i] = math.Inf(-1)
+	}
 	for _, ev := range r.Timeline {
 		if ev.Kind == EventSample {
 			continue
 		}
 		x := xOf(ev.At)
 		col := eventColor(ev.Kind)
-		c.Lines = append(c.Lines, svgLine{X1: x, Y1: float64(top) - 6, X2: x, Y2: float64(top) + plotH, Stroke: col, Width: 1.5, Dash: "5 4"})
-		label := ev.Kind
-		if ev.Detail != "" {
-			label += " " + ev.Detail
+		label := truncate(eventLabel(ev), 40)
+		w := float64(textWidth(label)) * labelCharW
+		anchor, x0 := "middle", x-w/2
+		switch {
+		case x0 < 0:
+			anchor, x0 = "start", x
+		case x+w/2 > width:
+			anchor, x0 = "end", x-w
 		}
-		anchor := "middle"
-		if x < float64(left)+60 {
-			anchor = "start"
-		} else if x > float64(left)+plotW-60 {
-			anchor = "end"
+		row := 0
+		for i := range rowEnd {
+			if x0 >= rowEnd[i]+10 {
+				row = i
+				break
+			}
+			if rowEnd[i] < rowEnd[row] {
+				row = i
+			}
 		}
-		c.Texts = append(c.Texts, svgText{X: x, Y: float64(top) - 26 + float64(row*14), Text: truncate(label, 32), Anchor: anchor, Class: "strong", Fill: col})
-		row = 1 - row
+		rowEnd[row] = x0 + w
+		y := float64(top) - 10 - float64(labelRows-1-row)*labelRowH
+		c.Lines = append(c.Lines, svgLine{X1: x, Y1: y + 4, X2: x, Y2: float64(top) + plotH, Stroke: col, Width: 1.5, Dash: "5 4"})
+		c.Texts = append(c.Texts, svgText{X: x, Y: y, Text: label, Anchor: anchor, Class: "strong", Fill: col})
 	}
 
 	for _, id := range ids {
@@ -344,6 +373,28 @@ func timelineChart(r *Run, ids []string, colors map[string]string) *svgChart {
 		}
 	}
 	return c
+}
+
+// Event labels above the timeline: rows, row height and the estimated
+// width of a character of the bold 12px label font, in chart units.
+const (
+	labelRows  = 3
+	labelRowH  = 14
+	labelCharW = 7.0
+	tickCharW  = 6.2 // 11px tick labels
+)
+
+// eventLabel names an event: its kind and detail, or the detail alone
+// when it already says what happened ("graceful reload").
+func eventLabel(ev Event) string {
+	switch {
+	case ev.Detail == "":
+		return ev.Kind
+	case strings.Contains(ev.Detail, ev.Kind):
+		return ev.Detail
+	default:
+		return ev.Kind + " " + ev.Detail
+	}
 }
 
 // axes draws the plot frame with horizontal grid lines and y labels.

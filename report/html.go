@@ -78,7 +78,7 @@ type htmlScenario struct {
 	More    []string // folded away
 }
 
-type htmlEvent struct{ At, Kind, Detail, Color string }
+type htmlEvent struct{ At, Label, Color string }
 
 type htmlCount struct {
 	Name  string
@@ -177,7 +177,7 @@ func newHTMLRun(r *Run, i int) htmlRun {
 		if ev.Kind == EventSample {
 			continue
 		}
-		hr.Events = append(hr.Events, htmlEvent{At: formatDuration(ev.At), Kind: ev.Kind, Detail: ev.Detail, Color: eventColor(ev.Kind)})
+		hr.Events = append(hr.Events, htmlEvent{At: formatDuration(ev.At), Label: eventLabel(ev), Color: eventColor(ev.Kind)})
 	}
 
 	e := r.Errors

@@ -134,17 +134,25 @@ func (t *textReport) scenarios(r *Run) {
 			t.line(hang + l)
 		}
 
-		items := make([]string, 0, len(sc.Metrics)+1)
+		// Metrics as "name value" pairs: names dim, values plain, so the
+		// numbers stand out in colour.
+		var names, values []string
 		for _, m := range sc.Metrics {
-			items = append(items, m.Name+" "+formatMetric(m))
+			names, values = append(names, m.Name), append(values, formatMetric(m))
 		}
 		if sc.Elapsed > 0 {
-			items = append(items, "took "+formatDuration(sc.Elapsed))
+			names, values = append(names, "took"), append(values, formatDuration(sc.Elapsed))
 		}
-		if len(items) > 0 {
-			for _, l := range wrapWords(items, " · ", avail) {
-				t.line(hang + t.p.dim(l))
+		items := make([]string, len(names))
+		for i := range names {
+			items[i] = names[i] + " " + values[i]
+		}
+		for _, group := range wrapGroups(items, " · ", avail) {
+			parts := make([]string, len(group))
+			for j, k := range group {
+				parts[j] = t.p.dim(names[k]) + " " + values[k]
 			}
+			t.line(hang + strings.Join(parts, t.p.dim(" · ")))
 		}
 
 		if !sc.Passed && !sc.Skipped && len(sc.Details) > 0 {
