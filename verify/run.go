@@ -12,6 +12,7 @@ import (
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/topology"
 )
 
 // IdentityHeader is the response header verify asks the proxy to add, naming
@@ -93,7 +94,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 		Reconnects:   opts.Reconnects,
 		Messages:     opts.Messages,
 	}
-	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, conns: map[string]int{}, first: map[string]int{}}
+	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, conns: map[string]int{}, first: map[string]int{}, firstOf: map[string]string{}}
 	f, err := newFleet(plan, opts)
 	if err != nil {
 		return nil, err
@@ -136,8 +137,9 @@ type runner struct {
 
 	mu       sync.Mutex
 	timeline []report.Event
-	conns    map[string]int // connections served per backend
-	first    map[string]int // clients per backend (first connection, baseline)
+	conns    map[string]int    // connections served per backend
+	first    map[string]int    // clients per backend (first connection, baseline)
+	firstOf  map[string]string // client → backend of its first connection
 
 	phase, phases int
 }
@@ -223,6 +225,7 @@ func (r *runner) scenarios() error {
 	for _, t := range base {
 		if b := t.first(); b != "" {
 			r.first[b]++
+			r.firstOf[t.Client] = b
 		}
 	}
 	r.run.Stickiness = Stickiness(base)
@@ -299,7 +302,11 @@ func (r *runner) failover(before map[string]string) error {
 		r.add(Skipped(ScenarioFailover, "the pool has fewer than two servers"), started)
 		return nil
 	}
+	unpinned := r.plan.Key.Mode == topology.AffinityNone
 	failed := victim(before, r.plan.Servers)
+	if unpinned {
+		failed = victim(r.firstOf, r.plan.Servers)
+	}
 	if failed == "" {
 		sc := &report.Scenario{Name: ScenarioFailover, Summary: "no client stuck to a backend, so there is nothing to fail over"}
 		r.add(sc, started)
@@ -307,7 +314,7 @@ func (r *runner) failover(before map[string]string) error {
 	}
 	var orphans []int
 	for i, c := range r.fleet.clients {
-		if before[c.id] == failed {
+		if before[c.id] == failed || unpinned && r.firstOf[c.id] == failed {
 			orphans = append(orphans, i)
 		}
 	}
@@ -336,7 +343,7 @@ func (r *runner) failover(before map[string]string) error {
 			}
 			now[t.Client] = t.Backends[0]
 		}
-		if ok && prev != nil && equalMaps(prev, now) {
+		if ok && (unpinned || prev != nil && equalMaps(prev, now)) {
 			settled = true
 			break
 		}
@@ -387,7 +394,7 @@ func (r *runner) failover(before map[string]string) error {
 
 	sc := EvalFailover(FailoverInput{
 		Failed: failed, Before: before, During: during, After: after,
-		Strict: r.plan.Strict, Settle: settle,
+		Strict: r.plan.Strict, Settle: settle, Unpinned: unpinned,
 	})
 	if !settled {
 		sc.Passed = false

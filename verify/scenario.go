@@ -266,6 +266,9 @@ type FailoverInput struct {
 	// Settle is how long the proxy took to route around the stopped
 	// backend (from the stop to the first stable probe).
 	Settle time.Duration
+	// Unpinned says the pool has no affinity: nobody is expected to stick,
+	// only to be served by the survivors without errors.
+	Unpinned bool
 }
 
 // FailoverResult classifies the clients.
@@ -337,6 +340,9 @@ func Failover(in FailoverInput) FailoverResult {
 // EvalFailover passes when every client of the stopped backend moved to one
 // survivor and stuck there, and (when Strict) no other client moved.
 func EvalFailover(in FailoverInput) *report.Scenario {
+	if in.Unpinned {
+		return evalFailoverUnpinned(in)
+	}
 	sc := &report.Scenario{Name: ScenarioFailover}
 	r := Failover(in)
 	othersFrac := 0.0
@@ -371,6 +377,38 @@ func EvalFailover(in FailoverInput) *report.Scenario {
 			report.Metric{Name: "stayed on survivor after return", Value: float64(r.StayedAfter), Unit: "clients"},
 			report.Metric{Name: "other clients moved after return", Value: float64(r.OthersAfter), Unit: "clients"},
 		)
+	}
+	return sc
+}
+
+// evalFailoverUnpinned judges failover without affinity: while the backend
+// is down every connection must succeed on a survivor.
+func evalFailoverUnpinned(in FailoverInput) *report.Scenario {
+	sc := &report.Scenario{Name: ScenarioFailover}
+	ok, failed, onFailed := 0, 0, 0
+	var details []string
+	for _, t := range in.During {
+		failed += t.Errors
+		for _, b := range t.Backends {
+			if b == in.Failed {
+				onFailed++
+			} else {
+				ok++
+			}
+		}
+		if t.Errors > 0 || contains(t.Backends, in.Failed) {
+			details = append(details, fmt.Sprintf("%s: %s (%d failed)", t.Client, strings.Join(t.Backends, " → "), t.Errors))
+		}
+	}
+	sc.Passed = ok > 0 && failed == 0 && onFailed == 0
+	sc.Summary = fmt.Sprintf("stopped %s: %d/%d connections served by survivors, %d failed (no affinity: clients are not expected to stick)",
+		in.Failed, ok, ok+failed+onFailed, failed)
+	sc.Details = limitDetails(details)
+	sc.Metrics = []report.Metric{
+		{Name: "connections served by survivors", Value: float64(ok), Unit: "connections"},
+		{Name: "failed connections while down", Value: float64(failed), Unit: "connections"},
+		{Name: "served by the stopped backend", Value: float64(onFailed), Unit: "connections"},
+		{Name: "time to route around", Value: float64(in.Settle) / float64(time.Millisecond), Unit: "ms"},
 	}
 	return sc
 }

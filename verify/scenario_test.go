@@ -287,3 +287,15 @@ func TestEvalIdle(t *testing.T) {
 	require.Contains(t, sc.Details[0], "tunnel timeout")
 	require.Equal(t, "c1: closed 1006", sc.Details[1])
 }
+
+func TestEvalFailoverUnpinned(t *testing.T) {
+	in := FailoverInput{Failed: "a", Unpinned: true, During: []Trace{tr("c1", 0, "b", "c"), tr("c2", 0, "c", "b")}}
+	sc := EvalFailover(in)
+	require.True(t, sc.Passed, sc.Summary)
+	require.Contains(t, sc.Summary, "4/4 connections served by survivors")
+
+	in.During = append(in.During, tr("c3", 1, "a"))
+	sc = EvalFailover(in)
+	require.False(t, sc.Passed, sc.Summary)
+	require.Equal(t, []string{"c3: a (1 failed)"}, sc.Details)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/runtime/rewrite"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -161,10 +162,90 @@ func localMaxConns() int {
 	return max(int(rl.Cur)-2000, 2000) / 2
 }
 
-// VerifyConfig runs an existing HAProxy or NGINX config (kind "" detects
-// it) with its servers replaced by local echo backends and its listeners
-// moved to local ports, and judges the scenarios on its WebSocket
-// backends.
-func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Options) (*report.Summary, error) {
-	return nil, errors.New("verify of existing configs is not available yet")
+// VerifyConfig runs an existing HAProxy or NGINX config with its servers
+// replaced by local echo backends and its listeners moved to local ports,
+// and judges the scenarios on the pool that serves WebSockets: one Run.
+// kind, when set, must match the config's detected kind. Errors in the
+// config are *InputError values pointing at file:line.
+func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Options) (sum *report.Summary, err error) {
+	opts, err = opts.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := rewrite.Load(path)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	if kind != "" && kind != cfg.Kind {
+		return nil, inputErrorf("%s is a %s config, not %s", path, cfg.Kind, kind)
+	}
+	for _, id := range cfg.ServerIDs() {
+		if err := echo.ValidateID(id); err != nil {
+			return nil, inputErrorf("%s: %v", path, err)
+		}
+	}
+	bin, err := proxybin.Lookup(cfg.Kind)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+
+	e := &env{kind: bin.Kind, version: bin.Version.String(), rt: &runtime.Env{}, backends: newEchoBackends()}
+	defer func() {
+		if cerr := e.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("teardown: %w", cerr)
+		}
+	}()
+	if e.rt.Scratch, err = runtime.NewScratch(); err != nil {
+		return nil, err
+	}
+	if e.rt.Backends, err = runtime.StartBackends(cfg.ServerIDs(), e.backends.factory); err != nil {
+		return nil, err
+	}
+	addrs := map[string]string{}
+	for _, id := range cfg.ServerIDs() {
+		addrs[id] = e.rt.Backends.Addr(id)
+	}
+	res, err := cfg.Render(rewrite.Local{Dir: e.rt.Scratch.Dir, Backends: addrs})
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	conf, err := e.rt.Scratch.WriteFile(res.ConfigName, res.Config)
+	if err != nil {
+		return nil, err
+	}
+	if e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
+		Kind: bin.Kind, Binary: bin.Path, Config: conf, Dir: e.rt.Scratch.Dir, ReadyAddr: res.Listen,
+	}); err != nil {
+		return nil, timeoutError(ctx, opts, err)
+	}
+
+	plan := poolPlan{
+		Name:     cfg.Pool,
+		Listener: res.Listen,
+		Path:     res.Path,
+		Key:      Key{Mode: res.Affinity.Mode, Name: res.Affinity.Key},
+		Strict:   res.Affinity.Consistent || res.Affinity.Mode == topology.AffinityCookie,
+	}
+	if plan.Path == "" {
+		plan.Path = "/"
+	}
+	if plan.Key.Mode == "" {
+		plan.Key.Mode = topology.AffinityNone
+	}
+	if opts.Key != nil {
+		plan.Key = *opts.Key
+	}
+	for _, s := range res.Servers {
+		plan.Servers = append(plan.Servers, BackendInfo{ID: s.ID, Weight: s.Weight, Backup: s.Backup})
+	}
+	if len(plan.Servers) == 0 {
+		return nil, inputErrorf("%s: no server serves WebSockets", path)
+	}
+	run, err := runPool(ctx, e, plan, opts)
+	if err != nil {
+		return nil, timeoutError(ctx, opts, err)
+	}
+	return summarize(path, []*report.Run{run}), nil
 }
