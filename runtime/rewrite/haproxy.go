@@ -1,0 +1,662 @@
+package rewrite
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/haproxytech/config-parser/v5/common"
+	"github.com/haproxytech/config-parser/v5/params"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/topology"
+)
+
+// hline is one line of a HAProxy config, split into words as HAProxy does
+// (quotes kept, so words can be joined back unchanged).
+type hline struct {
+	num   int
+	raw   string
+	parts []string
+}
+
+func (l hline) kw() string {
+	if len(l.parts) == 0 {
+		return ""
+	}
+	return l.parts[0]
+}
+
+// hsection is a section header and its body lines.
+type hsection struct {
+	kind   string // "" for lines before the first section
+	name   string
+	header hline
+	body   []hline
+	// defaults is the defaults section this proxy inherits from.
+	defaults *hsection
+}
+
+var haproxySections = map[string]bool{
+	"global": true, "defaults": true, "frontend": true, "backend": true, "listen": true,
+	"peers": true, "resolvers": true, "userlist": true, "mailers": true, "program": true,
+	"cache": true, "http-errors": true, "ring": true, "log-forward": true, "fcgi-app": true,
+}
+
+// Sections that reach other machines or run programs; they are removed.
+var haproxyDropSections = map[string]string{
+	"peers":       "peers sections (they connect to other machines)",
+	"resolvers":   "resolvers sections (DNS is not needed for local servers)",
+	"mailers":     "mailers sections (no mail is sent)",
+	"program":     "program sections (no external programs are started)",
+	"ring":        "ring sections (logs go to the proxy's output)",
+	"log-forward": "log-forward sections",
+}
+
+func indexHAProxy(text []byte) []*hsection {
+	cur := &hsection{}
+	sections := []*hsection{cur}
+	var lastDefaults *hsection
+	named := map[string]*hsection{}
+	for i, raw := range strings.Split(string(text), "\n") {
+		raw = strings.TrimRight(raw, "\r")
+		parts, _ := common.StringSplitWithCommentIgnoreEmpty(raw)
+		l := hline{num: i + 1, raw: raw, parts: parts}
+		if len(parts) > 0 && haproxySections[parts[0]] {
+			cur = &hsection{kind: parts[0], header: l}
+			if len(parts) > 1 {
+				cur.name = parts[1]
+			}
+			sections = append(sections, cur)
+			switch cur.kind {
+			case "defaults":
+				lastDefaults = cur
+				if cur.name != "" {
+					named[cur.name] = cur
+				}
+			case "frontend", "backend", "listen":
+				cur.defaults = lastDefaults
+				for j := 2; j+1 < len(parts); j++ {
+					if parts[j] == "from" {
+						cur.defaults = named[parts[j+1]]
+					}
+				}
+			}
+			continue
+		}
+		cur.body = append(cur.body, l)
+	}
+	return sections
+}
+
+// lookup returns the last line with keyword kw in the section, falling back
+// to its defaults section.
+func (s *hsection) lookup(kw string) (hline, bool) {
+	for i := len(s.body) - 1; i >= 0; i-- {
+		if s.body[i].kw() == kw {
+			return s.body[i], true
+		}
+	}
+	if s.defaults != nil {
+		return s.defaults.lookup(kw)
+	}
+	return hline{}, false
+}
+
+func (s *hsection) lines(kw string) []hline {
+	var out []hline
+	for _, l := range s.body {
+		if l.kw() == kw {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+type haproxyConfig struct {
+	file     string
+	sections []*hsection
+	// wsFrontend is the frontend or listen section that routes to the
+	// WebSocket pool.
+	wsFrontend *hsection
+}
+
+func loadHAProxy(path string, text []byte) (*Config, error) {
+	h := &haproxyConfig{file: path, sections: indexHAProxy(text)}
+	c := &Config{Kind: proxybin.HAProxy, File: path, Path: "/"}
+
+	var frontends []*hsection
+	backends := map[string]*hsection{}
+	for _, s := range h.sections {
+		switch s.kind {
+		case "frontend", "listen":
+			if len(s.lines("bind")) > 0 {
+				frontends = append(frontends, s)
+			}
+		}
+		if s.kind == "backend" || s.kind == "listen" {
+			backends[s.name] = s
+			for _, l := range s.body {
+				switch l.kw() {
+				case "server-template":
+					return nil, &Error{path, l.num, "server-template is not supported: list the servers with `server NAME ADDRESS` lines"}
+				case "server":
+					srv, err := parseHAProxyServer(path, s.name, l)
+					if err != nil {
+						return nil, err
+					}
+					c.Servers = append(c.Servers, srv)
+				}
+			}
+		}
+	}
+	if len(frontends) == 0 {
+		return nil, &Error{File: path, Msg: "no frontend or listen section with a `bind` line: nothing accepts client connections"}
+	}
+	if len(c.Servers) == 0 {
+		return nil, &Error{File: path, Msg: "no `server` lines in any backend or listen section: nothing to send clients to"}
+	}
+
+	fe, be, why, path2 := h.findWebSocketRoute(frontends, backends)
+	if be == nil {
+		return nil, &Error{path, fe.header.num, fmt.Sprintf("%s %s routes to no backend with servers: add a default_backend", fe.kind, fe.name)}
+	}
+	h.wsFrontend = fe
+	c.Pool = be.name
+	if path2 != "" {
+		c.Path = path2
+	}
+	c.Notes = append(c.Notes, fmt.Sprintf("WebSocket route: %s %s → %s %s (%s)", fe.kind, fe.name, be.kind, be.name, why))
+	for i := range c.Servers {
+		c.Servers[i].WebSocket = c.Servers[i].Pool == be.name
+	}
+	assignIDs(c.Servers)
+	c.Affinity, c.Notes = haproxyAffinity(be, c.Notes)
+	if c.Affinity.Mode == topology.AffinityCookie {
+		for _, s := range c.WebSocketServers() {
+			if !serverHasCookie(be, s.Line) {
+				c.Notes = append(c.Notes, fmt.Sprintf("server %s has no `cookie VALUE`: HAProxy cannot pin clients to it by cookie", s.Name))
+			}
+		}
+	}
+	c.render = func(l Local) (*Result, error) { return h.render(c, l) }
+	return c, nil
+}
+
+func serverHasCookie(be *hsection, line int) bool {
+	for _, l := range be.body {
+		if l.num == line {
+			for _, o := range params.ParseServerOptions(l.parts[3:]) {
+				if v, ok := o.(*params.ServerOptionValue); ok && v.Name == "cookie" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func parseHAProxyServer(path, pool string, l hline) (Server, error) {
+	if len(l.parts) < 3 {
+		return Server{}, &Error{path, l.num, "server line needs a name and an address: `server NAME ADDRESS [options]`"}
+	}
+	s := Server{Name: l.parts[1], Pool: pool, Addr: l.parts[2], Weight: 1, File: path, Line: l.num}
+	for _, o := range params.ParseServerOptions(l.parts[3:]) {
+		switch o := o.(type) {
+		case *params.ServerOptionWord:
+			if o.Name == "backup" {
+				s.Backup = true
+			}
+		case *params.ServerOptionValue:
+			if o.Name == "weight" {
+				w, err := strconv.Atoi(o.Value)
+				if err != nil || w < 0 || w > 256 {
+					return Server{}, &Error{path, l.num, fmt.Sprintf("server %s: weight %q is not a number from 0 to 256", s.Name, o.Value)}
+				}
+				s.Weight = w
+			}
+		}
+	}
+	return s, nil
+}
+
+// ACL criteria that mark a WebSocket route.
+var (
+	wsHeaderCriterion = regexp.MustCompile(`(?i)^(req\.)?hdr(_beg|_sub|_str|_reg|_end)?\((upgrade|connection)\)$`)
+	pathCriterion     = regexp.MustCompile(`^(path|path_beg|path_dir|path_reg|path_sub|path_end|url_beg)(,.*)?$`)
+	wsName            = regexp.MustCompile(`(?i)(^|[_.-])(ws|wss|websockets?|socket\.?io|sockjs)($|[_.-])`)
+)
+
+// findWebSocketRoute picks the frontend and backend that serve WebSockets:
+// a use_backend whose condition tests the Upgrade or Connection header
+// wins, then one whose ACLs test a WebSocket-looking path, then a backend
+// named like one, then the first frontend's default backend.
+func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[string]*hsection) (fe, be *hsection, why, path string) {
+	type candidate struct {
+		fe, be *hsection
+		score  int
+		why    string
+		path   string
+	}
+	var best *candidate
+	consider := func(c candidate) {
+		if c.be == nil || len(c.be.lines("server")) == 0 {
+			return
+		}
+		if best == nil || c.score > best.score {
+			best = &c
+		}
+	}
+	for _, f := range frontends {
+		if f.kind == "listen" {
+			consider(candidate{fe: f, be: f, score: 1, why: "listen section"})
+		}
+		acls := map[string][][]string{} // name → criterion and values of each acl line
+		for _, l := range f.lines("acl") {
+			if len(l.parts) >= 3 {
+				acls[l.parts[1]] = append(acls[l.parts[1]], l.parts[2:])
+			}
+		}
+		for _, l := range f.lines("use_backend") {
+			if len(l.parts) < 2 {
+				continue
+			}
+			b := backends[l.parts[1]]
+			score, why, path := 2, "use_backend", ""
+			for _, tests := range conditionTests(l.parts[2:], acls) {
+				crit := tests[0]
+				switch {
+				case wsHeaderCriterion.MatchString(crit):
+					score, why = 10, "use_backend on the Upgrade header"
+				case pathCriterion.MatchString(crit) && len(tests) > 1:
+					for _, v := range tests[1:] {
+						if strings.HasPrefix(v, "-") {
+							continue
+						}
+						if path == "" {
+							path = strings.Trim(v, `"'`)
+						}
+						if wsName.MatchString(strings.Trim(v, "/\"'")) && score < 8 {
+							score, why = 8, "use_backend on a WebSocket path"
+						}
+					}
+				}
+			}
+			if score < 8 && wsName.MatchString(l.parts[1]) {
+				score, why = 6, "backend named for WebSockets"
+			}
+			if score < 8 {
+				path = ""
+			}
+			consider(candidate{fe: f, be: b, score: score, why: why, path: path})
+		}
+		if l, ok := f.lookup("default_backend"); ok && len(l.parts) > 1 {
+			b := backends[l.parts[1]]
+			score, why := 3, "default_backend"
+			if b != nil && wsName.MatchString(b.name) {
+				score, why = 6, "backend named for WebSockets"
+			}
+			consider(candidate{fe: f, be: b, score: score, why: why})
+		}
+	}
+	if best == nil {
+		return frontends[0], nil, "", ""
+	}
+	if best.path != "" && !strings.HasPrefix(best.path, "/") {
+		best.path = ""
+	}
+	return best.fe, best.be, best.why, best.path
+}
+
+// conditionTests lists the ACL tests (criterion followed by values) a
+// use_backend condition refers to, by name or inline in braces.
+func conditionTests(cond []string, acls map[string][][]string) [][]string {
+	var out [][]string
+	for i := 0; i < len(cond); i++ {
+		w := cond[i]
+		switch w {
+		case "if", "unless", "or", "||", "!":
+			continue
+		case "{":
+			j := i + 1
+			for j < len(cond) && cond[j] != "}" {
+				j++
+			}
+			if j > i+1 {
+				out = append(out, cond[i+1:j])
+			}
+			i = j
+			continue
+		}
+		out = append(out, acls[strings.TrimPrefix(w, "!")]...)
+	}
+	return out
+}
+
+var (
+	balanceHdr   = regexp.MustCompile(`^hdr\(([^)]+)\)$`)
+	stickCookie  = regexp.MustCompile(`^(req\.cook|cook|cookie)\(([^)]+)\)$`)
+	stickHeader  = regexp.MustCompile(`^(req\.hdr|hdr|req\.fhdr)\(([^),]+)(,[^)]*)?\)$`)
+	stickURLParm = regexp.MustCompile(`^(url_param|urlp)\(([^),]+)(,[^)]*)?\)$`)
+)
+
+// haproxyAffinity reads the affinity of backend be: a persistence cookie
+// wins (it overrides balancing), then stick rules, then the balance hash.
+func haproxyAffinity(be *hsection, notes []string) (Affinity, []string) {
+	var a Affinity
+	if l, ok := be.lookup("hash-type"); ok && len(l.parts) > 1 && l.parts[1] == "consistent" {
+		a.Consistent = true
+	}
+	if l, ok := be.lookup("cookie"); ok && len(l.parts) > 1 {
+		a.Mode, a.Key = topology.AffinityCookie, strings.Trim(l.parts[1], `"'`)
+		notes = append(notes, fmt.Sprintf("affinity: cookie %s (line %d)", a.Key, l.num))
+		return a, notes
+	}
+	for _, l := range be.body {
+		if (l.kw() != "stick" && l.kw() != "stick-table") || len(l.parts) < 3 || l.kw() == "stick-table" {
+			continue
+		}
+		if l.parts[1] != "on" && l.parts[1] != "match" {
+			continue
+		}
+		pattern := l.parts[2]
+		switch {
+		case pattern == "src":
+			a.Mode = topology.AffinitySource
+		case stickCookie.MatchString(pattern):
+			a.Mode, a.Key = topology.AffinityCookie, stickCookie.FindStringSubmatch(pattern)[2]
+		case stickHeader.MatchString(pattern):
+			a.Mode, a.Key = topology.AffinityHeader, stickHeader.FindStringSubmatch(pattern)[2]
+		case stickURLParm.MatchString(pattern):
+			a.Mode, a.Key = topology.AffinityQuery, stickURLParm.FindStringSubmatch(pattern)[2]
+		default:
+			continue
+		}
+		// A stick table keeps the first server chosen: no hash remapping.
+		a.Consistent = false
+		notes = append(notes, fmt.Sprintf("affinity: %s %s from stick rule (line %d)", a.Mode, a.Key, l.num))
+		return a, notes
+	}
+	algo := "roundrobin"
+	line := 0
+	if l, ok := be.lookup("balance"); ok && len(l.parts) > 1 {
+		algo, line = l.parts[1], l.num
+	}
+	switch {
+	case algo == "source":
+		a.Mode = topology.AffinitySource
+	case balanceHdr.MatchString(algo):
+		a.Mode, a.Key = topology.AffinityHeader, balanceHdr.FindStringSubmatch(algo)[1]
+	case algo == "url_param":
+		l, _ := be.lookup("balance")
+		if len(l.parts) > 2 {
+			a.Mode, a.Key = topology.AffinityQuery, l.parts[2]
+		}
+	}
+	if a.Mode == "" {
+		a.Mode = topology.AffinityNone
+		a.Consistent = false
+		notes = append(notes, fmt.Sprintf("affinity: none (balance %s)", algo))
+		return a, notes
+	}
+	where := ""
+	if line > 0 {
+		where = fmt.Sprintf(" (line %d)", line)
+	}
+	notes = append(notes, fmt.Sprintf("affinity: %s %s from balance %s%s", a.Mode, a.Key, algo, where))
+	return a, notes
+}
+
+// Options kept on rewritten lines; everything else (TLS, PROXY protocol,
+// DNS resolution, source addresses, agents, namespaces) is dropped.
+var (
+	keepServerOption = map[string]bool{
+		"backup": true, "check": true, "disabled": true, "enabled": true, "non-stick": true,
+		"no-backup": true, "no-check": true, "cookie": true, "error-limit": true, "fall": true,
+		"id": true, "inter": true, "fastinter": true, "downinter": true, "maxconn": true,
+		"maxqueue": true, "minconn": true, "observe": true, "on-error": true, "on-marked-down": true,
+		"on-marked-up": true, "rise": true, "slowstart": true, "track": true, "weight": true,
+		"pool-max-conn": true, "pool-purge-delay": true, "max-reuse": true, "tcp-ut": true,
+	}
+	keepBindOption = map[string]bool{"name": true, "maxconn": true, "backlog": true, "id": true, "nice": true, "defer-accept": true, "tfo": true}
+	// Global keywords that need privileges, daemonize, or name machine paths.
+	dropGlobal = map[string]string{
+		"daemon": "", "user": "", "group": "", "uid": "", "gid": "", "chroot": "", "nbproc": "",
+		"pidfile": "", "log": "", "cpu-map": "", "unix-bind": "", "server-state-file": "",
+		"server-state-base": "", "localpeer": "", "log-send-hostname": "", "ssl-engine": "",
+		"master-worker": "", "stats": "", "ssl-server-verify": "",
+	}
+)
+
+func serverOptionName(o params.ServerOption) string {
+	switch o := o.(type) {
+	case *params.ServerOptionWord:
+		return o.Name
+	case *params.ServerOptionValue:
+		return o.Name
+	case *params.ServerOptionDoubleWord:
+		return o.Name
+	case *params.ServerOptionIDValue:
+		return o.Name
+	}
+	return ""
+}
+
+func filterServerOptions(opts []string) string {
+	var kept []params.ServerOption
+	for _, o := range params.ParseServerOptions(opts) {
+		if keepServerOption[serverOptionName(o)] {
+			kept = append(kept, o)
+		}
+	}
+	return params.ServerOptionsString(kept)
+}
+
+func filterBindOptions(opts []string) string {
+	var kept []string
+	for i := 0; i < len(opts); i++ {
+		switch opts[i] {
+		case "defer-accept", "tfo":
+			kept = append(kept, opts[i])
+		case "name", "maxconn", "backlog", "id", "nice":
+			if i+1 < len(opts) {
+				kept = append(kept, opts[i], opts[i+1])
+				i++
+			}
+		}
+	}
+	return strings.Join(kept, " ")
+}
+
+func joinLine(indent string, words ...string) string {
+	var nonEmpty []string
+	for _, w := range words {
+		if w != "" {
+			nonEmpty = append(nonEmpty, w)
+		}
+	}
+	return indent + strings.Join(nonEmpty, " ")
+}
+
+func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
+	var listeners []*hsection
+	for _, s := range h.sections {
+		if (s.kind == "frontend" || s.kind == "listen") && len(s.lines("bind")) > 0 {
+			listeners = append(listeners, s)
+		}
+	}
+	ports, err := l.FreePorts(len(listeners))
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{
+		Kind:        proxybin.HAProxy,
+		ConfigName:  "haproxy.cfg",
+		Listeners:   map[string]string{},
+		Servers:     c.WebSocketServers(),
+		Affinity:    c.Affinity,
+		Path:        c.Path,
+		HeaderIDs: map[string]string{},
+		Notes:       append([]string(nil), c.Notes...),
+	}
+	portOf := map[*hsection]string{}
+	for i, s := range listeners {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i]))
+		portOf[s] = addr
+		res.Listeners[s.name] = addr
+	}
+	res.Listen = portOf[h.wsFrontend]
+	idOf := map[int]string{} // server line → echo id
+	for _, s := range c.Servers {
+		idOf[s.Line] = s.ID
+		if s.WebSocket {
+			res.HeaderIDs[s.Name] = s.ID
+		}
+	}
+	// HAProxy limits socket paths to 97 bytes; the stats socket is a
+	// convenience, so a long scratch path goes without.
+	statsSocket := ""
+	if p := filepath.Join(l.Dir, "haproxy-stats.sock"); len(p) <= 97 {
+		statsSocket = "    stats socket " + p + " mode 600 level admin"
+	}
+	dropped := map[string]int{}
+	drop := func(what string) { dropped[what]++ }
+
+	var out strings.Builder
+	emit := func(s string) { out.WriteString(s); out.WriteByte('\n') }
+	sawGlobal := false
+	for _, s := range h.sections {
+		if s.kind != "" {
+			if reason, ok := haproxyDropSections[s.kind]; ok {
+				drop(reason)
+				continue
+			}
+			emit(s.header.raw)
+		}
+		if s.kind == "global" {
+			sawGlobal = true
+			if statsSocket != "" {
+				emit(statsSocket)
+			}
+		}
+		if (s.kind == "backend" || s.kind == "listen") && len(s.lines("server")) > 0 {
+			emit("    http-response set-header " + ServerHeader + " %[srv_name]")
+		}
+		bound := false
+		for _, ln := range s.body {
+			indent := ln.raw[:len(ln.raw)-len(strings.TrimLeft(ln.raw, " \t"))]
+			kw := ln.kw()
+			if kw == "" {
+				emit(ln.raw)
+				continue
+			}
+			if s.kind == "global" {
+				if _, ok := dropGlobal[kw]; ok {
+					drop("global `" + kw + "`")
+					continue
+				}
+				if kw == "lua-load" && len(ln.parts) > 1 && !fileExists(strings.Trim(ln.parts[1], `"'`)) {
+					return nil, &Error{h.file, ln.num, fmt.Sprintf("lua-load: %s does not exist here", ln.parts[1])}
+				}
+				emit(ln.raw)
+				continue
+			}
+			switch kw {
+			case "bind":
+				if hasWord(ln.parts, "ssl") {
+					res.Notes = appendOnce(res.Notes, fmt.Sprintf("%s %s: TLS removed, clients speak plain HTTP/WebSocket", s.kind, s.name))
+				}
+				if bound {
+					drop("extra `bind` lines (one local port per frontend)")
+					continue
+				}
+				bound = true
+				emit(joinLine(indent, "bind", portOf[s], filterBindOptions(ln.parts[min(2, len(ln.parts)):])))
+			case "server":
+				emit(joinLine(indent, "server", ln.parts[1], l.Backends[idOf[ln.num]], filterServerOptions(ln.parts[3:])))
+			case "default-server":
+				emit(joinLine(indent, "default-server", filterServerOptions(ln.parts[1:])))
+			case "log":
+				if len(ln.parts) > 1 && ln.parts[1] == "global" {
+					emit(ln.raw)
+				} else {
+					drop("`log` targets")
+				}
+			case "errorfile":
+				if len(ln.parts) > 2 && !fileExists(strings.Trim(ln.parts[2], `"'`)) {
+					drop("`errorfile` lines whose file does not exist here")
+					continue
+				}
+				emit(ln.raw)
+			case "redirect", "http-request":
+				if strings.Contains(ln.raw, "redirect") && strings.Contains(ln.raw, "scheme https") {
+					drop("redirects to https (TLS is removed)")
+					continue
+				}
+				emit(ln.raw)
+			case "http-check":
+				if len(ln.parts) > 1 && ln.parts[1] == "expect" {
+					drop("`http-check expect` (echo backends answer every check with 200)")
+					continue
+				}
+				emit(ln.raw)
+			case "option":
+				if len(ln.parts) > 1 && (ln.parts[1] == "ssl-hello-chk" || ln.parts[1] == "transparent") {
+					drop("`option " + ln.parts[1] + "`")
+					continue
+				}
+				emit(ln.raw)
+			case "source", "email-alert", "dispatch", "server-template":
+				drop("`" + kw + "` lines")
+			case "stick-table":
+				emit(joinLine(indent, withoutOption(ln.parts, "peers")...))
+			default:
+				emit(ln.raw)
+			}
+		}
+	}
+	if !sawGlobal && statsSocket != "" {
+		text := "global\n" + statsSocket + "\n" + out.String()
+		out.Reset()
+		out.WriteString(text)
+	}
+	for _, what := range sortedKeys(dropped) {
+		res.Notes = append(res.Notes, "dropped "+what)
+	}
+	res.Config = []byte(out.String())
+	return res, nil
+}
+
+// withoutOption removes "name VALUE" from words.
+func withoutOption(words []string, name string) []string {
+	var out []string
+	for i := 0; i < len(words); i++ {
+		if words[i] == name && i+1 < len(words) {
+			i++
+			continue
+		}
+		out = append(out, words[i])
+	}
+	return out
+}
+
+func hasWord(words []string, w string) bool {
+	for _, x := range words {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

@@ -1,0 +1,563 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	crossplane "github.com/nginxinc/nginx-go-crossplane"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/topology"
+)
+
+type nginxConfig struct {
+	file string
+	// missing lists includes that name files absent here; they are skipped.
+	missing []string
+}
+
+// parse reads the config with its includes inlined. Included files that do
+// not exist here (e.g. /etc/nginx/mime.types on another machine) read as
+// empty.
+func (n *nginxConfig) parse() (crossplane.Directives, error) {
+	n.missing = nil
+	main, err := filepath.Abs(n.file)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := crossplane.Parse(main, &crossplane.ParseOptions{
+		CombineConfigs: true,
+		Open: func(path string) (io.ReadCloser, error) {
+			f, err := os.Open(path)
+			if errors.Is(err, fs.ErrNotExist) && path != main {
+				n.missing = append(n.missing, path)
+				return io.NopCloser(bytes.NewReader(nil)), nil
+			}
+			return f, err
+		},
+	})
+	if err != nil {
+		return nil, nginxError(n.file, err)
+	}
+	if len(payload.Errors) > 0 {
+		e := payload.Errors[0]
+		if pe := new(crossplane.ParseError); errors.As(e.Error, &pe) && pe.File != nil && pe.Line != nil {
+			return nil, &Error{*pe.File, *pe.Line, pe.What}
+		}
+		line := 0
+		if e.Line != nil {
+			line = *e.Line
+		}
+		return nil, &Error{e.File, line, e.Error.Error()}
+	}
+	if len(payload.Config) == 0 {
+		return nil, &Error{File: n.file, Msg: "empty config"}
+	}
+	return payload.Config[0].Parsed, nil
+}
+
+func nginxError(file string, err error) error {
+	var pe *crossplane.ParseError
+	if errors.As(err, &pe) && pe.File != nil && pe.Line != nil {
+		return &Error{*pe.File, *pe.Line, pe.What}
+	}
+	return &Error{File: file, Msg: err.Error()}
+}
+
+// walk calls fn for every directive with its enclosing blocks (outermost
+// first); fn returning false skips the directive's block.
+func walk(ds crossplane.Directives, parents []*crossplane.Directive, fn func(d *crossplane.Directive, parents []*crossplane.Directive) bool) {
+	for _, d := range ds {
+		if fn(d, parents) && d.IsBlock() {
+			walk(d.Block, append(parents, d), fn)
+		}
+	}
+}
+
+func inContext(parents []*crossplane.Directive, name string) bool {
+	for _, p := range parents {
+		if p.Directive == name {
+			return true
+		}
+	}
+	return false
+}
+
+func nearest(parents []*crossplane.Directive, name string) *crossplane.Directive {
+	for i := len(parents) - 1; i >= 0; i-- {
+		if parents[i].Directive == name {
+			return parents[i]
+		}
+	}
+	return nil
+}
+
+// proxyTarget splits a proxy_pass argument into scheme, host[:port] and the
+// rest (URI).
+var proxyPassRe = regexp.MustCompile(`^(https?)://([^/]+)(.*)$`)
+
+// nginxAnalysis is what Load finds in the tree.
+type nginxAnalysis struct {
+	upstreams map[string]*crossplane.Directive
+	// direct maps a proxy_pass host:port that is not an upstream to its
+	// server id.
+	direct map[string]string
+	// wsLocation is the location that proxies WebSockets, wsServer its
+	// server block.
+	wsLocation, wsServer *crossplane.Directive
+}
+
+func loadNginx(path string) (*Config, error) {
+	n := &nginxConfig{file: path}
+	tree, err := n.parse()
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{Kind: proxybin.Nginx, File: path, Path: "/"}
+	for _, m := range n.missing {
+		c.Notes = append(c.Notes, "include "+m+" does not exist here; skipped")
+	}
+	if _, err := analyseNginx(tree, c); err != nil {
+		return nil, err
+	}
+	c.render = func(l Local) (*Result, error) { return n.render(c, l) }
+	return c, nil
+}
+
+func analyseNginx(tree crossplane.Directives, c *Config) (*nginxAnalysis, error) {
+	a := &nginxAnalysis{upstreams: map[string]*crossplane.Directive{}, direct: map[string]string{}}
+	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
+		if d.Directive == "upstream" && len(d.Args) == 1 && inContext(parents, "http") {
+			a.upstreams[d.Args[0]] = d
+		}
+		return true
+	})
+	// Servers of upstreams, in order.
+	var firstErr error
+	for _, up := range sortedUpstreams(a.upstreams) {
+		n := 0
+		for _, d := range up.Block {
+			if d.Directive != "server" || len(d.Args) == 0 {
+				continue
+			}
+			n++
+			s := Server{Name: fmt.Sprintf("%s-%d", up.Args[0], n), Pool: up.Args[0], Addr: d.Args[0], Weight: 1, File: d.File, Line: d.Line}
+			for _, p := range d.Args[1:] {
+				switch {
+				case p == "backup":
+					s.Backup = true
+				case strings.HasPrefix(p, "weight="):
+					w, err := strconv.Atoi(strings.TrimPrefix(p, "weight="))
+					if err != nil || w < 1 {
+						firstErr = &Error{d.File, d.Line, fmt.Sprintf("server %s: %s is not a positive weight", d.Args[0], p)}
+					}
+					s.Weight = w
+				}
+			}
+			c.Servers = append(c.Servers, s)
+		}
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+
+	type candidate struct {
+		loc, srv *crossplane.Directive
+		pool     string
+		score    int
+		why      string
+	}
+	var best *candidate
+	var listens int
+	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
+		if d.Directive == "server" && d.IsBlock() && inContext(parents, "http") {
+			listens++
+		}
+		if d.Directive != "proxy_pass" || len(d.Args) == 0 || !inContext(parents, "http") {
+			return true
+		}
+		m := proxyPassRe.FindStringSubmatch(d.Args[0])
+		if m == nil || strings.Contains(m[2], "$") {
+			firstErr = &Error{d.File, d.Line, fmt.Sprintf("proxy_pass %s: only http(s)://upstream or http(s)://host:port targets can be pointed at local backends (no variables)", d.Args[0])}
+			return false
+		}
+		host := m[2]
+		pool := host
+		if _, ok := a.upstreams[host]; !ok {
+			if _, seen := a.direct[host]; !seen {
+				id := sanitizeID(host)
+				a.direct[host] = id
+				c.Servers = append(c.Servers, Server{Name: host, Pool: host, Addr: host, Weight: 1, File: d.File, Line: d.Line})
+			}
+		}
+		loc := nearest(parents, "location")
+		srv := nearest(parents, "server")
+		if loc == nil || srv == nil {
+			return true
+		}
+		score, why := 2, "proxy_pass"
+		for _, sib := range loc.Block {
+			if sib.Directive == "proxy_set_header" && len(sib.Args) > 0 && strings.EqualFold(sib.Args[0], "Upgrade") {
+				score, why = 10, "location forwards the Upgrade header"
+			}
+		}
+		lpath := locationPath(loc)
+		if score < 10 && wsName.MatchString(strings.Trim(lpath, "/")) {
+			score, why = 8, "location path looks like WebSockets"
+		}
+		if score < 8 && lpath == "/" {
+			score, why = 3, "location /"
+		}
+		if best == nil || score > best.score {
+			best = &candidate{loc: loc, srv: srv, pool: pool, score: score, why: why}
+		}
+		return true
+	})
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if listens == 0 {
+		return nil, &Error{File: c.File, Msg: "no server block in the http context: nothing accepts client connections"}
+	}
+	if best == nil || len(c.Servers) == 0 {
+		return nil, &Error{File: c.File, Msg: "no location with proxy_pass to an upstream or address: nothing to send clients to"}
+	}
+	a.wsLocation, a.wsServer = best.loc, best.srv
+	c.Pool = best.pool
+	c.Path = locationPath(best.loc)
+	c.Notes = append(c.Notes, fmt.Sprintf("WebSocket route: location %s (%s:%d) → %s (%s)", strings.Join(best.loc.Args, " "), best.loc.File, best.loc.Line, best.pool, best.why))
+	for i := range c.Servers {
+		c.Servers[i].WebSocket = c.Servers[i].Pool == best.pool
+	}
+	// Upstream servers are already unique ("<upstream>-<n>"); direct
+	// targets are named by address.
+	for i := range c.Servers {
+		c.Servers[i].ID = sanitizeID(c.Servers[i].Name)
+	}
+	if up := a.upstreams[best.pool]; up != nil {
+		c.Affinity, c.Notes = nginxAffinity(up, c.Notes)
+	} else {
+		c.Affinity = Affinity{Mode: topology.AffinityNone}
+		c.Notes = append(c.Notes, "affinity: none (proxy_pass to a single address)")
+	}
+	return a, nil
+}
+
+func sortedUpstreams(m map[string]*crossplane.Directive) []*crossplane.Directive {
+	out := make([]*crossplane.Directive, 0, len(m))
+	for _, d := range m {
+		out = append(out, d)
+	}
+	// Config order: by file, then line.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && (out[j].File < out[j-1].File || out[j].File == out[j-1].File && out[j].Line < out[j-1].Line); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// locationPath is a request path the location matches: its prefix, its
+// exact path, or the literal start of its regex; "/" when unknown.
+func locationPath(loc *crossplane.Directive) string {
+	args := loc.Args
+	if len(args) == 0 {
+		return "/"
+	}
+	p := args[len(args)-1]
+	if len(args) == 2 && (args[0] == "~" || args[0] == "~*") {
+		p = strings.TrimPrefix(p, "^")
+		if i := strings.IndexAny(p, `.*+?()[]{}|\$`); i >= 0 {
+			// Keep "/socket.io/" style literal dots when escaped or when
+			// the rest is a literal path.
+			p = p[:i]
+		}
+	}
+	if !strings.HasPrefix(p, "/") {
+		return "/"
+	}
+	return p
+}
+
+var (
+	hashCookie = regexp.MustCompile(`^\$cookie_(\w+)$`)
+	hashHeader = regexp.MustCompile(`^\$http_(\w+)$`)
+	hashArg    = regexp.MustCompile(`^\$arg_(\w+)$`)
+)
+
+func nginxAffinity(up *crossplane.Directive, notes []string) (Affinity, []string) {
+	for _, d := range up.Block {
+		switch d.Directive {
+		case "ip_hash":
+			notes = append(notes, fmt.Sprintf("affinity: source from ip_hash (%s:%d; keys on the first three octets of IPv4 addresses)", d.File, d.Line))
+			return Affinity{Mode: topology.AffinitySource}, notes
+		case "sticky":
+			if len(d.Args) >= 2 && d.Args[0] == "cookie" {
+				notes = append(notes, fmt.Sprintf("affinity: cookie %s from sticky (%s:%d)", d.Args[1], d.File, d.Line))
+				return Affinity{Mode: topology.AffinityCookie, Key: d.Args[1]}, notes
+			}
+		case "hash":
+			if len(d.Args) == 0 {
+				continue
+			}
+			a := Affinity{Consistent: len(d.Args) > 1 && d.Args[1] == "consistent"}
+			key := d.Args[0]
+			switch {
+			case key == "$remote_addr" || key == "$binary_remote_addr":
+				a.Mode = topology.AffinitySource
+			case hashCookie.MatchString(key):
+				a.Mode, a.Key = topology.AffinityCookie, hashCookie.FindStringSubmatch(key)[1]
+			case hashHeader.MatchString(key):
+				a.Mode, a.Key = topology.AffinityHeader, headerName(hashHeader.FindStringSubmatch(key)[1])
+			case hashArg.MatchString(key):
+				a.Mode, a.Key = topology.AffinityQuery, hashArg.FindStringSubmatch(key)[1]
+			default:
+				notes = append(notes, fmt.Sprintf("affinity: none (hash %s is not a per-client key; %s:%d)", key, d.File, d.Line))
+				return Affinity{Mode: topology.AffinityNone}, notes
+			}
+			notes = append(notes, fmt.Sprintf("affinity: %s %s from hash %s (%s:%d)", a.Mode, a.Key, key, d.File, d.Line))
+			return a, notes
+		}
+	}
+	notes = append(notes, "affinity: none (upstream "+up.Args[0]+" has no ip_hash, hash or sticky)")
+	return Affinity{Mode: topology.AffinityNone}, notes
+}
+
+// headerName turns nginx's $http_x_user_id suffix into X-User-Id.
+func headerName(v string) string {
+	parts := strings.Split(v, "_")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
+		}
+	}
+	return strings.Join(parts, "-")
+}
+
+// Directives removed wherever they appear: privileges, daemonizing,
+// machine paths, TLS, DNS resolution.
+var nginxDrop = map[string]string{
+	"user": "`user`", "daemon": "`daemon` (runs in the foreground)", "pid": "`pid` (moved to the scratch dir)",
+	"error_log": "`error_log` (moved to the scratch dir)", "access_log": "`access_log` (off)",
+	"client_body_temp_path": "temp paths (moved to the scratch dir)", "proxy_temp_path": "temp paths (moved to the scratch dir)",
+	"fastcgi_temp_path": "temp paths (moved to the scratch dir)", "uwsgi_temp_path": "temp paths (moved to the scratch dir)",
+	"scgi_temp_path": "temp paths (moved to the scratch dir)", "resolver": "`resolver` (no DNS needed)",
+	"http2": "`http2`", "ssl": "TLS directives (clients speak plain HTTP)", "lock_file": "`lock_file`",
+	"working_directory": "`working_directory`", "worker_priority": "`worker_priority`", "worker_cpu_affinity": "`worker_cpu_affinity`",
+}
+
+// nginxPrefix is where Debian's nginx resolves relative paths by default.
+const nginxPrefix = "/usr/share/nginx"
+
+// Blocks whose entries are data, not directives.
+var opaqueBlocks = map[string]bool{"map": true, "geo": true, "split_clients": true, "types": true, "charset_map": true, "match": true}
+
+var keepListenParam = regexp.MustCompile(`^(default_server|default|deferred|reuseport|backlog=\d+|rcvbuf=\w+|sndbuf=\w+|so_keepalive=\S+)$`)
+
+func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
+	tree, err := n.parse()
+	if err != nil {
+		return nil, err
+	}
+	a, err := analyseNginx(tree, &Config{File: c.File})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{
+		Kind:        proxybin.Nginx,
+		ConfigName:  "nginx.conf",
+		Listeners:   map[string]string{},
+		Servers:     c.WebSocketServers(),
+		Affinity:    c.Affinity,
+		Path:        c.Path,
+		HeaderIDs: map[string]string{},
+		Notes:       append([]string(nil), c.Notes...),
+	}
+	byPoolIndex := map[string]string{} // "<upstream>-<n>" → local addr
+	for _, s := range c.Servers {
+		res.HeaderIDs[l.Backends[s.ID]] = s.ID
+		byPoolIndex[s.Name] = l.Backends[s.ID]
+	}
+
+	// Every server block in http gets its own port.
+	var servers []*crossplane.Directive
+	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
+		if d.Directive == "server" && d.IsBlock() && (inContext(parents, "http") || inContext(parents, "stream")) {
+			servers = append(servers, d)
+		}
+		return true
+	})
+	ports, err := l.FreePorts(len(servers))
+	if err != nil {
+		return nil, err
+	}
+	portOf := map[*crossplane.Directive]string{}
+	for i, s := range servers {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i]))
+		portOf[s] = addr
+		res.Listeners[fmt.Sprintf("server:%d", s.Line)] = addr
+	}
+	res.Listen = portOf[a.wsServer]
+
+	dropped := map[string]int{}
+	var rerr error
+	var rewriteBlock func(block crossplane.Directives, parents []*crossplane.Directive) crossplane.Directives
+	rewriteBlock = func(block crossplane.Directives, parents []*crossplane.Directive) crossplane.Directives {
+		out := crossplane.Directives{} // non-nil: an empty block stays a block
+		parent := (*crossplane.Directive)(nil)
+		if len(parents) > 0 {
+			parent = parents[len(parents)-1]
+		}
+		for _, d := range block {
+			name := d.Directive
+			if why, ok := nginxDrop[name]; ok {
+				dropped[why]++
+				continue
+			}
+			if strings.HasPrefix(name, "ssl_") || strings.HasPrefix(name, "proxy_ssl") {
+				dropped["TLS directives (clients speak plain HTTP)"]++
+				continue
+			}
+			switch name {
+			case "load_module":
+				// Relative module paths resolve against the prefix, which is
+				// now the scratch dir: make them absolute.
+				if len(d.Args) > 0 && !filepath.IsAbs(d.Args[0]) && fileExists(filepath.Join(nginxPrefix, d.Args[0])) {
+					d = &crossplane.Directive{Directive: name, Args: []string{filepath.Join(nginxPrefix, d.Args[0])}}
+				}
+				if len(d.Args) > 0 && !fileExists(d.Args[0]) {
+					rerr = &Error{d.File, d.Line, fmt.Sprintf("load_module %s: the module is not installed here", d.Args[0])}
+				}
+			case "listen":
+				if parent == nil || parent.Directive != "server" {
+					break
+				}
+				if portOf[parent] == "" {
+					continue
+				}
+				args := []string{portOf[parent]}
+				for _, p := range d.Args[1:] {
+					if keepListenParam.MatchString(p) {
+						args = append(args, p)
+					}
+				}
+				if strings.Contains(strings.Join(d.Args, " "), "ssl") {
+					res.Notes = append(res.Notes, fmt.Sprintf("server at %s:%d: TLS removed, clients speak plain HTTP/WebSocket", parent.File, parent.Line))
+				}
+				portOf[parent] = "" // one listen per server block
+				d = &crossplane.Directive{Directive: "listen", Args: args}
+			case "server":
+				if parent != nil && parent.Directive == "upstream" && len(d.Args) > 0 {
+					idx := 0
+					for _, s := range parent.Block {
+						if s.Directive == "server" {
+							idx++
+						}
+						if s == d {
+							break
+						}
+					}
+					addr := byPoolIndex[fmt.Sprintf("%s-%d", parent.Args[0], idx)]
+					args := []string{addr}
+					for _, p := range d.Args[1:] {
+						if p == "backup" || p == "down" || strings.HasPrefix(p, "weight=") || strings.HasPrefix(p, "max_fails=") ||
+							strings.HasPrefix(p, "fail_timeout=") || strings.HasPrefix(p, "max_conns=") {
+							args = append(args, p)
+						}
+					}
+					d = &crossplane.Directive{Directive: "server", Args: args}
+				}
+			case "proxy_pass":
+				if m := proxyPassRe.FindStringSubmatch(firstArg(d)); m != nil {
+					host := m[2]
+					if id, ok := a.direct[host]; ok {
+						host = l.Backends[id]
+					}
+					d = &crossplane.Directive{Directive: "proxy_pass", Args: []string{"http://" + host + m[3]}}
+				}
+			case "proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path", "scgi_cache_path":
+				if len(d.Args) > 0 {
+					args := append([]string{filepath.Join(l.Dir, "cache", strconv.Itoa(d.Line))}, d.Args[1:]...)
+					d = &crossplane.Directive{Directive: name, Args: args}
+				}
+			case "return", "rewrite":
+				if strings.Contains(strings.Join(d.Args, " "), "https://") {
+					dropped["redirects to https (TLS is removed)"]++
+					continue
+				}
+			}
+			nd := *d
+			nd.Includes = nil
+			if d.IsBlock() && !opaqueBlocks[name] {
+				// Children see the original block as parent: ports and
+				// upstream server numbers are keyed by it.
+				nd.Block = rewriteBlock(d.Block, append(parents[:len(parents):len(parents)], d))
+			}
+			switch {
+			case name == "http":
+				nd.Block = append(crossplane.Directives{
+					{Directive: "access_log", Args: []string{"off"}},
+					{Directive: "client_body_temp_path", Args: []string{filepath.Join(l.Dir, "client_body_temp")}},
+					{Directive: "proxy_temp_path", Args: []string{filepath.Join(l.Dir, "proxy_temp")}},
+					{Directive: "fastcgi_temp_path", Args: []string{filepath.Join(l.Dir, "fastcgi_temp")}},
+					{Directive: "uwsgi_temp_path", Args: []string{filepath.Join(l.Dir, "uwsgi_temp")}},
+					{Directive: "scgi_temp_path", Args: []string{filepath.Join(l.Dir, "scgi_temp")}},
+					{Directive: "add_header", Args: []string{ServerHeader, "$upstream_addr", "always"}},
+				}, nd.Block...)
+			case name == "server" && d.IsBlock() && portOf[d] != "":
+				// A server block without listen would take port 80.
+				nd.Block = append(crossplane.Directives{{Directive: "listen", Args: []string{portOf[d]}}}, nd.Block...)
+				portOf[d] = ""
+			}
+			if d.IsBlock() && name != "http" && hasAddHeaderIn(d.Block) {
+				nd.Block = append(nd.Block, &crossplane.Directive{Directive: "add_header", Args: []string{ServerHeader, "$upstream_addr", "always"}})
+			}
+			out = append(out, &nd)
+		}
+		return out
+	}
+	rewritten := rewriteBlock(tree, nil)
+	if rerr != nil {
+		return nil, rerr
+	}
+	head := crossplane.Directives{
+		{Directive: "daemon", Args: []string{"off"}},
+		{Directive: "pid", Args: []string{filepath.Join(l.Dir, "nginx.pid")}},
+		{Directive: "error_log", Args: []string{filepath.Join(l.Dir, "error.log"), "notice"}},
+	}
+	var buf bytes.Buffer
+	if err := crossplane.Build(&buf, crossplane.Config{Parsed: append(head, rewritten...)}, &crossplane.BuildOptions{}); err != nil {
+		return nil, fmt.Errorf("render %s: %w", c.File, err)
+	}
+	buf.WriteByte('\n')
+	for _, what := range sortedKeys(dropped) {
+		res.Notes = append(res.Notes, "dropped "+what)
+	}
+	res.Config = buf.Bytes()
+	return res, nil
+}
+
+func hasAddHeaderIn(block crossplane.Directives) bool {
+	for _, d := range block {
+		if d.Directive == "add_header" {
+			return true
+		}
+	}
+	return false
+}
+
+func firstArg(d *crossplane.Directive) string {
+	if len(d.Args) == 0 {
+		return ""
+	}
+	return d.Args[0]
+}

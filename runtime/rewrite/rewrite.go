@@ -1,0 +1,257 @@
+// Package rewrite turns a user's existing haproxy.cfg or nginx.conf into a
+// version that runs on loopback against wslb's echo backends, and reads from
+// it what verify needs to exercise: the servers of the pool that serves
+// WebSockets, the affinity key and the WebSocket path.
+//
+// Use is two steps, because the echo backends must be started (on ports
+// the config then points at) between them:
+//
+//	cfg, err := rewrite.Load("haproxy.cfg")        // analyse; errors carry file:line
+//	backends, err := runtime.StartBackends(cfg.ServerIDs(), nil)
+//	out, err := cfg.Render(rewrite.Local{Dir: scratch.Dir, Backends: addrs})
+//
+// Rewriting keeps everything that does not reach outside the machine or
+// need privileges: balance, cookies, stick tables, ACLs, timeouts, health
+// checks stay as written. Every change is listed in Notes.
+package rewrite
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/topology"
+)
+
+// ServerHeader is the response header the rewritten config adds so clients
+// learn which server answered (HAProxy: the server name; nginx: the
+// upstream address, see Result.UpstreamIDs).
+const ServerHeader = "X-Wslb-Server"
+
+// Server is a server of the original config, replaced by an echo backend.
+type Server struct {
+	// ID names the echo backend: the server's name in the config (HAProxy),
+	// "<upstream>-<n>" (nginx upstream, n from 1) or the address (nginx
+	// proxy_pass to an address). If a name repeats in several pools, it is
+	// prefixed with "<pool>.".
+	ID string
+	// Name is the server's name as written (HAProxy) or its address (nginx).
+	Name string
+	// Pool is the backend, listen or upstream it belongs to.
+	Pool string
+	// Addr is the original address.
+	Addr   string
+	Weight int // default 1
+	Backup bool
+	// WebSocket reports whether the server belongs to the pool that serves
+	// WebSockets.
+	WebSocket bool
+	// File and Line locate the server in the config.
+	File string
+	Line int
+}
+
+// Affinity is how the config keeps a client on one server.
+type Affinity struct {
+	Mode topology.AffinityMode
+	// Key is the cookie, header or query parameter name (empty for source
+	// and none).
+	Key string
+	// Consistent is true with consistent hashing (only a failed server's
+	// clients move).
+	Consistent bool
+}
+
+// Error is a config that cannot be made runnable, with where and why.
+type Error struct {
+	File string
+	Line int // 0 when not tied to a line
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Config is an analysed existing config, ready to render.
+type Config struct {
+	Kind proxybin.Kind
+	File string
+	// Servers are all servers of the config, in order; every one needs an
+	// echo backend.
+	Servers []Server
+	// Pool is the backend/upstream that serves WebSockets.
+	Pool     string
+	Affinity Affinity
+	// Path is a request path that reaches Pool ("/" unless the config
+	// routes WebSockets by path, e.g. "/ws" or "/socket.io/").
+	Path string
+	// Notes list what was detected and what will be changed.
+	Notes []string
+
+	render func(Local) (*Result, error)
+}
+
+// Local is where the rendered config must point.
+type Local struct {
+	// Dir is the scratch dir for pid file, logs, sockets and temp paths.
+	Dir string
+	// Backends maps every Server.ID to its echo backend "127.0.0.1:PORT".
+	Backends map[string]string
+	// FreePorts picks ports for the listeners; default runtime.FreePorts.
+	FreePorts func(n int) ([]int, error)
+}
+
+// Result is the runnable config and what to exercise.
+type Result struct {
+	Kind proxybin.Kind
+	// Config is the rewritten config text; write it as ConfigName in Dir.
+	Config     []byte
+	ConfigName string
+	// Listen is the local "127.0.0.1:PORT" of the listener that routes to
+	// the WebSocket pool.
+	Listen string
+	// Listeners maps every rewritten listener (frontend/listen name, or
+	// "server:LINE" for nginx) to its local address.
+	Listeners map[string]string
+	// Servers are the WebSocket pool's servers.
+	Servers  []Server
+	Affinity Affinity
+	Path     string
+	// HeaderIDs maps a ServerHeader value to the Server.ID of a WebSocket
+	// pool server: HAProxy sends the server's name, nginx the echo
+	// backend's address ($upstream_addr; after a retry it lists several,
+	// "a, b", and the last one served).
+	HeaderIDs map[string]string
+	Notes       []string
+}
+
+// Load reads and analyses path, telling HAProxy from nginx by content (or
+// by name when the content is ambiguous).
+func Load(path string) (*Config, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	switch DetectKind(path, text) {
+	case proxybin.Nginx:
+		return loadNginx(path)
+	default:
+		return loadHAProxy(path, text)
+	}
+}
+
+// DetectKind guesses which proxy a config is for: nginx configs are made
+// of ";"-terminated directives and "{" blocks, HAProxy configs of sections
+// such as "global", "frontend" or "backend".
+func DetectKind(path string, text []byte) proxybin.Kind {
+	base := strings.ToLower(filepath.Base(path))
+	switch {
+	case strings.Contains(base, "nginx"):
+		return proxybin.Nginx
+	case strings.Contains(base, "haproxy") || strings.HasSuffix(base, ".cfg"):
+		return proxybin.HAProxy
+	}
+	for _, line := range strings.Split(string(text), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		switch f[0] {
+		case "global", "defaults", "frontend", "backend", "listen":
+			return proxybin.HAProxy
+		case "http", "events", "stream", "upstream", "server", "worker_processes", "user", "pid", "include", "error_log":
+			return proxybin.Nginx
+		}
+	}
+	return proxybin.HAProxy
+}
+
+// Render produces the runnable config for the given local addresses.
+func (c *Config) Render(l Local) (*Result, error) {
+	if l.Dir == "" {
+		return nil, fmt.Errorf("render %s: no scratch dir", c.File)
+	}
+	for _, s := range c.Servers {
+		if l.Backends[s.ID] == "" {
+			return nil, fmt.Errorf("render %s: no local backend for server %s", c.File, s.ID)
+		}
+	}
+	if l.FreePorts == nil {
+		l.FreePorts = runtime.FreePorts
+	}
+	return c.render(l)
+}
+
+// ServerIDs lists the echo backends to start: one per server.
+func (c *Config) ServerIDs() []string {
+	ids := make([]string, len(c.Servers))
+	for i, s := range c.Servers {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// WebSocketServers are the servers of the WebSocket pool.
+func (c *Config) WebSocketServers() []Server {
+	var out []Server
+	for _, s := range c.Servers {
+		if s.WebSocket {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// assignIDs gives every server a unique echo id: its name, prefixed by the
+// pool where names repeat across pools.
+func assignIDs(servers []Server) {
+	count := map[string]int{}
+	for _, s := range servers {
+		count[s.Name]++
+	}
+	for i := range servers {
+		id := sanitizeID(servers[i].Name)
+		if count[servers[i].Name] > 1 {
+			id = sanitizeID(servers[i].Pool + "." + servers[i].Name)
+		}
+		servers[i].ID = id
+	}
+}
+
+// sanitizeID maps s onto the echo id alphabet (letters, digits, "._:-").
+func sanitizeID(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			b[i] = '_'
+		}
+	}
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return string(b)
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,251 @@
+package rewrite
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/topology"
+)
+
+type wantServer struct {
+	id     string
+	weight int
+	backup bool
+}
+
+var loadCases = []struct {
+	file     string
+	kind     proxybin.Kind
+	pool     string
+	affinity Affinity
+	path     string
+	servers  []wantServer // the WebSocket pool
+	all      int          // servers in the whole config
+	notes    []string     // substrings expected among the render notes
+}{
+	{
+		file: "haproxy-source.cfg", kind: proxybin.HAProxy, pool: "sockets",
+		affinity: Affinity{Mode: topology.AffinitySource, Consistent: true}, path: "/",
+		servers: []wantServer{{"ws1", 2, false}, {"ws2", 1, false}, {"ws3", 1, true}}, all: 4,
+		notes: []string{"use_backend on the Upgrade header", "TLS removed", "dropped global `chroot`", "dropped redirects to https", "dropped resolvers sections", "dropped `errorfile`", "dropped `http-check expect`"},
+	},
+	{
+		file: "haproxy-cookie.cfg", kind: proxybin.HAProxy, pool: "chat",
+		affinity: Affinity{Mode: topology.AffinityCookie, Key: "SRVID"}, path: "/",
+		servers: []wantServer{{"app1", 1, false}, {"app2", 1, false}, {"app3", 1, false}}, all: 3,
+		notes: []string{"affinity: cookie SRVID", "dropped extra `bind` lines", "dropped global `daemon`"},
+	},
+	{
+		file: "haproxy-roundrobin.cfg", kind: proxybin.HAProxy, pool: "live",
+		affinity: Affinity{Mode: topology.AffinityNone}, path: "/ws/",
+		servers: []wantServer{{"live.a", 1, false}, {"b", 1, false}}, all: 3,
+		notes: []string{"affinity: none (balance leastconn)"},
+	},
+	{
+		file: "nginx-iphash.conf", kind: proxybin.Nginx, pool: "realtime",
+		affinity: Affinity{Mode: topology.AffinitySource}, path: "/socket.io/",
+		servers: []wantServer{{"realtime-1", 3, false}, {"realtime-2", 1, false}, {"realtime-3", 1, false}}, all: 3,
+		notes: []string{"first three octets", "TLS removed", "dropped `user`", "dropped redirects to https"},
+	},
+	{
+		file: "nginx-hash-arg.conf", kind: proxybin.Nginx, pool: "ws_pool",
+		affinity: Affinity{Mode: topology.AffinityQuery, Key: "sid", Consistent: true}, path: "/ws",
+		servers: []wantServer{{"ws_pool-1", 1, false}, {"ws_pool-2", 1, false}}, all: 3,
+		notes: []string{"affinity: query sid from hash $arg_sid"},
+	},
+	{
+		file: "nginx-include/nginx.conf", kind: proxybin.Nginx, pool: "sockets",
+		affinity: Affinity{Mode: topology.AffinityHeader, Key: "X-User-Id"}, path: "/live/",
+		servers: []wantServer{{"sockets-1", 1, false}, {"sockets-2", 1, false}}, all: 2,
+		notes: []string{"include /etc/wslb-test-absent/mime.types does not exist here", "TLS removed"},
+	},
+}
+
+func TestLoadDetectsPoolAffinityAndPath(t *testing.T) {
+	t.Parallel()
+	for _, tc := range loadCases {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(filepath.Join("testdata", tc.file))
+			require.NoError(t, err)
+			require.Equal(t, tc.kind, c.Kind)
+			require.Equal(t, tc.pool, c.Pool)
+			require.Equal(t, tc.affinity, c.Affinity)
+			require.Equal(t, tc.path, c.Path)
+			require.Len(t, c.Servers, tc.all)
+			var got []wantServer
+			for _, s := range c.WebSocketServers() {
+				got = append(got, wantServer{s.ID, s.Weight, s.Backup})
+				require.Positive(t, s.Line)
+			}
+			require.Equal(t, tc.servers, got)
+		})
+	}
+}
+
+// renderLocal renders c against addresses that nothing listens on.
+func renderLocal(t *testing.T, c *Config, dir string) *Result {
+	t.Helper()
+	ports, err := runtime.FreePorts(len(c.Servers))
+	require.NoError(t, err)
+	backends := map[string]string{}
+	for i, id := range c.ServerIDs() {
+		backends[id] = "127.0.0.1:" + strconv.Itoa(ports[i])
+	}
+	res, err := c.Render(Local{Dir: dir, Backends: backends})
+	require.NoError(t, err)
+	return res
+}
+
+func TestRenderedConfigsPassTheProxysOwnCheck(t *testing.T) {
+	t.Parallel()
+	for _, tc := range loadCases {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			bin, err := proxybin.Lookup(tc.kind)
+			if err != nil {
+				t.Skipf("%s not installed: %v", tc.kind, err)
+			}
+			c, err := Load(filepath.Join("testdata", tc.file))
+			require.NoError(t, err)
+			scratch, err := runtime.NewScratch()
+			require.NoError(t, err)
+			t.Cleanup(func() { scratch.Close() })
+			dir := scratch.Dir
+			res := renderLocal(t, c, dir)
+			for _, n := range tc.notes {
+				require.True(t, containsSubstring(res.Notes, n), "notes %q lack %q", res.Notes, n)
+			}
+			text := string(res.Config)
+			// Nothing in the rewritten config (comments aside) points off
+			// the machine or at system paths.
+			var directives []string
+			for _, line := range strings.Split(text, "\n") {
+				if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+					directives = append(directives, line)
+				}
+			}
+			for _, bad := range []string{"10.0.", "192.168.", "172.16.", ".internal", "/var/log", "/run/", "chroot", "ssl", "crt ", "resolvers"} {
+				require.NotContains(t, strings.Join(directives, "\n"), bad)
+			}
+			require.Contains(t, text, ServerHeader)
+			require.Contains(t, res.Listen, "127.0.0.1:")
+			path := filepath.Join(dir, res.ConfigName)
+			require.NoError(t, os.WriteFile(path, res.Config, 0o644))
+			require.NoError(t, bin.Check(context.Background(), path), "rewritten config:\n%s", text)
+		})
+	}
+}
+
+func containsSubstring(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRewrittenConfigsRunWithEchoBackends starts the real proxy with each
+// rewritten config and checks WebSockets reach the detected pool, that the
+// server header names the echo backend, and that a client keeping its
+// affinity key stays on one server.
+func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
+	t.Parallel()
+	for _, tc := range loadCases {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			if _, err := proxybin.Lookup(tc.kind); err != nil {
+				t.Skipf("%s not installed: %v", tc.kind, err)
+			}
+			c, err := Load(filepath.Join("testdata", tc.file))
+			require.NoError(t, err)
+			scratch, err := runtime.NewScratch()
+			require.NoError(t, err)
+			env := &runtime.Env{Scratch: scratch}
+			t.Cleanup(func() { env.Close() })
+			env.Backends, err = runtime.StartBackends(c.ServerIDs(), nil)
+			require.NoError(t, err)
+			addrs := map[string]string{}
+			for _, id := range c.ServerIDs() {
+				addrs[id] = env.Backends.Addr(id)
+			}
+			res, err := c.Render(Local{Dir: scratch.Dir, Backends: addrs})
+			require.NoError(t, err)
+			cfg, err := scratch.WriteFile(res.ConfigName, res.Config)
+			require.NoError(t, err)
+			env.Proxy, err = runtime.StartProxy(context.Background(), runtime.ProxyOptions{Kind: tc.kind, Config: cfg, Dir: scratch.Dir, ReadyAddr: res.Listen})
+			require.NoError(t, err, "config:\n%s", res.Config)
+
+			wsIDs := map[string]bool{}
+			for _, s := range res.Servers {
+				wsIDs[s.ID] = true
+			}
+			jar := http.Header{}
+			var first string
+			for i := 0; i < 4; i++ {
+				backend, server := dialThrough(t, res, jar)
+				require.True(t, wsIDs[backend], "echo backend %s is not in the WebSocket pool %v", backend, wsIDs)
+				require.Equal(t, backend, server, "the %s header must name the serving backend", ServerHeader)
+				if i == 0 {
+					first = backend
+				} else if res.Affinity.Mode != topology.AffinityNone {
+					require.Equal(t, first, backend, "affinity %s must keep the client on one server", res.Affinity.Mode)
+				}
+			}
+			require.NoError(t, env.Close())
+			require.NoDirExists(t, scratch.Dir)
+		})
+	}
+}
+
+// dialThrough opens a WebSocket through the proxy with the client's
+// affinity key, echoes one message and returns the backend from the
+// envelope and the server the proxy names in its header.
+func dialThrough(t *testing.T, res *Result, jar http.Header) (backend, server string) {
+	t.Helper()
+	u := url.URL{Scheme: "ws", Host: res.Listen, Path: res.Path}
+	h := http.Header{}
+	switch res.Affinity.Mode {
+	case topology.AffinityHeader:
+		h.Set(res.Affinity.Key, "client-42")
+	case topology.AffinityQuery:
+		u.RawQuery = url.Values{res.Affinity.Key: {"client-42"}}.Encode()
+	case topology.AffinityCookie:
+		if c := jar.Get("Cookie"); c != "" {
+			h.Set("Cookie", c)
+		}
+	}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, NetDial: (&net.Dialer{Timeout: 5 * time.Second}).Dial}
+	conn, resp, err := d.Dial(u.String(), h)
+	require.NoError(t, err, "dial %s", u.String())
+	defer conn.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == res.Affinity.Key {
+			jar.Set("Cookie", c.Name+"="+c.Value)
+		}
+	}
+	server = resp.Header.Get(ServerHeader)
+	if id, ok := res.HeaderIDs[server]; ok {
+		server = id
+	}
+	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	require.NoError(t, conn.WriteMessage(websocket.TextMessage, []byte("ping")))
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var env struct{ Backend string }
+	require.NoError(t, conn.ReadJSON(&env))
+	return env.Backend, server
+}
