@@ -493,14 +493,14 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{
-		Kind:        proxybin.HAProxy,
-		ConfigName:  "haproxy.cfg",
-		Listeners:   map[string]string{},
-		Servers:     c.WebSocketServers(),
-		Affinity:    c.Affinity,
-		Path:        c.Path,
-		HeaderIDs: map[string]string{},
-		Notes:       append([]string(nil), c.Notes...),
+		Kind:       proxybin.HAProxy,
+		ConfigName: "haproxy.cfg",
+		Listeners:  map[string]string{},
+		Servers:    c.WebSocketServers(),
+		Affinity:   c.Affinity,
+		Path:       c.Path,
+		HeaderIDs:  map[string]string{},
+		Notes:      append([]string(nil), c.Notes...),
 	}
 	portOf := map[*hsection]string{}
 	for i, s := range listeners {

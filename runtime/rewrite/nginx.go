@@ -373,14 +373,14 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{
-		Kind:        proxybin.Nginx,
-		ConfigName:  "nginx.conf",
-		Listeners:   map[string]string{},
-		Servers:     c.WebSocketServers(),
-		Affinity:    c.Affinity,
-		Path:        c.Path,
-		HeaderIDs: map[string]string{},
-		Notes:       append([]string(nil), c.Notes...),
+		Kind:       proxybin.Nginx,
+		ConfigName: "nginx.conf",
+		Listeners:  map[string]string{},
+		Servers:    c.WebSocketServers(),
+		Affinity:   c.Affinity,
+		Path:       c.Path,
+		HeaderIDs:  map[string]string{},
+		Notes:      append([]string(nil), c.Notes...),
 	}
 	byPoolIndex := map[string]string{} // "<upstream>-<n>" → local addr
 	for _, s := range c.Servers {

@@ -130,7 +130,7 @@ type Result struct {
 	// backend's address ($upstream_addr; after a retry it lists several,
 	// "a, b", and the last one served).
 	HeaderIDs map[string]string
-	Notes       []string
+	Notes     []string
 }
 
 // Load reads and analyses path, telling HAProxy from nginx by content (or
