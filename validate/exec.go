@@ -205,30 +205,42 @@ var checkLineRes = []*regexp.Regexp{
 	regexp.MustCompile(`in (\S+):(\d+)`),
 }
 
+// checkPrefixRe strips the binary's log prefix: "[ALERT]    (123) : config : "
+// and "nginx: [emerg] " / "2026/01/01 00:00:00 [emerg] 1#1: ".
+var checkPrefixRe = regexp.MustCompile(`^(\[ALERT\]\s*\(\d+\)\s*:\s*(config\s*:\s*)?|nginx: \[\w+\]\s*|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\w+\] \d+#\d+: )`)
+
 // checkFindings turns the binary's output into WSLB002 findings, one per
-// alert/emerg line, mapped back to the original file names.
+// error line that names a file position, mapped back to the original file
+// names; without any, the whole output becomes one finding.
 func checkFindings(name, output string, back map[string]string) []Finding {
 	r := rules.ByID(rules.ExecCheckID)
 	var out []Finding
 	for _, raw := range strings.Split(output, "\n") {
 		line := strings.TrimSpace(raw)
-		if line == "" || !(strings.Contains(line, "ALERT") || strings.Contains(line, "emerg") || strings.Contains(line, "[crit]") || strings.Contains(line, "[alert]")) {
+		if !(strings.Contains(line, "ALERT") || strings.Contains(line, "[emerg]") || strings.Contains(line, "[crit]") || strings.Contains(line, "[alert]")) {
 			continue
 		}
-		f := Finding{Rule: r.ID, Slug: r.Slug, Severity: finding.Error, File: name, Line: 1, Message: cleanCheckLine(line, back), Fix: r.Fix}
 		for _, re := range checkLineRes {
-			if m := re.FindStringSubmatch(line); m != nil {
-				if orig, ok := back[m[1]]; ok {
-					f.File = orig
-				}
-				f.Line, _ = strconv.Atoi(m[2])
-				break
+			m := re.FindStringSubmatch(line)
+			if m == nil {
+				continue
 			}
+			f := Finding{Rule: r.ID, Slug: r.Slug, Severity: finding.Error, File: name, Fix: r.Fix}
+			if orig, ok := back[m[1]]; ok {
+				f.File = orig
+			}
+			f.Line, _ = strconv.Atoi(m[2])
+			msg := strings.Replace(line, m[0], "", 1)
+			msg = checkPrefixRe.ReplaceAllString(msg, "")
+			msg = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(msg), ":"))
+			f.Message = r.Title + ": " + cleanCheckLine(msg, back)
+			out = append(out, f)
+			break
 		}
-		out = append(out, f)
 	}
 	if len(out) == 0 {
-		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: finding.Error, File: name, Line: 1, Message: strings.TrimSpace(output), Fix: r.Fix})
+		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: finding.Error, File: name, Line: 1,
+			Message: r.Title + ": " + cleanCheckLine(strings.TrimSpace(output), back), Fix: r.Fix})
 	}
 	return out
 }

@@ -128,7 +128,7 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	var args []string
 	switch b.Kind {
 	case HAProxy:
-		args = []string{b.Path, "-c", "-q", "-f", abs}
+		args = []string{b.Path, "-c", "-f", abs} // no -q: HAProxy 2.6 then hides the alerts
 	case Nginx:
 		// -p makes relative paths resolve next to the config; -e keeps the
 		// startup error log out of system directories.

@@ -102,6 +102,10 @@ func Parse(file string, open Opener) *Config {
 		if e.Line != nil {
 			line = *e.Line
 		}
+		// "unexpected end of file" points one past the last line.
+		if n := lineCount(c.sources[e.File]); n > 0 {
+			line = min(line, n)
+		}
 		c.Problems = append(c.Problems, Problem{File: e.File, Line: line, Message: cleanMessage(e.Error.Error())})
 	}
 	if len(payload.Config) > 0 {
@@ -203,6 +207,15 @@ func (c *Config) column(file string, line int, name string) int {
 		return i + 1
 	}
 	return 0
+}
+
+// lineCount counts lines; a final newline does not start a new one.
+func lineCount(src []byte) int {
+	n := bytes.Count(src, []byte("\n"))
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		n++
+	}
+	return n
 }
 
 func nthLine(src []byte, n int) string {

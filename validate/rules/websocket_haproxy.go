@@ -33,8 +33,7 @@ var pathFetchRe = regexp.MustCompile(`(?i)^(req\.)?(path|url|base)(_(beg|end|sub
 // DetectHAProxyWebSockets applies the documented definition: a backend or
 // listen serves WebSockets when a use_backend selects it with an ACL on
 // the Upgrade header or a well-known WebSocket path, when its name
-// announces it (ws, websocket, socket.io, ...), when it sets its own
-// "timeout tunnel", or when all is set.
+// announces it (ws, websocket, socket.io, ...), or when all is set.
 func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 	w := &HAProxyWebSockets{Backends: map[*haproxy.Section]string{}, Frontends: map[*haproxy.Section]string{}}
 	for _, s := range c.Proxies() {
@@ -47,13 +46,8 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 			}
 			continue
 		}
-		if s.HasBackend() {
-			switch {
-			case isWebSocketName(s.Name):
-				w.Backends[s] = "its name says WebSocket"
-			case len(s.Own("timeout", "tunnel")) > 0:
-				w.Backends[s] = `it sets "timeout tunnel"`
-			}
+		if s.HasBackend() && isWebSocketName(s.Name) {
+			w.Backends[s] = "its name says WebSocket"
 		}
 	}
 	if all {

@@ -1,0 +1,142 @@
+package validate
+
+import (
+	"fmt"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/topology"
+	"github.com/wslb/wslb/validate/rules"
+)
+
+// Rule fixtures live in testdata/rules/WSLBNNN/{fire,pass}*.{cfg,conf}.
+// A fire fixture marks every line where the rule must fire with a
+// "# want WSLBNNN" comment; the rule must fire on exactly those lines. A
+// pass fixture must not trigger the rule. A "# wslb-test:" line sets
+// options: --nginx-version V, --min-idle-timeout D, --websocket all, --exec.
+const rulesDir = "../testdata/rules"
+
+var (
+	wantRe     = regexp.MustCompile(`#\s*want\s+((?:WSLB\d{3}[ ,]*)+)`)
+	testOptsRe = regexp.MustCompile(`#\s*wslb-test:(.*)`)
+)
+
+type fixture struct {
+	path  string
+	rule  string
+	fire  bool
+	wants map[string][]int // rule → lines
+	opts  Options
+}
+
+func loadFixture(t *testing.T, rule, path string) fixture {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	fx := fixture{path: path, rule: rule, fire: strings.HasPrefix(filepath.Base(path), "fire"), wants: map[string][]int{}}
+	for i, line := range strings.Split(string(data), "\n") {
+		if m := wantRe.FindStringSubmatch(line); m != nil {
+			for _, id := range regexp.MustCompile(`WSLB\d{3}`).FindAllString(m[1], -1) {
+				fx.wants[id] = append(fx.wants[id], i+1)
+			}
+		}
+		if m := testOptsRe.FindStringSubmatch(line); m != nil {
+			f := strings.Fields(m[1])
+			for j := 0; j < len(f); j++ {
+				switch f[j] {
+				case "--nginx-version":
+					j++
+					v, err := topology.ParseVersion(f[j])
+					require.NoError(t, err)
+					fx.opts.NginxVersion = v
+				case "--min-idle-timeout":
+					j++
+					d, err := time.ParseDuration(f[j])
+					require.NoError(t, err)
+					fx.opts.MinIdleTimeout = d
+				case "--websocket":
+					j++
+					fx.opts.WebSocketAll = f[j] == "all"
+				case "--exec":
+					fx.opts.Exec = true
+				default:
+					t.Fatalf("%s: unknown wslb-test option %q", path, f[j])
+				}
+			}
+		}
+	}
+	return fx
+}
+
+func fixturePaths(t *testing.T, rule string) []string {
+	t.Helper()
+	var out []string
+	for _, pat := range []string{"fire*", "pass*"} {
+		m, err := filepath.Glob(filepath.Join(rulesDir, rule, pat))
+		require.NoError(t, err)
+		out = append(out, m...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestRuleFixtures(t *testing.T) {
+	for _, r := range rules.All() {
+		for _, path := range fixturePaths(t, r.ID) {
+			t.Run(r.ID+"/"+filepath.Base(path), func(t *testing.T) {
+				t.Parallel()
+				fx := loadFixture(t, r.ID, path)
+				if fx.opts.Exec {
+					kind, _ := Detect(path, nil)
+					if _, err := proxybin.Lookup(kind); err != nil {
+						t.Skipf("--exec fixture needs %s: %v", kind, err)
+					}
+				}
+				res, err := Lint(context.Background(), []Source{{Name: path}}, fx.opts)
+				require.NoError(t, err)
+				var got []int
+				for _, f := range res.Findings {
+					if f.Rule == r.ID && f.File == path {
+						got = append(got, f.Line)
+					}
+				}
+				if fx.fire {
+					require.NotEmpty(t, fx.wants[r.ID], "fire fixture %s marks no line with '# want %s'", path, r.ID)
+					require.Equal(t, uniq(fx.wants[r.ID]), uniq(got), "lines where %s fired in %s\nfindings: %s", r.ID, path, describe(res))
+				} else {
+					require.Empty(t, got, "%s fired on pass fixture %s\nfindings: %s", r.ID, path, describe(res))
+				}
+			})
+		}
+	}
+}
+
+func uniq(xs []int) []int {
+	m := map[int]bool{}
+	var out []int
+	for _, x := range xs {
+		if !m[x] {
+			m[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+func describe(r Result) string {
+	var b strings.Builder
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "\n  %s:%d %s %s", f.File, f.Line, f.Rule, f.Message)
+	}
+	return b.String()
+}

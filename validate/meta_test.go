@@ -1,0 +1,87 @@
+package validate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/validate/rules"
+)
+
+// TestEveryRuleHasDocsAndFixtures keeps the catalog honest: a rule
+// without its page, a firing fixture or a non-firing fixture fails.
+func TestEveryRuleHasDocsAndFixtures(t *testing.T) {
+	index, err := os.ReadFile("../docs/rules/README.md")
+	require.NoError(t, err, "docs/rules/README.md lists the catalog")
+	for _, r := range rules.All() {
+		t.Run(r.ID, func(t *testing.T) {
+			require.Regexp(t, `^WSLB\d{3}$`, r.ID)
+			require.Regexp(t, `^[a-z0-9-]+$`, r.Slug)
+			require.NotZero(t, r.Severity)
+			require.NotEmpty(t, r.Title)
+			require.NotEmpty(t, r.Rationale)
+			require.NotEmpty(t, r.Fix)
+
+			page, err := os.ReadFile(filepath.Join("..", r.DocPath()))
+			require.NoError(t, err, "rule %s needs its page %s", r.ID, r.DocPath())
+			text := string(page)
+			require.True(t, strings.HasPrefix(text, "# "+r.ID), "%s must start with '# %s'", r.DocPath(), r.ID)
+			for _, heading := range []string{"## What", "## Why", "## Fix", "## Suppress"} {
+				require.Contains(t, text, heading, "%s lacks a %q section", r.DocPath(), heading)
+			}
+			require.Contains(t, text, "Before", "%s needs a before/after snippet", r.DocPath())
+			require.Contains(t, text, "After", "%s needs a before/after snippet", r.DocPath())
+			require.Contains(t, text, r.Slug, "%s should name the slug", r.DocPath())
+			require.Contains(t, text, "Severity: "+r.Severity.String(), "%s should state the severity", r.DocPath())
+			require.Contains(t, string(index), "["+r.ID+"]", "docs/rules/README.md should list %s", r.ID)
+
+			fire, err := filepath.Glob(filepath.Join(rulesDir, r.ID, "fire*"))
+			require.NoError(t, err)
+			require.NotEmpty(t, fire, "rule %s needs a firing fixture testdata/rules/%s/fire*", r.ID, r.ID)
+			pass, err := filepath.Glob(filepath.Join(rulesDir, r.ID, "pass*"))
+			require.NoError(t, err)
+			require.NotEmpty(t, pass, "rule %s needs a non-firing fixture testdata/rules/%s/pass*", r.ID, r.ID)
+		})
+	}
+}
+
+// TestRuleIDsAreStable pins the catalog: IDs are never renumbered or
+// reused, so removing or renaming one must be a conscious change here.
+func TestRuleIDsAreStable(t *testing.T) {
+	want := map[string]string{
+		"WSLB001": "parse-error",
+		"WSLB002": "binary-rejects-config",
+		"WSLB101": "nginx-upgrade-headers-not-forwarded",
+		"WSLB102": "nginx-http10-upstream",
+		"WSLB103": "nginx-hardcoded-connection-upgrade",
+		"WSLB104": "nginx-websocket-read-timeout",
+		"WSLB105": "nginx-websocket-upstream-no-affinity",
+		"WSLB106": "nginx-worker-connections-low",
+		"WSLB107": "nginx-no-worker-shutdown-timeout",
+		"WSLB108": "nginx-ip-hash-ipv4-24",
+		"WSLB109": "nginx-hash-not-consistent",
+		"WSLB110": "nginx-sticky-unsupported",
+		"WSLB111": "nginx-rlimit-nofile-low",
+		"WSLB201": "haproxy-no-timeout-tunnel",
+		"WSLB202": "haproxy-http-fetch-in-tcp-mode",
+		"WSLB203": "haproxy-hash-not-consistent",
+		"WSLB204": "haproxy-websocket-backend-no-affinity",
+		"WSLB205": "haproxy-missing-timeouts",
+		"WSLB206": "haproxy-unknown-backend",
+		"WSLB207": "haproxy-cookie-insert-without-nocache",
+		"WSLB208": "haproxy-no-hard-stop-after",
+		"WSLB209": "haproxy-no-timeout-client-fin",
+		"WSLB210": "haproxy-httpclose-on-websocket",
+		"WSLB211": "haproxy-balance-source-without-real-ip",
+		"WSLB212": "haproxy-cookie-without-server-values",
+		"WSLB213": "haproxy-timeout-tunnel-short",
+	}
+	got := map[string]string{}
+	for _, r := range rules.All() {
+		got[r.ID] = r.Slug
+	}
+	require.Equal(t, want, got)
+}
