@@ -1,0 +1,297 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/report"
+	"github.com/wslb/wslb/topology"
+	"github.com/wslb/wslb/verify"
+)
+
+// These tests run the real haproxy and nginx binaries against in-process
+// echo backends on loopback. They mostly wait (health checks, reloads), so
+// TestMain lets more of them run at once than there are cores.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(goruntime.GOMAXPROCS(0)) {
+		_ = f.Value.Set("6")
+	}
+	os.Exit(m.Run())
+}
+
+// small keeps each end-to-end run short: 40 clients × 3 connections × 3
+// messages.
+func small() verify.Options {
+	return verify.Options{Clients: 40, Reconnects: 2, Messages: 3, Timeout: 2 * time.Minute}
+}
+
+// needProxy skips the test when the proxy binary is not installed.
+func needProxy(t *testing.T, kind proxybin.Kind) {
+	t.Helper()
+	if _, err := proxybin.Lookup(kind); err != nil {
+		var nf *proxybin.NotFoundError
+		if errors.As(err, &nf) {
+			t.Skipf("%s is not installed (%s)", kind, nf.InstallHint())
+		}
+		t.Fatal(err)
+	}
+}
+
+func load(t *testing.T, path string) *topology.Topology {
+	t.Helper()
+	topo, diags := topology.NewLoader().LoadFile(path)
+	require.False(t, diags.HasErrors(), "%s: %v", path, diags)
+	return topo
+}
+
+func loadText(t *testing.T, name, src string) *topology.Topology {
+	t.Helper()
+	topo, diags := topology.NewLoader().Load(name, []byte(src))
+	require.False(t, diags.HasErrors(), "%s: %v", name, diags)
+	return topo
+}
+
+func reportText(s *report.Summary) string {
+	var b bytes.Buffer
+	_ = report.WriteText(&b, s, report.TextOptions{Width: 120})
+	return b.String()
+}
+
+func scenario(r *report.Run, name string) *report.Scenario {
+	for _, sc := range r.Scenarios {
+		if sc.Name == name {
+			return sc
+		}
+	}
+	return nil
+}
+
+// requireAllPassed checks that every run ran every default scenario and
+// passed it.
+func requireAllPassed(t *testing.T, s *report.Summary) {
+	t.Helper()
+	text := reportText(s)
+	require.True(t, s.Passed, text)
+	require.NotEmpty(t, s.Runs)
+	for _, r := range s.Runs {
+		for _, name := range verify.DefaultScenarios {
+			sc := scenario(r, name)
+			require.NotNil(t, sc, "%s: no %s scenario\n%s", r.Proxy, name, text)
+			require.False(t, sc.Skipped, "%s: %s skipped\n%s", r.Proxy, name, text)
+			require.True(t, sc.Passed, "%s: %s failed\n%s", r.Proxy, name, text)
+		}
+		require.Equal(t, 1.0, r.Stickiness, text)
+		require.Zero(t, r.Errors.Handshake+r.Errors.Message, text)
+		require.Equal(t, r.Errors.Sent, r.Errors.Echoed, text)
+		require.Positive(t, r.RTT.Samples, text)
+	}
+}
+
+func TestE2EExamplesPassEveryScenario(t *testing.T) {
+	examples, err := filepath.Glob("../examples/*.hcl")
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	for _, path := range examples {
+		for _, kind := range proxybin.Kinds {
+			t.Run(filepath.Base(path)+"/"+string(kind), func(t *testing.T) {
+				t.Parallel()
+				needProxy(t, kind)
+				opts := small()
+				opts.Proxies = []proxybin.Kind{kind}
+				s, err := verify.VerifyTopology(context.Background(), load(t, path), opts)
+				require.NoError(t, err)
+				requireAllPassed(t, s)
+				for _, r := range s.Runs {
+					require.Equal(t, string(kind), r.Proxy)
+				}
+			})
+		}
+	}
+}
+
+// pool3 is a topology with one WebSocket pool of three servers and the
+// given affinity block.
+func pool3(affinity string) string {
+	return `
+listener "main" {
+  address = "0.0.0.0:8080"
+}
+route "ws" {
+  path      = "/ws"
+  websocket = true
+  pool      = "ws"
+}
+pool "ws" {
+  ` + affinity + `
+  health_check {
+    interval = "1s"
+  }
+  server "a" {
+    address = "10.0.0.1:80"
+  }
+  server "b" {
+    address = "10.0.0.2:80"
+  }
+  server "c" {
+    address = "10.0.0.3:80"
+  }
+}
+`
+}
+
+func TestE2EAffinityModesPass(t *testing.T) {
+	modes := map[string]string{
+		"source-ip-hash":    "affinity {\n mode = \"source\"\n}",
+		"source-hash":       "affinity {\n mode = \"source\"\n nginx_method = \"hash\"\n}",
+		"source-map-based":  "affinity {\n mode = \"source\"\n consistent = false\n}",
+		"cookie":            "affinity {\n mode = \"cookie\"\n cookie = \"SRV\"\n}",
+		"cookie-roundrobin": "balance = \"roundrobin\"\naffinity {\n mode = \"cookie\"\n cookie = \"route\"\n}",
+		"header":            "affinity {\n mode = \"header\"\n header = \"X-Session-Id\"\n}",
+		"query":             "affinity {\n mode = \"query\"\n param = \"sid\"\n}",
+		"query-leastconn":   "balance = \"leastconn\"\naffinity {\n mode = \"query\"\n param = \"room\"\n}",
+	}
+	for name, aff := range modes {
+		src := pool3(aff)
+		for _, kind := range proxybin.Kinds {
+			t.Run(name+"/"+string(kind), func(t *testing.T) {
+				t.Parallel()
+				needProxy(t, kind)
+				opts := small()
+				opts.Proxies = []proxybin.Kind{kind}
+				s, err := verify.VerifyTopology(context.Background(), loadText(t, name+".hcl", src), opts)
+				require.NoError(t, err)
+				requireAllPassed(t, s)
+			})
+		}
+	}
+}
+
+func TestE2ERoundRobinFailsStickiness(t *testing.T) {
+	src := pool3("balance = \"roundrobin\"\naffinity {\nmode = \"none\"\n}")
+	for _, kind := range proxybin.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			needProxy(t, kind)
+			opts := small()
+			opts.Proxies = []proxybin.Kind{kind}
+			opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
+			s, err := verify.VerifyTopology(context.Background(), loadText(t, "rr.hcl", src), opts)
+			require.NoError(t, err)
+			requireStickinessFailed(t, s)
+		})
+	}
+}
+
+// requireStickinessFailed checks the verdict and that the report names
+// clients that hit several backends.
+func requireStickinessFailed(t *testing.T, s *report.Summary) {
+	t.Helper()
+	text := reportText(s)
+	require.False(t, s.Passed, text)
+	require.Len(t, s.Runs, 1)
+	r := s.Runs[0]
+	sc := scenario(r, verify.ScenarioStickiness)
+	require.NotNil(t, sc)
+	require.False(t, sc.Passed, text)
+	require.Less(t, r.Stickiness, 0.5, text)
+	require.NotEmpty(t, sc.Details)
+	require.Regexp(t, `^client-\d+: hit [23] backends: `, sc.Details[0])
+	require.Contains(t, text, sc.Details[0])
+	// Round robin spreads perfectly; only stickiness fails.
+	require.True(t, scenario(r, verify.ScenarioSpread).Passed, text)
+}
+
+func TestE2EExistingConfigs(t *testing.T) {
+	tests := []struct {
+		file   string
+		kind   proxybin.Kind
+		sticky bool
+	}{
+		{"sticky-cookie.haproxy.cfg", proxybin.HAProxy, true},
+		{"sticky-source.nginx.conf", proxybin.Nginx, true},
+		{"roundrobin.haproxy.cfg", proxybin.HAProxy, false},
+		{"roundrobin.nginx.conf", proxybin.Nginx, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			needProxy(t, tc.kind)
+			opts := small()
+			if !tc.sticky {
+				opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
+			}
+			s, err := verify.VerifyConfig(context.Background(), filepath.Join("testdata", "configs", tc.file), "", opts)
+			require.NoError(t, err)
+			require.Len(t, s.Runs, 1)
+			require.Equal(t, string(tc.kind), s.Runs[0].Proxy)
+			if tc.sticky {
+				requireAllPassed(t, s)
+			} else {
+				requireStickinessFailed(t, s)
+			}
+		})
+	}
+}
+
+func TestE2EExistingConfigKindMismatch(t *testing.T) {
+	_, err := verify.VerifyConfig(context.Background(), filepath.Join("testdata", "configs", "sticky-source.nginx.conf"), proxybin.HAProxy, small())
+	var inv *verify.InputError
+	require.ErrorAs(t, err, &inv)
+	require.Contains(t, err.Error(), "is a nginx config, not haproxy")
+}
+
+func TestE2EIdle(t *testing.T) {
+	// A tunnel timeout of 2s closes sockets idle for 3s; one of 1h does not.
+	for _, tunnel := range []string{"2s", "1h"} {
+		for _, kind := range proxybin.Kinds {
+			t.Run(tunnel+"/"+string(kind), func(t *testing.T) {
+				t.Parallel()
+				needProxy(t, kind)
+				src := pool3("affinity {\nmode = \"source\"\n}") + "timeouts {\ntunnel = \"" + tunnel + "\"\n}\n"
+				opts := small()
+				opts.Clients = 20
+				opts.Proxies = []proxybin.Kind{kind}
+				opts.Scenarios = []string{verify.ScenarioIdle}
+				opts.Idle = 3 * time.Second
+				s, err := verify.VerifyTopology(context.Background(), loadText(t, "idle.hcl", src), opts)
+				require.NoError(t, err)
+				text := reportText(s)
+				sc := scenario(s.Runs[0], verify.ScenarioIdle)
+				require.NotNil(t, sc, text)
+				if tunnel == "1h" {
+					require.True(t, sc.Passed, text)
+					require.True(t, s.Passed, text)
+					return
+				}
+				require.False(t, sc.Passed, text)
+				require.False(t, s.Passed, text)
+				require.Contains(t, sc.Summary, "0/20 connections survived 3s idle", text)
+			})
+		}
+	}
+}
+
+func TestE2ESelectedPools(t *testing.T) {
+	needProxy(t, proxybin.HAProxy)
+	t.Parallel()
+	opts := small()
+	opts.Proxies = []proxybin.Kind{proxybin.HAProxy}
+	opts.Pools = []string{"nope"}
+	_, err := verify.VerifyTopology(context.Background(), load(t, "../examples/chat.hcl"), opts)
+	var inv *verify.InputError
+	require.ErrorAs(t, err, &inv)
+	require.Contains(t, err.Error(), `no pool "nope"`)
+	require.Contains(t, err.Error(), "realtime, web")
+}
