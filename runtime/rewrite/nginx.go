@@ -135,14 +135,22 @@ func loadNginx(path string) (*Config, error) {
 
 func analyseNginx(tree crossplane.Directives, c *Config) (*nginxAnalysis, error) {
 	a := &nginxAnalysis{upstreams: map[string]*crossplane.Directive{}, direct: map[string]string{}}
+	var firstErr error
 	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
-		if d.Directive == "upstream" && len(d.Args) == 1 && inContext(parents, "http") {
+		switch {
+		case d.Directive == "upstream" && len(d.Args) == 1 && inContext(parents, "http"):
 			a.upstreams[d.Args[0]] = d
+		case d.Directive == "load_module" && len(d.Args) > 0 && firstErr == nil:
+			if !fileExists(modulePath(d.Args[0])) {
+				firstErr = &Error{d.File, d.Line, fmt.Sprintf("load_module %s: the module is not installed here; install it or remove the line", d.Args[0])}
+			}
 		}
 		return true
 	})
+	if firstErr != nil {
+		return nil, firstErr
+	}
 	// Servers of upstreams, in order.
-	var firstErr error
 	for _, up := range sortedUpstreams(a.upstreams) {
 		n := 0
 		for _, d := range up.Block {
@@ -275,17 +283,44 @@ func locationPath(loc *crossplane.Directive) string {
 	}
 	p := args[len(args)-1]
 	if len(args) == 2 && (args[0] == "~" || args[0] == "~*") {
-		p = strings.TrimPrefix(p, "^")
-		if i := strings.IndexAny(p, `.*+?()[]{}|\$`); i >= 0 {
-			// Keep "/socket.io/" style literal dots when escaped or when
-			// the rest is a literal path.
-			p = p[:i]
-		}
+		p = regexLiteralPrefix(p)
 	}
 	if !strings.HasPrefix(p, "/") {
 		return "/"
 	}
 	return p
+}
+
+// regexLiteralPrefix returns a path the regex matches at its start: the
+// literal characters up to the first group, class or alternation. A
+// character under ?, * or + is kept once (still a match); "." stands for
+// itself.
+func regexLiteralPrefix(re string) string {
+	re = strings.TrimPrefix(re, "^")
+	var b strings.Builder
+	for i := 0; i < len(re); i++ {
+		c := re[i]
+		switch c {
+		case '\\':
+			if i+1 < len(re) && strings.IndexByte("./-_~", re[i+1]) >= 0 {
+				b.WriteByte(re[i+1])
+				i++
+				continue
+			}
+			return b.String()
+		case '.':
+			if i+1 < len(re) && strings.IndexByte("*+?", re[i+1]) >= 0 {
+				return b.String()
+			}
+			b.WriteByte(c)
+		case '*', '+', '?':
+		case '(', '[', '{', '|', '$', '^':
+			return b.String()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 var (
@@ -409,7 +444,6 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	res.Listen = portOf[a.wsServer]
 
 	dropped := map[string]int{}
-	var rerr error
 	var rewriteBlock func(block crossplane.Directives, parents []*crossplane.Directive) crossplane.Directives
 	rewriteBlock = func(block crossplane.Directives, parents []*crossplane.Directive) crossplane.Directives {
 		out := crossplane.Directives{} // non-nil: an empty block stays a block
@@ -431,12 +465,10 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 			case "load_module":
 				// Relative module paths resolve against the prefix, which is
 				// now the scratch dir: make them absolute.
-				if len(d.Args) > 0 && !filepath.IsAbs(d.Args[0]) && fileExists(filepath.Join(nginxPrefix, d.Args[0])) {
-					d = &crossplane.Directive{Directive: name, Args: []string{filepath.Join(nginxPrefix, d.Args[0])}}
+				if len(d.Args) > 0 {
+					d = &crossplane.Directive{Directive: name, Args: []string{modulePath(d.Args[0])}}
 				}
-				if len(d.Args) > 0 && !fileExists(d.Args[0]) {
-					rerr = &Error{d.File, d.Line, fmt.Sprintf("load_module %s: the module is not installed here", d.Args[0])}
-				}
+
 			case "listen":
 				if parent == nil || parent.Directive != "server" {
 					break
@@ -526,9 +558,6 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 		return out
 	}
 	rewritten := rewriteBlock(tree, nil)
-	if rerr != nil {
-		return nil, rerr
-	}
 	head := crossplane.Directives{
 		{Directive: "daemon", Args: []string{"off"}},
 		{Directive: "pid", Args: []string{filepath.Join(l.Dir, "nginx.pid")}},
@@ -560,4 +589,13 @@ func firstArg(d *crossplane.Directive) string {
 		return ""
 	}
 	return d.Args[0]
+}
+
+// modulePath resolves a load_module path as nginx would with its default
+// prefix.
+func modulePath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(nginxPrefix, p)
 }

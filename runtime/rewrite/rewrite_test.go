@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	crossplane "github.com/nginxinc/nginx-go-crossplane"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -248,4 +250,90 @@ func dialThrough(t *testing.T, res *Result, jar http.Header) (backend, server st
 	var env struct{ Backend string }
 	require.NoError(t, conn.ReadJSON(&env))
 	return env.Backend, server
+}
+
+// TestInvalidConfigsPointAtTheLine loads every fixture in testdata/invalid.
+// The bad line carries "# ERROR: <summary>"; errors about the whole file
+// are announced by "# ERROR-FILE: <summary>".
+func TestInvalidConfigsPointAtTheLine(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			text, err := os.ReadFile(file)
+			require.NoError(t, err)
+			wantLine, want := 0, ""
+			for i, line := range strings.Split(string(text), "\n") {
+				if _, after, ok := strings.Cut(line, "# ERROR-FILE: "); ok {
+					want = after
+				} else if _, after, ok := strings.Cut(line, "# ERROR: "); ok {
+					wantLine, want = i+1, after
+				}
+			}
+			require.NotEmpty(t, want, "fixture lacks an ERROR comment")
+
+			_, err = Load(file)
+			require.Error(t, err)
+			var rerr *Error
+			require.ErrorAs(t, err, &rerr)
+			require.Contains(t, rerr.Msg, want)
+			require.Equal(t, wantLine, rerr.Line, "error: %v", err)
+			if wantLine > 0 {
+				abs, _ := filepath.Abs(file)
+				require.Contains(t, []string{file, abs}, rerr.File)
+				require.Contains(t, err.Error(), fmt.Sprintf(":%d: ", wantLine))
+			}
+		})
+	}
+}
+
+func TestDetectKind(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, text string
+		want       proxybin.Kind
+	}{
+		{"haproxy.cfg", "", proxybin.HAProxy},
+		{"/etc/nginx/nginx.conf", "", proxybin.Nginx},
+		{"lb.conf", "# comment\nglobal\n  maxconn 10\n", proxybin.HAProxy},
+		{"lb.conf", "worker_processes 1;\nevents {}\n", proxybin.Nginx},
+		{"site", "upstream u { server a:1; }\n", proxybin.Nginx},
+		{"site", "listen l\n  bind :80\n", proxybin.HAProxy},
+	} {
+		require.Equal(t, tc.want, DetectKind(tc.name, []byte(tc.text)), "%s %q", tc.name, tc.text)
+	}
+}
+
+func TestNginxHelpers(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "X-User-Id", headerName("x_user_id"))
+	require.Equal(t, "Authorization", headerName("authorization"))
+	for args, want := range map[string]string{
+		"/ws":              "/ws",
+		"= /socket":        "/socket",
+		"~ ^/socket.io/":   "/socket.io/",
+		"~ ^/ws/?$":        "/ws/",
+		"~ ^/live/.*":      "/live/",
+		"~ ^/a\\.b/":       "/a.b/",
+		"~* \\.php$":       "/",
+		"^~ /live/":        "/live/",
+		"@fallback":        "/",
+		"~ ^/chat/(\\d+)$": "/chat/",
+	} {
+		loc := &crossplane.Directive{Directive: "location", Args: strings.Fields(args)}
+		require.Equal(t, want, locationPath(loc), args)
+	}
+}
+
+func TestHAProxyHelpers(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "check weight 2 backup cookie a1",
+		filterServerOptions(strings.Fields("check ssl verify none weight 2 send-proxy-v2 backup resolvers dns init-addr none cookie a1 ca-file /etc/ssl/ca.pem")))
+	require.Equal(t, "name web maxconn 100", filterBindOptions(strings.Fields("ssl crt /etc/site.pem name web alpn h2 maxconn 100 accept-proxy")))
+	acls := map[string][][]string{"is_ws": {{"hdr(Upgrade)", "-i", "websocket"}}, "api": {{"path_beg", "/api"}}}
+	require.Equal(t, [][]string{{"hdr(Upgrade)", "-i", "websocket"}, {"path_beg", "/ws"}},
+		conditionTests(strings.Fields("if is_ws { path_beg /ws } !missing"), acls))
 }
