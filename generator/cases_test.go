@@ -176,7 +176,7 @@ var goCases = []goCase{
 			return t
 		},
 		haproxy: []string{"server rt1 127.0.0.1:9001 check inter 2s rise 2 fall 3 weight 10", "maxconn 500", "server rt3 127.0.0.1:9003 check inter 2s rise 2 fall 3 backup"},
-		nginx:   []string{"server 127.0.0.1:9001 weight=10", "max_conns=500", "upstream wslb_realtime_backup {", "error_page 502 503 504 = @wslb_backup_wslb_realtime_backup;", "server 127.0.0.1:9102 max_fails=3 fail_timeout=6s backup; # web2"},
+		nginx:   []string{"server 127.0.0.1:9001 weight=10", "max_conns=500", "upstream wslb_realtime_backup {", "error_page 502 503 504 = @wslb_realtime_backup;", "server 127.0.0.1:9102 max_fails=3 fail_timeout=6s backup; # web2"},
 	},
 	{
 		name: "mixed-path",

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pmezard/go-difflib/difflib"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -97,14 +98,22 @@ func TestGolden(t *testing.T) {
 				}
 				want, err := os.ReadFile(path)
 				require.NoError(t, err, "run go test ./generator -update to create the golden files")
-				require.Equal(t, string(want), string(a.Bytes), "%s differs from the golden file; review and run go test ./generator -update", path)
+				if string(want) != string(a.Bytes) {
+					diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+						A: difflib.SplitLines(string(want)), B: difflib.SplitLines(string(a.Bytes)),
+						FromFile: path, ToFile: "generated", Context: 2,
+					})
+					t.Fatalf("%s differs from the golden file; review and run go test ./generator -update:\n%s", path, diff)
+				}
 
 				lines := c.haproxy
 				if a.Kind == proxybin.Nginx {
 					lines = c.nginx
 				}
 				for _, l := range lines {
-					require.Contains(t, string(a.Bytes), l, "%s/%s lacks a required line", c.name, a.Name)
+					if !strings.Contains(string(a.Bytes), l) {
+						t.Errorf("%s/%s lacks the line %q", c.name, a.Name, l)
+					}
 				}
 			}
 		})

@@ -130,7 +130,6 @@ func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
 		},
 	}
 	if opts.Runtime != nil {
-		v.PidFile = path.Join(opts.Runtime.Dir, "haproxy.pid")
 		v.StatsSocket = path.Join(opts.Runtime.Dir, "haproxy.sock")
 	}
 	for _, l := range t.Listeners {

@@ -254,7 +254,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 	if p.Balance == topology.BalanceLeastConn {
 		rr = "least_conn"
 	}
-	hashed := false
+	hashed, cookieMap := false, false
 	switch a.Mode {
 	case topology.AffinitySource:
 		hashed = true
@@ -305,26 +305,33 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 			}
 		} else {
 			up.Directives = appendNonEmpty(up.Directives, rr)
-			if err := b.cookieRoutes(p, np, &up); err != nil {
-				return err
-			}
+			cookieMap = true
 		}
 	default:
 		up.Comments = append(up.Comments, "No affinity: every request and handshake is balanced on its own.")
 		up.Directives = appendNonEmpty(up.Directives, rr)
 	}
 
-	var backups []*topology.Server
+	// NGINX cannot combine `backup` with hash or ip_hash, and the cookie
+	// routing below needs three tiers (named server, other primaries,
+	// backups). Those pools keep their backup servers in a group of their
+	// own that locations fall back to when every primary failed.
+	primaries, backups := splitBackups(p.Servers)
+	separate := len(backups) > 0 && (hashed || cookieMap)
 	for _, s := range p.Servers {
-		if s.Backup && hashed {
-			backups = append(backups, s)
+		if separate && s.Backup {
 			continue
 		}
-		line, err := b.serverLine(s, p.Health, s.Backup)
+		line, err := b.serverLine(s, p.Health, s.Backup && len(primaries) > 0)
 		if err != nil {
 			return err
 		}
 		up.Servers = append(up.Servers, line)
+	}
+	if cookieMap {
+		if err := b.cookieRoutes(p, np, &up, primaries); err != nil {
+			return err
+		}
 	}
 	if p.Health.Enabled {
 		up.Comments = append(up.Comments,
@@ -332,11 +339,13 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 			"max_fails times within fail_timeout is skipped for fail_timeout.")
 	}
 	b.view.Upstreams = append(b.view.Upstreams, up)
-	if len(backups) > 0 {
+	if separate {
 		bu := ngUpstream{Name: b.ids.get("wslb", p.Name, "backup"), Zone: zoneSize(len(backups))}
-		bu.Comments = []string{
-			"NGINX cannot combine backup servers with hash or ip_hash: the backup servers",
-			fmt.Sprintf("of %s get their own group, used when every primary server failed.", p.Name),
+		bu.Comments = []string{fmt.Sprintf("Backup servers of pool %s, used when every primary server failed", p.Name)}
+		if hashed {
+			bu.Comments = append(bu.Comments, "(NGINX cannot combine backup servers with hash or ip_hash).")
+		} else {
+			bu.Comments = append(bu.Comments, "(the cookie routing above has no third tier for them).")
 		}
 		for _, s := range backups {
 			line, err := b.serverLine(s, p.Health, false)
@@ -474,10 +483,12 @@ func literalAddr(a topology.Address) (string, bool) {
 	return netip.AddrPortFrom(ip, uint16(a.Port)).String(), true
 }
 
+// regexpQuote escapes the PCRE metacharacters that names and addresses can
+// hold; the others ('$', '{', '\\') never pass the grammars.
 func regexpQuote(s string) string {
 	var sb strings.Builder
 	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(`.[]`, s[i]) >= 0 {
+		if strings.IndexByte(`.+*?()|[]^`, s[i]) >= 0 {
 			sb.WriteByte('\\')
 		}
 		sb.WriteByte(s[i])
@@ -500,7 +511,7 @@ func regexpQuote(s string) string {
 //     Set-Cookie (add_header ... always, so that 101 Switching Protocols
 //     carries it) is sent whenever that differs from the cookie the client
 //     sent: on the first response and after a failover.
-func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream) error {
+func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream, primaries []*topology.Server) error {
 	a := p.Affinity
 	cookieVar, err := ngVar("cookie_", a.Cookie)
 	if err != nil {
@@ -526,15 +537,16 @@ func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream
 		Entries: []ngEntry{{"default", up.Name}},
 	}
 	for _, s := range p.Servers {
-		own := ngUpstream{Name: b.ids.get("wslb", p.Name, "server", s.Name), Zone: zoneSize(len(p.Servers))}
+		// The named server first; the pool's primaries take over when it
+		// is down; the backup group (see the location) when they all are.
+		own := ngUpstream{Name: b.ids.get("wslb", p.Name, "server", s.Name), Zone: zoneSize(len(p.Servers)), Directives: up.Directives}
 		own.Comments = []string{fmt.Sprintf("Pool %s, clients whose cookie names %s.", p.Name, s.Name)}
-		own.Directives = up.Directives
 		line, err := b.serverLine(s, p.Health, false)
 		if err != nil {
 			return err
 		}
 		own.Servers = append(own.Servers, line)
-		for _, o := range p.Servers {
+		for _, o := range primaries {
 			if o == s {
 				continue
 			}
@@ -545,7 +557,8 @@ func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream
 			own.Servers = append(own.Servers, line)
 		}
 		b.view.Upstreams = append(b.view.Upstreams, own)
-		route.Entries = append(route.Entries, ngEntry{s.Name, own.Name})
+		// Cookie values are matched case-sensitively (plain map keys are not).
+		route.Entries = append(route.Entries, ngEntry{`"~^` + regexpQuote(s.Name) + `$"`, own.Name})
 	}
 	b.view.Maps = append(b.view.Maps, route)
 
@@ -571,7 +584,8 @@ func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream
 		},
 	}
 	for _, s := range p.Servers {
-		set.Entries = append(set.Entries, ngEntry{s.Name + "|" + s.Name, `""`})
+		n := regexpQuote(s.Name)
+		set.Entries = append(set.Entries, ngEntry{`"~^` + n + `\|` + n + `$"`, `""`})
 	}
 	b.view.Maps = append(b.view.Maps, set)
 	np.pass = "http://" + route.Var
@@ -686,7 +700,7 @@ func (b *nginxBuilder) location(plan locationPlan, named *int) ([]ngLocation, er
 		}
 		px := b.proxyFor(np)
 		if np.backup != "" {
-			px.BackupTo = "@wslb_backup_" + np.backup
+			px.BackupTo = "@" + np.backup
 			extra = append(extra, b.backupLocation(np))
 		}
 		extra = append([]ngLocation{{Match: wsLoc, Proxy: px}}, extra...)
@@ -701,7 +715,7 @@ func (b *nginxBuilder) location(plan locationPlan, named *int) ([]ngLocation, er
 	}
 	loc.Proxy = b.proxyFor(np)
 	if np.backup != "" {
-		loc.Proxy.BackupTo = "@wslb_backup_" + np.backup
+		loc.Proxy.BackupTo = "@" + np.backup
 		extra = append(extra, b.backupLocation(np))
 	}
 	return append([]ngLocation{loc}, extra...), nil
@@ -711,7 +725,7 @@ func (b *nginxBuilder) backupLocation(np *ngPool) ngLocation {
 	px := b.proxyFor(np)
 	px.Pass = "http://" + np.backup
 	return ngLocation{
-		Match:    "@wslb_backup_" + np.backup,
+		Match:    "@" + np.backup,
 		Comments: []string{fmt.Sprintf("Backup servers of pool %s.", np.pool.Name)},
 		Proxy:    px,
 	}
@@ -734,4 +748,20 @@ func appendNonEmpty(list []string, s string) []string {
 		return list
 	}
 	return append(list, s)
+}
+
+// splitBackups separates primary and backup servers. A pool of backup
+// servers only has no primaries to back up: they all act as primaries.
+func splitBackups(servers []*topology.Server) (primaries, backups []*topology.Server) {
+	for _, s := range servers {
+		if s.Backup {
+			backups = append(backups, s)
+		} else {
+			primaries = append(primaries, s)
+		}
+	}
+	if len(primaries) == 0 {
+		return backups, nil
+	}
+	return primaries, backups
 }

@@ -178,12 +178,12 @@ func (n *idents) get(parts ...string) string {
 	base := b.String()
 	id := base
 	for i := 2; ; i++ {
-		if _, taken := n.used[id]; !taken {
+		if _, taken := n.used[strings.ToLower(id)]; !taken {
 			break
 		}
 		id = base + "_" + strconv.Itoa(i)
 	}
-	n.used[id] = key
+	n.used[strings.ToLower(id)] = key
 	n.byKey[key] = id
 	return id
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +68,26 @@ func startBackend(t *testing.T, name string) *backend {
 
 func (b *backend) stop() { _ = b.srv.Close() }
 
+// startProxy generates the runtime config of topo for kind and runs it.
+func startProxy(t *testing.T, kind proxybin.Kind, topo *topology.Topology) *runtime.Proxy {
+	t.Helper()
+	dir := t.TempDir()
+	arts, err := Generate(topo, Options{Kinds: []proxybin.Kind{kind}, Runtime: &Runtime{Dir: dir}, IdentityHeader: identity})
+	require.NoError(t, err)
+	cfg := filepath.Join(dir, arts[0].Name)
+	require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	addr := "127.0.0.1:" + strconv.Itoa(topo.Listeners[0].Address.Port)
+	px, err := runtime.StartProxy(ctx, runtime.ProxyOptions{Kind: kind, Config: cfg, Dir: dir, ReadyAddr: addr})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		require.NotContains(t, px.LogTail(100), "[emerg]")
+		_ = px.Close()
+	})
+	return px
+}
+
 func cookieTopology(port int, backends []*backend) *topology.Topology {
 	t := baseTopology("runtime-cookie", topology.Affinity{Mode: topology.AffinityCookie, Cookie: "WSLB_SRV", Consistent: true})
 	t.Listeners[0].Address = topology.Address{Host: "127.0.0.1", Port: port}
@@ -126,19 +145,17 @@ func TestRuntimeCookieAffinity(t *testing.T) {
 			backends := []*backend{startBackend(t, "app1"), startBackend(t, "app2"), startBackend(t, "app3")}
 			port, err := runtime.FreePort()
 			require.NoError(t, err)
-			topo := cookieTopology(port, backends)
-			dir := t.TempDir()
-			arts, err := Generate(topo, Options{Kinds: []proxybin.Kind{kind}, Runtime: &Runtime{Dir: dir}, IdentityHeader: identity})
-			require.NoError(t, err)
-			cfg := filepath.Join(dir, arts[0].Name)
-			require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
-
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
+			spare := startBackend(t, "spare")
+			topo := cookieTopology(port, append(backends, spare))
+			topo.Pools[0].Servers[3].Backup = true
+			startProxy(t, kind, topo)
 			addr := "127.0.0.1:" + strconv.Itoa(port)
-			px, err := runtime.StartProxy(ctx, runtime.ProxyOptions{Kind: kind, Config: cfg, Dir: dir, ReadyAddr: addr})
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = px.Close() })
+
+			// New clients are spread over the primaries only.
+			for i := 0; i < 6; i++ {
+				name, _ := dial(t, addr, "")
+				require.NotEqual(t, "spare", name, "a backup server took a new client while the primaries are up")
+			}
 
 			// First handshake: the proxy picks a server and names it in
 			// the cookie, on the 101 response itself.
@@ -173,7 +190,102 @@ func TestRuntimeCookieAffinity(t *testing.T) {
 			require.Equal(t, moved, affinityCookie(resp), "after failover the cookie must name the new server")
 			again, _ := dial(t, addr, moved)
 			require.Equal(t, moved, again)
-			require.False(t, strings.Contains(px.LogTail(50), "[emerg]"), px.LogTail(50))
+
+			// Every primary down: the backup server takes the client and
+			// the cookie follows.
+			for _, b := range backends {
+				b.stop()
+			}
+			got := eventually(t, func() string {
+				name, resp := dial(t, addr, moved)
+				if name == "spare" && affinityCookie(resp) == "spare" {
+					return name
+				}
+				return ""
+			})
+			require.Equal(t, "spare", got)
+		})
+	}
+}
+
+// eventually polls f until it returns a non-empty string, for up to 10 s:
+// HAProxy needs a failed health check before it stops choosing a server.
+func eventually(t *testing.T, f func() string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if got := f(); got != "" || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// get requests path through the proxy and returns the backend that served.
+func get(t *testing.T, addr, path string) string {
+	t.Helper()
+	res, err := http.Get("http://" + addr + path)
+	require.NoError(t, err)
+	res.Body.Close()
+	return res.Header.Get("X-Backend")
+}
+
+func dialHeader(t *testing.T, addr, path string, h http.Header) (string, error) {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	c, resp, err := d.Dial("ws://"+addr+path, h)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return resp.Header.Get("X-Backend"), nil
+}
+
+// TestRuntimeRoutesAndBackup checks WebSocket-only routes (NGINX sends the
+// handshakes to a named location) and backup servers of a hashed pool
+// (NGINX falls back to a separate group) on the real proxies.
+func TestRuntimeRoutesAndBackup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real proxies")
+	}
+	for _, kind := range proxybin.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			lookupOrSkip(t, kind)
+			primary, bk, web := startBackend(t, "primary"), startBackend(t, "bk"), startBackend(t, "web1")
+			port, err := runtime.FreePort()
+			require.NoError(t, err)
+			topo := baseTopology("runtime-routes", topology.Affinity{Mode: topology.AffinityHeader, Header: "X-User", Consistent: true})
+			topo.Listeners[0].Address = topology.Address{Host: "127.0.0.1", Port: port}
+			rt, wp := topo.Pools[0], topo.Pools[1]
+			rt.Servers = []*topology.Server{server("primary", "127.0.0.1", primary.addr.Port), server("bk", "127.0.0.1", bk.addr.Port)}
+			rt.Servers[1].Backup = true
+			wp.Servers = []*topology.Server{server("web1", "127.0.0.1", web.addr.Port)}
+			for _, p := range topo.Pools {
+				p.Health.Interval = 200 * time.Millisecond
+				p.Health.Rise, p.Health.Fall = 1, 1
+			}
+			startProxy(t, kind, topo)
+			addr := "127.0.0.1:" + strconv.Itoa(port)
+
+			require.Equal(t, "web1", get(t, addr, "/ws"), "a plain request on the WebSocket path goes to the web pool")
+			require.Equal(t, "web1", get(t, addr, "/"))
+			h := http.Header{"X-User": {"u1"}}
+			for i := 0; i < 3; i++ {
+				got, err := dialHeader(t, addr, "/ws", h)
+				require.NoError(t, err)
+				require.Equal(t, "primary", got)
+			}
+			got, err := dialHeader(t, addr, "/", h)
+			require.NoError(t, err)
+			require.Equal(t, "web1", got, "the catch-all route sends handshakes to its own pool")
+
+			primary.stop()
+			got = eventually(t, func() string {
+				name, _ := dialHeader(t, addr, "/ws", h)
+				return name
+			})
+			require.Equal(t, "bk", got, "with the primary down the backup server serves")
 		})
 	}
 }
