@@ -526,7 +526,13 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 	drop := func(what string) { dropped[what]++ }
 
 	var out strings.Builder
-	emit := func(s string) { out.WriteString(s); out.WriteByte('\n') }
+	// cur is the original line being rewritten; added lines map to 0.
+	cur := 0
+	emit := func(s string) {
+		out.WriteString(s)
+		out.WriteByte('\n')
+		res.origins = append(res.origins, origin{h.file, cur})
+	}
 	sawGlobal := false
 	for _, s := range h.sections {
 		if s.kind != "" {
@@ -534,8 +540,10 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 				drop(reason)
 				continue
 			}
+			cur = s.header.num
 			emit(s.header.raw)
 		}
+		cur = 0
 		if s.kind == "global" {
 			sawGlobal = true
 			if statsSocket != "" {
@@ -543,10 +551,15 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 			}
 		}
 		if (s.kind == "backend" || s.kind == "listen") && len(s.lines("server")) > 0 {
-			emit("    http-response set-header " + ServerHeader + " %[srv_name]")
+			if m, ok := s.lookup("mode"); ok && len(m.parts) > 1 && m.parts[1] == "tcp" {
+				res.Notes = append(res.Notes, fmt.Sprintf("%s %s is in TCP mode: only the echo reply tells which server answered", s.kind, s.name))
+			} else {
+				emit("    http-response set-header " + ServerHeader + " %[srv_name]")
+			}
 		}
 		bound := false
 		for _, ln := range s.body {
+			cur = ln.num
 			indent := ln.raw[:len(ln.raw)-len(strings.TrimLeft(ln.raw, " \t"))]
 			kw := ln.kw()
 			if kw == "" {
@@ -622,6 +635,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 		text := "global\n" + statsSocket + "\n" + out.String()
 		out.Reset()
 		out.WriteString(text)
+		res.origins = append([]origin{{}, {}}, res.origins...)
 	}
 	for _, what := range sortedKeys(dropped) {
 		res.Notes = append(res.Notes, "dropped "+what)

@@ -466,7 +466,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 				// Relative module paths resolve against the prefix, which is
 				// now the scratch dir: make them absolute.
 				if len(d.Args) > 0 {
-					d = &crossplane.Directive{Directive: name, Args: []string{modulePath(d.Args[0])}}
+					d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: name, Args: []string{modulePath(d.Args[0])}}
 				}
 
 			case "listen":
@@ -486,7 +486,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 					res.Notes = append(res.Notes, fmt.Sprintf("server at %s:%d: TLS removed, clients speak plain HTTP/WebSocket", parent.File, parent.Line))
 				}
 				portOf[parent] = "" // one listen per server block
-				d = &crossplane.Directive{Directive: "listen", Args: args}
+				d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: "listen", Args: args}
 			case "server":
 				if parent != nil && parent.Directive == "upstream" && len(d.Args) > 0 {
 					idx := 0
@@ -506,7 +506,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 							args = append(args, p)
 						}
 					}
-					d = &crossplane.Directive{Directive: "server", Args: args}
+					d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: "server", Args: args}
 				}
 			case "proxy_pass":
 				if m := proxyPassRe.FindStringSubmatch(firstArg(d)); m != nil {
@@ -514,12 +514,12 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 					if id, ok := a.direct[host]; ok {
 						host = l.Backends[id]
 					}
-					d = &crossplane.Directive{Directive: "proxy_pass", Args: []string{"http://" + host + m[3]}}
+					d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: "proxy_pass", Args: []string{"http://" + host + m[3]}}
 				}
 			case "proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path", "scgi_cache_path":
 				if len(d.Args) > 0 {
 					args := append([]string{filepath.Join(l.Dir, "cache", strconv.Itoa(d.Line))}, d.Args[1:]...)
-					d = &crossplane.Directive{Directive: name, Args: args}
+					d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: name, Args: args}
 				}
 			case "return", "rewrite":
 				if strings.Contains(strings.Join(d.Args, " "), "https://") {
@@ -564,7 +564,9 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 		{Directive: "error_log", Args: []string{filepath.Join(l.Dir, "error.log"), "notice"}},
 	}
 	var buf bytes.Buffer
-	if err := crossplane.Build(&buf, crossplane.Config{Parsed: append(head, rewritten...)}, &crossplane.BuildOptions{}); err != nil {
+	all := append(head, rewritten...)
+	res.origins = buildOrigins(all, nil)
+	if err := crossplane.Build(&buf, crossplane.Config{Parsed: all}, &crossplane.BuildOptions{}); err != nil {
 		return nil, fmt.Errorf("render %s: %w", c.File, err)
 	}
 	buf.WriteByte('\n')
@@ -598,4 +600,17 @@ func modulePath(p string) string {
 		return p
 	}
 	return filepath.Join(nginxPrefix, p)
+}
+
+// buildOrigins lists, line by line, where crossplane.Build's output comes
+// from: one line per directive, and one for each closing brace.
+func buildOrigins(block crossplane.Directives, out []origin) []origin {
+	for _, d := range block {
+		out = append(out, origin{d.File, d.Line})
+		if d.IsBlock() {
+			out = buildOrigins(d.Block, out)
+			out = append(out, origin{})
+		}
+	}
+	return out
 }

@@ -19,7 +19,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -131,6 +133,44 @@ type Result struct {
 	// "a, b", and the last one served).
 	HeaderIDs map[string]string
 	Notes     []string
+
+	// origins maps each line of Config (index = line-1) to the line it
+	// came from; added lines have Line 0.
+	origins []origin
+}
+
+type origin struct {
+	file string
+	line int
+}
+
+// Origin tells which line of the user's config produced line n (from 1)
+// of the rewritten config; ok is false for lines wslb added.
+func (r *Result) Origin(n int) (file string, line int, ok bool) {
+	if n < 1 || n > len(r.origins) || r.origins[n-1].line == 0 {
+		return "", 0, false
+	}
+	o := r.origins[n-1]
+	return o.file, o.line, true
+}
+
+var configRef = regexp.MustCompile(`(\S*?)(haproxy\.cfg|nginx\.conf):(\d+)`)
+
+// MapLines rewrites references to the rewritten config's lines in a proxy
+// message ("[/tmp/wslb-verify-1/haproxy.cfg:12]", "nginx.conf:7") into the
+// user's file and line, so errors point at what the user wrote.
+func (r *Result) MapLines(msg string) string {
+	return configRef.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := configRef.FindStringSubmatch(m)
+		if sub[2] != r.ConfigName {
+			return m
+		}
+		n, _ := strconv.Atoi(sub[3])
+		if file, line, ok := r.Origin(n); ok {
+			return fmt.Sprintf("%s:%d", file, line)
+		}
+		return m
+	})
 }
 
 // Load reads and analyses path, telling HAProxy from nginx by content (or

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -336,4 +337,46 @@ func TestHAProxyHelpers(t *testing.T) {
 	acls := map[string][][]string{"is_ws": {{"hdr(Upgrade)", "-i", "websocket"}}, "api": {{"path_beg", "/api"}}}
 	require.Equal(t, [][]string{{"hdr(Upgrade)", "-i", "websocket"}, {"path_beg", "/ws"}},
 		conditionTests(strings.Fields("if is_ws { path_beg /ws } !missing"), acls))
+}
+
+// TestProxyErrorsMapToTheUsersLines breaks a config in a way only the
+// proxy notices and checks the proxy's complaint is mapped back to the
+// user's file and line.
+func TestProxyErrorsMapToTheUsersLines(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		kind       proxybin.Kind
+		name, text string
+		badLine    int
+	}{
+		{proxybin.HAProxy, "haproxy.cfg", "global\n    daemon\nfrontend fe\n    bind :80\n    default_backend be\nbackend be\n    timeout server 1parsec\n    server a 10.0.0.1:80\n", 7},
+		{proxybin.Nginx, "nginx.conf", "user nobody;\nevents {}\nhttp {\n    server {\n        listen 80;\n        location / {\n            proxy_pass http://10.0.0.1:80;\n            proxy_read_timeout 1parsec;\n        }\n    }\n}\n", 8},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			bin, err := proxybin.Lookup(tc.kind)
+			if err != nil {
+				t.Skipf("%s not installed: %v", tc.kind, err)
+			}
+			src := filepath.Join(t.TempDir(), tc.name)
+			require.NoError(t, os.WriteFile(src, []byte(tc.text), 0o644))
+			c, err := Load(src)
+			require.NoError(t, err)
+			scratch, err := runtime.NewScratch()
+			require.NoError(t, err)
+			t.Cleanup(func() { scratch.Close() })
+			res := renderLocal(t, c, scratch.Dir)
+			path, err := scratch.WriteFile(res.ConfigName, res.Config)
+			require.NoError(t, err)
+			// Check without -q so HAProxy says which line it rejects.
+			args := []string{"-c", "-f", path}
+			if tc.kind == proxybin.Nginx {
+				args = []string{"-t", "-p", scratch.Dir + "/", "-e", "/dev/stderr", "-c", path}
+			}
+			out, err := exec.Command(bin.Path, args...).CombinedOutput()
+			require.Error(t, err, "the proxy must reject the config:\n%s", res.Config)
+			mapped := res.MapLines(string(out))
+			require.Contains(t, mapped, fmt.Sprintf("%s:%d", src, tc.badLine), "raw: %s", out)
+		})
+	}
 }
