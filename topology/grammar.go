@@ -275,14 +275,6 @@ func parseAddress(s string, listen bool) (Address, error) {
 	return Address{Host: host, Port: port}, nil
 }
 
-// String renders the address as host:port, bracketing IPv6 hosts.
-func (a Address) String() string {
-	if strings.Contains(a.Host, ":") {
-		return "[" + a.Host + "]:" + strconv.Itoa(a.Port)
-	}
-	return a.Host + ":" + strconv.Itoa(a.Port)
-}
-
 func isPathChar(c byte) bool {
 	if isAlnum(c) {
 		return true
@@ -455,9 +447,4 @@ func ParseVersion(s string) (Version, error) {
 		n[i], _ = strconv.Atoi(p)
 	}
 	return Version{Major: n[0], Minor: n[1], Patch: n[2]}, nil
-}
-
-// String renders the version as MAJOR.MINOR.PATCH.
-func (v Version) String() string {
-	return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
 }

@@ -6,9 +6,17 @@
 // The model is filled by the loader (Load, LoadFile) with every default
 // applied and every user string already checked against an allowlist
 // grammar: generators may quote values but never need to escape them.
+//
+// A Range is the definition (header line) of the block an element was
+// declared in. Elements whose block was not written (the default timeouts,
+// a pool's default affinity or health check, the default route) carry the
+// range of the enclosing block or, at the top level, of the file's start.
 package topology
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -262,4 +270,17 @@ func (v Version) AtLeast(major, minor, patch int) bool {
 		return v.Minor > minor
 	}
 	return v.Patch >= patch
+}
+
+// String renders the address as host:port, bracketing IPv6 hosts.
+func (a Address) String() string {
+	if strings.Contains(a.Host, ":") {
+		return "[" + a.Host + "]:" + strconv.Itoa(a.Port)
+	}
+	return a.Host + ":" + strconv.Itoa(a.Port)
+}
+
+// String renders the version as MAJOR.MINOR.PATCH.
+func (v Version) String() string {
+	return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
 }
