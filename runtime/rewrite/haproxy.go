@@ -352,7 +352,11 @@ func haproxyAffinity(be *hsection, notes []string) (Affinity, []string) {
 	}
 	if l, ok := be.lookup("cookie"); ok && len(l.parts) > 1 {
 		a.Mode, a.Key = topology.AffinityCookie, strings.Trim(l.parts[1], `"'`)
+		a.Consistent = false
 		notes = append(notes, fmt.Sprintf("affinity: cookie %s (line %d)", a.Key, l.num))
+		if !hasWord(l.parts, "insert") {
+			notes = append(notes, fmt.Sprintf("cookie %s: rewrite/prefix mode becomes insert (echo backends set no cookie of their own for HAProxy to tag)", a.Key))
+		}
 		return a, notes
 	}
 	for _, l := range be.body {
@@ -368,6 +372,7 @@ func haproxyAffinity(be *hsection, notes []string) (Affinity, []string) {
 			a.Mode = topology.AffinitySource
 		case stickCookie.MatchString(pattern):
 			a.Mode, a.Key = topology.AffinityCookie, stickCookie.FindStringSubmatch(pattern)[2]
+			a.ClientCookie = true
 		case stickHeader.MatchString(pattern):
 			a.Mode, a.Key = topology.AffinityHeader, stickHeader.FindStringSubmatch(pattern)[2]
 		case stickURLParm.MatchString(pattern):
@@ -624,6 +629,20 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 				emit(ln.raw)
 			case "source", "email-alert", "dispatch", "server-template":
 				drop("`" + kw + "` lines")
+			case "cookie":
+				// Rewrite and prefix modes tag a cookie the application
+				// sets; echo backends set none, so HAProxy inserts it.
+				if len(ln.parts) > 1 && !hasWord(ln.parts, "insert") && s.kind != "frontend" {
+					words := []string{"cookie", ln.parts[1], "insert"}
+					for _, w := range ln.parts[2:] {
+						if w != "rewrite" && w != "prefix" {
+							words = append(words, w)
+						}
+					}
+					emit(joinLine(indent, words...))
+					continue
+				}
+				emit(ln.raw)
 			case "stick-table":
 				emit(joinLine(indent, withoutOption(ln.parts, "peers")...))
 			default:

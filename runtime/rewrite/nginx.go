@@ -351,6 +351,7 @@ func nginxAffinity(up *crossplane.Directive, notes []string) (Affinity, []string
 				a.Mode = topology.AffinitySource
 			case hashCookie.MatchString(key):
 				a.Mode, a.Key = topology.AffinityCookie, hashCookie.FindStringSubmatch(key)[1]
+				a.ClientCookie = true
 			case hashHeader.MatchString(key):
 				a.Mode, a.Key = topology.AffinityHeader, headerName(hashHeader.FindStringSubmatch(key)[1])
 			case hashArg.MatchString(key):

@@ -66,6 +66,11 @@ type Affinity struct {
 	// Consistent is true with consistent hashing (only a failed server's
 	// clients move).
 	Consistent bool
+	// ClientCookie is true for cookie affinity where the proxy only reads
+	// the cookie (nginx `hash $cookie_NAME`, HAProxy `stick on
+	// req.cook(NAME)`): each client must bring its own value. When false
+	// the proxy sets the cookie on the first response.
+	ClientCookie bool
 }
 
 // Error is a config that cannot be made runnable, with where and why.

@@ -58,6 +58,18 @@ var loadCases = []struct {
 		notes: []string{"affinity: none (balance leastconn)"},
 	},
 	{
+		file: "haproxy-cookie-rewrite.cfg", kind: proxybin.HAProxy, pool: "app",
+		affinity: Affinity{Mode: topology.AffinityCookie, Key: "JSESSIONID"}, path: "/ws",
+		servers: []wantServer{{"s1", 1, false}, {"s2", 1, false}}, all: 2,
+		notes: []string{"prefix mode becomes insert", "use_backend on a WebSocket path"},
+	},
+	{
+		file: "nginx-hash-cookie.conf", kind: proxybin.Nginx, pool: "app",
+		affinity: Affinity{Mode: topology.AffinityCookie, Key: "session_id", Consistent: true, ClientCookie: true}, path: "/",
+		servers: []wantServer{{"app-1", 1, false}, {"app-2", 1, false}, {"app-3", 1, false}}, all: 3,
+		notes: []string{"affinity: cookie session_id from hash $cookie_session_id"},
+	},
+	{
 		file: "nginx-iphash.conf", kind: proxybin.Nginx, pool: "realtime",
 		affinity: Affinity{Mode: topology.AffinitySource}, path: "/socket.io/",
 		servers: []wantServer{{"realtime-1", 3, false}, {"realtime-2", 1, false}, {"realtime-3", 1, false}}, all: 3,
@@ -203,6 +215,9 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 				backend, server := dialThrough(t, res, jar)
 				require.True(t, wsIDs[backend], "echo backend %s is not in the WebSocket pool %v", backend, wsIDs)
 				require.Equal(t, backend, server, "the %s header must name the serving backend", ServerHeader)
+				if res.Affinity.Mode == topology.AffinityCookie {
+					require.NotEmpty(t, jar.Get("Cookie"), "the proxy must set the %s cookie", res.Affinity.Key)
+				}
 				if i == 0 {
 					first = backend
 				} else if res.Affinity.Mode != topology.AffinityNone {
@@ -228,6 +243,9 @@ func dialThrough(t *testing.T, res *Result, jar http.Header) (backend, server st
 	case topology.AffinityQuery:
 		u.RawQuery = url.Values{res.Affinity.Key: {"client-42"}}.Encode()
 	case topology.AffinityCookie:
+		if res.Affinity.ClientCookie && jar.Get("Cookie") == "" {
+			jar.Set("Cookie", res.Affinity.Key+"=client-42")
+		}
 		if c := jar.Get("Cookie"); c != "" {
 			h.Set("Cookie", c)
 		}
