@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	parser "github.com/haproxytech/config-parser/v5"
 	"github.com/haproxytech/config-parser/v5/options"
@@ -244,7 +245,7 @@ func (c *Config) markUnprocessed() {
 				continue
 			}
 			left[key]--
-			if knownUnparsed["*"][d.Keyword] || knownUnparsed[s.Type][d.Keyword] {
+			if knownUnparsed["*"][d.Keyword] || knownUnparsed[s.Type][d.Keyword] || acceptedWithUnits(s, d) {
 				continue
 			}
 			msg := fmt.Sprintf("unknown or malformed keyword %q in %s section", d.Keyword, s.Type)
@@ -254,6 +255,45 @@ func (c *Config) markUnprocessed() {
 			c.Problems = append(c.Problems, Problem{Line: d.Line, Column: d.Column, Message: msg})
 		}
 	}
+}
+
+// timeUnitArgs are cookie parameters HAProxy reads as times with units
+// (maxidle 30m) while config-parser v5 wants bare integers.
+var timeUnitArgs = map[string]bool{"maxidle": true, "maxlife": true}
+
+// acceptedWithUnits re-checks a cookie line config-parser rejected with
+// its time values converted to seconds; if that parses, only the units
+// were the problem and HAProxy accepts the line.
+func acceptedWithUnits(s *Section, d *Directive) bool {
+	if d.Keyword != "cookie" {
+		return false
+	}
+	words := append([]string{d.Keyword}, d.Args...)
+	changed := false
+	for i := 1; i+1 < len(words); i++ {
+		if timeUnitArgs[words[i]] {
+			v, err := ParseDuration(words[i+1])
+			if err != nil {
+				return false
+			}
+			if strings.TrimLeft(words[i+1], "0123456789") != "" {
+				changed = true // it had a unit
+			}
+			words[i+1] = fmt.Sprint(int64(v / time.Second))
+		}
+	}
+	if !changed {
+		return false
+	}
+	mini := fmt.Sprintf("%s wslb_check\n  %s\n", s.Type, strings.Join(words, " "))
+	configParserMu.Lock()
+	p, err := parser.New(options.String(mini), options.UseListenSectionParsers)
+	configParserMu.Unlock()
+	if err != nil {
+		return false
+	}
+	_, err = p.Get(parser.Section(s.Type), "wslb_check", "")
+	return err != nil // no unprocessed lines
 }
 
 // closeToSection catches misspelt section keywords ("frontnd", "backed").
