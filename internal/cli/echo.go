@@ -1,18 +1,114 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wslb/wslb/echo"
 )
 
-// NewCmdEcho is replaced by the full command.
+// EchoOptions are the flags of `wslb echo`.
+type EchoOptions struct {
+	IO              IOStreams
+	ID              string
+	Listen          string
+	ShutdownTimeout time.Duration
+	Verbose         bool
+}
+
+// NewCmdEcho runs an echo backend in the foreground.
 func NewCmdEcho(streams IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:    "echo",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("echo: not available in this build")
+	opts := &EchoOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "echo --id NAME [--listen ADDR]",
+		Short: "Run a WebSocket echo backend that names itself in every reply",
+		Long: `Run wslb's WebSocket echo backend in the foreground.
+
+Every WebSocket message is answered with a JSON envelope naming the backend:
+  {"backend":"NAME","conn":N,"seq":M,"time":"RFC3339Nano","echo":"<payload>"}
+The handshake response and every plain HTTP response carry X-Backend-Id: NAME.
+GET /healthz answers 200 "ok" (503 while shutting down); any other plain GET
+answers 200 with a small JSON body naming the backend.
+
+Once listening it prints one line, "echo backend NAME listening on ADDR", with
+the real port when --listen ends in :0. On SIGINT or SIGTERM it closes every
+WebSocket with code 1001 (going away) and exits 0.`,
+		Example: `  # a backend on a fixed port
+  wslb echo --id ws1 --listen 127.0.0.1:9001
+
+  # a free port, read back from the first line of output
+  wslb echo --id ws2 --listen 127.0.0.1:0`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.ID == "" {
+				return UsageError("--id is required: the name the backend reports, e.g. --id ws1")
+			}
+			if err := echo.ValidateID(opts.ID); err != nil {
+				return UsageError("--id: %v", err)
+			}
+			if _, _, err := net.SplitHostPort(opts.Listen); err != nil {
+				return UsageError("--listen %q: want HOST:PORT, e.g. 127.0.0.1:9001", opts.Listen)
+			}
+			if opts.ShutdownTimeout <= 0 {
+				return UsageError("--shutdown-timeout must be positive")
+			}
+			return runEcho(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().StringVar(&opts.ID, "id", "", "backend name carried in every reply (required)")
+	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:0", "address to listen on; port 0 picks a free port")
+	cmd.Flags().DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "how long to wait for clients to answer the close frame on exit")
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "log connection errors to stderr")
+	return cmd
+}
+
+func runEcho(ctx context.Context, opts *EchoOptions) error {
+	level := slog.LevelWarn
+	if opts.Verbose {
+		level = slog.LevelDebug
+	}
+	srv, err := echo.New(echo.Config{
+		ID:     opts.ID,
+		Logger: slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		return UsageError("--id: %v", err)
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", opts.Listen)
+	if err != nil {
+		return fmt.Errorf("echo backend %s: %w", opts.ID, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if _, err := fmt.Fprintf(opts.IO.Out, "echo backend %s listening on %s\n", opts.ID, ln.Addr()); err != nil {
+		_ = srv.Close()
+		return err
+	}
+
+	select {
+	case err := <-served:
+		_ = srv.Close()
+		return err
+	case <-ctx.Done():
+	}
+	// The command's context is already cancelled; shutdown gets its own.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-served; serr != nil {
+		return serr
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Clients that never answered the close frame were dropped; the
+		// backend still stopped as asked.
+		fmt.Fprintf(opts.IO.ErrOut, "echo backend %s: some clients did not answer the close frame within %s and were dropped\n", opts.ID, opts.ShutdownTimeout)
+		return nil
+	}
+	return err
 }

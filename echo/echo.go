@@ -1,0 +1,362 @@
+// Package echo is wslb's embedded WebSocket backend. Every reply names the
+// backend that produced it, so a client behind a proxy can tell which server
+// it reached: WebSocket messages come back wrapped in an Envelope, the
+// handshake and every plain HTTP response carry the X-Backend-Id header.
+//
+// The server is built for holding many idle connections cheaply: small read
+// buffers, write buffers shared through a pool, and one goroutine per
+// connection (the reader).
+package echo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// HeaderBackendID names the backend on handshakes and plain HTTP responses.
+const HeaderBackendID = "X-Backend-Id"
+
+// HealthPath answers 200 "ok" while serving and 503 while shutting down.
+const HealthPath = "/healthz"
+
+// CloseReasonShutdown is the close reason sent with code 1001 on Shutdown.
+const CloseReasonShutdown = "backend shutting down"
+
+// Defaults for Config fields left zero.
+const (
+	DefaultReadBufferSize  = 1024
+	DefaultWriteBufferSize = 1024
+	DefaultMaxMessageSize  = 64 << 10
+	DefaultWriteTimeout    = 10 * time.Second
+)
+
+// Envelope is the reply to every text or binary message.
+type Envelope struct {
+	Backend string `json:"backend"` // the backend's ID
+	Conn    uint64 `json:"conn"`    // connection sequence on this backend, from 1
+	Seq     uint64 `json:"seq"`     // message sequence on this connection, from 1
+	Time    string `json:"time"`    // server time, RFC 3339 with nanoseconds
+	// Echo is the original payload. Binary payloads that are not UTF-8 have
+	// their invalid bytes replaced by U+FFFD.
+	Echo string `json:"echo"`
+}
+
+// Info is the JSON body of a plain (non-WebSocket) HTTP response.
+type Info struct {
+	Backend string `json:"backend"`
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+}
+
+// Stats counts what the server has seen.
+type Stats struct {
+	Open     int    `json:"open"`     // WebSocket connections open now
+	Total    uint64 `json:"total"`    // WebSocket connections accepted
+	Messages uint64 `json:"messages"` // messages received and answered
+}
+
+// Config configures a Server.
+type Config struct {
+	// ID names the backend in envelopes and headers: letters, digits and
+	// "._:-", at most 128 characters (the characters proxy server names use).
+	ID string
+	// Logger receives connection errors at debug level; nil discards.
+	Logger *slog.Logger
+	// ReadBufferSize is the per-connection read buffer; it bounds idle
+	// memory. Messages larger than it still work.
+	ReadBufferSize int
+	// WriteBufferSize is the size of the pooled write buffers.
+	WriteBufferSize int
+	// MaxMessageSize closes connections that send larger messages.
+	MaxMessageSize int64
+	// WriteTimeout bounds each reply.
+	WriteTimeout time.Duration
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// ValidateID reports whether id can name a backend.
+func ValidateID(id string) error {
+	if !idPattern.MatchString(id) {
+		return fmt.Errorf("invalid backend id %q: use 1 to 128 letters, digits, '.', '_', ':' or '-'", id)
+	}
+	return nil
+}
+
+// Server is an echo backend. It is an http.Handler, so it can also be
+// mounted in another server (httptest.Server in tests).
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	closing atomic.Bool
+	total   atomic.Uint64
+	msgs    atomic.Uint64
+
+	mu    sync.Mutex
+	conns map[*websocket.Conn]struct{}
+	https []*http.Server
+	wg    sync.WaitGroup // one per connection reader
+}
+
+// New returns a server for cfg.
+func New(cfg Config) (*Server, error) {
+	if err := ValidateID(cfg.ID); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.ReadBufferSize <= 0 {
+		cfg.ReadBufferSize = DefaultReadBufferSize
+	}
+	if cfg.WriteBufferSize <= 0 {
+		cfg.WriteBufferSize = DefaultWriteBufferSize
+	}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	s := &Server{
+		cfg:   cfg,
+		log:   cfg.Logger.With("backend", cfg.ID),
+		conns: make(map[*websocket.Conn]struct{}),
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  cfg.ReadBufferSize,
+		WriteBufferSize: cfg.WriteBufferSize,
+		// Write buffers are held only while a reply is written, so idle
+		// connections keep none.
+		WriteBufferPool: &sync.Pool{},
+		// The proxy in front checks Origin; the backend accepts any.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	return s, nil
+}
+
+// ID returns the backend's ID.
+func (s *Server) ID() string { return s.cfg.ID }
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	open := len(s.conns)
+	s.mu.Unlock()
+	return Stats{Open: open, Total: s.total.Load(), Messages: s.msgs.Load()}
+}
+
+// Serve accepts connections on ln until Shutdown or Close, then returns nil.
+// It may be called for several listeners.
+func (s *Server) Serve(ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.mu.Lock()
+	s.https = append(s.https, hs)
+	s.mu.Unlock()
+	if s.closing.Load() {
+		_ = ln.Close()
+		return nil
+	}
+	err := hs.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("echo backend %s: %w", s.cfg.ID, err)
+}
+
+// ServeHTTP upgrades WebSocket requests on any path, answers HealthPath,
+// and answers every other request with an Info body.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set(HeaderBackendID, s.cfg.ID)
+	switch {
+	case r.URL.Path == HealthPath:
+		s.serveHealth(w)
+	case websocket.IsWebSocketUpgrade(r):
+		s.serveWebSocket(w, r)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(Info{Backend: s.cfg.ID, Method: r.Method, Path: r.URL.Path})
+	}
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.closing.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "shutting down\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	if s.closing.Load() {
+		http.Error(w, "backend shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	c, err := s.upgrader.Upgrade(w, r, http.Header{HeaderBackendID: {s.cfg.ID}})
+	if err != nil {
+		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c.SetReadLimit(s.cfg.MaxMessageSize)
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		_ = c.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, CloseReasonShutdown), time.Now().Add(time.Second))
+		_ = c.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	id := s.total.Add(1)
+	// A fresh goroutine starts with a small stack; the HTTP server's
+	// goroutine, grown while parsing the request, ends here.
+	go s.readLoop(c, id)
+}
+
+// readLoop echoes every message until the connection ends.
+func (s *Server) readLoop(c *websocket.Conn, id uint64) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		_ = c.Close()
+	}()
+	var seq uint64
+	for {
+		typ, payload, err := c.ReadMessage()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+				s.log.Debug("websocket read ended", "conn", id, "err", err)
+			}
+			return
+		}
+		seq++
+		reply, err := json.Marshal(Envelope{
+			Backend: s.cfg.ID,
+			Conn:    id,
+			Seq:     seq,
+			Time:    time.Now().UTC().Format(time.RFC3339Nano),
+			Echo:    string(payload),
+		})
+		if err != nil {
+			s.log.Debug("encoding envelope", "conn", id, "err", err)
+			return
+		}
+		// Counted before the write so a client that has its echo sees it.
+		s.msgs.Add(1)
+		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		if err := c.WriteMessage(typ, reply); err != nil {
+			s.log.Debug("websocket write failed", "conn", id, "err", err)
+			return
+		}
+	}
+}
+
+// Shutdown stops accepting connections, sends every WebSocket a close frame
+// with code 1001 (going away) and waits until the peers have answered and
+// every connection is closed. When ctx ends first, the remaining connections
+// are dropped and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	https := append([]*http.Server(nil), s.https...)
+	conns := make([]*websocket.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	httpDone := make(chan error, 1)
+	go func() {
+		var errs []error
+		for _, hs := range https {
+			errs = append(errs, hs.Shutdown(ctx))
+		}
+		httpDone <- errors.Join(errs...)
+	}()
+
+	closeMsg := websocket.FormatCloseMessage(websocket.CloseGoingAway, CloseReasonShutdown)
+	deadline := time.Now().Add(time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	var sent sync.WaitGroup
+	for _, c := range conns {
+		sent.Go(func() {
+			// The reader sees the peer's close frame and ends; a peer that
+			// cannot be written to is dropped now.
+			if err := c.WriteControl(websocket.CloseMessage, closeMsg, deadline); err != nil {
+				_ = c.NetConn().Close()
+			}
+		})
+	}
+	sent.Wait()
+
+	readersDone := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(readersDone)
+	}()
+	select {
+	case <-readersDone:
+	case <-ctx.Done():
+		s.dropAll()
+		<-readersDone
+		<-httpDone
+		return ctx.Err()
+	}
+	if err := <-httpDone; err != nil {
+		return fmt.Errorf("echo backend %s: shutdown: %w", s.cfg.ID, err)
+	}
+	return nil
+}
+
+// Close stops at once: listeners and every connection are closed without
+// a close frame, as if the backend had crashed.
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	https := append([]*http.Server(nil), s.https...)
+	s.mu.Unlock()
+	var errs []error
+	for _, hs := range https {
+		errs = append(errs, hs.Close())
+	}
+	s.dropAll()
+	s.wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("echo backend %s: close: %w", s.cfg.ID, err)
+	}
+	return nil
+}
+
+func (s *Server) dropAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		_ = c.NetConn().Close()
+	}
+}
