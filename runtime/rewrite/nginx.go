@@ -427,7 +427,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	// Every server block in http gets its own port.
 	var servers []*crossplane.Directive
 	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
-		if d.Directive == "server" && d.IsBlock() && (inContext(parents, "http") || inContext(parents, "stream")) {
+		if d.Directive == "server" && d.IsBlock() && inContext(parents, "http") {
 			servers = append(servers, d)
 		}
 		return true
@@ -458,8 +458,13 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 				dropped[why]++
 				continue
 			}
-			if strings.HasPrefix(name, "ssl_") || strings.HasPrefix(name, "proxy_ssl") {
+			if strings.HasPrefix(name, "ssl_") || strings.Contains(name, "_ssl") ||
+				strings.HasPrefix(name, "quic") || strings.HasPrefix(name, "http3") {
 				dropped["TLS directives (clients speak plain HTTP)"]++
+				continue
+			}
+			if (name == "stream" || name == "mail") && len(parents) == 0 {
+				dropped["`"+name+"` blocks (only HTTP is verified)"]++
 				continue
 			}
 			switch name {
@@ -475,6 +480,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 					break
 				}
 				if portOf[parent] == "" {
+					dropped["extra `listen` lines (one local port per server block)"]++
 					continue
 				}
 				args := []string{portOf[parent]}
