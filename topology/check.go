@@ -232,6 +232,8 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 			t.Timeouts.Tunnel, p.Name, h.Interval)
 	}
 
+	d.checkCookieServers(ld, ps)
+
 	if p.Affinity.Mode != AffinityNone || primaries < 2 {
 		return
 	}
@@ -244,6 +246,26 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 		d.warnf(p.Range, "WebSocket pool without affinity",
 			"Pool %q carries WebSockets over %d servers without affinity, so a reconnecting client may land on another server and lose its state. If the servers share no state, add an affinity block, e.g. affinity { mode = \"source\" }; with stateless servers use affinity { mode = \"none\" } to silence this warning.",
 			p.Name, primaries)
+	}
+}
+
+// NginxSticky is the first NGINX open-source release with `sticky cookie`.
+var NginxSticky = Version{Major: 1, Minor: 29, Patch: 6}
+
+// checkCookieServers: without `sticky`, NGINX cookie affinity recognises the
+// server that answered by $upstream_addr, which is always an IP address, so
+// servers named by host name could never be pinned.
+func (d *decoder) checkCookieServers(ld *loaded, ps *poolSrc) {
+	t := ld.topo
+	if ps.p.Affinity.Mode != AffinityCookie || t.Targets.Nginx.AtLeast(NginxSticky.Major, NginxSticky.Minor, NginxSticky.Patch) {
+		return
+	}
+	for _, ss := range ps.servers {
+		if h := ss.s.Address.Host; h != "" && !isIP(h) {
+			d.errorf(ss.a.at("address"), "Cookie affinity needs IP server addresses",
+				"Pool %q uses cookie affinity and targets NGINX %s, which has no open-source sticky cookie: wslb recognises the answering server by its IP address, so server %q cannot use the host name %q. Give its IP address, or target NGINX 1.29.6 or later (target { nginx = \"1.29.6\" }).",
+				ps.p.Name, t.Targets.Nginx, ss.s.Name, h)
+		}
 	}
 }
 

@@ -302,6 +302,10 @@ func (d *decoder) decodeSecurity(b *hcl.Block, s *Security) {
 	}
 	a.strings("allowed_origins", &s.AllowedOrigins, func(v string) (string, error) { return v, CheckOrigin(v) })
 	a.boolean("allow_missing_origin", &s.AllowMissingOrigin)
+	if a.has("allow_missing_origin") && !s.AllowMissingOrigin && a.valid("allow_missing_origin") && len(s.AllowedOrigins) == 0 && a.valid("allowed_origins") {
+		d.warnf(a.whole("allow_missing_origin"), "Origin check not enabled",
+			"allow_missing_origin = false has no effect without allowed_origins: Origin is only checked when allowed_origins lists the sites that may open WebSockets. Add allowed_origins = [\"https://app.example.com\"].")
+	}
 }
 
 func (d *decoder) decodeLimits(b *hcl.Block, l *Limits) *attrs {

@@ -162,6 +162,11 @@ func parseIP(s string) (netip.Addr, bool) {
 	return a, true
 }
 
+func isIP(s string) bool {
+	_, ok := parseIP(s)
+	return ok
+}
+
 // CheckIPv4 validates a dotted-quad IPv4 address.
 func CheckIPv4(s string) error {
 	if a, ok := parseIP(s); ok && a.Is4() {

@@ -450,3 +450,31 @@ func TestTopLevelNameFallback(t *testing.T) {
 	require.Empty(t, diags)
 	require.Equal(t, "topology", topo.Name)
 }
+
+func TestCookieAffinityWithHostNames(t *testing.T) {
+	src := func(nginx string) string {
+		return `
+target {
+  nginx = "` + nginx + `"
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+}
+pool "p" {
+  affinity {
+    mode   = "cookie"
+    cookie = "SRV"
+  }
+  server "a" {
+    address = "app.internal:80"
+  }
+}`
+	}
+	topo := mustLoad(t, src("1.29.6"))
+	require.Equal(t, "app.internal", topo.Pools[0].Servers[0].Address.Host)
+
+	_, diags := load(t, src("1.29.5"))
+	require.True(t, diags.HasErrors())
+	require.Equal(t, "Cookie affinity needs IP server addresses", diags[0].Summary)
+	require.Equal(t, 14, diags[0].Subject.Start.Line)
+}
