@@ -110,6 +110,9 @@ func Parse(file string, open Opener) *Config {
 	}
 	if len(payload.Config) > 0 {
 		c.Root = c.inline(payload, 0, nil, 0)
+		if !c.Snippet && len(payload.Config[0].Errors) == 0 && !hasTop(payload.Config[0].Parsed, "events") {
+			c.Problems = append(c.Problems, Problem{File: file, Line: 1, Message: `no "events" section: nginx refuses to start without one; add events { worker_connections 16384; }`})
+		}
 	}
 	return c
 }

@@ -29,8 +29,7 @@ func checkWorkerConnections(p *NginxPass) {
 	}
 	events := p.Config.Top("events")
 	if len(events) == 0 {
-		p.ReportFile("no events block: worker_connections defaults to 512", "")
-		return
+		return // a parse error (WSLB001): nginx needs an events block
 	}
 	wc := events[0].Own("worker_connections")
 	if len(wc) == 0 {

@@ -11,7 +11,7 @@ func init() {
 	register(&Rule{
 		Rule: finding.Rule{
 			ID: "WSLB210", Slug: "haproxy-httpclose-on-websocket", Severity: finding.Warning,
-			Title:     "option httpclose on WebSocket traffic",
+			Title:     "option httpclose (or forceclose) on WebSocket traffic",
 			Rationale: "httpclose adds 'Connection: close' and closes after each response: old HAProxy versions and some servers then refuse the upgrade, and Socket.IO/SockJS long-polling pays a new TCP (and TLS) handshake per poll.",
 			Fix:       "Remove option httpclose (keep-alive is the default) or use option http-server-close",
 		},
@@ -23,12 +23,14 @@ func init() {
 func checkHTTPClose(p *HAProxyPass) {
 	seen := map[*haproxy.Directive]bool{}
 	report := func(s *haproxy.Section, reason string) {
-		on, d := s.Option("httpclose")
-		if !on || seen[d] {
-			return
+		for _, opt := range []string{"httpclose", "forceclose"} {
+			on, d := s.Option(opt)
+			if !on || seen[d] {
+				continue
+			}
+			seen[d] = true
+			p.Report(d, fmt.Sprintf("option %s applies to %s, which carries WebSockets (%s)", opt, s.Label(), reason), "")
 		}
-		seen[d] = true
-		p.Report(d, fmt.Sprintf("option httpclose applies to %s, which carries WebSockets (%s)", s.Label(), reason), "")
 	}
 	for _, s := range sortedSections(p.WS.Frontends) {
 		report(s, p.WS.Frontends[s])
