@@ -346,6 +346,11 @@ func (d *decoder) decodeListener(b *hcl.Block) *listenerSrc {
 			string(TLSModern), string(TLSIntermediate), string(TLSOld)) {
 			t.Profile = TLSProfile(profile)
 		}
+		if t.Key != "" && t.Certificate != "" && t.Key != t.Certificate+".key" {
+			d.warnf(ta.whole("key"), "HAProxy will not read this key file",
+				"HAProxy takes the private key from the certificate file or from %q next to it, not from %q (NGINX uses key as given). Put the key in one of those, or name the key file %q.",
+				t.Certificate+".key", t.Key, t.Certificate+".key")
+		}
 		ls.l.TLS, ls.tls = t, ta
 	}
 	return ls

@@ -103,7 +103,7 @@ listener "public" {
   address = "[::]:8443"
   tls {
     certificate = "/etc/ssl/private/chat.pem"
-    key         = "/etc/ssl/private/chat.key"
+    key         = "/etc/ssl/private/chat.pem.key"
     profile     = "modern"
   }
 }
@@ -176,7 +176,7 @@ limits {
 	pub := topo.Listener("public")
 	require.Equal(t, topology.Address{Host: "::", Port: 8443}, pub.Address)
 	require.Equal(t, &topology.TLS{
-		Certificate: "/etc/ssl/private/chat.pem", Key: "/etc/ssl/private/chat.key",
+		Certificate: "/etc/ssl/private/chat.pem", Key: "/etc/ssl/private/chat.pem.key",
 		Profile: topology.TLSModern, Range: pub.TLS.Range,
 	}, pub.TLS)
 

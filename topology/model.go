@@ -77,12 +77,15 @@ const (
 
 // TLS terminates TLS on a listener.
 type TLS struct {
-	// Certificate is a PEM file holding the certificate chain; for HAProxy it
-	// must also hold the key unless Key is set.
+	// Certificate is a PEM file holding the certificate chain, and the key
+	// unless Key is set.
 	Certificate string
-	Key         string // optional separate key file (nginx needs one)
-	Profile     TLSProfile
-	Range       hcl.Range
+	// Key is an optional separate key file. HAProxy only finds it as
+	// Certificate+".key" (the loader warns otherwise); NGINX takes it as
+	// ssl_certificate_key, or Certificate when Key is empty.
+	Key     string
+	Profile TLSProfile
+	Range   hcl.Range
 }
 
 // Route sends matching requests to a pool. Routes are matched in declaration
