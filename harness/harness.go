@@ -1,0 +1,250 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wslb/wslb/echo"
+)
+
+// Buffer sizes: reads are small echoes, writes use a shared pool, so an
+// idle connection holds only its small read buffer.
+const (
+	readBufferSize  = 512
+	writeBufferSize = 1024
+)
+
+// Harness runs clients against one target. The clients' identities, and in
+// cookie mode their cookie jars, live as long as the Harness, so a second
+// Run (after a failover, say) reconnects the same clients.
+type Harness struct {
+	cfg     Config
+	target  *url.URL
+	clients []Client
+	jars    []http.CookieJar // cookie mode only
+	pool    websocket.BufferPool
+}
+
+// New validates cfg and builds the clients.
+func New(cfg Config) (*Harness, error) {
+	cfg = cfg.withDefaults()
+	u, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	clients, err := identities(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	h := &Harness{cfg: cfg, target: u, clients: clients, pool: &sync.Pool{}}
+	if cfg.Mode == ModeCookie {
+		h.jars = make([]http.CookieJar, len(clients))
+		for i := range h.jars {
+			jar, err := cookiejar.New(nil)
+			if err != nil {
+				return nil, fmt.Errorf("harness: cookie jar: %w", err)
+			}
+			h.jars[i] = jar
+		}
+	}
+	return h, nil
+}
+
+// Config returns the configuration with defaults applied.
+func (h *Harness) Config() Config { return h.cfg }
+
+// Clients lists the clients' identities in order.
+func (h *Harness) Clients() []Client { return append([]Client(nil), h.clients...) }
+
+// Run connects every client Reconnects+1 times, one after the other, and
+// exchanges Messages messages on each connection. At most Concurrency
+// clients run at once. When ctx ends first, Run stops the clients in
+// flight and returns what was recorded together with an error.
+func (h *Harness) Run(ctx context.Context) (*Result, error) {
+	col := newCollector(h.clients, h.cfg.ErrorSamples)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(h.cfg.Concurrency, len(h.clients)) {
+		wg.Go(func() {
+			for i := range next {
+				if ctx.Err() != nil {
+					continue // drain: clients not started are not tried
+				}
+				for n := 0; n <= h.cfg.Reconnects && ctx.Err() == nil; n++ {
+					h.session(ctx, col, i, n+1)
+				}
+			}
+		})
+	}
+feed:
+	for i := range h.clients {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	res := col.finish()
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("harness: run stopped before all clients finished: %w", err)
+	}
+	return res, nil
+}
+
+// session is one connection of client i: handshake, messages, clean close.
+func (h *Harness) session(ctx context.Context, col *collector, i, connNo int) {
+	conn, cr, err := h.dial(ctx, i)
+	if err != nil {
+		cr.Err = fmt.Sprintf("conn %d: %v", connNo, err)
+		col.conn(i, cr, true)
+		return
+	}
+	// Unblock reads and writes when the run is cancelled.
+	stop := context.AfterFunc(ctx, func() { _ = conn.NetConn().Close() })
+	defer stop()
+	for m := 1; m <= h.cfg.Messages; m++ {
+		if err := h.exchange(conn, &cr, col, i, connNo, m); err != nil {
+			cr.Err = fmt.Sprintf("conn %d message %d: %v", connNo, m, err)
+			_ = conn.Close()
+			col.conn(i, cr, false)
+			return
+		}
+	}
+	h.closeClean(conn)
+	col.conn(i, cr, false)
+}
+
+// dial performs client i's handshake. The returned ConnResult carries the
+// start time and the backend named by the handshake header.
+func (h *Harness) dial(ctx context.Context, i int) (*websocket.Conn, ConnResult, error) {
+	cr := ConnResult{Started: time.Now()}
+	c := h.clients[i]
+	network := "tcp"
+	nd := &net.Dialer{Timeout: h.cfg.HandshakeTimeout}
+	if c.Source.IsValid() {
+		network = "tcp4"
+		nd.LocalAddr = &net.TCPAddr{IP: c.Source.AsSlice()}
+	}
+	d := websocket.Dialer{
+		NetDialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			return nd.DialContext(ctx, network, addr)
+		},
+		Proxy:            nil, // never an environment proxy: the target is the proxy under test
+		TLSClientConfig:  h.cfg.TLSConfig,
+		HandshakeTimeout: h.cfg.HandshakeTimeout,
+		ReadBufferSize:   readBufferSize,
+		WriteBufferSize:  writeBufferSize,
+		WriteBufferPool:  h.pool,
+	}
+	if h.jars != nil {
+		d.Jar = h.jars[i]
+	}
+	header := http.Header{}
+	for k, v := range h.cfg.Header {
+		header[k] = append([]string(nil), v...)
+	}
+	if h.cfg.Origin != "" {
+		header.Set("Origin", h.cfg.Origin)
+	}
+	target := *h.target
+	switch h.cfg.Mode {
+	case ModeHeader:
+		header.Set(h.cfg.Key, c.Value)
+	case ModeQuery:
+		q := target.Query()
+		q.Set(h.cfg.Key, c.Value)
+		target.RawQuery = q.Encode()
+	}
+	conn, resp, err := d.DialContext(ctx, target.String(), header)
+	if err != nil {
+		if resp != nil {
+			return nil, cr, fmt.Errorf("handshake: HTTP %d %s from %s", resp.StatusCode, http.StatusText(resp.StatusCode), h.target.Host)
+		}
+		return nil, cr, fmt.Errorf("handshake: %w", err)
+	}
+	cr.HeaderBackend = resp.Header.Get(h.cfg.BackendHeader)
+	if cr.HeaderBackend == "" {
+		cr.HeaderBackend = resp.Header.Get(echo.HeaderBackendID)
+	}
+	cr.Backend = cr.HeaderBackend
+	return conn, cr, nil
+}
+
+// exchange sends message m and waits for its echo, recording the RTT and
+// the envelope's backend in cr.
+func (h *Harness) exchange(conn *websocket.Conn, cr *ConnResult, col *collector, i, connNo, m int) error {
+	payload := h.payload(i, connNo, m)
+	start := time.Now()
+	_ = conn.SetWriteDeadline(start.Add(h.cfg.MessageTimeout))
+	cr.Sent++
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(payload)); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	_ = conn.SetReadDeadline(start.Add(h.cfg.MessageTimeout))
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		return fmt.Errorf("waiting for echo: %w", err)
+	}
+	rtt := time.Since(start)
+	var env echo.Envelope
+	if err := json.Unmarshal(data, &env); err != nil || env.Backend == "" {
+		return fmt.Errorf("reply is not an echo envelope: %.60q", data)
+	}
+	if env.Echo != payload {
+		return fmt.Errorf("echo from %s does not match: sent %.40q, got %.40q", env.Backend, payload, env.Echo)
+	}
+	if cr.EnvelopeBackend != "" && env.Backend != cr.EnvelopeBackend {
+		return fmt.Errorf("backend changed within the connection: %s then %s", cr.EnvelopeBackend, env.Backend)
+	}
+	cr.EnvelopeBackend = env.Backend
+	cr.Backend = env.Backend
+	cr.Echoed++
+	col.rtt(rtt)
+	return nil
+}
+
+// payload identifies the message and pads it to MessageSize.
+func (h *Harness) payload(i, connNo, m int) string {
+	p := fmt.Sprintf("%s c%d m%d ", h.clients[i].Name, connNo, m)
+	if pad := h.cfg.MessageSize - len(p); pad > 0 {
+		p += strings.Repeat("x", pad)
+	}
+	return p
+}
+
+// closeClean sends a normal close frame and waits briefly for the peer's.
+func (h *Harness) closeClean(conn *websocket.Conn) {
+	deadline := time.Now().Add(min(h.cfg.MessageTimeout, time.Second))
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := conn.WriteControl(websocket.CloseMessage, msg, deadline); err == nil {
+		_ = conn.SetReadDeadline(deadline)
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				break
+			}
+		}
+	}
+	_ = conn.Close()
+}
+
+// errCode returns the close code of a WebSocket close error, or 0.
+func errCode(err error) int {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return 0
+}

@@ -1,0 +1,318 @@
+package harness_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/harness"
+)
+
+func TestSourceAddrs(t *testing.T) {
+	t.Parallel()
+	seen := map[[4]byte]bool{}
+	prefixes := map[[3]byte]bool{}
+	var prev [4]byte
+	for i := range harness.MaxSourceClients {
+		a, err := harness.SourceAddr(i)
+		require.NoError(t, err)
+		b := a.As4()
+		// Plain checks: require is slow over 62,500 iterations.
+		if b[0] != 127 || b[1] == 0 || b[2] == 0 || b[2] == 255 || b[3] == 0 || b[3] == 255 {
+			t.Fatalf("client %d: %s is outside 127.1-250.1-250.1-250", i, a)
+		}
+		if seen[b] {
+			t.Fatalf("client %d: %s repeated", i, a)
+		}
+		if i > 0 && (prev[2] == b[2] || prev[3] == b[3]) {
+			t.Fatalf("clients %d and %d: %v and %s must differ in the third and fourth octet", i-1, i, prev, a)
+		}
+		seen[b] = true
+		prefixes[[3]byte{b[0], b[1], b[2]}] = true
+		prev = b
+	}
+	require.Len(t, prefixes, harness.MaxSourceClients, "every client has its own /24")
+	_, err := harness.SourceAddr(harness.MaxSourceClients)
+	require.Error(t, err)
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		cfg     harness.Config
+		wantErr string
+	}{
+		{name: "remote", cfg: harness.Config{URL: "ws://example.com/", Clients: 1}, wantErr: "--allow-remote"},
+		{name: "remote ip", cfg: harness.Config{URL: "ws://10.0.0.1:80/", Clients: 1}, wantErr: "--allow-remote"},
+		{name: "remote source", cfg: harness.Config{URL: "ws://10.0.0.1/", Clients: 1, Mode: harness.ModeSource, AllowRemote: true}, wantErr: "needs an IPv4 loopback target"},
+		{name: "ipv6 source", cfg: harness.Config{URL: "ws://[::1]:80/", Clients: 1, Mode: harness.ModeSource}, wantErr: "needs an IPv4 loopback target"},
+		{name: "scheme", cfg: harness.Config{URL: "http://127.0.0.1/", Clients: 1}, wantErr: "scheme must be ws or wss"},
+		{name: "no clients", cfg: harness.Config{URL: "ws://127.0.0.1/"}, wantErr: "clients must be at least 1"},
+		{name: "mode", cfg: harness.Config{URL: "ws://127.0.0.1/", Clients: 1, Mode: "ip"}, wantErr: `unknown mode "ip"`},
+		{name: "header name", cfg: harness.Config{URL: "ws://127.0.0.1/", Clients: 1, Mode: harness.ModeHeader, Key: "X Bad"}, wantErr: "not a valid HTTP header name"},
+		{name: "backend header", cfg: harness.Config{URL: "ws://127.0.0.1/", Clients: 1, BackendHeader: "a\nb"}, wantErr: "backend header"},
+		{name: "too many sources", cfg: harness.Config{URL: "ws://127.0.0.1/", Clients: harness.MaxSourceClients + 1, Mode: harness.ModeSource}, wantErr: "distinct source addresses"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := harness.New(tt.cfg)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+	for _, cfg := range []harness.Config{
+		{URL: "ws://example.com/", Clients: 1, AllowRemote: true},
+		{URL: "ws://localhost:80/", Clients: 1},
+		{URL: "wss://[::1]/x", Clients: 1, Mode: harness.ModeQuery},
+	} {
+		_, err := harness.New(cfg)
+		require.NoError(t, err, cfg.URL)
+	}
+}
+
+func TestIdentitiesPerMode(t *testing.T) {
+	t.Parallel()
+	for _, mode := range harness.Modes {
+		h, err := harness.New(harness.Config{URL: "ws://127.0.0.1:1/", Clients: 43, Mode: mode})
+		require.NoError(t, err)
+		c := h.Clients()[42]
+		require.Equal(t, "client-0042", c.Name)
+		require.Equal(t, mode == harness.ModeSource, c.Source.IsValid(), mode)
+		if mode == harness.ModeHeader || mode == harness.ModeQuery {
+			require.Equal(t, "client-0042", c.Value)
+		}
+	}
+	h, err := harness.New(harness.Config{URL: "ws://127.0.0.1:1/", Clients: 43, Mode: harness.ModeSource})
+	require.NoError(t, err)
+	require.Equal(t, "client-0042 (127.1.43.43)", h.Clients()[42].String())
+}
+
+func TestRunIsStickyThroughAnAffinityProxy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		mode harness.Mode
+		key  string
+	}{
+		{mode: harness.ModeSource},
+		{mode: harness.ModeCookie, key: "SRV"},
+		{mode: harness.ModeHeader, key: "X-Session-Id"},
+		{mode: harness.ModeQuery, key: "sid"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			t.Parallel()
+			backends := startBackends(t, "ws1", "ws2", "ws3")
+			proxy, url := startAffinityProxy(t, tt.mode, tt.key, backends)
+			const clients, reconnects, messages = 30, 2, 2
+			h, err := harness.New(harness.Config{
+				URL: url, Mode: tt.mode, Key: tt.key,
+				Clients: clients, Reconnects: reconnects, Messages: messages,
+				Concurrency:   8,
+				BackendHeader: proxyServerHeader,
+			})
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := h.Run(ctx)
+			require.NoError(t, err)
+
+			require.Zero(t, res.HandshakeErrors, res.ErrorSamples)
+			require.Zero(t, res.MessageErrors, res.ErrorSamples)
+			require.Equal(t, int64(clients*(reconnects+1)*messages), res.Sent)
+			require.Equal(t, res.Sent, res.Echoed)
+			require.Equal(t, res.Sent, res.Latency().Samples)
+
+			sticky, identified := res.Stickiness()
+			require.Equal(t, clients, identified)
+			require.Equal(t, clients, sticky, "unsticky: %v", res.Unsticky())
+			require.Equal(t, []string{"ws1", "ws2", "ws3"}, res.BackendIDs(), "every backend gets clients")
+			total := 0
+			for _, n := range res.Backends {
+				total += n
+			}
+			require.Equal(t, clients*(reconnects+1), total)
+			for _, c := range res.Clients {
+				require.Len(t, c.Conns, reconnects+1)
+				for _, conn := range c.Conns {
+					require.Equal(t, conn.EnvelopeBackend, conn.HeaderBackend, "the proxy's header and the envelope agree")
+					require.Equal(t, messages, conn.Echoed)
+				}
+			}
+
+			// The proxy saw a distinct identity per client, on every connection.
+			seen := proxy.identities()
+			switch tt.mode {
+			case harness.ModeCookie:
+				// The first handshake has no cookie; the rest carry the one set.
+				require.Equal(t, clients, seen[""])
+				delete(seen, "")
+				n := 0
+				for _, v := range seen {
+					n += v
+				}
+				require.Equal(t, clients*reconnects, n)
+			default:
+				require.Len(t, seen, clients)
+				for id, n := range seen {
+					require.Equal(t, reconnects+1, n, id)
+				}
+			}
+		})
+	}
+}
+
+func TestRunRoundRobinIsNotSticky(t *testing.T) {
+	t.Parallel()
+	backends := startBackends(t, "ws1", "ws2")
+	_, url := startAffinityProxy(t, harness.ModeNone, "", backends)
+	h, err := harness.New(harness.Config{URL: url, Clients: 10, Reconnects: 3, Messages: 1, BackendHeader: proxyServerHeader})
+	require.NoError(t, err)
+	res, err := h.Run(context.Background())
+	require.NoError(t, err)
+	sticky, identified := res.Stickiness()
+	require.Equal(t, 10, identified)
+	require.Less(t, sticky, identified)
+	un := res.Unsticky()
+	require.NotEmpty(t, un)
+	require.ElementsMatch(t, []string{"ws1", "ws2"}, un[0].Distinct())
+	require.Equal(t, 20, res.Backends["ws1"])
+	require.Equal(t, 20, res.Backends["ws2"])
+}
+
+func TestRunCountsHandshakeErrorsWhenTheBackendDies(t *testing.T) {
+	t.Parallel()
+	srv, err := echo.New(echo.Config{ID: "ws1"})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var upgrades atomic.Int64
+	hs := &http.Server{}
+	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if upgrades.Add(1) == 10 {
+			// Die after the tenth handshake, like a crashed server.
+			go func() { _ = hs.Close(); _ = srv.Close() }()
+		}
+		srv.ServeHTTP(w, r)
+	})
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close(); _ = srv.Close() })
+
+	const clients, reconnects = 20, 4
+	h, err := harness.New(harness.Config{URL: "ws://" + ln.Addr().String() + "/", Clients: clients, Reconnects: reconnects, Messages: 2, Concurrency: 4})
+	require.NoError(t, err)
+	res, err := h.Run(context.Background())
+	require.NoError(t, err)
+
+	conns := 0
+	failed := 0
+	for _, c := range res.Clients {
+		conns += len(c.Conns)
+		for _, conn := range c.Conns {
+			if conn.Err != "" {
+				failed++
+			}
+		}
+	}
+	require.Equal(t, clients*(reconnects+1), conns, "every connection attempt is recorded")
+	require.Equal(t, failed, res.HandshakeErrors+res.MessageErrors)
+	require.Greater(t, res.HandshakeErrors, 0)
+	require.GreaterOrEqual(t, res.Backends["ws1"], 1)
+	require.LessOrEqual(t, res.Backends["ws1"], 10)
+	require.Len(t, res.ErrorSamples, harness.DefaultErrorSamples)
+	require.Contains(t, strings.Join(res.ErrorSamples, "\n"), "handshake")
+}
+
+func TestRunCountsMessageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		reply   func(c *websocket.Conn, payload []byte)
+		wantErr string
+	}{
+		{name: "silent", reply: func(*websocket.Conn, []byte) {}, wantErr: "waiting for echo"},
+		{name: "not an envelope", reply: func(c *websocket.Conn, p []byte) { _ = c.WriteMessage(websocket.TextMessage, p) }, wantErr: "not an echo envelope"},
+		{name: "wrong echo", reply: func(c *websocket.Conn, _ []byte) {
+			_ = c.WriteMessage(websocket.TextMessage, []byte(`{"backend":"x","echo":"other"}`))
+		}, wantErr: "does not match"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			up := websocket.Upgrader{}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, err := up.Upgrade(w, r, nil)
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				for {
+					_, p, err := c.ReadMessage()
+					if err != nil {
+						return
+					}
+					tt.reply(c, p)
+				}
+			})}
+			go func() { _ = hs.Serve(ln) }()
+			t.Cleanup(func() { _ = hs.Close() })
+
+			h, err := harness.New(harness.Config{URL: "ws://" + ln.Addr().String() + "/", Clients: 3, Reconnects: 1, Messages: 2, MessageTimeout: 200 * time.Millisecond})
+			require.NoError(t, err)
+			res, err := h.Run(context.Background())
+			require.NoError(t, err)
+			require.Zero(t, res.HandshakeErrors)
+			require.Equal(t, 6, res.MessageErrors, "one per connection: it ends at the first bad message")
+			require.Equal(t, int64(6), res.Sent)
+			require.Zero(t, res.Echoed)
+			require.Contains(t, res.ErrorSamples[0], tt.wantErr)
+		})
+	}
+}
+
+func TestRunRespectsTheDeadline(t *testing.T) {
+	t.Parallel()
+	// Accepts TCP connections and never answers the handshake.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	h, err := harness.New(harness.Config{
+		URL: "ws://" + ln.Addr().String() + "/", Clients: 50, Reconnects: 3, Messages: 1,
+		Concurrency: 10, HandshakeTimeout: time.Minute,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := h.Run(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	// Far below the one-minute handshake timeout: the deadline stopped it.
+	require.Less(t, time.Since(start), 30*time.Second)
+	require.Equal(t, 10, res.HandshakeErrors, "only the clients in flight tried")
+	require.Zero(t, res.Sent)
+}

@@ -1,0 +1,63 @@
+package harness
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// Client is one client's identity.
+type Client struct {
+	Index int    `json:"index"`
+	Name  string `json:"name"` // client-0042
+	// Source is the address the client binds to in source mode; the zero
+	// Addr otherwise.
+	Source netip.Addr `json:"source,omitzero"`
+	// Value is the header or query parameter value in header and query
+	// mode (the client's name); empty otherwise.
+	Value string `json:"value,omitempty"`
+}
+
+// String names the client for reports: "client-0042 (127.1.43.43)".
+func (c Client) String() string {
+	if c.Source.IsValid() {
+		return fmt.Sprintf("%s (%s)", c.Name, c.Source)
+	}
+	return c.Name
+}
+
+// ClientName is the name of client i.
+func ClientName(i int) string { return fmt.Sprintf("client-%04d", i) }
+
+// SourceAddr is the source address of client i in source mode. Neighbouring
+// clients differ in both the third and the fourth octet: nginx ip_hash keys
+// on the /24 only, and HAProxy's map-based source hash takes the whole
+// address modulo the weight total, so a step of 256 alone could land every
+// client on one server. The /24 (second and third octet) is distinct for
+// every i below MaxSourceClients; 127.0.0.0/16, .0 and .255 are never used.
+func SourceAddr(i int) (netip.Addr, error) {
+	if i < 0 || i >= MaxSourceClients {
+		return netip.Addr{}, fmt.Errorf("client %d: source addresses exist for clients 0 to %d", i, MaxSourceClients-1)
+	}
+	q, r := i/250, i%250
+	return netip.AddrFrom4([4]byte{127, byte(1 + q), byte(1 + r), byte(1 + (r+q)%250)}), nil
+}
+
+// identities builds the clients for cfg (validated, defaults applied).
+func identities(cfg Config) ([]Client, error) {
+	clients := make([]Client, cfg.Clients)
+	for i := range clients {
+		c := Client{Index: i, Name: ClientName(i)}
+		switch cfg.Mode {
+		case ModeSource:
+			src, err := SourceAddr(i)
+			if err != nil {
+				return nil, err
+			}
+			c.Source = src
+		case ModeHeader, ModeQuery:
+			c.Value = c.Name
+		}
+		clients[i] = c
+	}
+	return clients, nil
+}
