@@ -70,4 +70,3 @@ func peek(c *websocket.Conn) peerState {
 	_ = c.SetReadDeadline(time.Time{})
 	return peerState{}
 }
-
