@@ -289,3 +289,58 @@ func TestRuntimeRoutesAndBackup(t *testing.T) {
 		})
 	}
 }
+
+// TestRuntimeClientIPHeader checks source affinity behind a trusted proxy:
+// the address in X-Forwarded-For decides the server only when the peer is
+// trusted.
+func TestRuntimeClientIPHeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real proxies")
+	}
+	for _, kind := range proxybin.Kinds {
+		for _, trusted := range []bool{true, false} {
+			name := string(kind) + "/untrusted"
+			if trusted {
+				name = string(kind) + "/trusted"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				lookupOrSkip(t, kind)
+				backends := []*backend{startBackend(t, "s1"), startBackend(t, "s2"), startBackend(t, "s3")}
+				port, err := runtime.FreePort()
+				require.NoError(t, err)
+				nets := []string{"10.0.0.0/8"}
+				if trusted {
+					nets = []string{"127.0.0.0/8"}
+				}
+				topo := baseTopology("runtime-xff", topology.Affinity{Mode: topology.AffinitySource, Consistent: true, ClientIPHeader: "X-Forwarded-For", TrustedProxies: nets})
+				topo.Listeners[0].Address = topology.Address{Host: "127.0.0.1", Port: port}
+				topo.Routes = []*topology.Route{{Name: "all", PathPrefix: "/", Pool: "realtime"}}
+				topo.Pools = topo.Pools[:1]
+				topo.Pools[0].Servers = nil
+				for _, b := range backends {
+					topo.Pools[0].Servers = append(topo.Pools[0].Servers, server(b.name, "127.0.0.1", b.addr.Port))
+				}
+				startProxy(t, kind, topo)
+				addr := "127.0.0.1:" + strconv.Itoa(port)
+
+				seen := map[string]bool{}
+				for i := 0; i < 24; i++ {
+					client := "198.51.100." + strconv.Itoa(i+1)
+					h := http.Header{"X-Forwarded-For": {"203.0.113.9, " + client}}
+					first, err := dialHeader(t, addr, "/ws", h)
+					require.NoError(t, err)
+					again, err := dialHeader(t, addr, "/ws", h)
+					require.NoError(t, err)
+					require.Equal(t, first, again, "client %s moved", client)
+					seen[first] = true
+				}
+				if trusted {
+					require.Greater(t, len(seen), 1, "clients behind a trusted proxy must spread by their own address")
+				} else {
+					require.Len(t, seen, 1, "an untrusted peer's header must not choose the server")
+				}
+			})
+		}
+	}
+}
