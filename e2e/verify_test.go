@@ -1,0 +1,314 @@
+// Package e2e runs the built wslb binary as a user would: real processes,
+// real signals, real haproxy and nginx.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+var wslbBin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// The runs mostly wait for health checks and signals; run more at once
+	// than there are cores unless -parallel was given.
+	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(goruntime.GOMAXPROCS(0)) {
+		_ = f.Value.Set("6")
+	}
+	dir, err := os.MkdirTemp("", "wslb-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	wslbBin = filepath.Join(dir, "wslb")
+	out, err := exec.Command("go", "build", "-o", wslbBin, "github.com/wslb/wslb/cmd/wslb").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build wslb: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func needProxy(t *testing.T, kind proxybin.Kind) {
+	t.Helper()
+	if _, err := proxybin.Lookup(kind); err != nil {
+		var nf *proxybin.NotFoundError
+		if errors.As(err, &nf) {
+			t.Skipf("%s is not installed (%s)", kind, nf.InstallHint())
+		}
+		t.Fatal(err)
+	}
+}
+
+// proc identifies a process across pid reuse: pid plus start time.
+type proc struct {
+	pid   int
+	start string
+	cmd   string
+}
+
+// statFields returns /proc/PID/stat's fields after the command name.
+func statFields(pid int) []string {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
+}
+
+// descendants lists the live processes below root.
+func descendants(root int) []proc {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	start := map[int]string{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		f := statFields(pid)
+		if len(f) < 20 || f[0] == "Z" {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		parent[pid] = ppid
+		start[pid] = f[19] // starttime, field 22 of stat
+	}
+	var out []proc
+	for pid := range parent {
+		for p := parent[pid]; p > 1; p = parent[p] {
+			if p == root {
+				cmd, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+				out = append(out, proc{pid: pid, start: start[pid], cmd: strings.ReplaceAll(string(cmd), "\x00", " ")})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// alive reports whether p still runs (the same process, not a reused pid).
+func alive(p proc) bool {
+	f := statFields(p.pid)
+	return len(f) >= 20 && f[0] != "Z" && f[19] == p.start
+}
+
+// run is a wslb process under observation: every process it starts is
+// recorded so the test can check that none outlives it.
+type run struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	tmp            string
+
+	mu   sync.Mutex
+	seen map[int]proc
+	done chan struct{}
+	code int
+}
+
+// start runs wslb with TMPDIR set to a fresh directory, so its scratch
+// dirs are easy to find.
+func start(t *testing.T, args ...string) *run {
+	t.Helper()
+	// A short TMPDIR: unix socket paths in the scratch dir must stay under
+	// HAProxy's 97-byte limit, which t.TempDir's long names exceed.
+	tmp, err := os.MkdirTemp("/tmp", "wslb-e2e-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	r := &run{tmp: tmp, seen: map[int]proc{}, done: make(chan struct{})}
+	r.cmd = exec.Command(wslbBin, args...)
+	r.cmd.Dir = ".."
+	r.cmd.Env = append(os.Environ(), "TMPDIR="+r.tmp, "NO_COLOR=1")
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
+	require.NoError(t, r.cmd.Start())
+	go func() {
+		_ = r.cmd.Wait()
+		r.code = r.cmd.ProcessState.ExitCode()
+		close(r.done)
+	}()
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, p := range descendants(r.cmd.Process.Pid) {
+				r.mu.Lock()
+				// Keep the first sighting: a dying process's cmdline reads empty.
+				if old, ok := r.seen[p.pid]; !ok || old.start != p.start || old.cmd == "" {
+					r.seen[p.pid] = p
+				}
+				r.mu.Unlock()
+			}
+			select {
+			case <-r.done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			_ = r.cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	return r
+}
+
+// wait waits for exit, bounded.
+func (r *run) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-r.done:
+		return r.code
+	case <-time.After(limit):
+		t.Fatalf("wslb did not exit within %s\nstdout:\n%s\nstderr:\n%s", limit, r.stdout.String(), r.stderr.String())
+		return -1
+	}
+}
+
+// waitFor polls until a descendant whose command line contains name runs.
+func (r *run) waitFor(t *testing.T, name string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		for _, p := range r.seen {
+			if strings.Contains(p.cmd, name) && alive(p) {
+				r.mu.Unlock()
+				return
+			}
+		}
+		r.mu.Unlock()
+		select {
+		case <-r.done:
+			t.Fatalf("wslb exited before starting %s\nstderr:\n%s", name, r.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no %s process started within %s\nstderr:\n%s", name, limit, r.stderr.String())
+}
+
+// requireClean checks that nothing wslb started is left: no process and no
+// scratch directory.
+func (r *run) requireClean(t *testing.T, proxy string) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sawProxy := false
+	for _, p := range r.seen {
+		if strings.Contains(p.cmd, proxy) {
+			sawProxy = true
+		}
+		require.False(t, alive(p), "process %d (%s) outlived wslb", p.pid, p.cmd)
+	}
+	require.True(t, sawProxy, "wslb never started %s", proxy)
+	left, err := filepath.Glob(filepath.Join(r.tmp, "wslb-verify-*"))
+	require.NoError(t, err)
+	require.Empty(t, left, "scratch dirs left behind")
+}
+
+func TestVerifyPassesAndCleansUp(t *testing.T) {
+	for _, kind := range proxybin.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			needProxy(t, kind)
+			r := start(t, "verify", "examples/chat.hcl", "--proxy", string(kind),
+				"--clients", "30", "--reconnects", "2", "--messages", "2", "--format", "json")
+			code := r.wait(t, 2*time.Minute)
+			require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", r.stdout.String(), r.stderr.String())
+			var out struct {
+				Passed bool `json:"passed"`
+			}
+			require.NoError(t, json.Unmarshal(r.stdout.Bytes(), &out), r.stdout.String())
+			require.True(t, out.Passed)
+			r.requireClean(t, string(kind))
+		})
+	}
+}
+
+func TestVerifyRoundRobinExitsOne(t *testing.T) {
+	t.Parallel()
+	needProxy(t, proxybin.HAProxy)
+	r := start(t, "verify", "verify/testdata/configs/roundrobin.haproxy.cfg",
+		"--clients", "30", "--reconnects", "2", "--messages", "2", "--scenarios", "stickiness,spread")
+	code := r.wait(t, 2*time.Minute)
+	require.Equal(t, 1, code, "stderr:\n%s", r.stderr.String())
+	require.Contains(t, r.stdout.String(), "FAIL  stickiness")
+	require.Regexp(t, `client-\d+: hit [23] backends`, r.stdout.String())
+	r.requireClean(t, "haproxy")
+}
+
+// An interrupted run tears down the proxy, the backends and the scratch
+// dir, whichever signal stops it.
+func TestVerifyInterruptedCleansUp(t *testing.T) {
+	for _, tc := range []struct {
+		kind proxybin.Kind
+		sig  syscall.Signal
+	}{
+		{proxybin.HAProxy, syscall.SIGINT},
+		{proxybin.Nginx, syscall.SIGINT},
+		{proxybin.HAProxy, syscall.SIGTERM},
+		{proxybin.Nginx, syscall.SIGTERM},
+	} {
+		t.Run(string(tc.kind)+"/"+tc.sig.String(), func(t *testing.T) {
+			t.Parallel()
+			needProxy(t, tc.kind)
+			// The idle scenario keeps the run busy long enough to interrupt.
+			r := start(t, "verify", "examples/chat.hcl", "--proxy", string(tc.kind),
+				"--clients", "20", "--reconnects", "1", "--messages", "1",
+				"--scenarios", "stickiness", "--idle", "60s")
+			r.waitFor(t, string(tc.kind), 30*time.Second)
+			time.Sleep(500 * time.Millisecond) // let the clients connect
+			require.NoError(t, r.cmd.Process.Signal(tc.sig), "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
+			code := r.wait(t, 30*time.Second)
+			require.Equal(t, 1, code, "stderr:\n%s", r.stderr.String())
+			require.Contains(t, r.stderr.String(), "interrupted")
+			r.requireClean(t, string(tc.kind))
+		})
+	}
+}
+
+func TestVerifyInvalidTopologyExitsThree(t *testing.T) {
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "bad.hcl")
+	require.NoError(t, os.WriteFile(bad, []byte("pool \"p\" {\n  balanse = \"roundrobin\"\n}\n"), 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, wslbBin, "verify", bad)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, 3, ee.ExitCode(), stderr.String())
+	require.Contains(t, stderr.String(), "bad.hcl line 2")
+	require.Contains(t, stderr.String(), `Did you mean "balance"?`)
+}
