@@ -594,7 +594,12 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 				bound = true
 				emit(joinLine(indent, "bind", portOf[s], filterBindOptions(ln.parts[min(2, len(ln.parts)):])))
 			case "server":
-				emit(joinLine(indent, "server", ln.parts[1], l.Backends[idOf[ln.num]], filterServerOptions(ln.parts[3:])))
+				id, ok := idOf[ln.num]
+				if !ok { // not a server of a backend; HAProxy will say why
+					emit(ln.raw)
+					continue
+				}
+				emit(joinLine(indent, "server", ln.parts[1], l.Backends[id], filterServerOptions(ln.parts[3:])))
 			case "default-server":
 				emit(joinLine(indent, "default-server", filterServerOptions(ln.parts[1:])))
 			case "log":

@@ -19,6 +19,9 @@ import (
 	"github.com/wslb/wslb/topology"
 )
 
+// maxConfigFile bounds each file read while parsing.
+const maxConfigFile = 16 << 20
+
 type nginxConfig struct {
 	file string
 	// missing lists includes that name files absent here; they are skipped.
@@ -37,12 +40,22 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	payload, err := crossplane.Parse(main, &crossplane.ParseOptions{
 		CombineConfigs: true,
 		Open: func(path string) (io.ReadCloser, error) {
-			f, err := os.Open(path)
+			fi, err := os.Stat(path)
 			if errors.Is(err, fs.ErrNotExist) && path != main {
 				n.missing = append(n.missing, path)
 				return io.NopCloser(bytes.NewReader(nil)), nil
 			}
-			return f, err
+			if err != nil {
+				return nil, err
+			}
+			// Devices and pipes (include /dev/zero) would never end.
+			if !fi.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s is not a regular file", path)
+			}
+			if fi.Size() > maxConfigFile {
+				return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigFile)
+			}
+			return os.Open(path)
 		},
 	})
 	if err != nil {

@@ -181,6 +181,13 @@ func (r *Result) MapLines(msg string) string {
 // Load reads and analyses path, telling HAProxy from nginx by content (or
 // by name when the content is ambiguous).
 func Load(path string) (*Config, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxConfigFile {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("not a regular config file of at most %d bytes", maxConfigFile)}
+	}
 	text, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)

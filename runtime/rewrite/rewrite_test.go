@@ -398,3 +398,49 @@ func TestProxyErrorsMapToTheUsersLines(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoadAndRender feeds arbitrary configs through Load and Render: they
+// must return an error or a config, never panic.
+func FuzzLoadAndRender(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.c*"))
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		require.NoError(f, err)
+		f.Add(filepath.Base(s), b)
+	}
+	f.Add("haproxy.cfg", []byte("frontend f\n bind :1\n use_backend b if { \nbackend b\n server"))
+	f.Add("nginx.conf", []byte("http { server { location ~ ^\\ { proxy_pass http://u; } } upstream u { server a weight=; } }"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, name string, text []byte) {
+		// The name only selects the proxy kind.
+		if strings.Contains(name, "nginx") {
+			name = "nginx.conf"
+		} else {
+			name = "haproxy.cfg"
+		}
+		sub, err := os.MkdirTemp(dir, "case")
+		require.NoError(t, err)
+		defer os.RemoveAll(sub)
+		path := filepath.Join(sub, name)
+		require.NoError(t, os.WriteFile(path, text, 0o644))
+		c, err := Load(path)
+		if err != nil {
+			return
+		}
+		backends := map[string]string{}
+		for i, id := range c.ServerIDs() {
+			backends[id] = "127.0.0.1:" + strconv.Itoa(20000+i)
+		}
+		res, err := c.Render(Local{Dir: sub, Backends: backends, FreePorts: func(n int) ([]int, error) {
+			ports := make([]int, n)
+			for i := range ports {
+				ports[i] = 30000 + i
+			}
+			return ports, nil
+		}})
+		if err != nil {
+			return
+		}
+		require.NotEmpty(t, res.Config)
+	})
+}
