@@ -1,6 +1,7 @@
 package topology_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -80,4 +81,15 @@ func TestExamplesContent(t *testing.T) {
 		require.NotEmpty(t, modes[topology.AffinityQuery].Affinity.Param)
 		require.NotEmpty(t, modes[topology.AffinityHeader].Affinity.Header)
 	})
+}
+
+func BenchmarkLoadChat(b *testing.B) {
+	src, err := os.ReadFile("../examples/chat.hcl")
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, diags := topology.NewLoader().Load("chat.hcl", src); diags.HasErrors() {
+			b.Fatal(diags)
+		}
+	}
 }
