@@ -164,7 +164,6 @@ type loaded struct {
 	routes    []*routeSrc
 	pools     []*poolSrc
 	timeouts  *attrs
-	target    *attrs
 	limits    *attrs
 }
 
@@ -181,7 +180,7 @@ func (d *decoder) decode(body hcl.Body) *Topology {
 	ld := &loaded{topo: t}
 	// Timeouts come first: the health-check timeout defaults to connect.
 	ld.timeouts = d.decodeTimeouts(d.single(blocks["timeouts"]), &t.Timeouts)
-	ld.target = d.decodeTargets(d.single(blocks["target"]), &t.Targets)
+	d.decodeTargets(d.single(blocks["target"]), &t.Targets)
 	d.decodeReload(d.single(blocks["reload"]), &t.Reload)
 	d.decodeSecurity(d.single(blocks["security"]), &t.Security)
 	ld.limits = d.decodeLimits(d.single(blocks["limits"]), &t.Limits)
@@ -256,7 +255,7 @@ func (d *decoder) decodeTimeouts(b *hcl.Block, t *Timeouts) *attrs {
 	return a
 }
 
-func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) *attrs {
+func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) {
 	*t = Targets{HAProxy: MinHAProxy, Nginx: MinNginx, Range: d.fileStart()}
 	a, _ := d.blockAttrs(b, targetSchema, d.fileStart())
 	if b != nil {
@@ -270,6 +269,7 @@ func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) *attrs {
 		v, err := ParseVersion(s)
 		if err != nil {
 			d.grammarError(a.at(name), err)
+			a.reject(name)
 			return
 		}
 		if !v.AtLeast(min.Major, min.Minor, min.Patch) {
@@ -282,7 +282,6 @@ func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) *attrs {
 	}
 	version("haproxy", "HAProxy", &t.HAProxy, MinHAProxy)
 	version("nginx", "NGINX", &t.Nginx, MinNginx)
-	return a
 }
 
 func (d *decoder) decodeReload(b *hcl.Block, r *Reload) {
@@ -332,11 +331,7 @@ func (d *decoder) decodeListener(b *hcl.Block) *listenerSrc {
 			ls.l.Address = v
 		}
 	}
-	var tlsBlocks []*hcl.Block
-	for _, tb := range c.Blocks {
-		tlsBlocks = append(tlsBlocks, tb)
-	}
-	if tb := d.single(tlsBlocks); tb != nil {
+	if tb := d.single(c.Blocks); tb != nil { // tls is the only block type
 		t := &TLS{Profile: TLSIntermediate, Range: tb.DefRange}
 		ta, _ := d.blockAttrs(tb, tlsSchema, tb.DefRange)
 		ta.str("certificate", &t.Certificate, CheckFilePath)
