@@ -194,4 +194,18 @@ var goCases = []goCase{
 		haproxy: []string{"use_backend be_realtime if route_live_path is_websocket", "use_backend be_web if route_api_path", "default_backend wslb_no_route"},
 		nginx:   []string{"location /api/live {", "error_page 418 = @wslb_websocket_1;", "location @wslb_websocket_1 {", "if ($wslb_is_websocket = 0) {"},
 	},
+	{
+		name: "tls-old-ipv6",
+		topo: func() *topology.Topology {
+			t := baseTopology("tls-old-ipv6", topology.Affinity{Mode: topology.AffinitySource, Consistent: true, NginxSource: topology.NginxHashRemoteAddr})
+			t.Listeners = []*topology.Listener{
+				{Name: "v6", Address: topology.Address{Host: "::", Port: 8443}, TLS: &topology.TLS{Certificate: "/etc/wslb/site.pem", Key: "/etc/wslb/site.pem.key", Profile: topology.TLSOld}},
+				{Name: "plain", Address: topology.Address{Host: "0.0.0.0", Port: 8080}},
+			}
+			t.Routes = append([]*topology.Route{{Name: "only-plain", Listener: "plain", PathPrefix: "/plain", Pool: "web"}}, t.Routes...)
+			return t
+		},
+		haproxy: []string{"bind [::]:8443 ssl crt /etc/wslb/site.pem", "ssl-min-ver TLSv1.0", "@SECLEVEL=0", "bind :8080", "use_backend be_web if route_only-plain_path"},
+		nginx:   []string{"listen [::]:8443 ssl default_server;", "ssl_certificate_key /etc/wslb/site.pem.key;", "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;", "listen 8080 default_server;", "location /plain {"},
+	},
 }
