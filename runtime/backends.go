@@ -73,7 +73,7 @@ func StartBackends(ids []string, factory BackendFactory) (*Backends, error) {
 			b.Close()
 			return nil, fmt.Errorf("start backends: duplicate server id %q", id)
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := listenFree()
 		if err != nil {
 			b.Close()
 			return nil, fmt.Errorf("start backend %s: %w", id, err)

@@ -1,18 +1,67 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 )
 
+// Ports for backends and proxy listeners are picked at random below the
+// kernel's ephemeral range, and checked free by binding them. Ports from
+// ":0" come from the ephemeral range, which outgoing connections use too:
+// with thousands of clients reconnecting, a backend that is stopped and
+// started again on its port would often find it taken as some
+// connection's source port.
+const (
+	lowestPort   = 10000
+	pickAttempts = 200
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if low, err := strconv.Atoi(f[0]); err == nil {
+				return low
+			}
+		}
+	}
+	return 32768
+}
+
+// listenFree binds a TCP listener on a free 127.0.0.1 port below the
+// ephemeral range, or on ":0" when that range is too small to pick from.
+func listenFree() (net.Listener, error) {
+	low := ephemeralLow()
+	if low-lowestPort >= 1000 {
+		for i := 0; i < pickAttempts; i++ {
+			port := lowestPort + rand.IntN(low-lowestPort)
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err == nil {
+				return ln, nil
+			}
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("pick a free loopback port: %w", err)
+	}
+	return ln, nil
+}
+
 // FreePorts returns n distinct TCP ports on 127.0.0.1 that were free a
-// moment ago: it binds n ":0" listeners at once (so the kernel hands out
-// distinct ports), then closes them.
+// moment ago: it binds all n at once (so they are distinct), then closes
+// them for the proxy to bind.
 //
-// There is a small race: another process may take a port between the close
-// and the moment the proxy or a backend binds it. Callers that bind in
-// process (Backends) retry; a proxy that fails to bind shows it in its log
-// and the run can be retried with fresh ports.
+// Between the close and the proxy's bind another program may take a port.
+// That is unlikely (the ports are outside the range the kernel hands out),
+// and StartProxy reports it as ErrAddrInUse: render with fresh ports and
+// start again.
 func FreePorts(n int) ([]int, error) {
 	lns := make([]net.Listener, 0, n)
 	defer func() {
@@ -21,19 +70,21 @@ func FreePorts(n int) ([]int, error) {
 		}
 	}()
 	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	for len(ports) < n {
+		ln, err := listenFree()
 		if err != nil {
-			return nil, fmt.Errorf("pick a free loopback port: %w", err)
+			return nil, err
 		}
 		lns = append(lns, ln)
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
+	if len(ports) != n {
+		return nil, errors.New("pick free ports: too few")
+	}
 	return ports, nil
 }
 
-// FreePort returns one free TCP port on 127.0.0.1 (see FreePorts for the
-// race this leaves).
+// FreePort returns one free TCP port on 127.0.0.1 (see FreePorts).
 func FreePort() (int, error) {
 	ports, err := FreePorts(1)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -154,15 +155,48 @@ func startIsolated(binary string, args []string, dir string, log *os.File) (*exe
 		return cmd
 	}
 	cmd := newCmd(syscall.CLONE_NEWPID)
-	err := cmd.Start()
+	err := spawn(cmd)
 	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) {
 		cmd = newCmd(0)
-		err = cmd.Start()
+		err = spawn(cmd)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return cmd, nil
+}
+
+// ErrAddrInUse says the proxy could not bind a listen address: another
+// program took the port after it was picked. Render the config with fresh
+// ports and start again.
+var ErrAddrInUse = errors.New("a listen address is already in use")
+
+var addrInUse = regexp.MustCompile(`(?i)address already in use|cannot bind socket|could not bind`)
+
+// Pdeathsig fires when the OS thread that started the child exits, not the
+// process, and Go may end a thread whose goroutine locked it. So every
+// proxy is started from one goroutine locked to a thread that lives as
+// long as wslb.
+var spawner = sync.OnceValue(func() chan spawnRequest {
+	ch := make(chan spawnRequest)
+	go func() {
+		goruntime.LockOSThread() // never unlocked: the thread must not be reused or ended
+		for req := range ch {
+			req.done <- req.cmd.Start()
+		}
+	}()
+	return ch
+})
+
+type spawnRequest struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func spawn(cmd *exec.Cmd) error {
+	done := make(chan error, 1)
+	spawner() <- spawnRequest{cmd: cmd, done: done}
+	return <-done
 }
 
 var (
@@ -238,10 +272,16 @@ func (p *Proxy) waitReady(ctx context.Context) error {
 	var last error
 	for {
 		if last = p.probe(ctx); last == nil {
-			return nil
+			if listenerOwned(p.opts.ReadyAddr, p.Pids()) {
+				return nil
+			}
+			last = fmt.Errorf("%s is held by another program", p.opts.ReadyAddr)
 		}
 		select {
 		case <-p.exited:
+			if addrInUse.MatchString(p.LogTail(logTailLines)) {
+				return fmt.Errorf("exited during startup (%v): %w", p.waitErr, ErrAddrInUse)
+			}
 			return fmt.Errorf("exited during startup (%v)", p.waitErr)
 		case <-ctx.Done():
 			return ctx.Err()

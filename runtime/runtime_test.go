@@ -37,17 +37,19 @@ func TestScratchCloseRemovesDirAndIsIdempotent(t *testing.T) {
 	require.NoDirExists(t, s.Dir)
 }
 
-func TestFreePortsAreDistinctAndBindable(t *testing.T) {
+func TestFreePortsAreDistinctAndOutsideTheEphemeralRange(t *testing.T) {
 	t.Parallel()
-	ports, err := FreePorts(5)
+	ports, err := FreePorts(50)
 	require.NoError(t, err)
 	seen := map[int]bool{}
+	low := ephemeralLow()
 	for _, p := range ports {
 		require.False(t, seen[p], "port %d handed out twice", p)
 		seen[p] = true
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		require.NoError(t, err)
-		ln.Close()
+		if low-lowestPort >= 1000 {
+			require.GreaterOrEqual(t, p, lowestPort)
+			require.Less(t, p, low, "outgoing connections could take port %d", p)
+		}
 	}
 }
 
@@ -485,4 +487,35 @@ func TestKilledParentLeavesNoProxy(t *testing.T) {
 			}, 10*time.Second, 20*time.Millisecond, "proxy processes %v outlived their killed parent", pids)
 		})
 	}
+}
+
+func TestStartFailsWhenAnotherProgramHoldsThePort(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxyCases {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			r := setup(t, tc.kind, tc.tmpl)
+			// A stranger answers HTTP on the proxy's port: the probe
+			// succeeds, but the listener is not the proxy's.
+			ln, err := net.Listen("tcp", r.addr)
+			require.NoError(t, err)
+			srv := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})}
+			go srv.Serve(ln)
+			defer srv.Close()
+			_, err = StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyPath: "/healthz", ReadyTimeout: 10 * time.Second})
+			require.ErrorIs(t, err, ErrAddrInUse)
+		})
+	}
+}
+
+func TestListenerOwned(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	require.True(t, listenerOwned(ln.Addr().String(), []int{os.Getpid()}))
+	require.False(t, listenerOwned(ln.Addr().String(), []int{1}))
+	port, err := FreePort()
+	require.NoError(t, err)
+	require.False(t, listenerOwned("127.0.0.1:"+strconv.Itoa(port), []int{os.Getpid()}))
 }

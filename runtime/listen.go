@@ -1,0 +1,72 @@
+package runtime
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// listenerOwned reports whether the TCP socket listening on addr belongs to
+// one of pids. A readiness probe alone cannot tell the proxy from another
+// program that took the port in the moment between picking it and the
+// proxy binding it (nginx keeps retrying a taken port for seconds).
+func listenerOwned(addr string, pids []int) bool {
+	_, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return false
+	}
+	inodes := listeningInodes(port)
+	if len(inodes) == 0 {
+		return false
+	}
+	for _, pid := range pids {
+		fds, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "fd"))
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			link, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "fd", fd.Name()))
+			if err != nil {
+				continue
+			}
+			if inode, ok := strings.CutPrefix(link, "socket:["); ok && inodes[strings.TrimSuffix(inode, "]")] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listeningInodes returns the socket inodes listening on TCP port (IPv4 and
+// IPv6) from /proc/net/tcp{,6}.
+func listeningInodes(port int) map[string]bool {
+	want := fmt.Sprintf(":%04X", port)
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		f, err := os.Open(table)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 10 || fields[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			if strings.HasSuffix(fields[1], want) {
+				inodes[fields[9]] = true
+			}
+		}
+		f.Close()
+	}
+	return inodes
+}
