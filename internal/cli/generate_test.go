@@ -242,3 +242,18 @@ func TestGenerateTargetCompletion(t *testing.T) {
 	require.Contains(t, stdout, "haproxy\n")
 	require.Contains(t, stdout, "nginx\n")
 }
+
+func TestGenerateWarningsDoNotStopGeneration(t *testing.T) {
+	src := minimalTopology + `
+security {
+  allow_missing_origin = false
+}
+`
+	topo := writeTopology(t, src)
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "generate", topo, "-o", out)
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, stderr, "Warning:")
+	require.Contains(t, stderr, "topology.hcl line")
+	require.Equal(t, []string{"haproxy.cfg", "nginx.conf"}, dirEntries(t, out))
+}
