@@ -64,6 +64,10 @@ type Config struct {
 	Clients    int // number of clients, at least 1
 	Messages   int // messages per connection (0: handshake only)
 	Reconnects int // connections per client after the first
+	// FirstClient numbers the clients from this index, so that a second
+	// harness can have identities (names, source addresses) that the
+	// first one never used.
+	FirstClient int
 
 	// Concurrency bounds the clients in flight (Run) and the handshakes in
 	// flight (Open).
@@ -149,7 +153,7 @@ func (cfg Config) validate() (*url.URL, error) {
 		if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.To4() == nil) || !loopback {
 			errs = append(errs, fmt.Errorf("source mode binds 127.X.Y.Z source addresses and needs an IPv4 loopback target, not %s", u.Host))
 		}
-		if cfg.Clients > MaxSourceClients {
+		if cfg.FirstClient+cfg.Clients > MaxSourceClients {
 			errs = append(errs, fmt.Errorf("source mode has %d distinct source addresses; %d clients asked", MaxSourceClients, cfg.Clients))
 		}
 	case ModeHeader:
@@ -159,6 +163,9 @@ func (cfg Config) validate() (*url.URL, error) {
 	case ModeCookie, ModeQuery, ModeNone:
 	default:
 		errs = append(errs, fmt.Errorf("unknown mode %q (want one of source, cookie, header, query, none)", cfg.Mode))
+	}
+	if cfg.FirstClient < 0 {
+		errs = append(errs, fmt.Errorf("first client must not be negative, got %d", cfg.FirstClient))
 	}
 	if cfg.Clients < 1 {
 		errs = append(errs, fmt.Errorf("clients must be at least 1, got %d", cfg.Clients))

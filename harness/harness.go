@@ -72,23 +72,38 @@ func (h *Harness) Clients() []Client { return append([]Client(nil), h.clients...
 // clients run at once. When ctx ends first, Run stops the clients in
 // flight and returns what was recorded together with an error.
 func (h *Harness) Run(ctx context.Context) (*Result, error) {
+	all := make([]int, len(h.clients))
+	for i := range all {
+		all[i] = i
+	}
+	return h.RunClients(ctx, all, h.cfg.Reconnects, h.cfg.Messages)
+}
+
+// RunClients is Run for the clients with the given indexes only, with the
+// reconnects and messages given per call: a scenario can probe some
+// clients once each and keep their identities (and cookie jars). The
+// result lists every client; those not run have no connections.
+func (h *Harness) RunClients(ctx context.Context, idx []int, reconnects, messages int) (*Result, error) {
 	col := newCollector(h.clients, h.cfg.ErrorSamples)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(h.cfg.Concurrency, len(h.clients)) {
+	for range min(h.cfg.Concurrency, len(idx)) {
 		wg.Go(func() {
 			for i := range next {
 				if ctx.Err() != nil {
 					continue // drain: clients not started are not tried
 				}
-				for n := 0; n <= h.cfg.Reconnects && ctx.Err() == nil; n++ {
-					h.session(ctx, col, i, n+1)
+				for n := 0; n <= reconnects && ctx.Err() == nil; n++ {
+					h.session(ctx, col, i, n+1, messages)
 				}
 			}
 		})
 	}
 feed:
-	for i := range h.clients {
+	for _, i := range idx {
+		if i < 0 || i >= len(h.clients) {
+			continue
+		}
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -105,7 +120,7 @@ feed:
 }
 
 // session is one connection of client i: handshake, messages, clean close.
-func (h *Harness) session(ctx context.Context, col *collector, i, connNo int) {
+func (h *Harness) session(ctx context.Context, col *collector, i, connNo, messages int) {
 	conn, cr, err := h.dial(ctx, i)
 	if err != nil {
 		cr.Err = fmt.Sprintf("conn %d: %v", connNo, err)
@@ -115,7 +130,7 @@ func (h *Harness) session(ctx context.Context, col *collector, i, connNo int) {
 	// Unblock reads and writes when the run is cancelled.
 	stop := context.AfterFunc(ctx, func() { _ = conn.NetConn().Close() })
 	defer stop()
-	for m := 1; m <= h.cfg.Messages; m++ {
+	for m := 1; m <= messages; m++ {
 		if err := h.exchange(conn, &cr, col, i, connNo, m); err != nil {
 			cr.Err = fmt.Sprintf("conn %d message %d: %v", connNo, m, err)
 			_ = conn.Close()
@@ -238,6 +253,16 @@ func (h *Harness) closeClean(conn *websocket.Conn) {
 		}
 	}
 	_ = conn.Close()
+}
+
+// ended reports whether ctx is done or past its deadline: connection
+// deadlines derived from ctx can fire a moment before ctx.Err is set.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // errCode returns the close code of a WebSocket close error, or 0.

@@ -313,6 +313,15 @@ func TestRunRespectsTheDeadline(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	// Far below the one-minute handshake timeout: the deadline stopped it.
 	require.Less(t, time.Since(start), 30*time.Second)
-	require.Equal(t, 10, res.HandshakeErrors, "only the clients in flight tried")
+	// The clients in flight fail at the deadline (a few more may start in
+	// the instant before it); most clients are never tried.
+	require.GreaterOrEqual(t, res.HandshakeErrors, 10)
+	untried := 0
+	for _, c := range res.Clients {
+		if len(c.Conns) == 0 {
+			untried++
+		}
+	}
+	require.GreaterOrEqual(t, untried, 25, res.ErrorSamples)
 	require.Zero(t, res.Sent)
 }

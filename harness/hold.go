@@ -100,7 +100,7 @@ func (s *Session) connect(ctx context.Context, slots []*held) (*Result, error) {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
-		if ctx.Err() != nil {
+		if ended(ctx) {
 			break
 		}
 		wg.Go(func() {
@@ -180,7 +180,7 @@ func (s *Session) Ping(ctx context.Context) (*Result, error) {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
-		if ctx.Err() != nil {
+		if ended(ctx) {
 			break
 		}
 		wg.Go(func() {

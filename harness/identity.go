@@ -46,10 +46,11 @@ func SourceAddr(i int) (netip.Addr, error) {
 func identities(cfg Config) ([]Client, error) {
 	clients := make([]Client, cfg.Clients)
 	for i := range clients {
-		c := Client{Index: i, Name: ClientName(i)}
+		n := cfg.FirstClient + i
+		c := Client{Index: i, Name: ClientName(n)}
 		switch cfg.Mode {
 		case ModeSource:
-			src, err := SourceAddr(i)
+			src, err := SourceAddr(n)
 			if err != nil {
 				return nil, err
 			}

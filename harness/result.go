@@ -134,6 +134,10 @@ func (r *Result) Latency() report.Latency {
 	return latencyOf(r.hist)
 }
 
+// LatencyOf summarises an RTT histogram in microseconds (for instance
+// several results' Histograms merged) like Result.Latency.
+func LatencyOf(h *hdrhistogram.Histogram) report.Latency { return latencyOf(h) }
+
 func newHistogram() *hdrhistogram.Histogram {
 	// 1 µs to 60 s at 3 significant digits.
 	return hdrhistogram.New(1, 60_000_000, 3)
