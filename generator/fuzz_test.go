@@ -40,6 +40,8 @@ func FuzzGenerate(f *testing.F) {
 		arts, err := Generate(topo, Options{})
 		require.NoError(t, err, "the loader accepted a topology the generator cannot render:\n%s", src)
 		require.Len(t, arts, 2)
+		_, err = Generate(topo, Options{Runtime: &Runtime{Dir: "/tmp/wslb-fuzz"}, IdentityHeader: "X-Served-By"})
+		require.NoError(t, err, "runtime mode failed where production mode did not:\n%s", src)
 		for _, a := range arts {
 			ok, why := checkable(topo, a.Kind)
 			if !ok {

@@ -232,3 +232,60 @@ func selfSigned(t testing.TB) []byte {
 	require.NoError(t, certErr)
 	return certPEM
 }
+
+// TestEdgeTopologiesPassProxyChecks covers shapes the loader may allow but
+// no golden case has.
+func TestEdgeTopologiesPassProxyChecks(t *testing.T) {
+	tests := map[string]func(*topology.Topology){
+		"no routes": func(t *topology.Topology) { t.Routes = nil },
+		"only backup servers in a hashed pool": func(t *topology.Topology) {
+			t.Pools[0].Affinity = topology.Affinity{Mode: topology.AffinityHeader, Header: "X-K", Consistent: true}
+			for _, s := range t.Pools[0].Servers {
+				s.Backup = true
+			}
+		},
+		"only backup servers in a cookie pool": func(t *topology.Topology) {
+			t.Pools[0].Affinity = topology.Affinity{Mode: topology.AffinityCookie, Cookie: "k"}
+			for _, s := range t.Pools[0].Servers {
+				s.Backup = true
+			}
+		},
+		"single-server cookie pool": func(t *topology.Topology) {
+			t.Pools[0].Affinity = topology.Affinity{Mode: topology.AffinityCookie, Cookie: "k"}
+			t.Pools[0].Servers = t.Pools[0].Servers[:1]
+		},
+		"health checks off": func(t *topology.Topology) {
+			for _, p := range t.Pools {
+				p.Health.Enabled = false
+			}
+		},
+		"names that differ in case and punctuation": func(t *topology.Topology) {
+			t.Pools[1].Name = "Realtime"
+			t.Routes[1].Pool = "Realtime"
+			t.Pools[0].Affinity = topology.Affinity{Mode: topology.AffinityCookie, Cookie: "k"}
+			t.Pools[0].Servers[1].Name = "RT1"
+			t.Pools[0].Servers[2].Name = "rt.1"
+		},
+		"every route websocket-only": func(t *topology.Topology) {
+			for _, r := range t.Routes {
+				r.WebSocketOnly = true
+			}
+		},
+		"a host route on two listeners": func(t *topology.Topology) {
+			t.Listeners = append(t.Listeners, &topology.Listener{Name: "second", Address: topology.Address{Host: "127.0.0.1", Port: 8081}})
+			t.Routes = append([]*topology.Route{{Name: "h", Host: "a.example", PathPrefix: "/ws", Pool: "web"}}, t.Routes...)
+		},
+	}
+	for name, mutate := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			topo := baseTopology("edge", topology.Affinity{Mode: topology.AffinitySource, Consistent: true})
+			mutate(topo)
+			arts, err := Generate(topo, Options{IdentityHeader: "X-Served-By"})
+			require.NoError(t, err)
+			for _, a := range arts {
+				checkConfig(t, lookupOrSkip(t, a.Kind), topo, a.Bytes)
+			}
+		})
+	}
+}

@@ -317,12 +317,13 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 	// backups). Those pools keep their backup servers in a group of their
 	// own that locations fall back to when every primary failed.
 	primaries, backups := splitBackups(p.Servers)
+	isBackup := func(s *topology.Server) bool { return s.Backup && len(backups) > 0 }
 	separate := len(backups) > 0 && (hashed || cookieMap)
 	for _, s := range p.Servers {
-		if separate && s.Backup {
+		if separate && isBackup(s) {
 			continue
 		}
-		line, err := b.serverLine(s, p.Health, s.Backup && len(primaries) > 0)
+		line, err := b.serverLine(s, p.Health, isBackup(s))
 		if err != nil {
 			return err
 		}
