@@ -240,12 +240,11 @@ func ngVar(prefix, name string) (string, error) {
 	return "$" + prefix + name, nil
 }
 
-func (b *nginxBuilder) pool(p *topology.Pool) error {
+// balancing fills in the upstream's balancing and affinity directives. It
+// reports whether they hash (no `backup` allowed) and whether cookie
+// affinity needs the per-server routing of cookieRoutes.
+func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cookieMap bool, err error) {
 	a := p.Affinity
-	np := &ngPool{pool: p}
-	b.pools[p.Name] = np
-	up := ngUpstream{Name: b.ids.get("wslb", p.Name), Zone: zoneSize(len(p.Servers))}
-	np.pass = "http://" + up.Name
 	consistent := ""
 	if a.Consistent {
 		consistent = " consistent"
@@ -254,7 +253,6 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 	if p.Balance == topology.BalanceLeastConn {
 		rr = "least_conn"
 	}
-	hashed, cookieMap := false, false
 	switch a.Mode {
 	case topology.AffinitySource:
 		hashed = true
@@ -262,7 +260,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 		case a.ClientIPHeader != "":
 			key, err := b.clientIPKey(p)
 			if err != nil {
-				return err
+				return false, false, err
 			}
 			up.Comments = append(up.Comments,
 				fmt.Sprintf("Source affinity on the client address a trusted proxy put last into %s", a.ClientIPHeader),
@@ -283,7 +281,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 		hashed = true
 		v, err := ngVar("http_", a.Header)
 		if err != nil {
-			return err
+			return false, false, err
 		}
 		up.Comments = append(up.Comments,
 			fmt.Sprintf("Header affinity: requests with the same %s value reach the same server.", a.Header))
@@ -292,7 +290,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 		hashed = true
 		v, err := ngVar("arg_", a.Param)
 		if err != nil {
-			return err
+			return false, false, err
 		}
 		up.Comments = append(up.Comments,
 			fmt.Sprintf("Query affinity: requests with the same ?%s= value reach the same server.", a.Param))
@@ -300,8 +298,8 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 	case topology.AffinityCookie:
 		if b.t.Targets.Nginx.AtLeast(stickyVersion.Major, stickyVersion.Minor, stickyVersion.Patch) {
 			up.Directives = appendNonEmpty(up.Directives, rr)
-			if err := b.sticky(p, &up); err != nil {
-				return err
+			if err := b.sticky(p, up); err != nil {
+				return false, false, err
 			}
 		} else {
 			up.Directives = appendNonEmpty(up.Directives, rr)
@@ -310,6 +308,18 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 	default:
 		up.Comments = append(up.Comments, "No affinity: every request and handshake is balanced on its own.")
 		up.Directives = appendNonEmpty(up.Directives, rr)
+	}
+	return hashed, cookieMap, nil
+}
+
+func (b *nginxBuilder) pool(p *topology.Pool) error {
+	np := &ngPool{pool: p}
+	b.pools[p.Name] = np
+	up := ngUpstream{Name: b.ids.get("wslb", p.Name), Zone: zoneSize(len(p.Servers))}
+	np.pass = "http://" + up.Name
+	hashed, cookieMap, err := b.balancing(p, &up)
+	if err != nil {
+		return err
 	}
 
 	// NGINX cannot combine `backup` with hash or ip_hash, and the cookie
