@@ -1,0 +1,106 @@
+package echo_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/internal/memstat"
+)
+
+// TestHelperDialer is not a test: TestMeasureIdleMemory runs the test
+// binary with WSLB_HELPER_DIAL="ADDR N" to hold N client connections in
+// another process, so they don't count against the backend's memory.
+func TestHelperDialer(t *testing.T) {
+	spec := os.Getenv("WSLB_HELPER_DIAL")
+	if spec == "" {
+		t.Skip("helper process for TestMeasureIdleMemory")
+	}
+	addr, nStr, _ := strings.Cut(spec, " ")
+	n, err := strconv.Atoi(nStr)
+	if err != nil {
+		fmt.Println("bad WSLB_HELPER_DIAL:", err)
+		os.Exit(2)
+	}
+	conns := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	var failed sync.Once
+	for i := range conns {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+			if err != nil {
+				failed.Do(func() { fmt.Println("dial:", err); os.Exit(1) })
+			}
+			conns[i] = c
+		})
+	}
+	wg.Wait()
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin) // hold until the parent closes stdin
+	os.Exit(0)
+}
+
+// TestMeasureIdleMemory reports the backend's memory per idle WebSocket.
+//
+//	go test ./echo -run TestMeasureIdleMemory -v
+func TestMeasureIdleMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement; runs without -short")
+	}
+	n := 2000
+	if v := os.Getenv("WSLB_MEASURE_CONNS"); v != "" {
+		var err error
+		n, err = strconv.Atoi(v)
+		require.NoError(t, err)
+	}
+	srv, err := echo.New(echo.Config{ID: "mem"})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	// Warm up the server's pools and goroutine stacks.
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/", nil)
+	require.NoError(t, err)
+	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte("warm")))
+	_, _, err = c.ReadMessage()
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	require.Eventually(t, func() bool { return srv.Stats().Open == 0 }, 5*time.Second, 10*time.Millisecond)
+
+	before := memstat.Take()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDialer$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("WSLB_HELPER_DIAL=%s %d", ln.Addr(), n))
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", line)
+	require.Eventually(t, func() bool { return srv.Stats().Open == n }, 30*time.Second, 10*time.Millisecond)
+
+	per := memstat.Per(before, memstat.Take(), n)
+	t.Logf("echo backend, %d idle WebSocket connections: %s per connection", n, per)
+	// A generous bound that still catches a per-connection buffer leak
+	// (the target is 16 KB).
+	require.Less(t, per.HeapStack, 32.0*1024)
+}

@@ -1,0 +1,144 @@
+package harness_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/harness"
+	"github.com/wslb/wslb/internal/memstat"
+)
+
+// TestHelperEcho is not a test: the measurements run the test binary with
+// WSLB_HELPER_ECHO=1 to get an echo backend in another process, so its
+// memory doesn't count against the harness's.
+func TestHelperEcho(t *testing.T) {
+	if os.Getenv("WSLB_HELPER_ECHO") != "1" {
+		t.Skip("helper process for the measurements")
+	}
+	srv, err := echo.New(echo.Config{ID: "remote"})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	fmt.Println(ln.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
+	_ = srv.Close()
+	os.Exit(0)
+}
+
+// startEchoProcess starts an echo backend in a child process and returns
+// its address.
+func startEchoProcess(t testing.TB) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperEcho$")
+	cmd.Env = append(os.Environ(), "WSLB_HELPER_ECHO=1")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	return strings.TrimSpace(line)
+}
+
+// TestMeasureHeldConnMemory reports the harness's memory per held
+// connection (Open, source mode).
+//
+//	go test ./harness -run TestMeasureHeldConnMemory -v
+func TestMeasureHeldConnMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement; runs without -short")
+	}
+	n := 2000
+	if v := os.Getenv("WSLB_MEASURE_CONNS"); v != "" {
+		var err error
+		n, err = strconv.Atoi(v)
+		require.NoError(t, err)
+	}
+	addr := startEchoProcess(t)
+	cfg := harness.Config{URL: "ws://" + addr + "/", Mode: harness.ModeSource, Messages: 1, CheckInterval: time.Hour}
+
+	// Warm up: dialer, pools and stacks.
+	cfg.Clients = 4
+	warm, err := harness.New(cfg)
+	require.NoError(t, err)
+	ws, err := warm.Open(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, ws.Close())
+
+	before := memstat.Take()
+	cfg.Clients = n
+	h, err := harness.New(cfg)
+	require.NoError(t, err)
+	s, err := h.Open(context.Background())
+	require.NoError(t, err)
+	defer s.Close()
+	require.Zero(t, s.Opened().HandshakeErrors, s.Opened().ErrorSamples)
+	require.Equal(t, n, s.Open())
+
+	per := memstat.Per(before, memstat.Take(), n)
+	t.Logf("harness, %d held connections: %s per connection", n, per)
+	require.Equal(t, n, s.Check(), "still open")
+	// A generous bound that still catches a reader goroutine or a big
+	// buffer per connection (the target is 4 KB).
+	require.Less(t, per.HeapStack, 8.0*1024)
+}
+
+// BenchmarkEchoRTTDirect measures one echo round trip straight to a
+// backend in another process, through the harness's exchange path.
+//
+//	go test ./harness -run '^$' -bench EchoRTT -benchtime 20000x
+func BenchmarkEchoRTTDirect(b *testing.B) {
+	addr := startEchoProcess(b)
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	require.NoError(b, err)
+	defer c.Close()
+	msg := []byte(strings.Repeat("x", harness.DefaultMessageSize))
+	b.ResetTimer()
+	for b.Loop() {
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := c.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRun measures a harness run straight to a backend in another
+// process: per op, one connection with handshake, 5 messages and a close.
+//
+//	go test ./harness -run '^$' -bench 'Run$' -benchtime 2000x
+func BenchmarkRun(b *testing.B) {
+	addr := startEchoProcess(b)
+	h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Mode: harness.ModeSource, Clients: b.N, Messages: 5, Concurrency: 16})
+	require.NoError(b, err)
+	b.ResetTimer()
+	res, err := h.Run(context.Background())
+	require.NoError(b, err)
+	require.Zero(b, res.HandshakeErrors+res.MessageErrors, res.ErrorSamples)
+	lat := res.Latency()
+	b.ReportMetric(float64(lat.P50.Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat.P99.Microseconds()), "p99-µs")
+}
