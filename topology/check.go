@@ -70,6 +70,7 @@ func (d *decoder) check(ld *loaded) {
 		}
 	}
 	d.checkReferences(ld)
+	d.checkUnused(ld)
 	d.checkRouteOrder(ld)
 	for _, ps := range ld.pools {
 		d.checkPool(ld, ps)
@@ -153,6 +154,38 @@ func (d *decoder) checkReferences(ld *loaded) {
 			d.errorf(rs.a.at("listener"), "Undefined listener",
 				"Route %q belongs to listener %q, which is not defined. Use one of: %s, or remove the argument to route on every listener.%s",
 				r.Name, r.Listener, quoteList(listenerNames), suggest(r.Listener, listenerNames))
+		}
+	}
+}
+
+// checkUnused warns about pools no route sends requests to and listeners
+// no route serves, which are almost always a typo or a leftover.
+func (d *decoder) checkUnused(ld *loaded) {
+	t := ld.topo
+	usedPools, allListeners, usedListeners := map[string]bool{}, false, map[string]bool{}
+	for _, r := range t.Routes {
+		usedPools[r.Pool] = true
+		if r.Listener == "" {
+			allListeners = true
+		}
+		usedListeners[r.Listener] = true
+	}
+	// A route to an undefined or invalid pool name is likely the typo that
+	// leaves a pool unused; its error says enough.
+	danglingRoute := len(t.Routes) == 0
+	for _, rs := range ld.routes {
+		danglingRoute = danglingRoute || !rs.a.valid("pool") || t.Pool(rs.r.Pool) == nil
+	}
+	for _, p := range t.Pools {
+		if !danglingRoute && !usedPools[p.Name] {
+			d.warnf(p.Range, "Unused pool",
+				"No route sends requests to pool %q. Add a route with pool = %q, or remove the pool.", p.Name, p.Name)
+		}
+	}
+	for _, l := range t.Listeners {
+		if len(t.Routes) > 0 && !allListeners && !usedListeners[l.Name] {
+			d.warnf(l.Range, "Listener without routes",
+				"Every route names another listener, so listener %q would answer every request with 404. Add a route with listener = %q, or remove the listener.", l.Name, l.Name)
 		}
 	}
 }
