@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -36,8 +37,8 @@ import (
 func (p *Proxy) Reload(ctx context.Context) error {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
-	if p.Err() != nil || isClosed(p.exited) {
-		return fmt.Errorf("reload %s: not running (%v)", p.opts.Kind, p.Err())
+	if isClosed(p.exited) {
+		return fmt.Errorf("reload %s: %w (%v)", p.opts.Kind, errNotRunning, p.Err())
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.ReadyTimeout)
 	defer cancel()
@@ -55,6 +56,8 @@ func (p *Proxy) Reload(ctx context.Context) error {
 	}
 	return nil
 }
+
+var errNotRunning = errors.New("the proxy is not running")
 
 func isClosed(ch <-chan struct{}) bool {
 	select {

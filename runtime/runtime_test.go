@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -349,8 +350,11 @@ func TestProxyContextCancelTearsDown(t *testing.T) {
 			case <-time.After(15 * time.Second):
 				t.Fatal("proxy still running after the context was cancelled")
 			}
-			require.NoError(t, p.Close())
-			requireGone(t, pids, "")
+			require.ErrorIs(t, p.Reload(context.Background()), errNotRunning)
+			env := &Env{Scratch: r.scratch, Backends: r.backends, Proxy: p}
+			require.NoError(t, env.Close())
+			require.NoError(t, env.Close())
+			requireGone(t, pids, r.scratch.Dir)
 		})
 	}
 }
@@ -518,4 +522,34 @@ func TestListenerOwned(t *testing.T) {
 	port, err := FreePort()
 	require.NoError(t, err)
 	require.False(t, listenerOwned("127.0.0.1:"+strconv.Itoa(port), []int{os.Getpid()}))
+}
+
+func TestProxyCrashIsNoticed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxyCases {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			r := setup(t, tc.kind, tc.tmpl)
+			p, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
+			require.NoError(t, err)
+			t.Cleanup(func() { p.Close() })
+			pids := p.Pids()
+			require.NoError(t, syscall.Kill(p.Pid(), syscall.SIGKILL))
+			select {
+			case <-p.Exited():
+			case <-time.After(10 * time.Second):
+				t.Fatal("a killed master went unnoticed")
+			}
+			require.Error(t, p.Err())
+			require.Eventually(t, func() bool {
+				for _, pid := range pids {
+					if ProcessAlive(pid) {
+						return false
+					}
+				}
+				return true
+			}, 5*time.Second, 20*time.Millisecond, "workers of a killed master must not survive")
+			require.NoError(t, p.Close())
+		})
+	}
 }
