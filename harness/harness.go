@@ -186,6 +186,7 @@ func (h *Harness) dial(ctx context.Context, i int) (*websocket.Conn, ConnResult,
 	conn, resp, err := d.DialContext(ctx, target.String(), header)
 	if err != nil {
 		if resp != nil {
+			cr.Status = resp.StatusCode
 			return nil, cr, fmt.Errorf("handshake: HTTP %d %s from %s", resp.StatusCode, http.StatusText(resp.StatusCode), h.target.Host)
 		}
 		return nil, cr, fmt.Errorf("handshake: %w", err)

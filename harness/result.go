@@ -43,8 +43,10 @@ type ConnResult struct {
 	// EnvelopeBackend and HeaderBackend are the two sources separately.
 	EnvelopeBackend string `json:"envelope_backend,omitempty"`
 	HeaderBackend   string `json:"header_backend,omitempty"`
-	Sent            int    `json:"sent"`
-	Echoed          int    `json:"echoed"`
+	// Status is the HTTP status of a refused handshake (e.g. 502), else 0.
+	Status int `json:"status,omitempty"`
+	Sent   int `json:"sent"`
+	Echoed int `json:"echoed"`
 	// Err describes what failed; empty when the connection completed.
 	Err string `json:"err,omitempty"`
 }

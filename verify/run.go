@@ -313,8 +313,9 @@ func (r *runner) failover(before map[string]string) error {
 		return nil
 	}
 	var orphans []int
-	for i, c := range r.fleet.clients {
-		if before[c.id] == failed || unpinned && r.firstOf[c.id] == failed {
+	for i := range r.fleet.clients {
+		name := r.fleet.clientName(i)
+		if before[name] == failed || unpinned && r.firstOf[name] == failed {
 			orphans = append(orphans, i)
 		}
 	}
@@ -329,10 +330,14 @@ func (r *runner) failover(before map[string]string) error {
 	// one as the round before.
 	var prev map[string]string
 	settled := false
+	transient := 0 // failed probe connections while the proxy caught up
 	for time.Since(stopped) < settleMax {
-		probe, err := r.fleet.cycle(r.ctx, orphans, 1, 1)
+		probe, err := r.fleet.probeClients(r.ctx, orphans)
 		if err != nil {
 			return err
+		}
+		for _, t := range probe {
+			transient += t.Errors
 		}
 		now := map[string]string{}
 		ok := true
@@ -394,7 +399,7 @@ func (r *runner) failover(before map[string]string) error {
 
 	sc := EvalFailover(FailoverInput{
 		Failed: failed, Before: before, During: during, After: after,
-		Strict: r.plan.Strict, Settle: settle, Unpinned: unpinned,
+		Strict: r.plan.Strict, Settle: settle, Unpinned: unpinned, Transient: transient,
 	})
 	if !settled {
 		sc.Passed = false
@@ -427,7 +432,7 @@ func equalMaps(a, b map[string]string) bool {
 
 func (r *runner) reload(before map[string]string) error {
 	started := time.Now()
-	h, err := r.fleet.hold(r.ctx, r.fleet.all())
+	h, err := r.fleet.hold(r.ctx)
 	if err != nil {
 		return err
 	}
@@ -448,13 +453,13 @@ func (r *runner) reload(before map[string]string) error {
 	}
 	r.count(fresh)
 	dropped := h.check(r.ctx)
-	r.add(EvalReload(ReloadInput{Held: h.held(), Dropped: dropped, New: fresh, Before: before}), started)
+	r.add(EvalReload(ReloadInput{Held: h.held, Dropped: dropped, New: fresh, Before: before}), started)
 	return nil
 }
 
 func (r *runner) idle() error {
 	started := time.Now()
-	h, err := r.fleet.hold(r.ctx, r.fleet.all())
+	h, err := r.fleet.hold(r.ctx)
 	if err != nil {
 		return err
 	}
@@ -463,7 +468,7 @@ func (r *runner) idle() error {
 		return err
 	}
 	closed := h.check(r.ctx)
-	r.add(EvalIdle(h.held(), closed, r.opts.Idle), started)
+	r.add(EvalIdle(h.held, closed, r.opts.Idle), started)
 	return nil
 }
 

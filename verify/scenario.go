@@ -266,6 +266,10 @@ type FailoverInput struct {
 	// Settle is how long the proxy took to route around the stopped
 	// backend (from the stop to the first stable probe).
 	Settle time.Duration
+	// Transient counts probe connections that failed between the stop and
+	// the moment the proxy routed around the backend: health checks take
+	// interval × fall to notice. Reported, not judged.
+	Transient int
 	// Unpinned says the pool has no affinity: nobody is expected to stick,
 	// only to be served by the survivors without errors.
 	Unpinned bool
@@ -370,6 +374,7 @@ func EvalFailover(in FailoverInput) *report.Scenario {
 		{Name: "other clients moved (share)", Value: 100 * othersFrac, Unit: "%"},
 		{Name: "failed connections while down", Value: float64(r.Errors), Unit: "connections"},
 		{Name: "time to route around", Value: float64(in.Settle) / float64(time.Millisecond), Unit: "ms"},
+		{Name: "failed probes before that", Value: float64(in.Transient), Unit: "connections"},
 	}
 	if len(in.After) > 0 {
 		sc.Metrics = append(sc.Metrics,
@@ -409,6 +414,7 @@ func evalFailoverUnpinned(in FailoverInput) *report.Scenario {
 		{Name: "failed connections while down", Value: float64(failed), Unit: "connections"},
 		{Name: "served by the stopped backend", Value: float64(onFailed), Unit: "connections"},
 		{Name: "time to route around", Value: float64(in.Settle) / float64(time.Millisecond), Unit: "ms"},
+		{Name: "failed probes before that", Value: float64(in.Transient), Unit: "connections"},
 	}
 	return sc
 }
