@@ -62,45 +62,68 @@ func TestMeasureIdleMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement; runs without -short")
 	}
-	n := 2000
-	if v := os.Getenv("WSLB_MEASURE_CONNS"); v != "" {
-		var err error
-		n, err = strconv.Atoi(v)
-		require.NoError(t, err)
+	n := measureConns(t)
+	per := measureIdle(t, n)
+	t.Logf("echo backend, %d idle WebSocket connections: %s per connection", n, per)
+	// A generous bound that still catches a per-connection buffer leak
+	// (the target is 16 KB).
+	require.Less(t, per.HeapStack, 32.0*1024)
+}
+
+// BenchmarkIdleConnMemory reports the same as TestMeasureIdleMemory as
+// benchmark metrics; one measurement per run, whatever b.N.
+//
+//	go test ./echo -run '^$' -bench IdleConnMemory
+func BenchmarkIdleConnMemory(b *testing.B) {
+	per := measureIdle(b, measureConns(b))
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(per.HeapStack, "heap+stack-B/conn")
+	b.ReportMetric(per.RSS, "rss-B/conn")
+}
+
+// measureConns is WSLB_MEASURE_CONNS or 2,000.
+func measureConns(tb testing.TB) int {
+	v := os.Getenv("WSLB_MEASURE_CONNS")
+	if v == "" {
+		return 2000
 	}
+	n, err := strconv.Atoi(v)
+	require.NoError(tb, err)
+	return n
+}
+
+// measureIdle opens n connections from a child process to a backend in
+// this process and returns the backend's growth per connection.
+func measureIdle(tb testing.TB, n int) memstat.PerItem {
+	tb.Helper()
 	srv, err := echo.New(echo.Config{ID: "mem"})
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	tb.Cleanup(func() { _ = srv.Close() })
 
 	// Warm up the server's pools and goroutine stacks.
 	c, _, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/", nil)
-	require.NoError(t, err)
-	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte("warm")))
+	require.NoError(tb, err)
+	require.NoError(tb, c.WriteMessage(websocket.TextMessage, []byte("warm")))
 	_, _, err = c.ReadMessage()
-	require.NoError(t, err)
-	require.NoError(t, c.Close())
-	require.Eventually(t, func() bool { return srv.Stats().Open == 0 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(tb, err)
+	require.NoError(tb, c.Close())
+	require.Eventually(tb, func() bool { return srv.Stats().Open == 0 }, 5*time.Second, 10*time.Millisecond)
 
 	before := memstat.Take()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDialer$")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("WSLB_HELPER_DIAL=%s %d", ln.Addr(), n))
 	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	require.NoError(tb, err)
+	require.NoError(tb, cmd.Start())
+	tb.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "ready\n", line)
-	require.Eventually(t, func() bool { return srv.Stats().Open == n }, 30*time.Second, 10*time.Millisecond)
-
-	per := memstat.Per(before, memstat.Take(), n)
-	t.Logf("echo backend, %d idle WebSocket connections: %s per connection", n, per)
-	// A generous bound that still catches a per-connection buffer leak
-	// (the target is 16 KB).
-	require.Less(t, per.HeapStack, 32.0*1024)
+	require.NoError(tb, err)
+	require.Equal(tb, "ready\n", line)
+	require.Eventually(tb, func() bool { return srv.Stats().Open == n }, 30*time.Second, 10*time.Millisecond)
+	return memstat.Per(before, memstat.Take(), n)
 }

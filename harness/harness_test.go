@@ -325,3 +325,25 @@ func TestRunRespectsTheDeadline(t *testing.T) {
 	require.GreaterOrEqual(t, untried, 25, res.ErrorSamples)
 	require.Zero(t, res.Sent)
 }
+
+func TestRunRecordsRefusedHandshakeStatus(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no upstream", http.StatusBadGateway)
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close() })
+
+	h, err := harness.New(harness.Config{URL: "ws://" + ln.Addr().String() + "/", Clients: 2, Messages: 1})
+	require.NoError(t, err)
+	res, err := h.Run(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 2, res.HandshakeErrors)
+	for _, c := range res.Clients {
+		require.Equal(t, http.StatusBadGateway, c.Conns[0].Status)
+		require.False(t, c.Identified())
+	}
+	require.Contains(t, res.ErrorSamples[0], "HTTP 502 Bad Gateway")
+}

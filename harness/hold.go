@@ -32,7 +32,8 @@ type held struct {
 	mu      sync.Mutex // held by whoever uses c: the monitor, Ping, Close
 	client  int
 	c       *websocket.Conn // nil when not open
-	backend string
+	backend string          // resolved backend of the current connection
+	header  string          // backend named by its handshake header
 	since   time.Time
 	connNo  int // connections opened by this client
 	msgs    int // messages sent on the current connection
@@ -129,7 +130,7 @@ func (s *Session) connect(ctx context.Context, slots []*held) (*Result, error) {
 			// connection later.
 			_ = conn.SetReadDeadline(time.Time{})
 			_ = conn.SetWriteDeadline(time.Time{})
-			sl.c, sl.backend, sl.since, sl.msgs = conn, cr.Backend, time.Now(), h.cfg.Messages
+			sl.c, sl.backend, sl.header, sl.since, sl.msgs = conn, cr.Backend, cr.HeaderBackend, time.Now(), h.cfg.Messages
 			col.conn(k, cr, false)
 		})
 	}
@@ -190,7 +191,7 @@ func (s *Session) Ping(ctx context.Context) (*Result, error) {
 			if sl.c == nil {
 				return // closed since the list was taken
 			}
-			cr := ConnResult{Started: time.Now(), Backend: sl.backend, HeaderBackend: sl.backend}
+			cr := ConnResult{Started: time.Now(), Backend: sl.backend, HeaderBackend: sl.header}
 			sl.msgs++
 			err := h.exchange(sl.c, &cr, col, sl.client, sl.connNo, sl.msgs)
 			if err != nil {

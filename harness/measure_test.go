@@ -70,39 +70,63 @@ func TestMeasureHeldConnMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement; runs without -short")
 	}
-	n := 2000
-	if v := os.Getenv("WSLB_MEASURE_CONNS"); v != "" {
-		var err error
-		n, err = strconv.Atoi(v)
-		require.NoError(t, err)
+	n := measureConns(t)
+	per := measureHeld(t, n)
+	t.Logf("harness, %d held connections: %s per connection", n, per)
+	// A generous bound that still catches a reader goroutine or a big
+	// buffer per connection (the target is 4 KB).
+	require.Less(t, per.HeapStack, 8.0*1024)
+}
+
+// BenchmarkHeldConnMemory reports the same as TestMeasureHeldConnMemory
+// as benchmark metrics; one measurement per run, whatever b.N.
+//
+//	go test ./harness -run '^$' -bench HeldConnMemory
+func BenchmarkHeldConnMemory(b *testing.B) {
+	per := measureHeld(b, measureConns(b))
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(per.HeapStack, "heap+stack-B/conn")
+	b.ReportMetric(per.RSS, "rss-B/conn")
+}
+
+// measureConns is WSLB_MEASURE_CONNS or 2,000.
+func measureConns(tb testing.TB) int {
+	v := os.Getenv("WSLB_MEASURE_CONNS")
+	if v == "" {
+		return 2000
 	}
-	addr := startEchoProcess(t)
+	n, err := strconv.Atoi(v)
+	require.NoError(tb, err)
+	return n
+}
+
+// measureHeld holds n connections to a backend in a child process and
+// returns the harness's growth per connection.
+func measureHeld(tb testing.TB, n int) memstat.PerItem {
+	tb.Helper()
+	addr := startEchoProcess(tb)
 	cfg := harness.Config{URL: "ws://" + addr + "/", Mode: harness.ModeSource, Messages: 1, CheckInterval: time.Hour}
 
 	// Warm up: dialer, pools and stacks.
 	cfg.Clients = 4
 	warm, err := harness.New(cfg)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	ws, err := warm.Open(context.Background())
-	require.NoError(t, err)
-	require.NoError(t, ws.Close())
+	require.NoError(tb, err)
+	require.NoError(tb, ws.Close())
 
 	before := memstat.Take()
 	cfg.Clients = n
 	h, err := harness.New(cfg)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	s, err := h.Open(context.Background())
-	require.NoError(t, err)
-	defer s.Close()
-	require.Zero(t, s.Opened().HandshakeErrors, s.Opened().ErrorSamples)
-	require.Equal(t, n, s.Open())
-
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = s.Close() })
+	require.Zero(tb, s.Opened().HandshakeErrors, s.Opened().ErrorSamples)
+	require.Equal(tb, n, s.Open())
 	per := memstat.Per(before, memstat.Take(), n)
-	t.Logf("harness, %d held connections: %s per connection", n, per)
-	require.Equal(t, n, s.Check(), "still open")
-	// A generous bound that still catches a reader goroutine or a big
-	// buffer per connection (the target is 4 KB).
-	require.Less(t, per.HeapStack, 8.0*1024)
+	require.Equal(tb, n, s.Check(), "still open")
+	return per
 }
 
 // BenchmarkEchoRTTDirect measures one echo round trip straight to a
