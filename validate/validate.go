@@ -61,6 +61,9 @@ type Options struct {
 	// Binaries overrides binary lookup for Exec (tests); nil uses
 	// proxybin.Lookup.
 	Binaries func(Kind) (proxybin.Binary, error)
+	// ReadFile reads files that are not among the sources (NGINX
+	// includes); nil reads the disk.
+	ReadFile func(path string) ([]byte, error)
 }
 
 // Result is what a lint run found.
@@ -160,11 +163,15 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 	for _, src := range loaded {
 		memory[filepath.Clean(src.Name)] = src.Bytes
 	}
+	readFile := opts.ReadFile
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
 	opener := func(path string) ([]byte, error) {
 		if b, ok := memory[filepath.Clean(path)]; ok {
 			return b, nil
 		}
-		return os.ReadFile(path)
+		return readFile(path)
 	}
 
 	var res Result
@@ -183,10 +190,12 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 		var sup *suppressions
 		switch src.Kind {
 		case HAProxy:
-			c := haproxy.Parse(src.Name, src.Bytes)
+			// config-parser runs while the rules read wslb's own index.
+			c := haproxy.Start(src.Name, src.Bytes)
 			res.Files = append(res.Files, src.Name)
-			found = append(found, haproxyProblems(c)...)
 			found = append(found, rules.CheckHAProxy(c, opts.Options, disabled)...)
+			c.Wait()
+			found = append(found, haproxyProblems(c)...)
 			sup = haproxySuppressions(c)
 		case Nginx:
 			c := nginx.Parse(src.Name, opener)

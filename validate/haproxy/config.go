@@ -6,8 +6,9 @@
 package haproxy
 
 import (
-	"bytes"
 	"fmt"
+	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,10 @@ type Config struct {
 	// Comments are the '#' comments by line, for suppression.
 	Comments []Comment
 
-	parsed parser.Parser
+	done       chan struct{} // closed when keyword checking has finished
+	parsedOnce sync.Once
+	parsed     parser.Parser
+	parsedErr  error
 }
 
 // Section is a global, defaults, frontend, backend, listen or other
@@ -96,7 +100,16 @@ var configParserMu sync.Mutex
 // Parse reads an HAProxy configuration. It never fails: what it cannot
 // read becomes a Problem with a line number.
 func Parse(file string, data []byte) *Config {
-	c := &Config{File: file}
+	c := Start(file, data)
+	c.Wait()
+	return c
+}
+
+// Start indexes the file and leaves config-parser running in the
+// background, so rules can read the index meanwhile; call Wait before
+// reading Problems or Parsed.
+func Start(file string, data []byte) *Config {
+	c := &Config{File: file, done: make(chan struct{})}
 	text := string(data)
 	text = strings.TrimSuffix(text, "\n")
 	if text != "" {
@@ -104,24 +117,103 @@ func Parse(file string, data []byte) *Config {
 	}
 	c.index()
 	c.resolveDefaults()
-
-	configParserMu.Lock()
-	p, err := parser.New(options.Reader(bytes.NewReader(data)), options.UseListenSectionParsers)
-	configParserMu.Unlock()
-	if err != nil {
-		c.Problems = append(c.Problems, Problem{Line: 1, Column: 1, Message: fmt.Sprintf("config-parser: %v", err)})
-	} else {
-		c.parsed = p
-		c.markUnprocessed()
-	}
-	sortProblems(c.Problems)
+	go func() {
+		defer close(c.done)
+		c.checkKeywords()
+	}()
 	return c
 }
 
-// Parsed is config-parser's typed view of the file, for callers that want
-// typed values (servers, binds); its data has no line numbers, join it to
-// Sections by type and name.
-func (c *Config) Parsed() parser.Parser { return c.parsed }
+// Wait blocks until config-parser has finished and Problems are complete.
+func (c *Config) Wait() {
+	if c.done != nil {
+		<-c.done
+		c.done = nil
+		sortProblems(c.Problems)
+	}
+}
+
+// Parsed is config-parser's typed view of the whole file, for callers
+// that want typed values (servers, binds); its data has no line numbers,
+// join it to Sections by type and name. It is parsed on first use.
+func (c *Config) Parsed() (parser.Parser, error) {
+	c.Wait()
+	c.parsedOnce.Do(func() {
+		configParserMu.Lock()
+		defer configParserMu.Unlock()
+		c.parsed, c.parsedErr = parser.New(options.String(strings.Join(c.Lines, "\n")+"\n"), options.UseListenSectionParsers)
+	})
+	return c.parsed, c.parsedErr
+}
+
+// chunkLines is the size above which keyword checking is split across
+// goroutines: config-parser is the slow part of linting a big file.
+const chunkLines = 1500
+
+// checkKeywords runs config-parser over the file to find lines no keyword
+// parser accepts. Sections are parsed in chunks in parallel: defaults
+// sections (the only ones that touch config-parser's package state) in one
+// chunk under a lock, the others spread over the CPUs.
+func (c *Config) checkKeywords() {
+	type chunk struct {
+		sections []*Section
+		text     strings.Builder
+	}
+	sectionText := func(i int) string {
+		end := len(c.Lines)
+		if i+1 < len(c.Sections) {
+			end = c.Sections[i+1].Line - 1
+		}
+		return strings.Join(c.Lines[c.Sections[i].Line-1:end], "\n") + "\n"
+	}
+	defaults := &chunk{}
+	var others []*chunk
+	n := max(1, min(runtime.GOMAXPROCS(0), len(c.Lines)/chunkLines))
+	per := len(c.Lines)/n + 1
+	cur := &chunk{}
+	for i, s := range c.Sections {
+		if s.Type == "defaults" {
+			defaults.sections = append(defaults.sections, s)
+			defaults.text.WriteString(sectionText(i))
+			continue
+		}
+		if cur.text.Len() > 0 && len(others) < n-1 && strings.Count(cur.text.String(), "\n") >= per {
+			others = append(others, cur)
+			cur = &chunk{}
+		}
+		cur.sections = append(cur.sections, s)
+		cur.text.WriteString(sectionText(i))
+	}
+	others = append(others, cur)
+
+	results := make([][]Problem, len(others)+1)
+	var wg sync.WaitGroup
+	run := func(slot int, ch *chunk, locked bool) {
+		defer wg.Done()
+		if len(ch.sections) == 0 {
+			return
+		}
+		if locked {
+			configParserMu.Lock()
+			defer configParserMu.Unlock()
+		}
+		p, err := parser.New(options.String(ch.text.String()), options.UseListenSectionParsers)
+		if err != nil {
+			results[slot] = []Problem{{Line: ch.sections[0].Line, Column: 1, Message: fmt.Sprintf("config-parser: %v", err)}}
+			return
+		}
+		results[slot] = unprocessed(p, ch.sections)
+	}
+	wg.Add(len(others) + 1)
+	go run(0, defaults, true)
+	for i, ch := range others {
+		go run(i+1, ch, false)
+	}
+	wg.Wait()
+	for _, r := range results {
+		c.Problems = append(c.Problems, r...)
+	}
+}
 
 func (c *Config) index() {
 	var cur *Section
@@ -212,12 +304,13 @@ var knownUnparsed = map[string]map[string]bool{
 	"*": {"capture": true, "rate-limit": true},
 }
 
-// markUnprocessed turns the lines config-parser could not read (it keeps
+// unprocessed turns the lines config-parser could not read (it keeps
 // them as "unprocessed", without line numbers) into Problems, matching
 // them back to the index by section and text.
-func (c *Config) markUnprocessed() {
+func unprocessed(p parser.Parser, sections []*Section) []Problem {
+	var out []Problem
 	unnamed := 0
-	for _, s := range c.Sections {
+	for _, s := range sections {
 		typ := parser.Section(s.Type)
 		name := s.Name
 		if s.Type == "global" {
@@ -226,7 +319,7 @@ func (c *Config) markUnprocessed() {
 			unnamed++ // config-parser names these unnamed_defaults_N
 			name = fmt.Sprintf("unnamed_defaults_%d", unnamed)
 		}
-		data, err := c.parsed.Get(typ, name, "")
+		data, err := p.Get(typ, name, "")
 		if err != nil {
 			continue
 		}
@@ -252,9 +345,10 @@ func (c *Config) markUnprocessed() {
 			if sectionKeywords[strings.ToLower(d.Keyword)] || closeToSection(d.Keyword) {
 				msg = fmt.Sprintf("unknown keyword %q: not a section HAProxy knows (global, defaults, frontend, backend, listen, ...)", d.Keyword)
 			}
-			c.Problems = append(c.Problems, Problem{Line: d.Line, Column: d.Column, Message: msg})
+			out = append(out, Problem{Line: d.Line, Column: d.Column, Message: msg})
 		}
 	}
+	return out
 }
 
 // timeUnitArgs are cookie parameters HAProxy reads as times with units
@@ -305,9 +399,5 @@ func closeToSection(kw string) bool {
 }
 
 func sortProblems(ps []Problem) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].Line < ps[j-1].Line; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
 }

@@ -117,14 +117,18 @@ func (s *Section) Own(words ...string) []*Directive {
 // Lookup returns the effective directive starting with words: the last
 // one in the section, else the one inherited from its defaults chain.
 func (s *Section) Lookup(words ...string) *Directive {
-	for sec := s; sec != nil; sec = sec.Defaults {
-		own := sec.Own(words...)
-		if len(own) > 0 {
-			return own[len(own)-1]
+	for sec, depth := s, 0; sec != nil && depth < maxDefaultsDepth; sec, depth = sec.Defaults, depth+1 {
+		for i := len(sec.Directives) - 1; i >= 0; i-- {
+			if sec.Directives[i].Is(words...) {
+				return sec.Directives[i]
+			}
 		}
 	}
 	return nil
 }
+
+// maxDefaultsDepth bounds walks up "from" chains.
+const maxDefaultsDepth = 64
 
 // Mode is the effective proxy mode ("http" or "tcp", HAProxy's default)
 // and the directive that set it (nil when defaulted).
@@ -138,7 +142,7 @@ func (s *Section) Mode() (string, *Directive) {
 // Option reports whether "option NAME" is in effect, honouring "no
 // option NAME" and inheritance; d is the deciding line (nil if never set).
 func (s *Section) Option(name string) (on bool, d *Directive) {
-	for sec := s; sec != nil; sec = sec.Defaults {
+	for sec, depth := s, 0; sec != nil && depth < maxDefaultsDepth; sec, depth = sec.Defaults, depth+1 {
 		for i := len(sec.Directives) - 1; i >= 0; i-- {
 			x := sec.Directives[i]
 			if x.Is("option", name) {

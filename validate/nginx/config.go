@@ -31,7 +31,9 @@ type Config struct {
 	// Comments are every comment directive, for suppression.
 	Comments []Comment
 
-	sources map[string][]byte
+	sources   map[string][]byte
+	lineStart map[string][]int // byte offset of each line, per file
+	upstreams map[string]*Node
 }
 
 // Node is one directive in the inlined tree.
@@ -205,8 +207,27 @@ func (c *Config) column(file string, line int, name string) int {
 	if src == nil || line < 1 {
 		return 0
 	}
-	text := nthLine(src, line)
-	if i := strings.Index(text, name); i >= 0 {
+	if c.lineStart == nil {
+		c.lineStart = map[string][]int{}
+	}
+	starts, ok := c.lineStart[file]
+	if !ok {
+		starts = []int{0}
+		for i, b := range src {
+			if b == '\n' {
+				starts = append(starts, i+1)
+			}
+		}
+		c.lineStart[file] = starts
+	}
+	if line > len(starts) {
+		return 0
+	}
+	text := src[starts[line-1]:]
+	if j := bytes.IndexByte(text, '\n'); j >= 0 {
+		text = text[:j]
+	}
+	if i := bytes.Index(text, []byte(name)); i >= 0 {
 		return i + 1
 	}
 	return 0
@@ -219,20 +240,6 @@ func lineCount(src []byte) int {
 		n++
 	}
 	return n
-}
-
-func nthLine(src []byte, n int) string {
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(src, '\n')
-		if j < 0 {
-			return ""
-		}
-		src = src[j+1:]
-	}
-	if j := bytes.IndexByte(src, '\n'); j >= 0 {
-		src = src[:j]
-	}
-	return string(src)
 }
 
 // Source returns the bytes read for a file (main or included).

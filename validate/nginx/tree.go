@@ -43,12 +43,17 @@ func (c *Config) Top(name string) []*Node {
 
 // Upstream returns the upstream block with that name, or nil.
 func (c *Config) Upstream(name string) *Node {
-	for _, u := range c.All("upstream") {
-		if len(u.Args) > 0 && u.Args[0] == name {
-			return u
+	if c.upstreams == nil {
+		c.upstreams = map[string]*Node{}
+		for _, u := range c.All("upstream") {
+			if len(u.Args) > 0 {
+				if _, dup := c.upstreams[u.Args[0]]; !dup {
+					c.upstreams[u.Args[0]] = u
+				}
+			}
 		}
 	}
-	return nil
+	return c.upstreams[name]
 }
 
 // Own returns the node's direct children named name.

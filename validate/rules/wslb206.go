@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agext/levenshtein"
+
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -40,10 +42,24 @@ func checkUnknownBackend(p *HAProxyPass) {
 				continue
 			}
 			msg := fmt.Sprintf("%s %s: there is no backend %q", d.Keyword, name, name)
-			if len(names) > 0 {
+			if best := closest(name, names); best != "" {
+				msg += fmt.Sprintf("; did you mean %q?", best)
+			} else if len(names) > 0 && len(names) <= 8 {
 				msg += fmt.Sprintf(" (backends: %s)", strings.Join(names, ", "))
 			}
 			p.ReportArg(d, 0, msg, "")
 		}
 	}
+}
+
+// closest returns the name nearest to typo when it is a plausible
+// misspelling (distance at most a third of its length, at least 1).
+func closest(typo string, names []string) string {
+	best, bestD := "", max(1, len(typo)/3)+1
+	for _, n := range names {
+		if d := levenshtein.Distance(typo, n, nil); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
 }

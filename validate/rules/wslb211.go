@@ -22,12 +22,13 @@ func init() {
 }
 
 func checkBalanceSource(p *HAProxyPass) {
+	feeders := frontendsByBackend(p.Config)
 	for _, be := range p.Config.Proxies() {
 		if !be.HasBackend() {
 			continue
 		}
 		bal := be.Lookup("balance")
-		if bal == nil || bal.Arg(0) != "source" || realIPRestored(p.Config, be) {
+		if bal == nil || bal.Arg(0) != "source" || realIPRestored(be, feeders[be.Name]) {
 			continue
 		}
 		msg := fmt.Sprintf("%s balances by source address, and no frontend feeding it restores the client address (accept-proxy, set-src)", be.Label())
@@ -39,22 +40,29 @@ func checkBalanceSource(p *HAProxyPass) {
 	}
 }
 
-// realIPRestored reports whether the backend itself, or a frontend that
-// routes to it, replaces the peer address with the client's.
-func realIPRestored(c *haproxy.Config, be *haproxy.Section) bool {
-	feeds := []*haproxy.Section{be}
+// frontendsByBackend maps backend names to the frontends that route to
+// them.
+func frontendsByBackend(c *haproxy.Config) map[string][]*haproxy.Section {
+	out := map[string][]*haproxy.Section{}
 	for _, fe := range c.Proxies() {
-		if !fe.HasFrontend() || fe == be {
+		if !fe.HasFrontend() {
 			continue
 		}
-		for _, d := range append(fe.Own("use_backend"), fe.Own("default_backend")...) {
-			if d.Arg(0) == be.Name {
-				feeds = append(feeds, fe)
-				break
+		seen := map[string]bool{}
+		for _, d := range fe.Directives {
+			if (d.Keyword == "use_backend" || d.Keyword == "default_backend") && !seen[d.Arg(0)] {
+				seen[d.Arg(0)] = true
+				out[d.Arg(0)] = append(out[d.Arg(0)], fe)
 			}
 		}
 	}
-	for _, s := range feeds {
+	return out
+}
+
+// realIPRestored reports whether the backend itself, or a frontend that
+// routes to it, replaces the peer address with the client's.
+func realIPRestored(be *haproxy.Section, feeders []*haproxy.Section) bool {
+	for _, s := range append([]*haproxy.Section{be}, feeders...) {
 		for _, d := range s.Directives {
 			if d.Keyword == "bind" && hasWord(d.Args, "accept-proxy") {
 				return true
