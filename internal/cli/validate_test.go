@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func runValidateCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Run(context.Background(), append([]string{"validate"}, args...), IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+// writeConfig writes a config into a temp dir and returns its path.
+func writeConfig(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	return p
+}
+
+// onlyWarnings has a WebSocket location with the default 60s read
+// timeout (WSLB104, a warning) and nothing worse.
+const onlyWarnings = `worker_rlimit_nofile 40000;
+worker_shutdown_timeout 30s;
+events { worker_connections 16384; }
+http {
+    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+    server {
+        listen 80;
+        location /ws {
+            proxy_pass http://127.0.0.1:4000;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+        }
+    }
+}
+`
+
+// withError lacks mode http before an Upgrade ACL (WSLB202, an error).
+const withError = `global
+    hard-stop-after 30s
+defaults
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind :80
+    acl ws hdr(Upgrade) -i websocket
+    use_backend app if ws
+backend app
+    server a1 10.0.0.1:8080
+`
+
+func TestValidateFailOn(t *testing.T) {
+	t.Parallel()
+	warn := writeConfig(t, "nginx.conf", onlyWarnings)
+	bad := writeConfig(t, "haproxy.cfg", withError)
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"warnings pass the default", []string{warn}, ExitOK},
+		{"warnings fail --fail-on warning", []string{warn, "--fail-on", "warning"}, ExitFailed},
+		{"warnings fail --fail-on info", []string{warn, "--fail-on", "info"}, ExitFailed},
+		{"errors fail the default", []string{bad}, ExitFailed},
+		{"errors pass --fail-on none", []string{bad, "--fail-on", "none"}, ExitOK},
+		{"disabled rule does not count", []string{warn, "--fail-on", "warning", "--disable", "WSLB104"}, ExitOK},
+		{"a higher threshold passes", []string{warn, "--fail-on", "warning", "--min-idle-timeout", "30s"}, ExitOK},
+		{"--websocket all widens the checks", []string{writeConfig(t, "plain.conf", strings.Replace(onlyWarnings, "location /ws", "location /app", 1)), "--fail-on", "warning", "--websocket", "all"}, ExitFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runValidateCLI(t, "", tt.args...)
+			require.Equal(t, tt.want, code, "stdout: %s\nstderr: %s", stdout, stderr)
+		})
+	}
+}
+
+func TestValidateUsageAndInputErrors(t *testing.T) {
+	t.Parallel()
+	cfg := writeConfig(t, "nginx.conf", onlyWarnings)
+	tests := []struct {
+		name   string
+		args   []string
+		want   int
+		stderr string
+	}{
+		{"no path", nil, ExitUsage, "at least one PATH"},
+		{"bad format", []string{cfg, "--format", "yaml"}, ExitUsage, "--format"},
+		{"bad fail-on", []string{cfg, "--fail-on", "critical"}, ExitUsage, "--fail-on"},
+		{"bad kind", []string{cfg, "--kind", "envoy"}, ExitUsage, "--kind"},
+		{"unknown rule", []string{cfg, "--disable", "WSLB999"}, ExitUsage, "WSLB999"},
+		{"stdin without kind", []string{"-"}, ExitUsage, "--kind"},
+		{"bad nginx version", []string{cfg, "--nginx-version", "one"}, ExitUsage, "--nginx-version"},
+		{"missing file", []string{filepath.Join(t.TempDir(), "nope.conf")}, ExitInvalidInput, "nope.conf"},
+		{"missing topology", []string{filepath.Join(t.TempDir(), "nope.hcl")}, ExitInvalidInput, "nope.hcl"},
+		{"empty directory", []string{t.TempDir()}, ExitInvalidInput, "no HAProxy or NGINX config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runValidateCLI(t, "", tt.args...)
+			require.Equal(t, tt.want, code, "stderr: %s", stderr)
+			require.Contains(t, stderr, tt.stderr)
+		})
+	}
+}
+
+func TestValidateTextOutput(t *testing.T) {
+	t.Parallel()
+	bad := writeConfig(t, "haproxy.cfg", withError)
+	code, stdout, _ := runValidateCLI(t, "", bad)
+	require.Equal(t, ExitFailed, code)
+	require.Contains(t, stdout, bad+":9:12: error WSLB202 ")
+	require.Contains(t, stdout, "    fix: mode http")
+	require.NotContains(t, stdout, "\x1b[", "no colour when stdout is not a terminal")
+	require.Regexp(t, `\d+ findings \(1 error, .*\) in 1 file\n$`, stdout)
+}
+
+func TestValidateJSONAndStdin(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runValidateCLI(t, onlyWarnings, "-", "--kind", "nginx", "--format", "json")
+	require.Equal(t, ExitOK, code, stderr)
+	var doc struct {
+		Findings []map[string]any `json:"findings"`
+		Summary  map[string]int   `json:"summary"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	require.Len(t, doc.Findings, 1)
+	f := doc.Findings[0]
+	require.Equal(t, "WSLB104", f["rule"])
+	require.Equal(t, "warning", f["severity"])
+	require.Equal(t, "<stdin>", f["file"])
+	require.EqualValues(t, 8, f["line"])
+	require.Equal(t, 1, doc.Summary["warnings"])
+}
+
+func TestValidateInlineSuppression(t *testing.T) {
+	t.Parallel()
+	cfg := writeConfig(t, "nginx.conf", strings.Replace(onlyWarnings, "location /ws {", "location /ws { # wslb:ignore WSLB104", 1))
+	code, stdout, _ := runValidateCLI(t, "", cfg, "--fail-on", "info")
+	require.Equal(t, ExitOK, code, stdout)
+	require.Contains(t, stdout, "no findings in 1 file")
+}
+
+func TestValidateDirectoryAndFormats(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "haproxy.cfg"), []byte(withError), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(onlyWarnings), 0o644))
+	for _, format := range []string{"text", "json", "sarif", "github", "checkstyle"} {
+		code, stdout, stderr := runValidateCLI(t, "", dir, "--format", format)
+		require.Equal(t, ExitFailed, code, "%s: %s", format, stderr)
+		require.Contains(t, stdout, "WSLB202", format)
+		require.Contains(t, stdout, "WSLB104", format)
+	}
+	code, stdout, _ := runValidateCLI(t, "", dir, "--format", "github")
+	require.Equal(t, ExitFailed, code)
+	require.Contains(t, stdout, "::error file="+filepath.ToSlash(filepath.Join(dir, "haproxy.cfg"))+",line=9,col=12,title=WSLB202::")
+}
+
+func TestValidateTopology(t *testing.T) {
+	t.Parallel()
+	examples, err := filepath.Glob("../../examples/*.hcl")
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	for _, ex := range examples {
+		code, stdout, stderr := runValidateCLI(t, "", ex, "--fail-on", "warning")
+		require.Equal(t, ExitOK, code, "%s\n%s\n%s", ex, stdout, stderr)
+		require.Contains(t, stdout, "linted the configs generated from "+ex)
+	}
+}
+
+func TestValidateListRules(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := runValidateCLI(t, "", "--list-rules")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, stdout, "WSLB101")
+	require.Contains(t, stdout, "WSLB213")
+}
