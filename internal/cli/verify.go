@@ -121,6 +121,14 @@ func (o *VerifyOptions) check() error {
 			return UsageError("--key: %v", err)
 		}
 	}
+	// Zero means "default" to the library; on the command line it is a
+	// mistake.
+	if o.Clients < 1 {
+		return UsageError("clients must be between 1 and %d, not %d", verify.MaxClients, o.Clients)
+	}
+	if o.Messages < 1 {
+		return UsageError("messages must be at least 1: the echo names the backend")
+	}
 	if _, err := o.verifyOptions().Normalize(); err != nil {
 		return UsageError("%v", err)
 	}

@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/verify"
+)
+
+func TestVerifyUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no file", []string{"verify"}, "accepts 1 arg"},
+		{"bad proxy", []string{"verify", "x.hcl", "--proxy", "envoy"}, "--proxy must be haproxy, nginx or all"},
+		{"bad format", []string{"verify", "x.hcl", "--format", "xml"}, "--format must be text or json"},
+		{"bad key", []string{"verify", "x.cfg", "--key", "cookie:"}, "want cookie:NAME"},
+		{"key with injection", []string{"verify", "x.cfg", "--key", "header:X-A\nB"}, "want header:NAME"},
+		{"unknown key mode", []string{"verify", "x.cfg", "--key", "ip"}, "want source, none"},
+		{"idle without duration", []string{"verify", "x.hcl", "--scenarios", "idle"}, "needs --idle DURATION"},
+		{"unknown scenario", []string{"verify", "x.hcl", "--scenarios", "stickyness"}, `unknown scenario "stickyness"`},
+		{"no clients", []string{"verify", "x.hcl", "--clients", "0"}, "clients must be between 1 and"},
+		{"too many clients", []string{"verify", "x.hcl", "--clients", "100000"}, "clients must be between 1 and"},
+		{"stickiness needs reconnects", []string{"verify", "x.hcl", "--reconnects", "0"}, "stickiness needs at least one reconnect"},
+		{"min stickiness above one", []string{"verify", "x.hcl", "--min-stickiness", "1.5"}, "min-stickiness must be between 0 and 1"},
+		{"idle longer than timeout", []string{"verify", "x.hcl", "--idle", "5m", "--timeout", "1m"}, "does not fit in the timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.args...)
+			require.Equal(t, ExitUsage, code, "stderr: %s", stderr)
+			require.Contains(t, stderr, tt.want)
+			require.Empty(t, stdout)
+		})
+	}
+}
+
+func TestVerifyInvalidInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.hcl")
+	require.NoError(t, os.WriteFile(bad, []byte("listener \"x\" {\n  adress = \"0.0.0.0:80\"\n}\n"), 0o644))
+	code, stdout, stderr := runCLI(t, "verify", bad)
+	require.Equal(t, ExitInvalidInput, code)
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "bad.hcl line 2")
+	require.Contains(t, stderr, `Did you mean "address"?`)
+
+	code, _, stderr = runCLI(t, "verify", filepath.Join(dir, "missing.hcl"))
+	require.Equal(t, ExitInvalidInput, code, stderr)
+
+	code, _, stderr = runCLI(t, "verify", filepath.Join(dir, "missing.cfg"))
+	require.Equal(t, ExitInvalidInput, code, stderr)
+	require.Contains(t, stderr, "missing.cfg")
+}
+
+func TestVerifyErrorMapping(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{fmt.Errorf("look up: %w", &proxybin.NotFoundError{Kind: proxybin.Nginx}), ExitMissingEnviron},
+		{&verify.InputError{Err: errors.New("no pool")}, ExitInvalidInput},
+		{fmt.Errorf("run: %w", context.Canceled), ExitFailed},
+		{errors.New("boom"), ExitFailed},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, ExitCode(verifyError(tt.err)), tt.err.Error())
+	}
+	// The missing binary's message carries the command that installs it.
+	err := verifyError(&proxybin.NotFoundError{Kind: proxybin.HAProxy})
+	require.Contains(t, err.Error(), "sudo apt-get install -y haproxy")
+}
+
+func TestVerifyFlagCompletion(t *testing.T) {
+	for flag, want := range map[string][]string{
+		"--proxy":     {"haproxy", "nginx", "all"},
+		"--format":    {"text", "json"},
+		"--scenarios": verify.AllScenarios(),
+	} {
+		code, stdout, _ := runCLI(t, "__complete", "verify", "x.hcl", flag, "")
+		require.Equal(t, ExitOK, code)
+		for _, w := range want {
+			require.Contains(t, stdout, w+"\n", flag)
+		}
+	}
+}
+
+// A real run is covered end to end in verify and e2e; this one checks the
+// CLI's wiring: the JSON report on stdout and exit 1 on a failed scenario.
+func TestVerifyRoundRobinJSONExitsOne(t *testing.T) {
+	if _, err := proxybin.Lookup(proxybin.HAProxy); err != nil {
+		t.Skipf("haproxy is not installed: %v", err)
+	}
+	html := filepath.Join(t.TempDir(), "report.html")
+	code, stdout, stderr := runCLI(t, "verify", "../../verify/testdata/configs/roundrobin.haproxy.cfg",
+		"--clients", "20", "--reconnects", "2", "--messages", "1", "--scenarios", "stickiness", "--format", "json",
+		"--report", html)
+	require.Equal(t, ExitFailed, code, stderr)
+	require.Contains(t, stdout, `"passed": false`)
+	require.Contains(t, stdout, `"name": "stickiness"`)
+	page, err := os.ReadFile(html)
+	require.NoError(t, err)
+	require.Contains(t, string(page), "<html")
+	require.Contains(t, string(page), "stickiness")
+	left, err := filepath.Glob(filepath.Join(filepath.Dir(html), ".wslb-report-*"))
+	require.NoError(t, err)
+	require.Empty(t, left, "temporary report files left")
+}
