@@ -222,3 +222,13 @@ func TestRuntimeLayout(t *testing.T) {
 		require.NotContains(t, ng, prod)
 	}
 }
+
+func BenchmarkGenerate(b *testing.B) {
+	topo := baseTopology("bench", topology.Affinity{Mode: topology.AffinityCookie, Cookie: "srv"})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Generate(topo, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
