@@ -4,16 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
-var (
-	haproxySectionRe = regexp.MustCompile(`(?m)^\s*(global|defaults|frontend|backend|listen)(\s|$)`)
-	nginxBlockRe     = regexp.MustCompile(`(?m)^\s*(http|server|location|upstream|events|stream|map)\b[^;{\n]*\{`)
-)
+var haproxySections = map[string]bool{"global": true, "defaults": true, "frontend": true, "backend": true, "listen": true, "peers": true, "resolvers": true, "userlist": true}
 
-// Detect guesses a config's proxy from its file name, then its content.
+// Detect guesses a config's proxy from its file name, then its content,
+// then the directories it sits in.
 func Detect(name string, data []byte) (Kind, bool) {
 	base := strings.ToLower(filepath.Base(name))
 	switch {
@@ -22,18 +19,46 @@ func Detect(name string, data []byte) (Kind, bool) {
 	case strings.Contains(base, "nginx"):
 		return Nginx, true
 	}
-	h := len(haproxySectionRe.FindAllIndex(data, 50))
-	n := len(nginxBlockRe.FindAllIndex(data, 50)) + bytes.Count(data, []byte(";\n"))/4
+	// NGINX lines end in ";", "{" or "}"; HAProxy lines do not, and its
+	// sections start with a known keyword.
+	h, n, sections := 0, 0, 0
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for lines := 0; sc.Scan() && lines < 400; lines++ {
+		line := strings.TrimSpace(sc.Text())
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		if line == "" {
+			continue
+		}
+		switch line[len(line)-1] {
+		case ';', '{', '}':
+			n++
+			continue
+		}
+		first := strings.Fields(line)[0]
+		if haproxySections[first] {
+			h += 3
+			sections++
+		} else {
+			h++
+		}
+	}
+	if sections == 0 {
+		h = 0 // prose, not a config
+	}
 	switch {
-	case h > 0 && h >= n:
+	case h > n:
 		return HAProxy, true
-	case n > 0:
+	case n > h:
 		return Nginx, true
 	}
-	switch filepath.Ext(base) {
-	case ".cfg":
+	dir := strings.ToLower(filepath.ToSlash(name))
+	switch {
+	case filepath.Ext(base) == ".cfg" || strings.Contains(dir, "haproxy"):
 		return HAProxy, true
-	case ".conf":
+	case filepath.Ext(base) == ".conf" || strings.Contains(dir, "nginx"):
 		return Nginx, true
 	}
 	return "", false

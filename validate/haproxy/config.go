@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agext/levenshtein"
 	parser "github.com/haproxytech/config-parser/v5"
 	"github.com/haproxytech/config-parser/v5/options"
 	"github.com/haproxytech/config-parser/v5/types"
@@ -117,6 +118,7 @@ func Start(file string, data []byte) *Config {
 	}
 	c.index()
 	c.resolveDefaults()
+	c.checkDuplicates()
 	go func() {
 		defer close(c.done)
 		c.checkKeywords()
@@ -390,12 +392,40 @@ func acceptedWithUnits(s *Section, d *Directive) bool {
 	return err != nil // no unprocessed lines
 }
 
-// closeToSection catches misspelt section keywords ("frontnd", "backed").
+// closeToSection catches misspelt section keywords ("frontnd", "bakend").
 func closeToSection(kw string) bool {
-	if strings.HasPrefix(kw, "front") || strings.HasPrefix(kw, "back") || strings.HasPrefix(kw, "defaul") || strings.HasPrefix(kw, "lisen") || strings.HasPrefix(kw, "globa") {
-		return true
+	for _, s := range []string{"global", "defaults", "frontend", "backend", "listen"} {
+		if levenshtein.Distance(strings.ToLower(kw), s, nil) <= 2 {
+			return true
+		}
 	}
 	return false
+}
+
+// checkDuplicates reports proxies HAProxy would reject for sharing a
+// name: backends and listens share one namespace, frontends and listens
+// another.
+func (c *Config) checkDuplicates() {
+	seen := map[string]*Section{}
+	for _, s := range c.Sections {
+		if !s.IsProxy() || s.Name == "" {
+			continue
+		}
+		var keys []string
+		if s.HasBackend() {
+			keys = append(keys, "backend "+s.Name)
+		}
+		if s.HasFrontend() {
+			keys = append(keys, "frontend "+s.Name)
+		}
+		for _, k := range keys {
+			if prev, dup := seen[k]; dup {
+				c.Problems = append(c.Problems, Problem{Line: s.Line, Column: s.Column, Message: fmt.Sprintf("%s has the same name as %s on line %d", s.Label(), prev.Label(), prev.Line)})
+				break
+			}
+			seen[k] = s
+		}
+	}
 }
 
 func sortProblems(ps []Problem) {

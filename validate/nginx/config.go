@@ -88,8 +88,12 @@ func Parse(file string, open Opener) *Config {
 	opts.SkipDirectiveContextCheck = true
 	opts.SingleFile = true
 	probe, err := crossplane.Parse(file, opts)
-	if err == nil && len(probe.Config) > 0 {
+	switch {
+	case err == nil && len(probe.Config) > 0 && len(probe.Config[0].Errors) == 0:
 		c.Snippet = !hasTop(probe.Config[0].Parsed, "http", "events", "stream")
+	default:
+		// Broken syntax: judge by the text.
+		c.Snippet = !mainBlockRe.Match(c.sources[file])
 	}
 	opts = c.options(open)
 	opts.SkipDirectiveContextCheck = c.Snippet
@@ -256,6 +260,9 @@ func (c *Config) Files() []string {
 	}
 	return out
 }
+
+// mainBlockRe finds an http, events or stream block opening a line.
+var mainBlockRe = regexp.MustCompile(`(?m)^\s*(http|events|stream)\s*\{`)
 
 var inFileSuffix = regexp.MustCompile(` in [^ ]+:\d+$`)
 

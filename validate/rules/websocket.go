@@ -16,7 +16,7 @@ var WebSocketPaths = []string{
 
 // wsNameRe matches names (backends, upstreams, ACLs) that announce
 // WebSocket traffic: ws, wss, websocket(s), socketio, sockjs, cable.
-var wsNameRe = regexp.MustCompile(`(?i)(^|[^a-z0-9])(ws|wss|websockets?|socket[-_.]?io|sockjs|cable|signalr)($|[^a-z0-9])|websocket`)
+var wsNameRe = regexp.MustCompile(`(?i)(^|[^a-z0-9])(ws|wss|websockets?|socket[-_.]?io|sockjs|cable|signalr)($|[^a-z])|websocket`)
 
 // isWebSocketName reports whether a backend/upstream/ACL name announces
 // WebSocket traffic.

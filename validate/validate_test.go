@@ -1,0 +1,207 @@
+package validate
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+func lintText(t *testing.T, name string, kind Kind, text string, opts Options) Result {
+	t.Helper()
+	res, err := Lint(context.Background(), []Source{{Name: name, Kind: kind, Bytes: []byte(text)}}, opts)
+	require.NoError(t, err)
+	return res
+}
+
+func rulesAt(res Result) []string {
+	var out []string
+	for _, f := range res.Findings {
+		out = append(out, f.Rule+"@"+strconv.Itoa(f.Line))
+	}
+	return out
+}
+
+const wsLocation = `worker_rlimit_nofile 40000;
+worker_shutdown_timeout 30s;
+events { worker_connections 16384; }
+http {
+    server {
+        listen 80;
+        location /ws {%s
+            proxy_pass http://127.0.0.1:1;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;%s
+            proxy_read_timeout 30s;%s
+        }
+    }
+}
+`
+
+func TestSuppressionPlaces(t *testing.T) {
+	tests := []struct {
+		name       string
+		block      string
+		before     string
+		line       string
+		suppressed bool
+	}{
+		{"none", "", "", "", false},
+		{"on the line", "", "", " # wslb:ignore WSLB104", true},
+		{"other rule on the line", "", "", " # wslb:ignore WSLB105", false},
+		{"all rules on the line", "", "", " # wslb:ignore", true},
+		{"comment-only line above", "", "\n            # wslb:ignore WSLB104", "", true},
+		{"trailing comment of the previous directive", "", " # wslb:ignore WSLB104", "", false},
+		{"block opening line", " # wslb:ignore WSLB104,WSLB103", "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := strings.Replace(wsLocation, "{%s", "{"+tt.block, 1)
+			text = strings.Replace(text, ";%s\n            proxy_read", ";"+tt.before+"\n            proxy_read", 1)
+			text = strings.Replace(text, "30s;%s", "30s;"+tt.line, 1)
+			res := lintText(t, "n.conf", Nginx, text, Options{})
+			has := false
+			for _, f := range res.Findings {
+				has = has || f.Rule == "WSLB104"
+			}
+			require.Equal(t, !tt.suppressed, has, "%s\n%s", text, describe(res))
+		})
+	}
+}
+
+func TestSuppressFileAndHAProxySection(t *testing.T) {
+	cfg := `# wslb:ignore-file WSLB208
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+backend ws # wslb:ignore WSLB201
+    server a 127.0.0.1:1
+backend ws2
+    server a 127.0.0.1:1
+`
+	res := lintText(t, "h.cfg", HAProxy, cfg, Options{})
+	require.Equal(t, []string{"WSLB201@9"}, rulesAt(res))
+}
+
+func TestDisableAndUnknownRule(t *testing.T) {
+	text := strings.NewReplacer("%s", "").Replace(wsLocation)
+	res := lintText(t, "n.conf", Nginx, text, Options{Disable: []string{"wslb104"}})
+	require.Empty(t, res.Findings)
+	_, err := Lint(context.Background(), []Source{{Name: "n.conf", Kind: Nginx, Bytes: []byte(text)}}, Options{Disable: []string{"WSLB999"}})
+	require.ErrorContains(t, err, "WSLB999")
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       Kind
+		ok         bool
+	}{
+		{"haproxy.cfg", "", HAProxy, true},
+		{"/etc/nginx/sites-enabled/default", "server {\n listen 80;\n}\n", Nginx, true},
+		{"lb.cfg", "frontend x\n  bind :80\n", HAProxy, true},
+		{"site", "upstream u {\n server a:1;\n}\n", Nginx, true},
+		{"x.conf", "", Nginx, true},
+		{"notes.txt", "hello", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := Detect(tt.name, []byte(tt.text))
+		require.Equal(t, tt.ok, ok, tt.name)
+		require.Equal(t, tt.want, got, tt.name)
+	}
+	_, err := Lint(context.Background(), []Source{{Name: "notes.txt", Bytes: []byte("hello")}}, Options{})
+	var uk *UnknownKindError
+	require.ErrorAs(t, err, &uk)
+}
+
+func TestDirectoryLintsIncludedFilesOnce(t *testing.T) {
+	srcs, err := Collect([]string{"../testdata/corpus/include-style"})
+	require.NoError(t, err)
+	require.Len(t, srcs, 2)
+	res, err := Lint(context.Background(), srcs, Options{})
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, f := range res.Findings {
+		key := f.File + "|" + f.Rule + "|" + strconv.Itoa(f.Line)
+		require.False(t, seen[key], "duplicate finding %s", key)
+		seen[key] = true
+		// Linted through nginx.conf, chat.conf inherits http's values:
+		// no WSLB102/WSLB104 on its location.
+		require.NotContains(t, []string{"WSLB102", "WSLB104"}, f.Rule, describe(res))
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Lint(context.Background(), []Source{{Name: filepath.Join(t.TempDir(), "x.cfg")}}, Options{})
+	require.ErrorIs(t, err, os.ErrNotExist)
+	_, err = Collect([]string{filepath.Join(t.TempDir(), "nope")})
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestHostHelpers(t *testing.T) {
+	for in, want := range map[string]string{"app1:3000": "app1", "app1": "app1", "10.0.0.1:80": "10.0.0.1", "[::1]:80": "", "unix:/run/x.sock": "", "abns@x": "", "/run/x": ""} {
+		require.Equal(t, want, hostOf(in), in)
+	}
+	require.Equal(t, "    server a1 127.0.0.1:3000 check", replaceHost("    server a1 app1:3000 check", "app1"))
+	require.Equal(t, "    proxy_pass http://127.0.0.1:4000/x;", replaceHost("    proxy_pass http://api:4000/x;", "api"))
+	require.Equal(t, "    server api-2 api:1;", replaceHost("    server api-2 api:1;", "api-2x"), "no partial-word replacement")
+}
+
+func TestCheckFindingsFromBinaryOutput(t *testing.T) {
+	back := map[string]string{"/tmp/wslb-exec-1/haproxy.cfg": "deploy/haproxy.cfg"}
+	out := `[NOTICE]   (1) : haproxy version is 2.6.12
+[ALERT]    (1) : config : parsing [/tmp/wslb-exec-1/haproxy.cfg:18] : 'server app/a1' : unknown keyword 'chek'.
+[ALERT]    (1) : config : Error(s) found in configuration file : /tmp/wslb-exec-1/haproxy.cfg`
+	fs := checkFindings("deploy/haproxy.cfg", out, back)
+	require.Len(t, fs, 1)
+	require.Equal(t, "deploy/haproxy.cfg", fs[0].File)
+	require.Equal(t, 18, fs[0].Line)
+	require.Contains(t, fs[0].Message, "unknown keyword 'chek'")
+	require.NotContains(t, fs[0].Message, "/tmp/")
+
+	back = map[string]string{"/tmp/s/nginx.conf": "nginx.conf", "/tmp/s/conf.d/a.conf": "conf.d/a.conf"}
+	out = `nginx: [emerg] "proxy_read_timeout" directive invalid value in /tmp/s/conf.d/a.conf:9
+nginx: configuration file /tmp/s/nginx.conf test failed`
+	fs = checkFindings("nginx.conf", out, back)
+	require.Len(t, fs, 1)
+	require.Equal(t, "conf.d/a.conf", fs[0].File)
+	require.Equal(t, 9, fs[0].Line)
+
+	fs = checkFindings("nginx.conf", "something odd happened", back)
+	require.Len(t, fs, 1)
+	require.Equal(t, 1, fs[0].Line)
+}
+
+func TestExecStubsUnresolvableHosts(t *testing.T) {
+	if _, err := proxybin.Lookup(proxybin.HAProxy); err != nil {
+		t.Skipf("needs haproxy: %v", err)
+	}
+	t.Parallel()
+	res, err := Lint(context.Background(), []Source{{Name: "../testdata/rules/WSLB002/pass_haproxy_stubbed.cfg"}}, Options{Exec: true})
+	require.NoError(t, err)
+	for _, f := range res.Findings {
+		require.NotEqual(t, "WSLB002", f.Rule, f.Message)
+	}
+	require.Len(t, res.Notes, 1)
+	require.Contains(t, res.Notes[0], "app1.prod.invalid, app2.prod.invalid")
+	require.Contains(t, res.Notes[0], "127.0.0.1")
+	b, err := os.ReadFile("../testdata/rules/WSLB002/pass_haproxy_stubbed.cfg")
+	require.NoError(t, err)
+	require.Contains(t, string(b), "app1.prod.invalid", "the user's file is never modified")
+}
+
+func TestExecMissingBinary(t *testing.T) {
+	opts := Options{Exec: true, Binaries: func(k Kind) (proxybin.Binary, error) { return proxybin.Binary{}, &proxybin.NotFoundError{Kind: k} }}
+	_, err := Lint(context.Background(), []Source{{Name: "h.cfg", Kind: HAProxy, Bytes: []byte("global\n")}}, opts)
+	var nf *proxybin.NotFoundError
+	require.ErrorAs(t, err, &nf)
+}
