@@ -1,0 +1,308 @@
+package verify
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/harness"
+	"github.com/wslb/wslb/internal/memstat"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/topology"
+)
+
+// Benchmarks of verify (make bench):
+//
+//	go test ./verify -run '^$' -bench . -benchtime 1x
+//
+// Each does one measurement per proxy and reports it with b.ReportMetric;
+// docs/benchmarks.md records the numbers.
+
+func benchProxy(b *testing.B, kind proxybin.Kind) proxybin.Binary {
+	b.Helper()
+	bin, err := proxybin.Lookup(kind)
+	if err != nil {
+		b.Skipf("%s: %v", kind, err)
+	}
+	return bin
+}
+
+func benchChat(b *testing.B) *topology.Topology {
+	b.Helper()
+	topo, diags := topology.NewLoader().LoadFile("../examples/chat.hcl")
+	require.False(b, diags.HasErrors(), diags.Error())
+	return topo
+}
+
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(who, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkVerifyChat verifies examples/chat.hcl with 1,000 clients × 3
+// reconnects and every default scenario, per proxy: wall time, CPU of wslb
+// (clients and backends) and CPU of the proxy processes.
+func BenchmarkVerifyChat(b *testing.B) {
+	for _, kind := range proxybin.Kinds {
+		b.Run(string(kind), func(b *testing.B) {
+			benchProxy(b, kind)
+			topo := benchChat(b)
+			opts := Options{Proxies: []proxybin.Kind{kind}, Clients: 1000, Reconnects: 3, Messages: DefaultMessages, Timeout: 5 * time.Minute}
+			var wall, self, children time.Duration
+			for i := 0; b.Loop(); i++ {
+				if i > 0 {
+					continue // one measurement; it outlasts the benchmark time
+				}
+				s0, c0, t0 := cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN), time.Now()
+				s, err := VerifyTopology(context.Background(), topo, opts)
+				require.NoError(b, err)
+				wall, self, children = time.Since(t0), cpuTime(syscall.RUSAGE_SELF)-s0, cpuTime(syscall.RUSAGE_CHILDREN)-c0
+				require.True(b, s.Passed, "%+v", s.Runs[0].Scenarios)
+			}
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(wall.Seconds(), "wall-s")
+			b.ReportMetric(self.Seconds(), "cpu-wslb-s")
+			b.ReportMetric(children.Seconds(), "cpu-proxy-s")
+		})
+	}
+}
+
+// TestHelperEchoBackends is not a test: BenchmarkHold runs the test binary
+// with WSLB_HELPER_ECHO set to a list of ids to get echo backends in another
+// process, so the harness's memory and the backends' are measured apart.
+func TestHelperEchoBackends(t *testing.T) {
+	ids := os.Getenv("WSLB_HELPER_ECHO")
+	if ids == "" {
+		t.Skip("helper process for the benchmarks")
+	}
+	var srvs []*echo.Server
+	for _, id := range strings.Split(ids, ",") {
+		srv, err := echo.New(echo.Config{ID: id})
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		go func() { _ = srv.Serve(ln) }()
+		srvs = append(srvs, srv)
+		fmt.Println(id, ln.Addr())
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
+	for _, s := range srvs {
+		_ = s.Close()
+	}
+	os.Exit(0)
+}
+
+// echoProcess runs echo backends with the given ids in a child process and
+// returns their addresses and the child's pid.
+func echoProcess(b *testing.B, ids []string) (map[string]string, int) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperEchoBackends$")
+	cmd.Env = append(os.Environ(), "WSLB_HELPER_ECHO="+strings.Join(ids, ","))
+	stdin, err := cmd.StdinPipe()
+	require.NoError(b, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(b, err)
+	require.NoError(b, cmd.Start())
+	b.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addrs := map[string]string{}
+	rd := bufio.NewReader(stdout)
+	for range ids {
+		line, err := rd.ReadString('\n')
+		require.NoError(b, err)
+		id, addr, ok := strings.Cut(strings.TrimSpace(line), " ")
+		require.True(b, ok, line)
+		addrs[id] = addr
+	}
+	return addrs, cmd.Process.Pid
+}
+
+// rssOf sums VmRSS of the given processes.
+func rssOf(pids ...int) uint64 {
+	var total uint64
+	for _, pid := range pids {
+		f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+				kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				total += kb * 1024
+			}
+		}
+		f.Close()
+	}
+	return total
+}
+
+// startChat runs examples/chat.hcl on the proxy in front of the given
+// backend addresses and returns the listener address.
+func startChat(b *testing.B, kind proxybin.Kind, backends map[string]string) (string, *runtime.Proxy) {
+	b.Helper()
+	bin := benchProxy(b, kind)
+	topo := benchChat(b)
+	scratch, err := runtime.NewScratch()
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = scratch.Close() })
+	port, err := runtime.FreePort()
+	require.NoError(b, err)
+	local := localTopology(topo, map[string]int{topo.Listeners[0].Name: port}, func(s *topology.Server) topology.Address {
+		addr, ok := backends[s.Name]
+		if !ok {
+			addr = backends["web"]
+		}
+		host, p, _ := net.SplitHostPort(addr)
+		n, _ := strconv.Atoi(p)
+		return topology.Address{Host: host, Port: n}
+	})
+	local.Limits.MaxConns = min(local.Limits.MaxConns, localMaxConns())
+	arts, err := generator.Generate(local, generator.Options{
+		Kinds: []proxybin.Kind{kind}, Runtime: &generator.Runtime{Dir: scratch.Dir}, IdentityHeader: IdentityHeader,
+	})
+	require.NoError(b, err)
+	cfg, err := scratch.WriteFile(arts[0].Name, arts[0].Bytes)
+	require.NoError(b, err)
+	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	p, err := runtime.StartProxy(context.Background(), runtime.ProxyOptions{
+		Kind: kind, Binary: bin.Path, Config: cfg, Dir: scratch.Dir, ReadyAddr: listen,
+	})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = p.Close() })
+	return listen, p
+}
+
+// holdConns is how many connections BenchmarkHold holds: the most a proxy
+// can carry under RLIMIT_NOFILE 20,000 (two descriptors per connection).
+const holdConns = 9000
+
+// BenchmarkHold holds 9,000 WebSocket connections through each proxy, from
+// 9,000 source addresses, and reports the memory per connection of the
+// harness (this process), the echo backends (a child process) and the
+// proxy (its processes' RSS).
+func BenchmarkHold(b *testing.B) {
+	for _, kind := range proxybin.Kinds {
+		b.Run(string(kind), func(b *testing.B) {
+			benchProxy(b, kind)
+			backends, echoPid := echoProcess(b, []string{"ws1", "ws2", "ws3", "web"})
+			listen, proxy := startChat(b, kind, backends)
+			cfg := harness.Config{
+				URL: "ws://" + listen + "/ws", Mode: harness.ModeSource, Messages: 1,
+				Concurrency: concurrency, CheckInterval: time.Hour,
+			}
+			// Warm up dialer, pools and stacks.
+			cfg.Clients = 8
+			warm, err := harness.New(cfg)
+			require.NoError(b, err)
+			ws, err := warm.Open(context.Background())
+			require.NoError(b, err)
+			require.NoError(b, ws.Close())
+
+			var per memstat.PerItem
+			var echoPer, proxyPer float64
+			var open int
+			var elapsed time.Duration
+			for i := 0; b.Loop(); i++ {
+				if i > 0 {
+					continue
+				}
+				before, echoBefore, proxyBefore := memstat.Take(), rssOf(echoPid), rssOf(proxy.Pids()...)
+				cfg.Clients = holdConns
+				h, err := harness.New(cfg)
+				require.NoError(b, err)
+				t0 := time.Now()
+				s, err := h.Open(context.Background())
+				elapsed = time.Since(t0)
+				require.NoError(b, err)
+				open = s.Open()
+				per = memstat.Per(before, memstat.Take(), holdConns)
+				echoPer = (float64(rssOf(echoPid)) - float64(echoBefore)) / holdConns
+				proxyPer = (float64(rssOf(proxy.Pids()...)) - float64(proxyBefore)) / holdConns
+				require.NoError(b, s.Close())
+			}
+			require.Equal(b, holdConns, open, "connections held")
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(float64(open), "conns")
+			b.ReportMetric(elapsed.Seconds(), "open-s")
+			b.ReportMetric(per.HeapStack, "harness-heap+stack-B/conn")
+			b.ReportMetric(per.RSS, "harness-rss-B/conn")
+			b.ReportMetric(echoPer, "backend-rss-B/conn")
+			b.ReportMetric(proxyPer, "proxy-rss-B/conn")
+		})
+	}
+}
+
+// BenchmarkEchoThroughput measures echo messages per second straight to a
+// backend and through each proxy, alternating rounds so that all three see
+// the same machine load, and reports each proxy as a ratio of direct.
+func BenchmarkEchoThroughput(b *testing.B) {
+	const (
+		clients  = 32
+		messages = 300
+		rounds   = 3
+	)
+	benchProxy(b, proxybin.HAProxy)
+	benchProxy(b, proxybin.Nginx)
+	eb := newEchoBackends()
+	backs, err := runtime.StartBackends([]string{"ws1", "ws2", "ws3", "web"}, eb.factory)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = backs.Close() })
+	addrs := map[string]string{}
+	for _, id := range backs.IDs() {
+		addrs[id] = backs.Addr(id)
+	}
+	targets := []struct{ name, url string }{{name: "direct", url: "ws://" + addrs["ws1"] + "/ws"}}
+	for _, kind := range proxybin.Kinds {
+		listen, _ := startChat(b, kind, addrs)
+		targets = append(targets, struct{ name, url string }{string(kind), "ws://" + listen + "/ws"})
+	}
+	rate := map[string]float64{}
+	for i := 0; b.Loop(); i++ {
+		if i > 0 {
+			continue
+		}
+		echoed := map[string]int64{}
+		took := map[string]time.Duration{}
+		for range rounds {
+			for _, tg := range targets {
+				h, err := harness.New(harness.Config{URL: tg.url, Mode: harness.ModeNone, Clients: clients, Messages: messages, Concurrency: clients})
+				require.NoError(b, err)
+				res, err := h.Run(context.Background())
+				require.NoError(b, err)
+				require.Zero(b, res.HandshakeErrors+res.MessageErrors, res.ErrorSamples)
+				echoed[tg.name] += res.Echoed
+				took[tg.name] += res.Elapsed
+			}
+		}
+		for _, tg := range targets {
+			rate[tg.name] = float64(echoed[tg.name]) / took[tg.name].Seconds()
+		}
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(rate["direct"], "direct-msg/s")
+	for _, kind := range proxybin.Kinds {
+		b.ReportMetric(rate[string(kind)], string(kind)+"-msg/s")
+		b.ReportMetric(rate[string(kind)]/rate["direct"], string(kind)+"/direct")
+	}
+}
