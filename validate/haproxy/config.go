@@ -7,7 +7,6 @@ package haproxy
 
 import (
 	"fmt"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -148,72 +147,85 @@ func (c *Config) Parsed() (parser.Parser, error) {
 	return c.parsed, c.parsedErr
 }
 
-// chunkLines is the size above which keyword checking is split across
-// goroutines: config-parser is the slow part of linting a big file.
-const chunkLines = 1500
+// parserSections are the section types config-parser knows.
+var parserSections = []string{"global", "defaults", "frontend", "backend", "listen", "resolvers", "userlist", "peers", "mailers", "cache", "program", "http-errors", "ring", "log-forward", "fcgi-app"}
 
-// checkKeywords runs config-parser over the file to find lines no keyword
-// parser accepts. Sections are parsed in chunks in parallel: defaults
-// sections (the only ones that touch config-parser's package state) in one
-// chunk under a lock, the others spread over the CPUs.
+// checkName names the synthetic sections keyword checking builds.
+const checkName = "wslb_check"
+
+// checkKeywords runs config-parser to find lines no keyword parser
+// accepts. config-parser judges each line on its own (keyword and
+// arguments, within the section type), so every distinct line is fed once
+// in one synthetic section per type: a 10,000-line file with hundreds of
+// similar backends costs one section parser per type, not one per backend.
 func (c *Config) checkKeywords() {
-	type chunk struct {
-		sections []*Section
-		text     strings.Builder
-	}
-	sectionText := func(i int) string {
-		end := len(c.Lines)
-		if i+1 < len(c.Sections) {
-			end = c.Sections[i+1].Line - 1
+	distinct := map[string][]string{}
+	seen := map[string]map[string]bool{}
+	for _, s := range c.Sections {
+		if seen[s.Type] == nil {
+			seen[s.Type] = map[string]bool{}
 		}
-		return strings.Join(c.Lines[c.Sections[i].Line-1:end], "\n") + "\n"
+		for _, d := range s.Directives {
+			key := strings.TrimSpace(d.Raw)
+			if !seen[s.Type][key] {
+				seen[s.Type][key] = true
+				distinct[s.Type] = append(distinct[s.Type], key)
+			}
+		}
 	}
-	defaults := &chunk{}
-	var others []*chunk
-	n := max(1, min(runtime.GOMAXPROCS(0), len(c.Lines)/chunkLines))
-	per := len(c.Lines)/n + 1
-	cur := &chunk{}
-	for i, s := range c.Sections {
-		if s.Type == "defaults" {
-			defaults.sections = append(defaults.sections, s)
-			defaults.text.WriteString(sectionText(i))
+	var text strings.Builder
+	for _, typ := range parserSections {
+		if len(distinct[typ]) == 0 {
 			continue
 		}
-		if cur.text.Len() > 0 && len(others) < n-1 && strings.Count(cur.text.String(), "\n") >= per {
-			others = append(others, cur)
-			cur = &chunk{}
+		if typ == "global" {
+			text.WriteString("global\n")
+		} else {
+			text.WriteString(typ + " " + checkName + "\n")
 		}
-		cur.sections = append(cur.sections, s)
-		cur.text.WriteString(sectionText(i))
+		for _, line := range distinct[typ] {
+			text.WriteString("  " + line + "\n")
+		}
 	}
-	others = append(others, cur)
-
-	results := make([][]Problem, len(others)+1)
-	var wg sync.WaitGroup
-	run := func(slot int, ch *chunk, locked bool) {
-		defer wg.Done()
-		if len(ch.sections) == 0 {
-			return
+	configParserMu.Lock()
+	p, err := parser.New(options.String(text.String()), options.UseListenSectionParsers)
+	configParserMu.Unlock()
+	if err != nil {
+		c.Problems = append(c.Problems, Problem{Line: 1, Column: 1, Message: fmt.Sprintf("config-parser: %v", err)})
+		return
+	}
+	rejected := map[string]map[string]bool{}
+	for _, typ := range parserSections {
+		name := checkName
+		if typ == "global" {
+			name = parser.GlobalSectionName
 		}
-		if locked {
-			configParserMu.Lock()
-			defer configParserMu.Unlock()
-		}
-		p, err := parser.New(options.String(ch.text.String()), options.UseListenSectionParsers)
+		data, err := p.Get(parser.Section(typ), name, "")
 		if err != nil {
-			results[slot] = []Problem{{Line: ch.sections[0].Line, Column: 1, Message: fmt.Sprintf("config-parser: %v", err)}}
-			return
+			continue
 		}
-		results[slot] = unprocessed(p, ch.sections)
+		values, _ := data.([]types.UnProcessed)
+		for _, v := range values {
+			if rejected[typ] == nil {
+				rejected[typ] = map[string]bool{}
+			}
+			rejected[typ][v.Value] = true
+		}
 	}
-	wg.Add(len(others) + 1)
-	go run(0, defaults, true)
-	for i, ch := range others {
-		go run(i+1, ch, false)
-	}
-	wg.Wait()
-	for _, r := range results {
-		c.Problems = append(c.Problems, r...)
+	for _, s := range c.Sections {
+		for _, d := range s.Directives {
+			if !rejected[s.Type][strings.TrimSpace(d.Raw)] {
+				continue
+			}
+			if knownUnparsed["*"][d.Keyword] || knownUnparsed[s.Type][d.Keyword] || acceptedWithUnits(s, d) {
+				continue
+			}
+			msg := fmt.Sprintf("unknown or malformed keyword %q in %s section", d.Keyword, s.Type)
+			if sectionKeywords[strings.ToLower(d.Keyword)] || closeToSection(d.Keyword) {
+				msg = fmt.Sprintf("unknown keyword %q: not a section HAProxy knows (global, defaults, frontend, backend, listen, ...)", d.Keyword)
+			}
+			c.Problems = append(c.Problems, Problem{Line: d.Line, Column: d.Column, Message: msg})
+		}
 	}
 }
 
@@ -304,53 +316,6 @@ func (c *Config) resolveDefaults() {
 // for; lines starting with them are not reported as unknown.
 var knownUnparsed = map[string]map[string]bool{
 	"*": {"capture": true, "rate-limit": true},
-}
-
-// unprocessed turns the lines config-parser could not read (it keeps
-// them as "unprocessed", without line numbers) into Problems, matching
-// them back to the index by section and text.
-func unprocessed(p parser.Parser, sections []*Section) []Problem {
-	var out []Problem
-	unnamed := 0
-	for _, s := range sections {
-		typ := parser.Section(s.Type)
-		name := s.Name
-		if s.Type == "global" {
-			name = parser.GlobalSectionName
-		} else if s.Type == "defaults" && name == "" {
-			unnamed++ // config-parser names these unnamed_defaults_N
-			name = fmt.Sprintf("unnamed_defaults_%d", unnamed)
-		}
-		data, err := p.Get(typ, name, "")
-		if err != nil {
-			continue
-		}
-		left := map[string]int{}
-		if values, ok := data.([]types.UnProcessed); ok {
-			for _, v := range values {
-				left[v.Value]++
-			}
-		}
-		if len(left) == 0 {
-			continue
-		}
-		for _, d := range s.Directives {
-			key := strings.TrimSpace(d.Raw)
-			if left[key] == 0 {
-				continue
-			}
-			left[key]--
-			if knownUnparsed["*"][d.Keyword] || knownUnparsed[s.Type][d.Keyword] || acceptedWithUnits(s, d) {
-				continue
-			}
-			msg := fmt.Sprintf("unknown or malformed keyword %q in %s section", d.Keyword, s.Type)
-			if sectionKeywords[strings.ToLower(d.Keyword)] || closeToSection(d.Keyword) {
-				msg = fmt.Sprintf("unknown keyword %q: not a section HAProxy knows (global, defaults, frontend, backend, listen, ...)", d.Keyword)
-			}
-			out = append(out, Problem{Line: d.Line, Column: d.Column, Message: msg})
-		}
-	}
-	return out
 }
 
 // timeUnitArgs are cookie parameters HAProxy reads as times with units
