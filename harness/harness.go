@@ -90,10 +90,10 @@ func (h *Harness) RunClients(ctx context.Context, idx []int, reconnects, message
 	for range min(h.cfg.Concurrency, len(idx)) {
 		wg.Go(func() {
 			for i := range next {
-				if ctx.Err() != nil {
+				if ended(ctx) {
 					continue // drain: clients not started are not tried
 				}
-				for n := 0; n <= reconnects && ctx.Err() == nil; n++ {
+				for n := 0; n <= reconnects && !ended(ctx); n++ {
 					h.session(ctx, col, i, n+1, messages)
 				}
 			}
@@ -113,8 +113,8 @@ feed:
 	close(next)
 	wg.Wait()
 	res := col.finish()
-	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("harness: run stopped before all clients finished: %w", err)
+	if ended(ctx) {
+		return res, fmt.Errorf("harness: run stopped before all clients finished: %w", endErr(ctx))
 	}
 	return res, nil
 }
@@ -264,6 +264,15 @@ func ended(ctx context.Context) bool {
 	}
 	d, ok := ctx.Deadline()
 	return ok && !time.Now().Before(d)
+}
+
+// endErr is why ctx ended: its error, or DeadlineExceeded when the
+// deadline has passed but the context's timer has not fired yet.
+func endErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return context.DeadlineExceeded
 }
 
 // errCode returns the close code of a WebSocket close error, or 0.

@@ -347,3 +347,39 @@ func TestRunRecordsRefusedHandshakeStatus(t *testing.T) {
 	}
 	require.Contains(t, res.ErrorSamples[0], "HTTP 502 Bad Gateway")
 }
+
+func TestFirstClientShiftsIdentities(t *testing.T) {
+	t.Parallel()
+	h, err := harness.New(harness.Config{URL: "ws://127.0.0.1:1/", Clients: 2, FirstClient: 42, Mode: harness.ModeSource})
+	require.NoError(t, err)
+	want, err := harness.SourceAddr(43)
+	require.NoError(t, err)
+	c := h.Clients()[1]
+	require.Equal(t, "client-0043", c.Name)
+	require.Equal(t, want, c.Source)
+	require.Equal(t, 1, c.Index, "Index is the position in this harness")
+
+	_, err = harness.New(harness.Config{URL: "ws://127.0.0.1:1/", Clients: 2, FirstClient: harness.MaxSourceClients - 1, Mode: harness.ModeSource})
+	require.ErrorContains(t, err, "distinct source addresses")
+	_, err = harness.New(harness.Config{URL: "ws://127.0.0.1:1/", Clients: 2, FirstClient: -1})
+	require.ErrorContains(t, err, "must not be negative")
+}
+
+func TestRunClientsRunsOnlyThoseGiven(t *testing.T) {
+	t.Parallel()
+	backends := startBackends(t, "ws1")
+	h, err := harness.New(harness.Config{URL: "ws://" + backends[0].addr + "/", Clients: 5, Reconnects: 3, Messages: 3})
+	require.NoError(t, err)
+	res, err := h.RunClients(context.Background(), []int{1, 3, 99}, 1, 2)
+	require.NoError(t, err)
+	require.Len(t, res.Clients, 5, "every client is listed")
+	for i, c := range res.Clients {
+		if i == 1 || i == 3 {
+			require.Len(t, c.Conns, 2, "reconnects given per call")
+			require.Equal(t, 2, c.Conns[0].Echoed, "messages given per call")
+		} else {
+			require.Empty(t, c.Conns, c.Client.Name)
+		}
+	}
+	require.Equal(t, int64(8), res.Sent)
+}

@@ -136,8 +136,8 @@ func (s *Session) connect(ctx context.Context, slots []*held) (*Result, error) {
 	}
 	wg.Wait()
 	res := col.finish()
-	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("harness: opening connections stopped: %w", err)
+	if ended(ctx) {
+		return res, fmt.Errorf("harness: opening connections stopped: %w", endErr(ctx))
 	}
 	return res, nil
 }
@@ -206,8 +206,8 @@ func (s *Session) Ping(ctx context.Context) (*Result, error) {
 	}
 	wg.Wait()
 	res := col.finish()
-	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("harness: ping stopped: %w", err)
+	if ended(ctx) {
+		return res, fmt.Errorf("harness: ping stopped: %w", endErr(ctx))
 	}
 	return res, nil
 }
