@@ -78,6 +78,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB211": "haproxy-balance-source-without-real-ip",
 		"WSLB212": "haproxy-cookie-without-server-values",
 		"WSLB213": "haproxy-timeout-tunnel-short",
+		"WSLB214": "haproxy-http-frontend-tcp-backend",
 	}
 	got := map[string]string{}
 	for _, r := range rules.All() {
