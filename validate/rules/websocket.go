@@ -7,11 +7,12 @@ import (
 
 // WebSocketPaths are path prefixes that well-known WebSocket stacks use:
 // plain /ws, Socket.IO, SockJS, Rails Action Cable, ASP.NET SignalR hubs,
-// Phoenix sockets and GraphQL subscriptions.
+// Phoenix (/socket/websocket, /live/websocket) and GraphQL subscriptions.
+// Generic words such as /live or /socket are left out: they name video
+// streams and other plain HTTP just as often.
 var WebSocketPaths = []string{
 	"/ws", "/wss", "/websocket", "/websockets", "/socket.io", "/sockjs",
-	"/cable", "/hub", "/hubs", "/signalr", "/socket", "/live", "/graphql-ws",
-	"/subscriptions",
+	"/cable", "/hub", "/hubs", "/signalr", "/graphql-ws", "/subscriptions",
 }
 
 // wsNameRe matches names (backends, upstreams, ACLs) that announce

@@ -37,6 +37,9 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 		}
 	}
 	for _, pp := range c.All("proxy_pass") {
+		if pp.Enclosing("stream") != nil {
+			continue // TCP proxying: no HTTP handshake to forward
+		}
 		blk := pp.Parent
 		if blk != nil && (blk.Name == "if" || blk.Name == "limit_except") {
 			blk = blk.Parent
@@ -56,7 +59,7 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 			reason = "it forwards the Upgrade/Connection headers"
 		case len(blk.Own("proxy_set_header")) > 0 && upgradeIntent(blk.Parent):
 			reason = "the enclosing block forwards the Upgrade/Connection headers"
-		case blk.Name == "location" && isWebSocketPath(lastArg(blk)):
+		case blk.Name == "location" && (isWebSocketPath(lastArg(blk)) || regexNamesWebSocketPath(blk)):
 			reason = "its path " + lastArg(blk) + " is a well-known WebSocket endpoint"
 		case isWebSocketName(upstreamName(pp.Arg(0))):
 			reason = "it proxies to " + upstreamName(pp.Arg(0))
@@ -168,4 +171,19 @@ func upstreamName(target string) string {
 		t = t[:i]
 	}
 	return t
+}
+
+// regexNamesWebSocketPath catches regex locations such as
+// ~ ^/(socket\.io|ws)/ that list a well-known WebSocket path.
+func regexNamesWebSocketPath(loc *nginx.Node) bool {
+	if len(loc.Args) < 2 || !strings.HasPrefix(loc.Args[0], "~") {
+		return false
+	}
+	re := strings.NewReplacer(`\.`, ".", "(", "/", ")", "/", "|", "/", "^", "", "$", "", "?", "").Replace(loc.Args[1])
+	for _, part := range strings.Split(re, "/") {
+		if part != "" && isWebSocketPath("/"+part) {
+			return true
+		}
+	}
+	return false
 }
