@@ -205,3 +205,12 @@ func TestExecMissingBinary(t *testing.T) {
 	var nf *proxybin.NotFoundError
 	require.ErrorAs(t, err, &nf)
 }
+
+func TestBrokenNginxReportsOnlyTheParseError(t *testing.T) {
+	for _, name := range []string{"fire_nginx_unbalanced.conf", "fire_nginx_extra_brace.conf"} {
+		res, err := Lint(context.Background(), []Source{{Name: "../testdata/rules/WSLB001/" + name}}, Options{})
+		require.NoError(t, err)
+		require.Len(t, res.Findings, 1, describe(res))
+		require.Equal(t, "WSLB001", res.Findings[0].Rule)
+	}
+}

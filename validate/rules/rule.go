@@ -171,6 +171,9 @@ func CheckHAProxy(c *haproxy.Config, opts Options, disabled map[string]bool) []f
 // CheckNginx runs every NGINX rule not in disabled over c.
 func CheckNginx(c *nginx.Config, opts Options, disabled map[string]bool) []finding.Finding {
 	var out []finding.Finding
+	if len(c.Root) == 0 {
+		return nil // nothing parsed (a syntax error, reported as WSLB001)
+	}
 	ws := DetectNginxWebSockets(c, opts.WebSocketAll)
 	for _, r := range All() {
 		if r.Nginx == nil || disabled[r.ID] {
