@@ -286,7 +286,7 @@ func TestVerifyInterruptedCleansUp(t *testing.T) {
 				"--clients", "20", "--reconnects", "1", "--messages", "1",
 				"--scenarios", "stickiness", "--idle", "60s")
 			r.waitFor(t, string(tc.kind), 30*time.Second)
-			time.Sleep(500 * time.Millisecond) // let the clients connect
+			time.Sleep(1500 * time.Millisecond) // usually mid-run; during startup is fine too
 			require.NoError(t, r.cmd.Process.Signal(tc.sig), "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
 			code := r.wait(t, 30*time.Second)
 			require.Equal(t, 1, code, "stderr:\n%s", r.stderr.String())

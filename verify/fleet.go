@@ -32,10 +32,9 @@ type fleet struct {
 	clients []harness.Client
 	probes  int // probe identities handed out so far
 
-	mu     sync.Mutex
-	hist   *hdrhistogram.Histogram // microseconds, merged from every phase
-	errs   report.Errors
-	closed []*harness.Session
+	mu   sync.Mutex
+	hist *hdrhistogram.Histogram // microseconds, merged from every phase
+	errs report.Errors
 }
 
 func newFleet(plan poolPlan, opts Options) (*fleet, error) {
@@ -70,8 +69,6 @@ func (f *fleet) all() []int {
 	}
 	return idx
 }
-
-func (f *fleet) close() {}
 
 // clientName names client i in traces.
 func (f *fleet) clientName(i int) string { return f.clients[i].String() }
@@ -165,11 +162,9 @@ func (f *fleet) probe(ctx context.Context, k int) ([]Trace, error) {
 
 // holding is one open connection per client of a harness session.
 type holding struct {
-	f       *fleet
-	s       *harness.Session
-	held    int
-	failed  []string
-	backend map[string]string // client → backend at open
+	f    *fleet
+	s    *harness.Session
+	held int
 }
 
 // hold opens one connection per client (with the same identities and
@@ -187,20 +182,7 @@ func (f *fleet) hold(ctx context.Context) (*holding, error) {
 		}
 		return nil, err
 	}
-	hd := &holding{f: f, s: s, backend: map[string]string{}}
-	for _, c := range s.Conns() {
-		if c.Open {
-			hd.held++
-			hd.backend[c.Client.String()] = c.Backend
-		}
-	}
-	for _, c := range s.Opened().Clients {
-		for _, conn := range c.Conns {
-			if conn.Err != "" {
-				hd.failed = append(hd.failed, fmt.Sprintf("%s: could not open: %s", c.Client, conn.Err))
-			}
-		}
-	}
+	hd := &holding{f: f, s: s, held: s.Open()}
 	return hd, nil
 }
 

@@ -2,9 +2,7 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -100,7 +98,6 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 		return nil, err
 	}
 	r.fleet = f
-	defer f.close()
 
 	stopSampler := r.sample()
 	err = r.scenarios()
@@ -494,15 +491,3 @@ func summarize(source string, runs []*report.Run) *report.Summary {
 	}
 	return s
 }
-
-// sortedKeys returns m's keys in order.
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-var errNoRuns = errors.New("nothing to verify")

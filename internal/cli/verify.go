@@ -193,6 +193,10 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		summary, err = verify.VerifyConfig(ctx, o.Path, kind, vo)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			// SIGINT/SIGTERM: whatever failed, it failed because of that.
+			err = fmt.Errorf("%w (%v)", context.Canceled, err)
+		}
 		return verifyError(err)
 	}
 
