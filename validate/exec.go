@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func execCheck(ctx context.Context, src Source, opts Options) ([]Finding, []stri
 	}
 	defer os.RemoveAll(dir)
 
-	files, stubbed, err := scratchCopy(ctx, src, dir)
+	files, main, stubbed, err := scratchCopy(ctx, src, dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,7 +54,6 @@ func execCheck(ctx context.Context, src Source, opts Options) ([]Finding, []stri
 		notes = append(notes, fmt.Sprintf("--exec checked %s with host names that do not resolve here stubbed to %s: %s",
 			src.Name, stubAddress, strings.Join(stubbed, ", ")))
 	}
-	main := files[src.Name]
 	err = bin.Check(ctx, main)
 	var ce *proxybin.CheckError
 	if errors.As(err, &ce) {
@@ -70,22 +70,31 @@ func execCheck(ctx context.Context, src Source, opts Options) ([]Finding, []stri
 }
 
 // scratchCopy writes src (and, for NGINX, the files it includes from
-// below its directory) into dir with host names stubbed. It returns the
-// original → scratch path map and the stubbed names.
-func scratchCopy(ctx context.Context, src Source, dir string) (map[string]string, []string, error) {
-	files := map[string]string{}
+// below its directory) into dir with host names stubbed. An NGINX snippet
+// (a conf.d file) is included from a minimal main config, the way nginx
+// would read it. It returns the original → scratch path map, the file to
+// check and the stubbed names.
+func scratchCopy(ctx context.Context, src Source, dir string) (files map[string]string, main string, stubbed []string, err error) {
+	files = map[string]string{}
+	snippet := false
 	hosts := map[string]bool{}
 	contents := map[string][]byte{}
-	// edits lists per file the lines whose host names may need stubbing.
-	edits := map[string]map[int][]string{}
-	add := func(file string, line int, host string) {
+	// edits lists per file the lines whose host names may need stubbing;
+	// col is the 1-based column of the address when known (HAProxy, where
+	// a server's name may equal its host), else 0: search the line.
+	type edit struct {
+		host string
+		col  int
+	}
+	edits := map[string]map[int][]edit{}
+	add := func(file string, line, col int, host string) {
 		if host == "" || net.ParseIP(strings.Trim(host, "[]")) != nil || strings.Contains(host, "$") {
 			return
 		}
 		if edits[file] == nil {
-			edits[file] = map[int][]string{}
+			edits[file] = map[int][]edit{}
 		}
-		edits[file][line] = append(edits[file][line], host)
+		edits[file][line] = append(edits[file][line], edit{host: host, col: col})
 		hosts[host] = true
 	}
 	switch src.Kind {
@@ -96,9 +105,13 @@ func scratchCopy(ctx context.Context, src Source, dir string) (map[string]string
 			for _, d := range s.Directives {
 				switch d.Keyword {
 				case "server":
-					add(src.Name, d.Line, hostOf(d.Arg(1)))
+					if len(d.ArgColumns) > 1 {
+						add(src.Name, d.Line, d.ArgColumns[1], hostOf(d.Arg(1)))
+					}
 				case "server-template":
-					add(src.Name, d.Line, hostOf(d.Arg(2)))
+					if len(d.ArgColumns) > 2 {
+						add(src.Name, d.Line, d.ArgColumns[2], hostOf(d.Arg(2)))
+					}
 				}
 			}
 		}
@@ -112,19 +125,19 @@ func scratchCopy(ctx context.Context, src Source, dir string) (map[string]string
 		for _, f := range c.Files() {
 			contents[f] = c.Source(f)
 		}
+		snippet = c.Snippet
 		c.Walk(func(n *nginx.Node) {
 			switch {
 			case n.Name == "server" && n.Parent != nil && n.Parent.Name == "upstream":
-				add(n.File, n.Line, hostOf(n.Arg(0)))
+				add(n.File, n.Line, 0, hostOf(n.Arg(0)))
 			case n.Name == "proxy_pass" || n.Name == "grpc_pass":
 				name := hostOf(strings.SplitN(strings.TrimPrefix(strings.TrimPrefix(n.Arg(0), "http://"), "https://"), "/", 2)[0])
 				if c.Upstream(name) == nil {
-					add(n.File, n.Line, name)
+					add(n.File, n.Line, 0, name)
 				}
 			}
 		})
 	}
-	var stubbed []string
 	for h := range hosts {
 		rctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 		_, err := net.DefaultResolver.LookupHost(rctx, h)
@@ -149,22 +162,37 @@ func scratchCopy(ctx context.Context, src Source, dir string) (map[string]string
 			out = filepath.Join(dir, filepath.Base(src.Name))
 		}
 		lines := strings.Split(string(data), "\n")
-		for line, hs := range edits[file] {
-			for _, h := range hs {
-				if stub[h] && line-1 < len(lines) {
-					lines[line-1] = replaceHost(lines[line-1], h)
+		for line, es := range edits[file] {
+			for _, e := range es {
+				if !stub[e.host] || line-1 >= len(lines) {
+					continue
+				}
+				text := lines[line-1]
+				if i := e.col - 1; e.col > 0 && i+len(e.host) <= len(text) && text[i:i+len(e.host)] == e.host {
+					lines[line-1] = text[:i] + stubAddress + text[i+len(e.host):]
+				} else {
+					lines[line-1] = replaceHost(text, e.host)
 				}
 			}
 		}
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return nil, nil, fmt.Errorf("--exec: %w", err)
+			return nil, "", nil, fmt.Errorf("--exec: %w", err)
 		}
 		if err := os.WriteFile(out, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-			return nil, nil, fmt.Errorf("--exec: %w", err)
+			return nil, "", nil, fmt.Errorf("--exec: %w", err)
 		}
 		files[file] = out
 	}
-	return files, stubbed, nil
+	main = files[src.Name]
+	if snippet {
+		wrapper := filepath.Join(dir, "wslb-main.conf")
+		text := fmt.Sprintf("events {}\nhttp {\n    include %s;\n}\n", filepath.Base(main))
+		if err := os.WriteFile(wrapper, []byte(text), 0o644); err != nil {
+			return nil, "", nil, fmt.Errorf("--exec: %w", err)
+		}
+		main = wrapper
+	}
+	return files, main, stubbed, nil
 }
 
 // hostOf takes the host from "host:port", "host" or "[v6]:port";
@@ -232,6 +260,7 @@ func checkFindings(name, output string, back map[string]string) []Finding {
 			f.Line, _ = strconv.Atoi(m[2])
 			msg := strings.Replace(line, m[0], "", 1)
 			msg = checkPrefixRe.ReplaceAllString(msg, "")
+			msg = parsingRe.ReplaceAllString(strings.TrimSpace(msg), "")
 			msg = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(msg), ":"))
 			f.Message = r.Title + ": " + cleanCheckLine(msg, back)
 			out = append(out, f)
@@ -239,11 +268,28 @@ func checkFindings(name, output string, back map[string]string) []Finding {
 		}
 	}
 	if len(out) == 0 {
+		var msgs []string
+		for _, raw := range strings.Split(output, "\n") {
+			line := strings.TrimSpace(raw)
+			if strings.Contains(line, "ALERT") || strings.Contains(line, "[emerg]") || strings.Contains(line, "[crit]") {
+				// nginx repeats each error on stderr with another prefix.
+				if m := checkPrefixRe.ReplaceAllString(line, ""); !slices.Contains(msgs, m) {
+					msgs = append(msgs, m)
+				}
+			}
+		}
+		if len(msgs) == 0 {
+			msgs = []string{strings.TrimSpace(output)}
+		}
 		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: finding.Error, File: name, Line: 1,
-			Message: r.Title + ": " + cleanCheckLine(strings.TrimSpace(output), back), Fix: r.Fix})
+			Message: r.Title + ": " + cleanCheckLine(strings.Join(msgs, "; "), back), Fix: r.Fix})
 	}
 	return out
 }
+
+// parsingRe is what is left of HAProxy's "parsing [file:line] : " once
+// the position is taken out.
+var parsingRe = regexp.MustCompile(`^parsing\s*:\s*`)
 
 func cleanCheckLine(line string, back map[string]string) string {
 	for scratch, orig := range back {

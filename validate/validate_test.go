@@ -192,7 +192,7 @@ func TestExecStubsUnresolvableHosts(t *testing.T) {
 		require.NotEqual(t, "WSLB002", f.Rule, f.Message)
 	}
 	require.Len(t, res.Notes, 1)
-	require.Contains(t, res.Notes[0], "app1.prod.invalid, app2.prod.invalid")
+	require.Contains(t, res.Notes[0], "app1.prod.invalid, app2.prod.invalid, app3.prod.invalid")
 	require.Contains(t, res.Notes[0], "127.0.0.1")
 	b, err := os.ReadFile("../testdata/rules/WSLB002/pass_haproxy_stubbed.cfg")
 	require.NoError(t, err)
