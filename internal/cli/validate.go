@@ -64,8 +64,10 @@ A WebSocket route is a location/backend that forwards Upgrade/Connection, is
 selected by an Upgrade ACL, or has a well-known WebSocket path (/ws,
 /socket.io/, /cable, /hub, ...); --websocket all treats every route as one.
 
-Silence a finding with a comment on its line, the line above, or the opening
-line of its block:  # wslb:ignore WSLB104
+Silence a finding with a comment on its line, on a comment-only line above
+it, or on the opening line of its block: # wslb:ignore WSLB104
+(# wslb:ignore-file WSLB104 for a whole file). See docs/validate.md.
+
 Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage error,
 3 unreadable input, 4 a needed binary is missing (--exec).`,
 		Example: `  # Lint a config, failing CI on errors only
