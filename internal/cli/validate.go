@@ -195,7 +195,7 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 			sources = append(sources, found...)
 		}
 	}
-	if lintOpts.NginxVersion == (topology.Version{}) {
+	if lintOpts.NginxVersion == (topology.Version{}) && mayBeNginx(sources) {
 		// The installed nginx is the best guess at the target; without
 		// one, the oldest supported version is assumed.
 		if b, err := proxybin.Lookup(proxybin.Nginx); err == nil {
@@ -266,6 +266,16 @@ func generateForLint(opts *ValidateOptions, path string) ([]validate.Source, top
 		out = append(out, validate.Source{Name: filepath.Join(dir, a.Name), Kind: a.Kind, Bytes: a.Bytes})
 	}
 	return out, topo.Targets, nil
+}
+
+// mayBeNginx reports whether any source is (or may be detected as) NGINX.
+func mayBeNginx(sources []validate.Source) bool {
+	for _, s := range sources {
+		if s.Kind == "" || s.Kind == proxybin.Nginx {
+			return true
+		}
+	}
+	return false
 }
 
 func failed(res validate.Result, failOn string) bool {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/owenrumney/go-sarif/v2/sarif"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/validate"
@@ -61,6 +62,9 @@ func TestSARIFStructure(t *testing.T) {
 	}
 	raw := render(t, "sarif", Options{ToolVersion: "1.0.0"})
 	require.NoError(t, json.Unmarshal(raw, &doc))
+	back, err := sarif.FromBytes(raw)
+	require.NoError(t, err, "go-sarif reads its own model back")
+	require.Len(t, back.Runs, 1)
 	require.Equal(t, "2.1.0", doc.Version)
 	require.Contains(t, doc.Schema, "sarif-schema-2.1.0")
 	require.Len(t, doc.Runs, 1)
