@@ -247,6 +247,11 @@ func writeHTMLReport(path string, s *report.Summary) error {
 		f.Close()
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
+	// CreateTemp makes the file private; a report is meant to be shared.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
