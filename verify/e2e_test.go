@@ -221,6 +221,9 @@ func TestE2EExistingConfigs(t *testing.T) {
 	}{
 		{"sticky-cookie.haproxy.cfg", proxybin.HAProxy, true},
 		{"sticky-source.nginx.conf", proxybin.Nginx, true},
+		{"sticky-source.haproxy.cfg", proxybin.HAProxy, true},
+		{"sticky-header.haproxy.cfg", proxybin.HAProxy, true},
+		{"sticky-query.nginx.conf", proxybin.Nginx, true},
 		{"roundrobin.haproxy.cfg", proxybin.HAProxy, false},
 		{"roundrobin.nginx.conf", proxybin.Nginx, false},
 	}
