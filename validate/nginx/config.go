@@ -82,20 +82,17 @@ func Parse(file string, open Opener) *Config {
 		open = DiskOpener
 	}
 	c := &Config{File: file, sources: map[string][]byte{}}
-	opts := c.options(open)
-	// A first pass without context checks tells a main config from a
-	// snippet whose top level is really the http block.
-	opts.SkipDirectiveContextCheck = true
-	opts.SingleFile = true
-	probe, err := crossplane.Parse(file, opts)
-	switch {
-	case err == nil && len(probe.Config) > 0 && len(probe.Config[0].Errors) == 0:
-		c.Snippet = !hasTop(probe.Config[0].Parsed, "http", "events", "stream")
-	default:
-		// Broken syntax: judge by the text.
-		c.Snippet = !mainBlockRe.Match(c.sources[file])
+	src, err := open(file)
+	if err != nil {
+		c.Problems = append(c.Problems, Problem{File: file, Line: 1, Message: fmt.Sprintf("read %s: %v", file, err)})
+		return c
 	}
-	opts = c.options(open)
+	c.sources[file] = src
+	// A file without http/events/stream blocks is a snippet whose top
+	// level stands for the http context.
+	top := topLevelNames(src)
+	c.Snippet = !top["http"] && !top["events"] && !top["stream"]
+	opts := c.options(open)
 	opts.SkipDirectiveContextCheck = c.Snippet
 	payload, err := crossplane.Parse(file, opts)
 	if err != nil {
@@ -261,8 +258,48 @@ func (c *Config) Files() []string {
 	return out
 }
 
-// mainBlockRe finds an http, events or stream block opening a line.
-var mainBlockRe = regexp.MustCompile(`(?m)^\s*(http|events|stream)\s*\{`)
+// topLevelNames lists the directive names at the top level of an nginx
+// file with a light scan (quotes, comments, braces), so snippet detection
+// does not need a second full parse and works on broken files too.
+func topLevelNames(src []byte) map[string]bool {
+	names := map[string]bool{}
+	depth, atStart := 0, true
+	for i := 0; i < len(src); i++ {
+		switch ch := src[i]; ch {
+		case ' ', '\t', '\r', '\n':
+		case '#':
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case '"', '\'':
+			for i++; i < len(src) && src[i] != ch; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+			atStart = false
+		case '{':
+			depth++
+			atStart = true
+		case '}':
+			depth = max(depth-1, 0)
+			atStart = true
+		case ';':
+			atStart = true
+		default:
+			j := i
+			for j < len(src) && strings.IndexByte(" \t\r\n;{}#\"'", src[j]) < 0 {
+				j++
+			}
+			if atStart && depth == 0 {
+				names[string(src[i:j])] = true
+			}
+			atStart = false
+			i = j - 1
+		}
+	}
+	return names
+}
 
 var inFileSuffix = regexp.MustCompile(` in [^ ]+:\d+$`)
 

@@ -118,3 +118,8 @@ func TestParseDuration(t *testing.T) {
 		require.False(t, ok, bad)
 	}
 }
+
+func TestTopLevelNames(t *testing.T) {
+	got := topLevelNames([]byte("# http {\nuser x; events { worker_connections 1; }\nmap $a $b { 'http' 1; \"}\" 2; }\nhttp {\n server { }\n}\n"))
+	require.Equal(t, map[string]bool{"user": true, "events": true, "map": true, "http": true}, got)
+}
