@@ -323,8 +323,8 @@ func (r *runner) failover(before map[string]string) error {
 	r.event(report.EventBackendDown, failed)
 	stopped := time.Now()
 	// Wait until the proxy routes the orphans elsewhere, consistently: two
-	// probe rounds in a row with every orphan on one survivor and the same
-	// one as the round before.
+	// probe rounds in a row with every orphan served by a survivor, the
+	// same one both times.
 	var prev map[string]string
 	settled := false
 	transient := 0 // failed probe connections while the proxy caught up
@@ -345,7 +345,9 @@ func (r *runner) failover(before map[string]string) error {
 			}
 			now[t.Client] = t.Backends[0]
 		}
-		if ok && (unpinned || prev != nil && equalMaps(prev, now)) {
+		// Two clean rounds in a row; with affinity, each orphan on the same
+		// survivor both times (a round can avoid a dead server by luck).
+		if ok && prev != nil && (unpinned || equalMaps(prev, now)) {
 			settled = true
 			break
 		}
