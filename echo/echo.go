@@ -102,7 +102,8 @@ type Server struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 
-	closing atomic.Bool
+	closing atomic.Bool // Shutdown or Close has begun
+	crashed atomic.Bool // Close has begun: no close frames
 	total   atomic.Uint64
 	msgs    atomic.Uint64
 
@@ -220,9 +221,12 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(s.cfg.MaxMessageSize)
 	s.mu.Lock()
 	if s.closing.Load() {
+		// Upgraded while stopping: treated like the open connections.
 		s.mu.Unlock()
-		_ = c.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseGoingAway, CloseReasonShutdown), time.Now().Add(time.Second))
+		if !s.crashed.Load() {
+			_ = c.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseGoingAway, CloseReasonShutdown), time.Now().Add(time.Second))
+		}
 		_ = c.Close()
 		return
 	}
@@ -337,6 +341,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close stops at once: listeners and every connection are closed without
 // a close frame, as if the backend had crashed.
 func (s *Server) Close() error {
+	s.crashed.Store(true)
 	s.closing.Store(true)
 	s.mu.Lock()
 	https := append([]*http.Server(nil), s.https...)

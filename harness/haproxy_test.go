@@ -109,4 +109,23 @@ backend be
 		served += int(b.srv.Stats().Total)
 	}
 	require.Equal(t, clients*(reconnects+1), served)
+
+	// Held connections: each client lands where it did before, and when a
+	// backend shuts down its clients see code 1001 through haproxy.
+	s, err := h.Open(ctx)
+	require.NoError(t, err)
+	defer s.Close()
+	require.Equal(t, clients, s.Open(), s.Opened().ErrorSamples)
+	for i, c := range s.Conns() {
+		require.Equal(t, res.Clients[i].First(), c.Backend, c.Client.String())
+	}
+	onWS1 := s.Backends()["ws1"]
+	require.Positive(t, onWS1)
+	require.NoError(t, backends[0].srv.Shutdown(ctx))
+	require.Eventually(t, func() bool { return len(s.Closures()) == onWS1 }, 10*time.Second, 20*time.Millisecond)
+	for _, c := range s.Closures() {
+		require.Equal(t, "ws1", c.Backend)
+		require.Equal(t, 1001, c.Code, c.Err)
+	}
+	require.Equal(t, clients-onWS1, s.Open())
 }

@@ -93,12 +93,13 @@ func TestCheckNoticesAnAbruptClose(t *testing.T) {
 	require.Equal(t, 5, s.Check(), "idle connections stay open")
 	require.Equal(t, 5, s.Backends()["ws1"], "the handshake header names the backend without messages")
 
+	require.Eventually(t, func() bool { return backends[0].srv.Stats().Open == 5 }, 5*time.Second, 10*time.Millisecond)
 	require.NoError(t, backends[0].srv.Close())
 	require.Eventually(t, func() bool { return s.Check() == 0 }, 5*time.Second, 10*time.Millisecond)
 	closures := s.Closures()
 	require.Len(t, closures, 5)
 	for _, c := range closures {
-		require.Zero(t, c.Code, "no close frame from a crashed backend")
+		require.Zero(t, c.Code, "no close frame from a crashed backend: %+v", c)
 		require.NotEmpty(t, c.Err)
 		require.True(t, c.Client.Source.IsValid())
 	}
