@@ -298,3 +298,66 @@ func TestE2ESelectedPools(t *testing.T) {
 	require.Contains(t, err.Error(), `no pool "nope"`)
 	require.Contains(t, err.Error(), "realtime, web")
 }
+
+func TestE2EEveryWebSocketPoolIsARun(t *testing.T) {
+	src := `
+listener "main" {
+  address = "0.0.0.0:8080"
+}
+route "chat" {
+  path      = "/chat"
+  websocket = true
+  pool      = "chat"
+}
+route "feed" {
+  path      = "/feed"
+  websocket = true
+  pool      = "feed"
+}
+pool "chat" {
+  affinity {
+    mode = "source"
+  }
+  server "chat1" {
+    address = "10.0.0.1:80"
+  }
+  server "chat2" {
+    address = "10.0.0.2:80"
+  }
+}
+pool "feed" {
+  affinity {
+    mode   = "header"
+    header = "X-User"
+  }
+  server "feed1" {
+    address = "10.0.1.1:80"
+  }
+  server "feed2" {
+    address = "10.0.1.2:80"
+  }
+}
+`
+	for _, kind := range proxybin.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			needProxy(t, kind)
+			opts := small()
+			opts.Proxies = []proxybin.Kind{kind}
+			opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
+			s, err := verify.VerifyTopology(context.Background(), loadText(t, "two.hcl", src), opts)
+			require.NoError(t, err)
+			require.True(t, s.Passed, reportText(s))
+			require.Len(t, s.Runs, 2)
+			require.Equal(t, "chat", s.Runs[0].Pool)
+			require.Equal(t, "source", s.Runs[0].Affinity.Mode)
+			require.Equal(t, "feed", s.Runs[1].Pool)
+			require.Equal(t, report.Affinity{Mode: "header", Key: "X-User"}, s.Runs[1].Affinity)
+			// Each run only saw its own pool's servers.
+			for _, b := range s.Runs[1].Backends {
+				require.Contains(t, []string{"feed1", "feed2"}, b.ID)
+				require.Positive(t, b.Clients)
+			}
+		})
+	}
+}
