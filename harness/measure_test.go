@@ -173,3 +173,24 @@ func BenchmarkRun(b *testing.B) {
 	b.ReportMetric(float64(lat.P50.Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat.P99.Microseconds()), "p99-µs")
 }
+
+// BenchmarkSessionCheck measures one sweep of the held-connection monitor
+// over 2,000 idle connections (WSLB_MEASURE_CONNS to change).
+//
+//	go test ./harness -run '^$' -bench SessionCheck
+func BenchmarkSessionCheck(b *testing.B) {
+	n := measureConns(b)
+	addr := startEchoProcess(b)
+	h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Mode: harness.ModeSource, Clients: n, CheckInterval: time.Hour})
+	require.NoError(b, err)
+	s, err := h.Open(context.Background())
+	require.NoError(b, err)
+	defer s.Close()
+	require.Equal(b, n, s.Open())
+	for b.Loop() {
+		if open := s.Check(); open != n {
+			b.Fatalf("%d of %d connections open", open, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/conn")
+}
