@@ -32,6 +32,7 @@ type Config struct {
 	Comments []Comment
 
 	sources   map[string][]byte
+	aliases   map[string]string // include path crossplane names → file read
 	lineStart map[string][]int // byte offset of each line, per file
 	upstreams map[string]*Node
 }
@@ -81,7 +82,7 @@ func Parse(file string, open Opener) *Config {
 	if open == nil {
 		open = DiskOpener
 	}
-	c := &Config{File: file, sources: map[string][]byte{}}
+	c := &Config{File: file, sources: map[string][]byte{}, aliases: map[string]string{}}
 	src, err := open(file)
 	if err != nil {
 		c.Problems = append(c.Problems, Problem{File: file, Line: 1, Message: fmt.Sprintf("read %s: %v", file, err)})
@@ -109,7 +110,7 @@ func Parse(file string, open Opener) *Config {
 		if n := lineCount(c.sources[e.File]); n > 0 {
 			line = min(line, n)
 		}
-		c.Problems = append(c.Problems, Problem{File: e.File, Line: line, Message: cleanMessage(e.Error.Error())})
+		c.Problems = append(c.Problems, Problem{File: c.realName(e.File), Line: line, Message: cleanMessage(e.Error.Error())})
 	}
 	if len(payload.Config) > 0 {
 		c.Root = c.inline(payload, 0, nil, 0)
@@ -129,6 +130,15 @@ func (c *Config) options(open Opener) *crossplane.ParseOptions {
 			if !ok {
 				var err error
 				b, err = open(path)
+				for _, alt := range c.prefixFallbacks(path) {
+					if err == nil {
+						break
+					}
+					if b, err = open(alt); err == nil {
+						c.aliases[path] = alt
+						c.sources[alt] = b
+					}
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -138,12 +148,36 @@ func (c *Config) options(open Opener) *crossplane.ParseOptions {
 		},
 		Glob: func(pattern string) ([]string, error) {
 			m, err := filepath.Glob(pattern)
+			for _, alt := range c.prefixFallbacks(pattern) {
+				if err != nil || len(m) > 0 {
+					break
+				}
+				m, err = filepath.Glob(alt)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("include %s: %w", pattern, err)
 			}
 			return m, nil
 		},
 	}
+}
+
+// prefixFallbacks gives other places a snippet's relative include may
+// live. nginx resolves relative includes from its conf prefix
+// (/etc/nginx), so a sites-enabled file linted on its own that says
+// "include snippets/ssl.conf;" means /etc/nginx/snippets/ssl.conf: try
+// the two directories above the snippet's own.
+func (c *Config) prefixFallbacks(path string) []string {
+	dir := filepath.Dir(c.File)
+	if !c.Snippet || !strings.HasPrefix(path, dir+string(filepath.Separator)) {
+		return nil
+	}
+	rel := strings.TrimPrefix(path, dir+string(filepath.Separator))
+	var out []string
+	for i, d := 0, filepath.Dir(dir); i < 2 && d != dir; i, dir, d = i+1, d, filepath.Dir(d) {
+		out = append(out, filepath.Join(d, rel))
+	}
+	return out
 }
 
 func hasTop(ds crossplane.Directives, names ...string) bool {
@@ -164,7 +198,7 @@ func (c *Config) inline(p *crossplane.Payload, idx int, parent *Node, depth int)
 		return nil
 	}
 	cfg := p.Config[idx]
-	return c.build(p, cfg.File, cfg.Parsed, parent, depth)
+	return c.build(p, c.realName(cfg.File), cfg.Parsed, parent, depth)
 }
 
 func (c *Config) build(p *crossplane.Payload, file string, ds crossplane.Directives, parent *Node, depth int) []*Node {
@@ -253,9 +287,17 @@ func (c *Config) Files() []string {
 	}
 	var out []string
 	for _, x := range c.Payload.Config {
-		out = append(out, x.File)
+		out = append(out, c.realName(x.File))
 	}
 	return out
+}
+
+// realName maps an include path to the file actually read for it.
+func (c *Config) realName(path string) string {
+	if alt, ok := c.aliases[path]; ok {
+		return alt
+	}
+	return path
 }
 
 // topLevelNames lists the directive names at the top level of an nginx

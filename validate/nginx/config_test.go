@@ -123,3 +123,20 @@ func TestTopLevelNames(t *testing.T) {
 	got := topLevelNames([]byte("# http {\nuser x; events { worker_connections 1; }\nmap $a $b { 'http' 1; \"}\" 2; }\nhttp {\n server { }\n}\n"))
 	require.Equal(t, map[string]bool{"user": true, "events": true, "map": true, "http": true}, got)
 }
+
+func TestSnippetIncludesFromConfPrefix(t *testing.T) {
+	// Debian layout: sites-enabled/site includes snippets/ relative to
+	// /etc/nginx, not to sites-enabled.
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "sites-enabled"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "snippets"), 0o755))
+	site := filepath.Join(root, "sites-enabled", "site")
+	require.NoError(t, os.WriteFile(site, []byte("server {\n    listen 80;\n    include snippets/ws.conf;\n}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "snippets", "ws.conf"), []byte("location /ws {\n    proxy_pass http://127.0.0.1:1;\n}\n"), 0o644))
+	c := Parse(site, nil)
+	require.Empty(t, c.Problems)
+	locs := c.All("location")
+	require.Len(t, locs, 1)
+	require.Equal(t, filepath.Join(root, "snippets", "ws.conf"), locs[0].File, "findings point at the file read")
+	require.Contains(t, c.Files(), filepath.Join(root, "snippets", "ws.conf"))
+}
