@@ -33,7 +33,7 @@ type Config struct {
 
 	sources   map[string][]byte
 	aliases   map[string]string // include path crossplane names → file read
-	lineStart map[string][]int // byte offset of each line, per file
+	lineStart map[string][]int  // byte offset of each line, per file
 	upstreams map[string]*Node
 }
 
