@@ -62,7 +62,8 @@ type HeldConn struct {
 // Open connects every client once, exchanges Messages messages on each
 // (so the envelope names its backend) and keeps the connections open until
 // Close. Failed handshakes are recorded in Opened; the error is non-nil
-// only when ctx ended before every client was tried.
+// only when ctx ended before every client was tried. The session is
+// returned in every case and must be closed.
 func (h *Harness) Open(ctx context.Context) (*Session, error) {
 	s := &Session{
 		h:       h,
@@ -77,10 +78,7 @@ func (h *Harness) Open(ctx context.Context) (*Session, error) {
 	res, err := s.connect(ctx, s.conns)
 	s.opened = res
 	go s.monitor()
-	if err != nil {
-		return s, err
-	}
-	return s, nil
+	return s, err
 }
 
 // Opened is the result of opening the connections.
