@@ -260,10 +260,12 @@ func generateForLint(opts *ValidateOptions, path string) ([]validate.Source, top
 	if err != nil {
 		return nil, topology.Targets{}, InvalidInputError(fmt.Errorf("generate %s: %w", path, err))
 	}
-	dir := filepath.Dir(path)
+	// Findings name the generated file under the topology's path
+	// ("chat.hcl/nginx.conf"): unambiguous across topologies and clearly
+	// not a file on disk.
 	var out []validate.Source
 	for _, a := range arts {
-		out = append(out, validate.Source{Name: filepath.Join(dir, a.Name), Kind: a.Kind, Bytes: a.Bytes})
+		out = append(out, validate.Source{Name: path + "/" + a.Name, Kind: a.Kind, Bytes: a.Bytes})
 	}
 	return out, topo.Targets, nil
 }
