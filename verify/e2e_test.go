@@ -281,6 +281,7 @@ func TestE2EIdle(t *testing.T) {
 				require.False(t, sc.Passed, text)
 				require.False(t, s.Passed, text)
 				require.Contains(t, sc.Summary, "0/20 connections survived 3s idle", text)
+				require.Equal(t, 20, s.Runs[0].Errors.Dropped, text)
 			})
 		}
 	}

@@ -108,6 +108,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	run.Duration = time.Since(run.Started)
 	run.RTT = f.latency()
 	run.Errors = f.errors()
+	run.Errors.Dropped = r.dropped
 	for _, s := range plan.Servers {
 		run.Backends = append(run.Backends, &report.Backend{
 			ID: s.ID, Weight: s.Weight, Backup: s.Backup,
@@ -139,6 +140,7 @@ type runner struct {
 	firstOf  map[string]string // client → backend of its first connection
 
 	phase, phases int
+	dropped       int // held connections that ended unexpectedly
 }
 
 func (r *runner) progress(phase string) {
@@ -452,6 +454,7 @@ func (r *runner) reload(before map[string]string) error {
 	}
 	r.count(fresh)
 	dropped := h.check(r.ctx)
+	r.dropped += len(dropped)
 	r.add(EvalReload(ReloadInput{Held: h.held, Dropped: dropped, New: fresh, Before: before}), started)
 	return nil
 }
@@ -467,6 +470,7 @@ func (r *runner) idle() error {
 		return err
 	}
 	closed := h.check(r.ctx)
+	r.dropped += len(closed)
 	r.add(EvalIdle(h.held, closed, r.opts.Idle), started)
 	return nil
 }
