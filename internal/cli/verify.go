@@ -76,6 +76,10 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Path = args[0]
+			if !cmd.Flags().Changed("timeout") {
+				// The default bound leaves room for the idle hold.
+				opts.Timeout = verify.DefaultTimeout + opts.Idle
+			}
 			if err := opts.check(); err != nil {
 				return err
 			}
@@ -94,7 +98,7 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 	f.StringVar(&opts.Key, "key", "", "affinity key clients differ by: source, none, cookie:NAME, header:NAME or query:NAME (default: detected)")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
 	f.StringVar(&opts.ReportFile, "report", "", "also write a self-contained HTML report to this file")
-	f.DurationVar(&opts.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification")
+	f.DurationVar(&opts.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification (plus --idle when not given)")
 	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "permit client traffic to non-loopback addresses")
 
 	_ = cmd.RegisterFlagCompletionFunc("proxy", enumFlagCompletion("haproxy", "nginx", "all"))
