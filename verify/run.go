@@ -443,7 +443,9 @@ func (r *runner) reload(before map[string]string) error {
 	}
 	r.event(report.EventReload, "graceful reload")
 
-	n := min(len(r.fleet.clients), reloadNewClients)
+	// Every held connection costs this process two descriptors (client and
+	// echo backend); new connections must fit in what is left.
+	n := min(len(r.fleet.clients), reloadNewClients, max(1, (fdLimit()-500)/2-h.held))
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i

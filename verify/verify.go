@@ -155,11 +155,17 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 // descriptor limit, which the proxy inherits: a proxied connection takes
 // two descriptors, and some are kept for listeners, checks and logs.
 func localMaxConns() int {
+	return max(fdLimit()-2000, 2000) / 2
+}
+
+// fdLimit is this process's descriptor limit (capped: only its order of
+// magnitude matters here).
+func fdLimit() int {
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<20 {
-		return MaxClients
+		return 1 << 20
 	}
-	return max(int(rl.Cur)-2000, 2000) / 2
+	return int(rl.Cur)
 }
 
 // VerifyConfig runs an existing HAProxy or NGINX config with its servers
