@@ -11,9 +11,9 @@ func init() {
 	register(&Rule{
 		Rule: finding.Rule{
 			ID: "WSLB111", Slug: "nginx-rlimit-nofile-low", Severity: finding.Info,
-			Title:     "worker_rlimit_nofile is below twice worker_connections",
-			Rationale: "A proxied WebSocket uses two file descriptors. Without worker_rlimit_nofile, workers inherit the service's limit (often 1024) and fail with 'Too many open files' long before worker_connections is reached.",
-			Fix:       "worker_rlimit_nofile <2 x worker_connections>; in the main context",
+			Title:     "worker_rlimit_nofile is below worker_connections",
+			Rationale: "worker_connections counts every connection of a worker, upstream ones included, and each takes a file descriptor. Without worker_rlimit_nofile, workers inherit the service's limit (often 1024) and fail with 'Too many open files' long before worker_connections is reached.",
+			Fix:       "worker_rlimit_nofile <worker_connections + room for log and temp files>; in the main context",
 		},
 		Proxy: "nginx",
 		Nginx: checkRlimitNofile,
@@ -28,16 +28,19 @@ func checkRlimitNofile(p *NginxPass) {
 		return
 	}
 	wc := workerConnections(p.Config)
-	need := 2 * wc
+	// worker_connections already counts both sides of a proxied
+	// connection (nginx docs: "includes all connections, e.g. connections
+	// with proxied servers"), so the descriptors needed equal it.
+	need := wc
 	rl := p.Config.Top("worker_rlimit_nofile")
 	if len(rl) == 0 {
 		if need > defaultNofile {
-			p.ReportFile(fmt.Sprintf("worker_rlimit_nofile is not set; %d worker_connections need %d descriptors but services often start with %d", wc, need, defaultNofile), "")
+			p.ReportFile(fmt.Sprintf("worker_rlimit_nofile is not set; %d worker_connections need as many descriptors but services often start with %d", wc, defaultNofile), "")
 		}
 		return
 	}
 	d := rl[len(rl)-1]
 	if n, ok := nginx.ParseInt(d.Arg(0)); ok && n < need {
-		p.Report(d, fmt.Sprintf("worker_rlimit_nofile %d is below 2 x worker_connections (%d)", n, need), "")
+		p.Report(d, fmt.Sprintf("worker_rlimit_nofile %d is below worker_connections (%d)", n, need), "")
 	}
 }
