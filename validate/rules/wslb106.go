@@ -13,7 +13,7 @@ func init() {
 			ID: "WSLB106", Slug: "nginx-worker-connections-low", Severity: finding.Warning,
 			Title:     "worker_connections is unset (512) or below 4096",
 			Rationale: "Each proxied WebSocket holds two connections (client and upstream) for its whole life; at 512 per worker a small box stops accepting after ~256 sockets per worker and logs 'worker_connections are not enough'.",
-			Fix:       "events { worker_connections 16384; } and raise worker_rlimit_nofile to at least twice that",
+			Fix:       "events { worker_connections 16384; } and worker_rlimit_nofile at least as high",
 		},
 		Proxy: "nginx",
 		Nginx: checkWorkerConnections,
