@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -361,4 +362,23 @@ pool "feed" {
 			}
 		})
 	}
+}
+
+// A stick table without peers is sticky, but a reload forgets it: the reload
+// scenario keeps every connection yet reports the clients it moved.
+func TestE2EStickTableForgottenOnReload(t *testing.T) {
+	t.Parallel()
+	needProxy(t, proxybin.HAProxy)
+	opts := small()
+	opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioReload}
+	s, err := verify.VerifyConfig(context.Background(), filepath.Join("testdata", "configs", "stick-table.haproxy.cfg"), "", opts)
+	require.NoError(t, err)
+	text := reportText(s)
+	r := s.Runs[0]
+	require.Equal(t, "source", r.Affinity.Mode, text)
+	require.True(t, scenario(r, verify.ScenarioStickiness).Passed, text)
+	sc := scenario(r, verify.ScenarioReload)
+	require.True(t, sc.Passed, text)
+	require.Regexp(t, `; \d+ clients moved to another backend`, sc.Summary)
+	require.Contains(t, strings.Join(sc.Details, "\n"), "peers section")
 }

@@ -140,7 +140,8 @@ type runner struct {
 	firstOf  map[string]string // client → backend of its first connection
 
 	phase, phases int
-	dropped       int // held connections that ended unexpectedly
+	dropped       int               // held connections that ended unexpectedly
+	latest        map[string]string // client → backend in the last full phase
 }
 
 func (r *runner) progress(phase string) {
@@ -236,6 +237,7 @@ func (r *runner) scenarios() error {
 	}
 	r.phase++
 	before := stuckTo(base)
+	r.latest = before
 
 	if o.wants(ScenarioFailover) {
 		r.progress("failover")
@@ -246,7 +248,7 @@ func (r *runner) scenarios() error {
 	}
 	if o.wants(ScenarioReload) {
 		r.progress("reload")
-		if err := r.reload(before); err != nil {
+		if err := r.reload(r.latest); err != nil {
 			return err
 		}
 		r.phase++
@@ -397,6 +399,8 @@ func (r *runner) failover(before map[string]string) error {
 		return err
 	}
 	r.count(after)
+	// Where clients are now, for the reload to compare against.
+	r.latest = stuckTo(after)
 
 	sc := EvalFailover(FailoverInput{
 		Failed: failed, Before: before, During: during, After: after,

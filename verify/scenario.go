@@ -453,6 +453,9 @@ func EvalReload(in ReloadInput) *report.Scenario {
 		sc.Summary += fmt.Sprintf("; %d clients moved to another backend", moved)
 	}
 	sc.Details = limitDetails(append(append([]string{}, in.Dropped...), failures...))
+	if moved > 0 {
+		sc.Details = append(sc.Details, fmt.Sprintf("%d clients reached another backend after the reload: the affinity state did not survive it (an HAProxy stick table needs a peers section to be kept across reloads)", moved))
+	}
 	sc.Metrics = []report.Metric{
 		{Name: "held connections", Value: float64(in.Held), Unit: "connections"},
 		{Name: "dropped", Value: float64(len(in.Dropped)), Unit: "connections"},

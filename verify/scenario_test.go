@@ -266,6 +266,11 @@ func TestEvalReload(t *testing.T) {
 			in:   ReloadInput{Held: 2, Before: before, New: []Trace{tr("c1", 0, "b"), tr("c2", 0, "b")}},
 			pass: true, has: "1 clients moved",
 		},
+		{
+			name: "clients on unknown backends are not counted as moved",
+			in:   ReloadInput{Held: 2, Before: map[string]string{}, New: []Trace{tr("c1", 0, "b")}},
+			pass: true, has: "2/2 open connections survived the reload; 1/1 new connections succeeded",
+		},
 		{name: "nothing held", in: ReloadInput{New: []Trace{tr("c1", 0, "a")}}, pass: false},
 	}
 	for _, tc := range tests {
