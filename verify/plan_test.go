@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -172,4 +173,10 @@ func TestVictimAndSourceOfTruth(t *testing.T) {
 
 	base := []Trace{tr("c1", 0, "a", "a"), tr("c2", 0, "a", "b"), tr("c3", 1, "b")}
 	require.Equal(t, map[string]string{"c1": "a"}, stuckTo(base))
+}
+
+func TestPortTaken(t *testing.T) {
+	require.True(t, portTaken(errors.New("start haproxy: exited during startup\n[ALERT] (1) : Starting frontend fe: cannot bind socket (Address already in use) [127.0.0.1:4000]")))
+	require.True(t, portTaken(errors.New(`start nginx: nginx: [emerg] bind() to 127.0.0.1:4000 failed (98: Address already in use)`)))
+	require.False(t, portTaken(errors.New("start haproxy: Cannot raise FD limit to 20045")))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/wslb/wslb/echo"
@@ -92,38 +93,8 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 	if e.rt.Backends, err = runtime.StartBackends(order, e.backends.factory); err != nil {
 		return nil, err
 	}
-	ports, err := runtime.FreePorts(len(topo.Listeners))
+	local, err := startLocal(ctx, e, topo, bin, ids)
 	if err != nil {
-		return nil, err
-	}
-	listen := map[string]int{}
-	for i, l := range topo.Listeners {
-		listen[l.Name] = ports[i]
-	}
-	local := localTopology(topo, listen, func(s *topology.Server) topology.Address {
-		return topology.Address{Host: "127.0.0.1", Port: e.rt.Backends.Port(ids[s])}
-	})
-	local.Limits.MaxConns = min(local.Limits.MaxConns, localMaxConns())
-	arts, err := generator.Generate(local, generator.Options{
-		Kinds:          []proxybin.Kind{bin.Kind},
-		Runtime:        &generator.Runtime{Dir: e.rt.Scratch.Dir},
-		IdentityHeader: IdentityHeader,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("generate %s config: %w", bin.Kind, err)
-	}
-	cfg, err := e.rt.Scratch.WriteFile(arts[0].Name, arts[0].Bytes)
-	if err != nil {
-		return nil, err
-	}
-	first := local.Listeners[0].Address
-	if e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
-		Kind:      bin.Kind,
-		Binary:    bin.Path,
-		Config:    cfg,
-		Dir:       e.rt.Scratch.Dir,
-		ReadyAddr: "127.0.0.1:" + strconv.Itoa(first.Port),
-	}); err != nil {
 		return nil, err
 	}
 
@@ -149,6 +120,61 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 		runs = append(runs, run)
 	}
 	return runs, nil
+}
+
+// bindAttempts bounds how often a proxy is started on fresh ports when
+// another process took a port between picking it and the proxy binding it.
+const bindAttempts = 3
+
+// startLocal generates the local copy of topo for the proxy and starts it
+// in e, retrying with fresh listener ports when one was taken meanwhile.
+func startLocal(ctx context.Context, e *env, topo *topology.Topology, bin proxybin.Binary, ids map[*topology.Server]string) (*topology.Topology, error) {
+	for attempt := 1; ; attempt++ {
+		ports, err := runtime.FreePorts(len(topo.Listeners))
+		if err != nil {
+			return nil, err
+		}
+		listen := map[string]int{}
+		for i, l := range topo.Listeners {
+			listen[l.Name] = ports[i]
+		}
+		local := localTopology(topo, listen, func(s *topology.Server) topology.Address {
+			return topology.Address{Host: "127.0.0.1", Port: e.rt.Backends.Port(ids[s])}
+		})
+		local.Limits.MaxConns = min(local.Limits.MaxConns, localMaxConns())
+		arts, err := generator.Generate(local, generator.Options{
+			Kinds:          []proxybin.Kind{bin.Kind},
+			Runtime:        &generator.Runtime{Dir: e.rt.Scratch.Dir},
+			IdentityHeader: IdentityHeader,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("generate %s config: %w", bin.Kind, err)
+		}
+		cfg, err := e.rt.Scratch.WriteFile(arts[0].Name, arts[0].Bytes)
+		if err != nil {
+			return nil, err
+		}
+		first := local.Listeners[0].Address
+		e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
+			Kind:      bin.Kind,
+			Binary:    bin.Path,
+			Config:    cfg,
+			Dir:       e.rt.Scratch.Dir,
+			ReadyAddr: "127.0.0.1:" + strconv.Itoa(first.Port),
+		})
+		if err == nil {
+			return local, nil
+		}
+		if attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// portTaken reports whether a proxy failed to start because a listen port
+// was in use.
+func portTaken(err error) bool {
+	return strings.Contains(err.Error(), "Address already in use")
 }
 
 // localMaxConns is the proxy connection budget that fits this process's
@@ -213,18 +239,25 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	for _, id := range cfg.ServerIDs() {
 		addrs[id] = e.rt.Backends.Addr(id)
 	}
-	res, err := cfg.Render(rewrite.Local{Dir: e.rt.Scratch.Dir, Backends: addrs})
-	if err != nil {
-		return nil, &InputError{Err: err}
-	}
-	conf, err := e.rt.Scratch.WriteFile(res.ConfigName, res.Config)
-	if err != nil {
-		return nil, err
-	}
-	if e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
-		Kind: bin.Kind, Binary: bin.Path, Config: conf, Dir: e.rt.Scratch.Dir, ReadyAddr: res.Listen,
-	}); err != nil {
-		return nil, timeoutError(ctx, opts, err)
+	var res *rewrite.Result
+	for attempt := 1; ; attempt++ {
+		// Render picks fresh listener ports each time.
+		if res, err = cfg.Render(rewrite.Local{Dir: e.rt.Scratch.Dir, Backends: addrs}); err != nil {
+			return nil, &InputError{Err: err}
+		}
+		conf, err := e.rt.Scratch.WriteFile(res.ConfigName, res.Config)
+		if err != nil {
+			return nil, err
+		}
+		e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
+			Kind: bin.Kind, Binary: bin.Path, Config: conf, Dir: e.rt.Scratch.Dir, ReadyAddr: res.Listen,
+		})
+		if err == nil {
+			break
+		}
+		if attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {
+			return nil, timeoutError(ctx, opts, err)
+		}
 	}
 
 	plan := poolPlan{
