@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"
@@ -381,4 +382,30 @@ func TestE2EStickTableForgottenOnReload(t *testing.T) {
 	require.True(t, sc.Passed, text)
 	require.Regexp(t, `; \d+ clients moved to another backend`, sc.Summary)
 	require.Contains(t, strings.Join(sc.Details, "\n"), "peers section")
+}
+
+// What `wslb generate` writes for production verifies as an existing config
+// too: rewritten to loopback, the generated HAProxy configs keep their
+// promises.
+func TestE2EGeneratedHAProxyConfigsVerifyAsExisting(t *testing.T) {
+	examples, err := filepath.Glob("../examples/*.hcl")
+	require.NoError(t, err)
+	for _, path := range examples {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			needProxy(t, proxybin.HAProxy)
+			topo := load(t, path)
+			arts, err := generator.Generate(topo, generator.Options{Kinds: []proxybin.Kind{proxybin.HAProxy}})
+			require.NoError(t, err)
+			cfg := filepath.Join(t.TempDir(), arts[0].Name)
+			require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
+			opts := small()
+			if o := topo.Security.AllowedOrigins; len(o) > 0 {
+				opts.Origin = o[0]
+			}
+			s, err := verify.VerifyConfig(context.Background(), cfg, "", opts)
+			require.NoError(t, err)
+			requireAllPassed(t, s)
+		})
+	}
 }

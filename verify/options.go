@@ -77,6 +77,10 @@ type Options struct {
 	Pools []string
 	// Key overrides the detected affinity key; nil keeps it.
 	Key *Key
+	// Origin, when set, is sent as the Origin header of every handshake,
+	// for configs that only accept listed Origins. A topology's first
+	// allowed Origin is sent without it.
+	Origin string
 	// Timeout bounds the whole verification.
 	Timeout time.Duration
 	// AllowRemote permits a listen address that is not loopback. Without
@@ -170,6 +174,11 @@ func (o Options) Normalize() (Options, error) {
 	}
 	if o.Idle > 0 && !seen[ScenarioIdle] {
 		o.Scenarios = append(o.Scenarios, ScenarioIdle)
+	}
+	if o.Origin != "" {
+		if err := topology.CheckOrigin(o.Origin); err != nil {
+			errs = append(errs, fmt.Errorf("origin: %w", err))
+		}
 	}
 	if o.Idle > o.Timeout {
 		errs = append(errs, fmt.Errorf("idle %s does not fit in the timeout %s", o.Idle, o.Timeout))

@@ -125,7 +125,7 @@ func selectPools(t *topology.Topology, names []string) ([]*topology.Pool, error)
 
 // planPool works out how clients reach pool p of the local topology t
 // (listeners already on loopback) and what it promises.
-func planPool(t *topology.Topology, p *topology.Pool, ids map[*topology.Server]string, override *Key) (poolPlan, error) {
+func planPool(t *topology.Topology, p *topology.Pool, ids map[*topology.Server]string, opts Options) (poolPlan, error) {
 	plan := poolPlan{Name: p.Name}
 	route := poolRoute(t, p.Name)
 	if route == nil {
@@ -149,10 +149,13 @@ func planPool(t *topology.Topology, p *topology.Pool, ids map[*topology.Server]s
 	if len(t.Security.AllowedOrigins) > 0 {
 		plan.Origin = t.Security.AllowedOrigins[0]
 	}
+	if o := opts.Origin; o != "" {
+		plan.Origin = o
+	}
 	plan.Key = keyOf(p.Affinity)
 	plan.Strict = p.Affinity.Mode == topology.AffinityCookie || p.Affinity.Consistent
-	if override != nil {
-		plan.Key = *override
+	if opts.Key != nil {
+		plan.Key = *opts.Key
 	}
 	for _, s := range p.Servers {
 		plan.Servers = append(plan.Servers, BackendInfo{ID: ids[s], Weight: s.Weight, Backup: s.Backup})

@@ -124,7 +124,7 @@ func TestLocalTopologyLeavesTheOriginalAlone(t *testing.T) {
 func TestPlanPool(t *testing.T) {
 	topo := testTopology()
 	ids := backendIDs(topo)
-	plan, err := planPool(topo, topo.Pools[0], ids, nil)
+	plan, err := planPool(topo, topo.Pools[0], ids, Options{})
 	require.NoError(t, err)
 	require.Equal(t, "0.0.0.0:443", plan.Listener)
 	require.Equal(t, "/live", plan.Path, "the WebSocket route, not the catch-all")
@@ -135,12 +135,13 @@ func TestPlanPool(t *testing.T) {
 	require.Equal(t, []BackendInfo{{ID: "ws.a", Weight: 1}, {ID: "b", Weight: 2}, {ID: "spare", Weight: 1, Backup: true}}, plan.Servers)
 
 	override := Key{Mode: topology.AffinityHeader, Name: "X-User"}
-	plan, err = planPool(topo, topo.Pools[0], ids, &override)
+	plan, err = planPool(topo, topo.Pools[0], ids, Options{Key: &override, Origin: "https://other.example.com"})
 	require.NoError(t, err)
 	require.Equal(t, override, plan.Key)
+	require.Equal(t, "https://other.example.com", plan.Origin)
 
 	topo.Routes = topo.Routes[:1]
-	_, err = planPool(topo, topo.Pools[0], ids, nil)
+	_, err = planPool(topo, topo.Pools[0], ids, Options{})
 	require.ErrorContains(t, err, `no route sends requests to pool "ws"`)
 }
 
@@ -179,4 +180,10 @@ func TestPortTaken(t *testing.T) {
 	require.True(t, portTaken(errors.New("start haproxy: exited during startup\n[ALERT] (1) : Starting frontend fe: cannot bind socket (Address already in use) [127.0.0.1:4000]")))
 	require.True(t, portTaken(errors.New(`start nginx: nginx: [emerg] bind() to 127.0.0.1:4000 failed (98: Address already in use)`)))
 	require.False(t, portTaken(errors.New("start haproxy: Cannot raise FD limit to 20045")))
+}
+
+func TestCapHAProxyLimits(t *testing.T) {
+	in := "global\n    maxconn 50000\n    ulimit-n 200000\ndefaults\n  maxconn 100\nfrontend fe\n\tmaxconn 12000\n  server s1 10.0.0.1:80 maxconn 90000\n"
+	want := "global\n    maxconn 9000\n    ulimit-n 20000\ndefaults\n  maxconn 100\nfrontend fe\n\tmaxconn 9000\n  server s1 10.0.0.1:80 maxconn 90000\n"
+	require.Equal(t, want, string(capHAProxyLimits([]byte(in), 9000, 20000)))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -109,7 +110,7 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 		}
 	}
 	for _, p := range pools {
-		plan, err := planPool(local, p, localIDs, opts.Key)
+		plan, err := planPool(local, p, localIDs, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -169,6 +170,29 @@ func startLocal(ctx context.Context, e *env, topo *topology.Topology, bin proxyb
 			return nil, err
 		}
 	}
+}
+
+var (
+	haproxyMaxconnRe = regexp.MustCompile(`(?m)^([ \t]*maxconn[ \t]+)(\d+)`)
+	haproxyUlimitRe  = regexp.MustCompile(`(?m)^([ \t]*ulimit-n[ \t]+)(\d+)`)
+)
+
+// capHAProxyLimits lowers `maxconn` and `ulimit-n` lines of an HAProxy
+// config to what this machine's descriptor limit allows: HAProxy refuses
+// to start when it cannot raise its limit to fit maxconn (two descriptors
+// per proxied connection). Production sizes are meaningless on loopback;
+// line numbers stay the same.
+func capHAProxyLimits(cfg []byte, maxconn, nofile int) []byte {
+	lower := func(re *regexp.Regexp, limit int, b []byte) []byte {
+		return re.ReplaceAllFunc(b, func(m []byte) []byte {
+			sub := re.FindSubmatch(m)
+			if n, err := strconv.Atoi(string(sub[2])); err == nil && n > limit {
+				return append(append([]byte{}, sub[1]...), strconv.Itoa(limit)...)
+			}
+			return m
+		})
+	}
+	return lower(haproxyUlimitRe, nofile, lower(haproxyMaxconnRe, maxconn, cfg))
 }
 
 // portTaken reports whether a proxy failed to start because a listen port
@@ -245,7 +269,11 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 		if res, err = cfg.Render(rewrite.Local{Dir: e.rt.Scratch.Dir, Backends: addrs}); err != nil {
 			return nil, &InputError{Err: err}
 		}
-		conf, err := e.rt.Scratch.WriteFile(res.ConfigName, res.Config)
+		text := res.Config
+		if bin.Kind == proxybin.HAProxy {
+			text = capHAProxyLimits(text, localMaxConns(), fdLimit())
+		}
+		conf, err := e.rt.Scratch.WriteFile(res.ConfigName, text)
 		if err != nil {
 			return nil, err
 		}
@@ -266,6 +294,7 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 		Path:     res.Path,
 		Key:      Key{Mode: res.Affinity.Mode, Name: res.Affinity.Key},
 		Strict:   res.Affinity.Consistent || res.Affinity.Mode == topology.AffinityCookie,
+		Origin:   opts.Origin,
 	}
 	if plan.Path == "" {
 		plan.Path = "/"

@@ -34,6 +34,7 @@ type VerifyOptions struct {
 	MinStickiness float64
 	Pools         []string
 	Key           string
+	Origin        string
 	Format        string
 	ReportFile    string
 	Timeout       time.Duration
@@ -96,6 +97,7 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 	f.Float64Var(&opts.MinStickiness, "min-stickiness", verify.DefaultMinStickiness, "fraction of clients (0..1) that must stay on one backend")
 	f.StringSliceVar(&opts.Pools, "pool", nil, "pool (backend/upstream) to exercise; default every WebSocket pool")
 	f.StringVar(&opts.Key, "key", "", "affinity key clients differ by: source, none, cookie:NAME, header:NAME or query:NAME (default: detected)")
+	f.StringVar(&opts.Origin, "origin", "", "Origin header for the handshakes, for configs that only accept listed Origins (default: a topology's first allowed origin)")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
 	f.StringVar(&opts.ReportFile, "report", "", "also write a self-contained HTML report to this file")
 	f.DurationVar(&opts.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification (plus --idle when not given)")
@@ -148,6 +150,7 @@ func (o *VerifyOptions) verifyOptions() verify.Options {
 		Idle:          o.Idle,
 		MinStickiness: o.MinStickiness,
 		Pools:         o.Pools,
+		Origin:        o.Origin,
 		Timeout:       o.Timeout,
 		AllowRemote:   o.AllowRemote,
 	}

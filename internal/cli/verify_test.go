@@ -33,6 +33,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"stickiness needs reconnects", []string{"verify", "x.hcl", "--reconnects", "0"}, "stickiness needs at least one reconnect"},
 		{"min stickiness above one", []string{"verify", "x.hcl", "--min-stickiness", "1.5"}, "min-stickiness must be between 0 and 1"},
 		{"idle longer than timeout", []string{"verify", "x.hcl", "--idle", "5m", "--timeout", "1m"}, "does not fit in the timeout"},
+		{"origin with a path", []string{"verify", "x.cfg", "--origin", "https://a.example/x"}, "an Origin has no path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
