@@ -214,6 +214,9 @@ func Spread(traces []Trace, backends []BackendInfo) SpreadResult {
 func EvalSpread(traces []Trace, backends []BackendInfo) *report.Scenario {
 	sc := &report.Scenario{Name: ScenarioSpread}
 	r := Spread(traces, backends)
+	if need := clientsForSpread(backends); len(traces) < need {
+		return Skipped(ScenarioSpread, fmt.Sprintf("%d clients are too few to judge the spread over these weights; use --clients %d or more", len(traces), need))
+	}
 	var parts []string
 	for _, b := range backends {
 		parts = append(parts, fmt.Sprintf("%s=%d", b.ID, r.Counts[b.ID]))
@@ -246,6 +249,30 @@ func EvalSpread(traces []Trace, backends []BackendInfo) *report.Scenario {
 		report.Metric{Name: "chi-square p-value", Value: r.PValue},
 	)
 	return sc
+}
+
+// minExpected is the fewest clients every healthy backend must expect for
+// a starved backend to mean something: with 10 expected, a fair hash
+// starves one by chance with a probability of about e^-10.
+const minExpected = 10
+
+// clientsForSpread is how many clients the spread scenario needs so that
+// every healthy backend expects at least minExpected of them.
+func clientsForSpread(backends []BackendInfo) int {
+	total, least := 0, 0
+	for _, b := range backends {
+		if b.Backup || b.Weight <= 0 {
+			continue
+		}
+		total += b.Weight
+		if least == 0 || b.Weight < least {
+			least = b.Weight
+		}
+	}
+	if least == 0 {
+		return 0
+	}
+	return (minExpected*total + least - 1) / least
 }
 
 // FailoverInput is what the failover scenario observed.

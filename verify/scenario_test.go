@@ -144,6 +144,17 @@ func TestSpread(t *testing.T) {
 	}
 }
 
+func TestSpreadNeedsEnoughClients(t *testing.T) {
+	backends := []BackendInfo{{ID: "a", Weight: 1}, {ID: "b", Weight: 1}, {ID: "c", Weight: 2}, {ID: "s", Weight: 1, Backup: true}}
+	require.Equal(t, 40, clientsForSpread(backends))
+	sc := EvalSpread(append(clients(20, "a", "a"), clients(19, "b", "b")...), backends)
+	require.True(t, sc.Skipped)
+	require.Contains(t, sc.Summary, "39 clients are too few to judge the spread over these weights; use --clients 40 or more")
+	sc = EvalSpread(append(clients(20, "a", "a"), clients(20, "b", "b")...), backends)
+	require.False(t, sc.Skipped)
+	require.False(t, sc.Passed, "c starved")
+}
+
 func TestSpreadChiSquareMatchesReference(t *testing.T) {
 	// 3 backends, 90 clients: 40/30/20 against 30 each gives
 	// chi² = (100+0+100)/30 = 6.667 on 2 degrees of freedom, p = e^(-chi²/2).
