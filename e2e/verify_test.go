@@ -53,6 +53,9 @@ func TestMain(m *testing.M) {
 
 func needProxy(t *testing.T, kind proxybin.Kind) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end run with a real proxy; skipped with -short")
+	}
 	if _, err := proxybin.Lookup(kind); err != nil {
 		var nf *proxybin.NotFoundError
 		if errors.As(err, &nf) {
