@@ -377,12 +377,14 @@ func (r *runner) failover(before map[string]string) error {
 	// Wait until fresh clients reach the returned backend (health checks
 	// need interval × rise; NGINX retries it after fail_timeout).
 	back := time.Now()
+	returned := false
 	for time.Since(back) < settleMax {
 		probe, err := r.fleet.probe(r.ctx, probeClients)
 		if err != nil {
 			return err
 		}
 		if served(probe, failed) {
+			returned = true
 			break
 		}
 		if err := sleep(r.ctx, settlePoll); err != nil {
@@ -401,6 +403,9 @@ func (r *runner) failover(before map[string]string) error {
 		Failed: failed, Before: before, During: during, After: after,
 		Strict: r.plan.Strict, Settle: settle, Unpinned: unpinned, Transient: transient,
 	})
+	if !returned {
+		sc.Details = append(sc.Details, fmt.Sprintf("no new client reached %s within %s of its return", failed, settleMax))
+	}
 	if !settled {
 		sc.Passed = false
 		sc.Details = append([]string{fmt.Sprintf("the proxy did not route %s's clients to one survivor each within %s", failed, settleMax)}, sc.Details...)
