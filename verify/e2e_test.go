@@ -115,11 +115,15 @@ func TestE2EExamplesPassEveryScenario(t *testing.T) {
 				needProxy(t, kind)
 				opts := small()
 				opts.Proxies = []proxybin.Kind{kind}
+				opts.Idle = time.Second // every scenario, idle included
 				s, err := verify.VerifyTopology(context.Background(), load(t, path), opts)
 				require.NoError(t, err)
 				requireAllPassed(t, s)
 				for _, r := range s.Runs {
 					require.Equal(t, string(kind), r.Proxy)
+					idle := scenario(r, verify.ScenarioIdle)
+					require.NotNil(t, idle)
+					require.True(t, idle.Passed, reportText(s))
 				}
 			})
 		}
