@@ -1,0 +1,96 @@
+package proxybin
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/wslb/wslb/topology"
+)
+
+func TestParseVersionOutput(t *testing.T) {
+	tests := []struct {
+		out  string
+		want topology.Version
+	}{
+		{"HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/\nStatus: long-term", topology.Version{Major: 2, Minor: 6, Patch: 12}},
+		{"HA-Proxy version 1.8.19 2019/02/11", topology.Version{Major: 1, Minor: 8, Patch: 19}},
+		{"nginx version: nginx/1.22.1\n", topology.Version{Major: 1, Minor: 22, Patch: 1}},
+		{"nginx version: nginx/1.29", topology.Version{Major: 1, Minor: 29}},
+	}
+	for _, tt := range tests {
+		got, err := ParseVersionOutput(tt.out)
+		require.NoError(t, err, tt.out)
+		require.Equal(t, tt.want, got, tt.out)
+	}
+	_, err := ParseVersionOutput("openresty/1.21")
+	require.Error(t, err)
+}
+
+const goodHAProxy = `global
+    maxconn 100
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend f
+    bind 127.0.0.1:80
+    default_backend b
+backend b
+    server s1 127.0.0.1:1
+`
+
+const goodNginx = `events {}
+http {
+    server {
+        listen 80;
+        location / { proxy_pass http://127.0.0.1:1; }
+    }
+}
+`
+
+func TestCheckWithTheRealBinaries(t *testing.T) {
+	tests := []struct {
+		kind      Kind
+		good, bad string
+	}{
+		{HAProxy, goodHAProxy, goodHAProxy + "backend c\n    balance bogus\n"},
+		{Nginx, goodNginx, goodNginx + "bogus_directive on;\n"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			b, err := Lookup(tt.kind)
+			var nf *NotFoundError
+			if errors.As(err, &nf) {
+				t.Skipf("%v", err)
+			}
+			require.NoError(t, err)
+			require.True(t, b.Version.AtLeast(1, 0, 0), "version %v", b.Version)
+
+			require.NoError(t, b.CheckText(context.Background(), []byte(tt.good), nil))
+
+			err = b.CheckText(context.Background(), []byte(tt.bad), nil)
+			var ce *CheckError
+			require.ErrorAs(t, err, &ce)
+			require.NotEmpty(t, ce.Output, "the binary's complaint is kept")
+		})
+	}
+}
+
+// Two checks of configs that listen on the same port must not collide:
+// nginx -t binds its listen addresses.
+func TestNginxChecksRunInParallel(t *testing.T) {
+	b, err := Lookup(Nginx)
+	if err != nil {
+		t.Skipf("%v", err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- b.CheckText(context.Background(), []byte(goodNginx), nil) }()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+}
