@@ -1,12 +1,10 @@
 package echo_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/internal/memstat"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 // TestHelperDialer is not a test: TestMeasureIdleMemory runs the test
@@ -62,7 +61,7 @@ func TestMeasureIdleMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement; runs without -short")
 	}
-	n := measureConns(t)
+	n := memstat.Conns(t)
 	per := measureIdle(t, n)
 	t.Logf("echo backend, %d idle WebSocket connections: %s per connection", n, per)
 	// A generous bound that still catches a per-connection buffer leak
@@ -76,27 +75,8 @@ func TestMeasureIdleMemory(t *testing.T) {
 //	go test ./echo -run '^$' -bench IdleConnMemory
 func BenchmarkIdleConnMemory(b *testing.B) {
 	var per memstat.PerItem
-	// One measurement: it outlasts the benchmark time, so b.Loop stops
-	// after it (or ramps through empty iterations).
-	for i := 0; b.Loop(); i++ {
-		if i == 0 {
-			per = measureIdle(b, measureConns(b))
-		}
-	}
-	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(per.HeapStack, "heap+stack-B/conn")
-	b.ReportMetric(per.RSS, "rss-B/conn")
-}
-
-// measureConns is WSLB_MEASURE_CONNS or 2,000.
-func measureConns(tb testing.TB) int {
-	v := os.Getenv("WSLB_MEASURE_CONNS")
-	if v == "" {
-		return 2000
-	}
-	n, err := strconv.Atoi(v)
-	require.NoError(tb, err)
-	return n
+	testutil.BenchOnce(b, func() { per = measureIdle(b, memstat.Conns(b)) })
+	per.Report(b, "")
 }
 
 // measureIdle opens n connections from a child process to a backend in
@@ -120,15 +100,8 @@ func measureIdle(tb testing.TB, n int) memstat.PerItem {
 	require.Eventually(tb, func() bool { return srv.Stats().Open == 0 }, 5*time.Second, 10*time.Millisecond)
 
 	before := memstat.Take()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDialer$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("WSLB_HELPER_DIAL=%s %d", ln.Addr(), n))
-	stdin, err := cmd.StdinPipe()
-	require.NoError(tb, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(tb, err)
-	require.NoError(tb, cmd.Start())
-	tb.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out, _ := testutil.StartHelper(tb, "TestHelperDialer", fmt.Sprintf("WSLB_HELPER_DIAL=%s %d", ln.Addr(), n))
+	line, err := out.ReadString('\n')
 	require.NoError(tb, err)
 	require.Equal(tb, "ready\n", line)
 	require.Eventually(tb, func() bool { return srv.Stats().Open == n }, 30*time.Second, 10*time.Millisecond)

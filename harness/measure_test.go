@@ -1,14 +1,7 @@
 package harness_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,50 +9,22 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/memstat"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
-// TestHelperEcho is not a test: the measurements run the test binary with
-// WSLB_HELPER_ECHO=1 to get an echo backend in another process, so its
-// memory doesn't count against the harness's.
-func TestHelperEcho(t *testing.T) {
-	if os.Getenv("WSLB_HELPER_ECHO") != "1" {
-		t.Skip("helper process for the measurements")
-	}
-	srv, err := echo.New(echo.Config{ID: "remote"})
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(2)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(2)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	fmt.Println(ln.Addr())
-	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
-	_ = srv.Close()
-	os.Exit(0)
-}
+// TestHelperEcho is not a test: the measurements run the test binary as a
+// child serving echo backends, so their memory doesn't count against the
+// harness's.
+func TestHelperEcho(t *testing.T) { testutil.ServeEchoBackends(t) }
 
 // startEchoProcess starts an echo backend in a child process and returns
 // its address.
-func startEchoProcess(t testing.TB) string {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperEcho$")
-	cmd.Env = append(os.Environ(), "WSLB_HELPER_ECHO=1")
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err)
-	return strings.TrimSpace(line)
+func startEchoProcess(tb testing.TB) string {
+	tb.Helper()
+	addrs, _ := testutil.StartEchoBackends(tb, "TestHelperEcho", "remote")
+	return addrs["remote"]
 }
 
 // TestMeasureHeldConnMemory reports the harness's memory per held
@@ -70,7 +35,7 @@ func TestMeasureHeldConnMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement; runs without -short")
 	}
-	n := measureConns(t)
+	n := memstat.Conns(t)
 	per := measureHeld(t, n)
 	t.Logf("harness, %d held connections: %s per connection", n, per)
 	// A generous bound that still catches a reader goroutine or a big
@@ -84,27 +49,8 @@ func TestMeasureHeldConnMemory(t *testing.T) {
 //	go test ./harness -run '^$' -bench HeldConnMemory
 func BenchmarkHeldConnMemory(b *testing.B) {
 	var per memstat.PerItem
-	// One measurement: it outlasts the benchmark time, so b.Loop stops
-	// after it (or ramps through empty iterations).
-	for i := 0; b.Loop(); i++ {
-		if i == 0 {
-			per = measureHeld(b, measureConns(b))
-		}
-	}
-	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(per.HeapStack, "heap+stack-B/conn")
-	b.ReportMetric(per.RSS, "rss-B/conn")
-}
-
-// measureConns is WSLB_MEASURE_CONNS or 2,000.
-func measureConns(tb testing.TB) int {
-	v := os.Getenv("WSLB_MEASURE_CONNS")
-	if v == "" {
-		return 2000
-	}
-	n, err := strconv.Atoi(v)
-	require.NoError(tb, err)
-	return n
+	testutil.BenchOnce(b, func() { per = measureHeld(b, memstat.Conns(b)) })
+	per.Report(b, "")
 }
 
 // measureHeld holds n connections to a backend in a child process and
@@ -179,7 +125,7 @@ func BenchmarkRun(b *testing.B) {
 //
 //	go test ./harness -run '^$' -bench SessionCheck
 func BenchmarkSessionCheck(b *testing.B) {
-	n := measureConns(b)
+	n := memstat.Conns(b)
 	addr := startEchoProcess(b)
 	h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Mode: harness.ModeSource, Clients: n, CheckInterval: time.Hour})
 	require.NoError(b, err)

@@ -1,0 +1,131 @@
+// Package testutil holds test plumbing shared by several packages' tests:
+// skipping runs that need a real proxy, helper child processes, echo
+// backends in another process, and one-shot benchmarks.
+package testutil
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+// NeedProxy skips the test with -short, and when the proxy binary is not
+// installed (naming the install command).
+func NeedProxy(t *testing.T, kind proxybin.Kind) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end run with a real proxy; skipped with -short")
+	}
+	if _, err := proxybin.Lookup(kind); err != nil {
+		var nf *proxybin.NotFoundError
+		if errors.As(err, &nf) {
+			t.Skipf("%s is not installed (%s)", kind, nf.InstallHint())
+		}
+		t.Fatal(err)
+	}
+}
+
+// RaiseParallel sets -test.parallel to n unless it was given: for tests
+// that mostly wait (health checks, reloads, signals), more can run at once
+// than there are cores. Call it from TestMain after flag.Parse.
+func RaiseParallel(n int) {
+	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
+		_ = f.Value.Set(strconv.Itoa(n))
+	}
+}
+
+// StartHelper runs this test binary again as a child process that runs
+// only the test named test, with env added to its environment. The child's
+// stdin stays open until tb ends; then the child is killed. It returns the
+// child's stdout and pid.
+func StartHelper(tb testing.TB, test string, env ...string) (*bufio.Reader, int) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env...)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(tb, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(tb, err)
+	require.NoError(tb, cmd.Start())
+	tb.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return bufio.NewReader(stdout), cmd.Process.Pid
+}
+
+// echoHelperEnv lists the backend ids a helper child serves.
+const echoHelperEnv = "WSLB_HELPER_ECHO"
+
+// ServeEchoBackends is the body of a helper test that StartEchoBackends
+// runs in a child process: it serves an echo backend per listed id on a
+// free loopback port, prints "ID ADDR" for each, serves until stdin closes
+// and exits. Run as an ordinary test, it skips.
+func ServeEchoBackends(t *testing.T) {
+	ids := os.Getenv(echoHelperEnv)
+	if ids == "" {
+		t.Skip("helper process for the measurements")
+	}
+	var srvs []*echo.Server
+	for _, id := range strings.Split(ids, ",") {
+		srv, err := echo.New(echo.Config{ID: id})
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		go func() { _ = srv.Serve(ln) }()
+		srvs = append(srvs, srv)
+		fmt.Println(id, ln.Addr())
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
+	for _, s := range srvs {
+		_ = s.Close()
+	}
+	os.Exit(0)
+}
+
+// StartEchoBackends runs echo backends with the given ids in a child
+// process, so that their memory is apart from this process's, and returns
+// their addresses by id and the child's pid. helperTest names a test of
+// this binary that calls ServeEchoBackends.
+func StartEchoBackends(tb testing.TB, helperTest string, ids ...string) (map[string]string, int) {
+	tb.Helper()
+	out, pid := StartHelper(tb, helperTest, echoHelperEnv+"="+strings.Join(ids, ","))
+	addrs := map[string]string{}
+	for range ids {
+		line, err := out.ReadString('\n')
+		require.NoError(tb, err)
+		id, addr, ok := strings.Cut(strings.TrimSpace(line), " ")
+		require.True(tb, ok, line)
+		addrs[id] = addr
+	}
+	return addrs, pid
+}
+
+// BenchOnce runs measure once, for benchmarks whose one measurement
+// outlasts the benchmark time (b.Loop stops after it, or ramps through
+// empty iterations), and reports no ns/op: measure reports its own metrics.
+func BenchOnce(b *testing.B, measure func()) {
+	for i := 0; b.Loop(); i++ {
+		if i == 0 {
+			measure()
+		}
+	}
+	b.ReportMetric(0, "ns/op")
+}
