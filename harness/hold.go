@@ -87,71 +87,38 @@ func (s *Session) Opened() *Result { return s.opened }
 // connect dials the given (closed) slots, Concurrency at a time.
 func (s *Session) connect(ctx context.Context, slots []*held) (*Result, error) {
 	h := s.h
-	clients := make([]Client, len(slots))
-	for k, sl := range slots {
-		clients[k] = h.clients[sl.client]
-	}
-	col := newCollector(clients, h.cfg.ErrorSamples)
-	sem := make(chan struct{}, h.cfg.Concurrency)
-	var wg sync.WaitGroup
-	for k, sl := range slots {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+	return s.each(ctx, slots, "opening connections", func(col *collector, k int, sl *held) {
+		if sl.c != nil {
+			return
 		}
-		if ended(ctx) {
-			break
+		sl.connNo++
+		conn, cr, err := h.dial(ctx, sl.client)
+		if err != nil {
+			cr.Err = fmt.Sprintf("conn %d: %v", sl.connNo, err)
+			col.conn(k, cr, true)
+			return
 		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			sl.mu.Lock()
-			defer sl.mu.Unlock()
-			if sl.c != nil {
+		for m := 1; m <= h.cfg.Messages; m++ {
+			if err := h.exchange(conn, &cr, col, sl.client, sl.connNo, m); err != nil {
+				cr.Err = fmt.Sprintf("conn %d message %d: %v", sl.connNo, m, err)
+				_ = conn.Close()
+				col.conn(k, cr, false)
 				return
 			}
-			sl.connNo++
-			conn, cr, err := h.dial(ctx, sl.client)
-			if err != nil {
-				cr.Err = fmt.Sprintf("conn %d: %v", sl.connNo, err)
-				col.conn(k, cr, true)
-				return
-			}
-			for m := 1; m <= h.cfg.Messages; m++ {
-				if err := h.exchange(conn, &cr, col, sl.client, sl.connNo, m); err != nil {
-					cr.Err = fmt.Sprintf("conn %d message %d: %v", sl.connNo, m, err)
-					_ = conn.Close()
-					col.conn(k, cr, false)
-					return
-				}
-			}
-			// Deadlines set while exchanging must not fire on the idle
-			// connection later.
-			_ = conn.SetReadDeadline(time.Time{})
-			_ = conn.SetWriteDeadline(time.Time{})
-			sl.c, sl.backend, sl.header, sl.since, sl.msgs = conn, cr.Backend, cr.HeaderBackend, time.Now(), h.cfg.Messages
-			col.conn(k, cr, false)
-		})
-	}
-	wg.Wait()
-	res := col.finish()
-	if ended(ctx) {
-		return res, fmt.Errorf("harness: opening connections stopped: %w", endErr(ctx))
-	}
-	return res, nil
+		}
+		// Deadlines set while exchanging must not fire on the idle
+		// connection later.
+		_ = conn.SetReadDeadline(time.Time{})
+		_ = conn.SetWriteDeadline(time.Time{})
+		sl.c, sl.backend, sl.header, sl.since, sl.msgs = conn, cr.Backend, cr.HeaderBackend, time.Now(), h.cfg.Messages
+		col.conn(k, cr, false)
+	})
 }
 
 // Redial reconnects every client whose connection is closed, with the same
 // identity (and cookie jar). The result lists only those clients.
 func (s *Session) Redial(ctx context.Context) (*Result, error) {
-	var closed []*held
-	for _, sl := range s.conns {
-		sl.mu.Lock()
-		if sl.c == nil {
-			closed = append(closed, sl)
-		}
-		sl.mu.Unlock()
-	}
-	return s.connect(ctx, closed)
+	return s.connect(ctx, s.slots(false))
 }
 
 // Ping sends one message on every open connection and waits for its echo.
@@ -159,22 +126,50 @@ func (s *Session) Redial(ctx context.Context) (*Result, error) {
 // lists the clients that had an open connection.
 func (s *Session) Ping(ctx context.Context) (*Result, error) {
 	h := s.h
-	var open []*held
+	return s.each(ctx, s.slots(true), "ping", func(col *collector, k int, sl *held) {
+		if sl.c == nil {
+			return // closed since the list was taken
+		}
+		cr := ConnResult{Started: time.Now(), Backend: sl.backend, HeaderBackend: sl.header}
+		sl.msgs++
+		err := h.exchange(sl.c, &cr, col, sl.client, sl.connNo, sl.msgs)
+		if err != nil {
+			cr.Err = fmt.Sprintf("ping: %v", err)
+			s.closed(sl, errCode(err), cr.Err)
+		} else {
+			_ = sl.c.SetReadDeadline(time.Time{})
+			_ = sl.c.SetWriteDeadline(time.Time{})
+		}
+		col.conn(k, cr, false)
+	})
+}
+
+// slots lists the slots whose connection is open (or closed).
+func (s *Session) slots(open bool) []*held {
+	var out []*held
 	for _, sl := range s.conns {
 		sl.mu.Lock()
-		if sl.c != nil {
-			open = append(open, sl)
+		if (sl.c != nil) == open {
+			out = append(out, sl)
 		}
 		sl.mu.Unlock()
 	}
-	clients := make([]Client, len(open))
-	for k, sl := range open {
-		clients[k] = h.clients[sl.client]
+	return out
+}
+
+// each runs do on every slot, Concurrency at a time, each with the slot
+// locked, and collects what they record; k is the slot's index in slots
+// and in the result. Once ctx ends no more are started and the error names
+// step.
+func (s *Session) each(ctx context.Context, slots []*held, step string, do func(col *collector, k int, sl *held)) (*Result, error) {
+	clients := make([]Client, len(slots))
+	for k, sl := range slots {
+		clients[k] = s.h.clients[sl.client]
 	}
-	col := newCollector(clients, h.cfg.ErrorSamples)
-	sem := make(chan struct{}, h.cfg.Concurrency)
+	col := newCollector(clients, s.h.cfg.ErrorSamples)
+	sem := make(chan struct{}, s.h.cfg.Concurrency)
 	var wg sync.WaitGroup
-	for k, sl := range open {
+	for k, sl := range slots {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -186,26 +181,13 @@ func (s *Session) Ping(ctx context.Context) (*Result, error) {
 			defer func() { <-sem }()
 			sl.mu.Lock()
 			defer sl.mu.Unlock()
-			if sl.c == nil {
-				return // closed since the list was taken
-			}
-			cr := ConnResult{Started: time.Now(), Backend: sl.backend, HeaderBackend: sl.header}
-			sl.msgs++
-			err := h.exchange(sl.c, &cr, col, sl.client, sl.connNo, sl.msgs)
-			if err != nil {
-				cr.Err = fmt.Sprintf("ping: %v", err)
-				s.closed(sl, errCode(err), cr.Err)
-			} else {
-				_ = sl.c.SetReadDeadline(time.Time{})
-				_ = sl.c.SetWriteDeadline(time.Time{})
-			}
-			col.conn(k, cr, false)
+			do(col, k, sl)
 		})
 	}
 	wg.Wait()
 	res := col.finish()
 	if ended(ctx) {
-		return res, fmt.Errorf("harness: ping stopped: %w", endErr(ctx))
+		return res, fmt.Errorf("harness: %s stopped: %w", step, endErr(ctx))
 	}
 	return res, nil
 }
