@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -25,20 +24,13 @@ type VerifyOptions struct {
 	IO   IOStreams
 	Path string
 
-	Proxy         string
-	Clients       int
-	Reconnects    int
-	Messages      int
-	Scenarios     []string
-	Idle          time.Duration
-	MinStickiness float64
-	Pools         []string
-	Key           string
-	Origin        string
-	Format        string
-	ReportFile    string
-	Timeout       time.Duration
-	AllowRemote   bool
+	// Verify holds the flags that map one to one onto the library's
+	// options; Proxy and Key are parsed into it by verifyOptions.
+	Verify     verify.Options
+	Proxy      string
+	Key        string
+	Format     string
+	ReportFile string
 }
 
 // NewCmdVerify runs a topology or an existing config for real and checks
@@ -79,7 +71,7 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 			opts.Path = args[0]
 			if !cmd.Flags().Changed("timeout") {
 				// The default bound leaves room for the idle hold.
-				opts.Timeout = verify.DefaultTimeout + opts.Idle
+				opts.Verify.Timeout = verify.DefaultTimeout + opts.Verify.Idle
 			}
 			if err := opts.check(); err != nil {
 				return err
@@ -89,19 +81,19 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Proxy, "proxy", "all", "proxy to run: haproxy, nginx or all (an existing config runs its own kind)")
-	f.IntVar(&opts.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
-	f.IntVar(&opts.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
-	f.IntVar(&opts.Messages, "messages", verify.DefaultMessages, "echo messages per connection")
-	f.StringSliceVar(&opts.Scenarios, "scenarios", verify.DefaultScenarios, "scenarios to run: "+strings.Join(verify.AllScenarios(), ","))
-	f.DurationVar(&opts.Idle, "idle", 0, "also hold connections idle this long and report any the proxy closes")
-	f.Float64Var(&opts.MinStickiness, "min-stickiness", verify.DefaultMinStickiness, "fraction of clients (0..1) that must stay on one backend")
-	f.StringSliceVar(&opts.Pools, "pool", nil, "pool (backend/upstream) to exercise; default every WebSocket pool")
+	f.IntVar(&opts.Verify.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
+	f.IntVar(&opts.Verify.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
+	f.IntVar(&opts.Verify.Messages, "messages", verify.DefaultMessages, "echo messages per connection")
+	f.StringSliceVar(&opts.Verify.Scenarios, "scenarios", verify.DefaultScenarios, "scenarios to run: "+strings.Join(verify.AllScenarios(), ","))
+	f.DurationVar(&opts.Verify.Idle, "idle", 0, "also hold connections idle this long and report any the proxy closes")
+	f.Float64Var(&opts.Verify.MinStickiness, "min-stickiness", verify.DefaultMinStickiness, "fraction of clients (0..1) that must stay on one backend")
+	f.StringSliceVar(&opts.Verify.Pools, "pool", nil, "pool (backend/upstream) to exercise; default every WebSocket pool")
 	f.StringVar(&opts.Key, "key", "", "affinity key clients differ by: source, none, cookie:NAME, header:NAME or query:NAME (default: detected)")
-	f.StringVar(&opts.Origin, "origin", "", "Origin header for the handshakes, for configs that only accept listed Origins (default: a topology's first allowed origin)")
+	f.StringVar(&opts.Verify.Origin, "origin", "", "Origin header for the handshakes, for configs that only accept listed Origins (default: a topology's first allowed origin)")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
 	f.StringVar(&opts.ReportFile, "report", "", "also write a self-contained HTML report to this file")
-	f.DurationVar(&opts.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification (plus --idle when not given)")
-	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "permit client traffic to non-loopback addresses")
+	f.DurationVar(&opts.Verify.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification (plus --idle when not given)")
+	f.BoolVar(&opts.Verify.AllowRemote, "allow-remote", false, "permit client traffic to non-loopback addresses")
 
 	_ = cmd.RegisterFlagCompletionFunc("proxy", enumFlagCompletion("haproxy", "nginx", "all"))
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
@@ -129,10 +121,10 @@ func (o *VerifyOptions) check() error {
 	}
 	// Zero means "default" to the library; on the command line it is a
 	// mistake.
-	if o.Clients < 1 {
-		return UsageError("clients must be between 1 and %d, not %d", verify.MaxClients, o.Clients)
+	if o.Verify.Clients < 1 {
+		return UsageError("clients must be between 1 and %d, not %d", verify.MaxClients, o.Verify.Clients)
 	}
-	if o.Messages < 1 {
+	if o.Verify.Messages < 1 {
 		return UsageError("messages must be at least 1: the echo names the backend")
 	}
 	if _, err := o.verifyOptions().Normalize(); err != nil {
@@ -142,18 +134,7 @@ func (o *VerifyOptions) check() error {
 }
 
 func (o *VerifyOptions) verifyOptions() verify.Options {
-	vo := verify.Options{
-		Clients:       o.Clients,
-		Reconnects:    o.Reconnects,
-		Messages:      o.Messages,
-		Scenarios:     o.Scenarios,
-		Idle:          o.Idle,
-		MinStickiness: o.MinStickiness,
-		Pools:         o.Pools,
-		Origin:        o.Origin,
-		Timeout:       o.Timeout,
-		AllowRemote:   o.AllowRemote,
-	}
+	vo := o.Verify
 	if o.Key != "" {
 		if k, err := verify.ParseKey(o.Key); err == nil {
 			vo.Key = &k
