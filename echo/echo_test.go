@@ -17,21 +17,29 @@ import (
 	"github.com/wslb/wslb/echo"
 )
 
+// serve runs a backend on a free loopback port and returns its address
+// and, once Serve returns, its result. Stopping it is up to the test.
+func serve(tb testing.TB, id string) (*echo.Server, string, <-chan error) {
+	tb.Helper()
+	srv, err := echo.New(echo.Config{ID: id})
+	require.NoError(tb, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	return srv, ln.Addr().String(), served
+}
+
 // startServer serves a backend on a free loopback port and returns its
 // address; the backend is closed when the test ends.
 func startServer(t *testing.T, id string) (*echo.Server, string) {
 	t.Helper()
-	srv, err := echo.New(echo.Config{ID: id})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	srv, addr, served := serve(t, id)
 	t.Cleanup(func() {
 		require.NoError(t, srv.Close())
 		require.NoError(t, <-served)
 	})
-	return srv, ln.Addr().String()
+	return srv, addr
 }
 
 func dial(t *testing.T, addr, path string) (*websocket.Conn, *http.Response) {
@@ -140,13 +148,7 @@ func TestPingIsAnswered(t *testing.T) {
 
 func TestShutdownClosesWithGoingAway(t *testing.T) {
 	t.Parallel()
-	srv, err := echo.New(echo.Config{ID: "ws2"})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	addr := ln.Addr().String()
+	srv, addr, served := serve(t, "ws2")
 
 	const n = 5
 	conns := make([]*websocket.Conn, n)
@@ -178,19 +180,14 @@ func TestShutdownClosesWithGoingAway(t *testing.T) {
 	require.NoError(t, <-served)
 
 	// The listener is gone.
-	_, err = net.DialTimeout("tcp", addr, time.Second)
+	_, err := net.DialTimeout("tcp", addr, time.Second)
 	require.Error(t, err)
 }
 
 func TestHealthIs503WhileShuttingDown(t *testing.T) {
 	t.Parallel()
-	srv, err := echo.New(echo.Config{ID: "ws1"})
-	require.NoError(t, err)
 	// A client that never answers the close frame keeps Shutdown waiting.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(ln) }()
-	addr := ln.Addr().String()
+	srv, addr, _ := serve(t, "ws1")
 	hs := &http.Server{Handler: srv}
 	ln2, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -221,15 +218,11 @@ func TestHealthIs503WhileShuttingDown(t *testing.T) {
 
 func TestCloseDropsWithoutCloseFrame(t *testing.T) {
 	t.Parallel()
-	srv, err := echo.New(echo.Config{ID: "ws1"})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(ln) }()
-	c, _ := dial(t, ln.Addr().String(), "/")
+	srv, addr, _ := serve(t, "ws1")
+	c, _ := dial(t, addr, "/")
 	require.Eventually(t, func() bool { return srv.Stats().Open == 1 }, 5*time.Second, 10*time.Millisecond)
 	require.NoError(t, srv.Close())
-	_, _, err = c.ReadMessage()
+	_, _, err := c.ReadMessage()
 	require.Error(t, err)
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) {

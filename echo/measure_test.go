@@ -3,7 +3,6 @@ package echo_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/internal/memstat"
 	"github.com/wslb/wslb/internal/testutil"
 )
@@ -83,15 +81,11 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 // this process and returns the backend's growth per connection.
 func measureIdle(tb testing.TB, n int) memstat.PerItem {
 	tb.Helper()
-	srv, err := echo.New(echo.Config{ID: "mem"})
-	require.NoError(tb, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	go func() { _ = srv.Serve(ln) }()
+	srv, addr, _ := serve(tb, "mem")
 	tb.Cleanup(func() { _ = srv.Close() })
 
 	// Warm up the server's pools and goroutine stacks.
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/", nil)
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
 	require.NoError(tb, err)
 	require.NoError(tb, c.WriteMessage(websocket.TextMessage, []byte("warm")))
 	_, _, err = c.ReadMessage()
@@ -100,7 +94,7 @@ func measureIdle(tb testing.TB, n int) memstat.PerItem {
 	require.Eventually(tb, func() bool { return srv.Stats().Open == 0 }, 5*time.Second, 10*time.Millisecond)
 
 	before := memstat.Take()
-	out, _ := testutil.StartHelper(tb, "TestHelperDialer", fmt.Sprintf("WSLB_HELPER_DIAL=%s %d", ln.Addr(), n))
+	out, _ := testutil.StartHelper(tb, "TestHelperDialer", fmt.Sprintf("WSLB_HELPER_DIAL=%s %d", addr, n))
 	line, err := out.ReadString('\n')
 	require.NoError(tb, err)
 	require.Equal(tb, "ready\n", line)
