@@ -6,13 +6,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 var wslbBin string
@@ -31,9 +30,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	// The runs mostly wait for health checks and signals; run more at once
 	// than there are cores unless -parallel was given.
-	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(goruntime.GOMAXPROCS(0)) {
-		_ = f.Value.Set("6")
-	}
+	testutil.RaiseParallel(6)
 	dir, err := os.MkdirTemp("", "wslb-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -49,20 +46,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-func needProxy(t *testing.T, kind proxybin.Kind) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end run with a real proxy; skipped with -short")
-	}
-	if _, err := proxybin.Lookup(kind); err != nil {
-		var nf *proxybin.NotFoundError
-		if errors.As(err, &nf) {
-			t.Skipf("%s is not installed (%s)", kind, nf.InstallHint())
-		}
-		t.Fatal(err)
-	}
 }
 
 // proc identifies a process across pid reuse: pid plus start time.
@@ -242,7 +225,7 @@ func TestVerifyPassesAndCleansUp(t *testing.T) {
 	for _, kind := range proxybin.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
-			needProxy(t, kind)
+			testutil.NeedProxy(t, kind)
 			r := start(t, "verify", "examples/chat.hcl", "--proxy", string(kind),
 				"--clients", "30", "--reconnects", "2", "--messages", "2", "--format", "json")
 			code := r.wait(t, 2*time.Minute)
@@ -259,7 +242,7 @@ func TestVerifyPassesAndCleansUp(t *testing.T) {
 
 func TestVerifyRoundRobinExitsOne(t *testing.T) {
 	t.Parallel()
-	needProxy(t, proxybin.HAProxy)
+	testutil.NeedProxy(t, proxybin.HAProxy)
 	r := start(t, "verify", "verify/testdata/configs/roundrobin.haproxy.cfg",
 		"--clients", "30", "--reconnects", "2", "--messages", "2", "--scenarios", "stickiness,spread")
 	code := r.wait(t, 2*time.Minute)
@@ -283,7 +266,7 @@ func TestVerifyInterruptedCleansUp(t *testing.T) {
 	} {
 		t.Run(string(tc.kind)+"/"+tc.sig.String(), func(t *testing.T) {
 			t.Parallel()
-			needProxy(t, tc.kind)
+			testutil.NeedProxy(t, tc.kind)
 			// The idle scenario keeps the run busy long enough to interrupt.
 			r := start(t, "verify", "examples/chat.hcl", "--proxy", string(tc.kind),
 				"--clients", "20", "--reconnects", "1", "--messages", "1",
@@ -312,6 +295,6 @@ func TestVerifyInvalidTopologyExitsThree(t *testing.T) {
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
 	require.Equal(t, 3, ee.ExitCode(), stderr.String())
-	require.Contains(t, stderr.String(), "bad.hcl line 2")
+	require.Contains(t, stderr.String(), "bad.hcl:2:3: error: Unsupported argument")
 	require.Contains(t, stderr.String(), `Did you mean "balance"?`)
 }

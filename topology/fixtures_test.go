@@ -112,7 +112,7 @@ func TestInvalidFixtures(t *testing.T) {
 			var buf bytes.Buffer
 			require.NoError(t, l.WriteDiagnostics(&buf, diags, 0, false))
 			first := diags[0]
-			require.Contains(t, buf.String(), fmt.Sprintf("on %s line %d", f, first.Subject.Start.Line))
+			require.Contains(t, buf.String(), fmt.Sprintf("%s:%d:%d: ", f, first.Subject.Start.Line, first.Subject.Start.Column))
 		})
 	}
 }

@@ -2,7 +2,6 @@ package topology
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,16 +59,6 @@ func (l *Loader) Load(filename string, src []byte) (*Topology, hcl.Diagnostics) 
 		return nil, diags
 	}
 	return topo, diags
-}
-
-// WriteDiagnostics renders diags as text with file:line:col and a source
-// snippet for every diagnostic that has a subject in a loaded file. width
-// wraps the detail text (0 disables wrapping); color adds ANSI colors.
-func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, width uint, color bool) error {
-	if err := hcl.NewDiagnosticTextWriter(w, l.parser.Files(), width, color).WriteDiagnostics(diags); err != nil {
-		return fmt.Errorf("writing diagnostics: %w", err)
-	}
-	return nil
 }
 
 // sortDiagnostics orders diagnostics by file and position so that users read

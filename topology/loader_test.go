@@ -372,9 +372,10 @@ func TestTypoGetsSuggestionAndSnippet(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, l.WriteDiagnostics(&buf, diags, 80, false))
 	out := buf.String()
-	require.Contains(t, out, "Error: Unsupported argument")
-	require.Contains(t, out, "on chat.hcl line 7")
-	require.Contains(t, out, `adress = "10.0.0.21:8080"`)
+	require.Contains(t, out, "chat.hcl:7:5: error: Unsupported argument\n")
+	require.Contains(t, out, " 7 |     adress = \"10.0.0.21:8080\"\n")
+	require.Contains(t, out, "   |     ^^^^^^\n", "the underline covers the misspelled name")
+	require.Contains(t, out, `Did you mean "address"?`)
 }
 
 func TestAllProblemsAreReportedAtOnce(t *testing.T) {

@@ -179,28 +179,28 @@ func TestGenerateInvalidInputWritesNothing(t *testing.T) {
 		{
 			name:   "misspelled attribute",
 			src:    strings.Replace(minimalTopology, `address = "127.0.0.1:8080"`, `adress = "127.0.0.1:8080"`, 1),
-			stderr: []string{"topology.hcl line 5", "adress", `Did you mean "address"?`},
+			stderr: []string{"topology.hcl:5:", "adress", `Did you mean "address"?`},
 		},
 		{
 			name:   "newline in a name",
 			src:    strings.Replace(minimalTopology, `name = "mini"`, `name = "a\nb"`, 1),
-			stderr: []string{"topology.hcl line 2", "Invalid name"},
+			stderr: []string{"topology.hcl:2:", "Invalid name"},
 		},
 		{
 			name:   "directive injected into a path",
 			src:    strings.Replace(minimalTopology, `path      = "/ws"`, `path      = "/x; listen 1"`, 1),
-			stderr: []string{"topology.hcl line 9", "Invalid path"},
+			stderr: []string{"topology.hcl:9:", "Invalid path"},
 		},
 		{
 			name: "brace in a cookie name",
 			src: strings.Replace(minimalTopology, `    mode = "source"`, `    mode = "cookie"
     cookie = "a}b"`, 1),
-			stderr: []string{"topology.hcl line 17", "Invalid cookie name"},
+			stderr: []string{"topology.hcl:17:", "Invalid cookie name"},
 		},
 		{
 			name:   "route to a missing pool",
 			src:    strings.Replace(minimalTopology, `pool      = "rt"`, `pool      = "nope"`, 1),
-			stderr: []string{"topology.hcl line 11", "nope"},
+			stderr: []string{"topology.hcl:11:", "nope"},
 		},
 	}
 	for _, tt := range tests {
@@ -253,7 +253,7 @@ security {
 	out := t.TempDir()
 	code, _, stderr := runCLI(t, "generate", topo, "-o", out)
 	require.Equal(t, ExitOK, code, stderr)
-	require.Contains(t, stderr, "Warning:")
-	require.Contains(t, stderr, "topology.hcl line")
+	require.Contains(t, stderr, ": warning: ")
+	require.Contains(t, stderr, "topology.hcl:")
 	require.Equal(t, []string{"haproxy.cfg", "nginx.conf"}, dirEntries(t, out))
 }

@@ -52,7 +52,7 @@ func TestVerifyInvalidInput(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "verify", bad)
 	require.Equal(t, ExitInvalidInput, code)
 	require.Empty(t, stdout)
-	require.Contains(t, stderr, "bad.hcl line 2")
+	require.Contains(t, stderr, "bad.hcl:2:3: error: Unsupported argument")
 	require.Contains(t, stderr, `Did you mean "address"?`)
 
 	code, _, stderr = runCLI(t, "verify", filepath.Join(dir, "missing.hcl"))
