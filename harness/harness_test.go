@@ -249,15 +249,7 @@ func TestRunCountsMessageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			up := websocket.Upgrader{}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				c, err := up.Upgrade(w, r, nil)
-				if err != nil {
-					return
-				}
-				defer c.Close()
+			addr := serveHTTP(t, upgrading(func(c *websocket.Conn) {
 				for {
 					_, p, err := c.ReadMessage()
 					if err != nil {
@@ -265,11 +257,9 @@ func TestRunCountsMessageErrors(t *testing.T) {
 					}
 					tt.reply(c, p)
 				}
-			})}
-			go func() { _ = hs.Serve(ln) }()
-			t.Cleanup(func() { _ = hs.Close() })
+			}))
 
-			h, err := harness.New(harness.Config{URL: "ws://" + ln.Addr().String() + "/", Clients: 3, Reconnects: 1, Messages: 2, MessageTimeout: 200 * time.Millisecond})
+			h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Clients: 3, Reconnects: 1, Messages: 2, MessageTimeout: 200 * time.Millisecond})
 			require.NoError(t, err)
 			res, err := h.Run(context.Background())
 			require.NoError(t, err)
@@ -330,15 +320,11 @@ func TestRunRespectsTheDeadline(t *testing.T) {
 
 func TestRunRecordsRefusedHandshakeStatus(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	addr := serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "no upstream", http.StatusBadGateway)
-	})}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Close() })
+	}))
 
-	h, err := harness.New(harness.Config{URL: "ws://" + ln.Addr().String() + "/", Clients: 2, Messages: 1})
+	h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Clients: 2, Messages: 1})
 	require.NoError(t, err)
 	res, err := h.Run(context.Background())
 	require.NoError(t, err)
@@ -389,15 +375,7 @@ func TestRunClientsRunsOnlyThoseGiven(t *testing.T) {
 func TestRunBoundsClientsInFlight(t *testing.T) {
 	t.Parallel()
 	var active, peak atomic.Int64
-	up := websocket.Upgrader{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := serveHTTP(t, upgrading(func(c *websocket.Conn) {
 		n := active.Add(1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
@@ -418,11 +396,9 @@ func TestRunBoundsClientsInFlight(t *testing.T) {
 				return
 			}
 		}
-	})}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Close() })
+	}))
 
-	h, err := harness.New(harness.Config{URL: "ws://" + ln.Addr().String() + "/", Clients: 12, Reconnects: 1, Messages: 2, Concurrency: 3})
+	h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Clients: 12, Reconnects: 1, Messages: 2, Concurrency: 3})
 	require.NoError(t, err)
 	res, err := h.Run(context.Background())
 	require.NoError(t, err)
@@ -430,4 +406,30 @@ func TestRunBoundsClientsInFlight(t *testing.T) {
 	require.Equal(t, 24, res.Backends["slow"])
 	require.LessOrEqual(t, peak.Load(), int64(3))
 	require.Greater(t, peak.Load(), int64(1), "clients run concurrently")
+}
+
+// serveHTTP serves h on a free loopback port until the test ends and
+// returns the address.
+func serveHTTP(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hs := &http.Server{Handler: h}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close() })
+	return ln.Addr().String()
+}
+
+// upgrading answers every request with a WebSocket handshake and hands the
+// connection to serve, closing it when serve returns.
+func upgrading(serve func(c *websocket.Conn)) http.Handler {
+	up := websocket.Upgrader{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		serve(c)
+	})
 }

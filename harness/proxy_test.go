@@ -71,12 +71,7 @@ func startAffinityProxy(t *testing.T, mode harness.Mode, key string, backends []
 		p.proxies = append(p.proxies, rp)
 		p.ids = append(p.ids, b.srv.ID())
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	hs := &http.Server{Handler: p}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Close() })
-	return p, "ws://" + ln.Addr().String() + "/chat"
+	return p, "ws://" + serveHTTP(t, p) + "/chat"
 }
 
 // setDown takes backend i out of the pool (its clients are rehashed).
