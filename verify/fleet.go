@@ -215,6 +215,18 @@ func closureLine(c harness.Closure) string {
 
 func (hd *holding) close() { _ = hd.s.Close() }
 
+// backends maps every client whose held connection is open to the backend
+// serving it.
+func (hd *holding) backends() map[string]string {
+	m := map[string]string{}
+	for _, c := range hd.s.Conns() {
+		if c.Open && c.Backend != "" {
+			m[c.Client.String()] = c.Backend
+		}
+	}
+	return m
+}
+
 func (f *fleet) errors() report.Errors {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -248,7 +248,7 @@ func (r *runner) scenarios() error {
 	}
 	if o.wants(ScenarioReload) {
 		r.progress("reload")
-		if err := r.reload(r.latest); err != nil {
+		if err := r.reload(); err != nil {
 			return err
 		}
 		r.phase++
@@ -435,13 +435,21 @@ func equalMaps(a, b map[string]string) bool {
 	return true
 }
 
-func (r *runner) reload(before map[string]string) error {
+func (r *runner) reload() error {
 	started := time.Now()
 	h, err := r.fleet.hold(r.ctx)
 	if err != nil {
 		return err
 	}
 	defer h.close()
+	// Where each client is right before the reload: its held connection,
+	// opened with the same identity (and cookie jar) the new connections
+	// use. An earlier phase is not the reference: a failover in between
+	// re-pins clients, and a client keyed on nothing sticks to nothing.
+	var before map[string]string
+	if r.plan.Key.Mode != topology.AffinityNone {
+		before = pinned(h.backends(), r.latest)
+	}
 	if err := r.env.rt.Proxy.Reload(r.ctx); err != nil {
 		return fmt.Errorf("reload scenario: %w", err)
 	}
@@ -463,6 +471,19 @@ func (r *runner) reload(before map[string]string) error {
 	r.dropped += len(dropped)
 	r.add(EvalReload(ReloadInput{Held: h.held, Dropped: dropped, New: fresh, Before: before}), started)
 	return nil
+}
+
+// pinned maps the clients that stuck to one backend in the last full phase
+// (sticky) to the backend of their held connection (held): the clients a
+// reload could move. Others are not pinned, so no move can be told apart.
+func pinned(held, sticky map[string]string) map[string]string {
+	m := map[string]string{}
+	for c := range sticky {
+		if b := held[c]; b != "" {
+			m[c] = b
+		}
+	}
+	return m
 }
 
 func (r *runner) idle() error {
