@@ -135,77 +135,70 @@ func affinityCookie(resp *http.Response) string {
 }
 
 func TestRuntimeCookieAffinity(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the real proxies")
-	}
-	for _, kind := range proxybin.Kinds {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			lookupOrSkip(t, kind)
-			backends := []*backend{startBackend(t, "app1"), startBackend(t, "app2"), startBackend(t, "app3")}
-			port, err := runtime.FreePort()
-			require.NoError(t, err)
-			spare := startBackend(t, "spare")
-			topo := cookieTopology(port, append(backends, spare))
-			topo.Pools[0].Servers[3].Backup = true
-			startProxy(t, kind, topo)
-			addr := "127.0.0.1:" + strconv.Itoa(port)
+	eachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+		backends := []*backend{startBackend(t, "app1"), startBackend(t, "app2"), startBackend(t, "app3")}
+		port, err := runtime.FreePort()
+		require.NoError(t, err)
+		spare := startBackend(t, "spare")
+		topo := cookieTopology(port, append(backends, spare))
+		topo.Pools[0].Servers[3].Backup = true
+		startProxy(t, kind, topo)
+		addr := "127.0.0.1:" + strconv.Itoa(port)
 
-			// New clients are spread over the primaries only.
-			for i := 0; i < 6; i++ {
-				name, _ := dial(t, addr, "")
-				require.NotEqual(t, "spare", name, "a backup server took a new client while the primaries are up")
-			}
+		// New clients are spread over the primaries only.
+		for i := 0; i < 6; i++ {
+			name, _ := dial(t, addr, "")
+			require.NotEqual(t, "spare", name, "a backup server took a new client while the primaries are up")
+		}
 
-			// First handshake: the proxy picks a server and names it in
-			// the cookie, on the 101 response itself.
-			first, resp := dial(t, addr, "")
-			require.NotEmpty(t, first)
-			require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
-			require.Equal(t, first, affinityCookie(resp), "Set-Cookie on the handshake must name the server that answered")
-			require.Equal(t, first, resp.Header.Get(identity))
+		// First handshake: the proxy picks a server and names it in
+		// the cookie, on the 101 response itself.
+		first, resp := dial(t, addr, "")
+		require.NotEmpty(t, first)
+		require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+		require.Equal(t, first, affinityCookie(resp), "Set-Cookie on the handshake must name the server that answered")
+		require.Equal(t, first, resp.Header.Get(identity))
 
-			// With the cookie, every handshake returns to that server.
-			for i := 0; i < 5; i++ {
-				got, resp := dial(t, addr, first)
-				require.Equal(t, first, got, "handshake %d with the cookie left its server", i)
-				require.Empty(t, affinityCookie(resp), "a valid cookie must not be set again")
-			}
+		// With the cookie, every handshake returns to that server.
+		for i := 0; i < 5; i++ {
+			got, resp := dial(t, addr, first)
+			require.Equal(t, first, got, "handshake %d with the cookie left its server", i)
+			require.Empty(t, affinityCookie(resp), "a valid cookie must not be set again")
+		}
 
-			// Plain requests get the cookie too.
-			res, err := http.Get("http://" + addr + "/page")
-			require.NoError(t, err)
-			res.Body.Close()
-			require.Equal(t, res.Header.Get("X-Backend"), affinityCookie(res))
+		// Plain requests get the cookie too.
+		res, err := http.Get("http://" + addr + "/page")
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, res.Header.Get("X-Backend"), affinityCookie(res))
 
-			// The pinned server dies: the handshake fails over and the
-			// cookie moves to the server that answered.
-			for _, b := range backends {
-				if b.name == first {
-					b.stop()
-				}
-			}
-			moved, resp := dial(t, addr, first)
-			require.NotEqual(t, first, moved)
-			require.Equal(t, moved, affinityCookie(resp), "after failover the cookie must name the new server")
-			again, _ := dial(t, addr, moved)
-			require.Equal(t, moved, again)
-
-			// Every primary down: the backup server takes the client and
-			// the cookie follows.
-			for _, b := range backends {
+		// The pinned server dies: the handshake fails over and the
+		// cookie moves to the server that answered.
+		for _, b := range backends {
+			if b.name == first {
 				b.stop()
 			}
-			got := eventually(t, func() string {
-				name, resp := dial(t, addr, moved)
-				if name == "spare" && affinityCookie(resp) == "spare" {
-					return name
-				}
-				return ""
-			})
-			require.Equal(t, "spare", got)
+		}
+		moved, resp := dial(t, addr, first)
+		require.NotEqual(t, first, moved)
+		require.Equal(t, moved, affinityCookie(resp), "after failover the cookie must name the new server")
+		again, _ := dial(t, addr, moved)
+		require.Equal(t, moved, again)
+
+		// Every primary down: the backup server takes the client and
+		// the cookie follows.
+		for _, b := range backends {
+			b.stop()
+		}
+		got := eventually(t, func() string {
+			name, resp := dial(t, addr, moved)
+			if name == "spare" && affinityCookie(resp) == "spare" {
+				return name
+			}
+			return ""
 		})
-	}
+		require.Equal(t, "spare", got)
+	})
 }
 
 // eventually polls f until it returns a non-empty string, for up to 10 s:
@@ -245,49 +238,42 @@ func dialHeader(t *testing.T, addr, path string, h http.Header) (string, error) 
 // handshakes to a named location) and backup servers of a hashed pool
 // (NGINX falls back to a separate group) on the real proxies.
 func TestRuntimeRoutesAndBackup(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the real proxies")
-	}
-	for _, kind := range proxybin.Kinds {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			lookupOrSkip(t, kind)
-			primary, bk, web := startBackend(t, "primary"), startBackend(t, "bk"), startBackend(t, "web1")
-			port, err := runtime.FreePort()
-			require.NoError(t, err)
-			topo := baseTopology("runtime-routes", topology.Affinity{Mode: topology.AffinityHeader, Header: "X-User", Consistent: true})
-			topo.Listeners[0].Address = topology.Address{Host: "127.0.0.1", Port: port}
-			rt, wp := topo.Pools[0], topo.Pools[1]
-			rt.Servers = []*topology.Server{server("primary", "127.0.0.1", primary.addr.Port), server("bk", "127.0.0.1", bk.addr.Port)}
-			rt.Servers[1].Backup = true
-			wp.Servers = []*topology.Server{server("web1", "127.0.0.1", web.addr.Port)}
-			for _, p := range topo.Pools {
-				p.Health.Interval = 200 * time.Millisecond
-				p.Health.Rise, p.Health.Fall = 1, 1
-			}
-			startProxy(t, kind, topo)
-			addr := "127.0.0.1:" + strconv.Itoa(port)
+	eachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+		primary, bk, web := startBackend(t, "primary"), startBackend(t, "bk"), startBackend(t, "web1")
+		port, err := runtime.FreePort()
+		require.NoError(t, err)
+		topo := baseTopology("runtime-routes", topology.Affinity{Mode: topology.AffinityHeader, Header: "X-User", Consistent: true})
+		topo.Listeners[0].Address = topology.Address{Host: "127.0.0.1", Port: port}
+		rt, wp := topo.Pools[0], topo.Pools[1]
+		rt.Servers = []*topology.Server{server("primary", "127.0.0.1", primary.addr.Port), server("bk", "127.0.0.1", bk.addr.Port)}
+		rt.Servers[1].Backup = true
+		wp.Servers = []*topology.Server{server("web1", "127.0.0.1", web.addr.Port)}
+		for _, p := range topo.Pools {
+			p.Health.Interval = 200 * time.Millisecond
+			p.Health.Rise, p.Health.Fall = 1, 1
+		}
+		startProxy(t, kind, topo)
+		addr := "127.0.0.1:" + strconv.Itoa(port)
 
-			require.Equal(t, "web1", get(t, addr, "/ws"), "a plain request on the WebSocket path goes to the web pool")
-			require.Equal(t, "web1", get(t, addr, "/"))
-			h := http.Header{"X-User": {"u1"}}
-			for i := 0; i < 3; i++ {
-				got, err := dialHeader(t, addr, "/ws", h)
-				require.NoError(t, err)
-				require.Equal(t, "primary", got)
-			}
-			got, err := dialHeader(t, addr, "/", h)
+		require.Equal(t, "web1", get(t, addr, "/ws"), "a plain request on the WebSocket path goes to the web pool")
+		require.Equal(t, "web1", get(t, addr, "/"))
+		h := http.Header{"X-User": {"u1"}}
+		for i := 0; i < 3; i++ {
+			got, err := dialHeader(t, addr, "/ws", h)
 			require.NoError(t, err)
-			require.Equal(t, "web1", got, "the catch-all route sends handshakes to its own pool")
+			require.Equal(t, "primary", got)
+		}
+		got, err := dialHeader(t, addr, "/", h)
+		require.NoError(t, err)
+		require.Equal(t, "web1", got, "the catch-all route sends handshakes to its own pool")
 
-			primary.stop()
-			got = eventually(t, func() string {
-				name, _ := dialHeader(t, addr, "/ws", h)
-				return name
-			})
-			require.Equal(t, "bk", got, "with the primary down the backup server serves")
+		primary.stop()
+		got = eventually(t, func() string {
+			name, _ := dialHeader(t, addr, "/ws", h)
+			return name
 		})
-	}
+		require.Equal(t, "bk", got, "with the primary down the backup server serves")
+	})
 }
 
 // TestRuntimeClientIPHeader checks source affinity behind a trusted proxy:
@@ -342,5 +328,20 @@ func TestRuntimeClientIPHeader(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// eachProxy runs test once per proxy kind, in parallel subtests; it skips
+// with -short and where the proxy is not installed.
+func eachProxy(t *testing.T, test func(t *testing.T, kind proxybin.Kind)) {
+	if testing.Short() {
+		t.Skip("runs the real proxies")
+	}
+	for _, kind := range proxybin.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			lookupOrSkip(t, kind)
+			test(t, kind)
+		})
 	}
 }
