@@ -1,26 +1,20 @@
 package verify
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
 	"net"
-	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/memstat"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
@@ -64,17 +58,13 @@ func BenchmarkVerifyChat(b *testing.B) {
 			topo := benchChat(b)
 			opts := Options{Proxies: []proxybin.Kind{kind}, Clients: 1000, Reconnects: 3, Messages: DefaultMessages, Timeout: 5 * time.Minute}
 			var wall, self, children time.Duration
-			for i := 0; b.Loop(); i++ {
-				if i > 0 {
-					continue // one measurement; it outlasts the benchmark time
-				}
+			testutil.BenchOnce(b, func() {
 				s0, c0, t0 := cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN), time.Now()
 				s, err := VerifyTopology(context.Background(), topo, opts)
 				require.NoError(b, err)
 				wall, self, children = time.Since(t0), cpuTime(syscall.RUSAGE_SELF)-s0, cpuTime(syscall.RUSAGE_CHILDREN)-c0
 				require.True(b, s.Passed, "%+v", s.Runs[0].Scenarios)
-			}
-			b.ReportMetric(0, "ns/op")
+			})
 			b.ReportMetric(wall.Seconds(), "wall-s")
 			b.ReportMetric(self.Seconds(), "cpu-wslb-s")
 			b.ReportMetric(children.Seconds(), "cpu-proxy-s")
@@ -83,79 +73,9 @@ func BenchmarkVerifyChat(b *testing.B) {
 }
 
 // TestHelperEchoBackends is not a test: BenchmarkHold runs the test binary
-// with WSLB_HELPER_ECHO set to a list of ids to get echo backends in another
-// process, so the harness's memory and the backends' are measured apart.
-func TestHelperEchoBackends(t *testing.T) {
-	ids := os.Getenv("WSLB_HELPER_ECHO")
-	if ids == "" {
-		t.Skip("helper process for the benchmarks")
-	}
-	var srvs []*echo.Server
-	for _, id := range strings.Split(ids, ",") {
-		srv, err := echo.New(echo.Config{ID: id})
-		if err != nil {
-			fmt.Println(err)
-			os.Exit(2)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			fmt.Println(err)
-			os.Exit(2)
-		}
-		go func() { _ = srv.Serve(ln) }()
-		srvs = append(srvs, srv)
-		fmt.Println(id, ln.Addr())
-	}
-	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
-	for _, s := range srvs {
-		_ = s.Close()
-	}
-	os.Exit(0)
-}
-
-// echoProcess runs echo backends with the given ids in a child process and
-// returns their addresses and the child's pid.
-func echoProcess(b *testing.B, ids []string) (map[string]string, int) {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperEchoBackends$")
-	cmd.Env = append(os.Environ(), "WSLB_HELPER_ECHO="+strings.Join(ids, ","))
-	stdin, err := cmd.StdinPipe()
-	require.NoError(b, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(b, err)
-	require.NoError(b, cmd.Start())
-	b.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addrs := map[string]string{}
-	rd := bufio.NewReader(stdout)
-	for range ids {
-		line, err := rd.ReadString('\n')
-		require.NoError(b, err)
-		id, addr, ok := strings.Cut(strings.TrimSpace(line), " ")
-		require.True(b, ok, line)
-		addrs[id] = addr
-	}
-	return addrs, cmd.Process.Pid
-}
-
-// rssOf sums VmRSS of the given processes.
-func rssOf(pids ...int) uint64 {
-	var total uint64
-	for _, pid := range pids {
-		f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-				kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				total += kb * 1024
-			}
-		}
-		f.Close()
-	}
-	return total
-}
+// as a child serving echo backends, so the harness's memory and the
+// backends' are measured apart.
+func TestHelperEchoBackends(t *testing.T) { testutil.ServeEchoBackends(t) }
 
 // startChat runs examples/chat.hcl on the proxy in front of the given
 // backend addresses and returns the listener address.
@@ -205,7 +125,7 @@ func BenchmarkHold(b *testing.B) {
 	for _, kind := range proxybin.Kinds {
 		b.Run(string(kind), func(b *testing.B) {
 			benchProxy(b, kind)
-			backends, echoPid := echoProcess(b, []string{"ws1", "ws2", "ws3", "web"})
+			backends, echoPid := testutil.StartEchoBackends(b, "TestHelperEchoBackends", "ws1", "ws2", "ws3", "web")
 			listen, proxy := startChat(b, kind, backends)
 			cfg := harness.Config{
 				URL: "ws://" + listen + "/ws", Mode: harness.ModeSource, Messages: 1,
@@ -223,11 +143,8 @@ func BenchmarkHold(b *testing.B) {
 			var echoPer, proxyPer float64
 			var open int
 			var elapsed time.Duration
-			for i := 0; b.Loop(); i++ {
-				if i > 0 {
-					continue
-				}
-				before, echoBefore, proxyBefore := memstat.Take(), rssOf(echoPid), rssOf(proxy.Pids()...)
+			testutil.BenchOnce(b, func() {
+				before, echoBefore, proxyBefore := memstat.Take(), memstat.ProcessRSS(echoPid), memstat.ProcessRSS(proxy.Pids()...)
 				cfg.Clients = holdConns
 				h, err := harness.New(cfg)
 				require.NoError(b, err)
@@ -237,16 +154,14 @@ func BenchmarkHold(b *testing.B) {
 				require.NoError(b, err)
 				open = s.Open()
 				per = memstat.Per(before, memstat.Take(), holdConns)
-				echoPer = (float64(rssOf(echoPid)) - float64(echoBefore)) / holdConns
-				proxyPer = (float64(rssOf(proxy.Pids()...)) - float64(proxyBefore)) / holdConns
+				echoPer = memstat.Growth(echoBefore, memstat.ProcessRSS(echoPid), holdConns)
+				proxyPer = memstat.Growth(proxyBefore, memstat.ProcessRSS(proxy.Pids()...), holdConns)
 				require.NoError(b, s.Close())
-			}
+			})
 			require.Equal(b, holdConns, open, "connections held")
-			b.ReportMetric(0, "ns/op")
 			b.ReportMetric(float64(open), "conns")
 			b.ReportMetric(elapsed.Seconds(), "open-s")
-			b.ReportMetric(per.HeapStack, "harness-heap+stack-B/conn")
-			b.ReportMetric(per.RSS, "harness-rss-B/conn")
+			per.Report(b, "harness-")
 			b.ReportMetric(echoPer, "backend-rss-B/conn")
 			b.ReportMetric(proxyPer, "proxy-rss-B/conn")
 		})
@@ -278,10 +193,7 @@ func BenchmarkEchoThroughput(b *testing.B) {
 		targets = append(targets, struct{ name, url string }{string(kind), "ws://" + listen + "/ws"})
 	}
 	rate := map[string]float64{}
-	for i := 0; b.Loop(); i++ {
-		if i > 0 {
-			continue
-		}
+	testutil.BenchOnce(b, func() {
 		echoed := map[string]int64{}
 		took := map[string]time.Duration{}
 		for range rounds {
@@ -298,8 +210,7 @@ func BenchmarkEchoThroughput(b *testing.B) {
 		for _, tg := range targets {
 			rate[tg.name] = float64(echoed[tg.name]) / took[tg.name].Seconds()
 		}
-	}
-	b.ReportMetric(0, "ns/op")
+	})
 	b.ReportMetric(rate["direct"], "direct-msg/s")
 	for _, kind := range proxybin.Kinds {
 		b.ReportMetric(rate[string(kind)], string(kind)+"-msg/s")

@@ -3,12 +3,9 @@ package verify_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/verify"
@@ -27,9 +25,7 @@ import (
 // TestMain lets more of them run at once than there are cores.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(goruntime.GOMAXPROCS(0)) {
-		_ = f.Value.Set("6")
-	}
+	testutil.RaiseParallel(6)
 	os.Exit(m.Run())
 }
 
@@ -37,21 +33,6 @@ func TestMain(m *testing.M) {
 // messages.
 func small() verify.Options {
 	return verify.Options{Clients: 40, Reconnects: 2, Messages: 3, Timeout: 2 * time.Minute}
-}
-
-// needProxy skips the test when the proxy binary is not installed.
-func needProxy(t *testing.T, kind proxybin.Kind) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end run with a real proxy; skipped with -short")
-	}
-	if _, err := proxybin.Lookup(kind); err != nil {
-		var nf *proxybin.NotFoundError
-		if errors.As(err, &nf) {
-			t.Skipf("%s is not installed (%s)", kind, nf.InstallHint())
-		}
-		t.Fatal(err)
-	}
 }
 
 func load(t *testing.T, path string) *topology.Topology {
@@ -112,7 +93,7 @@ func TestE2EExamplesPassEveryScenario(t *testing.T) {
 		for _, kind := range proxybin.Kinds {
 			t.Run(filepath.Base(path)+"/"+string(kind), func(t *testing.T) {
 				t.Parallel()
-				needProxy(t, kind)
+				testutil.NeedProxy(t, kind)
 				opts := small()
 				opts.Proxies = []proxybin.Kind{kind}
 				opts.Idle = time.Second // every scenario, idle included
@@ -176,7 +157,7 @@ func TestE2EAffinityModesPass(t *testing.T) {
 		for _, kind := range proxybin.Kinds {
 			t.Run(name+"/"+string(kind), func(t *testing.T) {
 				t.Parallel()
-				needProxy(t, kind)
+				testutil.NeedProxy(t, kind)
 				opts := small()
 				opts.Proxies = []proxybin.Kind{kind}
 				s, err := verify.VerifyTopology(context.Background(), loadText(t, name+".hcl", src), opts)
@@ -192,7 +173,7 @@ func TestE2ERoundRobinFailsStickiness(t *testing.T) {
 	for _, kind := range proxybin.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
-			needProxy(t, kind)
+			testutil.NeedProxy(t, kind)
 			opts := small()
 			opts.Proxies = []proxybin.Kind{kind}
 			opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
@@ -239,7 +220,7 @@ func TestE2EExistingConfigs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			needProxy(t, tc.kind)
+			testutil.NeedProxy(t, tc.kind)
 			opts := small()
 			if !tc.sticky {
 				opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
@@ -270,7 +251,7 @@ func TestE2EIdle(t *testing.T) {
 		for _, kind := range proxybin.Kinds {
 			t.Run(tunnel+"/"+string(kind), func(t *testing.T) {
 				t.Parallel()
-				needProxy(t, kind)
+				testutil.NeedProxy(t, kind)
 				src := pool3("affinity {\nmode = \"source\"\n}") + "timeouts {\ntunnel = \"" + tunnel + "\"\n}\n"
 				opts := small()
 				opts.Clients = 20
@@ -297,7 +278,7 @@ func TestE2EIdle(t *testing.T) {
 }
 
 func TestE2ESelectedPools(t *testing.T) {
-	needProxy(t, proxybin.HAProxy)
+	testutil.NeedProxy(t, proxybin.HAProxy)
 	t.Parallel()
 	opts := small()
 	opts.Proxies = []proxybin.Kind{proxybin.HAProxy}
@@ -351,7 +332,7 @@ pool "feed" {
 	for _, kind := range proxybin.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
-			needProxy(t, kind)
+			testutil.NeedProxy(t, kind)
 			opts := small()
 			opts.Proxies = []proxybin.Kind{kind}
 			opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
@@ -376,7 +357,7 @@ pool "feed" {
 // scenario keeps every connection yet reports the clients it moved.
 func TestE2EStickTableForgottenOnReload(t *testing.T) {
 	t.Parallel()
-	needProxy(t, proxybin.HAProxy)
+	testutil.NeedProxy(t, proxybin.HAProxy)
 	opts := small()
 	opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioReload}
 	s, err := verify.VerifyConfig(context.Background(), filepath.Join("testdata", "configs", "stick-table.haproxy.cfg"), "", opts)
@@ -400,7 +381,7 @@ func TestE2EGeneratedHAProxyConfigsVerifyAsExisting(t *testing.T) {
 	for _, path := range examples {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			t.Parallel()
-			needProxy(t, proxybin.HAProxy)
+			testutil.NeedProxy(t, proxybin.HAProxy)
 			topo := load(t, path)
 			arts, err := generator.Generate(topo, generator.Options{Kinds: []proxybin.Kind{proxybin.HAProxy}})
 			require.NoError(t, err)
