@@ -31,27 +31,13 @@ func checkWorkerConnections(p *NginxPass) {
 	if len(events) == 0 {
 		return // a parse error (WSLB001): nginx needs an events block
 	}
-	wc := events[0].Own("worker_connections")
-	if len(wc) == 0 {
-		p.Report(events[0], "worker_connections is not set and defaults to 512", "")
+	d := workerConnectionsLine(events[0])
+	if d == nil {
+		p.Report(events[0], fmt.Sprintf("worker_connections is not set and defaults to %d", defaultWorkerConnections), "")
 		return
 	}
-	d := wc[len(wc)-1]
 	n, ok := nginx.ParseInt(d.Arg(0))
 	if ok && n < minWorkerConnections {
 		p.Report(d, fmt.Sprintf("worker_connections %d is below %d; each WebSocket takes two connections", n, minWorkerConnections), "")
 	}
-}
-
-// workerConnections returns the configured worker_connections (512 when
-// unset) and whether the file is a main config.
-func workerConnections(c *nginx.Config) int {
-	for _, ev := range c.Top("events") {
-		if wc := ev.Own("worker_connections"); len(wc) > 0 {
-			if n, ok := nginx.ParseInt(wc[len(wc)-1].Arg(0)); ok {
-				return n
-			}
-		}
-	}
-	return 512
 }
