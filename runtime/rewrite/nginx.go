@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -118,161 +119,6 @@ func nearest(parents []*crossplane.Directive, name string) *crossplane.Directive
 // rest (URI).
 var proxyPassRe = regexp.MustCompile(`^(https?)://([^/]+)(.*)$`)
 
-// nginxAnalysis is what Load finds in the tree.
-type nginxAnalysis struct {
-	upstreams map[string]*crossplane.Directive
-	// direct maps a proxy_pass host:port that is not an upstream to its
-	// server id.
-	direct map[string]string
-	// wsLocation is the location that proxies WebSockets, wsServer its
-	// server block.
-	wsLocation, wsServer *crossplane.Directive
-}
-
-func loadNginx(path string) (*Config, error) {
-	n := &nginxConfig{file: path}
-	tree, err := n.parse()
-	if err != nil {
-		return nil, err
-	}
-	c := &Config{Kind: proxybin.Nginx, File: path, Path: "/"}
-	for _, m := range n.missing {
-		c.Notes = append(c.Notes, "include "+m+" does not exist here; skipped")
-	}
-	if _, err := analyseNginx(tree, c); err != nil {
-		return nil, err
-	}
-	c.render = func(l Local) (*Result, error) { return n.render(c, l) }
-	return c, nil
-}
-
-func analyseNginx(tree crossplane.Directives, c *Config) (*nginxAnalysis, error) {
-	a := &nginxAnalysis{upstreams: map[string]*crossplane.Directive{}, direct: map[string]string{}}
-	var firstErr error
-	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
-		switch {
-		case d.Directive == "upstream" && len(d.Args) == 1 && inContext(parents, "http"):
-			a.upstreams[d.Args[0]] = d
-		case d.Directive == "load_module" && len(d.Args) > 0 && firstErr == nil:
-			if !fileExists(modulePath(d.Args[0])) {
-				firstErr = &Error{d.File, d.Line, fmt.Sprintf("load_module %s: the module is not installed here; install it or remove the line", d.Args[0])}
-			}
-		}
-		return true
-	})
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	// Servers of upstreams, in order.
-	for _, up := range sortedUpstreams(a.upstreams) {
-		n := 0
-		for _, d := range up.Block {
-			if d.Directive != "server" || len(d.Args) == 0 {
-				continue
-			}
-			n++
-			s := Server{Name: fmt.Sprintf("%s-%d", up.Args[0], n), Pool: up.Args[0], Addr: d.Args[0], Weight: 1, File: d.File, Line: d.Line}
-			for _, p := range d.Args[1:] {
-				switch {
-				case p == "backup":
-					s.Backup = true
-				case strings.HasPrefix(p, "weight="):
-					w, err := strconv.Atoi(strings.TrimPrefix(p, "weight="))
-					if err != nil || w < 1 {
-						firstErr = &Error{d.File, d.Line, fmt.Sprintf("server %s: %s is not a positive weight", d.Args[0], p)}
-					}
-					s.Weight = w
-				}
-			}
-			c.Servers = append(c.Servers, s)
-		}
-	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-
-	type candidate struct {
-		loc, srv *crossplane.Directive
-		pool     string
-		score    int
-		why      string
-	}
-	var best *candidate
-	var listens int
-	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
-		if d.Directive == "server" && d.IsBlock() && inContext(parents, "http") {
-			listens++
-		}
-		if d.Directive != "proxy_pass" || len(d.Args) == 0 || !inContext(parents, "http") {
-			return true
-		}
-		m := proxyPassRe.FindStringSubmatch(d.Args[0])
-		if m == nil || strings.Contains(m[2], "$") {
-			firstErr = &Error{d.File, d.Line, fmt.Sprintf("proxy_pass %s: only http(s)://upstream or http(s)://host:port targets can be pointed at local backends (no variables)", d.Args[0])}
-			return false
-		}
-		host := m[2]
-		pool := host
-		if _, ok := a.upstreams[host]; !ok {
-			if _, seen := a.direct[host]; !seen {
-				id := sanitizeID(host)
-				a.direct[host] = id
-				c.Servers = append(c.Servers, Server{Name: host, Pool: host, Addr: host, Weight: 1, File: d.File, Line: d.Line})
-			}
-		}
-		loc := nearest(parents, "location")
-		srv := nearest(parents, "server")
-		if loc == nil || srv == nil {
-			return true
-		}
-		score, why := 2, "proxy_pass"
-		for _, sib := range loc.Block {
-			if sib.Directive == "proxy_set_header" && len(sib.Args) > 0 && strings.EqualFold(sib.Args[0], "Upgrade") {
-				score, why = 10, "location forwards the Upgrade header"
-			}
-		}
-		lpath := locationPath(loc)
-		if score < 10 && wsName.MatchString(strings.Trim(lpath, "/")) {
-			score, why = 8, "location path looks like WebSockets"
-		}
-		if score < 8 && lpath == "/" {
-			score, why = 3, "location /"
-		}
-		if best == nil || score > best.score {
-			best = &candidate{loc: loc, srv: srv, pool: pool, score: score, why: why}
-		}
-		return true
-	})
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if listens == 0 {
-		return nil, &Error{File: c.File, Msg: "no server block in the http context: nothing accepts client connections"}
-	}
-	if best == nil || len(c.Servers) == 0 {
-		return nil, &Error{File: c.File, Msg: "no location with proxy_pass to an upstream or address: nothing to send clients to"}
-	}
-	a.wsLocation, a.wsServer = best.loc, best.srv
-	c.Pool = best.pool
-	c.Path = locationPath(best.loc)
-	c.Notes = append(c.Notes, fmt.Sprintf("WebSocket route: location %s (%s:%d) → %s (%s)", strings.Join(best.loc.Args, " "), best.loc.File, best.loc.Line, best.pool, best.why))
-	for i := range c.Servers {
-		c.Servers[i].WebSocket = c.Servers[i].Pool == best.pool
-	}
-	// Upstream servers are already unique ("<upstream>-<n>"); direct
-	// targets are named by address.
-	for i := range c.Servers {
-		c.Servers[i].ID = sanitizeID(c.Servers[i].Name)
-	}
-	if up := a.upstreams[best.pool]; up != nil {
-		c.Affinity, c.Notes = nginxAffinity(up, c.Notes)
-	} else {
-		c.Affinity = Affinity{Mode: topology.AffinityNone}
-		c.Notes = append(c.Notes, "affinity: none (proxy_pass to a single address)")
-	}
-	return a, nil
-}
-
 func sortedUpstreams(m map[string]*crossplane.Directive) []*crossplane.Directive {
 	out := make([]*crossplane.Directive, 0, len(m))
 	for _, d := range m {
@@ -373,7 +219,7 @@ func nginxAffinity(up *crossplane.Directive, notes []string) (Affinity, []string
 				notes = append(notes, fmt.Sprintf("affinity: none (hash %s is not a per-client key; %s:%d)", key, d.File, d.Line))
 				return Affinity{Mode: topology.AffinityNone}, notes
 			}
-			notes = append(notes, fmt.Sprintf("affinity: %s %s from hash %s (%s:%d)", a.Mode, a.Key, key, d.File, d.Line))
+			notes = append(notes, fmt.Sprintf("affinity: %s from hash %s (%s:%d)", strings.TrimSpace(string(a.Mode)+" "+a.Key), key, d.File, d.Line))
 			return a, notes
 		}
 	}
@@ -431,11 +277,22 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 		HeaderIDs:  map[string]string{},
 		Notes:      append([]string(nil), c.Notes...),
 	}
-	byPoolIndex := map[string]string{} // "<upstream>-<n>" → local addr
-	for _, s := range c.Servers {
+	for _, s := range c.WebSocketServers() {
 		res.HeaderIDs[l.Backends[s.ID]] = s.ID
-		byPoolIndex[s.Name] = l.Backends[s.ID]
 	}
+	// Maps that name servers by address ("map $upstream_addr $server")
+	// must name the local backends instead.
+	var pairs []string
+	for _, s := range c.Servers {
+		for _, form := range addrForms(s.Addr) {
+			local := l.Backends[s.ID]
+			if form.quoted {
+				local = regexp.QuoteMeta(local)
+			}
+			pairs = append(pairs, form.text, local)
+		}
+	}
+	addrs := newLongestFirstReplacer(pairs)
 
 	// Every server block in http gets its own port.
 	var servers []*crossplane.Directive
@@ -458,6 +315,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	res.Listen = portOf[a.wsServer]
 
 	dropped := map[string]int{}
+	mapAddrs := 0
 	var rewriteBlock func(block crossplane.Directives, parents []*crossplane.Directive) crossplane.Directives
 	rewriteBlock = func(block crossplane.Directives, parents []*crossplane.Directive) crossplane.Directives {
 		out := crossplane.Directives{} // non-nil: an empty block stays a block
@@ -518,7 +376,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 							break
 						}
 					}
-					addr := byPoolIndex[fmt.Sprintf("%s-%d", parent.Args[0], idx)]
+					addr := l.Backends[a.slots[fmt.Sprintf("%s-%d", parent.Args[0], idx)]]
 					args := []string{addr}
 					for _, p := range d.Args[1:] {
 						if p == "backup" || p == "down" || strings.HasPrefix(p, "weight=") || strings.HasPrefix(p, "max_fails=") ||
@@ -549,6 +407,9 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 			}
 			nd := *d
 			nd.Includes = nil
+			if name == "map" && d.IsBlock() {
+				nd.Block = rewriteMapAddrs(d.Block, addrs, &mapAddrs)
+			}
 			if d.IsBlock() && !opaqueBlocks[name] {
 				// Children see the original block as parent: ports and
 				// upstream server numbers are keyed by it.
@@ -590,11 +451,72 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 		return nil, fmt.Errorf("render %s: %w", c.File, err)
 	}
 	buf.WriteByte('\n')
+	if mapAddrs > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("map entries naming server addresses now name the local backends (%d)", mapAddrs))
+	}
 	for _, what := range sortedKeys(dropped) {
 		res.Notes = append(res.Notes, "dropped "+what)
 	}
 	res.Config = buf.Bytes()
 	return res, nil
+}
+
+// addrForm is a way a server address appears in a map: as written, or
+// escaped in a regex.
+type addrForm struct {
+	text   string
+	quoted bool
+}
+
+// addrForms lists how a server address can appear in a map: nginx names an
+// upstream server in $upstream_addr as host:port (port 80 by default).
+func addrForms(addr string) []addrForm {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		if strings.HasPrefix(addr, "unix:") {
+			return nil
+		}
+		addr += ":80"
+	}
+	forms := []addrForm{{text: addr}}
+	if q := regexp.QuoteMeta(addr); q != addr {
+		forms = append(forms, addrForm{text: q, quoted: true})
+	}
+	return forms
+}
+
+// newLongestFirstReplacer replaces old/new pairs preferring longer olds,
+// so "10.0.0.1:8080" is not taken for "10.0.0.1:80" followed by "80".
+func newLongestFirstReplacer(pairs []string) *strings.Replacer {
+	type pair struct{ old, new string }
+	ps := make([]pair, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		ps = append(ps, pair{pairs[i], pairs[i+1]})
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return len(ps[i].old) > len(ps[j].old) })
+	flat := make([]string, 0, len(pairs))
+	for _, p := range ps {
+		flat = append(flat, p.old, p.new)
+	}
+	return strings.NewReplacer(flat...)
+}
+
+// rewriteMapAddrs points map entries that name a server's address at its
+// local backend.
+func rewriteMapAddrs(block crossplane.Directives, addrs *strings.Replacer, changed *int) crossplane.Directives {
+	out := make(crossplane.Directives, 0, len(block))
+	for _, e := range block {
+		ne := *e
+		ne.Directive = addrs.Replace(e.Directive)
+		ne.Args = make([]string, len(e.Args))
+		for i, a := range e.Args {
+			ne.Args[i] = addrs.Replace(a)
+		}
+		if ne.Directive != e.Directive || strings.Join(ne.Args, " ") != strings.Join(e.Args, " ") {
+			*changed++
+		}
+		out = append(out, &ne)
+	}
+	return out
 }
 
 func hasAddHeaderIn(block crossplane.Directives) bool {

@@ -37,13 +37,18 @@ const ServerHeader = "X-Wslb-Server"
 // Server is a server of the original config, replaced by an echo backend.
 type Server struct {
 	// ID names the echo backend: the server's name in the config (HAProxy),
-	// "<upstream>-<n>" (nginx upstream, n from 1) or the address (nginx
-	// proxy_pass to an address). If a name repeats in several pools, it is
-	// prefixed with "<pool>.".
+	// for nginx upstream servers the one-word comment closing each server
+	// line when all have distinct ones ("server 10.0.0.1:80; # ws1"), else
+	// "<upstream>-<n>" (n from 1), and the address for nginx proxy_pass to
+	// an address. If a HAProxy name repeats in several pools, it is
+	// prefixed with "<pool>.". An nginx address listed in several
+	// upstreams is one server.
 	ID string
-	// Name is the server's name as written (HAProxy) or its address (nginx).
+	// Name is the server's name as written (HAProxy), or the name the ID
+	// is made from (nginx).
 	Name string
-	// Pool is the backend, listen or upstream it belongs to.
+	// Pool is the backend, listen or upstream it belongs to (for the
+	// WebSocket pool's servers: that pool).
 	Pool string
 	// Addr is the original address.
 	Addr   string
