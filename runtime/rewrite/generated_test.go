@@ -47,6 +47,12 @@ func TestGeneratedNginxConfigsDetectTheirPool(t *testing.T) {
 			require.Equal(t, tc.pool, c.Pool)
 			require.Equal(t, tc.path, c.Path)
 			require.Equal(t, tc.affinity, c.Affinity)
+			origins := topo.Security.AllowedOrigins
+			if len(origins) > 0 {
+				require.Contains(t, origins, c.AllowedOrigin)
+			} else {
+				require.Empty(t, c.AllowedOrigin)
+			}
 			if tc.servers != nil {
 				var got []wantServer
 				for _, s := range c.WebSocketServers() {
@@ -56,4 +62,72 @@ func TestGeneratedNginxConfigsDetectTheirPool(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGeneratedHAProxyConfigsFindTheirOrigin checks that the Origin
+// allowlist of generated HAProxy configs is found, so verify's clients are
+// let in.
+func TestGeneratedHAProxyConfigsFindTheirOrigin(t *testing.T) {
+	t.Parallel()
+	examples, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.hcl"))
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	for _, path := range examples {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			topo, diags := topology.NewLoader().LoadFile(path)
+			require.False(t, diags.HasErrors(), "%v", diags)
+			arts, err := generator.Generate(topo, generator.Options{Kinds: []proxybin.Kind{proxybin.HAProxy}})
+			require.NoError(t, err)
+			cfg := filepath.Join(t.TempDir(), arts[0].Name)
+			require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
+			c, err := Load(cfg)
+			require.NoError(t, err)
+			if origins := topo.Security.AllowedOrigins; len(origins) > 0 {
+				require.Contains(t, origins, c.AllowedOrigin)
+			} else {
+				require.Empty(t, c.AllowedOrigin)
+			}
+		})
+	}
+}
+
+// TestMapsNamingServersPointAtLocalBackends renders a config whose map
+// names servers by $upstream_addr (as generated cookie affinity does): the
+// rewritten map must name the local backends, longer addresses first.
+func TestMapsNamingServersPointAtLocalBackends(t *testing.T) {
+	t.Parallel()
+	src := filepath.Join(t.TempDir(), "nginx.conf")
+	require.NoError(t, os.WriteFile(src, []byte(`events {}
+http {
+    map $upstream_addr $srv {
+        volatile;
+        default "";
+        "~(^|\s)10\.0\.0\.1:80$" a;
+        10.0.0.1:8080 b;
+    }
+    upstream u {
+        server 10.0.0.1:80;
+        server 10.0.0.1:8080;
+    }
+    server {
+        listen 80;
+        location / {
+            proxy_set_header Upgrade $http_upgrade;
+            add_header X-Srv $srv;
+            proxy_pass http://u;
+        }
+    }
+}
+`), 0o644))
+	c, err := Load(src)
+	require.NoError(t, err)
+	res, err := c.Render(Local{Dir: t.TempDir(), Backends: map[string]string{"u-1": "127.0.0.1:1001", "u-2": "127.0.0.1:1002"},
+		FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }})
+	require.NoError(t, err)
+	text := string(res.Config)
+	require.Contains(t, text, `(^|\s)127\.0\.0\.1:1001$`)
+	require.Contains(t, text, "127.0.0.1:1002 b;")
+	require.NotContains(t, text, "10.0.0.1")
+	require.NotContains(t, text, `10\.0`)
 }

@@ -183,6 +183,10 @@ func loadHAProxy(path string, text []byte) (*Config, error) {
 		}
 	}
 	c.render = func(l Local) (*Result, error) { return h.render(c, l) }
+	if o, l := haproxyAllowedOrigin(h.sections); o != "" {
+		c.AllowedOrigin = o
+		c.Notes = append(c.Notes, fmt.Sprintf("handshakes send Origin %s, which the acl at %s:%d allows", o, path, l.num))
+	}
 	return c, nil
 }
 
@@ -498,14 +502,15 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{
-		Kind:       proxybin.HAProxy,
-		ConfigName: "haproxy.cfg",
-		Listeners:  map[string]string{},
-		Servers:    c.WebSocketServers(),
-		Affinity:   c.Affinity,
-		Path:       c.Path,
-		HeaderIDs:  map[string]string{},
-		Notes:      append([]string(nil), c.Notes...),
+		Kind:          proxybin.HAProxy,
+		ConfigName:    "haproxy.cfg",
+		Listeners:     map[string]string{},
+		Servers:       c.WebSocketServers(),
+		Affinity:      c.Affinity,
+		Path:          c.Path,
+		AllowedOrigin: c.AllowedOrigin,
+		HeaderIDs:     map[string]string{},
+		Notes:         append([]string(nil), c.Notes...),
 	}
 	portOf := map[*hsection]string{}
 	for i, s := range listeners {
@@ -697,4 +702,27 @@ func appendOnce(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+var originFetch = regexp.MustCompile(`(?i)^(req\.)?hdr(_beg|_str|_dom)?\(origin\)$`)
+
+// haproxyAllowedOrigin finds an Origin allowlist (acl NAME hdr(Origin)
+// -i https://site ...) and returns its first site.
+func haproxyAllowedOrigin(sections []*hsection) (string, hline) {
+	for _, s := range sections {
+		if s.kind != "frontend" && s.kind != "listen" {
+			continue
+		}
+		for _, l := range s.lines("acl") {
+			if len(l.parts) < 4 || !originFetch.MatchString(l.parts[2]) {
+				continue
+			}
+			for _, v := range l.parts[3:] {
+				if originValue.MatchString(v) {
+					return v, l
+				}
+			}
+		}
+	}
+	return "", hline{}
 }

@@ -268,14 +268,15 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{
-		Kind:       proxybin.Nginx,
-		ConfigName: "nginx.conf",
-		Listeners:  map[string]string{},
-		Servers:    c.WebSocketServers(),
-		Affinity:   c.Affinity,
-		Path:       c.Path,
-		HeaderIDs:  map[string]string{},
-		Notes:      append([]string(nil), c.Notes...),
+		Kind:          proxybin.Nginx,
+		ConfigName:    "nginx.conf",
+		Listeners:     map[string]string{},
+		Servers:       c.WebSocketServers(),
+		Affinity:      c.Affinity,
+		Path:          c.Path,
+		AllowedOrigin: c.AllowedOrigin,
+		HeaderIDs:     map[string]string{},
+		Notes:         append([]string(nil), c.Notes...),
 	}
 	for _, s := range c.WebSocketServers() {
 		res.HeaderIDs[l.Backends[s.ID]] = s.ID

@@ -34,7 +34,11 @@ func loadNginx(path string) (*Config, error) {
 		return nil, err
 	}
 	c := &Config{Kind: proxybin.Nginx, File: path, Path: "/"}
+	var missing []string
 	for _, m := range n.missing {
+		missing = appendNew(missing, m)
+	}
+	for _, m := range missing {
 		c.Notes = append(c.Notes, "include "+m+" does not exist here; skipped")
 	}
 	if _, err := analyseNginx(tree, c); err != nil {
@@ -112,6 +116,10 @@ func analyseNginx(tree crossplane.Directives, c *Config) (*nginxAnalysis, error)
 		strings.Join(best.pathLoc.Args, " "), best.pathLoc.File, best.pathLoc.Line, strings.Join(best.group, ", "), strings.Join(best.why, "; ")))
 
 	a.markPool(c, best, members, vars)
+	if o, d := vars.allowedOrigin(); o != "" {
+		c.AllowedOrigin = o
+		c.Notes = append(c.Notes, fmt.Sprintf("handshakes send Origin %s, which map %s allows (%s:%d)", o, d.Args[1], d.File, d.Line))
+	}
 	if best.key != nil && best.setsCookie {
 		name := hashCookie.FindStringSubmatch(best.key.Args[0])[1]
 		c.Affinity = Affinity{Mode: topology.AffinityCookie, Key: name}
@@ -176,42 +184,48 @@ var commentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
 // nameServers gives each server its id: the one-word comment closing its
 // line ("server 10.0.0.11:8080; # ws1"), which is how people name nginx
-// servers, when every server has a distinct one; else "<upstream>-<n>".
+// servers, else "<upstream>-<n>". If names would repeat, all servers take
+// "<upstream>-<n>".
 func nameServers(servers []Server) {
 	lines := map[string][]string{}
 	names := make([]string, len(servers))
 	seen := map[string]bool{}
-	byComment := len(servers) > 0
+	unique := true
 	for i, s := range servers {
 		if _, ok := lines[s.File]; !ok {
-			text, err := os.ReadFile(s.File)
-			if err == nil && len(text) <= maxConfigFile {
+			lines[s.File] = nil
+			if text, err := os.ReadFile(s.File); err == nil && len(text) <= maxConfigFile {
 				lines[s.File] = strings.Split(string(text), "\n")
-			} else {
-				lines[s.File] = nil
 			}
 		}
-		name := ""
+		names[i] = s.Name
 		if l := lines[s.File]; s.Line >= 1 && s.Line <= len(l) {
-			if _, after, ok := strings.Cut(l[s.Line-1], ";"); ok {
-				if _, comment, ok := strings.Cut(after, "#"); ok && strings.TrimSpace(after[:strings.Index(after, "#")]) == "" {
-					name = strings.TrimSpace(comment)
-				}
+			if c := lineComment(l[s.Line-1]); commentName.MatchString(c) {
+				names[i] = c
 			}
 		}
-		if !commentName.MatchString(name) || seen[name] {
-			byComment = false
-			break
-		}
-		seen[name] = true
-		names[i] = name
+		unique = unique && !seen[names[i]]
+		seen[names[i]] = true
 	}
 	for i := range servers {
-		if byComment {
+		if unique {
 			servers[i].Name = names[i]
 		}
 		servers[i].ID = sanitizeID(servers[i].Name)
 	}
+}
+
+// lineComment is the comment after the last directive of a line.
+func lineComment(line string) string {
+	semi := strings.LastIndex(line, ";")
+	if semi < 0 {
+		return ""
+	}
+	rest := strings.TrimSpace(line[semi+1:])
+	if !strings.HasPrefix(rest, "#") {
+		return ""
+	}
+	return strings.TrimSpace(rest[1:])
 }
 
 // nginxRoute is one way a proxy_pass sends requests to a pool.
@@ -565,6 +579,27 @@ func hasAddHeader(parents []*crossplane.Directive, header string) bool {
 type nginxVars struct {
 	maps map[string]*crossplane.Directive   // "$name" → its map block
 	sets map[string][]*crossplane.Directive // "$name" → its set directives
+	// order lists the map blocks as written.
+	order []*crossplane.Directive
+}
+
+var originValue = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:\d+)?$`)
+
+// allowedOrigin finds an Origin allowlist (map $http_origin $allowed with
+// listed sites) and returns one listed site and the map.
+func (v *nginxVars) allowedOrigin() (string, *crossplane.Directive) {
+	for _, mp := range v.order {
+		if mp.Args[0] != "$http_origin" {
+			continue
+		}
+		def := evalMap(mp, "\x00no-such-origin")
+		for _, ch := range mapChoices(mp) {
+			if !ch.isDefault && originValue.MatchString(ch.key) && ch.value != def {
+				return ch.key, mp
+			}
+		}
+	}
+	return "", nil
 }
 
 func collectVars(tree crossplane.Directives) *nginxVars {
@@ -573,6 +608,7 @@ func collectVars(tree crossplane.Directives) *nginxVars {
 		switch {
 		case d.Directive == "map" && len(d.Args) == 2 && d.IsBlock():
 			v.maps[d.Args[1]] = d
+			v.order = append(v.order, d)
 			return false
 		case d.Directive == "set" && len(d.Args) == 2:
 			v.sets[d.Args[0]] = append(v.sets[d.Args[0]], d)

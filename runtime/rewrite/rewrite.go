@@ -105,6 +105,10 @@ type Config struct {
 	// Path is a request path that reaches Pool ("/" unless the config
 	// routes WebSockets by path, e.g. "/ws" or "/socket.io/").
 	Path string
+	// AllowedOrigin is an Origin the config accepts on WebSocket handshakes when
+	// it checks them against a list (empty when it does not): clients
+	// must send it to be let in.
+	AllowedOrigin string
 	// Notes list what was detected and what will be changed.
 	Notes []string
 
@@ -137,6 +141,8 @@ type Result struct {
 	Servers  []Server
 	Affinity Affinity
 	Path     string
+	// AllowedOrigin is Config.AllowedOrigin: send it on handshakes.
+	AllowedOrigin string
 	// HeaderIDs maps a ServerHeader value to the Server.ID of a WebSocket
 	// pool server: HAProxy sends the server's name, nginx the echo
 	// backend's address ($upstream_addr; after a retry it lists several,

@@ -87,6 +87,24 @@ var loadCases = []struct {
 		servers: []wantServer{{"sockets-1", 1, false}, {"sockets-2", 1, false}}, all: 2,
 		notes: []string{"include /etc/wslb-test-absent/mime.types does not exist here", "TLS removed"},
 	},
+	{
+		file: "nginx-sites/nginx.conf", kind: proxybin.Nginx, pool: "ws_backend",
+		affinity: Affinity{Mode: topology.AffinityQuery, Key: "token", Consistent: true}, path: "/ws",
+		servers: []wantServer{{"ws_backend-1", 1, false}, {"ws_backend-2", 1, false}, {"ws_backend-3", 1, false}}, all: 4,
+		notes: []string{"affinity: query token from hash $arg_token", "mime.types does not exist here", "dropped extra `listen` lines"},
+	},
+	{
+		file: "nginx-cookie-sid.conf", kind: proxybin.Nginx, pool: "app",
+		affinity: Affinity{Mode: topology.AffinityCookie, Key: "sid", ClientCookie: true}, path: "/",
+		servers: []wantServer{{"app-1", 2, false}, {"app-2", 1, false}}, all: 4,
+		notes: []string{"location / (", "forwards the Upgrade header"},
+	},
+	{
+		file: "nginx-upgrade-map.conf", kind: proxybin.Nginx, pool: "realtime",
+		affinity: Affinity{Mode: topology.AffinitySource}, path: "/",
+		servers: []wantServer{{"rt-a", 1, false}, {"rt-b", 1, false}}, all: 4,
+		notes: []string{"chosen for Upgrade requests", "first three octets"},
+	},
 }
 
 func TestLoadDetectsPoolAffinityAndPath(t *testing.T) {
