@@ -299,6 +299,10 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	if plan.Path == "" {
 		plan.Path = "/"
 	}
+	if plan.Origin == "" {
+		// The config only lets listed Origins open sockets.
+		plan.Origin = res.AllowedOrigin
+	}
 	if plan.Key.Mode == "" {
 		plan.Key.Mode = topology.AffinityNone
 	}
