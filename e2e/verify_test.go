@@ -222,22 +222,18 @@ func (r *run) requireClean(t *testing.T, proxy string) {
 }
 
 func TestVerifyPassesAndCleansUp(t *testing.T) {
-	for _, kind := range proxybin.Kinds {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			testutil.NeedProxy(t, kind)
-			r := start(t, "verify", "examples/chat.hcl", "--proxy", string(kind),
-				"--clients", "30", "--reconnects", "2", "--messages", "2", "--format", "json")
-			code := r.wait(t, 2*time.Minute)
-			require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", r.stdout.String(), r.stderr.String())
-			var out struct {
-				Passed bool `json:"passed"`
-			}
-			require.NoError(t, json.Unmarshal(r.stdout.Bytes(), &out), r.stdout.String())
-			require.True(t, out.Passed)
-			r.requireClean(t, string(kind))
-		})
-	}
+	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+		r := start(t, "verify", "examples/chat.hcl", "--proxy", string(kind),
+			"--clients", "30", "--reconnects", "2", "--messages", "2", "--format", "json")
+		code := r.wait(t, 2*time.Minute)
+		require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", r.stdout.String(), r.stderr.String())
+		var out struct {
+			Passed bool `json:"passed"`
+		}
+		require.NoError(t, json.Unmarshal(r.stdout.Bytes(), &out), r.stdout.String())
+		require.True(t, out.Passed)
+		r.requireClean(t, string(kind))
+	})
 }
 
 func TestVerifyRoundRobinExitsOne(t *testing.T) {

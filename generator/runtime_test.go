@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
@@ -135,7 +136,7 @@ func affinityCookie(resp *http.Response) string {
 }
 
 func TestRuntimeCookieAffinity(t *testing.T) {
-	eachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
 		backends := []*backend{startBackend(t, "app1"), startBackend(t, "app2"), startBackend(t, "app3")}
 		port, err := runtime.FreePort()
 		require.NoError(t, err)
@@ -238,7 +239,7 @@ func dialHeader(t *testing.T, addr, path string, h http.Header) (string, error) 
 // handshakes to a named location) and backup servers of a hashed pool
 // (NGINX falls back to a separate group) on the real proxies.
 func TestRuntimeRoutesAndBackup(t *testing.T) {
-	eachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
 		primary, bk, web := startBackend(t, "primary"), startBackend(t, "bk"), startBackend(t, "web1")
 		port, err := runtime.FreePort()
 		require.NoError(t, err)
@@ -328,20 +329,5 @@ func TestRuntimeClientIPHeader(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-// eachProxy runs test once per proxy kind, in parallel subtests; it skips
-// with -short and where the proxy is not installed.
-func eachProxy(t *testing.T, test func(t *testing.T, kind proxybin.Kind)) {
-	if testing.Short() {
-		t.Skip("runs the real proxies")
-	}
-	for _, kind := range proxybin.Kinds {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			lookupOrSkip(t, kind)
-			test(t, kind)
-		})
 	}
 }

@@ -30,9 +30,9 @@ func TestMain(m *testing.M) {
 }
 
 // small keeps each end-to-end run short: 40 clients × 3 connections × 3
-// messages.
-func small() verify.Options {
-	return verify.Options{Clients: 40, Reconnects: 2, Messages: 3, Timeout: 2 * time.Minute}
+// messages, on the given proxies (none: every proxy).
+func small(proxies ...proxybin.Kind) verify.Options {
+	return verify.Options{Proxies: proxies, Clients: 40, Reconnects: 2, Messages: 3, Timeout: 2 * time.Minute}
 }
 
 func load(t *testing.T, path string) *topology.Topology {
@@ -94,8 +94,7 @@ func TestE2EExamplesPassEveryScenario(t *testing.T) {
 			t.Run(filepath.Base(path)+"/"+string(kind), func(t *testing.T) {
 				t.Parallel()
 				testutil.NeedProxy(t, kind)
-				opts := small()
-				opts.Proxies = []proxybin.Kind{kind}
+				opts := small(kind)
 				opts.Idle = time.Second // every scenario, idle included
 				s, err := verify.VerifyTopology(context.Background(), load(t, path), opts)
 				require.NoError(t, err)
@@ -158,8 +157,7 @@ func TestE2EAffinityModesPass(t *testing.T) {
 			t.Run(name+"/"+string(kind), func(t *testing.T) {
 				t.Parallel()
 				testutil.NeedProxy(t, kind)
-				opts := small()
-				opts.Proxies = []proxybin.Kind{kind}
+				opts := small(kind)
 				s, err := verify.VerifyTopology(context.Background(), loadText(t, name+".hcl", src), opts)
 				require.NoError(t, err)
 				requireAllPassed(t, s)
@@ -170,18 +168,13 @@ func TestE2EAffinityModesPass(t *testing.T) {
 
 func TestE2ERoundRobinFailsStickiness(t *testing.T) {
 	src := pool3("balance = \"roundrobin\"\naffinity {\nmode = \"none\"\n}")
-	for _, kind := range proxybin.Kinds {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			testutil.NeedProxy(t, kind)
-			opts := small()
-			opts.Proxies = []proxybin.Kind{kind}
-			opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
-			s, err := verify.VerifyTopology(context.Background(), loadText(t, "rr.hcl", src), opts)
-			require.NoError(t, err)
-			requireStickinessFailed(t, s)
-		})
-	}
+	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+		opts := small(kind)
+		opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
+		s, err := verify.VerifyTopology(context.Background(), loadText(t, "rr.hcl", src), opts)
+		require.NoError(t, err)
+		requireStickinessFailed(t, s)
+	})
 }
 
 // requireStickinessFailed checks the verdict and that the report names
@@ -253,9 +246,8 @@ func TestE2EIdle(t *testing.T) {
 				t.Parallel()
 				testutil.NeedProxy(t, kind)
 				src := pool3("affinity {\nmode = \"source\"\n}") + "timeouts {\ntunnel = \"" + tunnel + "\"\n}\n"
-				opts := small()
+				opts := small(kind)
 				opts.Clients = 20
-				opts.Proxies = []proxybin.Kind{kind}
 				opts.Scenarios = []string{verify.ScenarioIdle}
 				opts.Idle = 3 * time.Second
 				s, err := verify.VerifyTopology(context.Background(), loadText(t, "idle.hcl", src), opts)
@@ -280,8 +272,7 @@ func TestE2EIdle(t *testing.T) {
 func TestE2ESelectedPools(t *testing.T) {
 	testutil.NeedProxy(t, proxybin.HAProxy)
 	t.Parallel()
-	opts := small()
-	opts.Proxies = []proxybin.Kind{proxybin.HAProxy}
+	opts := small(proxybin.HAProxy)
 	opts.Pools = []string{"nope"}
 	_, err := verify.VerifyTopology(context.Background(), load(t, "../examples/chat.hcl"), opts)
 	var inv *verify.InputError
@@ -329,28 +320,23 @@ pool "feed" {
   }
 }
 `
-	for _, kind := range proxybin.Kinds {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			testutil.NeedProxy(t, kind)
-			opts := small()
-			opts.Proxies = []proxybin.Kind{kind}
-			opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
-			s, err := verify.VerifyTopology(context.Background(), loadText(t, "two.hcl", src), opts)
-			require.NoError(t, err)
-			require.True(t, s.Passed, reportText(s))
-			require.Len(t, s.Runs, 2)
-			require.Equal(t, "chat", s.Runs[0].Pool)
-			require.Equal(t, "source", s.Runs[0].Affinity.Mode)
-			require.Equal(t, "feed", s.Runs[1].Pool)
-			require.Equal(t, report.Affinity{Mode: "header", Key: "X-User"}, s.Runs[1].Affinity)
-			// Each run only saw its own pool's servers.
-			for _, b := range s.Runs[1].Backends {
-				require.Contains(t, []string{"feed1", "feed2"}, b.ID)
-				require.Positive(t, b.Clients)
-			}
-		})
-	}
+	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+		opts := small(kind)
+		opts.Scenarios = []string{verify.ScenarioStickiness, verify.ScenarioSpread}
+		s, err := verify.VerifyTopology(context.Background(), loadText(t, "two.hcl", src), opts)
+		require.NoError(t, err)
+		require.True(t, s.Passed, reportText(s))
+		require.Len(t, s.Runs, 2)
+		require.Equal(t, "chat", s.Runs[0].Pool)
+		require.Equal(t, "source", s.Runs[0].Affinity.Mode)
+		require.Equal(t, "feed", s.Runs[1].Pool)
+		require.Equal(t, report.Affinity{Mode: "header", Key: "X-User"}, s.Runs[1].Affinity)
+		// Each run only saw its own pool's servers.
+		for _, b := range s.Runs[1].Backends {
+			require.Contains(t, []string{"feed1", "feed2"}, b.ID)
+			require.Positive(t, b.Clients)
+		}
+	})
 }
 
 // A stick table without peers is sticky, but a reload forgets it: the reload

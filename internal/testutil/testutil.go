@@ -39,6 +39,18 @@ func NeedProxy(t *testing.T, kind proxybin.Kind) {
 	}
 }
 
+// EachProxy runs test once per proxy kind, in parallel subtests named
+// after it; NeedProxy skips those that cannot run.
+func EachProxy(t *testing.T, test func(t *testing.T, kind proxybin.Kind)) {
+	for _, kind := range proxybin.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			NeedProxy(t, kind)
+			test(t, kind)
+		})
+	}
+}
+
 // RaiseParallel sets -test.parallel to n unless it was given: for tests
 // that mostly wait (health checks, reloads, signals), more can run at once
 // than there are cores. Call it from TestMain after flag.Parse.
