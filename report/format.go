@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // detailLimit caps how many details of a failed scenario the terminal
@@ -56,17 +57,35 @@ func formatValue(v float64) string {
 	}
 }
 
-// formatMetric prints a value with its unit: "100 %", "3 clients".
+// formatMetric prints a value with its unit: "100%", "3 clients". The
+// unit is left out when the metric's name already says what it counts, so
+// that "sticky clients 3" does not read "sticky clients 3 clients".
 func formatMetric(m Metric) string {
 	v := formatValue(m.Value)
-	switch m.Unit {
-	case "":
+	switch {
+	case m.Unit == "":
 		return v
-	case "%":
+	case m.Unit == "%":
 		return v + "%"
+	case namesUnit(m.Name, m.Unit):
+		return v
 	default:
 		return v + " " + m.Unit
 	}
+}
+
+// namesUnit reports whether name contains unit as a word, in the singular
+// or the plural ("clients on ws1" names "clients").
+func namesUnit(name, unit string) bool {
+	one := strings.TrimSuffix(unit, "s")
+	for _, w := range strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '-'
+	}) {
+		if w == unit || w == one || w == one+"s" {
+			return true
+		}
+	}
+	return false
 }
 
 // formatInt prints an integer with thousands separators: 12,345.
