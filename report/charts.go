@@ -51,6 +51,8 @@ type svgText struct {
 	Anchor string // start | middle | end
 	Class  string // label | value | tick | strong
 	Fill   string
+	// Transform is an SVG transform, e.g. a rotation for an axis title.
+	Transform string
 }
 
 // Colours shared by the page and the charts. Pass/fail colours meet WCAG
@@ -99,7 +101,8 @@ func backendChart(r *Run, colors map[string]string) *svgChart {
 	const (
 		width  = 440
 		labelW = 110
-		valueW = 100
+		gap    = 10 // between the bar track and its value label
+		margin = 4  // right of the value label
 		rowH   = 40
 		barH   = 20
 		top    = 6
@@ -109,8 +112,17 @@ func backendChart(r *Run, colors map[string]string) *svgChart {
 	for _, b := range bs {
 		most = max(most, b.Connections)
 	}
+	// The value column is as wide as its longest label ("12,345 (42.3%)"),
+	// so large counts are never cut off at the chart's edge.
+	values := make([]string, len(bs))
+	valueW := 0.0
+	for i, b := range bs {
+		values[i] = formatInt(int64(b.Connections)) + " (" + formatPercent(b.Connections, total) + ")"
+		valueW = math.Max(valueW, float64(textWidth(values[i]))*valueCharW)
+	}
+	valueW += gap + margin
 	c := &svgChart{Width: width, Height: top*2 + rowH*len(bs), Label: "Connections per backend"}
-	plotW := float64(width - labelW - valueW)
+	plotW := float64(width-labelW) - valueW
 	for i, b := range bs {
 		y := float64(top + i*rowH)
 		mid := y + rowH/2
@@ -136,8 +148,8 @@ func backendChart(r *Run, colors map[string]string) *svgChart {
 			Title: fmt.Sprintf("%s: %d connections, %d clients", b.ID, b.Connections, b.Clients),
 		})
 		c.Texts = append(c.Texts, svgText{
-			X: float64(width - valueW + 10), Y: mid + 4, Anchor: "start", Class: "value", Fill: colText,
-			Text: formatInt(int64(b.Connections)) + " (" + formatPercent(b.Connections, total) + ")",
+			X: float64(width) - valueW + gap, Y: mid + 4, Anchor: "start", Class: "value", Fill: colText,
+			Text: values[i],
 		})
 	}
 	return c
@@ -270,24 +282,85 @@ func bucketIndex(bs []Bucket, d time.Duration) int {
 	return -1
 }
 
-// timelineChart draws connections per backend over the run, from the
-// events that carry counts, with a marker for every event that is not a
-// plain sample.
+// timelineSeries says what the timeline plots: the connections each
+// backend served per sampling interval when the samples carry them, else
+// (older reports) the connections open at each event.
+type timelineSeries struct {
+	served   bool
+	interval time.Duration // of the first sample with Served
+}
+
+func seriesOf(r *Run) timelineSeries {
+	for _, ev := range r.Timeline {
+		if ev.Served != nil {
+			return timelineSeries{served: true, interval: ev.Interval}
+		}
+	}
+	return timelineSeries{}
+}
+
+// point returns the value of backend id at ev and where on the time axis
+// it belongs, or ok false when ev is no point of the series.
+func (ts timelineSeries) point(ev Event, id string) (at time.Duration, n int, ok bool) {
+	if ts.served {
+		if ev.Served == nil {
+			return 0, 0, false
+		}
+		// A count over an interval sits at the interval's middle.
+		return max(ev.At-ev.Interval/2, 0), ev.Served[id], true
+	}
+	if len(ev.Connections) == 0 {
+		return 0, 0, false
+	}
+	// A backend absent from a sample has no connections then.
+	return ev.At, ev.Connections[id], true
+}
+
+// axisLabel names the y axis.
+func (ts timelineSeries) axisLabel() string {
+	switch {
+	case !ts.served:
+		return "open connections"
+	case ts.interval > 0:
+		return "connections served per " + formatDuration(ts.interval)
+	default:
+		return "connections served per interval"
+	}
+}
+
+// caption explains the chart under it.
+func (ts timelineSeries) caption() string {
+	if !ts.served {
+		return "Open connections per backend over the run; dashed lines mark events."
+	}
+	per := "sampling interval"
+	if ts.interval > 0 {
+		per = formatDuration(ts.interval) + " interval"
+	}
+	return "Connections each backend served per " + per + " (open at its start or opened during it); dashed lines mark events."
+}
+
+// timelineChart draws per backend the connections served per sampling
+// interval (or, for reports without them, the open connections) over the
+// run, with a marker for every event that is not a plain sample.
 func timelineChart(r *Run, ids []string, colors map[string]string) *svgChart {
 	if len(r.Timeline) == 0 {
 		return nil
 	}
 	const (
 		width, height = 1060, 320
-		left, right   = 52, 20
+		left, right   = 64, 20
 		top, bottom   = 20 + labelRows*labelRowH, 40
 	)
+	ts := seriesOf(r)
 	end := r.Duration
 	most := 0
 	for _, ev := range r.Timeline {
 		end = max(end, ev.At)
-		for _, n := range ev.Connections {
-			most = max(most, n)
+		for _, id := range ids {
+			if _, n, ok := ts.point(ev, id); ok {
+				most = max(most, n)
+			}
 		}
 	}
 	if end <= 0 {
@@ -298,6 +371,10 @@ func timelineChart(r *Run, ids []string, colors map[string]string) *svgChart {
 	plotH := float64(height - top - bottom)
 	c := &svgChart{Width: width, Height: height, Label: "Connections per backend over time, with failover and reload events"}
 	c.axes(left, top, plotW, plotH, yMax, 4, formatTick)
+	// The y axis title runs up along the axis, left of its tick labels.
+	yMid := float64(top) + plotH/2
+	c.Texts = append(c.Texts, svgText{X: 12, Y: yMid, Text: ts.axisLabel(), Anchor: "middle", Class: "tick", Fill: colMuted,
+		Transform: "rotate(-90 12 " + num(yMid) + ")"})
 
 	xOf := func(d time.Duration) float64 { return float64(left) + plotW*float64(d)/float64(end) }
 	yOf := func(n int) float64 {
@@ -358,15 +435,17 @@ func timelineChart(r *Run, ids []string, colors map[string]string) *svgChart {
 	for _, id := range ids {
 		var pts []string
 		for _, ev := range r.Timeline {
-			if len(ev.Connections) == 0 {
+			at, n, ok := ts.point(ev, id)
+			if !ok {
 				continue
 			}
-			// A backend absent from a sample has no connections then.
-			n := ev.Connections[id]
-			x, y := xOf(ev.At), yOf(n)
+			x, y := xOf(at), yOf(n)
 			pts = append(pts, num(x)+","+num(y))
-			c.Circles = append(c.Circles, svgCircle{X: x, Y: y, R: 3, Fill: colors[id],
-				Title: fmt.Sprintf("%s at %s: %d connections", id, formatDuration(ev.At), n)})
+			title := fmt.Sprintf("%s at %s: %d open connections", id, formatDuration(ev.At), n)
+			if ts.served {
+				title = fmt.Sprintf("%s, %s–%s: %d connections served", id, formatDuration(ev.At-ev.Interval), formatDuration(ev.At), n)
+			}
+			c.Circles = append(c.Circles, svgCircle{X: x, Y: y, R: 3, Fill: colors[id], Title: title})
 		}
 		if len(pts) > 1 {
 			c.Polylines = append(c.Polylines, svgPolyline{Points: strings.Join(pts, " "), Stroke: colors[id]})
@@ -382,6 +461,9 @@ const (
 	labelRowH  = 14
 	labelCharW = 7.0
 	tickCharW  = 6.2 // 11px tick labels
+	// valueCharW is a generous width of a character of the 13px semi-bold
+	// value labels: digits there are about 7.2 units wide.
+	valueCharW = 7.8
 )
 
 // eventLabel names an event: its kind and detail, or the detail alone

@@ -44,7 +44,7 @@ func fixtureSummary() *Summary {
 				Clients: 200, Reconnects: 3, Messages: 10,
 				Scenarios: []*Scenario{
 					{Name: "stickiness", Passed: true, Summary: "200/200 clients stayed on one backend (100.0%)",
-						Metrics: []Metric{{Name: "sticky", Value: 100, Unit: "%"}, {Name: "clients", Value: 200}},
+						Metrics: []Metric{{Name: "sticky clients", Value: 200, Unit: "clients"}, {Name: "clients", Value: 200, Unit: "clients"}, {Name: "stickiness", Value: 100, Unit: "%"}},
 						Elapsed: 2100 * time.Millisecond},
 					{Name: "spread", Passed: true, Summary: "every healthy backend got clients; max/min 1.09, p=0.412",
 						Metrics: []Metric{{Name: "max/min", Value: 1.0869}, {Name: "p-value", Value: 0.41237}, {Name: "backends", Value: 3}},
@@ -53,14 +53,14 @@ func fixtureSummary() *Summary {
 						Metrics: []Metric{{Name: "moved others", Value: 0, Unit: "%"}, {Name: "moved back", Value: 48, Unit: "clients"}},
 						Elapsed: 5200 * time.Millisecond},
 					{Name: "reload", Passed: true, Summary: "reloaded with 200 connections open; 0 dropped, new connections work",
-						Metrics: []Metric{{Name: "dropped", Value: 0}}, Elapsed: 2600 * time.Millisecond},
+						Metrics: []Metric{{Name: "held connections", Value: 200, Unit: "connections"}, {Name: "dropped", Value: 0, Unit: "connections"}}, Elapsed: 2600 * time.Millisecond},
 					{Name: "idle", Skipped: true, Summary: "not requested (--idle)"},
 				},
 				Stickiness: 1,
 				Backends: []*Backend{
-					{ID: "ws1", Weight: 1, Clients: 50, Connections: 212},
-					{ID: "ws2", Weight: 1, Clients: 52, Connections: 160},
-					{ID: "ws3", Weight: 2, Clients: 98, Connections: 428},
+					{ID: "ws1", Weight: 1, Clients: 50, Connections: 800},
+					{ID: "ws2", Weight: 1, Clients: 52, Connections: 700},
+					{ID: "ws3", Weight: 2, Clients: 98, Connections: 1100},
 					{ID: "ws4", Weight: 1, Backup: true, Clients: 0, Connections: 0},
 				},
 				RTT:    fixtureLatency(8000, 140*time.Microsecond),
@@ -143,7 +143,8 @@ func fixtureLatency(samples int64, median time.Duration) Latency {
 
 // fixtureTimeline samples connections every second for 12 s around the
 // given events (kind, detail, second triples). A stopped backend's
-// clients spread over the others until it comes back.
+// clients spread over the others until it comes back. Samples count the
+// connections served in their second, a few of which are open at it.
 func fixtureTimeline(base map[string]int, events ...any) []Event {
 	at := map[int]Event{}
 	for i := 0; i+2 < len(events); i += 3 {
@@ -168,15 +169,20 @@ func fixtureTimeline(base map[string]int, events ...any) []Event {
 		if down != "" {
 			moved = base[down]
 		}
+		served := map[string]int{}
 		for id, n := range base {
 			switch {
 			case id == down:
-				ev.Connections[id] = 0
+				served[id] = 0
 			case down != "":
-				ev.Connections[id] = n + moved/(len(base)-1)
+				served[id] = n + moved/(len(base)-1)
 			default:
-				ev.Connections[id] = n
+				served[id] = n
 			}
+			ev.Connections[id] = served[id] / 10
+		}
+		if ev.Kind == EventSample {
+			ev.Served, ev.Interval = served, time.Second
 		}
 		out = append(out, ev)
 	}

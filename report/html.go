@@ -58,9 +58,11 @@ type htmlRun struct {
 	RTTStats   []htmlFact
 	RTTSamples string
 	Timeline   *svgChart
-	Events     []htmlEvent
-	Errors     []htmlCount
-	Samples    []string
+	// TimelineCaption says what the timeline plots.
+	TimelineCaption string
+	Events          []htmlEvent
+	Errors          []htmlCount
+	Samples         []string
 }
 
 type htmlFact struct{ Name, Value string }
@@ -173,6 +175,7 @@ func newHTMLRun(r *Run, i int) htmlRun {
 		hr.RTTSamples = formatInt(r.RTT.Samples)
 	}
 	hr.Timeline = timelineChart(r, ids, colors)
+	hr.TimelineCaption = seriesOf(r).caption()
 	for _, ev := range r.Timeline {
 		if ev.Kind == EventSample {
 			continue

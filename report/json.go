@@ -37,7 +37,11 @@ import (
 //	  "errors": {"handshake": 0, "message": 0, "dropped": 0,
 //	             "sent": 8000, "echoed": 8000, "samples": []},
 //	  "timeline": [{"at_ms": 3000, "kind": "backend-down", "detail": "ws2",
-//	                "connections": {"ws1": 100}}]
+//	                "connections": {"ws1": 100}},
+//	               {"at_ms": 3250, "kind": "sample", "detail": "",
+//	                "connections": {"ws1": 2},      // open at that instant
+//	                "served": {"ws1": 96},          // open during the interval
+//	                "interval_ms": 250}]
 //	}
 //
 // A Summary with several runs (--proxy all), or none, is written as
@@ -161,6 +165,9 @@ type jsonEvent struct {
 	Kind        string         `json:"kind"`
 	Detail      string         `json:"detail"`
 	Connections map[string]int `json:"connections"`
+	// Served and IntervalMS are set on samples only.
+	Served     map[string]int `json:"served,omitempty"`
+	IntervalMS jsonFloat      `json:"interval_ms,omitempty"`
 }
 
 func newJSONRun(r *Run, source string) jsonRun {
@@ -235,7 +242,8 @@ func newJSONRun(r *Run, source string) jsonRun {
 		out.RTT.Histogram = append(out.RTT.Histogram, jsonBucket{LE: msFloat(b.UpperBound), Count: b.Count})
 	}
 	for _, ev := range r.Timeline {
-		je := jsonEvent{AtMS: msFloat(ev.At), Kind: ev.Kind, Detail: ev.Detail, Connections: ev.Connections}
+		je := jsonEvent{AtMS: msFloat(ev.At), Kind: ev.Kind, Detail: ev.Detail, Connections: ev.Connections,
+			Served: ev.Served, IntervalMS: msFloat(ev.Interval)}
 		if je.Connections == nil {
 			je.Connections = map[string]int{}
 		}

@@ -80,7 +80,14 @@ func TestWriteJSONKeys(t *testing.T) {
 		require.Equal(t, []string{"dropped", "echoed", "handshake", "message", "samples", "sent"},
 			keys(run["errors"].(map[string]any)))
 		for _, ev := range run["timeline"].([]any) {
-			require.Equal(t, []string{"at_ms", "connections", "detail", "kind"}, keys(ev.(map[string]any)))
+			ev := ev.(map[string]any)
+			want := []string{"at_ms", "connections", "detail", "kind"}
+			if ev["kind"] == EventSample {
+				// Samples also count the connections served in their interval.
+				want = []string{"at_ms", "connections", "detail", "interval_ms", "kind", "served"}
+				require.Positive(t, ev["interval_ms"])
+			}
+			require.Equal(t, want, keys(ev))
 		}
 	}
 

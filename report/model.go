@@ -107,8 +107,8 @@ const (
 	EventBackendDown = "backend-down" // a backend was stopped (failover)
 	EventBackendUp   = "backend-up"   // a stopped backend came back
 	EventReload      = "reload"       // the proxy was reloaded gracefully
-	// EventSample only carries Connections: a point of the timeline chart
-	// without a marker.
+	// EventSample only carries counts (Connections, Served): a point of
+	// the timeline chart without a marker.
 	EventSample = "sample"
 )
 
@@ -117,6 +117,13 @@ type Event struct {
 	At     time.Duration `json:"at_ns"` // since Started
 	Kind   string        `json:"kind"`  // one of the Event* kinds, or another word
 	Detail string        `json:"detail,omitempty"`
-	// Connections per backend at that moment, for the timeline chart.
+	// Connections per backend open at that moment.
 	Connections map[string]int `json:"connections,omitempty"`
+	// Served counts per backend the connections open at any time during
+	// the Interval that ends at this event (open at its start or opened
+	// within it), for the timeline chart. Verify's clients connect and
+	// disconnect within milliseconds, so Connections, an instant's count,
+	// misses most of them. Set on samples only.
+	Served   map[string]int `json:"served,omitempty"`
+	Interval time.Duration  `json:"interval_ns,omitempty"`
 }

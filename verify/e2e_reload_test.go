@@ -61,6 +61,7 @@ func TestE2EReloadAfterFailoverMovesNobody(t *testing.T) {
 			require.Contains(t, fo.Summary, "0 moved back", text)
 			require.Zero(t, movedByReload(t, s), text)
 			require.True(t, scenario(s.Runs[0], verify.ScenarioReload).Passed, text)
+			requireTimelineServes(t, s.Runs[0])
 		})
 	}
 }
@@ -80,4 +81,37 @@ func TestE2EReloadWithoutAffinityMovesNobody(t *testing.T) {
 	require.Equal(t, "none", s.Runs[0].Affinity.Mode, text)
 	require.Zero(t, movedByReload(t, s), text)
 	require.NotContains(t, text, "moved to another backend")
+}
+
+// requireTimelineServes checks the timeline's samples count the
+// connections each backend served per interval: clients keep connecting
+// in most phases, so many intervals served some, although connections are
+// seldom open at the instant of a sample. (While the proxy has not yet
+// noticed the stopped backend, its clients' probes fail: nothing served.)
+func requireTimelineServes(t *testing.T, r *report.Run) {
+	t.Helper()
+	samples, busy, open := 0, 0, 0
+	for _, ev := range r.Timeline {
+		if ev.Kind != report.EventSample {
+			continue
+		}
+		samples++
+		require.Positive(t, ev.Interval)
+		served, opened := 0, 0
+		for _, b := range r.Backends {
+			n, ok := ev.Served[b.ID]
+			require.True(t, ok, "sample at %s lacks backend %s", ev.At, b.ID)
+			served += n
+			opened += ev.Connections[b.ID]
+		}
+		if served > 0 {
+			busy++
+		}
+		if opened > 0 {
+			open++
+		}
+	}
+	require.Positive(t, samples)
+	require.GreaterOrEqual(t, busy, open, "fewer samples served connections than had some open")
+	require.GreaterOrEqual(t, 4*busy, samples, "only %d of %d samples served connections", busy, samples)
 }

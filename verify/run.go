@@ -52,10 +52,13 @@ func (e *env) close() error { return e.rt.Close() }
 type echoBackends struct {
 	mu   sync.Mutex
 	live map[string]*echo.Server
+	// retired sums the connections accepted by instances a restart
+	// replaced, so accepted counts only grow.
+	retired map[string]uint64
 }
 
 func newEchoBackends() *echoBackends {
-	return &echoBackends{live: map[string]*echo.Server{}}
+	return &echoBackends{live: map[string]*echo.Server{}, retired: map[string]uint64{}}
 }
 
 func (b *echoBackends) factory(id string) (runtime.Backend, error) {
@@ -64,9 +67,41 @@ func (b *echoBackends) factory(id string) (runtime.Backend, error) {
 		return nil, err
 	}
 	b.mu.Lock()
+	if old := b.live[id]; old != nil {
+		b.retired[id] += old.Stats().Total
+	}
 	b.live[id] = s
 	b.mu.Unlock()
 	return s, nil
+}
+
+// backendCount is one backend's connection counters at an instant.
+type backendCount struct {
+	open     int    // open now
+	accepted uint64 // accepted since the run started, across restarts
+}
+
+// counts snapshots every backend's counters.
+func (b *echoBackends) counts() map[string]backendCount {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := make(map[string]backendCount, len(b.live))
+	for id, s := range b.live {
+		st := s.Stats()
+		m[id] = backendCount{open: st.Open, accepted: b.retired[id] + st.Total}
+	}
+	return m
+}
+
+// servedBetween counts per backend the connections open at some time
+// between two snapshots: those open at the first plus those accepted since.
+func servedBetween(prev, now map[string]backendCount, ids []string) map[string]int {
+	m := make(map[string]int, len(ids))
+	for _, id := range ids {
+		p, n := prev[id], now[id]
+		m[id] = p.open + int(n.accepted-min(p.accepted, n.accepted))
+	}
+	return m
 }
 
 // open counts open WebSocket connections per backend.
@@ -168,24 +203,41 @@ func (r *runner) openOnPool() map[string]int {
 	return m
 }
 
-// sample records open connections per backend on the timeline until the
-// returned stop function is called.
+// sample records on the timeline, every sampleEvery until the returned
+// stop function is called, the connections each backend served in the
+// interval and those open at its end.
 func (r *runner) sample() (stop func()) {
+	ids := make([]string, len(r.plan.Servers))
+	for i, s := range r.plan.Servers {
+		ids[i] = s.ID
+	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(sampleEvery)
 		defer t.Stop()
+		prev, prevAt := r.env.backends.counts(), time.Now()
 		for n := 0; n < maxSamples; n++ {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				r.event(report.EventSample, "")
+				now, at := r.env.backends.counts(), time.Now()
+				r.sampled(servedBetween(prev, now, ids), at.Sub(prevAt))
+				prev, prevAt = now, at
 			}
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+func (r *runner) sampled(served map[string]int, interval time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.run.Timeline = append(r.run.Timeline, report.Event{
+		At: time.Since(r.run.Started), Kind: report.EventSample,
+		Connections: r.openOnPool(), Served: served, Interval: interval,
+	})
 }
 
 // count adds a phase's connections to the per-backend totals.
