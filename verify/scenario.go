@@ -485,7 +485,7 @@ func EvalReload(in ReloadInput) *report.Scenario {
 	}
 	sc.Details = limitDetails(append(append([]string{}, in.Dropped...), failures...))
 	if moved > 0 {
-		sc.Details = append(sc.Details, fmt.Sprintf("%d clients reached another backend after the reload than right before it, with the same key: "+
+		sc.Details = append(sc.Details, fmt.Sprintf("%d clients reached a different backend after the reload than right before it, with the same key: "+
 			"the proxy did not keep their affinity across the reload. Affinity derived from the key itself (a hash of it, or a cookie naming the server) survives a reload; "+
 			"affinity remembered in the proxy's memory starts empty in the new process (an HAProxy stick table survives only with a peers section)", moved))
 		sc.Details = append(sc.Details, limitDetails(moves)...)
