@@ -367,10 +367,10 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 				portOf[parent] = "" // one listen per server block
 				d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: "listen", Args: args}
 			case "server":
-				if parent != nil && parent.Directive == "upstream" && len(d.Args) > 0 {
-					idx := 0
+				if parent != nil && parent.Directive == "upstream" && len(parent.Args) == 1 && a.upstreams[parent.Args[0]] == parent && len(d.Args) > 0 {
+					idx := 0 // counted as collectServers does
 					for _, s := range parent.Block {
-						if s.Directive == "server" {
+						if s.Directive == "server" && len(s.Args) > 0 {
 							idx++
 						}
 						if s == d {

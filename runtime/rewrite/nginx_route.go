@@ -93,7 +93,9 @@ func analyseNginx(tree crossplane.Directives, c *Config) (*nginxAnalysis, error)
 			return false
 		}
 		for _, r := range routes {
-			r.locate(d, parents, vars)
+			if !r.locate(parents, vars) {
+				continue
+			}
 			if best == nil || r.score > best.score {
 				best = r
 			}
@@ -339,11 +341,12 @@ func (a *nginxAnalysis) routes(d *crossplane.Directive, vars *nginxVars, c *Conf
 
 // locate finds the route's location and scores how likely it carries
 // WebSockets.
-func (r *nginxRoute) locate(d *crossplane.Directive, parents []*crossplane.Directive, vars *nginxVars) {
+// It reports false for a proxy_pass outside any location of a server.
+func (r *nginxRoute) locate(parents []*crossplane.Directive, vars *nginxVars) bool {
 	r.loc, r.srv = nearest(parents, "location"), nearest(parents, "server")
 	r.pathLoc = r.loc
 	if r.loc == nil || r.srv == nil {
-		return
+		return false
 	}
 	if ifd := nearest(parents, "if"); ifd != nil && vars.upgradeCondition(ifd.Args) > 0 {
 		r.upgrade = true
@@ -392,6 +395,7 @@ func (r *nginxRoute) locate(d *crossplane.Directive, parents []*crossplane.Direc
 	if len(r.why) == 0 {
 		r.why = []string{"proxy_pass"}
 	}
+	return true
 }
 
 // markPool flags the servers of the chosen route's pool: the entry
