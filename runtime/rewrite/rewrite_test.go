@@ -105,6 +105,12 @@ var loadCases = []struct {
 		servers: []wantServer{{"rt-a", 1, false}, {"rt-b", 1, false}}, all: 4,
 		notes: []string{"chosen for Upgrade requests", "first three octets"},
 	},
+	{
+		file: "nginx-if-upgrade.conf", kind: proxybin.Nginx, pool: "live",
+		affinity: Affinity{Mode: topology.AffinityHeader, Key: "Authorization"}, path: "/events",
+		servers: []wantServer{{"live-1", 1, false}, {"live-2", 1, false}}, all: 3,
+		notes: []string{"chosen for Upgrade requests", "affinity: header Authorization"},
+	},
 }
 
 func TestLoadDetectsPoolAffinityAndPath(t *testing.T) {
