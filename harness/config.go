@@ -56,10 +56,16 @@ type Config struct {
 	// URL is the proxy's WebSocket endpoint, e.g. ws://127.0.0.1:8080/chat.
 	URL string
 	// Mode is the identity each client carries; Key names the header,
-	// query parameter or cookie (the cookie name is informational: the jar
-	// sends whatever the proxy set).
+	// query parameter or cookie (the cookie name is informational unless
+	// SeedCookie is set: the jar sends whatever the proxy set).
 	Mode Mode
 	Key  string
+	// SeedCookie, in cookie mode, starts every client with the cookie
+	// Key=<client name>, for configs that hash a cookie the application
+	// sets and the proxy only reads (nginx `hash $cookie_sid`, HAProxy
+	// `stick on req.cook(sid)`). A proxy that sets the cookie itself
+	// replaces the seed on its first response.
+	SeedCookie bool
 
 	Clients    int // number of clients, at least 1
 	Messages   int // messages per connection (0: handshake only)
@@ -157,12 +163,19 @@ func (cfg Config) validate() (*url.URL, error) {
 			errs = append(errs, fmt.Errorf("source mode has %d distinct source addresses; %d clients asked", MaxSourceClients, cfg.Clients))
 		}
 	case ModeHeader:
-		if !validHeaderName(cfg.Key) {
+		if !validToken(cfg.Key) {
 			errs = append(errs, fmt.Errorf("header name %q is not a valid HTTP header name", cfg.Key))
 		}
-	case ModeCookie, ModeQuery, ModeNone:
+	case ModeCookie:
+		if cfg.SeedCookie && !validToken(cfg.Key) {
+			errs = append(errs, fmt.Errorf("cookie name %q is not a valid cookie name", cfg.Key))
+		}
+	case ModeQuery, ModeNone:
 	default:
 		errs = append(errs, fmt.Errorf("unknown mode %q (want one of source, cookie, header, query, none)", cfg.Mode))
+	}
+	if cfg.SeedCookie && cfg.Mode != ModeCookie {
+		errs = append(errs, fmt.Errorf("seeding a cookie needs cookie mode, not %q", cfg.Mode))
 	}
 	if cfg.FirstClient < 0 {
 		errs = append(errs, fmt.Errorf("first client must not be negative, got %d", cfg.FirstClient))
@@ -173,7 +186,7 @@ func (cfg Config) validate() (*url.URL, error) {
 	if cfg.Messages < 0 || cfg.Reconnects < 0 {
 		errs = append(errs, fmt.Errorf("messages and reconnects must not be negative"))
 	}
-	if !validHeaderName(cfg.BackendHeader) {
+	if !validToken(cfg.BackendHeader) {
 		errs = append(errs, fmt.Errorf("backend header %q is not a valid HTTP header name", cfg.BackendHeader))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -190,8 +203,9 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// validHeaderName reports whether name is an RFC 9110 token.
-func validHeaderName(name string) bool {
+// validToken reports whether name is an RFC 9110 token, the grammar of
+// header and cookie names.
+func validToken(name string) bool {
 	if name == "" {
 		return false
 	}

@@ -55,10 +55,26 @@ func New(cfg Config) (*Harness, error) {
 			if err != nil {
 				return nil, fmt.Errorf("harness: cookie jar: %w", err)
 			}
+			if cfg.SeedCookie {
+				jar.SetCookies(cookieURL(u), []*http.Cookie{{Name: cfg.Key, Value: clients[i].Value, Path: "/"}})
+			}
 			h.jars[i] = jar
 		}
 	}
 	return h, nil
+}
+
+// cookieURL is the http(s) form of a ws(s) URL: cookie jars, like the
+// WebSocket dialer, keep cookies for http and https only.
+func cookieURL(u *url.URL) *url.URL {
+	c := *u
+	switch c.Scheme {
+	case "ws":
+		c.Scheme = "http"
+	case "wss":
+		c.Scheme = "https"
+	}
+	return &c
 }
 
 // Config returns the configuration with defaults applied.

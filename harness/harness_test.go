@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -432,4 +433,39 @@ func upgrading(serve func(c *websocket.Conn)) http.Handler {
 		defer c.Close()
 		serve(c)
 	})
+}
+
+// With SeedCookie every client brings its own session cookie from the
+// first handshake on, as an application that sets the cookie would.
+func TestSeedCookieSendsEachClientsCookieFirst(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	addr := serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("Cookie")]++
+		mu.Unlock()
+		upgrading(func(*websocket.Conn) {}).ServeHTTP(w, r)
+	}))
+	const clients, reconnects = 5, 1
+	h, err := harness.New(harness.Config{
+		URL: "ws://" + addr + "/live", Mode: harness.ModeCookie, Key: "sid", SeedCookie: true,
+		Clients: clients, Reconnects: reconnects,
+	})
+	require.NoError(t, err)
+	require.Equal(t, "client-0003", h.Clients()[3].Value)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = h.Run(ctx)
+	require.NoError(t, err)
+
+	require.Len(t, seen, clients, "one distinct cookie per client: %v", seen)
+	for i := range clients {
+		require.Equal(t, reconnects+1, seen["sid="+harness.ClientName(i)], "client %d", i)
+	}
+
+	_, err = harness.New(harness.Config{URL: "ws://" + addr, Mode: harness.ModeCookie, Key: "bad name", SeedCookie: true})
+	require.ErrorContains(t, err, "not a valid cookie name")
+	_, err = harness.New(harness.Config{URL: "ws://" + addr, Mode: harness.ModeQuery, SeedCookie: true})
+	require.ErrorContains(t, err, "needs cookie mode")
 }

@@ -57,6 +57,10 @@ func identities(cfg Config) ([]Client, error) {
 			c.Source = src
 		case ModeHeader, ModeQuery:
 			c.Value = c.Name
+		case ModeCookie:
+			if cfg.SeedCookie {
+				c.Value = c.Name
+			}
 		}
 		clients[i] = c
 	}

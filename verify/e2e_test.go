@@ -207,6 +207,9 @@ func TestE2EExistingConfigs(t *testing.T) {
 		{"sticky-source.haproxy.cfg", proxybin.HAProxy, true},
 		{"sticky-header.haproxy.cfg", proxybin.HAProxy, true},
 		{"sticky-query.nginx.conf", proxybin.Nginx, true},
+		// A cookie the application sets and the proxy only hashes.
+		{"sticky-app-cookie.nginx.conf", proxybin.Nginx, true},
+		{"sticky-app-cookie.haproxy.cfg", proxybin.HAProxy, true},
 		{"roundrobin.haproxy.cfg", proxybin.HAProxy, false},
 		{"roundrobin.nginx.conf", proxybin.Nginx, false},
 	}

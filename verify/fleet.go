@@ -43,6 +43,7 @@ func newFleet(plan poolPlan, opts Options) (*fleet, error) {
 		URL:           u.String(),
 		Mode:          harness.Mode(plan.Key.Mode),
 		Key:           plan.Key.Name,
+		SeedCookie:    plan.SeedCookie,
 		Clients:       opts.Clients,
 		Messages:      opts.Messages,
 		Reconnects:    opts.Reconnects,

@@ -22,6 +22,9 @@ type poolPlan struct {
 	Origin string
 	// Key is what clients differ by.
 	Key Key
+	// SeedCookie: clients bring the affinity cookie themselves (the
+	// proxy only reads it), so each starts with its own value.
+	SeedCookie bool
 	// Strict: only the failed server's clients may move on failover
 	// (consistent hashing, cookies).
 	Strict bool

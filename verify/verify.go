@@ -309,6 +309,9 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	if opts.Key != nil {
 		plan.Key = *opts.Key
 	}
+	// A cookie the proxy reads but never sets comes from the application;
+	// so does one the user names with --key when the proxy sets none.
+	plan.SeedCookie = plan.Key.Mode == topology.AffinityCookie && (res.Affinity.ClientCookie || opts.Key != nil)
 	for _, s := range res.Servers {
 		plan.Servers = append(plan.Servers, BackendInfo{ID: s.ID, Weight: s.Weight, Backup: s.Backup})
 	}

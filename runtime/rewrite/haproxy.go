@@ -347,6 +347,27 @@ var (
 	stickURLParm = regexp.MustCompile(`^(url_param|urlp)\(([^),]+)(,[^)]*)?\)$`)
 )
 
+// sampleKey sets a's mode and key from a sample expression that stick
+// rules or `balance hash` key on (src, req.cook(X), req.hdr(X),
+// url_param(X)); it reports false for anything else.
+func sampleKey(expr string, a *Affinity) bool {
+	switch {
+	case expr == "src":
+		a.Mode = topology.AffinitySource
+	case stickCookie.MatchString(expr):
+		// A cookie HAProxy reads but does not set comes from the application.
+		a.Mode, a.Key = topology.AffinityCookie, stickCookie.FindStringSubmatch(expr)[2]
+		a.ClientCookie = true
+	case stickHeader.MatchString(expr):
+		a.Mode, a.Key = topology.AffinityHeader, stickHeader.FindStringSubmatch(expr)[2]
+	case stickURLParm.MatchString(expr):
+		a.Mode, a.Key = topology.AffinityQuery, stickURLParm.FindStringSubmatch(expr)[2]
+	default:
+		return false
+	}
+	return true
+}
+
 // haproxyAffinity reads the affinity of backend be: a persistence cookie
 // wins (it overrides balancing), then stick rules, then the balance hash.
 func haproxyAffinity(be *hsection, notes []string) (Affinity, []string) {
@@ -370,18 +391,7 @@ func haproxyAffinity(be *hsection, notes []string) (Affinity, []string) {
 		if l.parts[1] != "on" && l.parts[1] != "match" {
 			continue
 		}
-		pattern := l.parts[2]
-		switch {
-		case pattern == "src":
-			a.Mode = topology.AffinitySource
-		case stickCookie.MatchString(pattern):
-			a.Mode, a.Key = topology.AffinityCookie, stickCookie.FindStringSubmatch(pattern)[2]
-			a.ClientCookie = true
-		case stickHeader.MatchString(pattern):
-			a.Mode, a.Key = topology.AffinityHeader, stickHeader.FindStringSubmatch(pattern)[2]
-		case stickURLParm.MatchString(pattern):
-			a.Mode, a.Key = topology.AffinityQuery, stickURLParm.FindStringSubmatch(pattern)[2]
-		default:
+		if !sampleKey(l.parts[2], &a) {
 			continue
 		}
 		// A stick table keeps the first server chosen: no hash remapping.
@@ -403,6 +413,11 @@ func haproxyAffinity(be *hsection, notes []string) (Affinity, []string) {
 		l, _ := be.lookup("balance")
 		if len(l.parts) > 2 {
 			a.Mode, a.Key = topology.AffinityQuery, l.parts[2]
+		}
+	case algo == "hash":
+		// balance hash <sample expression> (HAProxy 2.6+).
+		if l, _ := be.lookup("balance"); len(l.parts) > 2 {
+			sampleKey(l.parts[2], &a)
 		}
 	}
 	if a.Mode == "" {

@@ -64,6 +64,12 @@ var loadCases = []struct {
 		notes: []string{"prefix mode becomes insert", "use_backend on a WebSocket path"},
 	},
 	{
+		file: "haproxy-hash-cookie.cfg", kind: proxybin.HAProxy, pool: "realtime",
+		affinity: Affinity{Mode: topology.AffinityCookie, Key: "sid", Consistent: true, ClientCookie: true}, path: "/",
+		servers: []wantServer{{"rt1", 1, false}, {"rt2", 1, false}, {"rt3", 1, false}}, all: 3,
+		notes: []string{"affinity: cookie sid from balance hash"},
+	},
+	{
 		file: "nginx-hash-cookie.conf", kind: proxybin.Nginx, pool: "app",
 		affinity: Affinity{Mode: topology.AffinityCookie, Key: "session_id", Consistent: true, ClientCookie: true}, path: "/",
 		servers: []wantServer{{"app-1", 1, false}, {"app-2", 1, false}, {"app-3", 1, false}}, all: 3,
