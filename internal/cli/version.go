@@ -17,7 +17,8 @@ func versionString() string {
 	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		return info.Main.Version
 	}
-	return "dev"
+	// Numeric, so SARIF consumers can compare versions.
+	return "0.0.0-dev"
 }
 
 // NewCmdVersion prints the wslb version.

@@ -3,6 +3,8 @@ package output
 import (
 	"fmt"
 	"io"
+	"net/url"
+	"path/filepath"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
@@ -58,7 +60,7 @@ func (p sarifPrinter) Print(w io.Writer, r validate.Result) error {
 			WithMessage(sarif.NewTextMessage(msg)).
 			WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(
 				sarif.NewPhysicalLocation().
-					WithArtifactLocation(sarif.NewSimpleArtifactLocation(slashPath(f.File))).
+					WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(f.File))).
 					WithRegion(region))})
 		run.AddResult(res)
 	}
@@ -67,4 +69,16 @@ func (p sarifPrinter) Print(w io.Writer, r validate.Result) error {
 		return fmt.Errorf("write sarif: %w", err)
 	}
 	return nil
+}
+
+// artifactURI turns a file path into a SARIF artifact URI: a relative path
+// stays a relative reference (code scanning resolves it against the
+// checkout), an absolute one becomes a file: URI, since a reference that
+// starts with a slash cannot combine with a base URI.
+func artifactURI(path string) string {
+	u := &url.URL{Path: slashPath(path)}
+	if filepath.IsAbs(path) {
+		u.Scheme = "file"
+	}
+	return u.String()
 }
