@@ -214,3 +214,24 @@ func TestBrokenNginxReportsOnlyTheParseError(t *testing.T) {
 		require.Equal(t, "WSLB001", res.Findings[0].Rule)
 	}
 }
+
+// Keywords the rules inspect, written bare, must give findings, never a
+// panic: the rules index raw lines, and config-parser does not stop at them.
+func TestHAProxyKeywordsWithoutArguments(t *testing.T) {
+	keywords := []string{
+		"cookie", "server", "balance", "hash-type", "timeout", "acl", "bind",
+		"use_backend", "default_backend", "http-request", "tcp-request",
+		"option", "mode", "stick", "default-server", "hard-stop-after",
+	}
+	for _, kw := range keywords {
+		t.Run(kw, func(t *testing.T) {
+			t.Parallel()
+			text := "global\n    " + kw + "\ndefaults\n    mode http\n    " + kw +
+				"\nfrontend fe\n    bind :80\n    " + kw + "\n    default_backend be\n" +
+				"backend be\n    " + kw + "\n    server s1 127.0.0.1:80\n" +
+				"listen both\n    bind :81\n    " + kw + "\n"
+			res := lintText(t, "haproxy.cfg", HAProxy, text, Options{})
+			require.NotEmpty(t, res.Findings)
+		})
+	}
+}

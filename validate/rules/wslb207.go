@@ -20,7 +20,8 @@ func init() {
 func checkCookieNocache(p *HAProxyPass) {
 	for _, s := range p.Config.Sections {
 		for _, d := range s.Own("cookie") {
-			if hasWord(d.Args[1:], "insert") && !hasWord(d.Args[1:], "nocache") {
+			opts := d.Args[min(1, len(d.Args)):] // after the cookie name
+			if hasWord(opts, "insert") && !hasWord(opts, "nocache") {
 				p.Report(d, "cookie "+d.Arg(0)+" is inserted without nocache: a shared cache may serve it to other users", "")
 			}
 		}
