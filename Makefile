@@ -4,22 +4,29 @@
 GO        ?= go
 BIN       := bin/wslb
 PKGS      := ./...
-APT_PKGS  := haproxy nginx chromium
+PROXIES   := haproxy nginx
 SUDO      := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 FUZZTIME  ?= 60s
 
-.PHONY: all build test run deps lint fuzz bench clean
+.PHONY: all build test run deps test-deps apt-install lint fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wslb
 
-# deps installs haproxy, nginx (used by tests and `wslb verify`) and
-# chromium (renders the HTML report in tests) with apt-get when missing.
+# deps installs haproxy and nginx (run by `wslb verify` and the tests) with
+# apt-get when missing; test-deps adds chromium, which renders the HTML
+# report in a test.
 deps:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium"
+
+apt-install:
 	@missing=""; \
-	for p in $(APT_PKGS); do \
+	for p in $(PKGS); do \
 		command -v $$p >/dev/null 2>&1 || [ -x /usr/sbin/$$p ] || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -28,7 +35,7 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
 	fi
 
-test: deps
+test: test-deps
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 # run is the main job: verify the chat example against both real proxies.
