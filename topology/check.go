@@ -191,7 +191,8 @@ func (d *decoder) checkUnused(ld *loaded) {
 }
 
 // checkRouteOrder warns about routes that an earlier route always wins
-// over: routes are tried in order and paths match by plain prefix.
+// over: routes are tried in order, paths match by plain prefix and hosts
+// case-insensitively.
 func (d *decoder) checkRouteOrder(ld *loaded) {
 	// Routes with a rejected condition would compare as their defaults.
 	var routes []*routeSrc
@@ -204,7 +205,7 @@ func (d *decoder) checkRouteOrder(ld *loaded) {
 		for _, earlier := range routes[:j] {
 			e, l := earlier.r, later.r
 			if (e.Listener == "" || e.Listener == l.Listener) &&
-				(e.Host == "" || e.Host == l.Host) &&
+				(e.Host == "" || strings.EqualFold(e.Host, l.Host)) &&
 				(!e.WebSocketOnly || l.WebSocketOnly) &&
 				strings.HasPrefix(l.PathPrefix, e.PathPrefix) {
 				d.warnf(later.r.Range, "Unreachable route",
