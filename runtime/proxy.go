@@ -70,7 +70,6 @@ type Proxy struct {
 	reloadMu  sync.Mutex
 	closeOnce sync.Once
 	closeErr  error
-	stopWatch func() bool
 }
 
 // StartProxy starts the proxy and waits until it accepts connections on
@@ -122,7 +121,15 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	p.cmd = cmd
 	p.pid = cmd.Process.Pid
 	go p.wait()
-	p.stopWatch = context.AfterFunc(ctx, func() { p.Close() })
+	// Not context.AfterFunc: its stop function would be shared with Close,
+	// which an already-cancelled ctx runs at once.
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Close()
+		case <-p.exited:
+		}
+	}()
 
 	if err := p.waitReady(ctx); err != nil {
 		tail := p.LogTail(logTailLines)
@@ -380,9 +387,6 @@ func (p *Proxy) Close() error {
 }
 
 func (p *Proxy) teardown() error {
-	if p.stopWatch != nil {
-		p.stopWatch()
-	}
 	select {
 	case <-p.exited:
 	default:

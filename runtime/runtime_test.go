@@ -553,3 +553,21 @@ func TestProxyCrashIsNoticed(t *testing.T) {
 		})
 	}
 }
+
+func TestProxyStartWithCancelledContextLeavesNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxyCases {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			r := setup(t, tc.kind, tc.tmpl)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
+			require.ErrorIs(t, err, context.Canceled)
+			require.Nil(t, p)
+			require.Empty(t, processes(func(st procStat) bool {
+				return strings.Contains(cmdline(st.pid), r.config) && st.state != 'Z'
+			}))
+		})
+	}
+}
