@@ -294,3 +294,24 @@ func TestVerifyInvalidTopologyExitsThree(t *testing.T) {
 	require.Contains(t, stderr.String(), "bad.hcl:2:3: error: Unsupported argument")
 	require.Contains(t, stderr.String(), `Did you mean "balance"?`)
 }
+
+// A missing proxy binary exits 4 and names the command that installs it.
+func TestVerifyMissingProxyExitsFour(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"haproxy", "nginx"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, wslbBin, "verify", "../examples/chat.hcl", "--proxy", kind)
+			cmd.Env = append(os.Environ(), "WSLB_"+strings.ToUpper(kind)+"="+filepath.Join(t.TempDir(), "absent", kind))
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			require.Equal(t, 4, ee.ExitCode(), stderr.String())
+			require.Contains(t, stderr.String(), "sudo apt-get install -y "+kind)
+		})
+	}
+}

@@ -37,10 +37,25 @@ type Binary struct {
 }
 
 // NotFoundError says a proxy binary is missing and how to install it.
-type NotFoundError struct{ Kind Kind }
+type NotFoundError struct {
+	Kind Kind
+	// Path is the binary named by the environment variable, if any.
+	Path string
+}
 
 func (e *NotFoundError) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("%s not found at %s (from $%s); point $%s at the binary, or unset it and install %s with: sudo apt-get install -y %s",
+			e.Kind, e.Path, EnvVar(e.Kind), EnvVar(e.Kind), e.Kind, e.Kind)
+	}
 	return fmt.Sprintf("%s not found in PATH; install it with: sudo apt-get install -y %s", e.Kind, e.Kind)
+}
+
+// EnvVar names the environment variable that selects the binary of kind,
+// e.g. WSLB_HAPROXY=/opt/haproxy-3.0/sbin/haproxy to check and verify with a
+// build other than the one in PATH.
+func EnvVar(kind Kind) string {
+	return "WSLB_" + strings.ToUpper(string(kind))
 }
 
 // InstallHint is the command that installs the proxy on Debian/Ubuntu.
@@ -50,32 +65,47 @@ func (e *NotFoundError) InstallHint() string {
 
 var (
 	lookupMu    sync.Mutex
-	lookupCache = map[Kind]Binary{}
+	lookupCache = map[string]Binary{} // by binary path
 )
 
-// Lookup finds the proxy binary in PATH (and /usr/sbin, where Debian puts
-// both) and reads its version. Results are cached per process.
+// Lookup finds the proxy binary — the one $WSLB_HAPROXY / $WSLB_NGINX names,
+// else the one in PATH or /usr/sbin, where Debian puts both — and reads its
+// version. Results are cached per process and binary path.
 func Lookup(kind Kind) (Binary, error) {
+	path, err := binaryPath(kind)
+	if err != nil {
+		return Binary{}, err
+	}
 	lookupMu.Lock()
 	defer lookupMu.Unlock()
-	if b, ok := lookupCache[kind]; ok {
+	if b, ok := lookupCache[path]; ok {
 		return b, nil
-	}
-	path, err := exec.LookPath(string(kind))
-	if err != nil {
-		candidate := filepath.Join("/usr/sbin", string(kind))
-		if _, statErr := os.Stat(candidate); statErr != nil {
-			return Binary{}, &NotFoundError{Kind: kind}
-		}
-		path = candidate
 	}
 	v, err := readVersion(kind, path)
 	if err != nil {
 		return Binary{}, err
 	}
 	b := Binary{Kind: kind, Path: path, Version: v}
-	lookupCache[kind] = b
+	lookupCache[path] = b
 	return b, nil
+}
+
+func binaryPath(kind Kind) (string, error) {
+	if p := os.Getenv(EnvVar(kind)); p != "" {
+		path, err := exec.LookPath(p)
+		if err != nil {
+			return "", &NotFoundError{Kind: kind, Path: p}
+		}
+		return path, nil
+	}
+	if path, err := exec.LookPath(string(kind)); err == nil {
+		return path, nil
+	}
+	candidate := filepath.Join("/usr/sbin", string(kind))
+	if _, err := os.Stat(candidate); err != nil {
+		return "", &NotFoundError{Kind: kind}
+	}
+	return candidate, nil
 }
 
 var versionRe = regexp.MustCompile(`(?:HAProxy version|HA-Proxy version|nginx version: nginx/)\s*(\d+)\.(\d+)(?:\.(\d+))?`)

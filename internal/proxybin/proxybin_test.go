@@ -94,3 +94,13 @@ func TestNginxChecksRunInParallel(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 }
+
+func TestLookupHonoursTheEnvironment(t *testing.T) {
+	t.Setenv(EnvVar(Nginx), "/nonexistent/nginx")
+	_, err := Lookup(Nginx)
+	var nf *NotFoundError
+	require.ErrorAs(t, err, &nf)
+	require.Equal(t, "/nonexistent/nginx", nf.Path)
+	require.Contains(t, err.Error(), "$WSLB_NGINX")
+	require.Contains(t, err.Error(), "sudo apt-get install -y nginx")
+}
