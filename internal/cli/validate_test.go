@@ -188,3 +188,20 @@ func TestValidateListRules(t *testing.T) {
 	require.Contains(t, stdout, "WSLB101")
 	require.Contains(t, stdout, "WSLB213")
 }
+
+// --exec with the proxy binary missing is a missing environment (exit 4),
+// and the message says how to install it.
+func TestValidateExecMissingBinary(t *testing.T) {
+	tests := []struct{ kind, name, text string }{
+		{"nginx", "nginx.conf", onlyWarnings},
+		{"haproxy", "haproxy.cfg", withError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			t.Setenv("WSLB_"+strings.ToUpper(tt.kind), filepath.Join(t.TempDir(), "missing-"+tt.kind))
+			code, _, stderr := runValidateCLI(t, "", writeConfig(t, tt.name, tt.text), "--exec", "--fail-on", "none")
+			require.Equal(t, ExitMissingEnviron, code, "stderr: %s", stderr)
+			require.Contains(t, stderr, "apt-get install -y "+tt.kind)
+		})
+	}
+}
