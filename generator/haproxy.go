@@ -166,7 +166,7 @@ func haBind(l *topology.Listener) (string, error) {
 	case isWildcardHost(l.Address.Host):
 		addr = ":" + strconv.Itoa(l.Address.Port)
 	default:
-		addr = hostPort(l.Address)
+		addr = l.Address.String()
 	}
 	if l.TLS == nil {
 		return addr, nil
@@ -365,7 +365,7 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 }
 
 func haServer(s *topology.Server, p *topology.Pool, h topology.HealthCheck) (string, error) {
-	addr, err := haQuote("server address", hostPort(s.Address))
+	addr, err := haQuote("server address", s.Address.String())
 	if err != nil {
 		return "", err
 	}

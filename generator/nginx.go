@@ -191,7 +191,7 @@ func (b *nginxBuilder) origin() error {
 
 // serverLine renders one upstream server.
 func (b *nginxBuilder) serverLine(s *topology.Server, h topology.HealthCheck, backup bool) (string, error) {
-	addr, err := ngQuote("server address", hostPort(s.Address))
+	addr, err := ngQuote("server address", s.Address.String())
 	if err != nil {
 		return "", err
 	}
@@ -610,7 +610,7 @@ func (b *nginxBuilder) listen(l *topology.Listener, def bool) string {
 	case isWildcardHost(l.Address.Host):
 		addr = strconv.Itoa(l.Address.Port)
 	default:
-		addr = hostPort(l.Address)
+		addr = l.Address.String()
 	}
 	if l.TLS != nil {
 		addr += " ssl"

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/wslb/wslb/topology"
 )
 
 // The loader has already checked every user string against an allowlist
@@ -114,14 +112,6 @@ func seconds(d time.Duration) int64 {
 // isWildcardHost reports whether a listener host means "all interfaces".
 func isWildcardHost(h string) bool {
 	return h == "" || h == "*" || h == "0.0.0.0"
-}
-
-// hostPort renders host:port, bracketing IPv6 hosts.
-func hostPort(a topology.Address) string {
-	if strings.Contains(a.Host, ":") {
-		return "[" + a.Host + "]:" + strconv.Itoa(a.Port)
-	}
-	return a.Host + ":" + strconv.Itoa(a.Port)
 }
 
 // checkFilePath checks a path the generator itself puts into a config.
