@@ -152,12 +152,13 @@ func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
 	return v, nil
 }
 
-// maxConns is the client connection budget of the proxy.
+// maxConns is the client connection budget of the proxy; the loader always
+// sets it, topologies built in code may not.
 func maxConns(t *topology.Topology) int {
 	if t.Limits.MaxConns > 0 {
 		return t.Limits.MaxConns
 	}
-	return 10000
+	return topology.DefaultMaxConns
 }
 
 func haBind(l *topology.Listener) (string, error) {

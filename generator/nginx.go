@@ -88,9 +88,6 @@ type ngProxy struct {
 	BackupTo    string // named location for when every primary server failed
 }
 
-// stickyVersion is the first NGINX open-source release with `sticky`.
-var stickyVersion = topology.Version{Major: 1, Minor: 29, Patch: 6}
-
 // ngPool is what locations need to know to proxy to a pool.
 type ngPool struct {
 	pool       *topology.Pool
@@ -296,7 +293,7 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 			fmt.Sprintf("Query affinity: requests with the same ?%s= value reach the same server.", a.Param))
 		up.Directives = appendNonEmpty(up.Directives, "hash "+v+consistent)
 	case topology.AffinityCookie:
-		if b.t.Targets.Nginx.AtLeast(stickyVersion.Major, stickyVersion.Minor, stickyVersion.Patch) {
+		if v := topology.NginxSticky; b.t.Targets.Nginx.AtLeast(v.Major, v.Minor, v.Patch) {
 			up.Directives = appendNonEmpty(up.Directives, rr)
 			if err := b.sticky(p, up); err != nil {
 				return false, false, err
