@@ -274,10 +274,8 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 			if len(a.TrustedProxies) > 0 {
 				var nets []string
 				for _, n := range a.TrustedProxies {
-					if _, err := netip.ParsePrefix(n); err != nil {
-						if _, err := netip.ParseAddr(n); err != nil {
-							return be, &unsafeError{"trusted proxy network", n}
-						}
+					if err := checkNetwork(n); err != nil {
+						return be, err
 					}
 					nets = append(nets, n)
 				}

@@ -390,10 +390,8 @@ func (b *nginxBuilder) clientIPKey(p *topology.Pool) (string, error) {
 		geo := ngMap{Var: trusted, Entries: []ngEntry{{"default", "0"}},
 			Comments: []string{fmt.Sprintf("Peers trusted to set %s for pool %s.", a.ClientIPHeader, p.Name)}}
 		for _, n := range a.TrustedProxies {
-			if _, err := netip.ParsePrefix(n); err != nil {
-				if _, err := netip.ParseAddr(n); err != nil {
-					return "", &unsafeError{"trusted proxy network", n}
-				}
+			if err := checkNetwork(n); err != nil {
+				return "", err
 			}
 			geo.Entries = append(geo.Entries, ngEntry{n, "1"})
 		}

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -123,6 +124,18 @@ func checkFilePath(p string) error {
 		return &unsafeError{"path", p}
 	}
 	return nil
+}
+
+// checkNetwork checks a trusted proxy network (CIDR or single address)
+// before it is written as a word of an ACL or geo block.
+func checkNetwork(n string) error {
+	if _, err := netip.ParsePrefix(n); err == nil {
+		return nil
+	}
+	if _, err := netip.ParseAddr(n); err == nil {
+		return nil
+	}
+	return &unsafeError{"trusted proxy network", n}
 }
 
 // idents hands out identifiers that are unique within one config and valid
