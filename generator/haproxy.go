@@ -290,12 +290,11 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 			}
 			be.Lines = append(be.Lines, "http-request set-src "+fetch+" if "+cond)
 		}
-		be.Comments = append(be.Comments,
-			"Source affinity: a client address always hashes to the same server.",
-			"hash-type consistent moves only a failed server's clients; the default map-based",
-			"hash reshuffles everyone when a server goes down.")
-		if !a.Consistent {
-			be.Comments = be.Comments[:len(be.Comments)-2]
+		be.Comments = append(be.Comments, "Source affinity: a client address always hashes to the same server.")
+		if a.Consistent {
+			be.Comments = append(be.Comments,
+				"hash-type consistent moves only a failed server's clients; the default map-based",
+				"hash reshuffles everyone when a server goes down.")
 		}
 		be.Lines = append(be.Lines, "balance source", "hash-type "+hashType)
 	case topology.AffinityCookie:

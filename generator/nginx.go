@@ -293,14 +293,11 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 			fmt.Sprintf("Query affinity: requests with the same ?%s= value reach the same server.", a.Param))
 		up.Directives = appendNonEmpty(up.Directives, "hash "+v+consistent)
 	case topology.AffinityCookie:
-		if v := topology.NginxSticky; b.t.Targets.Nginx.AtLeast(v.Major, v.Minor, v.Patch) {
-			up.Directives = appendNonEmpty(up.Directives, rr)
-			if err := b.sticky(p, up); err != nil {
-				return false, false, err
-			}
-		} else {
-			up.Directives = appendNonEmpty(up.Directives, rr)
+		up.Directives = appendNonEmpty(up.Directives, rr)
+		if v := topology.NginxSticky; !b.t.Targets.Nginx.AtLeast(v.Major, v.Minor, v.Patch) {
 			cookieMap = true
+		} else if err := b.sticky(p, up); err != nil {
+			return false, false, err
 		}
 	default:
 		up.Comments = append(up.Comments, "No affinity: every request and handshake is balanced on its own.")
