@@ -34,6 +34,10 @@ type Config struct {
 	sources   map[string][]byte
 	aliases   map[string]string // include path crossplane names → file read
 	lineStart map[string][]int  // byte offset of each line, per file
+	// nextCol is where the search for the next directive on a line starts:
+	// directives are built in source order, so a later one on the same
+	// line sits after the earlier ones.
+	nextCol   map[fileLine]int
 	upstreams map[string]*Node
 }
 
@@ -235,8 +239,14 @@ func (c *Config) build(p *crossplane.Payload, file string, ds crossplane.Directi
 	return out
 }
 
+type fileLine struct {
+	file string
+	line int
+}
+
 // column finds the directive's name on its line (crossplane keeps lines
-// only).
+// only): the first whole word equal to name after the directives already
+// placed on that line.
 func (c *Config) column(file string, line int, name string) int {
 	src := c.sources[file]
 	if src == nil || line < 1 {
@@ -262,10 +272,39 @@ func (c *Config) column(file string, line int, name string) int {
 	if j := bytes.IndexByte(text, '\n'); j >= 0 {
 		text = text[:j]
 	}
-	if i := bytes.Index(text, []byte(name)); i >= 0 {
-		return i + 1
+	if c.nextCol == nil {
+		c.nextCol = map[fileLine]int{}
+	}
+	key := fileLine{file, line}
+	// A file included twice is built twice: start over when nothing is left.
+	for _, from := range []int{c.nextCol[key], 0} {
+		if i := wordIndex(text, name, from); i >= 0 {
+			c.nextCol[key] = i + len(name)
+			return i + 1
+		}
 	}
 	return 0
+}
+
+// wordIndex returns the offset of the first occurrence of name in text at
+// or after from that stands as a word of its own (not inside an argument
+// like "/hash" or "ip_hash_pool"), or -1.
+func wordIndex(text []byte, name string, from int) int {
+	isWordByte := func(i int) bool {
+		return i >= 0 && i < len(text) && strings.IndexByte(" \t\r;{}\"'", text[i]) < 0
+	}
+	for from <= len(text) {
+		i := bytes.Index(text[from:], []byte(name))
+		if i < 0 {
+			return -1
+		}
+		i += from
+		if !isWordByte(i-1) && !isWordByte(i+len(name)) {
+			return i
+		}
+		from = i + 1
+	}
+	return -1
 }
 
 // lineCount counts lines; a final newline does not start a new one.

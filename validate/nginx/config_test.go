@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +140,28 @@ func TestSnippetIncludesFromConfPrefix(t *testing.T) {
 	require.Len(t, locs, 1)
 	require.Equal(t, filepath.Join(root, "snippets", "ws.conf"), locs[0].File, "findings point at the file read")
 	require.Contains(t, c.Files(), filepath.Join(root, "snippets", "ws.conf"))
+}
+
+// Several directives on one line each get their own column, even when a
+// name also appears inside an earlier argument or directive.
+func TestColumnsOnOneLine(t *testing.T) {
+	line := "http { upstream ip_hash_pool { ip_hash; server 127.0.0.1:1; } server { listen 80; location /hash { proxy_pass http://ip_hash_pool; } } }"
+	c := Parse("nginx.conf", memOpener(map[string]string{"nginx.conf": "events {}\n" + line + "\n"}))
+	require.Empty(t, c.Problems)
+	col := func(s string) int { return strings.Index(line, s) + 1 }
+	tests := []struct {
+		name string
+		node *Node
+		want int
+	}{
+		{"ip_hash", c.All("ip_hash")[0], col("ip_hash;")},
+		{"upstream server", c.All("upstream")[0].Own("server")[0], col("server 127")},
+		{"http server", c.Top("http")[0].Own("server")[0], col("server {")},
+		{"location", c.All("location")[0], col("location")},
+		{"proxy_pass", c.All("proxy_pass")[0], col("proxy_pass")},
+	}
+	for _, tt := range tests {
+		require.Equal(t, 2, tt.node.Line, tt.name)
+		require.Equal(t, tt.want, tt.node.Column, tt.name)
+	}
 }
