@@ -169,9 +169,16 @@ func (h *Harness) dial(ctx context.Context, i int) (*websocket.Conn, ConnResult,
 		network = "tcp4"
 		nd.LocalAddr = &net.TCPAddr{IP: c.Source.AsSlice()}
 	}
+	// The dialer watches only ctx's deadline while it waits for the
+	// handshake response; a cancel (Ctrl-C) must end that wait too.
+	stopWatch := func() bool { return true }
 	d := websocket.Dialer{
-		NetDialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-			return nd.DialContext(ctx, network, addr)
+		NetDialContext: func(dctx context.Context, _, addr string) (net.Conn, error) {
+			nc, err := nd.DialContext(dctx, network, addr)
+			if err == nil {
+				stopWatch = context.AfterFunc(ctx, func() { _ = nc.Close() })
+			}
+			return nc, err
 		},
 		Proxy:            nil, // never an environment proxy: the target is the proxy under test
 		TLSClientConfig:  h.cfg.TLSConfig,
@@ -200,6 +207,11 @@ func (h *Harness) dial(ctx context.Context, i int) (*websocket.Conn, ConnResult,
 		target.RawQuery = q.Encode()
 	}
 	conn, resp, err := d.DialContext(ctx, target.String(), header)
+	if !stopWatch() && err == nil {
+		// Cancelled as the handshake completed: the watch closed it.
+		_ = conn.Close()
+		return nil, cr, fmt.Errorf("handshake: %w", endErr(ctx))
+	}
 	if err != nil {
 		if resp != nil {
 			cr.Status = resp.StatusCode

@@ -273,50 +273,116 @@ func TestRunCountsMessageErrors(t *testing.T) {
 	}
 }
 
-func TestRunRespectsTheDeadline(t *testing.T) {
+// A deadline or a cancel (Ctrl-C) stops the clients waiting for their
+// handshake at once, and no other client is tried.
+func TestRunStopsWhenTheContextEnds(t *testing.T) {
 	t.Parallel()
-	// Accepts TCP connections and never answers the handshake.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		var held []net.Conn
-		defer func() {
-			for _, c := range held {
-				_ = c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	h, err := harness.New(harness.Config{
-		URL: "ws://" + ln.Addr().String() + "/", Clients: 50, Reconnects: 3, Messages: 1,
-		Concurrency: 10, HandshakeTimeout: time.Minute,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	res, err := h.Run(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	// Far below the one-minute handshake timeout: the deadline stopped it.
-	require.Less(t, time.Since(start), 30*time.Second)
-	// The clients in flight fail at the deadline (a few more may start in
-	// the instant before it); most clients are never tried.
-	require.GreaterOrEqual(t, res.HandshakeErrors, 10)
-	untried := 0
-	for _, c := range res.Clients {
-		if len(c.Conns) == 0 {
-			untried++
-		}
+	tests := []struct {
+		name string
+		ctx  func() (context.Context, func())
+		want error
+	}{
+		{name: "deadline", want: context.DeadlineExceeded, ctx: func() (context.Context, func()) {
+			ctx := newExpiringContext()
+			return ctx, ctx.expire
+		}},
+		{name: "cancel", want: context.Canceled, ctx: func() (context.Context, func()) {
+			return context.WithCancel(context.Background())
+		}},
 	}
-	require.GreaterOrEqual(t, untried, 25, res.ErrorSamples)
-	require.Zero(t, res.Sent)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Accepts TCP connections and never answers the handshake.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = ln.Close() })
+			accepted := make(chan struct{}, 100)
+			go func() {
+				var held []net.Conn
+				defer func() {
+					for _, c := range held {
+						_ = c.Close()
+					}
+				}()
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					held = append(held, c)
+					accepted <- struct{}{}
+				}
+			}()
+			const clients, concurrency = 50, 10
+			h, err := harness.New(harness.Config{
+				URL: "ws://" + ln.Addr().String() + "/", Clients: clients, Reconnects: 3, Messages: 1,
+				Concurrency: concurrency, HandshakeTimeout: time.Minute,
+			})
+			require.NoError(t, err)
+
+			ctx, end := tt.ctx()
+			type ran struct {
+				res *harness.Result
+				err error
+			}
+			done := make(chan ran, 1)
+			go func() {
+				res, err := h.Run(ctx)
+				done <- ran{res, err}
+			}()
+			// The context ends once every client in flight waits for its
+			// handshake, however slowly the machine got them there.
+			for range concurrency {
+				select {
+				case <-accepted:
+				case <-time.After(30 * time.Second):
+					t.Fatal("the clients never connected")
+				}
+			}
+			end()
+			var r ran
+			select {
+			case r = <-done:
+			case <-time.After(30 * time.Second): // far below the one-minute handshake timeout
+				t.Fatal("Run did not stop when its context ended")
+			}
+			require.ErrorIs(t, r.err, tt.want)
+			require.Equal(t, concurrency, r.res.HandshakeErrors, r.res.ErrorSamples)
+			untried := 0
+			for _, c := range r.res.Clients {
+				if len(c.Conns) == 0 {
+					untried++
+				}
+			}
+			require.Equal(t, clients-concurrency, untried)
+			require.Zero(t, r.res.Sent)
+		})
+	}
+}
+
+// expiringContext is a context whose deadline passes when expire is
+// called, whenever that is.
+type expiringContext struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newExpiringContext() *expiringContext {
+	return &expiringContext{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *expiringContext) expire()               { c.once.Do(func() { close(c.done) }) }
+func (c *expiringContext) Done() <-chan struct{} { return c.done }
+
+func (c *expiringContext) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
 
 func TestRunRecordsRefusedHandshakeStatus(t *testing.T) {
