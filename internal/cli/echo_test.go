@@ -37,8 +37,14 @@ func TestEchoSIGTERMClosesWithGoingAwayAndExitsZero(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
+	// stderr is read only once the child has exited: until then its copy
+	// goroutine writes to the buffer.
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err, "stderr: %s", stderr.String())
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("no first line: %v; stderr: %s", err, stderr.String())
+	}
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "echo backend sig1 listening on ")
 	require.True(t, ok, "first line: %q", line)
 	require.NotContains(t, addr, ":0")
@@ -55,7 +61,8 @@ func TestEchoSIGTERMClosesWithGoingAwayAndExitsZero(t *testing.T) {
 	require.True(t, errors.As(err, &ce), "want a close frame, got %v", err)
 	require.Equal(t, websocket.CloseGoingAway, ce.Code)
 
-	require.NoError(t, cmd.Wait(), "stderr: %s", stderr.String())
+	err = cmd.Wait()
+	require.NoError(t, err, "stderr: %s", stderr.String())
 	require.Equal(t, 0, cmd.ProcessState.ExitCode())
 }
 
