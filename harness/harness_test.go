@@ -239,9 +239,10 @@ func TestRunCountsMessageErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		reply   func(c *websocket.Conn, payload []byte)
+		timeout time.Duration // short only where no reply comes: a slow box must not turn a bad reply into a timeout
 		wantErr string
 	}{
-		{name: "silent", reply: func(*websocket.Conn, []byte) {}, wantErr: "waiting for echo"},
+		{name: "silent", reply: func(*websocket.Conn, []byte) {}, timeout: 200 * time.Millisecond, wantErr: "waiting for echo"},
 		{name: "not an envelope", reply: func(c *websocket.Conn, p []byte) { _ = c.WriteMessage(websocket.TextMessage, p) }, wantErr: "not an echo envelope"},
 		{name: "wrong echo", reply: func(c *websocket.Conn, _ []byte) {
 			_ = c.WriteMessage(websocket.TextMessage, []byte(`{"backend":"x","echo":"other"}`))
@@ -260,7 +261,7 @@ func TestRunCountsMessageErrors(t *testing.T) {
 				}
 			}))
 
-			h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Clients: 3, Reconnects: 1, Messages: 2, MessageTimeout: 200 * time.Millisecond})
+			h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Clients: 3, Reconnects: 1, Messages: 2, MessageTimeout: tt.timeout})
 			require.NoError(t, err)
 			res, err := h.Run(context.Background())
 			require.NoError(t, err)
