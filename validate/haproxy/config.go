@@ -6,6 +6,7 @@
 package haproxy
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -140,9 +141,7 @@ func (c *Config) Wait() {
 func (c *Config) Parsed() (parser.Parser, error) {
 	c.Wait()
 	c.parsedOnce.Do(func() {
-		configParserMu.Lock()
-		defer configParserMu.Unlock()
-		c.parsed, c.parsedErr = parser.New(options.String(strings.Join(c.Lines, "\n")+"\n"), options.UseListenSectionParsers)
+		c.parsed, c.parsedErr = newParser(strings.Join(c.Lines, "\n") + "\n")
 	})
 	return c.parsed, c.parsedErr
 }
@@ -173,28 +172,34 @@ func (c *Config) checkKeywords() {
 			}
 		}
 	}
-	var text strings.Builder
-	for _, typ := range parserSections {
-		if len(distinct[typ]) == 0 {
-			continue
+	rejected := map[string]map[string]bool{}
+	reject := func(typ, line string) {
+		if rejected[typ] == nil {
+			rejected[typ] = map[string]bool{}
 		}
-		if typ == "global" {
-			text.WriteString("global\n")
-		} else {
-			text.WriteString(typ + " " + checkName + "\n")
-		}
-		for _, line := range distinct[typ] {
-			text.WriteString("  " + line + "\n")
-		}
+		rejected[typ][line] = true
 	}
-	configParserMu.Lock()
-	p, err := parser.New(options.String(text.String()), options.UseListenSectionParsers)
-	configParserMu.Unlock()
+	p, err := newParser(checkText(distinct))
+	if errors.Is(err, errParserPanic) {
+		// Rare: find the lines config-parser cannot survive one by one,
+		// reject them, and judge the rest together again.
+		for typ, lines := range distinct {
+			var kept []string
+			for _, line := range lines {
+				if _, err := newParser(checkText(map[string][]string{typ: {line}})); errors.Is(err, errParserPanic) {
+					reject(typ, line)
+					continue
+				}
+				kept = append(kept, line)
+			}
+			distinct[typ] = kept
+		}
+		p, err = newParser(checkText(distinct))
+	}
 	if err != nil {
 		c.Problems = append(c.Problems, Problem{Line: 1, Column: 1, Message: fmt.Sprintf("config-parser: %v", err)})
 		return
 	}
-	rejected := map[string]map[string]bool{}
 	for _, typ := range parserSections {
 		name := checkName
 		if typ == "global" {
@@ -206,10 +211,7 @@ func (c *Config) checkKeywords() {
 		}
 		values, _ := data.([]types.UnProcessed)
 		for _, v := range values {
-			if rejected[typ] == nil {
-				rejected[typ] = map[string]bool{}
-			}
-			rejected[typ][v.Value] = true
+			reject(typ, v.Value)
 		}
 	}
 	for _, s := range c.Sections {
@@ -227,6 +229,43 @@ func (c *Config) checkKeywords() {
 			c.Problems = append(c.Problems, Problem{Line: d.Line, Column: d.Column, Message: msg})
 		}
 	}
+}
+
+// checkText writes distinct lines per section type as one synthetic
+// config, one section per type.
+func checkText(distinct map[string][]string) string {
+	var text strings.Builder
+	for _, typ := range parserSections {
+		if len(distinct[typ]) == 0 {
+			continue
+		}
+		if typ == "global" {
+			text.WriteString("global\n")
+		} else {
+			text.WriteString(typ + " " + checkName + "\n")
+		}
+		for _, line := range distinct[typ] {
+			text.WriteString("  " + line + "\n")
+		}
+	}
+	return text.String()
+}
+
+// errParserPanic marks a config config-parser crashed on.
+var errParserPanic = errors.New("config-parser crashed")
+
+// newParser runs config-parser on text, one run at a time. config-parser
+// panics on some malformed lines ("stick on" without a fetch); that comes
+// back as an error wrapping errParserPanic.
+func newParser(text string) (p parser.Parser, err error) {
+	configParserMu.Lock()
+	defer configParserMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("%w: %v", errParserPanic, r)
+		}
+	}()
+	return parser.New(options.String(text), options.UseListenSectionParsers)
 }
 
 func (c *Config) index() {
@@ -346,10 +385,7 @@ func acceptedWithUnits(s *Section, d *Directive) bool {
 	if !changed {
 		return false
 	}
-	mini := fmt.Sprintf("%s wslb_check\n  %s\n", s.Type, strings.Join(words, " "))
-	configParserMu.Lock()
-	p, err := parser.New(options.String(mini), options.UseListenSectionParsers)
-	configParserMu.Unlock()
+	p, err := newParser(checkText(map[string][]string{s.Type: {strings.Join(words, " ")}}))
 	if err != nil {
 		return false
 	}

@@ -172,3 +172,17 @@ func TestParseDuration(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+// config-parser panics on some malformed lines; they become problems on
+// their line instead of crashing wslb, and the other lines are still judged.
+func TestParserPanicIsAProblem(t *testing.T) {
+	c := Parse("x.cfg", []byte("defaults\n  mode http\nbackend b\n  stick onurl_param(sid)\n  servr a 1.2.3.4:80\n  server b 1.2.3.4:80\n"))
+	var lines []int
+	for _, p := range c.Problems {
+		lines = append(lines, p.Line)
+	}
+	require.Equal(t, []int{4, 5}, lines, "%+v", c.Problems)
+	require.Contains(t, c.Problems[0].Message, `malformed keyword "stick"`)
+	_, err := c.Parsed()
+	require.Error(t, err)
+}
