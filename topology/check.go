@@ -11,11 +11,13 @@ import (
 // webSocketSegments are path segments that conventionally carry WebSockets
 // (plain endpoints, Socket.IO, SockJS, Rails Action Cable, SignalR hubs,
 // GraphQL subscriptions). A route whose path contains one marks its pool as
-// a WebSocket pool even without `websocket = true`.
+// a WebSocket pool even without `websocket = true`. validate's rules know
+// at least these, so generated configs pass wslb's own lint.
 var webSocketSegments = map[string]bool{
 	"ws": true, "wss": true, "websocket": true, "websockets": true,
 	"socket.io": true, "sockjs": true, "cable": true,
-	"hub": true, "hubs": true, "graphql-ws": true,
+	"hub": true, "hubs": true, "signalr": true,
+	"graphql-ws": true, "subscriptions": true,
 }
 
 // IsWebSocketPath reports whether a path prefix is one known to carry

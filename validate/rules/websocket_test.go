@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/haproxy"
 	"github.com/wslb/wslb/validate/nginx"
 )
@@ -111,4 +112,14 @@ backend ws_named
 		fronts = append(fronts, s.Name)
 	}
 	require.ElementsMatch(t, []string{"fe", "other"}, fronts, "other routes to a WebSocket backend")
+}
+
+// A path the linter treats as a WebSocket endpoint must make a topology
+// pool a WebSocket pool too, or wslb generate would give it the plain
+// HTTP read timeout that WSLB104 then flags in wslb's own output.
+func TestWebSocketPathsAgreeWithTopology(t *testing.T) {
+	for _, p := range WebSocketPaths {
+		require.True(t, topology.IsWebSocketPath(p), p)
+		require.True(t, topology.IsWebSocketPath("/api"+p+"/"), p)
+	}
 }
