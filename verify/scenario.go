@@ -369,7 +369,8 @@ func Failover(in FailoverInput) FailoverResult {
 }
 
 // EvalFailover passes when every client of the stopped backend moved to one
-// survivor and stuck there, and (when Strict) no other client moved.
+// survivor and stuck there, no connection failed, and (when Strict) no other
+// client moved.
 func EvalFailover(in FailoverInput) *report.Scenario {
 	if in.Unpinned {
 		return evalFailoverUnpinned(in)
@@ -380,9 +381,14 @@ func EvalFailover(in FailoverInput) *report.Scenario {
 	if r.Others > 0 {
 		othersFrac = float64(len(r.OthersMoved)) / float64(r.Others)
 	}
-	sc.Passed = r.Orphans > 0 && r.Repinned == r.Orphans && (!in.Strict || len(r.OthersMoved) == 0)
+	// A failed connection fails the scenario whoever's it was: the proxy
+	// had already routed around the stopped backend.
+	sc.Passed = r.Orphans > 0 && r.Repinned == r.Orphans && r.Errors == 0 && (!in.Strict || len(r.OthersMoved) == 0)
 	sc.Summary = fmt.Sprintf("stopped %s: %d/%d of its clients re-pinned to a survivor; %d/%d other clients moved (%.1f%%)",
 		in.Failed, r.Repinned, r.Orphans, len(r.OthersMoved), r.Others, 100*othersFrac)
+	if r.Errors > 0 {
+		sc.Summary += fmt.Sprintf("; %d connections failed", r.Errors)
+	}
 	if len(in.After) > 0 {
 		sc.Summary += fmt.Sprintf("; after its return %d moved back, %d stayed", r.MovedBack, r.StayedAfter)
 	}

@@ -226,6 +226,14 @@ func TestEvalFailover(t *testing.T) {
 			pass: true, repinned: 2, moved: 1, detail: "map-based hashing",
 		},
 		{
+			name: "map-based: healthy client's failed connections fail",
+			in: FailoverInput{
+				Failed: "a", Before: before, Strict: false,
+				During: []Trace{tr("a1", 0, "b"), tr("a2", 0, "c"), tr("b1", 2, "b"), tr("c1", 0, "c")},
+			},
+			pass: false, repinned: 2, moved: 1, detail: "b1: b → b (2 failed)",
+		},
+		{
 			name: "nothing to fail over",
 			in: FailoverInput{
 				Failed: "a", Before: map[string]string{"b1": "b"}, Strict: true,
