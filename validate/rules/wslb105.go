@@ -38,7 +38,7 @@ func activeServers(up *nginx.Node) int {
 	n := 0
 	for _, s := range up.Own("server") {
 		passive := false
-		for _, a := range s.Args[1:] {
+		for _, a := range s.Args[min(1, len(s.Args)):] { // after the address
 			if a == "backup" || a == "down" {
 				passive = true
 			}
