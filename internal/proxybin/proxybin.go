@@ -216,8 +216,8 @@ var (
 	unshareOK   bool
 )
 
-// canUnshareNet reports whether `unshare --net` works here (root, or a
-// kernel that allows unprivileged user namespaces is not assumed).
+// canUnshareNet reports whether `unshare --net` works here: it needs root
+// (unprivileged user namespaces are not assumed), so it is tried once.
 func canUnshareNet() bool {
 	unshareOnce.Do(func() {
 		if _, err := exec.LookPath("unshare"); err != nil {

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// ProxySections are the sections that carry traffic.
+// Proxies returns the sections that carry traffic: frontends, backends
+// and listens, in file order.
 func (c *Config) Proxies() []*Section {
 	var out []*Section
 	for _, s := range c.Sections {
