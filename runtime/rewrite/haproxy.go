@@ -640,9 +640,16 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 					continue
 				}
 				emit(ln.raw)
-			case "http-check":
-				if len(ln.parts) > 1 && ln.parts[1] == "expect" {
+			case "http-check", "tcp-check":
+				if kw == "http-check" && len(ln.parts) > 1 && ln.parts[1] == "expect" {
 					drop("`http-check expect` (echo backends answer every check with 200)")
+					continue
+				}
+				if len(ln.parts) > 1 && ln.parts[1] == "connect" && (hasWord(ln.parts, "addr") || hasWord(ln.parts, "port")) {
+					// Checks go to the server's own (echo backend) address,
+					// never to the machine the user's config names.
+					drop("`addr` and `port` of `" + kw + " connect` rules")
+					emit(joinLine(indent, withoutOption(withoutOption(ln.parts, "addr"), "port")...))
 					continue
 				}
 				emit(ln.raw)

@@ -474,3 +474,35 @@ func FuzzLoadAndRender(f *testing.F) {
 		require.NotEmpty(t, res.Config)
 	})
 }
+
+// Health checks that name their own address would probe the user's real
+// servers; the rendered config must reach nothing outside loopback.
+func TestRenderedHAProxyChecksStayOnLoopback(t *testing.T) {
+	t.Parallel()
+	for _, check := range []string{
+		"option tcp-check\n    tcp-check connect addr 10.9.9.9 port 80",
+		"option httpchk\n    http-check connect addr 10.9.9.9 port 80",
+		"option tcp-check\n    tcp-check connect port 80 addr 10.9.9.9",
+	} {
+		t.Run(check, func(t *testing.T) {
+			t.Parallel()
+			text := "defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n" +
+				"frontend fe\n    bind :8080\n    default_backend be\n" +
+				"backend be\n    " + check + "\n    server a 10.1.1.1:80 check\n"
+			src := filepath.Join(t.TempDir(), "haproxy.cfg")
+			require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
+			c, err := Load(src)
+			require.NoError(t, err)
+			dir := t.TempDir()
+			res := renderLocal(t, c, dir)
+			require.NotContains(t, string(res.Config), "10.9.9.9", "%s", res.Config)
+			require.Contains(t, strings.Join(res.Notes, "\n"), "connect` rules")
+			if bin, err := proxybin.Lookup(proxybin.HAProxy); err == nil {
+				path := filepath.Join(dir, res.ConfigName)
+				require.NoError(t, os.WriteFile(path, res.Config, 0o644))
+				out, err := exec.Command(bin.Path, "-c", "-f", path).CombinedOutput()
+				require.NoError(t, err, "%s\n%s", out, res.Config)
+			}
+		})
+	}
+}
