@@ -395,6 +395,11 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 					}
 					d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: "proxy_pass", Args: []string{"http://" + host + m[3]}}
 				}
+			case "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass":
+				// Only proxy_pass reaches echo backends; these would reach
+				// (and resolve) the user's real servers.
+				dropped["`fastcgi_pass`, `uwsgi_pass`, `scgi_pass`, `grpc_pass` and `memcached_pass` (their locations answer 502)"]++
+				d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: "return", Args: []string{"502"}}
 			case "proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path", "scgi_cache_path":
 				if len(d.Args) > 0 {
 					args := append([]string{filepath.Join(l.Dir, "cache", strconv.Itoa(d.Line))}, d.Args[1:]...)

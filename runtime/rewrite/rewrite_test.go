@@ -79,7 +79,7 @@ var loadCases = []struct {
 		file: "nginx-iphash.conf", kind: proxybin.Nginx, pool: "realtime",
 		affinity: Affinity{Mode: topology.AffinitySource}, path: "/socket.io/",
 		servers: []wantServer{{"realtime-1", 3, false}, {"realtime-2", 1, false}, {"realtime-3", 1, false}}, all: 3,
-		notes: []string{"first three octets", "TLS removed", "dropped `user`", "dropped redirects to https", "dropped `stream` blocks", "dropped extra `listen` lines"},
+		notes: []string{"first three octets", "TLS removed", "dropped `user`", "dropped redirects to https", "dropped `stream` blocks", "dropped extra `listen` lines", "answer 502"},
 	},
 	{
 		file: "nginx-hash-arg.conf", kind: proxybin.Nginx, pool: "ws_pool",
