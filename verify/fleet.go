@@ -188,19 +188,19 @@ func (f *fleet) hold(ctx context.Context) (*holding, error) {
 }
 
 // check sends one message on every held connection and lists those that
-// were closed meanwhile or no longer echo.
-func (hd *holding) check(ctx context.Context) []string {
+// were closed meanwhile or no longer echo. When ctx ends before every
+// connection was pinged, the list is incomplete and the error says so.
+func (hd *holding) check(ctx context.Context) ([]string, error) {
+	res, err := hd.s.Ping(ctx)
+	hd.f.absorb(res)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	for _, c := range hd.s.Closures() {
 		out = append(out, closureLine(c))
 	}
-	before := len(hd.s.Closures())
-	res, _ := hd.s.Ping(ctx)
-	hd.f.absorb(res)
-	for _, c := range hd.s.Closures()[before:] {
-		out = append(out, closureLine(c))
-	}
-	return out
+	return out, nil
 }
 
 func closureLine(c harness.Closure) string {

@@ -519,7 +519,10 @@ func (r *runner) reload() error {
 		return err
 	}
 	r.count(fresh)
-	dropped := h.check(r.ctx)
+	dropped, err := h.check(r.ctx)
+	if err != nil {
+		return fmt.Errorf("reload scenario: %w", err)
+	}
 	r.dropped += len(dropped)
 	r.add(EvalReload(ReloadInput{Held: h.held, Dropped: dropped, New: fresh, Before: before}), started)
 	return nil
@@ -548,7 +551,10 @@ func (r *runner) idle() error {
 	if err := sleep(r.ctx, r.opts.Idle); err != nil {
 		return err
 	}
-	closed := h.check(r.ctx)
+	closed, err := h.check(r.ctx)
+	if err != nil {
+		return fmt.Errorf("idle scenario: %w", err)
+	}
 	r.dropped += len(closed)
 	r.add(EvalIdle(h.held, closed, r.opts.Idle), started)
 	return nil
