@@ -51,16 +51,6 @@ func (c *Config) Backend(name string) *Section {
 	return nil
 }
 
-// SectionAt returns the section containing line, or nil.
-func (c *Config) SectionAt(line int) *Section {
-	for _, s := range c.Sections {
-		if line >= s.Line && line <= s.EndLine {
-			return s
-		}
-	}
-	return nil
-}
-
 // IsProxy reports whether the section is a frontend, backend or listen.
 func (s *Section) IsProxy() bool {
 	return s.Type == "frontend" || s.Type == "backend" || s.Type == "listen"
