@@ -225,6 +225,17 @@ func (d *decoder) blockAttrs(b *hcl.Block, schema *hcl.BodySchema, def hcl.Range
 	return d.attrs(c, b.DefRange), c
 }
 
+// topBlock decodes an optional top-level block (timeouts, target, ...)
+// and returns its range, or the file's start when it is absent.
+func (d *decoder) topBlock(b *hcl.Block, schema *hcl.BodySchema) (*attrs, hcl.Range) {
+	rng := d.fileStart()
+	if b != nil {
+		rng = b.DefRange
+	}
+	a, _ := d.blockAttrs(b, schema, rng)
+	return a, rng
+}
+
 func (d *decoder) label(b *hcl.Block) (string, hcl.Range) {
 	name, r := b.Labels[0], b.LabelRanges[0]
 	if err := CheckName(name); err != nil {
@@ -234,15 +245,12 @@ func (d *decoder) label(b *hcl.Block) (string, hcl.Range) {
 }
 
 func (d *decoder) decodeTimeouts(b *hcl.Block, t *Timeouts) *attrs {
+	a, rng := d.topBlock(b, timeoutsSchema)
 	*t = Timeouts{
 		Connect: DefaultConnectTimeout, Client: DefaultClientTimeout, Server: DefaultServerTimeout,
 		Tunnel: DefaultTunnelTimeout, ClientFin: DefaultClientFinTimeout, ServerFin: DefaultServerFinTimeout,
 		HTTPRequest: DefaultHTTPRequestTimeout, HTTPKeepAlive: DefaultHTTPKeepAliveTimeout,
-		Range: d.fileStart(),
-	}
-	a, _ := d.blockAttrs(b, timeoutsSchema, d.fileStart())
-	if b != nil {
-		t.Range = b.DefRange
+		Range: rng,
 	}
 	a.duration("connect", &t.Connect, false)
 	a.duration("client", &t.Client, false)
@@ -256,11 +264,8 @@ func (d *decoder) decodeTimeouts(b *hcl.Block, t *Timeouts) *attrs {
 }
 
 func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) {
-	*t = Targets{HAProxy: MinHAProxy, Nginx: MinNginx, Range: d.fileStart()}
-	a, _ := d.blockAttrs(b, targetSchema, d.fileStart())
-	if b != nil {
-		t.Range = b.DefRange
-	}
+	a, rng := d.topBlock(b, targetSchema)
+	*t = Targets{HAProxy: MinHAProxy, Nginx: MinNginx, Range: rng}
 	version := func(name, proxy string, dst *Version, min Version) {
 		var s string
 		if !a.str(name, &s, nil) {
@@ -285,20 +290,14 @@ func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) {
 }
 
 func (d *decoder) decodeReload(b *hcl.Block, r *Reload) {
-	*r = Reload{Drain: DefaultDrain, Range: d.fileStart()}
-	a, _ := d.blockAttrs(b, reloadSchema, d.fileStart())
-	if b != nil {
-		r.Range = b.DefRange
-	}
+	a, rng := d.topBlock(b, reloadSchema)
+	*r = Reload{Drain: DefaultDrain, Range: rng}
 	a.duration("drain", &r.Drain, false)
 }
 
 func (d *decoder) decodeSecurity(b *hcl.Block, s *Security) {
-	*s = Security{AllowMissingOrigin: true, Range: d.fileStart()}
-	a, _ := d.blockAttrs(b, securitySchema, d.fileStart())
-	if b != nil {
-		s.Range = b.DefRange
-	}
+	a, rng := d.topBlock(b, securitySchema)
+	*s = Security{AllowMissingOrigin: true, Range: rng}
 	a.strings("allowed_origins", &s.AllowedOrigins, func(v string) (string, error) { return v, CheckOrigin(v) })
 	a.boolean("allow_missing_origin", &s.AllowMissingOrigin)
 	if a.has("allow_missing_origin") && !s.AllowMissingOrigin && a.valid("allow_missing_origin") && len(s.AllowedOrigins) == 0 && a.valid("allowed_origins") {
@@ -308,11 +307,8 @@ func (d *decoder) decodeSecurity(b *hcl.Block, s *Security) {
 }
 
 func (d *decoder) decodeLimits(b *hcl.Block, l *Limits) *attrs {
-	*l = Limits{Range: d.fileStart()}
-	a, _ := d.blockAttrs(b, limitsSchema, d.fileStart())
-	if b != nil {
-		l.Range = b.DefRange
-	}
+	a, rng := d.topBlock(b, limitsSchema)
+	*l = Limits{Range: rng}
 	a.integer("max_conns", &l.MaxConns, 1, MaxConnsLimit, "Invalid max_conns")
 	return a
 }
