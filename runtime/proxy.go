@@ -133,6 +133,11 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 
 	if err := p.waitReady(ctx); err != nil {
 		tail := p.LogTail(logTailLines)
+		// Not serving yet, so nothing to drain; and a master that is a PID
+		// namespace's init ignores SIGTERM until it installs its handler.
+		if !isClosed(p.exited) {
+			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+		}
 		p.Close()
 		return nil, fmt.Errorf("start %s: %w%s", opts.Kind, err, formatTail(tail))
 	}

@@ -562,9 +562,14 @@ func TestProxyStartWithCancelledContextLeavesNothing(t *testing.T) {
 			r := setup(t, tc.kind, tc.tmpl)
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
+			start := time.Now()
+			// A proxy that is not serving yet has nothing to drain: it is
+			// killed, not given StopGrace to stop (the master, as a PID
+			// namespace's init, ignores SIGTERM until it handles it).
+			p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, StopGrace: time.Minute})
 			require.ErrorIs(t, err, context.Canceled)
 			require.Nil(t, p)
+			require.Less(t, time.Since(start), 30*time.Second, "StartProxy waited for StopGrace")
 			require.Empty(t, processes(func(st procStat) bool {
 				return strings.Contains(cmdline(st.pid), r.config) && st.state != 'Z'
 			}))
