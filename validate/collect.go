@@ -10,8 +10,8 @@ import (
 )
 
 // Collect turns paths (files or directories) into sources. Directories
-// are walked for *.cfg and *.conf files and files named like haproxy or
-// nginx configs; hidden directories are skipped.
+// are walked for *.cfg and *.conf files and extensionless files named
+// haproxy* or nginx*; hidden directories are skipped.
 func Collect(paths []string) ([]Source, error) {
 	var out []Source
 	for _, p := range paths {
@@ -56,5 +56,9 @@ func Collect(paths []string) ([]Source, error) {
 func looksLikeConfig(name string) bool {
 	n := strings.ToLower(name)
 	ext := filepath.Ext(n)
-	return ext == ".cfg" || ext == ".conf" || strings.HasPrefix(n, "haproxy") || strings.HasPrefix(n, "nginx") && ext == ""
+	if ext == ".cfg" || ext == ".conf" {
+		return true
+	}
+	// Extensionless haproxy*/nginx* files, not haproxy.pem or nginx.service.
+	return ext == "" && (strings.HasPrefix(n, "haproxy") || strings.HasPrefix(n, "nginx"))
 }

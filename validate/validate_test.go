@@ -235,3 +235,19 @@ func TestHAProxyKeywordsWithoutArguments(t *testing.T) {
 		})
 	}
 }
+
+// A directory walk picks *.cfg, *.conf and extensionless haproxy*/nginx*
+// files, not the certificates, units and notes that sit beside them.
+func TestCollectPicksOnlyConfigs(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"haproxy.cfg", "site.conf", "nginx", "haproxy-edge", "haproxy.pem", "haproxy.service", "nginx.md", "README.md"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
+	}
+	srcs, err := Collect([]string{dir})
+	require.NoError(t, err)
+	var names []string
+	for _, s := range srcs {
+		names = append(names, filepath.Base(s.Name))
+	}
+	require.Equal(t, []string{"haproxy-edge", "haproxy.cfg", "nginx", "site.conf"}, names)
+}
