@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -77,9 +76,6 @@ func FreePorts(n int) ([]int, error) {
 		}
 		lns = append(lns, ln)
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	if len(ports) != n {
-		return nil, errors.New("pick free ports: too few")
 	}
 	return ports, nil
 }

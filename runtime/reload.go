@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -114,16 +115,12 @@ func (p *Proxy) reloadHAProxy(ctx context.Context) error {
 		if now.failed > before.failed {
 			return false, fmt.Errorf("the new configuration was rejected; old workers keep serving")
 		}
-		fresh := false
 		for _, w := range now.workers {
-			if !contains(before.workers, w) {
-				fresh = true
-			}
-			if contains(before.workers, w) {
+			if slices.Contains(before.workers, w) {
 				return false, nil // a previous worker is still current
 			}
 		}
-		return fresh, nil
+		return len(now.workers) > 0, nil
 	})
 }
 
@@ -131,7 +128,6 @@ func (p *Proxy) reloadHAProxy(ctx context.Context) error {
 type procTable struct {
 	reloads, failed int
 	workers         []int // current workers
-	old             []int // previous workers still draining
 }
 
 var masterLineRe = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]`)
@@ -177,15 +173,10 @@ func parseShowProc(r io.Reader) (procTable, error) {
 			continue
 		}
 		pid, err := strconv.Atoi(f[0])
-		if err != nil {
+		if err != nil || section != "workers" { // not "old workers"
 			continue
 		}
-		switch section {
-		case "workers":
-			t.workers = append(t.workers, pid)
-		case "old workers":
-			t.old = append(t.old, pid)
-		}
+		t.workers = append(t.workers, pid)
 	}
 	if err := sc.Err(); err != nil {
 		return t, err
@@ -214,17 +205,12 @@ func (p *Proxy) reloadNginx(ctx context.Context) error {
 			}
 		}
 		now := p.Workers()
-		fresh := false
-		for _, w := range now {
-			if !contains(before, w) {
-				fresh = true
-			}
-		}
+		fresh := slices.ContainsFunc(now, func(w int) bool { return !slices.Contains(before, w) })
 		if !fresh {
 			return false, nil
 		}
 		for _, w := range before {
-			if contains(now, w) && !strings.Contains(cmdline(w), "shutting down") {
+			if slices.Contains(now, w) && !strings.Contains(cmdline(w), "shutting down") {
 				return false, nil
 			}
 		}
@@ -249,13 +235,4 @@ func firstEmerg(path string, offset int64) string {
 		}
 	}
 	return ""
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

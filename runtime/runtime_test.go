@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,7 +169,7 @@ func TestParseShowProc(t *testing.T) {
 `
 	got, err := parseShowProc(strings.NewReader(out))
 	require.NoError(t, err)
-	require.Equal(t, procTable{reloads: 2, failed: 1, workers: []int{11326}, old: []int{11200}}, got)
+	require.Equal(t, procTable{reloads: 2, failed: 1, workers: []int{11326}}, got)
 	_, err = parseShowProc(strings.NewReader("Unknown command\n"))
 	require.Error(t, err)
 }
@@ -295,7 +296,7 @@ func TestProxyLifecycle(t *testing.T) {
 			workersAfter := p.Workers()
 			fresh := 0
 			for _, w := range workersAfter {
-				if !contains(workersBefore, w) {
+				if !slices.Contains(workersBefore, w) {
 					fresh++
 				}
 			}
