@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,7 +162,7 @@ func (o Options) Normalize() (Options, error) {
 	}
 	seen := map[string]bool{}
 	for _, s := range o.Scenarios {
-		if !contains(allScenarios, s) {
+		if !slices.Contains(allScenarios, s) {
 			errs = append(errs, fmt.Errorf("unknown scenario %q (want %s)", s, strings.Join(allScenarios, ", ")))
 		}
 		if s == ScenarioIdle && o.Idle <= 0 {
@@ -191,4 +192,4 @@ func (o Options) Normalize() (Options, error) {
 }
 
 // wants reports whether the scenario is selected.
-func (o Options) wants(name string) bool { return contains(o.Scenarios, name) }
+func (o Options) wants(name string) bool { return slices.Contains(o.Scenarios, name) }

@@ -3,6 +3,8 @@ package verify
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -398,7 +400,7 @@ func (r *runner) failover(before map[string]string) error {
 		}
 		// Two clean rounds in a row; with affinity, each orphan on the same
 		// survivor both times (a round can avoid a dead server by luck).
-		if ok && prev != nil && (unpinned || equalMaps(prev, now)) {
+		if ok && prev != nil && (unpinned || maps.Equal(prev, now)) {
 			settled = true
 			break
 		}
@@ -468,23 +470,11 @@ func (r *runner) failover(before map[string]string) error {
 
 func served(traces []Trace, backend string) bool {
 	for _, t := range traces {
-		if contains(t.Backends, backend) {
+		if slices.Contains(t.Backends, backend) {
 			return true
 		}
 	}
 	return false
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *runner) reload() error {

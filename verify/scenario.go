@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -326,7 +327,7 @@ func Failover(in FailoverInput) FailoverResult {
 		if before == in.Failed {
 			r.Orphans++
 			switch {
-			case contains(d, in.Failed):
+			case slices.Contains(d, in.Failed):
 				r.StillOnFailed = append(r.StillOnFailed, fmt.Sprintf("%s: still served by stopped %s", t.Client, in.Failed))
 			case len(d) == 1 && t.Errors == 0:
 				r.Repinned++
@@ -354,7 +355,7 @@ func Failover(in FailoverInput) FailoverResult {
 	for _, t := range in.After {
 		before := in.Before[t.Client]
 		if before == in.Failed {
-			if contains(t.Backends, in.Failed) {
+			if slices.Contains(t.Backends, in.Failed) {
 				r.MovedBack++
 			} else if d := t.distinct(); len(d) == 1 && d[0] == during[t.Client] {
 				r.StayedAfter++
@@ -434,7 +435,7 @@ func evalFailoverUnpinned(in FailoverInput) *report.Scenario {
 				ok++
 			}
 		}
-		if t.Errors > 0 || contains(t.Backends, in.Failed) {
+		if t.Errors > 0 || slices.Contains(t.Backends, in.Failed) {
 			details = append(details, fmt.Sprintf("%s: %s (%d failed)", t.Client, strings.Join(t.Backends, " → "), t.Errors))
 		}
 	}
@@ -533,13 +534,4 @@ func limitDetails(lines []string) []string {
 	}
 	out := append([]string{}, lines[:maxDetails]...)
 	return append(out, fmt.Sprintf("… and %d more", len(lines)-maxDetails))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
