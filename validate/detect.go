@@ -63,19 +63,3 @@ func Detect(name string, data []byte) (Kind, bool) {
 	}
 	return "", false
 }
-
-// nginxSnippet reports whether an NGINX file has no top-level http or
-// events block (a conf.d file).
-func nginxSnippet(data []byte) bool {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "http") || strings.HasPrefix(line, "events") {
-			f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '{' || r == '\t' })
-			if len(f) > 0 && (f[0] == "http" || f[0] == "events") {
-				return false
-			}
-		}
-	}
-	return true
-}

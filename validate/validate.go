@@ -232,7 +232,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 }
 
 func rank(s Source) int {
-	if s.Kind == Nginx && !nginxSnippet(s.Bytes) {
+	if s.Kind == Nginx && !nginx.IsSnippet(s.Bytes) {
 		return 0
 	}
 	return 1

@@ -93,10 +93,7 @@ func Parse(file string, open Opener) *Config {
 		return c
 	}
 	c.sources[file] = src
-	// A file without http/events/stream blocks is a snippet whose top
-	// level stands for the http context.
-	top := topLevelNames(src)
-	c.Snippet = !top["http"] && !top["events"] && !top["stream"]
+	c.Snippet = IsSnippet(src)
 	opts := c.options(open)
 	opts.SkipDirectiveContextCheck = c.Snippet
 	payload, err := crossplane.Parse(file, opts)
@@ -337,6 +334,14 @@ func (c *Config) realName(path string) string {
 		return alt
 	}
 	return path
+}
+
+// IsSnippet reports whether an NGINX file has no top-level http, events
+// or stream block: a conf.d or sites-enabled file whose top level stands
+// for the http context.
+func IsSnippet(src []byte) bool {
+	top := topLevelNames(src)
+	return !top["http"] && !top["events"] && !top["stream"]
 }
 
 // topLevelNames lists the directive names at the top level of an nginx
