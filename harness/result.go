@@ -132,20 +132,16 @@ func (r *Result) Histogram() *hdrhistogram.Histogram {
 }
 
 // Latency summarises the RTTs with buckets for a chart.
-func (r *Result) Latency() report.Latency {
-	return latencyOf(r.hist)
-}
-
-// LatencyOf summarises an RTT histogram in microseconds (for instance
-// several results' Histograms merged) like Result.Latency.
-func LatencyOf(h *hdrhistogram.Histogram) report.Latency { return latencyOf(h) }
+func (r *Result) Latency() report.Latency { return LatencyOf(r.hist) }
 
 func newHistogram() *hdrhistogram.Histogram {
 	// 1 µs to 60 s at 3 significant digits.
 	return hdrhistogram.New(1, 60_000_000, 3)
 }
 
-func latencyOf(h *hdrhistogram.Histogram) report.Latency {
+// LatencyOf summarises an RTT histogram in microseconds (for instance
+// several results' Histograms merged) like Result.Latency.
+func LatencyOf(h *hdrhistogram.Histogram) report.Latency {
 	if h == nil || h.TotalCount() == 0 {
 		return report.Latency{}
 	}
@@ -202,7 +198,6 @@ func buckets(h *hdrhistogram.Histogram) []report.Bucket {
 // collector gathers connection outcomes from concurrent clients.
 type collector struct {
 	mu      sync.Mutex
-	hist    *hdrhistogram.Histogram
 	res     *Result
 	samples int
 }
@@ -212,13 +207,12 @@ func newCollector(clients []Client, samples int) *collector {
 		Started:  time.Now(),
 		Clients:  make([]ClientResult, len(clients)),
 		Backends: map[string]int{},
+		hist:     newHistogram(),
 	}
 	for i, c := range clients {
 		res.Clients[i].Client = c
 	}
-	h := newHistogram()
-	res.hist = h
-	return &collector{hist: h, res: res, samples: samples}
+	return &collector{res: res, samples: samples}
 }
 
 func (c *collector) rtt(d time.Duration) {
@@ -227,7 +221,7 @@ func (c *collector) rtt(d time.Duration) {
 		us = 1
 	}
 	c.mu.Lock()
-	_ = c.hist.RecordValue(us) // values above 60 s are dropped
+	_ = c.res.hist.RecordValue(us) // values above 60 s are dropped
 	c.mu.Unlock()
 }
 

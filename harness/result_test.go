@@ -13,7 +13,7 @@ func TestLatencyBuckets(t *testing.T) {
 	for _, v := range []struct{ us, n int64 }{{15, 10}, {120, 5}, {3000, 1}} {
 		require.NoError(t, h.RecordValues(v.us, v.n))
 	}
-	lat := latencyOf(h)
+	lat := LatencyOf(h)
 	require.Equal(t, int64(16), lat.Samples)
 	require.InDelta(t, 15*time.Microsecond, lat.P50, float64(time.Microsecond))
 	require.InDelta(t, 3000*time.Microsecond, lat.Max, float64(5*time.Microsecond))
@@ -30,7 +30,7 @@ func TestLatencyBuckets(t *testing.T) {
 	require.Equal(t, int64(1), got[5000*us])
 	require.Zero(t, got[50*us]+got[100*us]+got[500*us]+got[1000*us]+got[2000*us])
 
-	require.Equal(t, latencyOf(nil).Samples, int64(0))
+	require.Equal(t, LatencyOf(nil).Samples, int64(0))
 }
 
 func TestStickiness(t *testing.T) {
