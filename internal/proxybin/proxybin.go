@@ -155,16 +155,9 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	if err != nil {
 		return fmt.Errorf("resolve %s: %w", configPath, err)
 	}
-	var args []string
-	switch b.Kind {
-	case HAProxy:
-		args = []string{b.Path, "-c", "-f", abs} // no -q: HAProxy 2.6 then hides the alerts
-	case Nginx:
-		// -p makes relative paths resolve next to the config; -e keeps the
-		// startup error log out of system directories.
-		args = []string{b.Path, "-t", "-q", "-p", filepath.Dir(abs) + "/", "-e", "/dev/stderr", "-c", abs}
-	default:
-		return fmt.Errorf("unknown proxy kind %q", b.Kind)
+	args, err := b.checkArgs(abs)
+	if err != nil {
+		return err
 	}
 	if canUnshareNet() {
 		args = append([]string{"unshare", "--net", "--"}, args...)
@@ -180,6 +173,28 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 		return fmt.Errorf("run %s: %w", strings.Join(args, " "), err)
 	}
 	return nil
+}
+
+// nginxStartupLog is the first nginx with -e, which moves the startup
+// error log.
+var nginxStartupLog = topology.Version{Major: 1, Minor: 19, Patch: 5}
+
+// checkArgs is the command line that checks the config at the absolute
+// path abs.
+func (b Binary) checkArgs(abs string) ([]string, error) {
+	switch b.Kind {
+	case HAProxy:
+		return []string{b.Path, "-c", "-f", abs}, nil // no -q: HAProxy 2.6 then hides the alerts
+	case Nginx:
+		// -p makes relative paths resolve next to the config; -e keeps the
+		// startup error log out of system directories where nginx has it.
+		args := []string{b.Path, "-t", "-q", "-p", filepath.Dir(abs) + "/"}
+		if v := nginxStartupLog; b.Version.AtLeast(v.Major, v.Minor, v.Patch) {
+			args = append(args, "-e", "/dev/stderr")
+		}
+		return append(args, "-c", abs), nil
+	}
+	return nil, fmt.Errorf("unknown proxy kind %q", b.Kind)
 }
 
 // CheckText writes text to a scratch directory as the proxy's config file

@@ -3,6 +3,7 @@ package proxybin
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -103,4 +104,31 @@ func TestLookupHonoursTheEnvironment(t *testing.T) {
 	require.Equal(t, "/nonexistent/nginx", nf.Path)
 	require.Contains(t, err.Error(), "$WSLB_NGINX")
 	require.Contains(t, err.Error(), "sudo apt-get install -y nginx")
+}
+
+// nginx learnt -e (the startup error log) in 1.19.5; older ones, such as
+// Ubuntu 22.04's 1.18, reject the option, so the check must not pass it.
+func TestCheckArgsFollowTheVersion(t *testing.T) {
+	tests := []struct {
+		bin    Binary
+		withE  bool
+		wantIn []string
+	}{
+		{Binary{Kind: Nginx, Path: "nginx", Version: topology.Version{Major: 1, Minor: 18}}, false, []string{"-t", "-c"}},
+		{Binary{Kind: Nginx, Path: "nginx", Version: topology.Version{Major: 1, Minor: 19, Patch: 4}}, false, []string{"-t", "-c"}},
+		{Binary{Kind: Nginx, Path: "nginx", Version: topology.Version{Major: 1, Minor: 19, Patch: 5}}, true, []string{"-t", "-c"}},
+		{Binary{Kind: Nginx, Path: "nginx", Version: topology.Version{Major: 1, Minor: 22, Patch: 1}}, true, []string{"-t", "-c"}},
+		{Binary{Kind: HAProxy, Path: "haproxy", Version: topology.Version{Major: 2, Minor: 6}}, false, []string{"-c", "-f"}},
+	}
+	for _, tt := range tests {
+		args, err := tt.bin.checkArgs("/scratch/x.conf")
+		require.NoError(t, err)
+		require.Equal(t, tt.withE, slices.Contains(args, "-e"), "%s %s: %v", tt.bin.Kind, tt.bin.Version, args)
+		for _, a := range tt.wantIn {
+			require.Contains(t, args, a)
+		}
+		require.Equal(t, "/scratch/x.conf", args[len(args)-1])
+	}
+	_, err := Binary{Kind: "envoy"}.checkArgs("/x")
+	require.Error(t, err)
 }
