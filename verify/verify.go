@@ -128,18 +128,19 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 const bindAttempts = 3
 
 // startLocal generates the local copy of topo for the proxy and starts it
-// in e, retrying with fresh listener ports when one was taken meanwhile.
+// in e.
 func startLocal(ctx context.Context, e *env, topo *topology.Topology, bin proxybin.Binary, ids map[*topology.Server]string) (*topology.Topology, error) {
-	for attempt := 1; ; attempt++ {
+	var local *topology.Topology
+	err := startProxy(ctx, e, bin, func() (string, []byte, string, error) {
 		ports, err := runtime.FreePorts(len(topo.Listeners))
 		if err != nil {
-			return nil, err
+			return "", nil, "", err
 		}
 		listen := map[string]int{}
 		for i, l := range topo.Listeners {
 			listen[l.Name] = ports[i]
 		}
-		local := localTopology(topo, listen, func(s *topology.Server) topology.Address {
+		local = localTopology(topo, listen, func(s *topology.Server) topology.Address {
 			return topology.Address{Host: "127.0.0.1", Port: e.rt.Backends.Port(ids[s])}
 		})
 		local.Limits.MaxConns = min(local.Limits.MaxConns, localMaxConns())
@@ -149,25 +150,36 @@ func startLocal(ctx context.Context, e *env, topo *topology.Topology, bin proxyb
 			IdentityHeader: IdentityHeader,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("generate %s config: %w", bin.Kind, err)
+			return "", nil, "", fmt.Errorf("generate %s config: %w", bin.Kind, err)
 		}
-		cfg, err := e.rt.Scratch.WriteFile(arts[0].Name, arts[0].Bytes)
+		ready := "127.0.0.1:" + strconv.Itoa(local.Listeners[0].Address.Port)
+		return arts[0].Name, arts[0].Bytes, ready, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return local, nil
+}
+
+// startProxy starts the proxy on the config that render returns (its file
+// name, its text and the listener to wait for) in e. When another process
+// took a listener port between picking it and the proxy binding it, it
+// renders again, with fresh ports, up to bindAttempts times.
+func startProxy(ctx context.Context, e *env, bin proxybin.Binary, render func() (name string, text []byte, ready string, err error)) error {
+	for attempt := 1; ; attempt++ {
+		name, text, ready, err := render()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		first := local.Listeners[0].Address
+		cfg, err := e.rt.Scratch.WriteFile(name, text)
+		if err != nil {
+			return err
+		}
 		e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
-			Kind:      bin.Kind,
-			Binary:    bin.Path,
-			Config:    cfg,
-			Dir:       e.rt.Scratch.Dir,
-			ReadyAddr: "127.0.0.1:" + strconv.Itoa(first.Port),
+			Kind: bin.Kind, Binary: bin.Path, Config: cfg, Dir: e.rt.Scratch.Dir, ReadyAddr: ready,
 		})
-		if err == nil {
-			return local, nil
-		}
-		if attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {
-			return nil, err
+		if err == nil || attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {
+			return err
 		}
 	}
 }
@@ -264,28 +276,20 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 		addrs[id] = e.rt.Backends.Addr(id)
 	}
 	var res *rewrite.Result
-	for attempt := 1; ; attempt++ {
+	err = startProxy(ctx, e, bin, func() (string, []byte, string, error) {
 		// Render picks fresh listener ports each time.
+		var err error
 		if res, err = cfg.Render(rewrite.Local{Dir: e.rt.Scratch.Dir, Backends: addrs}); err != nil {
-			return nil, &InputError{Err: err}
+			return "", nil, "", &InputError{Err: err}
 		}
 		text := res.Config
 		if bin.Kind == proxybin.HAProxy {
 			text = capHAProxyLimits(text, localMaxConns(), fdLimit())
 		}
-		conf, err := e.rt.Scratch.WriteFile(res.ConfigName, text)
-		if err != nil {
-			return nil, err
-		}
-		e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
-			Kind: bin.Kind, Binary: bin.Path, Config: conf, Dir: e.rt.Scratch.Dir, ReadyAddr: res.Listen,
-		})
-		if err == nil {
-			break
-		}
-		if attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {
-			return nil, timeoutError(ctx, opts, err)
-		}
+		return res.ConfigName, text, res.Listen, nil
+	})
+	if err != nil {
+		return nil, timeoutError(ctx, opts, err)
 	}
 
 	plan := poolPlan{
