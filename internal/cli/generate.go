@@ -78,6 +78,9 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 			if opts.Check && opts.Output == "-" {
 				return UsageError("--check compares with files on disk: give the directory with -o DIR")
 			}
+			if fi, err := os.Stat(opts.Output); err == nil && !fi.IsDir() {
+				return UsageError("-o %s is a file: -o takes a directory (both configs are written into it) or - for standard output", opts.Output)
+			}
 			return runGenerate(opts)
 		},
 	}

@@ -161,6 +161,7 @@ func TestGenerateUsageErrors(t *testing.T) {
 		{"two topologies", []string{"generate", topo, topo}},
 		{"bad target", []string{"generate", topo, "--target", "envoy"}},
 		{"check to stdout", []string{"generate", topo, "--check", "-o", "-"}},
+		{"output is a file", []string{"generate", topo, "-o", topo}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

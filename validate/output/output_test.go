@@ -128,3 +128,20 @@ func TestUnknownFormat(t *testing.T) {
 	_, err := New("yaml", Options{})
 	require.ErrorContains(t, err, "unknown format")
 }
+
+// Text quoted from a config must not reach the terminal as control
+// sequences.
+func TestTextEscapesControlCharacters(t *testing.T) {
+	p, err := New("text", Options{})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, p.Print(&buf, validate.Result{Findings: []validate.Finding{{
+		Rule: "WSLB001", Severity: validate.Error, File: "x\x1b[2J.cfg", Line: 1,
+		Message: "unknown keyword \x1b]0;owned\x07", Fix: "remove \r it",
+	}}}))
+	out := buf.String()
+	require.NotContains(t, out, "\x1b")
+	require.NotContains(t, out, "\x07")
+	require.NotContains(t, out, "\r")
+	require.Contains(t, out, "unknown keyword ?]0;owned?")
+}

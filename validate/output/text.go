@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/fatih/color"
 
@@ -33,7 +34,7 @@ func (p textPrinter) Print(w io.Writer, r validate.Result) error {
 	bold := paint(color.Bold)
 	var b strings.Builder
 	for _, f := range r.Findings {
-		pos := fmt.Sprintf("%s:%d", f.File, f.Line)
+		pos := fmt.Sprintf("%s:%d", printable(f.File), f.Line)
 		if f.Column > 0 {
 			pos += fmt.Sprintf(":%d", f.Column)
 		}
@@ -41,9 +42,9 @@ func (p textPrinter) Print(w io.Writer, r validate.Result) error {
 		if c, ok := sevColor[f.Severity]; ok {
 			sev = c.Sprint(sev)
 		}
-		fmt.Fprintf(&b, "%s: %s %s %s\n", bold.Sprint(pos), sev, f.Rule, f.Message)
+		fmt.Fprintf(&b, "%s: %s %s %s\n", bold.Sprint(pos), sev, f.Rule, printable(f.Message))
 		if f.Fix != "" {
-			fmt.Fprintf(&b, "    %s %s\n", dim.Sprint("fix:"), f.Fix)
+			fmt.Fprintf(&b, "    %s %s\n", dim.Sprint("fix:"), printable(f.Fix))
 		}
 	}
 	for _, n := range r.Notes {
@@ -68,4 +69,15 @@ func plural(n int, word string) string {
 		return fmt.Sprintf("%d infos", n)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// printable escapes control characters, so that text quoted from a hostile
+// config cannot move the cursor or recolour the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
 }
