@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,8 +117,8 @@ func nearest(parents []*crossplane.Directive, name string) *crossplane.Directive
 	return nil
 }
 
-// proxyTarget splits a proxy_pass argument into scheme, host[:port] and the
-// rest (URI).
+// proxyPassRe splits a proxy_pass argument into scheme, host[:port] and
+// the rest (URI).
 var proxyPassRe = regexp.MustCompile(`^(https?)://([^/]+)(.*)$`)
 
 func sortedUpstreams(m map[string]*crossplane.Directive) []*crossplane.Directive {
@@ -125,11 +127,9 @@ func sortedUpstreams(m map[string]*crossplane.Directive) []*crossplane.Directive
 		out = append(out, d)
 	}
 	// Config order: by file, then line.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && (out[j].File < out[j-1].File || out[j].File == out[j-1].File && out[j].Line < out[j-1].Line); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortFunc(out, func(a, b *crossplane.Directive) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
 	return out
 }
 
