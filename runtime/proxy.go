@@ -230,8 +230,16 @@ func (p *Proxy) args() ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("start nginx: %w", err)
 		}
-		startupLog := filepath.Join(o.Dir, "nginx-startup.log")
-		p.errorLogs = []string{startupLog}
+		bin, err := proxybin.At(o.Kind, o.Binary)
+		if err != nil {
+			return nil, fmt.Errorf("start nginx: %w", err)
+		}
+		args := []string{"-p", o.Dir + "/", "-c", o.Config}
+		if bin.HasStartupLogFlag() {
+			startupLog := filepath.Join(o.Dir, "nginx-startup.log")
+			p.errorLogs = append(p.errorLogs, startupLog)
+			args = append(args, "-e", startupLog)
+		}
 		for _, m := range nginxErrorLogRe.FindAllSubmatch(text, -1) {
 			path := strings.Trim(string(m[1]), `"'`)
 			if path == "stderr" || strings.HasPrefix(path, "syslog:") || strings.HasPrefix(path, "memory:") {
@@ -249,7 +257,6 @@ func (p *Proxy) args() ([]string, error) {
 		if !nginxPidRe.Match(text) {
 			global = append(global, "pid "+filepath.Join(o.Dir, "nginx.pid")+";")
 		}
-		args := []string{"-p", o.Dir + "/", "-c", o.Config, "-e", startupLog}
 		if len(global) > 0 {
 			args = append(args, "-g", strings.Join(global, " "))
 		}

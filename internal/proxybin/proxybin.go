@@ -76,6 +76,12 @@ func Lookup(kind Kind) (Binary, error) {
 	if err != nil {
 		return Binary{}, err
 	}
+	return At(kind, path)
+}
+
+// At describes the proxy binary at path, reading its version once per
+// process.
+func At(kind Kind, path string) (Binary, error) {
 	lookupMu.Lock()
 	defer lookupMu.Unlock()
 	if b, ok := lookupCache[path]; ok {
@@ -179,6 +185,13 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 // error log.
 var nginxStartupLog = topology.Version{Major: 1, Minor: 19, Patch: 5}
 
+// HasStartupLogFlag reports whether the binary is an nginx that takes -e, the
+// error log used before the config is read (1.19.5 and later).
+func (b Binary) HasStartupLogFlag() bool {
+	v := nginxStartupLog
+	return b.Kind == Nginx && b.Version.AtLeast(v.Major, v.Minor, v.Patch)
+}
+
 // checkArgs is the command line that checks the config at the absolute
 // path abs.
 func (b Binary) checkArgs(abs string) ([]string, error) {
@@ -189,7 +202,7 @@ func (b Binary) checkArgs(abs string) ([]string, error) {
 		// -p makes relative paths resolve next to the config; -e keeps the
 		// startup error log out of system directories where nginx has it.
 		args := []string{b.Path, "-t", "-q", "-p", filepath.Dir(abs) + "/"}
-		if v := nginxStartupLog; b.Version.AtLeast(v.Major, v.Minor, v.Patch) {
+		if b.HasStartupLogFlag() {
 			args = append(args, "-e", "/dev/stderr")
 		}
 		return append(args, "-c", abs), nil

@@ -1,0 +1,36 @@
+package runtime
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+// fakeNginx is an executable that reports the given version, as `nginx -v`
+// does (on stderr).
+func fakeNginx(t *testing.T, version string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "nginx")
+	script := "#!/bin/sh\necho 'nginx version: nginx/" + version + "' >&2\n"
+	require.NoError(t, os.WriteFile(path, []byte(script), 0o755))
+	return path
+}
+
+// nginx before 1.19.5 has no -e flag and refuses to start with it.
+func TestNginxArgsFollowTheVersion(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(conf, []byte("events {}\n"), 0o644))
+	for version, wantE := range map[string]bool{"1.18.0": false, "1.19.5": true, "1.22.1": true} {
+		p := &Proxy{opts: ProxyOptions{Kind: proxybin.Nginx, Binary: fakeNginx(t, version), Config: conf, Dir: dir}}
+		args, err := p.args()
+		require.NoError(t, err)
+		require.Equal(t, wantE, slices.Contains(args, "-e"), "nginx %s: %v", version, args)
+		require.Contains(t, args, "-g", "daemon off and the pid file come from the command line")
+	}
+}
