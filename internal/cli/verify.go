@@ -130,6 +130,12 @@ func (o *VerifyOptions) check() error {
 	if _, err := o.verifyOptions().Normalize(); err != nil {
 		return UsageError("%v", err)
 	}
+	// Fail before the run, not after it, when the report cannot be written.
+	if o.ReportFile != "" {
+		if fi, err := os.Stat(filepath.Dir(o.ReportFile)); err != nil || !fi.IsDir() {
+			return UsageError("--report %s: the directory %s does not exist", o.ReportFile, filepath.Dir(o.ReportFile))
+		}
+	}
 	return nil
 }
 

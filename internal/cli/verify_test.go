@@ -34,6 +34,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"min stickiness above one", []string{"verify", "x.hcl", "--min-stickiness", "1.5"}, "min-stickiness must be between 0 and 1"},
 		{"idle longer than timeout", []string{"verify", "x.hcl", "--idle", "5m", "--timeout", "1m"}, "does not fit in the timeout"},
 		{"origin with a path", []string{"verify", "x.cfg", "--origin", "https://a.example/x"}, "an Origin has no path"},
+		{"report in a missing directory", []string{"verify", "x.hcl", "--report", "/nonexistent/dir/r.html"}, "--report /nonexistent/dir/r.html: the directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
