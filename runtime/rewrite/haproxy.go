@@ -516,17 +516,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{
-		Kind:          proxybin.HAProxy,
-		ConfigName:    "haproxy.cfg",
-		Listeners:     map[string]string{},
-		Servers:       c.WebSocketServers(),
-		Affinity:      c.Affinity,
-		Path:          c.Path,
-		AllowedOrigin: c.AllowedOrigin,
-		HeaderIDs:     map[string]string{},
-		Notes:         append([]string(nil), c.Notes...),
-	}
+	res := c.newResult(proxybin.HAProxy, "haproxy.cfg")
 	portOf := map[*hsection]string{}
 	for i, s := range listeners {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i]))

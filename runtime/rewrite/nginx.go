@@ -267,17 +267,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{
-		Kind:          proxybin.Nginx,
-		ConfigName:    "nginx.conf",
-		Listeners:     map[string]string{},
-		Servers:       c.WebSocketServers(),
-		Affinity:      c.Affinity,
-		Path:          c.Path,
-		AllowedOrigin: c.AllowedOrigin,
-		HeaderIDs:     map[string]string{},
-		Notes:         append([]string(nil), c.Notes...),
-	}
+	res := c.newResult(proxybin.Nginx, "nginx.conf")
 	for _, s := range c.WebSocketServers() {
 		res.HeaderIDs[l.Backends[s.ID]] = s.ID
 	}

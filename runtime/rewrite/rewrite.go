@@ -318,3 +318,19 @@ func sortedKeys(m map[string]int) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// newResult starts the Result of rendering c: what Load detected, with
+// the listener and header maps still empty.
+func (c *Config) newResult(kind proxybin.Kind, configName string) *Result {
+	return &Result{
+		Kind:          kind,
+		ConfigName:    configName,
+		Listeners:     map[string]string{},
+		Servers:       c.WebSocketServers(),
+		Affinity:      c.Affinity,
+		Path:          c.Path,
+		AllowedOrigin: c.AllowedOrigin,
+		HeaderIDs:     map[string]string{},
+		Notes:         append([]string(nil), c.Notes...),
+	}
+}
