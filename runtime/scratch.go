@@ -5,9 +5,11 @@
 package runtime
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -20,14 +22,69 @@ type Scratch struct {
 	err  error
 }
 
+// ownerFile names, inside a scratch dir, the process that created it.
+const ownerFile = ".wslb-owner"
+
 // NewScratch creates a fresh scratch directory (wslb-verify-*) under the
-// system temp dir.
+// system temp dir. A process killed with SIGKILL cannot remove its scratch
+// dir (its proxies die with it), so NewScratch first removes the dirs whose
+// owner is gone.
 func NewScratch() (*Scratch, error) {
+	removeOrphans(os.TempDir())
 	dir, err := os.MkdirTemp("", "wslb-verify-*")
 	if err != nil {
 		return nil, fmt.Errorf("create scratch dir: %w", err)
 	}
-	return &Scratch{Dir: dir}, nil
+	s := &Scratch{Dir: dir}
+	if id, ok := processID(os.Getpid()); ok {
+		if _, err := s.WriteFile(ownerFile, []byte(id)); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// processID identifies a running process by pid and start time, so that a
+// reused pid is not mistaken for the owner; ok is false when no such
+// process runs.
+func processID(pid int) (string, bool) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", false
+	}
+	// Fields after the parenthesised command name; start time is field 22.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return "", false
+	}
+	fields := strings.Fields(string(stat[i+1:]))
+	// A zombie has exited: its parent just has not reaped it yet.
+	if len(fields) < 20 || fields[0] == "Z" {
+		return "", false
+	}
+	return fmt.Sprintf("%d %s", pid, fields[19]), true
+}
+
+// removeOrphans removes wslb-verify-* dirs under root whose owner process
+// no longer runs. Dirs without an owner file (being created, or from
+// elsewhere) are left alone.
+func removeOrphans(root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "wslb-verify-*"))
+	for _, dir := range dirs {
+		owner, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		var pid int
+		if _, err := fmt.Sscanf(string(owner), "%d", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		if id, ok := processID(pid); ok && id == string(owner) {
+			continue // still running
+		}
+		_ = os.RemoveAll(dir)
+	}
 }
 
 // Path joins name onto the scratch directory.
