@@ -361,28 +361,47 @@ func TestE2EStickTableForgottenOnReload(t *testing.T) {
 	require.Contains(t, strings.Join(sc.Details, "\n"), "peers section")
 }
 
-// What `wslb generate` writes for production verifies as an existing config
-// too: rewritten to loopback, the generated HAProxy configs keep their
-// promises.
-func TestE2EGeneratedHAProxyConfigsVerifyAsExisting(t *testing.T) {
+// What `wslb generate` writes verifies as an existing config too: rewritten
+// to loopback, the generated configs keep their promises, the WebSocket pool
+// is found whichever way the config picks it (an Upgrade ACL, a map on the
+// Upgrade header, a cookie map with one upstream per server), and the
+// Origin allowlist is honoured without --origin.
+func TestE2EGeneratedConfigsVerifyAsExisting(t *testing.T) {
+	type want struct{ pool, mode, key string }
+	wants := map[proxybin.Kind]map[string]want{
+		proxybin.HAProxy: {
+			"chat.hcl":        {"be_realtime", "source", ""},
+			"cookie.hcl":      {"be_app", "cookie", "WSLB_SRV"},
+			"session-key.hcl": {"be_rooms", "query", "room"},
+			"socketio.hcl":    {"be_socketio", "cookie", "io_srv"},
+		},
+		proxybin.Nginx: {
+			"chat.hcl":        {"wslb_realtime", "source", ""},
+			"cookie.hcl":      {"wslb_app", "cookie", "WSLB_SRV"},
+			"session-key.hcl": {"wslb_rooms", "query", "room"},
+			"socketio.hcl":    {"wslb_socketio", "cookie", "io_srv"},
+		},
+	}
 	examples, err := filepath.Glob("../examples/*.hcl")
 	require.NoError(t, err)
-	for _, path := range examples {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			t.Parallel()
-			testutil.NeedProxy(t, proxybin.HAProxy)
-			topo := load(t, path)
-			arts, err := generator.Generate(topo, generator.Options{Kinds: []proxybin.Kind{proxybin.HAProxy}})
-			require.NoError(t, err)
-			cfg := filepath.Join(t.TempDir(), arts[0].Name)
-			require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
-			opts := small()
-			if o := topo.Security.AllowedOrigins; len(o) > 0 {
-				opts.Origin = o[0]
-			}
-			s, err := verify.VerifyConfig(context.Background(), cfg, "", opts)
-			require.NoError(t, err)
-			requireAllPassed(t, s)
-		})
+	require.NotEmpty(t, examples)
+	for kind, byExample := range wants {
+		for _, path := range examples {
+			t.Run(string(kind)+"/"+filepath.Base(path), func(t *testing.T) {
+				t.Parallel()
+				testutil.NeedProxy(t, kind)
+				arts, err := generator.Generate(load(t, path), generator.Options{Kinds: []proxybin.Kind{kind}})
+				require.NoError(t, err)
+				cfg := filepath.Join(t.TempDir(), arts[0].Name)
+				require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
+				s, err := verify.VerifyConfig(context.Background(), cfg, "", small())
+				require.NoError(t, err)
+				requireAllPassed(t, s)
+				w, ok := byExample[filepath.Base(path)]
+				require.True(t, ok, "no expectation for %s", path)
+				r := s.Runs[0]
+				require.Equal(t, w, want{r.Pool, r.Affinity.Mode, r.Affinity.Key}, reportText(s))
+			})
+		}
 	}
 }
