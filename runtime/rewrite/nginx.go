@@ -346,8 +346,8 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 					continue
 				}
 				args := []string{portOf[parent]}
-				for _, p := range d.Args[1:] {
-					if keepListenParam.MatchString(p) {
+				for i, p := range d.Args {
+					if i > 0 && keepListenParam.MatchString(p) { // Args[0] is the address
 						args = append(args, p)
 					}
 				}
