@@ -16,6 +16,7 @@
 package rewrite
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -191,7 +192,7 @@ func (r *Result) MapLines(msg string) string {
 
 // Load reads and analyses path, telling HAProxy from nginx by content (or
 // by name when the content is ambiguous).
-func Load(path string) (*Config, error) {
+func Load(path string) (_ *Config, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -203,11 +204,25 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
+	defer recoverInternal(path, &err)
 	switch DetectKind(path, text) {
 	case proxybin.Nginx:
 		return loadNginx(path)
 	default:
 		return loadHAProxy(path, text)
+	}
+}
+
+// ErrInternal marks a config whose structure the rewriter did not expect
+// and failed on. Users get an error naming the file instead of a crash; the
+// fuzz target fails on it, so such inputs are found and fixed.
+var ErrInternal = errors.New("internal error")
+
+// recoverInternal turns a panic while reading or rewriting file into an
+// ErrInternal error.
+func recoverInternal(file string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: wslb cannot rewrite this config (%w: %v); please report it with the config", file, ErrInternal, r)
 	}
 }
 
@@ -238,7 +253,7 @@ func DetectKind(path string, text []byte) proxybin.Kind {
 }
 
 // Render produces the runnable config for the given local addresses.
-func (c *Config) Render(l Local) (*Result, error) {
+func (c *Config) Render(l Local) (_ *Result, err error) {
 	if l.Dir == "" {
 		return nil, fmt.Errorf("render %s: no scratch dir", c.File)
 	}
@@ -250,6 +265,7 @@ func (c *Config) Render(l Local) (*Result, error) {
 	if l.FreePorts == nil {
 		l.FreePorts = runtime.FreePorts
 	}
+	defer recoverInternal(c.File, &err)
 	return c.render(l)
 }
 

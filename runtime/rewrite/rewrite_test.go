@@ -454,6 +454,7 @@ func FuzzLoadAndRender(f *testing.F) {
 		path := filepath.Join(sub, name)
 		require.NoError(t, os.WriteFile(path, text, 0o644))
 		c, err := Load(path)
+		require.NotErrorIs(t, err, ErrInternal)
 		if err != nil {
 			return
 		}
@@ -468,6 +469,7 @@ func FuzzLoadAndRender(f *testing.F) {
 			}
 			return ports, nil
 		}})
+		require.NotErrorIs(t, err, ErrInternal)
 		if err != nil {
 			return
 		}
@@ -505,4 +507,16 @@ func TestRenderedHAProxyChecksStayOnLoopback(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPanicsBecomeErrors(t *testing.T) {
+	rewrite := func() (err error) {
+		defer recoverInternal("odd.conf", &err)
+		var args []string
+		_ = args[1] // what an unexpected config structure would do
+		return nil
+	}
+	err := rewrite()
+	require.ErrorIs(t, err, ErrInternal)
+	require.Contains(t, err.Error(), "odd.conf")
 }
