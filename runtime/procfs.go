@@ -14,7 +14,8 @@ import (
 // procStat is the part of /proc/PID/stat the driver needs.
 type procStat struct {
 	pid, ppid, pgid int
-	state           byte // R, S, D, Z, ...
+	state           byte   // R, S, D, Z, ...
+	start           string // start time in clock ticks since boot; tells a reused pid apart
 }
 
 func readProcStat(pid int) (procStat, error) {
@@ -29,7 +30,7 @@ func readProcStat(pid int) (procStat, error) {
 		return procStat{}, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	f := bytes.Fields(b[i+2:])
-	if len(f) < 3 {
+	if len(f) < 20 {
 		return procStat{}, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	ppid, err1 := strconv.Atoi(string(f[1]))
@@ -37,7 +38,7 @@ func readProcStat(pid int) (procStat, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return procStat{}, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
 	}
-	return procStat{pid: pid, ppid: ppid, pgid: pgid, state: f[0][0]}, nil
+	return procStat{pid: pid, ppid: ppid, pgid: pgid, state: f[0][0], start: string(f[19])}, nil
 }
 
 // processes lists every process visible in /proc that matches keep.

@@ -5,11 +5,9 @@
 package runtime
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 )
 
@@ -47,23 +45,13 @@ func NewScratch() (*Scratch, error) {
 
 // processID identifies a running process by pid and start time, so that a
 // reused pid is not mistaken for the owner; ok is false when no such
-// process runs.
+// process runs (a zombie has exited: its parent just has not reaped it).
 func processID(pid int) (string, bool) {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+	st, err := readProcStat(pid)
+	if err != nil || st.state == 'Z' {
 		return "", false
 	}
-	// Fields after the parenthesised command name; start time is field 22.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return "", false
-	}
-	fields := strings.Fields(string(stat[i+1:]))
-	// A zombie has exited: its parent just has not reaped it yet.
-	if len(fields) < 20 || fields[0] == "Z" {
-		return "", false
-	}
-	return fmt.Sprintf("%d %s", pid, fields[19]), true
+	return fmt.Sprintf("%d %s", pid, st.start), true
 }
 
 // removeOrphans removes wslb-verify-* dirs under root whose owner process
