@@ -27,15 +27,14 @@ func checkRlimitNofile(p *NginxPass) {
 	if p.Config.Snippet {
 		return
 	}
-	wc := workerConnections(p.Config)
 	// worker_connections already counts both sides of a proxied
 	// connection (nginx docs: "includes all connections, e.g. connections
-	// with proxied servers"), so the descriptors needed equal it.
-	need := wc
+	// with proxied servers"), so a worker needs as many descriptors.
+	need := workerConnections(p.Config)
 	rl := p.Config.Top("worker_rlimit_nofile")
 	if len(rl) == 0 {
 		if need > defaultNofile {
-			p.ReportFile(fmt.Sprintf("worker_rlimit_nofile is not set; %d worker_connections need as many descriptors but services often start with %d", wc, defaultNofile), "")
+			p.ReportFile(fmt.Sprintf("worker_rlimit_nofile is not set; %d worker_connections need as many descriptors but services often start with %d", need, defaultNofile), "")
 		}
 		return
 	}
