@@ -209,12 +209,20 @@ func (s *Server) serveHealth(w http.ResponseWriter) {
 }
 
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
 	if s.closing.Load() {
+		s.mu.Unlock()
 		http.Error(w, "backend shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	// Counted from before the handshake: the client may see the 101 before
+	// the connection is registered, and Shutdown must not return (and the
+	// process exit) before that connection got its close frame.
+	s.wg.Add(1)
+	s.mu.Unlock()
 	c, err := s.upgrader.Upgrade(w, r, http.Header{HeaderBackendID: {s.cfg.ID}})
 	if err != nil {
+		s.wg.Done()
 		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
@@ -228,10 +236,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 				websocket.FormatCloseMessage(websocket.CloseGoingAway, CloseReasonShutdown), time.Now().Add(time.Second))
 		}
 		_ = c.Close()
+		s.wg.Done()
 		return
 	}
 	s.conns[c] = struct{}{}
-	s.wg.Add(1)
 	s.mu.Unlock()
 	id := s.total.Add(1)
 	// A fresh goroutine starts with a small stack; the HTTP server's

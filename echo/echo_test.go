@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,4 +241,80 @@ func TestServeAfterShutdownReturnsAtOnce(t *testing.T) {
 	require.NoError(t, srv.Serve(ln))
 	_, err = net.DialTimeout("tcp", ln.Addr().String(), time.Second)
 	require.Error(t, err, "listener must be closed")
+}
+
+// gatedListener holds the first write on each accepted connection (the
+// 101 response) until release is closed, keeping a handshake in flight.
+type gatedListener struct {
+	net.Listener
+	writing chan struct{} // closed when a write is waiting at the gate
+	release chan struct{}
+	once    sync.Once
+}
+
+type gatedConn struct {
+	net.Conn
+	l    *gatedListener
+	done bool
+}
+
+func (l *gatedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &gatedConn{Conn: c, l: l}, nil
+}
+
+func (c *gatedConn) Write(b []byte) (int, error) {
+	if !c.done {
+		c.done = true
+		c.l.once.Do(func() { close(c.l.writing) })
+		<-c.l.release
+	}
+	return c.Conn.Write(b)
+}
+
+// Shutdown does not return while a handshake is in flight: the client may
+// already hold the 101, and a process that exits once Shutdown returns
+// would cut it without the close frame (1006 instead of 1001).
+func TestShutdownWaitsForHandshakesInFlight(t *testing.T) {
+	t.Parallel()
+	srv, err := echo.New(echo.Config{ID: "gate"})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	gl := &gatedListener{Listener: ln, writing: make(chan struct{}), release: make(chan struct{})}
+	go func() { _ = srv.Serve(gl) }()
+
+	got := make(chan error, 1)
+	go func() {
+		c, _, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/", nil)
+		if err != nil {
+			got <- err
+			return
+		}
+		defer c.Close()
+		_, _, err = c.ReadMessage() // answers the close frame
+		got <- err
+	}()
+	<-gl.writing // the handshake is in flight
+
+	shutdown := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shutdown <- srv.Shutdown(ctx)
+	}()
+	select {
+	case err := <-shutdown:
+		t.Fatalf("Shutdown returned (%v) while a handshake was in flight", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(gl.release)
+	require.NoError(t, <-shutdown)
+	err = <-got
+	var ce *websocket.CloseError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, websocket.CloseGoingAway, ce.Code)
 }
