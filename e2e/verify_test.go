@@ -27,6 +27,9 @@ import (
 var wslbBin string
 
 func TestMain(m *testing.M) {
+	if report := os.Getenv(reaperEnv); report != "" {
+		os.Exit(reaperMain(report))
+	}
 	flag.Parse()
 	// The runs mostly wait for health checks and signals; run more at once
 	// than there are cores unless -parallel was given.
