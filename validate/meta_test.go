@@ -65,6 +65,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB109": "nginx-hash-not-consistent",
 		"WSLB110": "nginx-sticky-unsupported",
 		"WSLB111": "nginx-rlimit-nofile-low",
+		"WSLB150": "nginx-runs-code",
 		"WSLB201": "haproxy-no-timeout-tunnel",
 		"WSLB202": "haproxy-http-fetch-in-tcp-mode",
 		"WSLB203": "haproxy-hash-not-consistent",
@@ -79,6 +80,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB212": "haproxy-cookie-without-server-values",
 		"WSLB213": "haproxy-timeout-tunnel-short",
 		"WSLB214": "haproxy-http-frontend-tcp-backend",
+		"WSLB250": "haproxy-runs-code",
 	}
 	got := map[string]string{}
 	for _, r := range rules.All() {

@@ -58,6 +58,9 @@ type Options struct {
 	Disable []string
 	// Exec runs the real binary's check (WSLB002) on every source.
 	Exec bool
+	// AllowCode lets Exec run configs with directives that run code
+	// (WSLB150, WSLB250); without it Lint returns a *CodeError for them.
+	AllowCode bool
 	// Binaries overrides binary lookup for Exec (tests); nil uses
 	// proxybin.Lookup.
 	Binaries func(Kind) (proxybin.Binary, error)
@@ -126,6 +129,13 @@ func (e *UnknownKindError) Error() string {
 	return fmt.Sprintf("%s: cannot tell whether this is an HAProxy or NGINX config; pass --kind haproxy or --kind nginx", e.Name)
 }
 
+// CodeError refuses to run a config whose directives run code.
+type CodeError struct{ rules.Code }
+
+func (e *CodeError) Error() string {
+	return fmt.Sprintf("%s:%d: %s; wslb does not run configs that run code unless --allow-code is given", e.File, e.Line, e.Message)
+}
+
 // Lint parses and checks sources. Unreadable files are errors (wrapping
 // fs.ErrNotExist for missing ones); broken syntax is a WSLB001 finding.
 func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
@@ -188,10 +198,12 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 		}
 		var found []Finding
 		var sup *suppressions
+		var code []rules.Code
 		switch src.Kind {
 		case HAProxy:
 			// config-parser runs while the rules read wslb's own index.
 			c := haproxy.Start(src.Name, src.Bytes)
+			code = rules.HAProxyCode(c)
 			res.Files = append(res.Files, src.Name)
 			found = append(found, rules.CheckHAProxy(c, opts.Options, disabled)...)
 			c.Wait()
@@ -199,6 +211,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			sup = haproxySuppressions(c)
 		case Nginx:
 			c := nginx.Parse(src.Name, opener)
+			code = rules.NginxCode(c)
 			for _, f := range c.Files() {
 				res.Files = append(res.Files, f)
 				if f != src.Name {
@@ -210,6 +223,10 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			sup = nginxSuppressions(c)
 		default:
 			return res, fmt.Errorf("%s: unknown kind %q (want haproxy or nginx)", src.Name, src.Kind)
+		}
+		if opts.Exec && !opts.AllowCode && len(code) > 0 {
+			// Neither --disable nor an ignore comment lets it run.
+			return res, &CodeError{Code: code[0]}
 		}
 		if opts.Exec && !disabled[rules.ExecCheckID] {
 			ex, notes, err := execCheck(ctx, src, opts)

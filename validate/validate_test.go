@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -250,4 +251,35 @@ func TestCollectPicksOnlyConfigs(t *testing.T) {
 		names = append(names, filepath.Base(s.Name))
 	}
 	require.Equal(t, []string{"haproxy-edge", "haproxy.cfg", "nginx", "site.conf"}, names)
+}
+
+// TestExecRefusesCode checks that --exec never starts a binary on a
+// config that runs code, whatever is disabled or suppressed, unless
+// AllowCode is set.
+func TestExecRefusesCode(t *testing.T) {
+	for _, tt := range []struct {
+		kind Kind
+		text string
+		line int
+	}{
+		{HAProxy, "global\n  # wslb:ignore WSLB250\n  \"lua-load\" /tmp/x.lua\n", 3},
+		{HAProxy, "global\n  maxconn 10\nprogram p\n  command /bin/true\n", 3},
+		{Nginx, "events {}\nhttp {\n  js_import /tmp/x.js;\n}\n", 3},
+	} {
+		ran := false
+		opts := Options{Exec: true, Disable: []string{"WSLB150", "WSLB250"}, Binaries: func(k Kind) (proxybin.Binary, error) {
+			ran = true
+			return proxybin.Binary{}, errors.New("no binary in this test")
+		}}
+		_, err := Lint(context.Background(), []Source{{Name: "x", Kind: tt.kind, Bytes: []byte(tt.text)}}, opts)
+		var ce *CodeError
+		require.ErrorAs(t, err, &ce, tt.text)
+		require.Equal(t, tt.line, ce.Line)
+		require.False(t, ran, "the binary must not run")
+
+		opts.AllowCode = true
+		_, err = Lint(context.Background(), []Source{{Name: "x", Kind: tt.kind, Bytes: []byte(tt.text)}}, opts)
+		require.NotErrorAs(t, err, &ce)
+		require.True(t, ran, "with AllowCode the check runs")
+	}
 }

@@ -34,6 +34,7 @@ type ValidateOptions struct {
 	FailOn         string
 	Disable        []string
 	Exec           bool
+	AllowCode      bool
 	NginxVersion   string
 	MinIdleTimeout time.Duration
 	WebSocket      string
@@ -105,6 +106,7 @@ Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage error,
 	f.StringVar(&opts.FailOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or none")
 	f.StringSliceVar(&opts.Disable, "disable", nil, "rule IDs to skip, comma separated (e.g. WSLB104,WSLB107)")
 	f.BoolVar(&opts.Exec, "exec", false, "also run haproxy -c / nginx -t on a copy with unresolvable host names stubbed (WSLB002)")
+	f.BoolVar(&opts.AllowCode, "allow-code", false, "let --exec run configs with directives that run code (lua-load, program, load_module, js_*, ...)")
 	f.StringVar(&opts.NginxVersion, "nginx-version", "", "target nginx version (default: the installed nginx, else 1.18)")
 	f.DurationVar(&opts.MinIdleTimeout, "min-idle-timeout", rules.DefaultMinIdleTimeout, "shortest idle time a WebSocket must survive")
 	f.StringVar(&opts.WebSocket, "websocket", "auto", "which routes carry WebSockets: auto (detect) or all")
@@ -157,8 +159,9 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 			MinIdleTimeout: opts.MinIdleTimeout,
 			WebSocketAll:   opts.WebSocket == "all",
 		},
-		Disable: opts.Disable,
-		Exec:    opts.Exec,
+		Disable:   opts.Disable,
+		Exec:      opts.Exec,
+		AllowCode: opts.AllowCode,
 	}
 	if opts.NginxVersion != "" {
 		lintOpts.NginxVersion, _ = topology.ParseVersion(opts.NginxVersion)
@@ -207,10 +210,11 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	if err != nil {
 		var nf *proxybin.NotFoundError
 		var uk *validate.UnknownKindError
+		var ce *validate.CodeError
 		switch {
 		case errors.As(err, &nf):
 			return MissingEnvironmentError(err)
-		case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk):
+		case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk), errors.As(err, &ce):
 			return InvalidInputError(err)
 		}
 		return err

@@ -28,6 +28,9 @@ type Config struct {
 	Problems []Problem
 	// Comments are the '#' comments by line, for suppression.
 	Comments []Comment
+	// Conditionals are the lines of .if/.elif/.else/.endif and
+	// .diag/.notice/.warning/.alert directives.
+	Conditionals []int
 
 	done       chan struct{} // closed when keyword checking has finished
 	parsedOnce sync.Once
@@ -62,6 +65,9 @@ type Directive struct {
 	Raw        string
 	Comment    string
 	Section    *Section
+	// check is the line config-parser judges: Raw with the keyword as
+	// HAProxy reads it (config-parser does not unquote "server").
+	check string
 }
 
 // Comment is a '#' comment; Alone is true when nothing else is on the line.
@@ -165,7 +171,7 @@ func (c *Config) checkKeywords() {
 			seen[s.Type] = map[string]bool{}
 		}
 		for _, d := range s.Directives {
-			key := strings.TrimSpace(d.Raw)
+			key := d.check
 			if !seen[s.Type][key] {
 				seen[s.Type][key] = true
 				distinct[s.Type] = append(distinct[s.Type], key)
@@ -216,7 +222,7 @@ func (c *Config) checkKeywords() {
 	}
 	for _, s := range c.Sections {
 		for _, d := range s.Directives {
-			if !rejected[s.Type][strings.TrimSpace(d.Raw)] {
+			if !rejected[s.Type][d.check] {
 				continue
 			}
 			if knownUnparsed["*"][d.Keyword] || knownUnparsed[s.Type][d.Keyword] || acceptedWithUnits(s, d) {
@@ -272,9 +278,9 @@ func (c *Config) index() {
 	var cur *Section
 	for i, raw := range c.Lines {
 		line := i + 1
-		toks, comment, ok := tokenize(raw)
-		if !ok {
-			c.Problems = append(c.Problems, Problem{Line: line, Column: strings.IndexAny(raw, `"'`) + 1, Message: "unterminated quote"})
+		toks, comment, err := Tokenize(raw)
+		if se := (*SyntaxError)(nil); errors.As(err, &se) {
+			c.Problems = append(c.Problems, Problem{Line: line, Column: se.Col, Message: se.Msg})
 		}
 		if comment != "" {
 			c.Comments = append(c.Comments, Comment{Line: line, Text: comment, Alone: len(toks) == 0})
@@ -282,39 +288,46 @@ func (c *Config) index() {
 		if len(toks) == 0 {
 			continue
 		}
-		kw := toks[0].text
+		kw := toks[0].Text
+		if Conditional(kw) {
+			// Every branch is indexed: rules see the lines HAProxy may
+			// read whichever way the condition goes.
+			c.Conditionals = append(c.Conditionals, line)
+			continue
+		}
 		if sectionKeywords[kw] {
-			s := &Section{Type: kw, Line: line, Column: toks[0].col, EndLine: line}
+			s := &Section{Type: kw, Line: line, Column: toks[0].Col, EndLine: line}
 			rest := toks[1:]
-			if len(rest) > 0 && rest[0].text != "from" {
-				s.Name = rest[0].text
+			if len(rest) > 0 && rest[0].Text != "from" {
+				s.Name = rest[0].Text
 				rest = rest[1:]
 			}
-			if len(rest) >= 2 && rest[0].text == "from" {
-				s.From = rest[1].text
+			if len(rest) >= 2 && rest[0].Text == "from" {
+				s.From = rest[1].Text
 				rest = rest[2:]
-			} else if len(rest) == 1 && rest[0].text == "from" {
-				c.Problems = append(c.Problems, Problem{Line: line, Column: rest[0].col, Message: `"from" needs the name of a defaults section`})
+			} else if len(rest) == 1 && rest[0].Text == "from" {
+				c.Problems = append(c.Problems, Problem{Line: line, Column: rest[0].Col, Message: `"from" needs the name of a defaults section`})
 				rest = nil
 			}
 			if namedSections[kw] && s.Name == "" {
-				c.Problems = append(c.Problems, Problem{Line: line, Column: toks[0].col, Message: fmt.Sprintf("%s section needs a name", kw)})
+				c.Problems = append(c.Problems, Problem{Line: line, Column: toks[0].Col, Message: fmt.Sprintf("%s section needs a name", kw)})
 			}
 			if len(rest) > 0 && kw != "program" {
-				c.Problems = append(c.Problems, Problem{Line: line, Column: rest[0].col, Message: fmt.Sprintf("unexpected %q after the %s section name", rest[0].text, kw)})
+				c.Problems = append(c.Problems, Problem{Line: line, Column: rest[0].Col, Message: fmt.Sprintf("unexpected %q after the %s section name", rest[0].Text, kw)})
 			}
 			c.Sections = append(c.Sections, s)
 			cur = s
 			continue
 		}
 		if cur == nil {
-			c.Problems = append(c.Problems, Problem{Line: line, Column: toks[0].col, Message: fmt.Sprintf("%q is outside any section; start one with global, defaults, frontend, backend or listen", kw)})
+			c.Problems = append(c.Problems, Problem{Line: line, Column: toks[0].Col, Message: fmt.Sprintf("%q is outside any section; start one with global, defaults, frontend, backend or listen", kw)})
 			continue
 		}
-		d := &Directive{Keyword: kw, Line: line, Column: toks[0].col, Raw: raw, Comment: comment, Section: cur}
+		d := &Directive{Keyword: kw, Line: line, Column: toks[0].Col, Raw: raw, Comment: comment, Section: cur,
+			check: strings.TrimSpace(QuoteWord(kw) + raw[toks[0].End:])}
 		for _, t := range toks[1:] {
-			d.Args = append(d.Args, t.text)
-			d.ArgColumns = append(d.ArgColumns, t.col)
+			d.Args = append(d.Args, t.Text)
+			d.ArgColumns = append(d.ArgColumns, t.Col)
 		}
 		cur.Directives = append(cur.Directives, d)
 		cur.EndLine = line

@@ -10,34 +10,106 @@ import (
 )
 
 func TestTokenize(t *testing.T) {
+	// Expectations checked against haproxy 2.6 -c (env -i): what HAProxy
+	// reads as "server" is "server" here, and what it rejects is rejected.
 	tests := []struct {
 		line    string
 		words   []string
 		cols    []int
 		comment string
-		ok      bool
+		err     string
 	}{
-		{"    server a 1.2.3.4:80 check", []string{"server", "a", "1.2.3.4:80", "check"}, []int{5, 12, 14, 25}, "", true},
-		{`  option httpchk GET / HTTP/1.1\r\nHost:\ x`, []string{"option", "httpchk", "GET", "/", `HTTP/1.1rnHost: x`}, []int{3, 10, 18, 22, 24}, "", true},
-		{`  http-request set-header X "a # b" # real comment`, []string{"http-request", "set-header", "X", "a # b"}, []int{3, 16, 27, 29}, "real comment", true},
-		{`  log-format 'x y'`, []string{"log-format", "x y"}, []int{3, 14}, "", true},
-		{`  acl e hdr(x) ""`, []string{"acl", "e", "hdr(x)", ""}, []int{3, 7, 9, 16}, "", true},
-		{`  option httplog "open`, []string{"option", "httplog", "open"}, []int{3, 10, 18}, "", false},
-		{"# only a comment", nil, nil, "only a comment", true},
+		{"    server a 1.2.3.4:80 check", []string{"server", "a", "1.2.3.4:80", "check"}, []int{5, 12, 14, 25}, "", ""},
+		{`  option httpchk GET / HTTP/1.1\r\nHost:\ x`, []string{"option", "httpchk", "GET", "/", "HTTP/1.1\r\nHost: x"}, []int{3, 10, 18, 22, 24}, "", ""},
+		{`  http-request set-header X "a # b" # real comment`, []string{"http-request", "set-header", "X", "a # b"}, []int{3, 16, 27, 29}, "real comment", ""},
+		{`  log-format 'x y'`, []string{"log-format", "x y"}, []int{3, 14}, "", ""},
+		{`  acl e hdr(x) ""`, []string{"acl", "e", "hdr(x)", ""}, []int{3, 7, 9, 16}, "", ""},
+		{`  option httplog "open`, []string{"option", "httplog", "open"}, []int{3, 10, 18}, "", "unterminated quote"},
+		{"# only a comment", nil, nil, "only a comment", ""},
+		// Quoting and concatenation.
+		{`"server" s1 x`, []string{"server", "s1", "x"}, []int{1, 10, 13}, "", ""},
+		{`se"rv"er s1`, []string{"server", "s1"}, []int{1, 10}, "", ""},
+		{`se'rv'er s1`, []string{"server", "s1"}, []int{1, 10}, "", ""},
+		{`se\x72ver`, []string{"server"}, []int{1}, "", ""},
+		{`"se\x72ver"`, []string{"server"}, []int{1}, "", ""},
+		// Backslashes that are not escapes stay.
+		{`serv\er`, []string{`serv\er`}, []int{1}, "", ""},
+		{`\server`, []string{`\server`}, []int{1}, "", ""},
+		{`se\ rver`, []string{"se rver"}, []int{1}, "", ""},
+		// Variables expand in double quotes only, to nothing (empty env).
+		{`"se${X}rver"`, []string{"server"}, []int{1}, "", ""},
+		{`se"$X"rver`, []string{"server"}, []int{1}, "", ""},
+		{`"se${X-rv}er"`, []string{"server"}, []int{1}, "", ""},
+		{`"se$Xer"`, []string{"se"}, []int{1}, "", ""},
+		{`se${X}rver`, []string{"se${X}rver"}, []int{1}, "", ""},
+		{`'se${X}rver'`, []string{"se${X}rver"}, []int{1}, "", ""},
+		{`"se\$Xer"`, []string{"se$Xer"}, []int{1}, "", ""},
+		{`"a$"`, []string{"a$"}, []int{1}, "", ""},
+		{`"${X:-y}"`, nil, nil, "", "unmatched brace in environment variable name"},
+		{`"${X"`, nil, nil, "", "unmatched brace in environment variable name"},
+		{`se\x7 s1`, nil, nil, "", "truncated or invalid hexadecimal sequence"},
+		// '#' starts a comment mid-word unless quoted or escaped.
+		{`ser#ver s1`, []string{"ser"}, []int{1}, "ver s1", ""},
+		{`se"r#v"er`, []string{"ser#ver"}, []int{1}, "", ""},
+		{`se\#rver`, []string{"se#rver"}, []int{1}, "", ""},
 	}
 	for _, tt := range tests {
-		toks, comment, ok := tokenize(tt.line)
+		toks, comment, err := Tokenize(tt.line)
 		var words []string
 		var cols []int
 		for _, tk := range toks {
-			words = append(words, tk.text)
-			cols = append(cols, tk.col)
+			words = append(words, tk.Text)
+			cols = append(cols, tk.Col)
 		}
+		if tt.err != "" {
+			require.ErrorContains(t, err, tt.err, tt.line)
+			continue
+		}
+		require.NoError(t, err, tt.line)
 		require.Equal(t, tt.words, words, tt.line)
 		require.Equal(t, tt.cols, cols, tt.line)
 		require.Equal(t, tt.comment, comment, tt.line)
-		require.Equal(t, tt.ok, ok, tt.line)
 	}
+}
+
+func TestQuoteWordRoundTrip(t *testing.T) {
+	for _, w := range []string{"", "server", "a b", `"x"`, "'", `\`, "#", "$X", "${X}", "\r\n\x00", "é", "-"} {
+		words, comment, err := Tokenize(JoinWords([]string{w, "next"}))
+		require.NoError(t, err, w)
+		require.Empty(t, comment, w)
+		require.Len(t, words, 2, w)
+		require.Equal(t, w, words[0].Text)
+	}
+}
+
+// FuzzTokenize checks that every line either fails to split or splits
+// into words that JoinWords writes back to the same words.
+func FuzzTokenize(f *testing.F) {
+	for _, s := range []string{`"server" a b`, `se"rv"er`, `serv\er`, `"${X-y}" '$Z' \x41`, `a # b`, `"${`, `\x4`, `.if defined(X)`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		words, _, err := Tokenize(line)
+		if err != nil {
+			return
+		}
+		texts := make([]string, len(words))
+		for i, w := range words {
+			texts[i] = w.Text
+			if w.Col < 1 || w.End < w.Col-1 || w.End > len(line) {
+				t.Fatalf("word %q at col %d end %d in a line of %d bytes", w.Text, w.Col, w.End, len(line))
+			}
+		}
+		again, comment, err := Tokenize(JoinWords(texts))
+		if err != nil || comment != "" || len(again) != len(texts) {
+			t.Fatalf("JoinWords(%q) = %q reads back as %v, %q, %v", texts, JoinWords(texts), again, comment, err)
+		}
+		for i := range again {
+			if again[i].Text != texts[i] {
+				t.Fatalf("word %d: %q became %q", i, texts[i], again[i].Text)
+			}
+		}
+	})
 }
 
 const inherit = `global

@@ -126,6 +126,10 @@ func (c *Config) options(open Opener) *crossplane.ParseOptions {
 	return &crossplane.ParseOptions{
 		ParseComments:            true,
 		ErrorOnUnknownDirectives: true,
+		// OpenResty's Lua directives and blocks are known, so that
+		// WSLB150 can name them rather than a parse error.
+		DirectiveSources: []crossplane.MatchFunc{crossplane.DefaultDirectivesMatchFunc, crossplane.MatchLuaLatest},
+		LexOptions:       crossplane.LexOptions{Lexers: []crossplane.RegisterLexer{(&crossplane.Lua{}).RegisterLexer()}},
 		Open: func(path string) (io.ReadCloser, error) {
 			b, ok := c.sources[path]
 			if !ok {

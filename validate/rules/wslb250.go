@@ -1,0 +1,61 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/wslb/wslb/internal/coderun"
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/haproxy"
+)
+
+// CodeRunningID is the rule for HAProxy directives that run code.
+const CodeRunningID = "WSLB250"
+
+func init() {
+	register(&Rule{
+		Rule: finding.Rule{
+			ID: CodeRunningID, Slug: "haproxy-runs-code", Severity: finding.Error,
+			Title:     "The config runs code: Lua, external programs or checks",
+			Rationale: "lua-load, program sections and external checks run code chosen by whoever wrote the config; a config from an unreviewed pull request must not run it in CI.",
+			Fix:       "remove the directive, or review it and pass --allow-code to validate --exec and verify",
+		},
+		Proxy: "haproxy",
+		HAProxy: func(p *HAProxyPass) {
+			for _, c := range HAProxyCode(p.Config) {
+				p.report(c.Line, c.Column, c.Message, "")
+			}
+		},
+	})
+}
+
+// Code is a directive that runs code, and where it is.
+type Code struct {
+	File         string
+	Line, Column int
+	Directive    string
+	Message      string
+}
+
+// HAProxyCode lists the lines of c that run code (WSLB250): lua-load,
+// lua-prepend-path, program sections, external checks, and the setenv
+// family when such code is present to read the variables.
+func HAProxyCode(c *haproxy.Config) []Code {
+	var out, env []Code
+	for _, s := range c.Sections {
+		if coderun.HAProxySection(s.Type) {
+			out = append(out, Code{c.File, s.Line, s.Column, s.Type, fmt.Sprintf("program section %q starts an external program", s.Name)})
+			continue
+		}
+		for _, d := range s.Directives {
+			if why, ok := coderun.HAProxy(s.Type, d.Keyword, d.Args); ok {
+				out = append(out, Code{c.File, d.Line, d.Column, d.Keyword, fmt.Sprintf("%s runs code: %s", d.Keyword, why)})
+			} else if coderun.HAProxyEnv(d.Keyword) {
+				env = append(env, Code{c.File, d.Line, d.Column, d.Keyword, fmt.Sprintf("%s sets environment variables for the code this config runs", d.Keyword)})
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return append(out, env...)
+}
