@@ -1,105 +1,163 @@
 package validate
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/wslb/wslb/topology"
 )
 
-// TestCorpus lints configs written in the style of well-known public
-// examples (each names its source style in a header comment) and pins
-// every finding, info included, as "file:line RULE".
-func TestCorpus(t *testing.T) {
-	cases := map[string][]string{
-		"socketio-docs-nginx.conf": {
-			"socketio-docs-nginx.conf:1 WSLB001", // no events section
-			"socketio-docs-nginx.conf:1 WSLB107",
-			"socketio-docs-nginx.conf:9 WSLB104",
-			"socketio-docs-nginx.conf:18 WSLB103",
-		},
-		"socketio-docs-haproxy.cfg": {
-			"socketio-docs-haproxy.cfg:1 WSLB208",
-			"socketio-docs-haproxy.cfg:4 WSLB205",
-			"socketio-docs-haproxy.cfg:8 WSLB205",
-			"socketio-docs-haproxy.cfg:11 WSLB202", // cookie in TCP mode
-		},
-		"haproxy-blog-websockets.cfg": {
-			"haproxy-blog-websockets.cfg:4 WSLB208",
-			"haproxy-blog-websockets.cfg:28 WSLB209",
-			"haproxy-blog-websockets.cfg:48 WSLB204", // server cookies but no cookie line
-		},
-		"nginx-blog-websocket-proxy.conf": {
-			"nginx-blog-websocket-proxy.conf:1 WSLB001",
-			"nginx-blog-websocket-proxy.conf:1 WSLB107",
-			"nginx-blog-websocket-proxy.conf:16 WSLB104",
-		},
-		"digitalocean-nodejs-site.conf": {
-			"digitalocean-nodejs-site.conf:8 WSLB104",
-			"digitalocean-nodejs-site.conf:12 WSLB103",
-		},
-		"classic-ip-hash-upgrade.conf": {
-			"classic-ip-hash-upgrade.conf:5 WSLB108",
-			"classic-ip-hash-upgrade.conf:15 WSLB104",
-			"classic-ip-hash-upgrade.conf:17 WSLB103",
-		},
-		"classic-balance-source-tcp.cfg": {
-			"classic-balance-source-tcp.cfg:5 WSLB208",
-			"classic-balance-source-tcp.cfg:13 WSLB001", // frontend NAME ADDR:PORT
-			"classic-balance-source-tcp.cfg:13 WSLB209",
-			"classic-balance-source-tcp.cfg:15 WSLB202", // hdr(Upgrade) without mode http
-			"classic-balance-source-tcp.cfg:16 WSLB202",
-			"classic-balance-source-tcp.cfg:24 WSLB201",
-			"classic-balance-source-tcp.cfg:25 WSLB203",
-			"classic-balance-source-tcp.cfg:25 WSLB211",
-			"classic-balance-source-tcp.cfg:27 WSLB210", // option forceclose
-		},
-		"haproxy-modern-tunnel.cfg": {
-			"haproxy-modern-tunnel.cfg:27 WSLB204",
-		},
-		"aspnet-signalr-nginx.conf": {
-			"aspnet-signalr-nginx.conf:28 WSLB104",
-		},
-		"home-assistant-nginx.conf": {
-			"home-assistant-nginx.conf:1 WSLB107",
-			"home-assistant-nginx.conf:6 WSLB106",
-			"home-assistant-nginx.conf:27 WSLB104",
-		},
-		"production-nginx-clean.conf":  nil,
-		"production-haproxy-clean.cfg": nil,
-		"include-style": {
-			"chat.conf:4 WSLB105",
-			"chat.conf:15 WSLB101", // own proxy_set_header drops the server's
-			"nginx.conf:10 WSLB106",
-		},
+// The corpus (testdata/corpus/) holds configs written in the style of
+// well-known public examples, each naming its source style in a header
+// comment. Next to each entry, ENTRY.labels labels findings:
+//
+//	file:line RULE expected        -- why it is right
+//	file:line RULE must-not-fire   -- why firing there would be wrong
+//	# wslb-test: --nginx-version 1.22.1
+//
+// Every finding must carry a label. TestCorpusPrecision counts, per rule,
+// expected findings that fire (true positives), expected ones that do not
+// (misses) and must-not-fire ones that do (false alarms), prints
+// precision and recall, and fails below the floors.
+const corpusDir = "../testdata/corpus"
+
+// Floors: a rule that speaks must be right (precision), and the corpus'
+// known problems must be found (recall). Per rule and over all rules.
+const (
+	minRulePrecision = 0.9
+	minRuleRecall    = 0.75
+	minPrecision     = 0.97
+	minRecall        = 0.9
+)
+
+type label struct {
+	key    string // file:line RULE
+	expect bool
+	note   string
+}
+
+func loadLabels(t *testing.T, path string) ([]label, Options) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err, "every corpus entry needs its labels in %s", path)
+	defer f.Close()
+	var out []label
+	var opts Options
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if m := testOptsRe.FindStringSubmatch(line); m != nil {
+			opts = parseTestOptions(t, path, m[1])
+			continue
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		text, note, _ := strings.Cut(line, "--")
+		f := strings.Fields(text)
+		require.Len(t, f, 3, "%s:%d: want 'file:line RULE expected|must-not-fire -- note'", path, n)
+		require.Contains(t, []string{"expected", "must-not-fire"}, f[2], "%s:%d", path, n)
+		require.NotEmpty(t, strings.TrimSpace(note), "%s:%d: say why", path, n)
+		out = append(out, label{key: f[0] + " " + f[1], expect: f[2] == "expected", note: strings.TrimSpace(note)})
 	}
-	for name, want := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srcs, err := Collect([]string{filepath.Join("../testdata/corpus", name)})
-			require.NoError(t, err)
-			opts := Options{}
-			opts.NginxVersion = topology.Version{Major: 1, Minor: 22, Patch: 1}
-			res, err := Lint(context.Background(), srcs, opts)
-			require.NoError(t, err)
-			got := []string{}
-			for _, f := range res.Findings {
-				got = append(got, fmt.Sprintf("%s:%d %s", filepath.Base(f.File), f.Line, f.Rule))
-			}
-			if want == nil {
-				want = []string{}
-			}
-			sort.Strings(want)
-			sort.Strings(got)
-			require.Equal(t, want, got, describe(res))
-		})
+	require.NoError(t, sc.Err())
+	return out, opts
+}
+
+type score struct{ tp, fn, fp int }
+
+func (s score) precision() float64 {
+	if s.tp+s.fp == 0 {
+		return 1
 	}
-	files, err := filepath.Glob("../testdata/corpus/*")
+	return float64(s.tp) / float64(s.tp+s.fp)
+}
+
+func (s score) recall() float64 {
+	if s.tp+s.fn == 0 {
+		return 1
+	}
+	return float64(s.tp) / float64(s.tp+s.fn)
+}
+
+// TestCorpusPrecision is the precision benchmark; run it with -v to see
+// the table: go test ./validate -run TestCorpusPrecision -v
+func TestCorpusPrecision(t *testing.T) {
+	entries, err := os.ReadDir(corpusDir)
 	require.NoError(t, err)
-	require.Len(t, files, len(cases), "every corpus entry needs its expectations here")
+	scores := map[string]*score{}
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".labels") {
+			continue
+		}
+		names = append(names, e.Name())
+	}
+	require.NotEmpty(t, names)
+	for _, name := range names {
+		labels, opts := loadLabels(t, filepath.Join(corpusDir, name+".labels"))
+		srcs, err := Collect([]string{filepath.Join(corpusDir, name)})
+		require.NoError(t, err)
+		res, err := Lint(context.Background(), srcs, opts)
+		require.NoError(t, err)
+		fired := map[string]bool{}
+		for _, f := range res.Findings {
+			fired[fmt.Sprintf("%s:%d %s", filepath.Base(f.File), f.Line, f.Rule)] = true
+		}
+		byKey := map[string]label{}
+		for _, l := range labels {
+			_, dup := byKey[l.key]
+			require.False(t, dup, "%s.labels: %s labelled twice", name, l.key)
+			byKey[l.key] = l
+		}
+		for k := range fired {
+			_, ok := byKey[k]
+			require.True(t, ok, "%s: finding %s has no label in %s.labels%s", name, k, name, describe(res))
+		}
+		for _, l := range labels {
+			rule := strings.Fields(l.key)[1]
+			if scores[rule] == nil {
+				scores[rule] = &score{}
+			}
+			s := scores[rule]
+			switch {
+			case l.expect && fired[l.key]:
+				s.tp++
+			case l.expect:
+				s.fn++
+				t.Logf("miss: %s/%s (%s)", name, l.key, l.note)
+			case fired[l.key]:
+				s.fp++
+				t.Logf("false alarm: %s/%s (%s)", name, l.key, l.note)
+			}
+		}
+	}
+	var rules []string
+	for r := range scores {
+		rules = append(rules, r)
+	}
+	sort.Strings(rules)
+	var total score
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n%-8s %4s %4s %4s %9s %7s\n", "rule", "tp", "fn", "fp", "precision", "recall")
+	for _, r := range rules {
+		s := scores[r]
+		total.tp, total.fn, total.fp = total.tp+s.tp, total.fn+s.fn, total.fp+s.fp
+		fmt.Fprintf(&table, "%-8s %4d %4d %4d %9.2f %7.2f\n", r, s.tp, s.fn, s.fp, s.precision(), s.recall())
+	}
+	fmt.Fprintf(&table, "%-8s %4d %4d %4d %9.2f %7.2f\n", "all", total.tp, total.fn, total.fp, total.precision(), total.recall())
+	t.Log(table.String())
+	for _, r := range rules {
+		s := scores[r]
+		require.GreaterOrEqual(t, s.precision(), minRulePrecision, "%s precision", r)
+		require.GreaterOrEqual(t, s.recall(), minRuleRecall, "%s recall", r)
+	}
+	require.GreaterOrEqual(t, total.precision(), minPrecision, "overall precision")
+	require.GreaterOrEqual(t, total.recall(), minRecall, "overall recall")
 }

@@ -50,31 +50,46 @@ func loadFixture(t *testing.T, rule, path string) fixture {
 			}
 		}
 		if m := testOptsRe.FindStringSubmatch(line); m != nil {
-			f := strings.Fields(m[1])
-			for j := 0; j < len(f); j++ {
-				switch f[j] {
-				case "--nginx-version":
-					j++
-					v, err := topology.ParseVersion(f[j])
-					require.NoError(t, err)
-					fx.opts.NginxVersion = v
-				case "--min-idle-timeout":
-					j++
-					d, err := time.ParseDuration(f[j])
-					require.NoError(t, err)
-					fx.opts.MinIdleTimeout = d
-				case "--websocket":
-					j++
-					fx.opts.WebSocketAll = f[j] == "all"
-				case "--exec":
-					fx.opts.Exec = true
-				default:
-					t.Fatalf("%s: unknown wslb-test option %q", path, f[j])
-				}
-			}
+			fx.opts = parseTestOptions(t, path, m[1])
 		}
 	}
 	return fx
+}
+
+// parseTestOptions reads the options of a "# wslb-test:" line.
+func parseTestOptions(t *testing.T, path, line string) Options {
+	t.Helper()
+	var opts Options
+	f := strings.Fields(line)
+	for j := 0; j < len(f); j++ {
+		switch f[j] {
+		case "--nginx-version", "--haproxy-version":
+			j++
+			require.Less(t, j, len(f), "%s: %s needs a value", path, f[j-1])
+			v, err := topology.ParseVersion(f[j])
+			require.NoError(t, err)
+			if f[j-1] == "--nginx-version" {
+				opts.NginxVersion = v
+			} else {
+				opts.HAProxyVersion = v
+			}
+		case "--min-idle-timeout":
+			j++
+			require.Less(t, j, len(f), "%s: --min-idle-timeout needs a value", path)
+			d, err := time.ParseDuration(f[j])
+			require.NoError(t, err)
+			opts.MinIdleTimeout = d
+		case "--websocket":
+			j++
+			require.Less(t, j, len(f), "%s: --websocket needs a value", path)
+			opts.WebSocketAll = f[j] == "all"
+		case "--exec":
+			opts.Exec = true
+		default:
+			t.Fatalf("%s: unknown wslb-test option %q", path, f[j])
+		}
+	}
+	return opts
 }
 
 func fixturePaths(t *testing.T, rule string) []string {

@@ -36,6 +36,7 @@ type ValidateOptions struct {
 	Exec           bool
 	AllowCode      bool
 	NginxVersion   string
+	HAProxyVersion string
 	MinIdleTimeout time.Duration
 	WebSocket      string
 	ListRules      bool
@@ -108,6 +109,7 @@ Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage error,
 	f.BoolVar(&opts.Exec, "exec", false, "also run haproxy -c / nginx -t on a copy with unresolvable host names stubbed (WSLB002)")
 	f.BoolVar(&opts.AllowCode, "allow-code", false, "let --exec run configs with directives that run code (lua-load, program, load_module, js_*, ...)")
 	f.StringVar(&opts.NginxVersion, "nginx-version", "", "target nginx version (default: the installed nginx, else 1.18)")
+	f.StringVar(&opts.HAProxyVersion, "haproxy-version", "", "target haproxy version (default: the installed haproxy, else 2.4)")
 	f.DurationVar(&opts.MinIdleTimeout, "min-idle-timeout", rules.DefaultMinIdleTimeout, "shortest idle time a WebSocket must survive")
 	f.StringVar(&opts.WebSocket, "websocket", "auto", "which routes carry WebSockets: auto (detect) or all")
 	f.BoolVar(&opts.ListRules, "list-rules", false, "print the rule catalog and exit")
@@ -139,6 +141,11 @@ func checkValidateFlags(opts *ValidateOptions) error {
 			return UsageError("--nginx-version: %v", err)
 		}
 	}
+	if opts.HAProxyVersion != "" {
+		if _, err := topology.ParseVersion(opts.HAProxyVersion); err != nil {
+			return UsageError("--haproxy-version: %v", err)
+		}
+	}
 	for _, id := range opts.Disable {
 		id = strings.ToUpper(strings.TrimSpace(id))
 		if id != "" && rules.ByID(id) == nil {
@@ -166,6 +173,9 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	if opts.NginxVersion != "" {
 		lintOpts.NginxVersion, _ = topology.ParseVersion(opts.NginxVersion)
 	}
+	if opts.HAProxyVersion != "" {
+		lintOpts.HAProxyVersion, _ = topology.ParseVersion(opts.HAProxyVersion)
+	}
 
 	var sources []validate.Source
 	var notes []string
@@ -185,6 +195,9 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 			if opts.NginxVersion == "" && targets.Nginx != (topology.Version{}) {
 				lintOpts.NginxVersion = targets.Nginx
 			}
+			if opts.HAProxyVersion == "" && targets.HAProxy != (topology.Version{}) {
+				lintOpts.HAProxyVersion = targets.HAProxy
+			}
 			sources = append(sources, gen...)
 			notes = append(notes, fmt.Sprintf("linted the configs generated from %s", p))
 		default:
@@ -198,11 +211,16 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 			sources = append(sources, found...)
 		}
 	}
-	if lintOpts.NginxVersion == (topology.Version{}) && mayBeNginx(sources) {
-		// The installed nginx is the best guess at the target; without
-		// one, the oldest supported version is assumed.
+	// The installed binary is the best guess at the target; without one,
+	// the oldest supported version is assumed.
+	if lintOpts.NginxVersion == (topology.Version{}) && mayBe(sources, proxybin.Nginx) {
 		if b, err := proxybin.Lookup(proxybin.Nginx); err == nil {
 			lintOpts.NginxVersion = b.Version
+		}
+	}
+	if lintOpts.HAProxyVersion == (topology.Version{}) && mayBe(sources, proxybin.HAProxy) {
+		if b, err := proxybin.Lookup(proxybin.HAProxy); err == nil {
+			lintOpts.HAProxyVersion = b.Version
 		}
 	}
 
@@ -274,10 +292,10 @@ func generateForLint(opts *ValidateOptions, path string) ([]validate.Source, top
 	return out, topo.Targets, nil
 }
 
-// mayBeNginx reports whether any source is (or may be detected as) NGINX.
-func mayBeNginx(sources []validate.Source) bool {
+// mayBe reports whether any source is (or may be detected as) of kind.
+func mayBe(sources []validate.Source, kind proxybin.Kind) bool {
 	for _, s := range sources {
-		if s.Kind == "" || s.Kind == proxybin.Nginx {
+		if s.Kind == "" || s.Kind == kind {
 			return true
 		}
 	}

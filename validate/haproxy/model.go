@@ -62,6 +62,25 @@ func (s *Section) HasFrontend() bool { return s.Type == "frontend" || s.Type == 
 // HasBackend reports whether the section sends to servers.
 func (s *Section) HasBackend() bool { return s.Type == "backend" || s.Type == "listen" }
 
+// SendsToServers reports whether the section is judged as a backend: a
+// backend, or a listen with servers. A listen without any (a stats page,
+// a redirect) only answers by itself.
+func (s *Section) SendsToServers() bool {
+	if s.Type == "backend" {
+		return true
+	}
+	if s.Type != "listen" {
+		return false
+	}
+	for _, d := range s.Directives {
+		switch d.Keyword {
+		case "server", "server-template", "dispatch":
+			return true
+		}
+	}
+	return false
+}
+
 // Label is "backend app" style text for messages.
 func (s *Section) Label() string {
 	if s.Name == "" {

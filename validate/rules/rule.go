@@ -23,6 +23,9 @@ type Options struct {
 	// NginxVersion is the nginx the config targets (WSLB102, WSLB110).
 	// Zero means OldestNginx.
 	NginxVersion topology.Version
+	// HAProxyVersion is the haproxy the config targets (the keyword
+	// table). Zero means OldestHAProxy.
+	HAProxyVersion topology.Version
 	// WebSocketAll treats every proxied route as WebSocket traffic.
 	WebSocketAll bool
 }
@@ -31,6 +34,7 @@ type Options struct {
 var (
 	DefaultMinIdleTimeout = 120 * time.Second
 	OldestNginx           = topology.Version{Major: 1, Minor: 18}
+	OldestHAProxy         = topology.MinHAProxy
 )
 
 func (o Options) minIdle() time.Duration {
@@ -38,6 +42,13 @@ func (o Options) minIdle() time.Duration {
 		return DefaultMinIdleTimeout
 	}
 	return o.MinIdleTimeout
+}
+
+func (o Options) haproxyVersion() topology.Version {
+	if o.HAProxyVersion == (topology.Version{}) {
+		return OldestHAProxy
+	}
+	return o.HAProxyVersion
 }
 
 func (o Options) nginxVersion() topology.Version {

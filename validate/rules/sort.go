@@ -16,7 +16,7 @@ func sortNodes(ns []*nginx.Node) {
 	})
 }
 
-func sortedSections(m map[*haproxy.Section]string) []*haproxy.Section {
+func sortedSections[V any](m map[*haproxy.Section]V) []*haproxy.Section {
 	out := make([]*haproxy.Section, 0, len(m))
 	for s := range m {
 		out = append(out, s)

@@ -39,3 +39,71 @@ func isWebSocketPath(p string) bool {
 	}
 	return false
 }
+
+// Why records why a route carries WebSockets, so every finding can say
+// so: "carries WebSockets (because: timeout tunnel is set on line 12)".
+// Every rule that asks whether a route carries WebSockets reads the one
+// answer the detectors record.
+type Why struct {
+	// Reason is what a reader would point at ("timeout tunnel is set").
+	Reason string
+	// Where is the line (or file:line for an included file) of that
+	// evidence; "" when it is not one line (--websocket all).
+	Where string
+	// Generic is set when the only sign is a catch-all location that
+	// passes Upgrade through for whatever might use it; rules about idle
+	// WebSockets leave such routes alone.
+	Generic bool
+	// Polling says why HTTP long-polling or plain HTTP also reaches the
+	// route (a Socket.IO/SockJS/SignalR/Action Cable path, or a backend
+	// that plain requests share); "" for a pure WebSocket route.
+	Polling string
+}
+
+func (w Why) String() string {
+	if w.Where == "" {
+		return w.Reason
+	}
+	return w.Reason + " on " + w.Where
+}
+
+// pollingPaths are endpoints whose clients fall back to HTTP
+// long-polling (Socket.IO, SockJS, SignalR) or keep per-node state across
+// reconnects (Action Cable channels).
+var pollingPaths = []string{"/socket.io", "/sockjs", "/signalr", "/hub", "/hubs", "/cable"}
+
+// pollingName matches names of stacks that long-poll.
+var pollingNameRe = regexp.MustCompile(`(?i)socket[-_.]?io|sockjs|signalr|cable|(^|[^a-z])hubs?($|[^a-z])`)
+
+// pollingPath reports whether a path names a long-polling capable stack.
+func pollingPath(p string) bool {
+	p = strings.ToLower(p)
+	for _, w := range pollingPaths {
+		if strings.Contains(p, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// pureWebSocketPaths are WebSocket-only endpoints (MQTT and STOMP over
+// WebSocket): they carry WebSockets but never long-poll.
+var pureWebSocketPaths = []string{"/mqtt", "/stomp"}
+
+func isPureWebSocketPath(p string) bool {
+	p = strings.ToLower(strings.TrimLeft(p, "^~=*@ "))
+	p = strings.TrimSuffix(strings.TrimSuffix(p, "$"), "/")
+	for _, w := range pureWebSocketPaths {
+		if p == w || strings.HasPrefix(p, w+"/") || strings.HasSuffix(p, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// wsHostRe matches host names whose first label announces a WebSocket
+// service: ws.example.com, wss.example.com, websocket.example.com,
+// socketio.example.com.
+var wsHostRe = regexp.MustCompile(`(?i)^\.?(ws|wss|websockets?|socket[-_]?io|sockjs|signalr|cable)[.-]`)
+
+func isWebSocketHost(h string) bool { return wsHostRe.MatchString(strings.TrimPrefix(h, "*.")) }

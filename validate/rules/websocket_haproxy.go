@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -11,10 +12,10 @@ import (
 type HAProxyWebSockets struct {
 	// Backends maps backend and listen sections that serve WebSockets to
 	// the reason, for messages.
-	Backends map[*haproxy.Section]string
+	Backends map[*haproxy.Section]Why
 	// Frontends maps frontend and listen sections that route WebSocket
 	// traffic to the reason.
-	Frontends map[*haproxy.Section]string
+	Frontends map[*haproxy.Section]Why
 }
 
 // Serves reports whether a backend or listen section serves WebSockets.
@@ -30,60 +31,142 @@ var upgradeFetchRe = regexp.MustCompile(`(?i)^(req\.)?(f?hdr|hdr_[a-z]+)\((upgra
 // pathFetchRe matches fetches on the request path or URL.
 var pathFetchRe = regexp.MustCompile(`(?i)^(req\.)?(path|url|base)(_(beg|end|sub|reg|dir|str))?(,|$)`)
 
+// hostFetchRe matches fetches on the Host header.
+var hostFetchRe = regexp.MustCompile(`(?i)^(req\.)?(f?hdr|hdr_[a-z]+)\(host[,)]`)
+
+// reasonTunnel is the reason of a backend that is a WebSocket route only
+// because it sets timeout tunnel.
+const reasonTunnel = "timeout tunnel is set"
+
+// wsACL is an ACL that selects WebSocket requests.
+type wsACL struct {
+	reason  string
+	line    int
+	polling bool // a long-polling capable path
+	host    bool // tests the Host header only
+}
+
+func hapWhere(line int) string { return fmt.Sprintf("line %d", line) }
+
 // DetectHAProxyWebSockets applies the documented definition: a backend or
 // listen serves WebSockets when a use_backend selects it with an ACL on
-// the Upgrade header or a well-known WebSocket path, when its name
-// announces it (ws, websocket, socket.io, ...), or when all is set.
+// the Upgrade header, a well-known WebSocket path or a WebSocket host
+// name, when it sets timeout tunnel itself, when a frontend that sets
+// timeout tunnel routes to it, when its name announces it (ws,
+// websocket, socket.io, ...), or when all is set. It also records whether
+// long-polling or plain HTTP can reach the backend (Why.Polling).
 func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
-	w := &HAProxyWebSockets{Backends: map[*haproxy.Section]string{}, Frontends: map[*haproxy.Section]string{}}
+	w := &HAProxyWebSockets{Backends: map[*haproxy.Section]Why{}, Frontends: map[*haproxy.Section]Why{}}
+	mark := func(be *haproxy.Section, why Why) {
+		prev, ok := w.Backends[be]
+		if !ok {
+			w.Backends[be] = why
+			return
+		}
+		if prev.Polling == "" && why.Polling != "" {
+			prev.Polling = why.Polling
+			w.Backends[be] = prev
+		}
+	}
 	for _, s := range c.Proxies() {
 		if all {
-			if s.HasBackend() {
-				w.Backends[s] = "--websocket all"
+			if s.SendsToServers() {
+				w.Backends[s] = Why{Reason: "--websocket all is given"}
 			}
 			if s.HasFrontend() {
-				w.Frontends[s] = "--websocket all"
+				w.Frontends[s] = Why{Reason: "--websocket all is given"}
 			}
 			continue
 		}
-		if s.HasBackend() && isWebSocketName(s.Name) {
-			w.Backends[s] = "its name says WebSocket"
+		if !s.SendsToServers() {
+			continue
+		}
+		if isWebSocketName(s.Name) {
+			why := Why{Reason: "its name says WebSocket", Where: hapWhere(s.Line)}
+			if pollingNameRe.MatchString(s.Name) {
+				why.Polling = "its name " + s.Name + " names a long-polling capable stack"
+			}
+			mark(s, why)
+		}
+		if t := s.Own("timeout", "tunnel"); len(t) > 0 {
+			mark(s, Why{Reason: reasonTunnel, Where: hapWhere(t[len(t)-1].Line)})
 		}
 	}
 	if all {
 		return w
 	}
+	// plain records how plain HTTP reaches a backend: as a default
+	// backend or through a rule that is not about WebSockets.
+	plain := map[*haproxy.Section]string{}
 	for _, fe := range c.Proxies() {
 		if !fe.HasFrontend() {
 			continue
 		}
-		wsACLs := map[string]string{}
+		wsACLs := map[string]wsACL{}
+		var first *haproxy.Directive
 		for _, d := range fe.Own("acl") {
-			if r := wsACLReason(d); r != "" {
-				wsACLs[d.Arg(0)] = r
+			if _, seen := wsACLs[d.Arg(0)]; seen {
+				continue // later lines of the same ACL are ORed in; the first says why
 			}
-		}
-		if len(wsACLs) > 0 {
-			w.Frontends[fe] = "it tests the Upgrade header or a WebSocket path"
-			if fe.Type == "listen" {
-				w.Backends[fe] = w.Frontends[fe]
-			}
-		}
-		for _, d := range fe.Own("use_backend") {
-			if len(d.Args) == 0 {
-				continue
-			}
-			reason := conditionReason(d.Args[1:], wsACLs)
-			if reason == "" {
-				continue
-			}
-			w.Frontends[fe] = "it routes WebSocket requests"
-			if be := c.Backend(d.Args[0]); be != nil {
-				if _, ok := w.Backends[be]; !ok {
-					w.Backends[be] = "it is selected by " + reason + " in " + fe.Label()
+			if a, ok := wsACLFor(d); ok {
+				wsACLs[d.Arg(0)] = a
+				if first == nil {
+					first = d
 				}
 			}
 		}
+		if first != nil {
+			a := wsACLs[first.Arg(0)]
+			w.Frontends[fe] = Why{Reason: "it tests " + a.reason, Where: hapWhere(a.line)}
+			if fe.Type == "listen" && fe.SendsToServers() {
+				why := w.Frontends[fe]
+				if a.polling {
+					why.Polling = a.reason + " is a long-polling capable endpoint"
+				} else if mode, _ := fe.Mode(); mode == "http" {
+					why.Polling = fe.Label() + " takes plain HTTP requests too"
+				}
+				mark(fe, why)
+			}
+		}
+		tunnel := fe.Own("timeout", "tunnel")
+		for _, d := range fe.Directives {
+			if d.Keyword != "use_backend" && d.Keyword != "default_backend" || len(d.Args) == 0 {
+				continue
+			}
+			be := c.Backend(d.Args[0])
+			if be == nil {
+				continue
+			}
+			cond := d.Args[1:]
+			a, ok := conditionACL(cond, wsACLs)
+			switch {
+			case d.Keyword == "use_backend" && ok:
+				why := Why{Reason: "it is selected by " + a.reason + " in " + fe.Label(), Where: hapWhere(d.Line)}
+				if a.polling {
+					why.Polling = a.reason + " is a long-polling capable endpoint"
+				} else if a.host {
+					why.Polling = "every request to that host reaches it, plain HTTP too"
+				}
+				mark(be, why)
+				w.Frontends[fe] = Why{Reason: "it routes WebSocket requests to " + be.Label(), Where: hapWhere(d.Line)}
+				continue
+			case len(tunnel) > 0 && (d.Keyword == "default_backend" || len(cond) == 0):
+				mark(be, Why{Reason: fe.Label() + " sets timeout tunnel and routes here", Where: hapWhere(tunnel[len(tunnel)-1].Line)})
+			}
+			if _, seen := plain[be]; !seen {
+				plain[be] = fmt.Sprintf("plain HTTP requests reach it too (%s %s in %s on line %d)", d.Keyword, be.Name, fe.Label(), d.Line)
+			}
+		}
+	}
+	for be, why := range w.Backends {
+		if why.Polling != "" || plain[be] == "" {
+			continue
+		}
+		if mode, _ := be.Mode(); mode != "http" {
+			continue // TCP passthrough: the proxy sees no requests
+		}
+		why.Polling = plain[be]
+		w.Backends[be] = why
 	}
 	// A frontend whose default or selected backend serves WebSockets
 	// carries WebSocket traffic too.
@@ -94,12 +177,60 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 		for _, d := range append(fe.Own("use_backend"), fe.Own("default_backend")...) {
 			if be := c.Backend(d.Arg(0)); be != nil && w.Serves(be) {
 				if _, ok := w.Frontends[fe]; !ok {
-					w.Frontends[fe] = "it routes to " + be.Label()
+					w.Frontends[fe] = Why{Reason: "it routes to " + be.Label(), Where: hapWhere(d.Line)}
 				}
 			}
 		}
 	}
 	return w
+}
+
+// wsACLFor says whether an acl line matches WebSocket requests.
+func wsACLFor(d *haproxy.Directive) (wsACL, bool) {
+	if len(d.Args) > 1 && hostFetchRe.MatchString(d.Arg(1)) {
+		for _, v := range d.Args[2:] {
+			if !strings.HasPrefix(v, "-") && isWebSocketHost(v) {
+				return wsACL{reason: "a Host ACL (" + v + ")", line: d.Line, host: true}, true
+			}
+		}
+		if d.Arg(0) != "inline" && isWebSocketName(d.Arg(0)) {
+			return wsACL{reason: "Host ACL " + d.Arg(0), line: d.Line, host: true}, true
+		}
+		return wsACL{}, false
+	}
+	if r := wsACLReason(d); r != "" {
+		return wsACL{reason: r, line: d.Line, polling: len(d.Args) > 1 && pathFetchRe.MatchString(d.Arg(1)) && anyArg(d.Args[2:], pollingPath)}, true
+	}
+	return wsACL{}, false
+}
+
+func anyArg(args []string, f func(string) bool) bool {
+	for _, a := range args {
+		if f(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// conditionACL reports whether an "if" condition selects WebSocket
+// requests, through a named ACL or an inline one.
+func conditionACL(args []string, wsACLs map[string]wsACL) (wsACL, bool) {
+	if len(args) == 0 || args[0] != "if" {
+		return wsACL{}, false
+	}
+	for i, a := range args[1:] {
+		if r, ok := wsACLs[a]; ok {
+			return r, true
+		}
+		if a == "{" && i+2 < len(args) {
+			inline := &haproxy.Directive{Keyword: "acl", Args: append([]string{"inline"}, inlineACL(args[i+2:])...)}
+			if r, ok := wsACLFor(inline); ok && r.reason != "ACL inline" {
+				return r, true
+			}
+		}
+	}
+	return wsACL{}, false
 }
 
 // wsACLReason says why an acl line matches WebSocket requests, or "".
@@ -120,26 +251,6 @@ func wsACLReason(d *haproxy.Directive) string {
 	}
 	if isWebSocketName(name) {
 		return "ACL " + name
-	}
-	return ""
-}
-
-// conditionReason reports whether an "if/unless" condition selects
-// WebSocket requests, through a named ACL or an inline one.
-func conditionReason(args []string, wsACLs map[string]string) string {
-	if len(args) == 0 || args[0] != "if" {
-		return ""
-	}
-	for i, a := range args[1:] {
-		if r, ok := wsACLs[a]; ok {
-			return r
-		}
-		if a == "{" && i+2 < len(args) {
-			inline := &haproxy.Directive{Keyword: "acl", Args: append([]string{"inline"}, inlineACL(args[i+2:])...)}
-			if r := wsACLReason(inline); r != "" && r != "ACL inline" {
-				return r
-			}
-		}
 	}
 	return ""
 }

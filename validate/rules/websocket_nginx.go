@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/wslb/wslb/validate/nginx"
@@ -10,9 +12,9 @@ import (
 type NginxWebSockets struct {
 	// Locations maps proxying locations (or servers proxying at their
 	// top level) that serve WebSockets to the reason.
-	Locations map[*nginx.Node]string
+	Locations map[*nginx.Node]Why
 	// Upstreams maps upstream blocks such locations proxy to.
-	Upstreams map[*nginx.Node]string
+	Upstreams map[*nginx.Node]Why
 }
 
 // Serves reports whether a proxying block serves WebSockets.
@@ -23,58 +25,174 @@ func (w *NginxWebSockets) Serves(n *nginx.Node) bool { _, ok := w.Locations[n]; 
 // Connection to upgrade) itself, when an enclosing block sets them but the
 // block's own proxy_set_header lines drop them, when its location is a
 // well-known WebSocket path, when it proxies to an upstream whose name
-// announces WebSockets, when it is the named location handshakes are
-// diverted to, or when all is set. A location that diverts handshakes
-// elsewhere (if ($is_websocket) { return 418; } with error_page 418 =
-// @ws) does not serve them itself. Upstreams such blocks proxy to serve
-// WebSockets too.
+// announces WebSockets, when its server_name announces a WebSocket host,
+// when it is the named location handshakes are diverted to, or when all
+// is set. A location that diverts handshakes elsewhere (if ($is_websocket)
+// { return 418; } with error_page 418 = @ws) does not serve them itself.
+// Upstreams such blocks proxy to serve WebSockets too.
 func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
-	w := &NginxWebSockets{Locations: map[*nginx.Node]string{}, Upstreams: map[*nginx.Node]string{}}
-	divertedTo := map[string]string{} // named location → diverting location
+	w := &NginxWebSockets{Locations: map[*nginx.Node]Why{}, Upstreams: map[*nginx.Node]Why{}}
+	at := func(n *nginx.Node) string { return nginxWhere(c, n) }
+	divertedTo := map[string]*nginx.Node{} // named location → diverting location
 	for _, loc := range c.All("location") {
 		if target := divertTarget(loc); target != "" {
-			divertedTo[target] = loc.Label()
+			divertedTo[target] = loc
 		}
 	}
+	// Upstreams that plain (non-WebSocket) locations proxy to as well.
+	plainUse := map[string]bool{}
 	for _, pp := range c.All("proxy_pass") {
 		if pp.Enclosing("stream") != nil {
 			continue // TCP proxying: no HTTP handshake to forward
 		}
-		blk := pp.Parent
-		if blk != nil && (blk.Name == "if" || blk.Name == "limit_except") {
-			blk = blk.Parent
-		}
+		blk := proxyBlock(pp)
 		if blk == nil {
 			continue
 		}
-		reason := ""
-		switch {
-		case all:
-			reason = "--websocket all"
-		case divertTarget(blk) != "":
-			continue // handshakes go to the named location
-		case divertedTo[lastArg(blk)] != "" && blk.Name == "location":
-			reason = "WebSocket handshakes are sent here from " + divertedTo[lastArg(blk)]
-		case ownUpgrade(blk):
-			reason = "it forwards the Upgrade/Connection headers"
-		case len(blk.Own("proxy_set_header")) > 0 && upgradeIntent(blk.Parent):
-			reason = "the enclosing block forwards the Upgrade/Connection headers"
-		case blk.Name == "location" && (isWebSocketPath(lastArg(blk)) || regexNamesWebSocketPath(blk)):
-			reason = "its path " + lastArg(blk) + " is a well-known WebSocket endpoint"
-		case isWebSocketName(upstreamName(pp.Arg(0))):
-			reason = "it proxies to " + upstreamName(pp.Arg(0))
-		}
-		if reason == "" {
+		why, ok := nginxReason(blk, pp, divertedTo, at, all)
+		if !ok {
+			plainUse[upstreamName(pp.Arg(0))] = true
 			continue
 		}
-		w.Locations[blk] = reason
-		if up := c.Upstream(upstreamName(pp.Arg(0))); up != nil {
-			if _, ok := w.Upstreams[up]; !ok {
-				w.Upstreams[up] = "the WebSocket " + blk.Label() + " proxies to it"
+		w.Locations[blk] = why
+	}
+	for blk, why := range w.Locations {
+		pp := lastOwn(blk, "proxy_pass")
+		if pp == nil {
+			continue
+		}
+		name := upstreamName(pp.Arg(0))
+		if why.Polling == "" {
+			switch {
+			case plainUse[name]:
+				why.Polling = "plain HTTP locations proxy to " + name + " too"
+			case why.Generic:
+				why.Polling = blk.Label() + " takes plain HTTP requests too"
+			}
+			w.Locations[blk] = why
+		}
+		if up := c.Upstream(name); up != nil {
+			prev, seen := w.Upstreams[up]
+			if !seen || prev.Generic && !why.Generic || prev.Polling == "" && why.Polling != "" {
+				w.Upstreams[up] = Why{Reason: "the WebSocket " + blk.Label() + " proxies to it", Where: at(blk), Generic: why.Generic && (!seen || prev.Generic), Polling: firstNonEmpty(why.Polling, prev.Polling)}
 			}
 		}
 	}
 	return w
+}
+
+// proxyBlock is the block a proxy_pass configures: its location or
+// server, looking through if and limit_except.
+func proxyBlock(pp *nginx.Node) *nginx.Node {
+	blk := pp.Parent
+	if blk != nil && (blk.Name == "if" || blk.Name == "limit_except") {
+		blk = blk.Parent
+	}
+	return blk
+}
+
+// lastOwn returns the block's proxy_pass-like directive name, its own or
+// one inside an if/limit_except in it.
+func lastOwn(blk *nginx.Node, name string) *nginx.Node {
+	if own := blk.Own(name); len(own) > 0 {
+		return own[len(own)-1]
+	}
+	for _, ch := range blk.Children {
+		if ch.Name == "if" || ch.Name == "limit_except" {
+			if own := ch.Own(name); len(own) > 0 {
+				return own[len(own)-1]
+			}
+		}
+	}
+	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// nginxWhere is "line N", or "file:N" for a line in an included file.
+func nginxWhere(c *nginx.Config, n *nginx.Node) string {
+	if n.File != "" && n.File != c.File {
+		return fmt.Sprintf("%s:%d", filepath.Base(n.File), n.Line)
+	}
+	return fmt.Sprintf("line %d", n.Line)
+}
+
+// nginxReason decides whether one proxying block serves WebSockets.
+func nginxReason(blk, pp *nginx.Node, divertedTo map[string]*nginx.Node, at func(*nginx.Node) string, all bool) (Why, bool) {
+	path := ""
+	if blk.Name == "location" {
+		path = lastArg(blk)
+	}
+	polling := ""
+	if blk.Name == "location" && pollingPath(strings.Join(blk.Args, " ")) {
+		polling = "its path " + path + " is a long-polling capable endpoint"
+	}
+	up := upstreamName(pp.Arg(0))
+	switch {
+	case all:
+		return Why{Reason: "--websocket all is given", Polling: polling}, true
+	case divertTarget(blk) != "":
+		return Why{}, false // handshakes go to the named location
+	case blk.Name == "location" && divertedTo[path] != nil:
+		return Why{Reason: "WebSocket handshakes are sent here from " + divertedTo[path].Label(), Where: at(divertedTo[path])}, true
+	}
+	if h := ownUpgradeHeader(blk); h != nil {
+		generic := isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !isWebSocketName(up) && wsServerName(blk) == nil
+		return Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: at(h), Generic: generic, Polling: polling}, true
+	}
+	if len(blk.Own("proxy_set_header")) > 0 {
+		if h := upgradeIntentHeader(blk.Parent); h != nil {
+			return Why{Reason: "the enclosing " + h.Parent.Name + " sets proxy_set_header " + h.Arg(0), Where: at(h), Polling: polling}, true
+		}
+	}
+	switch {
+	case blk.Name == "location" && (isWebSocketPath(path) || regexNamesWebSocketPath(blk) || isPureWebSocketPath(path)):
+		return Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: at(blk), Polling: polling}, true
+	case isWebSocketName(up):
+		if polling == "" && pollingNameRe.MatchString(up) {
+			polling = "its upstream " + up + " names a long-polling capable stack"
+		}
+		return Why{Reason: "it proxies to " + up, Where: at(pp), Polling: polling}, true
+	}
+	if sn := wsServerName(blk); sn != nil {
+		return Why{Reason: "its server_name " + strings.Join(sn.Args, " ") + " announces a WebSocket host", Where: at(sn), Polling: polling}, true
+	}
+	return Why{}, false
+}
+
+// isCatchAll reports whether a block takes every request of its server:
+// location / or proxy_pass at server level.
+func isCatchAll(blk *nginx.Node) bool {
+	return blk.Name == "server" || blk.Name == "location" && len(blk.Args) == 1 && blk.Args[0] == "/"
+}
+
+// wsServerName returns the enclosing server_name line when every name
+// on it announces a WebSocket host (ws.example.com), or nil.
+func wsServerName(blk *nginx.Node) *nginx.Node {
+	srv := blk
+	if srv.Name != "server" {
+		srv = blk.Enclosing("server")
+	}
+	if srv == nil {
+		return nil
+	}
+	for _, sn := range srv.Own("server_name") {
+		ok := len(sn.Args) > 0
+		for _, h := range sn.Args {
+			ok = ok && isWebSocketHost(h)
+		}
+		if ok {
+			return sn
+		}
+	}
+	return nil
 }
 
 // divertTarget returns the named location a block sends WebSocket
@@ -112,33 +230,30 @@ func hasArg(args []string, v string) bool {
 	return false
 }
 
-// ownUpgrade reports whether the block itself sets the handshake headers.
-func ownUpgrade(n *nginx.Node) bool {
+// ownUpgradeHeader returns the block's own proxy_set_header line that
+// forwards the handshake (Upgrade, or Connection to an upgrade value).
+func ownUpgradeHeader(n *nginx.Node) *nginx.Node {
 	for _, h := range n.Own("proxy_set_header") {
 		name := strings.ToLower(h.Arg(0))
 		if name == "upgrade" || name == "connection" && connectionUpgrades(h.Arg(1)) {
-			return true
+			return h
 		}
 	}
-	return false
+	return nil
 }
 
 // upgradeIntent reports whether the block or any enclosing block sets
 // proxy_set_header Upgrade, or Connection to an upgrade value: the
 // author meant WebSockets here even if inheritance later drops it.
-func upgradeIntent(n *nginx.Node) bool {
+func upgradeIntent(n *nginx.Node) bool { return upgradeIntentHeader(n) != nil }
+
+func upgradeIntentHeader(n *nginx.Node) *nginx.Node {
 	for b := n; b != nil; b = b.Parent {
-		for _, h := range b.Own("proxy_set_header") {
-			name := strings.ToLower(h.Arg(0))
-			if name == "upgrade" {
-				return true
-			}
-			if name == "connection" && connectionUpgrades(h.Arg(1)) {
-				return true
-			}
+		if h := ownUpgradeHeader(b); h != nil {
+			return h
 		}
 	}
-	return false
+	return nil
 }
 
 // connectionUpgrades reports whether a Connection header value can carry

@@ -67,12 +67,12 @@ stream { server { listen 9000; proxy_pass 127.0.0.1:9; } }
 	w := DetectNginxWebSockets(c, false)
 	got := map[string]string{}
 	for n, why := range w.Locations {
-		got[n.Label()] = why
+		got[n.Label()] = why.String()
 	}
 	require.Len(t, got, 3, "%v", got)
 	require.Contains(t, got["location @ws"], "sent here from location /chat")
-	require.Contains(t, got["location /own"], "forwards")
-	require.Contains(t, got["location /dropped"], "enclosing block")
+	require.Equal(t, "it sets proxy_set_header Connection on line 15", got["location /own"])
+	require.Equal(t, "the enclosing http sets proxy_set_header Upgrade on line 5", got["location /dropped"])
 	require.Len(t, w.Upstreams, 2, "rt via @ws, web via /own and /dropped")
 
 	all := DetectNginxWebSockets(c, true)
@@ -122,4 +122,83 @@ func TestWebSocketPathsAgreeWithTopology(t *testing.T) {
 		require.True(t, topology.IsWebSocketPath(p), p)
 		require.True(t, topology.IsWebSocketPath("/api"+p+"/"), p)
 	}
+}
+
+// The reader's signs: a catch-all location that only passes Upgrade on is
+// generic; a server_name announcing a WebSocket host counts; a path that
+// long-polls, and an upstream plain locations share, are recorded.
+func TestNginxDetectionSigns(t *testing.T) {
+	c := nginxConfig(t, `events {}
+http {
+    upstream app { server 127.0.0.1:1; server 127.0.0.1:2; }
+    upstream mq { server 127.0.0.1:3; server 127.0.0.1:4; }
+    server {
+        listen 80;
+        location / { proxy_pass http://app; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; }
+        location /socket.io/ { proxy_pass http://app; }
+        location /mqtt { proxy_pass http://mq; proxy_http_version 1.1; }
+    }
+    server {
+        listen 80;
+        server_name ws.example.com;
+        location /feed { proxy_pass http://127.0.0.1:9; }
+    }
+}
+`)
+	w := DetectNginxWebSockets(c, false)
+	got := map[string]Why{}
+	for n, why := range w.Locations {
+		got[n.Label()] = why
+	}
+	require.True(t, got["location /"].Generic)
+	require.NotEmpty(t, got["location /"].Polling)
+	require.False(t, got["location /socket.io/"].Generic)
+	require.Contains(t, got["location /socket.io/"].Polling, "long-polling")
+	require.Empty(t, got["location /mqtt"].Polling, "MQTT over WebSocket never long-polls")
+	require.Equal(t, "its server_name ws.example.com announces a WebSocket host on line 13", got["location /feed"].String())
+	up := map[string]Why{}
+	for n, why := range w.Upstreams {
+		up[n.Arg(0)] = why
+	}
+	require.False(t, up["app"].Generic, "/socket.io/ is a real WebSocket route to app")
+	require.NotEmpty(t, up["app"].Polling)
+	require.Empty(t, up["mq"].Polling)
+}
+
+func TestHAProxyDetectionSigns(t *testing.T) {
+	c := haproxy.Parse("h.cfg", []byte(`defaults
+    mode http
+frontend fe
+    bind :80
+    acl upg hdr(upgrade) -i websocket
+    acl rt hdr_beg(host) -i ws.
+    use_backend pure if upg
+    use_backend hosted if rt
+    default_backend web
+frontend tunnelled
+    bind :81
+    timeout tunnel 1h
+    default_backend feed
+backend pure
+backend hosted
+backend web
+    timeout tunnel 30m
+backend feed
+listen stats
+    bind :9000
+    acl upg hdr(upgrade) -i websocket
+    stats enable
+`))
+	w := DetectHAProxyWebSockets(c, false)
+	got := map[string]Why{}
+	for s, why := range w.Backends {
+		got[s.Name] = why
+	}
+	require.Len(t, got, 4, "%v", got)
+	require.Empty(t, got["pure"].Polling, "selected by the Upgrade header only")
+	require.Equal(t, "it is selected by a Host ACL (ws.) in frontend fe on line 8", got["hosted"].String())
+	require.NotEmpty(t, got["hosted"].Polling)
+	require.Equal(t, "timeout tunnel is set on line 17", got["web"].String())
+	require.Contains(t, got["web"].Polling, "default_backend web in frontend fe")
+	require.Equal(t, "frontend tunnelled sets timeout tunnel and routes here on line 12", got["feed"].String())
 }

@@ -28,7 +28,7 @@ func checkUpgradeHeaders(p *NginxPass) {
 		for _, h := range headers {
 			switch strings.ToLower(h.Arg(0)) {
 			case "upgrade":
-				upgrade = strings.Contains(h.Arg(1), "$")
+				upgrade = strings.Contains(h.Arg(1), "$") || strings.EqualFold(strings.TrimSpace(h.Arg(1)), "websocket")
 			case "connection":
 				connection = connectionUpgrades(h.Arg(1))
 			}
@@ -43,7 +43,7 @@ func checkUpgradeHeaders(p *NginxPass) {
 		if !connection {
 			missing = append(missing, "Connection")
 		}
-		msg := fmt.Sprintf("%s serves WebSockets (%s) but does not forward %s to the backend",
+		msg := fmt.Sprintf("%s carries WebSockets (because %s) but does not forward %s to the backend",
 			blk.Label(), p.WS.Locations[blk], strings.Join(missing, " and "))
 		if from == blk && upgradeIntent(blk.Parent) {
 			msg += "; its own proxy_set_header lines stop nginx from inheriting the enclosing block's Upgrade/Connection headers"

@@ -31,9 +31,9 @@ func checkHTTPVersion(p *NginxPass) {
 			continue
 		}
 		if d != nil {
-			p.Report(d, fmt.Sprintf("%s serves WebSockets (%s) but sets proxy_http_version 1.0, which cannot upgrade", blk.Label(), p.WS.Locations[blk]), "")
+			p.Report(d, fmt.Sprintf("%s carries WebSockets (because %s) but sets proxy_http_version 1.0, which cannot upgrade", blk.Label(), p.WS.Locations[blk]), "")
 			continue
 		}
-		p.Report(blk, fmt.Sprintf("%s serves WebSockets (%s) but nginx %s proxies over HTTP/1.0 unless proxy_http_version 1.1 is set", blk.Label(), p.WS.Locations[blk], target), "")
+		p.Report(blk, fmt.Sprintf("%s carries WebSockets (because %s) but nginx %s proxies over HTTP/1.0 unless proxy_http_version 1.1 is set", blk.Label(), p.WS.Locations[blk], target), "")
 	}
 }

@@ -1,9 +1,11 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/nginx"
 )
 
 func init() {
@@ -21,8 +23,26 @@ func init() {
 
 func checkHardcodedConnection(p *NginxPass) {
 	for _, h := range p.Config.All("proxy_set_header") {
-		if strings.EqualFold(h.Arg(0), "connection") && strings.EqualFold(strings.TrimSpace(h.Arg(1)), "upgrade") {
-			p.Report(h, `proxy_set_header Connection is hard-coded to "upgrade"; plain HTTP requests through this block are sent as upgrade requests too`, "")
+		if !strings.EqualFold(h.Arg(0), "connection") || !strings.EqualFold(strings.TrimSpace(h.Arg(1)), "upgrade") {
+			continue
+		}
+		msg := `proxy_set_header Connection is hard-coded to "upgrade"; plain HTTP requests through this block are sent as upgrade requests too and lose upstream keep-alive`
+		if up := siblingHeader(h, "upgrade"); up != nil && !strings.Contains(up.Arg(1), "$") {
+			msg = fmt.Sprintf(`proxy_set_header Connection is hard-coded to "upgrade" and Upgrade to %q (line %d): every request through this block, plain HTTP too, reaches the backend as a WebSocket handshake`, up.Arg(1), up.Line)
+		}
+		p.Report(h, msg, "")
+	}
+}
+
+// siblingHeader returns the proxy_set_header for name set next to h.
+func siblingHeader(h *nginx.Node, name string) *nginx.Node {
+	if h.Parent == nil {
+		return nil
+	}
+	for _, x := range h.Parent.Own("proxy_set_header") {
+		if strings.EqualFold(x.Arg(0), name) {
+			return x
 		}
 	}
+	return nil
 }

@@ -27,6 +27,9 @@ const nginxDefaultReadTimeout = 60 * time.Second
 func checkReadTimeout(p *NginxPass) {
 	limit := p.Opts.minIdle()
 	for _, blk := range sortedNodes(p.WS.Locations) {
+		if p.WS.Locations[blk].Generic {
+			continue // location / passing Upgrade through: nothing says WebSockets live here
+		}
 		d := blk.EffectiveOne("proxy_read_timeout")
 		value := nginxDefaultReadTimeout
 		var at *nginx.Node = blk
@@ -41,7 +44,7 @@ func checkReadTimeout(p *NginxPass) {
 		if value >= limit {
 			continue
 		}
-		p.Report(at, fmt.Sprintf("%s serves WebSockets (%s) and closes them after %s idle (%s), below the %s threshold",
+		p.Report(at, fmt.Sprintf("%s carries WebSockets (because %s) and closes them after %s idle (%s), below the %s threshold: quiet sockets drop unless the application pings more often",
 			blk.Label(), p.WS.Locations[blk], formatDuration(value), how, formatDuration(limit)), "")
 	}
 }

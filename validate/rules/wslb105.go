@@ -25,10 +25,11 @@ var affinityDirectives = []string{"ip_hash", "hash", "sticky"}
 
 func checkUpstreamAffinity(p *NginxPass) {
 	for _, up := range sortedNodes(p.WS.Upstreams) {
-		if activeServers(up) < 2 || hasAny(up, affinityDirectives...) {
-			continue
+		why := p.WS.Upstreams[up]
+		if activeServers(up) < 2 || hasAny(up, affinityDirectives...) || why.Polling == "" {
+			continue // a pure WebSocket stays on the server it connected to
 		}
-		p.Report(up, fmt.Sprintf("upstream %s serves WebSockets (%s) with %d servers and no ip_hash, hash or sticky", up.Arg(0), p.WS.Upstreams[up], activeServers(up)), "")
+		p.Report(up, fmt.Sprintf("upstream %s carries WebSockets (because %s) with %d servers and no ip_hash, hash or sticky; %s, so when clients long-poll or reconnect their requests land on servers that do not know the session", up.Arg(0), why, activeServers(up), why.Polling), "")
 	}
 }
 

@@ -24,7 +24,7 @@ func checkTimeoutTunnel(p *HAProxyPass) {
 		if be.Lookup("timeout", "tunnel") != nil {
 			continue
 		}
-		msg := fmt.Sprintf("%s serves WebSockets (%s) but has no timeout tunnel", be.Label(), p.WS.Backends[be])
+		msg := fmt.Sprintf("%s carries WebSockets (because %s) but has no timeout tunnel", be.Label(), p.WS.Backends[be])
 		if v, _, ok := be.Timeout("server"); ok {
 			msg += fmt.Sprintf(": idle sockets are cut after timeout server (%s)", formatDuration(v))
 		}

@@ -21,7 +21,7 @@ func init() {
 
 func checkHashType(p *HAProxyPass) {
 	for _, s := range p.Config.Proxies() {
-		if !s.HasBackend() {
+		if !s.SendsToServers() {
 			continue
 		}
 		bal := s.Lookup("balance")

@@ -23,10 +23,11 @@ func init() {
 func checkBackendAffinity(p *HAProxyPass) {
 	for _, be := range sortedSections(p.WS.Backends) {
 		n := activeServerCount(be)
-		if n < 2 || hasAffinity(be) {
-			continue
+		why := p.WS.Backends[be]
+		if n < 2 || hasAffinity(be) || why.Polling == "" {
+			continue // a pure WebSocket stays on the server it connected to
 		}
-		p.ReportSection(be, fmt.Sprintf("%s serves WebSockets (%s) with %d servers and no affinity (hash balance, cookie or stick table)", be.Label(), p.WS.Backends[be], n), "")
+		p.ReportSection(be, fmt.Sprintf("%s carries WebSockets (because %s) with %d servers and no affinity (hash balance, cookie or stick table); %s, so when clients long-poll or reconnect their requests land on servers that do not know the session", be.Label(), why, n, why.Polling), "")
 	}
 }
 

@@ -24,6 +24,6 @@ func checkClientFin(p *HAProxyPass) {
 		if fe.Lookup("timeout", "client-fin") != nil {
 			continue
 		}
-		p.ReportSection(fe, fmt.Sprintf("%s carries WebSockets (%s) without timeout client-fin", fe.Label(), p.WS.Frontends[fe]), "")
+		p.ReportSection(fe, fmt.Sprintf("%s carries WebSockets (because %s) without timeout client-fin", fe.Label(), p.WS.Frontends[fe]), "")
 	}
 }

@@ -10,9 +10,9 @@ import (
 func init() {
 	register(&Rule{
 		Rule: finding.Rule{
-			ID: "WSLB210", Slug: "haproxy-httpclose-on-websocket", Severity: finding.Warning,
+			ID: "WSLB210", Slug: "haproxy-httpclose-on-websocket", Severity: finding.Info,
 			Title:     "option httpclose (or forceclose) on WebSocket traffic",
-			Rationale: "httpclose adds 'Connection: close' and closes after each response: old HAProxy versions and some servers then refuse the upgrade, and Socket.IO/SockJS long-polling pays a new TCP (and TLS) handshake per poll.",
+			Rationale: "httpclose adds 'Connection: close' and closes after each response. Upgrades still work on HAProxy 2.x, but Socket.IO/SockJS long-polling and the page's plain requests pay a new TCP (and TLS) handshake each. The connection modes (httpclose, http-server-close, http-keep-alive) exclude each other and the last one declared wins.",
 			Fix:       "Remove option httpclose (keep-alive is the default) or use option http-server-close",
 		},
 		Proxy:   "haproxy",
@@ -22,15 +22,17 @@ func init() {
 
 func checkHTTPClose(p *HAProxyPass) {
 	seen := map[*haproxy.Directive]bool{}
-	report := func(s *haproxy.Section, reason string) {
-		for _, opt := range []string{"httpclose", "forceclose"} {
-			on, d := s.Option(opt)
-			if !on || seen[d] {
-				continue
-			}
-			seen[d] = true
-			p.Report(d, fmt.Sprintf("option %s applies to %s, which carries WebSockets (%s)", opt, s.Label(), reason), "")
+	report := func(s *haproxy.Section, reason Why) {
+		d := connectionMode(s)
+		if d == nil || seen[d] || d.Keyword == "no" {
+			return
 		}
+		opt := d.Arg(0)
+		if opt != "httpclose" && opt != "forceclose" {
+			return
+		}
+		seen[d] = true
+		p.Report(d, fmt.Sprintf("option %s applies to %s, which carries WebSockets (because %s): upgrades still work, but every long-poll and plain request pays a new connection", opt, s.Label(), reason), "")
 	}
 	for _, s := range sortedSections(p.WS.Frontends) {
 		report(s, p.WS.Frontends[s])
@@ -38,4 +40,26 @@ func checkHTTPClose(p *HAProxyPass) {
 	for _, s := range sortedSections(p.WS.Backends) {
 		report(s, p.WS.Backends[s])
 	}
+}
+
+// connModes are HAProxy's mutually exclusive HTTP connection modes: the
+// last one declared wins.
+var connModes = map[string]bool{"httpclose": true, "forceclose": true, "http-server-close": true, "http-keep-alive": true}
+
+// connectionMode returns the line that decides a proxy's connection
+// mode: the last "option <mode>" (or "no option <mode>") in the section,
+// else in its defaults chain; nil when none is set.
+func connectionMode(s *haproxy.Section) *haproxy.Directive {
+	for sec, depth := s, 0; sec != nil && depth < 64; sec, depth = sec.Defaults, depth+1 {
+		for i := len(sec.Directives) - 1; i >= 0; i-- {
+			d := sec.Directives[i]
+			if d.Keyword == "option" && connModes[d.Arg(0)] {
+				return d
+			}
+			if d.Is("no", "option") && connModes[d.Arg(1)] {
+				return d
+			}
+		}
+	}
+	return nil
 }

@@ -24,7 +24,7 @@ func init() {
 func checkBalanceSource(p *HAProxyPass) {
 	feeders := frontendsByBackend(p.Config)
 	for _, be := range p.Config.Proxies() {
-		if !be.HasBackend() {
+		if !be.SendsToServers() {
 			continue
 		}
 		bal := be.Lookup("balance")

@@ -22,7 +22,7 @@ func init() {
 
 func checkCookieServerValues(p *HAProxyPass) {
 	for _, be := range p.Config.Proxies() {
-		if !be.HasBackend() {
+		if !be.SendsToServers() {
 			continue
 		}
 		ck := be.Lookup("cookie")

@@ -25,10 +25,10 @@ func checkTunnelShort(p *HAProxyPass) {
 	seen := map[*haproxy.Directive]bool{}
 	for _, be := range sortedSections(p.WS.Backends) {
 		v, d, ok := be.Timeout("tunnel")
-		if !ok || v >= limit || seen[d] {
+		if !ok || v >= limit || seen[d] || p.WS.Backends[be].Reason == reasonTunnel {
 			continue
 		}
 		seen[d] = true
-		p.Report(d, fmt.Sprintf("timeout tunnel %s for %s (serves WebSockets: %s) is below the %s idle threshold", d.Arg(1), be.Label(), p.WS.Backends[be], formatDuration(limit)), "")
+		p.Report(d, fmt.Sprintf("timeout tunnel %s for %s (carries WebSockets because %s) is below the %s idle threshold", d.Arg(1), be.Label(), p.WS.Backends[be], formatDuration(limit)), "")
 	}
 }
