@@ -366,10 +366,7 @@ func checkRouteHost(s string) error {
 	if err := CheckHostName(s); err != nil {
 		return err
 	}
-	if isAllDigitsAndDots(s) {
-		return CheckIPv4(s)
-	}
-	return nil
+	return checkNumericHost(s)
 }
 
 func (d *decoder) decodePool(b *hcl.Block, connect time.Duration) *poolSrc {

@@ -5,21 +5,43 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/mitchellh/go-wordwrap"
 )
 
+// Bounds on what WriteDiagnostics prints, whatever the input.
+const (
+	// MaxPrintedDiagnostics is how many diagnostics are printed in full;
+	// the rest are counted in an "and N more" line.
+	MaxPrintedDiagnostics = 20
+	// maxSnippetWidth bounds a source line shown in a snippet, in
+	// characters after escaping; longer lines are cut around the range.
+	maxSnippetWidth = 120
+	// maxTextLen bounds a summary or detail line (which may quote input).
+	maxTextLen = 500
+)
+
 // WriteDiagnostics renders diags in the compiler style editors and CI logs
 // understand: a "file:line:col: severity: summary" line, the source line with
 // the offending range underlined, and the detail (what to do). width wraps
-// the detail (0 disables wrapping); color adds ANSI colors.
+// the detail (0 disables wrapping); color adds ANSI colors. Control
+// characters and bidirectional overrides are escaped, at most
+// MaxPrintedDiagnostics are printed and snippets are cut to a bounded width,
+// so the output stays small and safe for a terminal whatever the input.
 func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, width uint, color bool) error {
 	bw := bufio.NewWriter(w)
 	files := l.parser.Files()
-	for _, d := range diags {
+	indexes := map[string]*lineIndex{}
+	for i, d := range diags {
+		if i == MaxPrintedDiagnostics {
+			fmt.Fprintf(bw, "… and %s more.\n", countDiagnostics(diags[i:]))
+			break
+		}
 		severity, tint := "error", "\x1b[1;31m"
 		if d.Severity == hcl.DiagWarning {
 			severity, tint = "warning", "\x1b[1;33m"
@@ -30,22 +52,30 @@ func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, width uint
 			}
 			return code + s + "\x1b[0m"
 		}
+		summary := escapeText(d.Summary)
 		if d.Subject != nil {
-			pos := fmt.Sprintf("%s:%d:%d:", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
-			fmt.Fprintf(bw, "%s %s %s\n", paint("\x1b[1m", pos), paint(tint, severity+":"), paint("\x1b[1m", d.Summary))
+			pos := fmt.Sprintf("%s:%d:%d:", escapeText(d.Subject.Filename), d.Subject.Start.Line, d.Subject.Start.Column)
+			fmt.Fprintf(bw, "%s %s %s\n", paint("\x1b[1m", pos), paint(tint, severity+":"), paint("\x1b[1m", summary))
 			if f := files[d.Subject.Filename]; f != nil {
-				writeSnippet(bw, f.Bytes, *d.Subject, func(s string) string { return paint(tint, s) })
+				idx := indexes[d.Subject.Filename]
+				if idx == nil {
+					idx = newLineIndex(f.Bytes)
+					indexes[d.Subject.Filename] = idx
+				}
+				writeSnippet(bw, idx, *d.Subject, func(s string) string { return paint(tint, s) })
 			}
 		} else {
-			fmt.Fprintf(bw, "%s %s\n", paint(tint, severity+":"), paint("\x1b[1m", d.Summary))
+			fmt.Fprintf(bw, "%s %s\n", paint(tint, severity+":"), paint("\x1b[1m", summary))
 		}
 		if d.Detail != "" {
-			detail := d.Detail
-			if width > 4 {
-				detail = wordwrap.WrapString(detail, width-2)
-			}
-			for _, line := range strings.Split(detail, "\n") {
-				fmt.Fprintf(bw, "  %s\n", line)
+			for _, line := range strings.Split(d.Detail, "\n") {
+				line = escapeText(line)
+				if width > 4 {
+					line = wordwrap.WrapString(line, width-2)
+				}
+				for _, l := range strings.Split(line, "\n") {
+					fmt.Fprintf(bw, "  %s\n", l)
+				}
 			}
 		}
 		fmt.Fprintln(bw)
@@ -56,34 +86,165 @@ func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, width uint
 	return nil
 }
 
+// countDiagnostics words how many errors and warnings diags hold.
+func countDiagnostics(diags hcl.Diagnostics) string {
+	errs := 0
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			errs++
+		}
+	}
+	plural := func(n int, what string) string {
+		if n == 1 {
+			return "1 " + what
+		}
+		return strconv.Itoa(n) + " " + what + "s"
+	}
+	switch warns := len(diags) - errs; {
+	case warns == 0:
+		return plural(errs, "error")
+	case errs == 0:
+		return plural(warns, "warning")
+	default:
+		return plural(errs, "error") + " and " + plural(warns, "warning")
+	}
+}
+
+// lineIndex finds source lines without splitting the source again for
+// every diagnostic.
+type lineIndex struct {
+	src    []byte
+	starts []int // byte offset of each line's start
+}
+
+func newLineIndex(src []byte) *lineIndex {
+	starts := []int{0}
+	for i := 0; ; {
+		j := bytes.IndexByte(src[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		starts = append(starts, i)
+	}
+	return &lineIndex{src: src, starts: starts}
+}
+
+// line returns line n (1-based) without its line ending.
+func (x *lineIndex) line(n int) ([]byte, bool) {
+	if n < 1 || n > len(x.starts) {
+		return nil, false
+	}
+	end := len(x.src)
+	if n < len(x.starts) {
+		end = x.starts[n] - 1
+	}
+	return bytes.TrimRight(x.src[x.starts[n-1]:end], "\r"), true
+}
+
 // writeSnippet prints the first line of rng with its number and underlines
 // the range on it (to the end of the line when the range spans lines).
-func writeSnippet(w io.Writer, src []byte, rng hcl.Range, paint func(string) string) {
-	lines := bytes.Split(src, []byte("\n"))
-	if rng.Start.Line < 1 || rng.Start.Line > len(lines) {
+// Characters that could disturb a terminal are escaped and a long line is
+// cut to a window around the range.
+func writeSnippet(w io.Writer, idx *lineIndex, rng hcl.Range, paint func(string) string) {
+	raw, ok := idx.line(rng.Start.Line)
+	if !ok {
 		return
 	}
-	line := strings.TrimRight(string(lines[rng.Start.Line-1]), "\r")
-	if !utf8.ValidString(line) {
-		line = strings.ToValidUTF8(line, "\uFFFD")
-	}
-	runes := []rune(line)
+	runes := []rune(strings.ToValidUTF8(string(raw), "\uFFFD"))
 	start := min(max(rng.Start.Column-1, 0), len(runes))
 	end := len(runes)
 	if rng.End.Line == rng.Start.Line {
 		end = min(max(rng.End.Column-1, start+1), len(runes))
 	}
-	// Keep tabs in the indent so the underline lines up with the source.
-	var indent strings.Builder
-	for _, r := range runes[:start] {
+	// Display pieces: one per rune, escaped where needed; tabs stay so
+	// the underline lines up with the source.
+	pieces := make([]string, len(runes))
+	for i, r := range runes {
 		if r == '\t' {
-			indent.WriteRune('\t')
+			pieces[i] = "\t"
 		} else {
-			indent.WriteRune(' ')
+			pieces[i] = escapeRune(r)
 		}
 	}
-	num := fmt.Sprintf("%d", rng.Start.Line)
+	from, to := window(pieces, start, end)
+	var line, indent strings.Builder
+	if from > 0 {
+		line.WriteString("…")
+		indent.WriteString(" ")
+	}
+	under := 0
+	for i := from; i < to; i++ {
+		line.WriteString(pieces[i])
+		n := utf8.RuneCountInString(pieces[i])
+		switch {
+		case i < start && pieces[i] == "\t":
+			indent.WriteString("\t")
+		case i < start:
+			indent.WriteString(strings.Repeat(" ", n))
+		case i < end:
+			under += n
+		}
+	}
+	if to < len(pieces) {
+		line.WriteString("…")
+	}
+	num := strconv.Itoa(rng.Start.Line)
 	gutter := strings.Repeat(" ", len(num))
-	fmt.Fprintf(w, " %s | %s\n", num, line)
-	fmt.Fprintf(w, " %s | %s%s\n", gutter, indent.String(), paint(strings.Repeat("^", max(end-start, 1))))
+	fmt.Fprintf(w, " %s | %s\n", num, line.String())
+	fmt.Fprintf(w, " %s | %s%s\n", gutter, indent.String(), paint(strings.Repeat("^", max(min(under, maxSnippetWidth), 1))))
+}
+
+// window picks the pieces [from, to) to show: the whole line when it fits
+// in maxSnippetWidth, otherwise a window starting a little before start.
+func window(pieces []string, start, end int) (from, to int) {
+	width := func(a, b int) int {
+		n := 0
+		for _, p := range pieces[a:b] {
+			n += utf8.RuneCountInString(p)
+		}
+		return n
+	}
+	if width(0, len(pieces)) <= maxSnippetWidth {
+		return 0, len(pieces)
+	}
+	from = start
+	for from > 0 && start-from < 20 {
+		from--
+	}
+	to, n := from, 0
+	for to < len(pieces) && n+utf8.RuneCountInString(pieces[to]) <= maxSnippetWidth {
+		n += utf8.RuneCountInString(pieces[to])
+		to++
+	}
+	return from, max(to, min(start+1, len(pieces)))
+}
+
+// escapeText escapes what escapeRune escapes and cuts s to maxTextLen
+// characters.
+func escapeText(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if n == maxTextLen {
+			b.WriteString("…")
+			break
+		}
+		b.WriteString(escapeRune(r))
+		n++
+	}
+	return b.String()
+}
+
+// escapeRune writes control characters, bidirectional controls and other
+// invisible format characters as Go escapes (\x1b, \u202e), so that a
+// topology cannot move the cursor, recolour the terminal or reorder what
+// the reader sees.
+func escapeRune(r rune) string {
+	if r == '\t' || !(unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError ||
+		unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r)) {
+		return string(r)
+	}
+	q := strconv.QuoteRuneToASCII(r)
+	return q[1 : len(q)-1]
 }

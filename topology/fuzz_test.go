@@ -1,13 +1,21 @@
 package topology
 
 import (
-	"io"
+	"bytes"
+	"strings"
 	"testing"
+	"time"
 )
 
+// fuzzTimeLimit bounds one load plus printing its diagnostics. Inputs are
+// small; the limit is far above the normal milliseconds so that only a
+// hang or a quadratic blow-up trips it on a loaded machine.
+const fuzzTimeLimit = 10 * time.Second
+
 // FuzzLoad checks the loader's contract on arbitrary input: it never
-// panics, every error points at the source, and a returned model holds only
-// strings that pass their grammars.
+// panics, finishes within fuzzTimeLimit, prints bounded diagnostics, every
+// error points at the source (the CLI then exits 3), and a returned model
+// holds only strings that pass their grammars.
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`listener "l" {
   address = "127.0.0.1:8080"
@@ -17,11 +25,26 @@ pool "p" {
     address = "10.0.0.1:80"
   }
 }`))
+	f.Add([]byte("a = " + strings.Repeat("[", 100)))
+	f.Add([]byte("a = " + strings.Repeat("-", 100) + "1"))
+	f.Add([]byte(`a = "%{ for x in [1] }${x}%{ endfor }"`))
+	f.Add([]byte("listener \"l\" { address = \"0x7f.1:80\u202e\x1b[2J\" }"))
 	f.Fuzz(func(t *testing.T, src []byte) {
+		start := time.Now()
 		l := NewLoader()
 		topo, diags := l.Load("fuzz.hcl", src)
-		if err := l.WriteDiagnostics(io.Discard, diags, 80, false); err != nil {
+		var out bytes.Buffer
+		if err := l.WriteDiagnostics(&out, diags, 80, false); err != nil {
 			t.Fatalf("writing diagnostics: %v", err)
+		}
+		if d := time.Since(start); d > fuzzTimeLimit {
+			t.Fatalf("loading %d bytes took %s", len(src), d)
+		}
+		if out.Len() > maxDiagnosticOutput {
+			t.Fatalf("%d diagnostics printed as %d bytes", len(diags), out.Len())
+		}
+		if bytes.ContainsAny(out.Bytes(), "\x1b\x07\r\u202e\u2066") {
+			t.Fatalf("unescaped control character in diagnostics: %q", out.String())
 		}
 		if diags.HasErrors() {
 			if topo != nil {
@@ -42,6 +65,11 @@ pool "p" {
 		}
 	})
 }
+
+// maxDiagnosticOutput bounds what WriteDiagnostics prints for any input:
+// MaxPrintedDiagnostics, each a position line, a two-line snippet and a
+// few detail lines, all cut to bounded widths.
+const maxDiagnosticOutput = MaxPrintedDiagnostics * 8 * 1024
 
 // checkModelStrings re-checks every string of a loaded model against its
 // grammar.

@@ -194,14 +194,74 @@ func CheckHost(s string) error {
 	if err := CheckHostName(s); err != nil {
 		return err
 	}
-	if isAllDigitsAndDots(s) {
-		return CheckIPv4(s)
-	}
-	return nil
+	return checkNumericHost(s)
 }
 
-func isAllDigitsAndDots(s string) bool {
-	return firstBad(s, func(c byte) bool { return isDigit(c) || c == '.' }) < 0
+// checkNumericHost rejects host names that resolvers, browsers and both
+// proxies read as IPv4 addresses although they are not dotted quads:
+// "127.1", "0x7f.1", "0x0a000001", "0177.0.0.1" (inet_aton's shorthand,
+// hex and octal forms). A host whose last label is a number is an address
+// (as in the WHATWG URL standard), and only the canonical form is taken.
+func checkNumericHost(s string) error {
+	labels := strings.Split(s, ".")
+	if !isNumericLabel(labels[len(labels)-1]) {
+		return nil
+	}
+	if a, ok := parseIP(s); ok && a.Is4() {
+		return nil
+	}
+	reason := "it ends in a number, so it is an IPv4 address, but not a dotted quad of decimal numbers 0-255"
+	if v, ok := inetAton(labels); ok {
+		reason = fmt.Sprintf("it is a numeric spelling of the IPv4 address %s (resolvers read hex, octal and shortened forms); write %s", v, v)
+	}
+	return &GrammarError{What: "IPv4 address", Value: s, Reason: reason, Allowed: "An IPv4 address is four decimal numbers 0-255 separated by dots, without leading zeros."}
+}
+
+// isNumericLabel reports whether a label is a decimal or 0x-hex number.
+func isNumericLabel(l string) bool {
+	if h, ok := strings.CutPrefix(strings.ToLower(l), "0x"); ok {
+		return firstBad(h, func(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' }) < 0
+	}
+	return l != "" && firstBad(l, isDigit) < 0
+}
+
+// inetAton reads labels the way inet_aton(3) does: one to four numbers,
+// each decimal, 0x-hex or 0-octal, the last filling the remaining bytes.
+func inetAton(labels []string) (netip.Addr, bool) {
+	if len(labels) > 4 {
+		return netip.Addr{}, false
+	}
+	var n [4]uint64
+	for i, l := range labels {
+		base, digits := 10, l
+		switch lower := strings.ToLower(l); {
+		case strings.HasPrefix(lower, "0x"):
+			base, digits = 16, lower[2:]
+			if digits == "" {
+				digits = "0"
+			}
+		case len(l) > 1 && l[0] == '0':
+			base, digits = 8, l[1:]
+		}
+		v, err := strconv.ParseUint(digits, base, 32)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		n[i] = v
+	}
+	last := len(labels) - 1
+	var out uint64
+	for i := 0; i < last; i++ {
+		if n[i] > 255 {
+			return netip.Addr{}, false
+		}
+		out |= n[i] << (24 - 8*i)
+	}
+	if n[last] >= 1<<(8*(4-last)) {
+		return netip.Addr{}, false
+	}
+	out |= n[last]
+	return netip.AddrFrom4([4]byte{byte(out >> 24), byte(out >> 16), byte(out >> 8), byte(out)}), true
 }
 
 // ParsePort parses a decimal TCP port 1..65535.

@@ -75,7 +75,8 @@ func TestGrammars(t *testing.T) {
 			[]string{"", "-a.com", "a-.com", "a..com", ".a.com", "a.com.", "a_b.com", "*.example.com", strings.Repeat("a", 64) + ".com", strings.Repeat("a.", 127) + "com"}},
 		{"host", CheckHost,
 			[]string{"10.0.0.1", "::1", "fd00::1", "chat.example.com", "::ffff:10.0.0.1"},
-			[]string{"10.0.0.256", "10.0.0", "1.2.3.4.5", "fe80::1%eth0", "fe80::1%a;b", "[::1]", ":::"}},
+			[]string{"10.0.0.256", "10.0.0", "1.2.3.4.5", "fe80::1%eth0", "fe80::1%a;b", "[::1]", ":::",
+				"0x7f.1", "0x0a000001", "127.1", "0177.0.0.1", "2130706433", "0x7f.0.0.1", "10.0.0.010", "a.b.0x1", "example.123", "0X7F.1"}},
 		{"path", CheckPath,
 			[]string{"/", "/ws", "/socket.io/", "/api/v1/", "/a-b_c.d~e", "/!&()*+,=:@", "/.well-known/x"},
 			[]string{"", "ws", "/a b", "/a;b", "/a$b", "/a'b", "/a%20b", "/a?b", "/a//b", "/a/./b", "/a/../b", "/..", "/a[b]", "/a<b>", "/a|b", "/a^b", "/" + strings.Repeat("a", 1024)}},
@@ -131,6 +132,22 @@ func TestParsedValues(t *testing.T) {
 	c, err := ParseCIDR("fd00:0::/8")
 	require.NoError(t, err)
 	require.Equal(t, "fd00::/8", c)
+}
+
+// Numeric host spellings that resolvers read as IPv4 addresses name the
+// address they stand for.
+func TestNumericHostNamesTheAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"0x7f.1": "127.0.0.1", "0x0a000001": "10.0.0.1", "127.1": "127.0.0.1",
+		"0177.0.0.1": "127.0.0.1", "10.1.2": "10.1.0.2", "2130706433": "127.0.0.1",
+	} {
+		err := CheckHost(in)
+		require.Error(t, err, in)
+		require.Contains(t, err.(*GrammarError).Reason, "IPv4 address "+want, in)
+	}
+	for _, ok := range []string{"0x7f.example.com", "1x.example", "123.example.com", "ab.cd"} {
+		require.NoError(t, CheckHost(ok), ok)
+	}
 }
 
 func TestGrammarErrorMessage(t *testing.T) {

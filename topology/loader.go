@@ -1,8 +1,8 @@
 package topology
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -24,41 +24,110 @@ func NewLoader() *Loader {
 	return &Loader{parser: hclparse.NewParser()}
 }
 
-// LoadFile reads and loads the topology at path. A file that cannot be read
-// is reported as an error diagnostic.
+// LoadFile reads and loads the topology at path; see LoadFileContext.
 func (l *Loader) LoadFile(path string) (*Topology, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Cannot read topology file",
-			Detail:   fmt.Sprintf("Reading %s failed: %s.", path, err),
-		}}
-	}
-	return l.Load(path, src)
+	return l.LoadFileContext(context.Background(), path)
 }
 
-// Load parses src as HCL native syntax and builds the topology, with every
-// default applied and every user string checked against its grammar. It
-// returns all problems found, sorted by position; the Topology is nil when
-// any of them is an error. Warnings come with a non-nil Topology.
+// LoadFileContext reads and loads the topology at path. A file that cannot
+// be read, is not a regular file or is larger than MaxFileSize is reported
+// as an error diagnostic without a source range. Cancelling ctx abandons
+// the read and parse and reports an "Interrupted" error.
+func (l *Loader) LoadFileContext(ctx context.Context, path string) (*Topology, hcl.Diagnostics) {
+	if ctx.Err() != nil {
+		return nil, interrupted(ctx)
+	}
+	type read struct {
+		src []byte
+		err error
+	}
+	done := make(chan read, 1)
+	go func() {
+		src, err := readFile(path)
+		done <- read{src, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read topology file",
+				Detail:   fmt.Sprintf("Reading %s failed: %s.", path, strings.TrimPrefix(r.err.Error(), "open "+path+": ")),
+			}}
+		}
+		return l.LoadContext(ctx, path, r.src)
+	case <-ctx.Done():
+		return nil, interrupted(ctx)
+	}
+}
+
+// Load parses src; see LoadContext.
 func (l *Loader) Load(filename string, src []byte) (*Topology, hcl.Diagnostics) {
+	return l.LoadContext(context.Background(), filename, src)
+}
+
+// LoadContext parses src as HCL native syntax and builds the topology, with
+// every default applied and every user string checked against its grammar.
+// It returns all problems found, sorted by position; the Topology is nil
+// when any of them is an error. Warnings come with a non-nil Topology.
+// Cancelling ctx abandons the parse and reports an "Interrupted" error.
+func (l *Loader) LoadContext(ctx context.Context, filename string, src []byte) (*Topology, hcl.Diagnostics) {
+	type result struct {
+		file  *hcl.File
+		topo  *Topology
+		diags hcl.Diagnostics
+	}
+	if ctx.Err() != nil {
+		return nil, interrupted(ctx)
+	}
+	// The parse runs apart so that ctx can interrupt it; it does not touch
+	// the Loader, which is not safe for concurrent use.
+	done := make(chan result, 1)
+	go func() {
+		file, topo, diags := load(filename, src)
+		done <- result{file, topo, diags}
+	}()
+	select {
+	case r := <-done:
+		if r.file != nil {
+			l.parser.AddFile(filename, r.file)
+		}
+		return r.topo, r.diags
+	case <-ctx.Done():
+		return nil, interrupted(ctx)
+	}
+}
+
+func load(filename string, src []byte) (*hcl.File, *Topology, hcl.Diagnostics) {
+	// The source is kept for snippets even when it does not parse.
+	srcFile := &hcl.File{Bytes: src}
+	if diags := checkNesting(filename, src); diags.HasErrors() {
+		return srcFile, nil, diags
+	}
 	// Parse directly rather than through the parser's cache, which would
 	// return a stale file for a filename seen before.
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	if file != nil {
-		l.parser.AddFile(filename, file)
+	if file == nil {
+		file = srcFile
 	}
 	if diags.HasErrors() {
-		return nil, sortDiagnostics(diags)
+		return file, nil, sortDiagnostics(diags)
 	}
 	d := &decoder{filename: filename, src: src}
 	topo := d.decode(file.Body)
 	diags = sortDiagnostics(append(diags, d.diags...))
 	if diags.HasErrors() {
-		return nil, diags
+		return file, nil, diags
 	}
-	return topo, diags
+	return file, topo, diags
+}
+
+func interrupted(ctx context.Context) hcl.Diagnostics {
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Interrupted",
+		Detail:   fmt.Sprintf("Loading the topology was stopped: %s.", context.Cause(ctx)),
+	}}
 }
 
 // sortDiagnostics orders diagnostics by file and position so that users read

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,9 +53,13 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyConten
 	return c
 }
 
-// value evaluates an attribute without variables or functions and converts
-// it to ty. ok is false (and a diagnostic recorded) on any problem.
+// value reads an attribute that must be a literal of type ty (no
+// conversion: "5" is not a number, "true" not a bool). ok is false (and a
+// diagnostic recorded) on any problem.
 func (d *decoder) value(a *hcl.Attribute, ty cty.Type, what string) (cty.Value, bool) {
+	if !d.literal(a.Expr) {
+		return cty.NilVal, false
+	}
 	v, diags := a.Expr.Value(nil)
 	d.diags = append(d.diags, diags...)
 	if diags.HasErrors() {
@@ -64,12 +69,68 @@ func (d *decoder) value(a *hcl.Attribute, ty cty.Type, what string) (cty.Value, 
 		d.errorf(a.Expr.Range(), "Missing value", "The argument %q must be %s, not null. Remove the argument to use its default.", a.Name, what)
 		return cty.NilVal, false
 	}
+	if !sameType(v.Type(), ty) {
+		d.errorf(a.Expr.Range(), "Incorrect value type", "The argument %q must be %s, not %s.%s", a.Name, what, typeName(v.Type()), typeHint(v, ty))
+		return cty.NilVal, false
+	}
 	cv, err := convert.Convert(v, ty)
 	if err != nil || !cv.IsWhollyKnown() {
 		d.errorf(a.Expr.Range(), "Incorrect value type", "The argument %q must be %s.", a.Name, what)
 		return cty.NilVal, false
 	}
 	return cv, true
+}
+
+// sameType reports whether a literal of type got is a ty without
+// conversion; a list is written as a tuple whose elements are all of the
+// list's element type (null elements are reported later).
+func sameType(got, ty cty.Type) bool {
+	if !ty.IsListType() {
+		return got.Equals(ty)
+	}
+	if !got.IsTupleType() {
+		return false
+	}
+	for _, et := range got.TupleElementTypes() {
+		if et != cty.DynamicPseudoType && !et.Equals(ty.ElementType()) {
+			return false
+		}
+	}
+	return true
+}
+
+func typeName(t cty.Type) string {
+	switch {
+	case t == cty.String:
+		return "a string"
+	case t == cty.Number:
+		return "a number"
+	case t == cty.Bool:
+		return "true or false"
+	case t.IsTupleType() || t.IsListType():
+		return "a list with other than string elements"
+	default:
+		return t.FriendlyName()
+	}
+}
+
+// typeHint suggests dropping or adding quotes when that is the fix.
+func typeHint(v cty.Value, ty cty.Type) string {
+	switch {
+	case v.Type() == cty.String && ty == cty.Number:
+		if _, err := strconv.ParseFloat(v.AsString(), 64); err == nil && len(v.AsString()) < 20 {
+			return fmt.Sprintf(" Values are not converted: write %s without quotes.", v.AsString())
+		}
+	case v.Type() == cty.String && ty == cty.Bool:
+		if s := v.AsString(); s == "true" || s == "false" {
+			return fmt.Sprintf(" Values are not converted: write %s without quotes.", s)
+		}
+	case (v.Type() == cty.Number || v.Type() == cty.Bool) && ty == cty.String:
+		return " Values are not converted: put the value in quotes."
+	case ty.IsListType() && v.Type() == cty.String:
+		return " Write a list, e.g. [\"value\"]."
+	}
+	return " Values are not converted."
 }
 
 // attrs wraps the attributes of one block with typed accessors. Each

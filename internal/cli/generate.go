@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -81,7 +82,7 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 			if fi, err := os.Stat(opts.Output); err == nil && !fi.IsDir() {
 				return UsageError("-o %s is a file: -o takes a directory (both configs are written into it) or - for standard output", opts.Output)
 			}
-			return runGenerate(opts)
+			return runGenerate(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
@@ -93,9 +94,9 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 	return cmd
 }
 
-func runGenerate(opts *GenerateOptions) error {
+func runGenerate(ctx context.Context, opts *GenerateOptions) error {
 	loader := topology.NewLoader()
-	topo, diags := loader.LoadFile(opts.Topology)
+	topo, diags := loader.LoadFileContext(ctx, opts.Topology)
 	if len(diags) > 0 {
 		_ = loader.WriteDiagnostics(opts.Streams.ErrOut, diags, 0, isTerminal(opts.Streams.ErrOut))
 	}

@@ -188,7 +188,7 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 			}
 			sources = append(sources, validate.Source{Name: "<stdin>", Kind: proxybin.Kind(opts.Kind), Bytes: b})
 		case strings.EqualFold(filepath.Ext(p), ".hcl"):
-			gen, targets, err := generateForLint(opts, p)
+			gen, targets, err := generateForLint(ctx, opts, p)
 			if err != nil {
 				return err
 			}
@@ -262,12 +262,12 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 }
 
 // generateForLint loads a topology and generates its configs in memory.
-func generateForLint(opts *ValidateOptions, path string) ([]validate.Source, topology.Targets, error) {
+func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([]validate.Source, topology.Targets, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, topology.Targets{}, InvalidInputError(fmt.Errorf("read topology: %w", err))
 	}
 	loader := topology.NewLoader()
-	topo, diags := loader.LoadFile(path)
+	topo, diags := loader.LoadFileContext(ctx, path)
 	if len(diags) > 0 {
 		_ = loader.WriteDiagnostics(opts.Streams.ErrOut, diags, 0, isTerminal(opts.Streams.ErrOut))
 	}

@@ -170,7 +170,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	)
 	if isTopologyFile(o.Path) {
 		loader := topology.NewLoader()
-		topo, diags := loader.LoadFile(o.Path)
+		topo, diags := loader.LoadFileContext(ctx, o.Path)
 		if diags.HasErrors() {
 			_ = loader.WriteDiagnostics(o.IO.ErrOut, diags, 0, false)
 			return &ExitError{Code: ExitInvalidInput, Err: fmt.Errorf("%s: invalid topology", o.Path), Silent: true}

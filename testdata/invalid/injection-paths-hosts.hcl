@@ -25,7 +25,7 @@ route "e" {
   pool = "web"
 }
 route "f" {
-  path = "/${var.x}" # ERROR: Variables not allowed
+  path = "/${var.x}" # ERROR: Expression not allowed
   pool = "web"
 }
 route "g" {
@@ -58,7 +58,7 @@ route "m" {
   pool = "web"
 }
 route "n" {
-  path = upper("/x") # ERROR: Function calls not allowed
+  path = upper("/x") # ERROR: Expression not allowed
   pool = "web"
 }
 pool "web" {

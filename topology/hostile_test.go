@@ -1,0 +1,132 @@
+package topology_test
+
+import (
+	"bytes"
+	"context"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/topology"
+)
+
+// render loads src and returns the diagnostics as printed.
+func render(t *testing.T, src []byte) (hcl.Diagnostics, string) {
+	t.Helper()
+	l := topology.NewLoader()
+	topo, diags := l.Load("hostile.hcl", src)
+	require.True(t, diags.HasErrors(), "hostile input must be an error")
+	require.Nil(t, topo)
+	var buf bytes.Buffer
+	require.NoError(t, l.WriteDiagnostics(&buf, diags, 0, false))
+	return diags, buf.String()
+}
+
+// Nesting that would overflow the parser's stack is refused before
+// parsing, at the position where it gets too deep.
+func TestDeepNestingIsRefused(t *testing.T) {
+	for name, src := range map[string]string{
+		"brackets":  "a = " + strings.Repeat("[", 80000),
+		"parens":    "a = " + strings.Repeat("(", 80000),
+		"blocks":    strings.Repeat("b {\n", 80000),
+		"templates": "a = " + strings.Repeat(`"${`, 30000),
+		"negation":  "a = " + strings.Repeat("-", 80000) + "1\n",
+		"not":       "a = " + strings.Repeat("! ", 80000) + "true\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			diags, out := render(t, []byte(src))
+			require.Len(t, diags, 1)
+			require.Equal(t, "Nesting too deep", diags[0].Summary)
+			require.NotNil(t, diags[0].Subject)
+			require.LessOrEqual(t, diags[0].Subject.Start.Line, topology.MaxNesting+1)
+			require.Less(t, len(out), 2000)
+		})
+	}
+	// Brackets inside strings and comments do not count.
+	src := minimal + "# " + strings.Repeat("[", 1000) + "\n" + strings.Replace(minimal, `"web"`, `"web2"`, 1)
+	_, diags := load(t, strings.Replace(src, `"0.0.0.0:8080"`, `"0.0.0.0:8081"`, 1))
+	for _, d := range diags {
+		require.NotEqual(t, "Nesting too deep", d.Summary)
+	}
+}
+
+// Random bytes give many diagnostics; the printed output stays bounded
+// and ends with a count of the rest.
+func TestDiagnosticOutputIsBounded(t *testing.T) {
+	src := make([]byte, topology.MaxFileSize)
+	rand.New(rand.NewSource(1)).Read(src)
+	diags, out := render(t, src)
+	require.LessOrEqual(t, strings.Count(out, ": error: ")+strings.Count(out, ": warning: "), topology.MaxPrintedDiagnostics)
+	require.Less(t, len(out), 64<<10, "output of %d diagnostics", len(diags))
+	if len(diags) > topology.MaxPrintedDiagnostics {
+		require.Contains(t, out, "more.")
+	}
+
+	// Many separate errors.
+	var b strings.Builder
+	for i := 0; i < 5000; i++ {
+		b.WriteString("x = 1\n")
+	}
+	diags, out = render(t, []byte(b.String()))
+	require.Greater(t, len(diags), topology.MaxPrintedDiagnostics)
+	require.Contains(t, out, "… and ")
+	require.Less(t, len(out), 16<<10)
+}
+
+// A long line is cut around the offending range; control characters and
+// bidirectional overrides never reach the terminal.
+func TestSnippetsAreCutAndEscaped(t *testing.T) {
+	long := "listener \"l\" { address = \"" + strings.Repeat("a", 100000) + ";\" }\n"
+	_, out := render(t, []byte(long))
+	for _, line := range strings.Split(out, "\n") {
+		require.Less(t, len(line), 1200, "line %.80q…", line)
+	}
+	require.Contains(t, out, "…")
+
+	hostile := "listener \"l\" {\n  address = \"0.0.0.0:80\x1b[2J\u202e\" # \u202ecomment\x07\n}\n"
+	_, out = render(t, []byte(hostile))
+	require.NotContains(t, out, "\x1b")
+	require.NotContains(t, out, "\u202e")
+	require.NotContains(t, out, "\x07")
+	require.Contains(t, out, `\u202e`)
+	require.Contains(t, out, `\x1b`)
+}
+
+// Only regular files of bounded size are read; a FIFO or a device fails
+// at once instead of blocking or exhausting memory.
+func TestLoadFileRefusesNonRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.hcl")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	big := filepath.Join(dir, "big.hcl")
+	require.NoError(t, os.WriteFile(big, bytes.Repeat([]byte("# x\n"), topology.MaxFileSize/4+1), 0o600))
+	for path, want := range map[string]string{
+		fifo:        "not a regular file (a named pipe)",
+		"/dev/zero": "not a regular file (a character device)",
+		dir:         "directory",
+		big:         "limited to",
+	} {
+		topo, diags := topology.NewLoader().LoadFile(path)
+		require.Nil(t, topo)
+		require.Len(t, diags, 1, path)
+		require.Equal(t, "Cannot read topology file", diags[0].Summary)
+		require.Contains(t, diags[0].Detail, want)
+	}
+}
+
+func TestLoadIsInterruptible(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	topo, diags := topology.NewLoader().LoadContext(ctx, "t.hcl", []byte(minimal))
+	require.Nil(t, topo)
+	require.Equal(t, "Interrupted", diags[0].Summary)
+	topo, diags = topology.NewLoader().LoadFileContext(ctx, "/dev/zero")
+	require.Nil(t, topo)
+	require.Equal(t, "Interrupted", diags[0].Summary)
+}
