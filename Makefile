@@ -7,8 +7,12 @@ PKGS      := ./...
 PROXIES   := haproxy nginx
 SUDO      := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 FUZZTIME  ?= 60s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# RACE_PKGS run again under the race detector in `make test-race`: the
+# packages with concurrent code whose tests are fast enough for it.
+RACE_PKGS := ./harness/... ./echo/... ./report/... ./validate/... ./topology/... ./internal/...
 
-.PHONY: all build test run deps test-deps apt-install lint fuzz bench clean
+.PHONY: all build test test-race run deps test-deps apt-install lint fuzz bench clean
 
 all: build
 
@@ -42,10 +46,15 @@ test: test-deps
 run: deps build
 	$(BIN) verify examples/chat.hcl --proxy all
 
+test-race: test-deps
+	$(GO) test -count=1 -race -timeout 20m $(RACE_PKGS)
+
+# lint is what reviewers check: gofmt, go vet and staticcheck (pinned).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 # fuzz runs each fuzz target for FUZZTIME (go test fuzzes one target at a time).
 fuzz:

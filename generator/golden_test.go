@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"flag"
 	"math/big"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -127,7 +127,7 @@ func TestGoldenPassesProxyChecks(t *testing.T) {
 		for _, kind := range proxybin.Kinds {
 			t.Run(c.name+"/"+string(kind), func(t *testing.T) {
 				t.Parallel()
-				bin := lookupOrSkip(t, kind)
+				bin := testutil.NeedProxy(t, kind)
 				if target := targetOf(c.topo, kind); !bin.Version.AtLeast(target.Major, target.Minor, target.Patch) {
 					t.Skipf("installed %s %d.%d.%d is older than the target %d.%d.%d", kind, bin.Version.Major, bin.Version.Minor, bin.Version.Patch, target.Major, target.Minor, target.Patch)
 				}
@@ -144,17 +144,6 @@ func targetOf(t *topology.Topology, kind proxybin.Kind) topology.Version {
 		return t.Targets.Nginx
 	}
 	return t.Targets.HAProxy
-}
-
-func lookupOrSkip(t testing.TB, kind proxybin.Kind) proxybin.Binary {
-	t.Helper()
-	bin, err := proxybin.Lookup(kind)
-	var nf *proxybin.NotFoundError
-	if errors.As(err, &nf) {
-		t.Skipf("%s is not installed (%s); skipping the real config check", kind, nf.InstallHint())
-	}
-	require.NoError(t, err)
-	return bin
 }
 
 // checkConfig runs the proxy's own check on text. Certificate and key paths
@@ -284,7 +273,7 @@ func TestEdgeTopologiesPassProxyChecks(t *testing.T) {
 			arts, err := Generate(topo, Options{IdentityHeader: "X-Served-By"})
 			require.NoError(t, err)
 			for _, a := range arts {
-				checkConfig(t, lookupOrSkip(t, a.Kind), topo, a.Bytes)
+				checkConfig(t, testutil.NeedProxy(t, a.Kind), topo, a.Bytes)
 			}
 		})
 	}

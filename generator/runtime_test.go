@@ -292,7 +292,7 @@ func TestRuntimeClientIPHeader(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				lookupOrSkip(t, kind)
+				testutil.NeedProxy(t, kind)
 				backends := []*backend{startBackend(t, "s1"), startBackend(t, "s2"), startBackend(t, "s3")}
 				port, err := runtime.FreePort()
 				require.NoError(t, err)

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/harness"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 // freePort returns a loopback port that was free a moment ago.
@@ -32,10 +34,7 @@ func freePort(t *testing.T) int {
 // clients over the servers, and every client must stay on its server.
 func TestSourceAffinityThroughHAProxy(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy not installed (apt-get install -y haproxy)")
-	}
+	bin := testutil.NeedProxy(t, proxybin.HAProxy).Path
 	backends := startBackends(t, "ws1", "ws2", "ws3")
 	port := freePort(t)
 	var servers strings.Builder

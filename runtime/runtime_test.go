@@ -22,6 +22,7 @@ import (
 
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 func TestScratchCloseRemovesDirAndIsIdempotent(t *testing.T) {
@@ -235,9 +236,7 @@ type testRun struct {
 // {{s2}} filled in) to a fresh scratch dir.
 func setup(t *testing.T, kind proxybin.Kind, tmpl string) testRun {
 	t.Helper()
-	if _, err := proxybin.Lookup(kind); err != nil {
-		t.Skipf("%s not installed: %v", kind, err)
-	}
+	testutil.NeedProxy(t, kind)
 	s, err := NewScratch()
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })

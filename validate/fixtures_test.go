@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/rules"
 )
@@ -112,9 +112,7 @@ func TestRuleFixtures(t *testing.T) {
 				fx := loadFixture(t, r.ID, path)
 				if fx.opts.Exec {
 					kind, _ := Detect(path, nil)
-					if _, err := proxybin.Lookup(kind); err != nil {
-						t.Skipf("--exec fixture needs %s: %v", kind, err)
-					}
+					testutil.NeedProxy(t, kind)
 				}
 				res, err := Lint(context.Background(), []Source{{Name: path}}, fx.opts)
 				require.NoError(t, err)

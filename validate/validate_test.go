@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 func lintText(t *testing.T, name string, kind Kind, text string, opts Options) Result {
@@ -183,9 +184,7 @@ nginx: configuration file /tmp/s/nginx.conf test failed`
 }
 
 func TestExecStubsUnresolvableHosts(t *testing.T) {
-	if _, err := proxybin.Lookup(proxybin.HAProxy); err != nil {
-		t.Skipf("needs haproxy: %v", err)
-	}
+	testutil.NeedProxy(t, proxybin.HAProxy)
 	t.Parallel()
 	res, err := Lint(context.Background(), []Source{{Name: "../testdata/rules/WSLB002/pass_haproxy_stubbed.cfg"}}, Options{Exec: true})
 	require.NoError(t, err)

@@ -170,11 +170,10 @@ type runner struct {
 	run   *report.Run
 	fleet *fleet
 
-	mu       sync.Mutex
-	timeline []report.Event
-	conns    map[string]int    // connections served per backend
-	first    map[string]int    // clients per backend (first connection, baseline)
-	firstOf  map[string]string // client → backend of its first connection
+	mu      sync.Mutex
+	conns   map[string]int    // connections served per backend
+	first   map[string]int    // clients per backend (first connection, baseline)
+	firstOf map[string]string // client → backend of its first connection
 
 	phase, phases int
 	dropped       int               // held connections that ended unexpectedly

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/verify"
 )
 
@@ -99,9 +100,7 @@ func TestVerifyFlagCompletion(t *testing.T) {
 // A real run is covered end to end in verify and e2e; this one checks the
 // CLI's wiring: the JSON report on stdout and exit 1 on a failed scenario.
 func TestVerifyRoundRobinJSONExitsOne(t *testing.T) {
-	if _, err := proxybin.Lookup(proxybin.HAProxy); err != nil {
-		t.Skipf("haproxy is not installed: %v", err)
-	}
+	testutil.NeedProxy(t, proxybin.HAProxy)
 	html := filepath.Join(t.TempDir(), "report.html")
 	code, stdout, stderr := runCLI(t, "verify", "../../verify/testdata/configs/roundrobin.haproxy.cfg",
 		"--clients", "20", "--reconnects", "2", "--messages", "1", "--scenarios", "stickiness", "--format", "json",

@@ -23,20 +23,28 @@ import (
 	"github.com/wslb/wslb/internal/proxybin"
 )
 
-// NeedProxy skips the test with -short, and when the proxy binary is not
-// installed (naming the install command).
-func NeedProxy(t *testing.T, kind proxybin.Kind) {
-	t.Helper()
+// RequireProxiesEnv, set to 1 (as .ci/run does), turns every "proxy not
+// installed" skip into a failure, so no end-to-end test skips silently in CI.
+const RequireProxiesEnv = "WSLB_REQUIRE_PROXIES"
+
+// NeedProxy returns the proxy binary of kind. It skips the test with
+// -short, and when the binary is not installed (naming the install
+// command) — unless $WSLB_REQUIRE_PROXIES=1, where a missing binary fails.
+func NeedProxy(tb testing.TB, kind proxybin.Kind) proxybin.Binary {
+	tb.Helper()
 	if testing.Short() {
-		t.Skip("end-to-end run with a real proxy; skipped with -short")
+		tb.Skip("end-to-end run with a real proxy; skipped with -short")
 	}
-	if _, err := proxybin.Lookup(kind); err != nil {
-		var nf *proxybin.NotFoundError
-		if errors.As(err, &nf) {
-			t.Skipf("%s is not installed (%s)", kind, nf.InstallHint())
+	bin, err := proxybin.Lookup(kind)
+	var nf *proxybin.NotFoundError
+	if errors.As(err, &nf) {
+		if os.Getenv(RequireProxiesEnv) == "1" {
+			tb.Fatalf("%s is required ($%s=1) but not installed (%s)", kind, RequireProxiesEnv, nf.InstallHint())
 		}
-		t.Fatal(err)
+		tb.Skipf("%s is not installed (%s)", kind, nf.InstallHint())
 	}
+	require.NoError(tb, err)
+	return bin
 }
 
 // EachProxy runs test once per proxy kind, in parallel subtests named

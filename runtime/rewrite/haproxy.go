@@ -445,7 +445,6 @@ var (
 		"on-marked-up": true, "rise": true, "slowstart": true, "track": true, "weight": true,
 		"pool-max-conn": true, "pool-purge-delay": true, "max-reuse": true, "tcp-ut": true,
 	}
-	keepBindOption = map[string]bool{"name": true, "maxconn": true, "backlog": true, "id": true, "nice": true, "defer-accept": true, "tfo": true}
 	// Global keywords that need privileges, daemonize, or name machine paths.
 	dropGlobal = map[string]string{
 		"daemon": "", "user": "", "group": "", "uid": "", "gid": "", "chroot": "", "nbproc": "",

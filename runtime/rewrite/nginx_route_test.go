@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/runtime"
 )
 
@@ -41,10 +42,7 @@ func TestEmptyBlocksRenderAsBlocks(t *testing.T) {
 				// Its only directive is dropped: the block stays.
 				require.Contains(t, out, "location /quiet {\n")
 			}
-			bin, err := proxybin.Lookup(proxybin.Nginx)
-			if err != nil {
-				t.Skipf("nginx not installed: %v", err)
-			}
+			bin := testutil.NeedProxy(t, proxybin.Nginx)
 			path, err := scratch.WriteFile(res.ConfigName, res.Config)
 			require.NoError(t, err)
 			require.NoError(t, bin.Check(context.Background(), path), "rewritten config:\n%s", out)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
@@ -160,10 +161,7 @@ func TestRenderedConfigsPassTheProxysOwnCheck(t *testing.T) {
 	for _, tc := range loadCases {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			bin, err := proxybin.Lookup(tc.kind)
-			if err != nil {
-				t.Skipf("%s not installed: %v", tc.kind, err)
-			}
+			bin := testutil.NeedProxy(t, tc.kind)
 			c, err := Load(filepath.Join("testdata", tc.file))
 			require.NoError(t, err)
 			scratch, err := runtime.NewScratch()
@@ -213,9 +211,7 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 	for _, tc := range loadCases {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			if _, err := proxybin.Lookup(tc.kind); err != nil {
-				t.Skipf("%s not installed: %v", tc.kind, err)
-			}
+			testutil.NeedProxy(t, tc.kind)
 			c, err := Load(filepath.Join("testdata", tc.file))
 			require.NoError(t, err)
 			scratch, err := runtime.NewScratch()
@@ -402,10 +398,7 @@ func TestProxyErrorsMapToTheUsersLines(t *testing.T) {
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			t.Parallel()
-			bin, err := proxybin.Lookup(tc.kind)
-			if err != nil {
-				t.Skipf("%s not installed: %v", tc.kind, err)
-			}
+			bin := testutil.NeedProxy(t, tc.kind)
 			src := filepath.Join(t.TempDir(), tc.name)
 			require.NoError(t, os.WriteFile(src, []byte(tc.text), 0o644))
 			c, err := Load(src)
@@ -499,12 +492,11 @@ func TestRenderedHAProxyChecksStayOnLoopback(t *testing.T) {
 			res := renderLocal(t, c, dir)
 			require.NotContains(t, string(res.Config), "10.9.9.9", "%s", res.Config)
 			require.Contains(t, strings.Join(res.Notes, "\n"), "connect` rules")
-			if bin, err := proxybin.Lookup(proxybin.HAProxy); err == nil {
-				path := filepath.Join(dir, res.ConfigName)
-				require.NoError(t, os.WriteFile(path, res.Config, 0o644))
-				out, err := exec.Command(bin.Path, "-c", "-f", path).CombinedOutput()
-				require.NoError(t, err, "%s\n%s", out, res.Config)
-			}
+			bin := testutil.NeedProxy(t, proxybin.HAProxy)
+			path := filepath.Join(dir, res.ConfigName)
+			require.NoError(t, os.WriteFile(path, res.Config, 0o644))
+			out, err := exec.Command(bin.Path, "-c", "-f", path).CombinedOutput()
+			require.NoError(t, err, "%s\n%s", out, res.Config)
 		})
 	}
 }
