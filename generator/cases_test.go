@@ -159,7 +159,7 @@ var goCases = []goCase{
 			t.Security = topology.Security{AllowedOrigins: []string{"https://chat.example.com", "https://www.example.com:8443"}, AllowMissingOrigin: false}
 			return t
 		},
-		haproxy: []string{"ssl crt /etc/wslb/cert.pem", "ssl-min-ver TLSv1.2", "http-request set-header X-Forwarded-Proto https", "acl wslb_origin_allowed hdr(Origin) -i https://chat.example.com https://www.example.com:8443", "http-request deny deny_status 403 if is_websocket !wslb_origin_present", "acl route_chat_host hdr(host),field(1,:) -i chat.example.com", "secure", "default_backend wslb_no_route"},
+		haproxy: []string{"ssl crt /etc/wslb/cert.pem", "ssl-min-ver TLSv1.2", "http-request set-header X-Forwarded-Proto https", "acl wslb_origin_allowed req.fhdr(Origin) -m str -i https://chat.example.com https://www.example.com:8443", "http-request deny deny_status 403 if is_websocket wslb_origin_present !wslb_origin_single", "http-request deny deny_status 403 if is_websocket !wslb_origin_present", "acl route_chat_host hdr(host),field(1,:) -i chat.example.com", "secure", "default_backend wslb_no_route"},
 		nginx:   []string{"listen 127.0.0.1:8443 ssl default_server;", "server_name chat.example.com;", "ssl_protocols TLSv1.2 TLSv1.3;", "if ($wslb_origin_denied) {", "https://chat.example.com 1;", `"" 0;`, "; Secure", "return 404;"},
 	},
 	{

@@ -33,7 +33,7 @@ const goldenDir = "../testdata/golden"
 // regression names what is missing rather than only "golden differs".
 var exampleLines = map[string]struct{ haproxy, nginx []string }{
 	"chat": {
-		haproxy: []string{"balance source", "hash-type consistent", "use_backend be_realtime if route_realtime_path is_websocket", "acl wslb_origin_allowed hdr(Origin) -i https://chat.example.com", "timeout tunnel 1h", "timeout client-fin 30s", "hard-stop-after 30m", "maxconn 10000", "server ws1 10.0.0.11:8080 check inter 2s rise 2 fall 3 maxconn 5000"},
+		haproxy: []string{"balance source", "hash-type consistent", "use_backend be_realtime if route_realtime_path is_websocket", "acl wslb_origin_allowed req.fhdr(Origin) -m str -i https://chat.example.com", "acl wslb_origin_single req.fhdr_cnt(Origin) eq 1", "timeout tunnel 1h", "timeout client-fin 30s", "hard-stop-after 30m", "maxconn 10000", "server ws1 10.0.0.11:8080 check inter 2s rise 2 fall 3 maxconn 5000"},
 		nginx:   []string{"hash $remote_addr consistent;", "proxy_read_timeout 1h;", "worker_connections 20000;", "worker_shutdown_timeout 30m;", "error_page 418 = @wslb_websocket_1;", "max_conns=5000"},
 	},
 	"cookie": {

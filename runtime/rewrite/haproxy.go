@@ -715,9 +715,9 @@ func appendOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
-var originFetch = regexp.MustCompile(`(?i)^(req\.)?hdr(_beg|_str|_dom)?\(origin\)$`)
+var originFetch = regexp.MustCompile(`(?i)^(req\.)?f?hdr(_beg|_str|_dom)?\(origin\)$`)
 
-// haproxyAllowedOrigin finds an Origin allowlist (acl NAME hdr(Origin)
+// haproxyAllowedOrigin finds an Origin allowlist (acl NAME [req.f]hdr(Origin)
 // -i https://site ...) and returns its first site.
 func haproxyAllowedOrigin(sections []*hsection) (string, hline) {
 	for _, s := range sections {
