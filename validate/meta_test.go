@@ -54,6 +54,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 	want := map[string]string{
 		"WSLB001": "parse-error",
 		"WSLB002": "binary-rejects-config",
+		"WSLB003": "unrendered-template",
 		"WSLB101": "nginx-upgrade-headers-not-forwarded",
 		"WSLB102": "nginx-http10-upstream",
 		"WSLB103": "nginx-hardcoded-connection-upgrade",
@@ -66,6 +67,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB110": "nginx-sticky-unsupported",
 		"WSLB111": "nginx-rlimit-nofile-low",
 		"WSLB150": "nginx-runs-code",
+		"WSLB112": "nginx-directive-not-in-version",
 		"WSLB201": "haproxy-no-timeout-tunnel",
 		"WSLB202": "haproxy-http-fetch-in-tcp-mode",
 		"WSLB203": "haproxy-hash-not-consistent",
@@ -80,6 +82,8 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB212": "haproxy-cookie-without-server-values",
 		"WSLB213": "haproxy-timeout-tunnel-short",
 		"WSLB214": "haproxy-http-frontend-tcp-backend",
+		"WSLB215": "haproxy-keyword-not-in-version",
+		"WSLB216": "haproxy-server-without-address",
 		"WSLB250": "haproxy-runs-code",
 	}
 	got := map[string]string{}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -208,6 +209,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			found = append(found, rules.CheckHAProxy(c, opts.Options, disabled)...)
 			c.Wait()
 			found = append(found, haproxyProblems(c)...)
+			found = append(found, templateFindings(src.Name, src.Bytes)...)
 			sup = haproxySuppressions(c)
 		case Nginx:
 			c := nginx.Parse(src.Name, opener)
@@ -218,7 +220,10 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 					included[filepath.Clean(f)] = true
 				}
 			}
-			found = append(found, nginxProblems(c)...)
+			found = append(found, nginxProblems(c, opts.Options)...)
+			for _, f := range c.Files() {
+				found = append(found, templateFindings(f, c.Source(f))...)
+			}
 			found = append(found, rules.CheckNginx(c, opts.Options, disabled)...)
 			sup = nginxSuppressions(c)
 		default:
@@ -236,7 +241,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			found = append(found, ex...)
 			res.Notes = append(res.Notes, notes...)
 		}
-		for _, f := range found {
+		for _, f := range explained(found) {
 			if disabled[f.Rule] || sup.covers(f) {
 				continue
 			}
@@ -264,7 +269,10 @@ func haproxyProblems(c *haproxy.Config) []Finding {
 	return out
 }
 
-func nginxProblems(c *nginx.Config) []Finding {
+// quotedDirective is the directive a crossplane message names.
+var quotedDirective = regexp.MustCompile(`"([a-z0-9_]+)"`)
+
+func nginxProblems(c *nginx.Config, opts rules.Options) []Finding {
 	r := rules.ByID(rules.ParseErrorID)
 	var out []Finding
 	for _, p := range c.Problems {
@@ -272,7 +280,59 @@ func nginxProblems(c *nginx.Config) []Finding {
 		if file == "" {
 			file = c.File
 		}
+		if m := quotedDirective.FindStringSubmatch(p.Message); m != nil && rules.NginxDirectiveKnown(m[1]) {
+			// The version table knows this directive better than the
+			// parser's keyword list: WSLB112 reports it when the target
+			// rejects it, and nothing does when the target accepts it.
+			if f, ok := rules.NginxVersionFinding(m[1], opts, file, p.Line, p.Column); ok {
+				out = append(out, f)
+			}
+			continue
+		}
 		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: file, Line: p.Line, Column: p.Column, Message: p.Message, Fix: r.Fix})
+	}
+	return out
+}
+
+// templateFindings reports unrendered template text, once per line.
+func templateFindings(file string, text []byte) []Finding {
+	r := rules.ByID(rules.TemplateID)
+	var out []Finding
+	for _, t := range rules.TemplateText(text, rules.HashComment) {
+		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: file, Line: t.Line, Column: t.Column, Message: t.Message, Fix: r.Fix})
+	}
+	return out
+}
+
+// explained drops a parse error (WSLB001) on a line another finding
+// already explains (unrendered template text, a keyword of another
+// version), and keeps one version finding per line.
+func explained(fs []Finding) []Finding {
+	type at struct {
+		file string
+		line int
+	}
+	why := map[at]bool{}
+	for _, f := range fs {
+		switch f.Rule {
+		case rules.TemplateID, rules.HAProxyVersionID, rules.NginxVersionID:
+			why[at{f.File, f.Line}] = true
+		}
+	}
+	version := map[at]bool{}
+	out := fs[:0:0]
+	for _, f := range fs {
+		k := at{f.File, f.Line}
+		if f.Rule == rules.ParseErrorID && why[k] {
+			continue
+		}
+		if f.Rule == rules.HAProxyVersionID || f.Rule == rules.NginxVersionID {
+			if version[k] {
+				continue
+			}
+			version[k] = true
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -172,6 +172,9 @@ func (c *Config) checkKeywords() {
 		}
 		for _, d := range s.Directives {
 			key := d.check
+			if len(key) > maxCheckLine {
+				continue // config-parser's scanner would stop reading the rest of the file
+			}
 			if !seen[s.Type][key] {
 				seen[s.Type][key] = true
 				distinct[s.Type] = append(distinct[s.Type], key)
@@ -220,9 +223,10 @@ func (c *Config) checkKeywords() {
 			reject(typ, v.Value)
 		}
 	}
+	ignored := warnedOnly(rejected)
 	for _, s := range c.Sections {
 		for _, d := range s.Directives {
-			if !rejected[s.Type][d.check] {
+			if !rejected[s.Type][d.check] || ignored[s.Type][d.check] {
 				continue
 			}
 			if knownUnparsed["*"][d.Keyword] || knownUnparsed[s.Type][d.Keyword] || acceptedWithUnits(s, d) {
@@ -235,6 +239,49 @@ func (c *Config) checkKeywords() {
 			c.Problems = append(c.Problems, Problem{Line: d.Line, Column: d.Column, Message: msg})
 		}
 	}
+}
+
+// maxCheckLine is the longest line fed to config-parser: its line
+// scanner gives up on longer ones and silently drops every line after.
+const maxCheckLine = 60000
+
+// warnedOnly returns, per section type, the lines rejected in a frontend
+// or backend that HAProxy only warns about there and ignores: keywords
+// for the other side of a proxy. A backend may carry any frontend keyword
+// (bind, use_backend, option httplog: "ignored because backend has no
+// frontend capability"), so its lines are judged again as a listen's; a
+// frontend may carry backend settings a defaults section takes (timeout
+// server, option redispatch) but not a server line, which HAProxy rejects.
+func warnedOnly(rejected map[string]map[string]bool) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for typ, as := range map[string]string{"frontend": "defaults", "backend": "listen"} {
+		var lines []string
+		for line := range rejected[typ] {
+			lines = append(lines, line)
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		sort.Strings(lines)
+		p, err := newParser(checkText(map[string][]string{as: lines}))
+		if err != nil {
+			continue
+		}
+		still := map[string]bool{}
+		if data, err := p.Get(parser.Section(as), checkName, ""); err == nil {
+			values, _ := data.([]types.UnProcessed)
+			for _, v := range values {
+				still[v.Value] = true
+			}
+		}
+		out[typ] = map[string]bool{}
+		for _, line := range lines {
+			if !still[line] {
+				out[typ][line] = true
+			}
+		}
+	}
+	return out
 }
 
 // checkText writes distinct lines per section type as one synthetic

@@ -258,3 +258,27 @@ func TestParserPanicIsAProblem(t *testing.T) {
 	_, err := c.Parsed()
 	require.Error(t, err)
 }
+
+// Keywords for the other side of a proxy are ignored with a warning by
+// HAProxy, not rejected: option httplog, bind or use_backend in a backend,
+// timeout server in a frontend. A server line in a frontend is an error.
+func TestOtherSideKeywordsAreNotProblems(t *testing.T) {
+	c := Parse("x.cfg", []byte("defaults\n  mode http\nfrontend f\n  bind :80\n  timeout server 5s\n  timeout tunnel 1h\n  server x 1.2.3.4:80\nbackend b\n  option httplog\n  timeout client 5s\n  bind :90\n  use_backend b\n  server s 10.0.0.1:80\n"))
+	var lines []int
+	for _, p := range c.Problems {
+		lines = append(lines, p.Line)
+	}
+	require.Equal(t, []int{7}, lines, "%+v", c.Problems)
+}
+
+// One line longer than config-parser's scanner takes must not switch the
+// keyword check off for every line after it.
+func TestLongLineKeepsKeywordCheck(t *testing.T) {
+	long := "  acl big path_beg " + strings.Repeat("/abcdefgh ", 8000)
+	c := Parse("x.cfg", []byte("defaults\n  mode http\nfrontend f\n  bind :80\n"+long+"\n  bogus_kw 1\nbackend b\n  servr a 1.2.3.4:80\n"))
+	var lines []int
+	for _, p := range c.Problems {
+		lines = append(lines, p.Line)
+	}
+	require.Equal(t, []int{6, 8}, lines, "%+v", c.Problems)
+}

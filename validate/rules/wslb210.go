@@ -11,7 +11,7 @@ func init() {
 	register(&Rule{
 		Rule: finding.Rule{
 			ID: "WSLB210", Slug: "haproxy-httpclose-on-websocket", Severity: finding.Info,
-			Title:     "option httpclose (or forceclose) on WebSocket traffic",
+			Title:     "option httpclose on WebSocket traffic",
 			Rationale: "httpclose adds 'Connection: close' and closes after each response. Upgrades still work on HAProxy 2.x, but Socket.IO/SockJS long-polling and the page's plain requests pay a new TCP (and TLS) handshake each. The connection modes (httpclose, http-server-close, http-keep-alive) exclude each other and the last one declared wins.",
 			Fix:       "Remove option httpclose (keep-alive is the default) or use option http-server-close",
 		},
@@ -28,8 +28,8 @@ func checkHTTPClose(p *HAProxyPass) {
 			return
 		}
 		opt := d.Arg(0)
-		if opt != "httpclose" && opt != "forceclose" {
-			return
+		if opt != "httpclose" {
+			return // forceclose is gone since HAProxy 2.0: WSLB215
 		}
 		seen[d] = true
 		p.Report(d, fmt.Sprintf("option %s applies to %s, which carries WebSockets (because %s): upgrades still work, but every long-poll and plain request pays a new connection", opt, s.Label(), reason), "")

@@ -1,0 +1,47 @@
+package rules
+
+import (
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/nginx"
+)
+
+// NginxVersionID reports directives the target nginx rejects.
+const NginxVersionID = "WSLB112"
+
+func init() {
+	register(&Rule{
+		Rule: finding.Rule{
+			ID: NginxVersionID, Slug: "nginx-directive-not-in-version", Severity: finding.Error,
+			Title:     "A directive the target nginx version rejects",
+			Rationale: "nginx refuses to start on directives newer than it ('unknown directive \"http2\"' before 1.25.1, http3/quic before 1.25.0) and on directives it removed (ssl on; since 1.25.1): the reload fails on the servers still running the older package.",
+			Fix:       "Use the replacement the message names, or target another version with --nginx-version",
+		},
+		Proxy: "nginx",
+		Nginx: checkNginxVersion,
+	})
+}
+
+func checkNginxVersion(p *NginxPass) {
+	t := p.Opts.nginxVersion()
+	p.Config.Walk(func(n *nginx.Node) {
+		k, ok := nginxDirectives[n.Name]
+		if ok && !k.accepts(t) {
+			p.Report(n, k.why("nginx", t)+": nginx refuses to start", "Use "+k.instead)
+		}
+		if n.Name == "listen" && !t.AtLeast(1, 25, 0) && hasArg(n.Args, "quic") {
+			p.Report(n, "listen ... quic needs nginx 1.25.0 or later; the target is "+short(t)+": nginx refuses to start", "Target nginx >= 1.25.0 with --nginx-version, or drop quic")
+		}
+	})
+}
+
+// NginxVersionFinding is the WSLB112 finding for a directive the parser
+// could not place, when the target version rejects it.
+func NginxVersionFinding(name string, opts Options, file string, line, col int) (finding.Finding, bool) {
+	k, ok := nginxDirectives[name]
+	t := opts.nginxVersion()
+	if !ok || k.accepts(t) {
+		return finding.Finding{}, false
+	}
+	r := ByID(NginxVersionID)
+	return newFinding(r, file, line, col, k.why("nginx", t)+": nginx refuses to start", "Use "+k.instead), true
+}
