@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"regexp"
 	"slices"
@@ -133,20 +132,13 @@ type procTable struct {
 var masterLineRe = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]`)
 
 func (p *Proxy) showProc() (procTable, error) {
-	conn, err := net.DialTimeout("unix", p.masterSock, 500*time.Millisecond)
-	if err != nil {
-		return procTable{}, err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(time.Second))
-	if _, err := io.WriteString(conn, "show proc\n"); err != nil {
-		return procTable{}, err
-	}
-	// The master CLI answers and closes only once it sees our end of input.
-	if uc, ok := conn.(*net.UnixConn); ok {
-		_ = uc.CloseWrite()
-	}
-	return parseShowProc(conn)
+	var t procTable
+	err := p.masterCommand(context.Background(), "show proc", func(r io.Reader) error {
+		var err error
+		t, err = parseShowProc(r)
+		return err
+	})
+	return t, err
 }
 
 func parseShowProc(r io.Reader) (procTable, error) {

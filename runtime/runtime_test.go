@@ -175,6 +175,26 @@ func TestParseShowProc(t *testing.T) {
 	require.Error(t, err)
 }
 
+func TestParseServersState(t *testing.T) {
+	t.Parallel()
+	out := `1
+# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
+3 realtime 1 ws1 127.0.0.1 0 0 1 1 2 8 2 0 6 0 0 0 - 40001 - 0 0 - - 0
+3 realtime 2 ws2 127.0.0.1 2 0 1 1 9 15 3 4 6 0 0 0 - 40002 - 0 0 - - 0
+3 realtime 3 ws3 127.0.0.1 1 0 1 1 1 15 3 1 6 0 0 0 - 40003 - 0 0 - - 0
+
+`
+	got, err := parseServersState(strings.NewReader(out))
+	require.NoError(t, err)
+	require.Equal(t, []ServerState{
+		{Backend: "realtime", Name: "ws1", Addr: "127.0.0.1:40001", Up: false},
+		{Backend: "realtime", Name: "ws2", Addr: "127.0.0.1:40002", Up: true},
+		{Backend: "realtime", Name: "ws3", Addr: "127.0.0.1:40003", Up: false}, // starting
+	}, got)
+	_, err = parseServersState(strings.NewReader("Unknown command\n"))
+	require.Error(t, err)
+}
+
 const haproxyTestConfig = `global
     hard-stop-after 30s
 defaults
@@ -288,6 +308,19 @@ func TestProxyLifecycle(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, hdr, first)
 			require.Contains(t, []string{"s1", "s2"}, first)
+
+			// HAProxy's own view of its servers, from the runtime API.
+			states, err := p.ServerStates(ctx)
+			if tc.kind == proxybin.HAProxy {
+				require.NoError(t, err)
+				require.Len(t, states, 2)
+				for _, st := range states {
+					require.Contains(t, []string{r.backends.Addr("s1"), r.backends.Addr("s2")}, st.Addr)
+					require.True(t, st.Up, "%+v", st)
+				}
+			} else {
+				require.ErrorIs(t, err, ErrNoServerState)
+			}
 
 			workersBefore := p.Workers()
 			require.NotEmpty(t, workersBefore)

@@ -55,6 +55,17 @@ func reportText(s *report.Summary) string {
 	return b.String()
 }
 
+func metric(t *testing.T, sc *report.Scenario, name string) float64 {
+	t.Helper()
+	for _, m := range sc.Metrics {
+		if m.Name == name {
+			return m.Value
+		}
+	}
+	t.Fatalf("no metric %q in %s: %+v", name, sc.Name, sc.Metrics)
+	return 0
+}
+
 func scenario(r *report.Run, name string) *report.Scenario {
 	for _, sc := range r.Scenarios {
 		if sc.Name == name {
@@ -104,6 +115,16 @@ func TestE2EExamplesPassEveryScenario(t *testing.T) {
 					idle := scenario(r, verify.ScenarioIdle)
 					require.NotNil(t, idle)
 					require.True(t, idle.Passed, reportText(s))
+					if filepath.Base(path) == "chat.hcl" {
+						// Fast checks in the local copy; the report states the
+						// production timing next to what this run observed.
+						fo := scenario(r, verify.ScenarioFailover)
+						require.Contains(t, fo.Summary, "production", reportText(s))
+						if kind == proxybin.HAProxy {
+							down := metric(t, fo, "proxy marked it down after")
+							require.Less(t, down, metric(t, fo, "route around with production timers"), "the fast checks must be faster than 2s × fall 3")
+						}
+					}
 				}
 			})
 		}

@@ -87,6 +87,11 @@ type Options struct {
 	// AllowRemote permits a listen address that is not loopback. Without
 	// it everything runs on 127.0.0.0/8.
 	AllowRemote bool
+	// ProductionTimers runs health checks at the intervals the topology or
+	// config gives; by default the local copy checks every
+	// FastCheckInterval so that a failover takes a fraction of a second,
+	// and the report computes what the production timers would take.
+	ProductionTimers bool
 	// Progress, when set, is told what the run is doing.
 	Progress func(Progress)
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,7 +28,7 @@ const (
 	// × fall, resp. × rise).
 	settleMax = 45 * time.Second
 	// settlePoll is the pause between probes while settling.
-	settlePoll = 200 * time.Millisecond
+	settlePoll = 50 * time.Millisecond
 	// sampleEvery is the timeline sampling period.
 	sampleEvery = 250 * time.Millisecond
 	// maxSamples bounds the timeline.
@@ -369,11 +370,20 @@ func (r *runner) failover(before map[string]string) error {
 		}
 	}
 
+	addr := r.env.rt.Backends.Addr(failed)
 	if err := r.env.rt.Backends.Stop(r.ctx, failed); err != nil {
 		return fmt.Errorf("failover: %w", err)
 	}
 	r.event(report.EventBackendDown, failed)
 	stopped := time.Now()
+	// Where the proxy has a runtime API, wait for its own view first: the
+	// probes below then confirm rather than poll a timer.
+	var proxyDown time.Duration
+	if seen, err := r.waitProxyView(addr, false); err != nil {
+		return err
+	} else if seen {
+		proxyDown = time.Since(stopped)
+	}
 	// Wait until the proxy routes the orphans elsewhere, consistently: two
 	// probe rounds in a row with every orphan served by a survivor, the
 	// same one both times.
@@ -430,6 +440,12 @@ func (r *runner) failover(before map[string]string) error {
 	// Wait until fresh clients reach the returned backend (health checks
 	// need interval × rise; NGINX retries it after fail_timeout).
 	back := time.Now()
+	var proxyUp time.Duration
+	if seen, err := r.waitProxyView(addr, true); err != nil {
+		return err
+	} else if seen {
+		proxyUp = time.Since(back)
+	}
 	returned := false
 	for time.Since(back) < settleMax {
 		probe, err := r.fleet.probe(r.ctx, probeClients)
@@ -455,6 +471,7 @@ func (r *runner) failover(before map[string]string) error {
 	sc := EvalFailover(FailoverInput{
 		Failed: failed, Before: before, During: during, After: after,
 		Strict: r.plan.Strict, Settle: settle, Unpinned: unpinned, Transient: transient,
+		Timers: r.plan.Timers, FastChecks: r.plan.FastChecks, ProxyDown: proxyDown, ProxyUp: proxyUp,
 	})
 	if !returned {
 		sc.Details = append(sc.Details, fmt.Sprintf("no new client reached %s within %s of its return", failed, settleMax))
@@ -465,6 +482,45 @@ func (r *runner) failover(before map[string]string) error {
 	}
 	r.add(sc, started)
 	return nil
+}
+
+// proxyViewPoll is the pause between questions to the proxy's runtime API.
+const proxyViewPoll = 20 * time.Millisecond
+
+// waitProxyView waits (up to settleMax) until the proxy itself sees the
+// server at addr up (or down), and reports whether it could watch that at
+// all: only HAProxy has a runtime API, and only a health-checked server is
+// ever marked down.
+func (r *runner) waitProxyView(addr string, up bool) (bool, error) {
+	if r.env.kind != proxybin.HAProxy || !r.plan.Timers.Checks {
+		return false, nil
+	}
+	start := time.Now()
+	for time.Since(start) < settleMax {
+		states, err := r.env.rt.Proxy.ServerStates(r.ctx)
+		if errors.Is(err, runtime.ErrNoServerState) {
+			return false, nil
+		}
+		if err == nil {
+			found, all := false, true
+			for _, st := range states {
+				if st.Addr == addr {
+					found = true
+					all = all && st.Up == up
+				}
+			}
+			if !found {
+				return false, nil
+			}
+			if all {
+				return true, nil
+			}
+		}
+		if err := sleep(r.ctx, proxyViewPoll); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 func served(traces []Trace, backend string) bool {

@@ -301,6 +301,41 @@ type FailoverInput struct {
 	// Unpinned says the pool has no affinity: nobody is expected to stick,
 	// only to be served by the survivors without errors.
 	Unpinned bool
+	// Timers are the production failure detection settings; FastChecks
+	// says this run checked every FastCheckInterval instead.
+	Timers     Timers
+	FastChecks bool
+	// ProxyDown and ProxyUp are how long the proxy's own view (HAProxy's
+	// runtime API) took to mark the backend down after the stop and up
+	// after the return; zero when not observed.
+	ProxyDown, ProxyUp time.Duration
+}
+
+// timerNotes adds to sc what the production timers would take next to what
+// this run observed.
+func timerNotes(sc *report.Scenario, in FailoverInput) {
+	observed := fmt.Sprintf("observed in this run: clients routed around %s after %s", in.Failed, fmtDur(in.Settle))
+	if in.ProxyDown > 0 {
+		observed += fmt.Sprintf(" (the proxy marked it down after %s", fmtDur(in.ProxyDown))
+		if in.ProxyUp > 0 {
+			observed += fmt.Sprintf(", and up %s after its return", fmtDur(in.ProxyUp))
+		}
+		observed += ")"
+	}
+	if in.FastChecks && in.Timers.Known && in.Timers.Checks {
+		observed += fmt.Sprintf(", with health checks every %s in this run (--production-timers keeps yours)", fmtDur(FastCheckInterval))
+	}
+	sc.Details = append(sc.Details, in.Timers.Describe()+"; "+observed)
+	sc.Summary += fmt.Sprintf("; routed around in %s here (%s)", fmtDur(in.Settle), in.Timers.Short())
+	if d, ok := in.Timers.RouteAround(); ok {
+		sc.Metrics = append(sc.Metrics, report.Metric{Name: "route around with production timers", Value: float64(d) / float64(time.Millisecond), Unit: "ms"})
+	}
+	if in.ProxyDown > 0 {
+		sc.Metrics = append(sc.Metrics, report.Metric{Name: "proxy marked it down after", Value: float64(in.ProxyDown) / float64(time.Millisecond), Unit: "ms"})
+	}
+	if in.ProxyUp > 0 {
+		sc.Metrics = append(sc.Metrics, report.Metric{Name: "proxy marked it up after", Value: float64(in.ProxyUp) / float64(time.Millisecond), Unit: "ms"})
+	}
 }
 
 // FailoverResult classifies the clients.
@@ -417,6 +452,7 @@ func EvalFailover(in FailoverInput) *report.Scenario {
 			report.Metric{Name: "other clients moved after return", Value: float64(r.OthersAfter), Unit: "clients"},
 		)
 	}
+	timerNotes(sc, in)
 	return sc
 }
 
@@ -450,6 +486,7 @@ func evalFailoverUnpinned(in FailoverInput) *report.Scenario {
 		{Name: "time to route around", Value: float64(in.Settle) / float64(time.Millisecond), Unit: "ms"},
 		{Name: "failed probes before that", Value: float64(in.Transient), Unit: "connections"},
 	}
+	timerNotes(sc, in)
 	return sc
 }
 

@@ -94,7 +94,11 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 	if e.rt.Backends, err = runtime.StartBackends(order, e.backends.factory); err != nil {
 		return nil, err
 	}
-	local, err := startLocal(ctx, e, topo, bin, ids)
+	run := topo
+	if !opts.ProductionTimers {
+		run = withFastChecks(topo) // same servers, so ids still apply
+	}
+	local, err := startLocal(ctx, e, run, bin, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +118,10 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 		if err != nil {
 			return nil, err
 		}
+		if orig := topo.Pool(p.Name); orig != nil {
+			plan.Timers = poolTimers(orig, bin.Kind)
+		}
+		plan.FastChecks = !opts.ProductionTimers
 		run, err := runPool(ctx, e, plan, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s, pool %s: %w", bin.Kind, p.Name, err)

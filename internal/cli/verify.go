@@ -94,6 +94,7 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 	f.StringVar(&opts.ReportFile, "report", "", "also write a self-contained HTML report to this file")
 	f.DurationVar(&opts.Verify.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification (plus --idle when not given)")
 	f.BoolVar(&opts.Verify.AllowRemote, "allow-remote", false, "permit client traffic to non-loopback addresses")
+	f.BoolVar(&opts.Verify.ProductionTimers, "production-timers", false, "run health checks at the configured intervals (default: every 100ms, with the production timing computed in the report)")
 
 	_ = cmd.RegisterFlagCompletionFunc("proxy", enumFlagCompletion("haproxy", "nginx", "all"))
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))

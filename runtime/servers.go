@@ -1,0 +1,117 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+// ServerState is one server as the proxy itself sees it (HAProxy's
+// `show servers state`).
+type ServerState struct {
+	Backend string
+	Name    string
+	// Addr is "IP:PORT", the address the proxy connects to.
+	Addr string
+	// Up is true when the proxy sends traffic to the server (operational
+	// state RUNNING); a server being taken back (STARTING) or marked down
+	// (STOPPED) is not up.
+	Up bool
+}
+
+// ErrNoServerState is returned by ServerStates for proxies without a
+// runtime API (nginx open source): their view can only be observed
+// through the traffic they route.
+var ErrNoServerState = errors.New("the proxy has no runtime API for server state")
+
+// ServerStates asks the running proxy for the state of every server, on
+// HAProxy's master CLI (routed to the current worker with "@1").
+func (p *Proxy) ServerStates(ctx context.Context) ([]ServerState, error) {
+	if p.opts.Kind != proxybin.HAProxy || p.masterSock == "" {
+		return nil, ErrNoServerState
+	}
+	var states []ServerState
+	err := p.masterCommand(ctx, "@1 show servers state", func(r io.Reader) error {
+		var err error
+		states, err = parseServersState(r)
+		return err
+	})
+	return states, err
+}
+
+// masterCommand sends one command to HAProxy's master CLI and hands the
+// answer to parse.
+func (p *Proxy) masterCommand(ctx context.Context, cmd string, parse func(io.Reader) error) error {
+	d := net.Dialer{Timeout: 500 * time.Millisecond}
+	conn, err := d.DialContext(ctx, "unix", p.masterSock)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
+		return err
+	}
+	// The master CLI answers and closes only once it sees our end of input.
+	if uc, ok := conn.(*net.UnixConn); ok {
+		_ = uc.CloseWrite()
+	}
+	return parse(conn)
+}
+
+// parseServersState reads `show servers state` (format version 1): a
+// version line, a "# be_id be_name ..." header naming the columns, then
+// one line per server.
+func parseServersState(r io.Reader) ([]ServerState, error) {
+	var (
+		states []ServerState
+		col    map[string]int
+	)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "#") {
+			col = map[string]int{}
+			for i, name := range strings.Fields(strings.TrimPrefix(line, "#")) {
+				col[name] = i
+			}
+			continue
+		}
+		f := strings.Fields(line)
+		if col == nil || len(f) < len(col) {
+			continue // the version line, or a message instead of a table
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok {
+				return f[i]
+			}
+			return ""
+		}
+		state, err := strconv.Atoi(get("srv_op_state"))
+		if err != nil {
+			continue
+		}
+		states = append(states, ServerState{
+			Backend: get("be_name"),
+			Name:    get("srv_name"),
+			Addr:    net.JoinHostPort(get("srv_addr"), get("srv_port")),
+			Up:      state == 2, // SRV_ST_RUNNING
+		})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if col == nil {
+		return nil, fmt.Errorf("show servers state: no table in the answer")
+	}
+	return states, nil
+}
