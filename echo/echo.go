@@ -258,34 +258,50 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 	}()
 	var seq uint64
 	for {
-		typ, payload, err := c.ReadMessage()
+		typ, r, err := c.NextReader()
 		if err != nil {
 			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
 				s.log.Debug("websocket read ended", "conn", id, "err", err)
 			}
 			return
 		}
-		seq++
-		reply, err := json.Marshal(Envelope{
-			Backend: s.cfg.ID,
-			Conn:    id,
-			Seq:     seq,
-			Time:    time.Now().UTC().Format(time.RFC3339Nano),
-			Echo:    string(payload),
-		})
+		// Buffers are taken only while a message is handled: an idle
+		// connection holds none.
+		b := replyPool.Get().(*replyBufs)
+		b.in, err = ReadAll(b.in[:0], r)
 		if err != nil {
-			s.log.Debug("encoding envelope", "conn", id, "err", err)
+			replyPool.Put(b)
+			s.log.Debug("websocket read ended", "conn", id, "err", err)
 			return
 		}
+		seq++
+		b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, time.Now(), b.in)
 		// Counted before the write so a client that has its echo sees it.
 		s.msgs.Add(1)
 		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-		if err := c.WriteMessage(typ, reply); err != nil {
+		err = c.WriteMessage(typ, b.out)
+		b.release()
+		if err != nil {
 			s.log.Debug("websocket write failed", "conn", id, "err", err)
 			return
 		}
 	}
 }
+
+// replyBufs hold one message and its reply while it is answered.
+type replyBufs struct{ in, out []byte }
+
+var replyPool = sync.Pool{New: func() any { return &replyBufs{in: make([]byte, 0, 512), out: make([]byte, 0, 1024)} }}
+
+// release returns b to the pool, unless a large message grew it.
+func (b *replyBufs) release() {
+	if cap(b.in) <= maxPooledBuffer && cap(b.out) <= maxPooledBuffer {
+		replyPool.Put(b)
+	}
+}
+
+// maxPooledBuffer keeps one large message from pinning its buffers.
+const maxPooledBuffer = 64 << 10
 
 // Shutdown stops accepting connections, sends every WebSocket a close frame
 // with code 1001 (going away) and waits until the peers have answered and

@@ -2,14 +2,13 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 
@@ -227,46 +226,74 @@ func (h *Harness) dial(ctx context.Context, i int) (*websocket.Conn, ConnResult,
 	return conn, cr, nil
 }
 
+// msgBufs are one exchange's payload and reply buffers, pooled so that the
+// message path allocates nothing of its own.
+type msgBufs struct{ out, in []byte }
+
+var msgPool = sync.Pool{New: func() any { return &msgBufs{out: make([]byte, 0, 256), in: make([]byte, 0, 512)} }}
+
 // exchange sends message m and waits for its echo, recording the RTT and
 // the envelope's backend in cr.
 func (h *Harness) exchange(conn *websocket.Conn, cr *ConnResult, col *collector, i, connNo, m int) error {
-	payload := h.payload(i, connNo, m)
+	b := msgPool.Get().(*msgBufs)
+	defer msgPool.Put(b)
+	b.out = h.appendPayload(b.out[:0], i, connNo, m)
+	payload := b.out
 	start := time.Now()
 	_ = conn.SetWriteDeadline(start.Add(h.cfg.MessageTimeout))
 	cr.Sent++
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(payload)); err != nil {
+	if err := conn.WriteMessage(websocket.TextMessage, payload); err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
 	_ = conn.SetReadDeadline(start.Add(h.cfg.MessageTimeout))
-	_, data, err := conn.ReadMessage()
+	var err error
+	b.in, err = readMessage(conn, b.in[:0])
 	if err != nil {
 		return fmt.Errorf("waiting for echo: %w", err)
 	}
 	rtt := time.Since(start)
-	var env echo.Envelope
-	if err := json.Unmarshal(data, &env); err != nil || env.Backend == "" {
+	data := b.in
+	env, err := echo.ParseEnvelope(data)
+	if err != nil {
 		return fmt.Errorf("reply is not an echo envelope: %.60q", data)
 	}
-	if env.Echo != payload {
-		return fmt.Errorf("echo from %s does not match: sent %.40q, got %.40q", env.Backend, payload, env.Echo)
+	if !env.EchoIs(payload) {
+		return fmt.Errorf("echo from %s does not match: sent %.40q, got %.40q", env.Backend, payload, env.Echo())
 	}
-	if cr.EnvelopeBackend != "" && env.Backend != cr.EnvelopeBackend {
+	if cr.EnvelopeBackend == "" {
+		cr.EnvelopeBackend = string(env.Backend)
+	} else if string(env.Backend) != cr.EnvelopeBackend {
 		return fmt.Errorf("backend changed within the connection: %s then %s", cr.EnvelopeBackend, env.Backend)
 	}
-	cr.EnvelopeBackend = env.Backend
-	cr.Backend = env.Backend
+	cr.Backend = cr.EnvelopeBackend
 	cr.Echoed++
 	col.rtt(rtt)
 	return nil
 }
 
-// payload identifies the message and pads it to MessageSize.
-func (h *Harness) payload(i, connNo, m int) string {
-	p := fmt.Sprintf("%s c%d m%d ", h.clients[i].Name, connNo, m)
-	if pad := h.cfg.MessageSize - len(p); pad > 0 {
-		p += strings.Repeat("x", pad)
+// readMessage reads the next data message into buf (grown as needed).
+func readMessage(conn *websocket.Conn, buf []byte) ([]byte, error) {
+	_, r, err := conn.NextReader()
+	if err != nil {
+		return buf, err
 	}
-	return p
+	return echo.ReadAll(buf, r)
+}
+
+// appendPayload appends the payload of message m of client i's connection
+// connNo, which identifies it, padded to MessageSize.
+func (h *Harness) appendPayload(dst []byte, i, connNo, m int) []byte {
+	start := len(dst)
+	dst = append(dst, h.clients[i].Name...)
+	dst = append(dst, " c"...)
+	dst = strconv.AppendInt(dst, int64(connNo), 10)
+	dst = append(dst, " m"...)
+	dst = strconv.AppendInt(dst, int64(m), 10)
+	dst = append(dst, ' ')
+	for len(dst)-start < h.cfg.MessageSize {
+		dst = append(dst, 'x')
+	}
+	return dst
 }
 
 // closeClean sends a normal close frame and waits briefly for the peer's.

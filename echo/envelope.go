@@ -1,0 +1,190 @@
+package echo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// The envelope's wire format is fixed, so that both ends handle it without
+// reflection or allocation: one JSON object with the fields in this order,
+// no spaces, and the ID unescaped (IDs are letters, digits and "._:-"):
+//
+//	{"backend":"ws1","conn":12,"seq":3,"time":"2026-03-14T09:26:53.123456789Z","echo":"hello"}
+//
+// "echo" is the payload as a JSON string: `"` and `\` escaped, control
+// characters as \n, \r, \t or \u00XX, U+2028 and U+2029 as \u2028 and
+// \u2029, invalid UTF-8 as U+FFFD; everything else as is. Any JSON decoder
+// reads it as an Envelope.
+
+const (
+	envBackend = `{"backend":"`
+	envConn    = `","conn":`
+	envSeq     = `,"seq":`
+	envTime    = `,"time":"`
+	envEcho    = `","echo":"`
+	envEnd     = `"}`
+)
+
+// AppendEnvelope appends the envelope of one reply to dst.
+func AppendEnvelope(dst []byte, backend string, conn, seq uint64, t time.Time, payload []byte) []byte {
+	dst = append(dst, envBackend...)
+	dst = append(dst, backend...)
+	dst = append(dst, envConn...)
+	dst = strconv.AppendUint(dst, conn, 10)
+	dst = append(dst, envSeq...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, envTime...)
+	dst = t.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, envEcho...)
+	dst = appendJSONString(dst, payload)
+	return append(dst, envEnd...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends the body of a JSON string holding s.
+func appendJSONString(dst, s []byte) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(dst, s[start:]...)
+}
+
+// EnvelopeView is a parsed envelope whose fields point into the reply: only
+// what a client uses (the backend and the echo) is parsed.
+type EnvelopeView struct {
+	Backend []byte
+	// echo is the raw JSON string body; escaped says it holds a backslash.
+	echo    []byte
+	escaped bool
+}
+
+// ErrNotEnvelope is returned by ParseEnvelope for anything that is not an
+// echo envelope.
+var ErrNotEnvelope = errors.New("not an echo envelope")
+
+// ParseEnvelope reads a reply in the fixed format without copying it. A
+// reply that is valid JSON in another layout is decoded the slow way.
+func ParseEnvelope(data []byte) (EnvelopeView, error) {
+	var v EnvelopeView
+	rest, ok := bytes.CutPrefix(data, []byte(envBackend))
+	if !ok {
+		return slowEnvelope(data)
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i <= 0 {
+		return slowEnvelope(data)
+	}
+	v.Backend, rest = rest[:i], rest[i:]
+	// Skip conn, seq and time: the echo starts after `","echo":"`.
+	j := bytes.Index(rest, []byte(envEcho))
+	if j < 0 || !bytes.HasPrefix(rest, []byte(envConn)) {
+		return slowEnvelope(data)
+	}
+	body, ok := bytes.CutSuffix(rest[j+len(envEcho):], []byte(envEnd))
+	if !ok {
+		return slowEnvelope(data)
+	}
+	v.echo = body
+	// Raw invalid UTF-8 (never sent by this package) is decoded as JSON
+	// decoders do, the slow way.
+	v.escaped = bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body)
+	if !v.escaped && bytes.IndexByte(body, '"') >= 0 {
+		return slowEnvelope(data)
+	}
+	return v, nil
+}
+
+// slowEnvelope decodes an envelope in any JSON layout.
+func slowEnvelope(data []byte) (EnvelopeView, error) {
+	var env Envelope
+	if err := json.Unmarshal(data, &env); err != nil || env.Backend == "" {
+		return EnvelopeView{}, ErrNotEnvelope
+	}
+	body, _ := json.Marshal(env.Echo)
+	body = body[1 : len(body)-1]
+	return EnvelopeView{Backend: []byte(env.Backend), echo: body, escaped: bytes.IndexByte(body, '\\') >= 0}, nil
+}
+
+// EchoIs reports whether the envelope echoes payload. Payloads that need no
+// escaping are compared in place.
+func (v EnvelopeView) EchoIs(payload []byte) bool {
+	if !v.escaped {
+		return bytes.Equal(v.echo, payload)
+	}
+	return v.Echo() == string(payload)
+}
+
+// Echo returns the echoed payload (decoded; allocates).
+func (v EnvelopeView) Echo() string {
+	if !v.escaped {
+		return string(v.echo)
+	}
+	var s string
+	q := make([]byte, 0, len(v.echo)+2)
+	q = append(append(append(q, '"'), v.echo...), '"')
+	if err := json.Unmarshal(q, &s); err != nil {
+		return string(v.echo)
+	}
+	return s
+}
+
+// ReadAll appends everything r yields to buf, growing it as needed; with a
+// reused buffer a message costs no allocation.
+func ReadAll(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
