@@ -43,6 +43,12 @@ type Options struct {
 	// IdentityHeader, when set, makes the proxy add a response header of
 	// this name carrying the name of the server that served the request.
 	IdentityHeader string
+	// FDLimit, when positive, is the hard file descriptor limit
+	// (RLIMIT_NOFILE) on the machine that will run the proxies. A derived
+	// connection budget (limits.max_conns not written) is then lowered so
+	// that HAProxy can raise its limit to what it needs, and NGINX's
+	// worker_rlimit_nofile stays within it. Zero keeps the budget as is.
+	FDLimit int
 }
 
 // FileName returns the conventional config file name for kind.

@@ -12,15 +12,18 @@ import (
 
 // haproxyView is everything haproxy.cfg.tmpl prints.
 type haproxyView struct {
-	Header        []string
-	MaxConn       int
-	HardStopAfter string
-	Runtime       bool
-	PidFile       string
-	StatsSocket   string
-	Timeouts      haTimeouts
-	Frontends     []haFrontend
-	Backends      []haBackend
+	Header  []string
+	MaxConn int
+	// MaxConnLowered: the derived budget was lowered to fit FDLimit.
+	MaxConnLowered bool
+	FDLimit        int
+	HardStopAfter  string
+	Runtime        bool
+	PidFile        string
+	StatsSocket    string
+	Timeouts       haTimeouts
+	Frontends      []haFrontend
+	Backends       []haBackend
 	// NoRoute is the backend for requests no route matches ("" when every
 	// frontend has a catch-all route).
 	NoRoute string
@@ -111,13 +114,16 @@ func header(t *topology.Topology, target topology.Version, proxy string) []strin
 }
 
 func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
+	maxConn, lowered := maxConns(t, opts)
 	v := &haproxyView{
-		Header:        header(t, t.Targets.HAProxy, "HAProxy"),
-		MaxConn:       maxConns(t),
-		HardStopAfter: dur(t.Reload.Drain),
-		Runtime:       opts.Runtime != nil,
-		PidFile:       "/run/haproxy.pid",
-		StatsSocket:   "/run/haproxy/admin.sock",
+		MaxConnLowered: lowered,
+		FDLimit:        opts.FDLimit,
+		Header:         header(t, t.Targets.HAProxy, "HAProxy"),
+		MaxConn:        maxConn,
+		HardStopAfter:  dur(t.Reload.Drain),
+		Runtime:        opts.Runtime != nil,
+		PidFile:        "/run/haproxy.pid",
+		StatsSocket:    "/run/haproxy/admin.sock",
 		Timeouts: haTimeouts{
 			Connect:       dur(t.Timeouts.Connect),
 			Client:        dur(t.Timeouts.Client),
@@ -153,12 +159,32 @@ func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
 }
 
 // maxConns is the client connection budget of the proxy; the loader always
-// sets it, topologies built in code may not.
-func maxConns(t *topology.Topology) int {
-	if t.Limits.MaxConns > 0 {
-		return t.Limits.MaxConns
+// sets it, topologies built in code may not. A derived budget is lowered to
+// what fits opts.FDLimit; lowered reports that.
+func maxConns(t *topology.Topology, opts Options) (n int, lowered bool) {
+	n = t.Limits.MaxConns
+	if n <= 0 {
+		n = topology.DefaultMaxConns
 	}
-	return topology.DefaultMaxConns
+	if t.Limits.MaxConnsSet || opts.FDLimit <= 0 {
+		return n, false
+	}
+	if fit := fdBudget(t, opts.FDLimit); fit < n {
+		return fit, true
+	}
+	return n, false
+}
+
+// fdBudget is the largest connection budget whose descriptors fit limit.
+// HAProxy needs two per connection plus one per listener and server and a
+// few dozen of its own (it asked for 20,029 with maxconn 10000, one
+// listener and one server); NGINX's worker_rlimit_nofile adds nginxSlack.
+func fdBudget(t *topology.Topology, limit int) int {
+	reserve := nginxSlack + len(t.Listeners)
+	for _, p := range t.Pools {
+		reserve += len(p.Servers)
+	}
+	return max((limit-reserve)/2, 1)
 }
 
 func haBind(l *topology.Listener) (string, error) {

@@ -105,7 +105,11 @@ type nginxBuilder struct {
 }
 
 func buildNginx(t *topology.Topology, opts Options) (*nginxView, error) {
-	wc, rl := nginxSizing(maxConns(t))
+	n, _ := maxConns(t, opts)
+	wc, rl := nginxSizing(n)
+	if lim := opts.FDLimit; lim > 0 && !t.Limits.MaxConnsSet && rl > lim {
+		wc, rl = max(lim-nginxSlack, 1), lim
+	}
 	v := &nginxView{
 		Header:            header(t, t.Targets.Nginx, "NGINX"),
 		WorkerConnections: wc,
@@ -145,13 +149,17 @@ func buildNginx(t *topology.Topology, opts Options) (*nginxView, error) {
 	return v, nil
 }
 
+// nginxSlack is the descriptors NGINX keeps beside its connections:
+// listeners, log and temporary files.
+const nginxSlack = 1024
+
 // nginxSizing returns worker_connections and worker_rlimit_nofile for a
 // client connection budget. A proxied connection holds two connection slots
 // (client and upstream); any worker may end up with all of them.
 func nginxSizing(maxConn int) (workerConns, rlimit int) {
 	const (
 		minConns  = 4096
-		slack     = 1024    // listeners, log and temp files
+		slack     = nginxSlack
 		maxRlimit = 1048576 // Linux's default fs.nr_open
 	)
 	workerConns = 2 * maxConn

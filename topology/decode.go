@@ -309,7 +309,7 @@ func (d *decoder) decodeSecurity(b *hcl.Block, s *Security) {
 func (d *decoder) decodeLimits(b *hcl.Block, l *Limits) *attrs {
 	a, rng := d.topBlock(b, limitsSchema)
 	*l = Limits{Range: rng}
-	a.integer("max_conns", &l.MaxConns, 1, MaxConnsLimit, "Invalid max_conns")
+	l.MaxConnsSet = a.integer("max_conns", &l.MaxConns, 1, MaxConnsLimit, "Invalid max_conns")
 	return a
 }
 

@@ -128,7 +128,11 @@ type Server struct {
 	Backup  bool // used only when all non-backup servers are down
 	// MaxConns limits concurrent connections to the server; 0 is unlimited.
 	MaxConns int
-	Range    hcl.Range
+	// MaxConnsSet is true when max_conns was written in the topology
+	// rather than derived; generators may lower a derived value to fit the
+	// machine's descriptor limit, never a written one.
+	MaxConnsSet bool
+	Range       hcl.Range
 }
 
 // Balance is the algorithm for requests that affinity does not pin.
@@ -241,7 +245,11 @@ type Limits struct {
 	// MaxConns is the maximum concurrent client connections; default derived
 	// from the pools' server MaxConns (or 10000 when they are unlimited).
 	MaxConns int
-	Range    hcl.Range
+	// MaxConnsSet is true when max_conns was written in the topology
+	// rather than derived; generators may lower a derived value to fit the
+	// machine's descriptor limit, never a written one.
+	MaxConnsSet bool
+	Range       hcl.Range
 }
 
 // Pool returns the pool with the given name, or nil.

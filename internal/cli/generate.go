@@ -107,7 +107,7 @@ func runGenerate(ctx context.Context, opts *GenerateOptions) error {
 	if opts.Target != "" {
 		kinds = []proxybin.Kind{proxybin.Kind(opts.Target)}
 	}
-	arts, err := generator.Generate(topo, generator.Options{Kinds: kinds})
+	arts, err := generator.Generate(topo, generator.Options{Kinds: kinds, FDLimit: hostFDLimit()})
 	if err != nil {
 		return InvalidInputError(fmt.Errorf("%s: %w; nothing was written", opts.Topology, err))
 	}

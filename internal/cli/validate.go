@@ -278,7 +278,7 @@ func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([
 	if opts.Kind != "" {
 		kinds = []proxybin.Kind{proxybin.Kind(opts.Kind)}
 	}
-	arts, err := generator.Generate(topo, generator.Options{Kinds: kinds})
+	arts, err := generator.Generate(topo, generator.Options{Kinds: kinds, FDLimit: hostFDLimit()})
 	if err != nil {
 		return nil, topology.Targets{}, InvalidInputError(fmt.Errorf("generate %s: %w", path, err))
 	}
