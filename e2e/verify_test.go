@@ -125,6 +125,12 @@ type run struct {
 // dirs are easy to find.
 func start(t *testing.T, args ...string) *run {
 	t.Helper()
+	return startEnv(t, nil, args...)
+}
+
+// startEnv is start with extra environment variables.
+func startEnv(t *testing.T, env []string, args ...string) *run {
+	t.Helper()
 	// A short TMPDIR: unix socket paths in the scratch dir must stay under
 	// HAProxy's 97-byte limit, which t.TempDir's long names exceed.
 	tmp, err := os.MkdirTemp("/tmp", "wslb-e2e-")
@@ -133,7 +139,7 @@ func start(t *testing.T, args ...string) *run {
 	r := &run{tmp: tmp, seen: map[int]proc{}, done: make(chan struct{})}
 	r.cmd = exec.Command(wslbBin, args...)
 	r.cmd.Dir = ".."
-	r.cmd.Env = append(os.Environ(), "TMPDIR="+r.tmp, "NO_COLOR=1")
+	r.cmd.Env = append(append(os.Environ(), "TMPDIR="+r.tmp, "NO_COLOR=1"), env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	require.NoError(t, r.cmd.Start())
 	go func() {
@@ -147,9 +153,14 @@ func start(t *testing.T, args ...string) *run {
 		for {
 			for _, p := range descendants(r.cmd.Process.Pid) {
 				r.mu.Lock()
-				// Keep the first sighting: a dying process's cmdline reads empty.
-				if old, ok := r.seen[p.pid]; !ok || old.start != p.start || old.cmd == "" {
+				// Keep every command line a process had: a forked child
+				// shows wslb's until it execs, and a dying one reads empty.
+				switch old, ok := r.seen[p.pid]; {
+				case !ok || old.start != p.start || old.cmd == "":
 					r.seen[p.pid] = p
+				case p.cmd != "" && !strings.Contains(old.cmd, p.cmd):
+					old.cmd += " | " + p.cmd
+					r.seen[p.pid] = old
 				}
 				r.mu.Unlock()
 			}
@@ -202,7 +213,9 @@ func (r *run) waitFor(t *testing.T, name string, limit time.Duration) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	t.Fatalf("no %s process started within %s\nstderr:\n%s", name, limit, r.stderr.String())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t.Fatalf("no %s process started within %s\nseen: %v\nstderr:\n%s", name, limit, r.seen, r.stderr.String())
 }
 
 // requireClean checks that nothing wslb started is left: no process and no
@@ -219,7 +232,7 @@ func (r *run) requireClean(t *testing.T, proxy string) {
 		require.False(t, alive(p), "process %d (%s) outlived wslb", p.pid, p.cmd)
 	}
 	require.True(t, sawProxy, "wslb never started %s", proxy)
-	left, err := filepath.Glob(filepath.Join(r.tmp, "wslb-verify-*"))
+	left, err := filepath.Glob(filepath.Join(r.tmp, "wslb-*"))
 	require.NoError(t, err)
 	require.Empty(t, left, "scratch dirs left behind")
 }

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/validate/finding"
@@ -21,16 +21,16 @@ import (
 	"github.com/wslb/wslb/validate/rules"
 )
 
-// stubAddress replaces upstream host names the machine cannot resolve,
-// so the binary's check does not fail on production names.
+// stubAddress stands in for every host name in a server address when the
+// binary checks the config.
 const stubAddress = "127.0.0.1"
 
-// resolveTimeout bounds each host name lookup.
-const resolveTimeout = 2 * time.Second
+// maxListedHosts bounds the host names a note lists by name.
+const maxListedHosts = 10
 
 // execCheck runs the real binary's own config check on a scratch copy of
-// src with unresolvable upstream host names stubbed to 127.0.0.1.
-func execCheck(ctx context.Context, src Source, opts Options) ([]Finding, []string, error) {
+// src (parsed as h or n) with host names in server addresses stubbed.
+func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Config, opts Options) ([]Finding, []string, error) {
 	lookup := opts.Binaries
 	if lookup == nil {
 		lookup = proxybin.Lookup
@@ -45,18 +45,14 @@ func execCheck(ctx context.Context, src Source, opts Options) ([]Finding, []stri
 	}
 	defer os.RemoveAll(dir)
 
-	files, main, stubbed, err := scratchCopy(ctx, src, dir)
+	files, main, st, err := scratchCopy(src, h, n, dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	var notes []string
-	if len(stubbed) > 0 {
-		notes = append(notes, fmt.Sprintf("--exec checked %s with host names that do not resolve here stubbed to %s: %s",
-			src.Name, stubAddress, strings.Join(stubbed, ", ")))
-	}
+	notes := st.notes(src.Name)
 	err = bin.Check(ctx, main)
 	var ce *proxybin.CheckError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) && ctx.Err() == nil {
 		back := map[string]string{}
 		for orig, scratch := range files {
 			back[scratch] = orig
@@ -64,93 +60,139 @@ func execCheck(ctx context.Context, src Source, opts Options) ([]Finding, []stri
 		return checkFindings(src.Name, ce.Output, back), notes, nil
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, notes, ctx.Err()
+		}
 		return nil, notes, fmt.Errorf("--exec %s: %w", src.Name, err)
 	}
 	return nil, notes, nil
+}
+
+// stubs says which tokens in server addresses were replaced and which were
+// left as written.
+type stubs struct {
+	replaced []string // host names
+	kept     []string // address tokens that are not host names
+}
+
+// notes tells the user what the check ran on instead of their file.
+func (s stubs) notes(name string) []string {
+	var out []string
+	if len(s.replaced) > 0 {
+		out = append(out, fmt.Sprintf("--exec checked %s with the host names of its server addresses replaced by %s, because the check runs without network access and cannot resolve names (whether they resolve was not checked): %s",
+			name, stubAddress, listSome(s.replaced)))
+	}
+	if len(s.kept) > 0 {
+		out = append(out, fmt.Sprintf("--exec left these server addresses in %s as written, because they are not host names: %s",
+			name, listSome(s.kept)))
+	}
+	return out
+}
+
+// listSome joins names, naming at most maxListedHosts of them.
+func listSome(names []string) string {
+	if len(names) <= maxListedHosts {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:maxListedHosts], ", "), len(names)-maxListedHosts)
+}
+
+// hostEdit is a host name at a byte offset of a file.
+type hostEdit struct {
+	off  int
+	host string
 }
 
 // scratchCopy writes src (and, for NGINX, the files it includes from
 // below its directory) into dir with host names stubbed. An NGINX snippet
 // (a conf.d file) is included from a minimal main config, the way nginx
 // would read it. It returns the original → scratch path map, the file to
-// check and the stubbed names.
-func scratchCopy(ctx context.Context, src Source, dir string) (files map[string]string, main string, stubbed []string, err error) {
+// check and what was stubbed.
+//
+// Only tokens that the directive's grammar makes a host name are
+// replaced: the address of an HAProxy server or server-template line,
+// the host of an NGINX upstream server and of a *_pass URL that names no
+// upstream. Keywords (an address forgotten: "server s1 check"),
+// placeholders ("<host>"), variables and anything else that is not a
+// host name stay as written, so the binary reports them.
+func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (files map[string]string, main string, st stubs, err error) {
 	files = map[string]string{}
-	snippet := false
-	hosts := map[string]bool{}
 	contents := map[string][]byte{}
-	// edits lists per file the lines whose host names may need stubbing;
-	// col is the 1-based column of the address when known (HAProxy, where
-	// a server's name may equal its host), else 0: search the line.
-	type edit struct {
-		host string
-		col  int
-	}
-	edits := map[string]map[int][]edit{}
-	add := func(file string, line, col int, host string) {
-		if host == "" || net.ParseIP(strings.Trim(host, "[]")) != nil || strings.Contains(host, "$") {
-			return
+	edits := map[string][]hostEdit{}
+	replaced, kept := map[string]bool{}, map[string]bool{}
+	// add records the address token tok found at byte offset off of file,
+	// where host is the part that names the host (empty: none).
+	add := func(file string, off int, tok, host string, hostAt int) {
+		switch {
+		case host == "" || net.ParseIP(host) != nil:
+		case !isHostName(host) || serverKeywords[strings.ToLower(host)]:
+			kept[tok] = true
+		case off < 0:
+			kept[tok] = true // not found as written (quotes or escapes)
+		default:
+			edits[file] = append(edits[file], hostEdit{off: off + hostAt, host: host})
+			replaced[host] = true
 		}
-		if edits[file] == nil {
-			edits[file] = map[int][]edit{}
-		}
-		edits[file][line] = append(edits[file][line], edit{host: host, col: col})
-		hosts[host] = true
 	}
-	switch src.Kind {
-	case HAProxy:
-		c := haproxy.Parse(src.Name, src.Bytes)
+	snippet := false
+	switch {
+	case h != nil:
 		contents[src.Name] = src.Bytes
-		for _, s := range c.Sections {
+		starts := lineStarts(src.Bytes)
+		for _, s := range h.Sections {
 			for _, d := range s.Directives {
-				switch d.Keyword {
-				case "server":
-					if len(d.ArgColumns) > 1 {
-						add(src.Name, d.Line, d.ArgColumns[1], hostOf(d.Arg(1)))
+				i := map[string]int{"server": 1, "server-template": 2}[d.Keyword]
+				if i == 0 || len(d.Args) <= i {
+					continue
+				}
+				tok := d.Args[i]
+				host, at := addrHost(tok)
+				off := -1
+				if d.Line-1 < len(starts) {
+					// The column is where the token starts as written;
+					// stub only when it is written plainly.
+					o := starts[d.Line-1] + d.ArgColumns[i] - 1
+					if o < len(src.Bytes) && (src.Bytes[o] == '"' || src.Bytes[o] == '\'') {
+						o++
 					}
-				case "server-template":
-					if len(d.ArgColumns) > 2 {
-						add(src.Name, d.Line, d.ArgColumns[2], hostOf(d.Arg(2)))
+					if o+len(tok) <= len(src.Bytes) && string(src.Bytes[o:o+len(tok)]) == tok {
+						off = o
 					}
 				}
+				add(src.Name, off, tok, host, at)
 			}
 		}
-	case Nginx:
-		c := nginx.Parse(src.Name, func(p string) ([]byte, error) {
-			if filepath.Clean(p) == filepath.Clean(src.Name) {
-				return src.Bytes, nil
-			}
-			return os.ReadFile(p)
-		})
-		for _, f := range c.Files() {
-			contents[f] = c.Source(f)
+	case n != nil:
+		for _, f := range n.Files() {
+			contents[f] = n.Source(f)
 		}
-		snippet = c.Snippet
-		c.Walk(func(n *nginx.Node) {
+		snippet = n.Snippet
+		n.Walk(func(x *nginx.Node) {
+			var tok string
 			switch {
-			case n.Name == "server" && n.Parent != nil && n.Parent.Name == "upstream":
-				add(n.File, n.Line, 0, hostOf(n.Arg(0)))
-			case n.Name == "proxy_pass" || n.Name == "grpc_pass":
-				name := hostOf(strings.SplitN(strings.TrimPrefix(strings.TrimPrefix(n.Arg(0), "http://"), "https://"), "/", 2)[0])
-				if c.Upstream(name) == nil {
-					add(n.File, n.Line, 0, name)
-				}
+			case x.Name == "server" && x.Parent != nil && x.Parent.Name == "upstream":
+				tok = x.Arg(0)
+			case strings.HasSuffix(x.Name, "_pass") && x.Name != "proxy_pass_header":
+				tok = x.Arg(0)
+			default:
+				return
 			}
+			host, at := urlHost(tok)
+			if x.Name != "server" && n.Upstream(host) != nil {
+				return // names an upstream block, not a host
+			}
+			add(x.File, argOffset(contents[x.File], x, tok), tok, host, at)
 		})
 	}
-	for h := range hosts {
-		rctx, cancel := context.WithTimeout(ctx, resolveTimeout)
-		_, err := net.DefaultResolver.LookupHost(rctx, h)
-		cancel()
-		if err != nil {
-			stubbed = append(stubbed, h)
-		}
+	for h := range replaced {
+		st.replaced = append(st.replaced, h)
 	}
-	sort.Strings(stubbed)
-	stub := map[string]bool{}
-	for _, h := range stubbed {
-		stub[h] = true
+	for k := range kept {
+		st.kept = append(st.kept, k)
 	}
+	sort.Strings(st.replaced)
+	sort.Strings(st.kept)
+
 	base := filepath.Dir(src.Name)
 	for file, data := range contents {
 		rel, err := filepath.Rel(base, file)
@@ -161,25 +203,11 @@ func scratchCopy(ctx context.Context, src Source, dir string) (files map[string]
 		if file == src.Name {
 			out = filepath.Join(dir, filepath.Base(src.Name))
 		}
-		lines := strings.Split(string(data), "\n")
-		for line, es := range edits[file] {
-			for _, e := range es {
-				if !stub[e.host] || line-1 >= len(lines) {
-					continue
-				}
-				text := lines[line-1]
-				if i := e.col - 1; e.col > 0 && i+len(e.host) <= len(text) && text[i:i+len(e.host)] == e.host {
-					lines[line-1] = text[:i] + stubAddress + text[i+len(e.host):]
-				} else {
-					lines[line-1] = replaceHost(text, e.host)
-				}
-			}
-		}
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return nil, "", nil, fmt.Errorf("--exec: %w", err)
+			return nil, "", st, fmt.Errorf("--exec: %w", err)
 		}
-		if err := os.WriteFile(out, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-			return nil, "", nil, fmt.Errorf("--exec: %w", err)
+		if err := os.WriteFile(out, applyStubs(data, edits[file]), 0o644); err != nil {
+			return nil, "", st, fmt.Errorf("--exec: %w", err)
 		}
 		files[file] = out
 	}
@@ -188,42 +216,128 @@ func scratchCopy(ctx context.Context, src Source, dir string) (files map[string]
 		wrapper := filepath.Join(dir, "wslb-main.conf")
 		text := fmt.Sprintf("events {}\nhttp {\n    include %s;\n}\n", filepath.Base(main))
 		if err := os.WriteFile(wrapper, []byte(text), 0o644); err != nil {
-			return nil, "", nil, fmt.Errorf("--exec: %w", err)
+			return nil, "", st, fmt.Errorf("--exec: %w", err)
 		}
 		main = wrapper
 	}
-	return files, main, stubbed, nil
+	return files, main, st, nil
 }
 
-// hostOf takes the host from "host:port", "host" or "[v6]:port";
-// unix sockets and addresses with prefixes yield "".
-func hostOf(addr string) string {
-	if addr == "" || strings.Contains(addr, "@") || strings.HasPrefix(addr, "unix:") || strings.HasPrefix(addr, "/") {
-		return ""
+// applyStubs replaces each edit's host by stubAddress; line numbers stay.
+func applyStubs(data []byte, edits []hostEdit) []byte {
+	if len(edits) == 0 {
+		return data
 	}
-	if strings.HasPrefix(addr, "[") {
-		return ""
-	}
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	if strings.Count(addr, ":") > 1 {
-		return "" // bare IPv6
-	}
-	return addr
-}
-
-// replaceHost swaps the first whole-word occurrence of host on the line.
-func replaceHost(line, host string) string {
-	re := regexp.MustCompile(`(^|[\s/])` + regexp.QuoteMeta(host) + `([:;/\s]|$)`)
-	done := false
-	return re.ReplaceAllStringFunc(line, func(m string) string {
-		if done {
-			return m
+	sort.Slice(edits, func(i, j int) bool { return edits[i].off < edits[j].off })
+	var b bytes.Buffer
+	last := 0
+	for _, e := range edits {
+		if e.off < last {
+			continue // the same token reached twice (a file included twice)
 		}
-		done = true
-		return strings.Replace(m, host, stubAddress, 1)
-	})
+		b.Write(data[last:e.off])
+		b.WriteString(stubAddress)
+		last = e.off + len(e.host)
+	}
+	b.Write(data[last:])
+	return b.Bytes()
+}
+
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// argOffset finds the first argument of an NGINX directive as written
+// (bare or in quotes) on the directive's line, after its name; -1 when it
+// is not there verbatim (escapes, or on a later line).
+func argOffset(data []byte, x *nginx.Node, arg string) int {
+	if x.Column < 1 || x.Line < 1 || arg == "" {
+		return -1
+	}
+	starts := lineStarts(data)
+	if x.Line > len(starts) {
+		return -1
+	}
+	i := starts[x.Line-1] + x.Column - 1 + len(x.Name)
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t') {
+		i++
+	}
+	if i < len(data) && (data[i] == '"' || data[i] == '\'') {
+		i++
+	}
+	if i+len(arg) <= len(data) && string(data[i:i+len(arg)]) == arg {
+		return i
+	}
+	return -1
+}
+
+// addrHost takes the host from an HAProxy or NGINX server address:
+// "host:port", "host" or "host:port-range"; bracketed and bare IPv6,
+// unix sockets, "family@" addresses and variables have none. at is the
+// host's offset in addr.
+func addrHost(addr string) (host string, at int) {
+	if addr == "" || strings.ContainsAny(addr, "@$[") || strings.HasPrefix(addr, "unix:") || strings.HasPrefix(addr, "/") {
+		return "", 0
+	}
+	switch strings.Count(addr, ":") {
+	case 0:
+		return addr, 0
+	case 1:
+		return addr[:strings.IndexByte(addr, ':')], 0
+	}
+	return "", 0 // bare IPv6
+}
+
+// urlHost takes the host from an NGINX *_pass argument:
+// "scheme://host:port/path" or "host:port".
+func urlHost(arg string) (host string, at int) {
+	at = 0
+	if i := strings.Index(arg, "://"); i >= 0 {
+		at = i + 3
+	}
+	rest := arg[at:]
+	if j := strings.IndexAny(rest, "/?"); j >= 0 {
+		rest = rest[:j]
+	}
+	host, off := addrHost(rest)
+	return host, at + off
+}
+
+// isHostName reports whether s is spelled like a DNS host name: labels of
+// letters, digits, '-' and '_' separated by dots.
+func isHostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// serverKeywords are words of HAProxy and NGINX server lines. One in the
+// address position means the address was left out ("server s1 check"):
+// it is not a host name to stub.
+var serverKeywords = map[string]bool{
+	"check": true, "backup": true, "disabled": true, "enabled": true, "weight": true,
+	"cookie": true, "inter": true, "fall": true, "rise": true, "maxconn": true,
+	"ssl": true, "verify": true, "send-proxy": true, "resolvers": true, "init-addr": true,
+	"port": true, "addr": true, "agent-check": true, "track": true, "observe": true,
+	"slowstart": true, "id": true, "non-stick": true, "no-check": true, "sni": true,
+	"down": true, "resolve": true, "drain": true, "max_fails": true, "fail_timeout": true,
 }
 
 // checkLineRes find "file:line" in haproxy ("[file:12]") and nginx

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/wslb/wslb/internal/ctxrun"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/haproxy"
@@ -197,35 +198,52 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 		if included[filepath.Clean(src.Name)] {
 			continue
 		}
-		var found []Finding
-		var sup *suppressions
-		var code []rules.Code
-		switch src.Kind {
-		case HAProxy:
-			// config-parser runs while the rules read wslb's own index.
-			c := haproxy.Start(src.Name, src.Bytes)
-			code = rules.HAProxyCode(c)
+		var (
+			found []Finding
+			sup   *suppressions
+			h     *haproxy.Config
+			n     *nginx.Config
+			code  []rules.Code
+		)
+		// Parsing and the rules run beside a watch on ctx, so a cancelled
+		// run returns at once even inside a huge file. The parsers stop at
+		// their next check of ctx; config-parser, which takes none, is
+		// left to finish in the background.
+		err := ctxrun.Run(ctx, func() {
+			switch src.Kind {
+			case HAProxy:
+				// config-parser runs while the rules read wslb's own index.
+				h = haproxy.StartContext(ctx, src.Name, src.Bytes)
+				code = rules.HAProxyCode(h)
+				found = append(found, rules.CheckHAProxy(h, opts.Options, disabled)...)
+				h.Wait()
+				found = append(found, haproxyProblems(h)...)
+				found = append(found, templateFindings(src.Name, src.Bytes)...)
+				sup = haproxySuppressions(h)
+			case Nginx:
+				n = nginx.ParseContext(ctx, src.Name, opener)
+				code = rules.NginxCode(n)
+				found = append(found, nginxProblems(n, opts.Options)...)
+				for _, f := range n.Files() {
+					found = append(found, templateFindings(f, n.Source(f))...)
+				}
+				found = append(found, rules.CheckNginx(n, opts.Options, disabled)...)
+				sup = nginxSuppressions(n)
+			}
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		switch {
+		case h != nil:
 			res.Files = append(res.Files, src.Name)
-			found = append(found, rules.CheckHAProxy(c, opts.Options, disabled)...)
-			c.Wait()
-			found = append(found, haproxyProblems(c)...)
-			found = append(found, templateFindings(src.Name, src.Bytes)...)
-			sup = haproxySuppressions(c)
-		case Nginx:
-			c := nginx.Parse(src.Name, opener)
-			code = rules.NginxCode(c)
-			for _, f := range c.Files() {
+		case n != nil:
+			for _, f := range n.Files() {
 				res.Files = append(res.Files, f)
 				if f != src.Name {
 					included[filepath.Clean(f)] = true
 				}
 			}
-			found = append(found, nginxProblems(c, opts.Options)...)
-			for _, f := range c.Files() {
-				found = append(found, templateFindings(f, c.Source(f))...)
-			}
-			found = append(found, rules.CheckNginx(c, opts.Options, disabled)...)
-			sup = nginxSuppressions(c)
 		default:
 			return res, fmt.Errorf("%s: unknown kind %q (want haproxy or nginx)", src.Name, src.Kind)
 		}
@@ -234,7 +252,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			return res, &CodeError{Code: code[0]}
 		}
 		if opts.Exec && !disabled[rules.ExecCheckID] {
-			ex, notes, err := execCheck(ctx, src, opts)
+			ex, notes, err := execCheck(ctx, src, h, n, opts)
 			if err != nil {
 				return res, err
 			}

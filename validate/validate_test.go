@@ -13,6 +13,8 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
+	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/validate/nginx"
 )
 
 func lintText(t *testing.T, name string, kind Kind, text string, opts Options) Result {
@@ -150,12 +152,83 @@ func TestMissingFile(t *testing.T) {
 }
 
 func TestHostHelpers(t *testing.T) {
-	for in, want := range map[string]string{"app1:3000": "app1", "app1": "app1", "10.0.0.1:80": "10.0.0.1", "[::1]:80": "", "unix:/run/x.sock": "", "abns@x": "", "/run/x": ""} {
-		require.Equal(t, want, hostOf(in), in)
+	for in, want := range map[string]string{"app1:3000": "app1", "app1": "app1", "10.0.0.1:80": "10.0.0.1", "[::1]:80": "", "::1": "", "unix:/run/x.sock": "", "abns@x": "", "ipv4@app:80": "", "/run/x": "", "${HOST}:80": "", "app:8000-8010": "app"} {
+		host, _ := addrHost(in)
+		require.Equal(t, want, host, in)
 	}
-	require.Equal(t, "    server a1 127.0.0.1:3000 check", replaceHost("    server a1 app1:3000 check", "app1"))
-	require.Equal(t, "    proxy_pass http://127.0.0.1:4000/x;", replaceHost("    proxy_pass http://api:4000/x;", "api"))
-	require.Equal(t, "    server api-2 api:1;", replaceHost("    server api-2 api:1;", "api-2x"), "no partial-word replacement")
+	for in, want := range map[string]string{"http://api:4000/x": "api", "https://api": "api", "grpc://g:50051": "g", "api:9000": "api", "http://unix:/run/x.sock:/": "", "http://$up": ""} {
+		host, at := urlHost(in)
+		require.Equal(t, want, host, in)
+		if host != "" {
+			require.Equal(t, host, in[at:at+len(host)], in)
+		}
+	}
+	for _, ok := range []string{"app1", "app1.prod.invalid", "a_b.example.", "10"} {
+		require.True(t, isHostName(ok), ok)
+	}
+	for _, bad := range []string{"<host>", "{{ .Host }}", "-x", "a..b", "h\\x", ""} {
+		require.False(t, isHostName(bad), bad)
+	}
+}
+
+// Only host names in address positions are stubbed: never a keyword where
+// the address was left out, a placeholder, a server's name equal to its
+// host, or an upstream's name in proxy_pass.
+func TestScratchCopyStubsOnlyHostNames(t *testing.T) {
+	dir := t.TempDir()
+	text := "global\n" +
+		"backend app\n" +
+		"    server app1 app1:3000 check\n" +
+		"    server s2 check\n" +
+		"    server s3 <upstream_host>:80 check\n" +
+		"    server s4 \"quoted.example:80\" check\n" +
+		"    server-template web 1-3 web.example:80 check\n" +
+		"    server s5 10.0.0.5:80 check\n"
+	h := haproxy.Parse("h.cfg", []byte(text))
+	files, main, st, err := scratchCopy(Source{Name: "h.cfg", Kind: HAProxy, Bytes: []byte(text)}, h, nil, dir)
+	require.NoError(t, err)
+	require.Equal(t, files["h.cfg"], main)
+	out, err := os.ReadFile(main)
+	require.NoError(t, err)
+	require.Equal(t, "global\n"+
+		"backend app\n"+
+		"    server app1 127.0.0.1:3000 check\n"+
+		"    server s2 check\n"+
+		"    server s3 <upstream_host>:80 check\n"+
+		"    server s4 \"127.0.0.1:80\" check\n"+
+		"    server-template web 1-3 127.0.0.1:80 check\n"+
+		"    server s5 10.0.0.5:80 check\n", string(out))
+	require.Equal(t, []string{"app1", "quoted.example", "web.example"}, st.replaced)
+	require.Equal(t, []string{"<upstream_host>:80", "check"}, st.kept)
+	notes := st.notes("h.cfg")
+	require.Len(t, notes, 2)
+	require.Contains(t, notes[0], "without network access")
+	require.Contains(t, notes[1], "not host names: <upstream_host>:80, check")
+
+	ntext := "events {}\nhttp {\n" +
+		"    upstream backend { server api.internal:8080 weight=2; server backup; server unix:/run/a.sock; }\n" +
+		"    server {\n" +
+		"        listen 80;\n" +
+		"        location / { proxy_pass http://backend; }\n" +
+		"        location /a { proxy_pass   \"http://auth.internal:9000/x\"; }\n" +
+		"        location /b { proxy_pass http://$target; }\n" +
+		"        location /c { proxy_pass http://<backend_host>:80; }\n" +
+		"    }\n}\n"
+	npath := filepath.Join(t.TempDir(), "nginx.conf")
+	require.NoError(t, os.WriteFile(npath, []byte(ntext), 0o644))
+	n := nginx.Parse(npath, nil)
+	require.Empty(t, n.Problems)
+	dir = t.TempDir()
+	_, main, st, err = scratchCopy(Source{Name: npath, Kind: Nginx, Bytes: []byte(ntext)}, nil, n, dir)
+	require.NoError(t, err)
+	out, err = os.ReadFile(main)
+	require.NoError(t, err)
+	require.Contains(t, string(out), "server 127.0.0.1:8080 weight=2; server backup; server unix:/run/a.sock;")
+	require.Contains(t, string(out), "proxy_pass http://backend;")
+	require.Contains(t, string(out), `proxy_pass   "http://127.0.0.1:9000/x";`)
+	require.Contains(t, string(out), "proxy_pass http://$target;")
+	require.Equal(t, []string{"api.internal", "auth.internal"}, st.replaced)
+	require.Equal(t, []string{"backup", "http://<backend_host>:80"}, st.kept)
 }
 
 func TestCheckFindingsFromBinaryOutput(t *testing.T) {

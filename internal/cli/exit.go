@@ -1,17 +1,25 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 )
 
 // Exit codes, mapped from errors in one place (ExitCode).
 const (
-	ExitOK             = 0 // success
-	ExitFailed         = 1 // findings at or above --fail-on, failed verify, drift
-	ExitUsage          = 2 // bad flags or arguments
-	ExitInvalidInput   = 3 // input that cannot be loaded or parsed
-	ExitMissingEnviron = 4 // a needed binary or facility is absent
+	ExitOK             = 0   // success
+	ExitFailed         = 1   // findings at or above --fail-on, failed verify, drift
+	ExitUsage          = 2   // bad flags or arguments
+	ExitInvalidInput   = 3   // input that cannot be loaded or parsed, or that the proxy refuses
+	ExitMissingEnviron = 4   // a needed binary or facility is absent
+	ExitWriteFailed    = 5   // an output file could not be written (nothing was replaced)
+	ExitTimeout        = 124 // validate did not finish within --timeout (as timeout(1))
+	// A command stopped by SIGINT or SIGTERM exits 128 + the signal
+	// number, as a shell reports it: 130 and 143.
+	exitSignalBase = 128
 )
 
 // ExitError carries the exit code a command wants. Commands return it
@@ -45,6 +53,52 @@ func InvalidInputError(err error) error {
 // MissingEnvironmentError reports a missing binary or facility (exit 4).
 func MissingEnvironmentError(err error) error {
 	return &ExitError{Code: ExitMissingEnviron, Err: err}
+}
+
+// WriteFailedError reports an output file that could not be written
+// (exit 5).
+func WriteFailedError(err error) error {
+	return &ExitError{Code: ExitWriteFailed, Err: err}
+}
+
+// SignalError is the cause of a context that a signal ended.
+type SignalError struct{ Signal os.Signal }
+
+func (e *SignalError) Error() string { return "interrupted by " + signalName(e.Signal) }
+
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
+// errTimeout is the cause of a context that --timeout ended.
+var errTimeout = errors.New("--timeout reached")
+
+// stoppedError reports that what (e.g. "validate") was stopped because
+// ctx ended: by a signal (exit 130 or 143) or by --timeout (exit 124).
+// It returns nil when ctx has not ended.
+func stoppedError(ctx context.Context, what string, timeout fmt.Stringer) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	cause := context.Cause(ctx)
+	var se *SignalError
+	switch {
+	case errors.As(cause, &se):
+		code := ExitFailed
+		if n, ok := se.Signal.(syscall.Signal); ok {
+			code = exitSignalBase + int(n)
+		}
+		return &ExitError{Code: code, Err: fmt.Errorf("%s %v: stopped before it finished; no results were printed", what, se)}
+	case errors.Is(cause, errTimeout):
+		return &ExitError{Code: ExitTimeout, Err: fmt.Errorf("%s did not finish within --timeout %v; no results were printed", what, timeout)}
+	}
+	return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s stopped: %w", what, cause)}
 }
 
 // FailedError reports findings, a failed check or drift (exit 1). The

@@ -65,11 +65,22 @@ func Main() int {
 	return Run(context.Background(), os.Args[1:], SystemStreams())
 }
 
-// Run executes the command tree with args; SIGINT and SIGTERM cancel ctx so
-// long-running commands tear down what they started.
+// Run executes the command tree with args; SIGINT and SIGTERM cancel ctx
+// (with a *SignalError cause) so long-running commands tear down what they
+// started.
 func Run(ctx context.Context, args []string, streams IOStreams) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel(&SignalError{Signal: s})
+		case <-ctx.Done():
+		}
+	}()
 
 	root := NewRootCmd(streams)
 	root.SetArgs(args)

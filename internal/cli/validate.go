@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/internal/ctxrun"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate"
@@ -40,6 +41,8 @@ type ValidateOptions struct {
 	MinIdleTimeout time.Duration
 	WebSocket      string
 	ListRules      bool
+	// Timeout bounds the whole run; 0 means none.
+	Timeout time.Duration
 
 	// Color forces colour on or off; nil means "on a terminal".
 	Color *bool
@@ -71,7 +74,9 @@ it, or on the opening line of its block: # wslb:ignore WSLB104
 (# wslb:ignore-file WSLB104 for a whole file). See docs/validate.md.
 
 Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage error,
-3 unreadable input, 4 a needed binary is missing (--exec).`,
+3 unreadable input or a config the binary rejects (--exec), 4 a needed
+binary is missing (--exec), 124 --timeout reached, 130/143 stopped by
+SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 		Example: `  # Lint a config, failing CI on errors only
   wslb validate /etc/haproxy/haproxy.cfg
 
@@ -113,6 +118,7 @@ Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage error,
 	f.DurationVar(&opts.MinIdleTimeout, "min-idle-timeout", rules.DefaultMinIdleTimeout, "shortest idle time a WebSocket must survive")
 	f.StringVar(&opts.WebSocket, "websocket", "auto", "which routes carry WebSockets: auto (detect) or all")
 	f.BoolVar(&opts.ListRules, "list-rules", false, "print the rule catalog and exit")
+	f.DurationVar(&opts.Timeout, "timeout", 0, "stop and exit 124 when the whole run takes longer (e.g. 2m; default: no limit)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", enumFlagCompletion("haproxy", "nginx"))
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion(output.Formats...))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", enumFlagCompletion(failOnValues...))
@@ -132,6 +138,9 @@ func checkValidateFlags(opts *ValidateOptions) error {
 	}
 	if opts.WebSocket != "auto" && opts.WebSocket != "all" {
 		return UsageError("--websocket %q: want auto or all", opts.WebSocket)
+	}
+	if opts.Timeout < 0 {
+		return UsageError("--timeout must not be negative")
 	}
 	if opts.MinIdleTimeout <= 0 {
 		return UsageError("--min-idle-timeout must be positive")
@@ -161,6 +170,26 @@ func checkValidateFlags(opts *ValidateOptions) error {
 }
 
 func runValidate(ctx context.Context, opts *ValidateOptions) error {
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, errTimeout)
+		defer cancel()
+	}
+	res, err := lintPaths(ctx, opts)
+	// Stopped by a signal or --timeout: say so instead of printing what a
+	// partial run found as if it were complete.
+	if serr := stoppedError(ctx, "validate", opts.Timeout); serr != nil {
+		return serr
+	}
+	if err != nil {
+		return err
+	}
+	return printValidate(opts, res)
+}
+
+// lintPaths reads, generates and lints opts.Paths. Reading and generating
+// take no context, so they run beside a watch on ctx (ctxrun).
+func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, error) {
 	lintOpts := validate.Options{
 		Options: rules.Options{
 			MinIdleTimeout: opts.MinIdleTimeout,
@@ -179,18 +208,48 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 
 	var sources []validate.Source
 	var notes []string
+	var err error
+	if cerr := ctxrun.Run(ctx, func() { sources, notes, err = collectSources(ctx, opts, &lintOpts) }); cerr != nil {
+		return validate.Result{}, cerr
+	}
+	if err != nil {
+		return validate.Result{}, err
+	}
+	res, err := validate.Lint(ctx, sources, lintOpts)
+	if err != nil {
+		var nf *proxybin.NotFoundError
+		var uk *validate.UnknownKindError
+		var ce *validate.CodeError
+		switch {
+		case errors.As(err, &nf):
+			return res, MissingEnvironmentError(err)
+		case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk), errors.As(err, &ce):
+			return res, InvalidInputError(err)
+		}
+		return res, err
+	}
+	res.Notes = append(notes, res.Notes...)
+	return res, nil
+}
+
+// collectSources turns opts.Paths into sources, generating the configs of
+// topologies; it sets lintOpts' target versions when a topology or the
+// installed binaries tell them.
+func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *validate.Options) ([]validate.Source, []string, error) {
+	var sources []validate.Source
+	var notes []string
 	for _, p := range opts.Paths {
 		switch {
 		case p == "-":
 			b, err := io.ReadAll(opts.Streams.In)
 			if err != nil {
-				return InvalidInputError(fmt.Errorf("read standard input: %w", err))
+				return nil, nil, InvalidInputError(fmt.Errorf("read standard input: %w", err))
 			}
 			sources = append(sources, validate.Source{Name: "<stdin>", Kind: proxybin.Kind(opts.Kind), Bytes: b})
 		case strings.EqualFold(filepath.Ext(p), ".hcl"):
 			gen, targets, err := generateForLint(ctx, opts, p)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 			if opts.NginxVersion == "" && targets.Nginx != (topology.Version{}) {
 				lintOpts.NginxVersion = targets.Nginx
@@ -203,7 +262,7 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 		default:
 			found, err := validate.Collect([]string{p})
 			if err != nil {
-				return InvalidInputError(err)
+				return nil, nil, InvalidInputError(err)
 			}
 			for i := range found {
 				found[i].Kind = proxybin.Kind(opts.Kind)
@@ -223,22 +282,12 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 			lintOpts.HAProxyVersion = b.Version
 		}
 	}
+	return sources, notes, nil
+}
 
-	res, err := validate.Lint(ctx, sources, lintOpts)
-	if err != nil {
-		var nf *proxybin.NotFoundError
-		var uk *validate.UnknownKindError
-		var ce *validate.CodeError
-		switch {
-		case errors.As(err, &nf):
-			return MissingEnvironmentError(err)
-		case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk), errors.As(err, &ce):
-			return InvalidInputError(err)
-		}
-		return err
-	}
-	res.Notes = append(notes, res.Notes...)
-
+// printValidate prints res and maps it to the exit status: 3 when the
+// real binary refused a config (WSLB002), else 1 at or above --fail-on.
+func printValidate(opts *ValidateOptions, res validate.Result) error {
 	color := isTerminal(opts.Streams.Out)
 	if opts.Color != nil {
 		color = *opts.Color
@@ -255,10 +304,25 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 			fmt.Fprintf(opts.Streams.ErrOut, "note: %s\n", n)
 		}
 	}
+	if rejected := rejectedFiles(res); len(rejected) > 0 {
+		return &ExitError{Code: ExitInvalidInput, Err: fmt.Errorf("the proxy binary refuses to load %s (%s above)", strings.Join(rejected, ", "), rules.ExecCheckID)}
+	}
 	if failed(res, opts.FailOn) {
 		return FailedError(fmt.Errorf("validate: findings at or above %s", opts.FailOn))
 	}
 	return nil
+}
+
+// rejectedFiles lists the files with a WSLB002 finding: configs the real
+// binary refused to load.
+func rejectedFiles(res validate.Result) []string {
+	var out []string
+	for _, f := range res.Findings {
+		if f.Rule == rules.ExecCheckID && !slices.Contains(out, f.File) {
+			out = append(out, f.File)
+		}
+	}
+	return out
 }
 
 // generateForLint loads a topology and generates its configs in memory.

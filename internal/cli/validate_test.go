@@ -7,9 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 func runValidateCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -103,6 +108,7 @@ func TestValidateUsageAndInputErrors(t *testing.T) {
 		{"unknown rule", []string{cfg, "--disable", "WSLB999"}, ExitUsage, "WSLB999"},
 		{"stdin without kind", []string{"-"}, ExitUsage, "--kind"},
 		{"bad nginx version", []string{cfg, "--nginx-version", "one"}, ExitUsage, "--nginx-version"},
+		{"negative timeout", []string{cfg, "--timeout", "-1s"}, ExitUsage, "--timeout"},
 		{"missing file", []string{filepath.Join(t.TempDir(), "nope.conf")}, ExitInvalidInput, "nope.conf"},
 		{"missing topology", []string{filepath.Join(t.TempDir(), "nope.hcl")}, ExitInvalidInput, "nope.hcl"},
 		{"empty directory", []string{t.TempDir()}, ExitInvalidInput, "no HAProxy or NGINX config"},
@@ -204,4 +210,33 @@ func TestValidateExecMissingBinary(t *testing.T) {
 			require.Contains(t, stderr, "apt-get install -y "+tt.kind)
 		})
 	}
+}
+
+// A config the real binary refuses to load exits 3, with its findings
+// printed, whatever --fail-on says.
+func TestValidateExecRejectedConfigExitsThree(t *testing.T) {
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	t.Parallel()
+	cfg := writeConfig(t, "haproxy.cfg", "global\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:8080\n    http-request bogus-action\n    default_backend be\nbackend be\n    server s1 app.prod.invalid:80 check\n")
+	code, stdout, stderr := runValidateCLI(t, "", cfg, "--exec", "--fail-on", "none")
+	require.Equal(t, ExitInvalidInput, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	require.Contains(t, stdout, "haproxy.cfg:9: error WSLB002")
+	require.Contains(t, stderr, "refuses to load "+cfg)
+}
+
+func TestStoppedErrorCodes(t *testing.T) {
+	require.NoError(t, stoppedError(context.Background(), "validate", time.Second))
+	for sig, want := range map[os.Signal]int{os.Interrupt: 130, syscall.SIGTERM: 143} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(&SignalError{Signal: sig})
+		err := stoppedError(ctx, "validate", time.Second)
+		require.Equal(t, want, ExitCode(err))
+		require.Contains(t, err.Error(), "no results were printed")
+	}
+	ctx, cancel := context.WithTimeoutCause(context.Background(), time.Nanosecond, errTimeout)
+	defer cancel()
+	<-ctx.Done()
+	err := stoppedError(ctx, "validate", 2*time.Second)
+	require.Equal(t, ExitTimeout, ExitCode(err))
+	require.Contains(t, err.Error(), "--timeout 2s")
 }

@@ -6,6 +6,7 @@
 package haproxy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -36,6 +37,7 @@ type Config struct {
 	parsedOnce sync.Once
 	parsed     parser.Parser
 	parsedErr  error
+	ctx        context.Context
 }
 
 // Section is a global, defaults, frontend, backend, listen or other
@@ -116,7 +118,17 @@ func Parse(file string, data []byte) *Config {
 // background, so rules can read the index meanwhile; call Wait before
 // reading Problems or Parsed.
 func Start(file string, data []byte) *Config {
-	c := &Config{File: file, done: make(chan struct{})}
+	return StartContext(context.Background(), file, data)
+}
+
+// ctxCheckLines is how many lines the indexer reads between checks of its
+// context.
+const ctxCheckLines = 4096
+
+// StartContext is Start that stops indexing when ctx ends, leaving the
+// Config partial: the caller, who ended ctx, discards it.
+func StartContext(ctx context.Context, file string, data []byte) *Config {
+	c := &Config{File: file, done: make(chan struct{}), ctx: ctx}
 	text := string(data)
 	text = strings.TrimSuffix(text, "\n")
 	if text != "" {
@@ -324,6 +336,10 @@ func newParser(text string) (p parser.Parser, err error) {
 func (c *Config) index() {
 	var cur *Section
 	for i, raw := range c.Lines {
+		if i%ctxCheckLines == 0 && c.ctx.Err() != nil {
+			c.Lines = c.Lines[:i]
+			return
+		}
 		line := i + 1
 		toks, comment, err := Tokenize(raw)
 		if se := (*SyntaxError)(nil); errors.As(err, &se) {

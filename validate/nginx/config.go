@@ -6,6 +6,7 @@ package nginx
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -83,6 +84,12 @@ const maxDepth = 64
 // resolved as nginx does: relative paths from the main file's directory.
 // It never fails: what it cannot read becomes a Problem.
 func Parse(file string, open Opener) *Config {
+	return ParseContext(context.Background(), file, open)
+}
+
+// ParseContext is Parse that stops reading when ctx ends; what was not
+// read then is missing from the Config, which the caller discards.
+func ParseContext(ctx context.Context, file string, open Opener) *Config {
 	if open == nil {
 		open = DiskOpener
 	}
@@ -94,7 +101,7 @@ func Parse(file string, open Opener) *Config {
 	}
 	c.sources[file] = src
 	c.Snippet = IsSnippet(src)
-	opts := c.options(open)
+	opts := c.options(ctx, open)
 	opts.SkipDirectiveContextCheck = c.Snippet
 	payload, err := crossplane.Parse(file, opts)
 	if err != nil {
@@ -122,7 +129,7 @@ func Parse(file string, open Opener) *Config {
 	return c
 }
 
-func (c *Config) options(open Opener) *crossplane.ParseOptions {
+func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOptions {
 	return &crossplane.ParseOptions{
 		ParseComments:            true,
 		ErrorOnUnknownDirectives: true,
@@ -149,7 +156,7 @@ func (c *Config) options(open Opener) *crossplane.ParseOptions {
 				}
 				c.sources[path] = b
 			}
-			return io.NopCloser(bytes.NewReader(b)), nil
+			return io.NopCloser(ctxReader{ctx: ctx, r: bytes.NewReader(b)}), nil
 		},
 		Glob: func(pattern string) ([]string, error) {
 			m, err := filepath.Glob(pattern)
@@ -183,6 +190,20 @@ func (c *Config) prefixFallbacks(path string) []string {
 		out = append(out, filepath.Join(d, rel))
 	}
 	return out
+}
+
+// ctxReader fails reads once ctx has ended, which stops crossplane's lexer
+// at its next buffer refill (every few KB) even inside a huge file.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
 }
 
 func hasTop(ds crossplane.Directives, names ...string) bool {

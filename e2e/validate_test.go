@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// writeBigHAProxy writes an HAProxy config of about size bytes: many
+// backends with distinct servers, so that linting it takes long.
+func writeBigHAProxy(t *testing.T, path string, size int) {
+	t.Helper()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	w := bufio.NewWriter(f)
+	n, _ := fmt.Fprint(w, "global\n    hard-stop-after 30s\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n    timeout tunnel 1h\nfrontend fe\n    bind :8080\n    default_backend be0\n")
+	for i := 0; n < size; i++ {
+		m, _ := fmt.Fprintf(w, "backend be%d\n    balance source\n    hash-type consistent\n", i)
+		n += m
+		for j := 0; j < 8; j++ {
+			m, _ = fmt.Fprintf(w, "    server s%d_%d 10.%d.%d.%d:8080 check\n", i, j, i>>16&255, i>>8&255, i&255)
+			n += m
+		}
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+}
+
+// validate stops inside one huge file on SIGINT and SIGTERM: 128+signal,
+// no results printed, long before the lint would have finished.
+func TestValidateInterruptedInsideHugeFile(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "big.haproxy.cfg")
+	writeBigHAProxy(t, cfg, 30<<20)
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			r := start(t, "validate", cfg)
+			time.Sleep(1500 * time.Millisecond) // parsing: the whole lint takes far longer
+			sent := time.Now()
+			require.NoError(t, r.cmd.Process.Signal(tc.sig))
+			code := r.wait(t, 30*time.Second)
+			took := time.Since(sent)
+			t.Logf("%s: exited %d, %s after the signal", tc.sig, code, took)
+			require.Equal(t, tc.code, code, "stderr:\n%s", r.stderr.String())
+			require.Empty(t, r.stdout.String(), "no partial results")
+			require.Contains(t, r.stderr.String(), "no results were printed")
+		})
+	}
+}
+
+// --timeout stops a run that takes longer, exit 124.
+func TestValidateTimeout(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "big.haproxy.cfg")
+	writeBigHAProxy(t, cfg, 30<<20)
+	r := start(t, "validate", cfg, "--timeout", "1s")
+	code := r.wait(t, 60*time.Second)
+	require.Equal(t, 124, code, "stderr:\n%s", r.stderr.String())
+	require.Empty(t, r.stdout.String())
+	require.Contains(t, r.stderr.String(), "did not finish within --timeout 1s")
+}
+
+// A signal during --exec kills the checker and removes the scratch dir.
+// The checker here is a stand-in haproxy that never finishes its check.
+func TestValidateExecInterruptedKillsChecker(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "haproxy")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\ncase \"$1\" in -v) echo 'HAProxy version 2.6.12 2023/01/01'; exit 0;; esac\nexec sleep 300\n"), 0o755))
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	require.NoError(t, os.WriteFile(cfg, []byte("global\ndefaults\n    mode http\nfrontend fe\n    bind :8080\n    default_backend be\nbackend be\n    server s1 app.example:80 check\n"), 0o644))
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			r := startEnv(t, []string{"WSLB_HAPROXY=" + fake}, "validate", "--exec", cfg)
+			r.waitFor(t, "sleep 300", 30*time.Second)
+			left, err := filepath.Glob(filepath.Join(r.tmp, "wslb-exec-*"))
+			require.NoError(t, err)
+			require.Len(t, left, 1, "the check runs on a scratch copy")
+			require.NoError(t, r.cmd.Process.Signal(tc.sig))
+			code := r.wait(t, 30*time.Second)
+			require.Equal(t, tc.code, code, "stderr:\n%s", r.stderr.String())
+			require.Empty(t, r.stdout.String())
+			r.requireClean(t, "sleep 300")
+			require.False(t, strings.Contains(r.stderr.String(), "panic"))
+		})
+	}
+}
