@@ -454,6 +454,11 @@ func (d *decoder) decodeAffinity(b *hcl.Block, af *Affinity) *attrs {
 		missing("cookie", "Missing affinity cookie name", `cookie = "WSLB_SRV"`)
 	case AffinityHeader:
 		missing("header", "Missing affinity header", `header = "X-Session-Id"`)
+		if why, ok := HandshakeHeader(af.Header); ok {
+			d.errorf(a.at("header"), "Affinity header cannot pin a client",
+				"%s is a WebSocket handshake header: %s. Key affinity on a header the application sets per session, e.g. header = \"X-Session-Id\", or use mode = \"cookie\" or \"query\".",
+				af.Header, why)
+		}
 	case AffinityQuery:
 		missing("param", "Missing affinity query parameter", `param = "sid"`)
 	case AffinitySource:

@@ -66,6 +66,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB109": "nginx-hash-not-consistent",
 		"WSLB110": "nginx-sticky-unsupported",
 		"WSLB111": "nginx-rlimit-nofile-low",
+		"WSLB140": "nginx-affinity-on-handshake-header",
 		"WSLB150": "nginx-runs-code",
 		"WSLB112": "nginx-directive-not-in-version",
 		"WSLB201": "haproxy-no-timeout-tunnel",
@@ -84,6 +85,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB214": "haproxy-http-frontend-tcp-backend",
 		"WSLB215": "haproxy-keyword-not-in-version",
 		"WSLB216": "haproxy-server-without-address",
+		"WSLB240": "haproxy-affinity-on-handshake-header",
 		"WSLB250": "haproxy-runs-code",
 	}
 	got := map[string]string{}
