@@ -92,6 +92,14 @@ type Options struct {
 	// FastCheckInterval so that a failover takes a fraction of a second,
 	// and the report computes what the production timers would take.
 	ProductionTimers bool
+	// AllowCode lets an existing config run code (lua-load, program,
+	// external checks, load_module, js_*, ...); without it such a config
+	// is refused as invalid input.
+	AllowCode bool
+	// IncludeRoots are the directories an existing config, its includes
+	// and the files it names may be read from; empty means the config's
+	// own directory.
+	IncludeRoots []string
 	// Progress, when set, is told what the run is doing.
 	Progress func(Progress)
 }

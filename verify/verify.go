@@ -248,7 +248,7 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := rewrite.Load(path)
+	cfg, err := rewrite.LoadWith(path, rewrite.Options{AllowCode: opts.AllowCode, Roots: opts.IncludeRoots})
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

@@ -95,6 +95,8 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 	f.DurationVar(&opts.Verify.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification (plus --idle when not given)")
 	f.BoolVar(&opts.Verify.AllowRemote, "allow-remote", false, "permit client traffic to non-loopback addresses")
 	f.BoolVar(&opts.Verify.ProductionTimers, "production-timers", false, "run health checks at the configured intervals (default: every 100ms, with the production timing computed in the report)")
+	f.BoolVar(&opts.Verify.AllowCode, "allow-code", false, "let an existing config run code (lua-load, program, external checks, load_module, js_*, ...)")
+	f.StringSliceVar(&opts.Verify.IncludeRoots, "include-root", nil, "directory an existing config's includes and files may come from (default: the config's directory)")
 
 	_ = cmd.RegisterFlagCompletionFunc("proxy", enumFlagCompletion("haproxy", "nginx", "all"))
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))

@@ -8,11 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/haproxytech/config-parser/v5/common"
 	"github.com/haproxytech/config-parser/v5/params"
 
+	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/topology"
+	"github.com/wslb/wslb/validate/haproxy"
 )
 
 // hline is one line of a HAProxy config, split into words as HAProxy does
@@ -56,16 +57,46 @@ var haproxyDropSections = map[string]string{
 	"log-forward": "log-forward sections",
 }
 
-func indexHAProxy(text []byte) []*hsection {
+// indexHAProxy splits the config into sections of lines, each split into
+// words the way HAProxy does (validate/haproxy.Tokenize), so keywords are
+// matched as HAProxy reads them ("server", se"rv"er). Conditional blocks
+// (.if ... .endif) are kept, with every branch checked: a section keyword
+// inside one is refused, as verify could not tell where the lines below
+// it belong.
+func indexHAProxy(file string, text []byte) ([]*hsection, error) {
 	cur := &hsection{}
 	sections := []*hsection{cur}
 	var lastDefaults *hsection
 	named := map[string]*hsection{}
+	var open []int // lines of the .if blocks open
 	for i, raw := range strings.Split(string(text), "\n") {
 		raw = strings.TrimRight(raw, "\r")
-		parts, _ := common.StringSplitWithCommentIgnoreEmpty(raw)
+		words, _, err := haproxy.Tokenize(raw)
+		if err != nil {
+			return nil, &Error{file, i + 1, fmt.Sprintf("HAProxy cannot read this line: %v", err)}
+		}
+		parts := make([]string, len(words))
+		for j, w := range words {
+			parts[j] = w.Text
+		}
 		l := hline{num: i + 1, raw: raw, parts: parts}
+		switch l.kw() {
+		case ".if":
+			open = append(open, l.num)
+		case ".endif":
+			if len(open) == 0 {
+				return nil, &Error{file, l.num, ".endif without .if"}
+			}
+			open = open[:len(open)-1]
+		case ".elif", ".else":
+			if len(open) == 0 {
+				return nil, &Error{file, l.num, l.kw() + " without .if"}
+			}
+		}
 		if len(parts) > 0 && haproxySections[parts[0]] {
+			if len(open) > 0 {
+				return nil, &Error{file, l.num, fmt.Sprintf("section %q inside the .if block of line %d: verify cannot tell which section the lines below belong to; move the section out of the block", parts[0], open[len(open)-1])}
+			}
 			cur = &hsection{kind: parts[0], header: l}
 			if len(parts) > 1 {
 				cur.name = parts[1]
@@ -89,7 +120,10 @@ func indexHAProxy(text []byte) []*hsection {
 		}
 		cur.body = append(cur.body, l)
 	}
-	return sections
+	if len(open) > 0 {
+		return nil, &Error{file, open[len(open)-1], ".if without .endif"}
+	}
+	return sections, nil
 }
 
 // lookup returns the last line with keyword kw in the section, falling back
@@ -118,14 +152,42 @@ func (s *hsection) lines(kw string) []hline {
 
 type haproxyConfig struct {
 	file     string
+	root     string // the directory the proxy may read files from
 	sections []*hsection
+	// allowCode lets lines that run code through (--allow-code).
+	allowCode bool
 	// wsFrontend is the frontend or listen section that routes to the
 	// WebSocket pool.
 	wsFrontend *hsection
 }
 
-func loadHAProxy(path string, text []byte) (*Config, error) {
-	h := &haproxyConfig{file: path, sections: indexHAProxy(text)}
+func loadHAProxy(path string, text []byte, o Options) (*Config, error) {
+	sections, err := indexHAProxy(path, text)
+	if err != nil {
+		return nil, err
+	}
+	h := &haproxyConfig{file: path, root: o.root(path), sections: sections, allowCode: o.AllowCode}
+	for _, s := range h.sections {
+		if s.kind != "" {
+			if why, ok := coderun.HAProxy(s.kind, s.kind, nil); ok && !h.allowCode {
+				return nil, &Error{path, s.header.num, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", s.kind, why)}
+			}
+			if _, dropped := haproxyDropSections[s.kind]; dropped {
+				continue
+			}
+		}
+		for _, l := range s.body {
+			if l.kw() == "" || haproxy.Conditional(l.kw()) {
+				continue
+			}
+			if s.kind == "" {
+				return nil, &Error{path, l.num, fmt.Sprintf("%q is outside any section", l.kw())}
+			}
+			if err := h.checkHAProxyLine(s.kind, l); err != nil {
+				return nil, err
+			}
+		}
+	}
 	c := &Config{Kind: proxybin.HAProxy, File: path, Path: "/"}
 
 	var frontends []*hsection
@@ -468,17 +530,24 @@ func serverOptionName(o params.ServerOption) string {
 	return ""
 }
 
-func filterServerOptions(opts []string) string {
-	var kept []params.ServerOption
+// filterServerOptions keeps the words of the server options verify keeps.
+func filterServerOptions(opts []string) []string {
+	var kept []string
 	for _, o := range params.ParseServerOptions(opts) {
-		if keepServerOption[serverOptionName(o)] {
-			kept = append(kept, o)
+		if !keepServerOption[serverOptionName(o)] {
+			continue
+		}
+		switch o := o.(type) {
+		case *params.ServerOptionWord:
+			kept = append(kept, o.Name)
+		case *params.ServerOptionValue:
+			kept = append(kept, o.Name, o.Value)
 		}
 	}
-	return params.ServerOptionsString(kept)
+	return kept
 }
 
-func filterBindOptions(opts []string) string {
+func filterBindOptions(opts []string) []string {
 	var kept []string
 	for i := 0; i < len(opts); i++ {
 		switch opts[i] {
@@ -491,17 +560,12 @@ func filterBindOptions(opts []string) string {
 			}
 		}
 	}
-	return strings.Join(kept, " ")
+	return kept
 }
 
+// joinLine writes words as an HAProxy line, each quoted as needed.
 func joinLine(indent string, words ...string) string {
-	var nonEmpty []string
-	for _, w := range words {
-		if w != "" {
-			nonEmpty = append(nonEmpty, w)
-		}
-	}
-	return indent + strings.Join(nonEmpty, " ")
+	return indent + haproxy.JoinWords(words)
 }
 
 func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
@@ -555,7 +619,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 				continue
 			}
 			cur = s.header.num
-			emit(s.header.raw)
+			emit(haproxy.JoinWords(s.header.parts))
 		}
 		cur = 0
 		if s.kind == "global" {
@@ -576,8 +640,12 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 			cur = ln.num
 			indent := ln.raw[:len(ln.raw)-len(strings.TrimLeft(ln.raw, " \t"))]
 			kw := ln.kw()
+			// Lines are written back from the words checked, quoted so
+			// HAProxy reads exactly those words: nothing the check did not
+			// see (an escape, a variable) can turn into something else.
+			words := indent + haproxy.JoinWords(ln.parts)
 			if kw == "" {
-				emit(ln.raw)
+				emit("")
 				continue
 			}
 			if s.kind == "global" {
@@ -585,10 +653,14 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 					drop("global `" + kw + "`")
 					continue
 				}
-				if kw == "lua-load" && len(ln.parts) > 1 && !fileExists(strings.Trim(ln.parts[1], `"'`)) {
-					return nil, &Error{h.file, ln.num, fmt.Sprintf("lua-load: %s does not exist here", ln.parts[1])}
+				if (kw == "lua-load" || kw == "lua-load-per-thread") && len(ln.parts) > 1 {
+					if !fileExists(h.absPath(ln.parts[1])) {
+						return nil, &Error{h.file, ln.num, fmt.Sprintf("%s: %s does not exist here", kw, ln.parts[1])}
+					}
+					emit(joinLine(indent, append([]string{kw, h.absPath(ln.parts[1])}, ln.parts[2:]...)...))
+					continue
 				}
-				emit(ln.raw)
+				emit(words)
 				continue
 			}
 			switch kw {
@@ -601,34 +673,37 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 					continue
 				}
 				bound = true
-				emit(joinLine(indent, "bind", portOf[s], filterBindOptions(ln.parts[min(2, len(ln.parts)):])))
+				emit(joinLine(indent, append([]string{"bind", portOf[s]}, filterBindOptions(ln.parts[min(2, len(ln.parts)):])...)...))
 			case "server":
 				id, ok := idOf[ln.num]
-				if !ok { // not a server of a backend; HAProxy will say why
-					emit(ln.raw)
-					continue
+				if !ok {
+					return nil, &Error{h.file, ln.num, "`server` outside a backend or listen section"}
 				}
-				emit(joinLine(indent, "server", ln.parts[1], l.Backends[id], filterServerOptions(ln.parts[3:])))
+				emit(joinLine(indent, append([]string{"server", ln.parts[1], l.Backends[id]}, filterServerOptions(ln.parts[3:])...)...))
 			case "default-server":
-				emit(joinLine(indent, "default-server", filterServerOptions(ln.parts[1:])))
+				emit(joinLine(indent, append([]string{"default-server"}, filterServerOptions(ln.parts[1:])...)...))
 			case "log":
 				if len(ln.parts) > 1 && ln.parts[1] == "global" {
-					emit(ln.raw)
+					emit(words)
 				} else {
 					drop("`log` targets")
 				}
 			case "errorfile":
-				if len(ln.parts) > 2 && !fileExists(strings.Trim(ln.parts[2], `"'`)) {
+				if len(ln.parts) > 2 && !fileExists(h.absPath(ln.parts[2])) {
 					drop("`errorfile` lines whose file does not exist here")
 					continue
 				}
-				emit(ln.raw)
+				if len(ln.parts) > 2 {
+					emit(joinLine(indent, append(ln.parts[:2:2], h.absPath(ln.parts[2]))...))
+					continue
+				}
+				emit(words)
 			case "redirect", "http-request":
-				if strings.Contains(ln.raw, "redirect") && strings.Contains(ln.raw, "scheme https") {
+				if hasWord(ln.parts, "redirect") && hasWord(ln.parts, "scheme") && hasWord(ln.parts, "https") {
 					drop("redirects to https (TLS is removed)")
 					continue
 				}
-				emit(ln.raw)
+				emit(words)
 			case "http-check", "tcp-check":
 				if kw == "http-check" && len(ln.parts) > 1 && ln.parts[1] == "expect" {
 					drop("`http-check expect` (echo backends answer every check with 200)")
@@ -641,33 +716,33 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 					emit(joinLine(indent, withoutOption(withoutOption(ln.parts, "addr"), "port")...))
 					continue
 				}
-				emit(ln.raw)
+				emit(words)
 			case "option":
 				if len(ln.parts) > 1 && (ln.parts[1] == "ssl-hello-chk" || ln.parts[1] == "transparent") {
 					drop("`option " + ln.parts[1] + "`")
 					continue
 				}
-				emit(ln.raw)
+				emit(words)
 			case "source", "email-alert", "dispatch", "server-template":
 				drop("`" + kw + "` lines")
 			case "cookie":
 				// Rewrite and prefix modes tag a cookie the application
 				// sets; echo backends set none, so HAProxy inserts it.
 				if len(ln.parts) > 1 && !hasWord(ln.parts, "insert") && s.kind != "frontend" {
-					words := []string{"cookie", ln.parts[1], "insert"}
+					cookie := []string{"cookie", ln.parts[1], "insert"}
 					for _, w := range ln.parts[2:] {
 						if w != "rewrite" && w != "prefix" {
-							words = append(words, w)
+							cookie = append(cookie, w)
 						}
 					}
-					emit(joinLine(indent, words...))
+					emit(joinLine(indent, cookie...))
 					continue
 				}
-				emit(ln.raw)
+				emit(words)
 			case "stick-table":
 				emit(joinLine(indent, withoutOption(ln.parts, "peers")...))
 			default:
-				emit(ln.raw)
+				emit(words)
 			}
 		}
 	}

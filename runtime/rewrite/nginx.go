@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,46 +18,68 @@ import (
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/topology"
+	vnginx "github.com/wslb/wslb/validate/nginx"
 )
-
-// maxConfigFile bounds each file read while parsing.
-const maxConfigFile = 16 << 20
 
 type nginxConfig struct {
 	file string
+	// root is where the proxy may read files from.
+	root string
+	// reader reads the config and its includes; sources keeps what it
+	// read, so a file read twice (crossplane opens explicit includes to
+	// check them, Render parses again) counts once against its limits.
+	reader  *safefile.Reader
+	sources map[string][]byte
+	// allowCode lets directives that run code through (--allow-code).
+	allowCode bool
 	// missing lists includes that name files absent here; they are skipped.
 	missing []string
 }
 
 // parse reads the config with its includes inlined. Included files that do
 // not exist here (e.g. /etc/nginx/mime.types on another machine) read as
-// empty.
+// empty; files the reader refuses (outside the roots, FIFOs, devices, too
+// large) stop the parse with an error at the include line.
 func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	n.missing = nil
 	main, err := filepath.Abs(n.file)
 	if err != nil {
 		return nil, err
 	}
+	if n.sources == nil {
+		n.sources = map[string][]byte{}
+	}
+	if n.reader == nil {
+		n.reader = Options{}.reader(n.file)
+	}
+	limits := n.reader.Limits()
 	payload, err := crossplane.Parse(main, &crossplane.ParseOptions{
-		CombineConfigs: true,
 		Open: func(path string) (io.ReadCloser, error) {
-			fi, err := os.Stat(path)
-			if errors.Is(err, fs.ErrNotExist) && path != main {
-				n.missing = append(n.missing, path)
-				return io.NopCloser(bytes.NewReader(nil)), nil
+			b, ok := n.sources[path]
+			if !ok {
+				b, err = n.reader.Read(path)
+				if errors.Is(err, fs.ErrNotExist) && path != main {
+					n.missing = append(n.missing, path)
+					return io.NopCloser(bytes.NewReader(nil)), nil
+				}
+				if err != nil {
+					return nil, err
+				}
+				n.sources[path] = b
 			}
+			return io.NopCloser(bytes.NewReader(b)), nil
+		},
+		Glob: func(pattern string) ([]string, error) {
+			m, err := filepath.Glob(pattern)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("include %s: %w", pattern, err)
 			}
-			// Devices and pipes (include /dev/zero) would never end.
-			if !fi.Mode().IsRegular() {
-				return nil, fmt.Errorf("%s is not a regular file", path)
+			if len(m) > limits.MaxFanOut {
+				return nil, fmt.Errorf("include %s matches %d files, more than %d", pattern, len(m), limits.MaxFanOut)
 			}
-			if fi.Size() > maxConfigFile {
-				return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigFile)
-			}
-			return os.Open(path)
+			return m, nil
 		},
 	})
 	if err != nil {
@@ -78,7 +99,31 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	if len(payload.Config) == 0 {
 		return nil, &Error{File: n.file, Msg: "empty config"}
 	}
-	return payload.Config[0].Parsed, nil
+	// Inlining copies a file at every include of it: bound the result
+	// before building it (include bombs).
+	if p := vnginx.CheckIncludes(payload, limits.MaxDepth, maxInlined); p != nil {
+		return nil, &Error{p.File, p.Line, p.Message}
+	}
+	for _, cfg := range payload.Config {
+		setFile(cfg.Parsed, cfg.File, 0)
+	}
+	combined, err := payload.Combined()
+	if err != nil {
+		return nil, nginxError(n.file, err)
+	}
+	return combined.Config[0].Parsed, nil
+}
+
+// setFile records in every directive the file it comes from, as
+// crossplane does itself only when it combines while parsing.
+func setFile(ds crossplane.Directives, file string, depth int) {
+	if depth > 256 {
+		return
+	}
+	for _, d := range ds {
+		d.File = file
+		setFile(d.Block, file, depth+1)
+	}
 }
 
 func nginxError(file string, err error) error {
@@ -250,6 +295,10 @@ var nginxDrop = map[string]string{
 	"working_directory": "`working_directory`", "worker_priority": "`worker_priority`", "worker_cpu_affinity": "`worker_cpu_affinity`",
 }
 
+// maxInlined bounds the directives of a config with its includes
+// inlined (a 100,000-location config has about a million).
+const maxInlined = 4 << 20
+
 // nginxPrefix is where Debian's nginx resolves relative paths by default.
 const nginxPrefix = "/usr/share/nginx"
 
@@ -263,7 +312,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := analyseNginx(tree, &Config{File: c.File})
+	a, err := analyseNginx(tree, &Config{File: c.File}, n)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@ package rewrite
 
 import (
 	"fmt"
-	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +10,7 @@ import (
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -27,8 +28,11 @@ type nginxAnalysis struct {
 	wsServer *crossplane.Directive
 }
 
-func loadNginx(path string) (*Config, error) {
-	n := &nginxConfig{file: path}
+func loadNginx(path string, text []byte, r *safefile.Reader, o Options) (*Config, error) {
+	n := &nginxConfig{file: path, root: o.root(path), reader: r, allowCode: o.AllowCode}
+	if abs, err := filepath.Abs(path); err == nil {
+		n.sources = map[string][]byte{abs: text}
+	}
 	tree, err := n.parse()
 	if err != nil {
 		return nil, err
@@ -41,7 +45,7 @@ func loadNginx(path string) (*Config, error) {
 	for _, m := range missing {
 		c.Notes = append(c.Notes, "include "+m+" does not exist here; skipped")
 	}
-	if _, err := analyseNginx(tree, c); err != nil {
+	if _, err := analyseNginx(tree, c, n); err != nil {
 		return nil, err
 	}
 	c.render = func(l Local) (*Result, error) { return n.render(c, l) }
@@ -55,14 +59,17 @@ type membership struct {
 	backup bool
 }
 
-func analyseNginx(tree crossplane.Directives, c *Config) (*nginxAnalysis, error) {
+func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginxAnalysis, error) {
 	a := &nginxAnalysis{upstreams: map[string]*crossplane.Directive{}, direct: map[string]string{}, slots: map[string]string{}}
 	var firstErr error
 	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
 		switch {
 		case d.Directive == "upstream" && len(d.Args) == 1 && inContext(parents, "http"):
 			a.upstreams[d.Args[0]] = d
-		case d.Directive == "load_module" && len(d.Args) > 0 && firstErr == nil:
+		case firstErr != nil:
+		case n.checkDirective(d) != nil:
+			firstErr = n.checkDirective(d)
+		case d.Directive == "load_module" && len(d.Args) > 0:
 			if !fileExists(modulePath(d.Args[0])) {
 				firstErr = &Error{d.File, d.Line, fmt.Sprintf("load_module %s: the module is not installed here; install it or remove the line", d.Args[0])}
 			}
@@ -72,7 +79,7 @@ func analyseNginx(tree crossplane.Directives, c *Config) (*nginxAnalysis, error)
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	members, err := a.collectServers(c)
+	members, err := a.collectServers(c, n.sources)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +145,7 @@ func analyseNginx(tree crossplane.Directives, c *Config) (*nginxAnalysis, error)
 
 // collectServers lists the servers of every upstream, one per address,
 // and returns each upstream's server lines.
-func (a *nginxAnalysis) collectServers(c *Config) (map[string][]membership, error) {
+func (a *nginxAnalysis) collectServers(c *Config, sources map[string][]byte) (map[string][]membership, error) {
 	members := map[string][]membership{}
 	byAddr := map[string]int{}
 	for _, up := range sortedUpstreams(a.upstreams) {
@@ -173,7 +180,7 @@ func (a *nginxAnalysis) collectServers(c *Config) (map[string][]membership, erro
 			a.slots[slot] = "" // filled once ids are final
 		}
 	}
-	nameServers(c.Servers)
+	nameServers(c.Servers, sources)
 	for _, up := range sortedUpstreams(a.upstreams) {
 		for n, m := range members[up.Args[0]] {
 			a.slots[fmt.Sprintf("%s-%d", up.Args[0], n+1)] = c.Servers[m.server].ID
@@ -188,7 +195,7 @@ var commentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 // line ("server 10.0.0.11:8080; # ws1"), which is how people name nginx
 // servers, else "<upstream>-<n>". If names would repeat, all servers take
 // "<upstream>-<n>".
-func nameServers(servers []Server) {
+func nameServers(servers []Server, sources map[string][]byte) {
 	lines := map[string][]string{}
 	names := make([]string, len(servers))
 	seen := map[string]bool{}
@@ -196,7 +203,7 @@ func nameServers(servers []Server) {
 	for i, s := range servers {
 		if _, ok := lines[s.File]; !ok {
 			lines[s.File] = nil
-			if text, err := os.ReadFile(s.File); err == nil && len(text) <= maxConfigFile {
+			if text, ok := sources[s.File]; ok {
 				lines[s.File] = strings.Split(string(text), "\n")
 			}
 		}

@@ -18,6 +18,7 @@ package rewrite
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
@@ -190,26 +192,64 @@ func (r *Result) MapLines(msg string) string {
 	})
 }
 
-// Load reads and analyses path, telling HAProxy from nginx by content (or
-// by name when the content is ambiguous).
-func Load(path string) (_ *Config, err error) {
-	fi, err := os.Stat(path)
-	if err != nil {
+// Options change what Load accepts.
+type Options struct {
+	// AllowCode lets through directives that run code (lua-load,
+	// program, load_module, js_*, ...); without it Load refuses them.
+	AllowCode bool
+	// Roots are the directories the config and its includes may be read
+	// from, and the proxy may read files from; empty means the config's
+	// own directory.
+	Roots []string
+	// Limits bound what is read; zero means safefile.DefaultLimits.
+	Limits safefile.Limits
+}
+
+func (o Options) reader(path string) *safefile.Reader {
+	roots := o.Roots
+	if len(roots) == 0 {
+		roots = []string{filepath.Dir(path)}
+	}
+	l := o.Limits
+	if l == (safefile.Limits{}) {
+		l = safefile.DefaultLimits
+	}
+	return safefile.NewReader(roots, l)
+}
+
+// root is the directory the proxy may read files from.
+func (o Options) root(path string) string {
+	if r := o.reader(path).Roots(); len(r) > 0 {
+		return r[0]
+	}
+	return filepath.Dir(path)
+}
+
+// Load reads and analyses path with the default Options.
+func Load(path string) (*Config, error) { return LoadWith(path, Options{}) }
+
+// LoadWith reads and analyses path, telling HAProxy from nginx by content
+// (or by name when the content is ambiguous). The config and its includes
+// are read through one safefile.Reader: regular files below the roots,
+// within its limits.
+func LoadWith(path string, o Options) (_ *Config, err error) {
+	r := o.reader(path)
+	text, err := r.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	if !fi.Mode().IsRegular() || fi.Size() > maxConfigFile {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("not a regular config file of at most %d bytes", maxConfigFile)}
+	if re := (*safefile.RefusedError)(nil); errors.As(err, &re) {
+		return nil, &Error{File: path, Msg: "refused: " + re.Reason}
 	}
-	text, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer recoverInternal(path, &err)
 	switch DetectKind(path, text) {
 	case proxybin.Nginx:
-		return loadNginx(path)
+		return loadNginx(path, text, r, o)
 	default:
-		return loadHAProxy(path, text)
+		return loadHAProxy(path, text, o)
 	}
 }
 

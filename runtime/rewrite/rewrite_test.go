@@ -375,9 +375,9 @@ func TestNginxHelpers(t *testing.T) {
 
 func TestHAProxyHelpers(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, "check weight 2 backup cookie a1",
+	require.Equal(t, []string{"check", "weight", "2", "backup", "cookie", "a1"},
 		filterServerOptions(strings.Fields("check ssl verify none weight 2 send-proxy-v2 backup resolvers dns init-addr none cookie a1 ca-file /etc/ssl/ca.pem")))
-	require.Equal(t, "name web maxconn 100", filterBindOptions(strings.Fields("ssl crt /etc/site.pem name web alpn h2 maxconn 100 accept-proxy")))
+	require.Equal(t, []string{"name", "web", "maxconn", "100"}, filterBindOptions(strings.Fields("ssl crt /etc/site.pem name web alpn h2 maxconn 100 accept-proxy")))
 	acls := map[string][][]string{"is_ws": {{"hdr(Upgrade)", "-i", "websocket"}}, "api": {{"path_beg", "/api"}}}
 	require.Equal(t, [][]string{{"hdr(Upgrade)", "-i", "websocket"}, {"path_beg", "/ws"}},
 		conditionTests(strings.Fields("if is_ws { path_beg /ws } !missing"), acls))

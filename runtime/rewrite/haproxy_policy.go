@@ -1,0 +1,262 @@
+package rewrite
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/wslb/wslb/internal/coderun"
+)
+
+// The rewrite fails closed: a line whose keyword it does not know, or
+// knows to open a socket, a file or a process it cannot make local, stops
+// verify with an error naming the line instead of passing through. The
+// lists below are what it knows; everything else is refused.
+
+// haproxyProxyKeywords are the defaults/frontend/backend/listen keywords
+// kept as written: they shape traffic between the local listener and the
+// echo backends and open nothing else. Keywords with arguments that can
+// name files or other hosts are checked by checkHAProxyLine.
+var haproxyProxyKeywords = set(
+	"mode", "balance", "hash-type", "hash-balance-factor", "hash-key", "timeout", "option", "no",
+	"acl", "use_backend", "default_backend", "use-server", "force-persist", "ignore-persist", "persist",
+	"http-request", "http-response", "http-after-response", "tcp-request", "tcp-response",
+	"stick", "stick-table", "stick-store", "cookie", "dynamic-cookie-key", "maxconn", "fullconn", "retries", "retry-on",
+	"compression", "capture", "declare", "description", "id", "disabled", "enabled", "rate-limit",
+	"monitor-uri", "monitor", "monitor-net", "unique-id-format", "unique-id-header", "log-format", "log-format-sd",
+	"error-log-format", "log-tag", "http-reuse", "http-check", "tcp-check", "redirect", "server",
+	"default-server", "bind", "log", "errorfile", "errorfiles", "http-error", "backlog", "grace",
+	"http-send-name-header", "max-keep-alive-queue", "max-session-srv-conns", "stats", "filter",
+	"clitcpka-cnt", "clitcpka-idle", "clitcpka-intvl", "srvtcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl",
+	"bind-process", "email-alert", "source", "dispatch", "server-template", "server-state-file-name",
+	"load-server-state-from-file", "external-check", "guid", "use-fcgi-app",
+)
+
+// haproxyGlobalKeywords are the global keywords kept as written (process
+// tuning); dropGlobal lists the ones removed.
+var haproxyGlobalKeywords = set(
+	"maxconn", "maxconnrate", "maxsessrate", "maxsslconn", "maxsslrate", "maxcomprate", "maxcompcpuusage",
+	"maxpipes", "maxzlibmem", "nbthread", "thread-groups", "hard-stop-after", "grace", "close-spread-time",
+	"spread-checks", "max-spread-checks", "description", "node", "ulimit-n", "fd-hard-limit", "quiet",
+	"zero-warning", "busy-polling", "noepoll", "nopoll", "nosplice", "nogetaddrinfo", "noreuseport",
+	"noevports", "nokqueue", "h1-case-adjust", "h2-workaround-bogus-websocket-clients", "strict-limits",
+	"mworker-max-reloads", "numa-cpu-mapping", "setenv", "presetenv", "resetenv", "unsetenv",
+	"ssl-default-bind-ciphers", "ssl-default-bind-ciphersuites", "ssl-default-bind-options",
+	"ssl-default-bind-curves", "ssl-default-bind-sigalgs", "ssl-default-bind-client-sigalgs",
+	"ssl-default-server-ciphers", "ssl-default-server-ciphersuites", "ssl-default-server-options",
+	"ssl-default-server-curves", "ssl-default-server-sigalgs", "ssl-default-server-client-sigalgs",
+	"ssl-mode-async", "ssl-skip-self-issued-ca", "ssl-load-extra-del-ext", "ca-base", "crt-base",
+	"default-path", "expose-experimental-directives", "cluster-secret", "log-tag", "profiling.tasks",
+	"profiling.memory", "lua-load", "lua-load-per-thread", "lua-prepend-path", "insecure-fork-wanted",
+	"insecure-setuid-wanted", "http-err-codes", "http-fail-codes", "stats", "debug",
+)
+
+// haproxyActions are the http-request/http-response/tcp-* actions kept:
+// they change the traffic and never connect elsewhere, resolve names, or
+// start a service. return and the map/ACL actions are checked for files.
+var haproxyActions = set(
+	"allow", "deny", "reject", "tarpit", "auth", "redirect", "return", "silent-drop", "wait-for-body",
+	"wait-for-handshake", "add-header", "set-header", "del-header", "replace-header", "replace-value",
+	"append-header", "early-hint", "set-path", "set-pathq", "set-query", "set-uri", "set-method",
+	"replace-path", "replace-pathq", "replace-uri", "set-status", "set-var", "set-var-fmt", "unset-var",
+	"set-log-level", "set-nice", "set-tos", "set-mark", "set-priority-class", "set-priority-offset",
+	"set-src", "set-src-port", "capture", "track-sc", "sc-inc-gpc", "sc-set-gpt", "sc-add-gpc",
+	"cache-use", "cache-store", "normalize-uri", "strict-mode", "disable-l7-retry", "set-timeout",
+	"set-bandwidth-limit", "set-map", "del-map", "add-acl", "del-acl", "expect-proxy", "expect-netscaler-cip",
+	"accept", "close", "set-fc-mark", "set-fc-tos", "switch-mode", "lua",
+)
+
+// haproxyRefusedActions reach other hosts or run services; the reason is
+// the error's.
+var haproxyRefusedActions = map[string]string{
+	"do-resolve":      "resolves names with a resolvers section",
+	"set-dst":         "sends the connection to another destination",
+	"set-dst-port":    "sends the connection to another destination",
+	"use-service":     "hands the request to a service (Lua or built-in)",
+	"send-spoe-group": "talks to an SPOE agent",
+}
+
+// haproxySectionKeywords lists, for the other sections verify keeps, the
+// keywords kept.
+var haproxySectionKeywords = map[string]map[string]bool{
+	"userlist":    set("user", "group"),
+	"cache":       set("total-max-size", "max-object-size", "max-age", "process-vary", "max-secondary-entries"),
+	"http-errors": set("errorfile"),
+}
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// mapFileArg finds the file of a map/ACL converter or action:
+// map(/etc/x.map), map_str(...), set-map(...), add-acl(...).
+var mapFileArg = regexp.MustCompile(`(?:^|[,\s])(?:map(?:_\w+)?|set-map|del-map|add-acl|del-acl)\(([^,)]*)`)
+
+// actionName reduces "set-var(txn.x)", "track-sc0", "sc-inc-gpc1(0)" and
+// "lua.auth" to the action they name.
+func actionName(w string) string {
+	if i := strings.IndexByte(w, '('); i >= 0 {
+		w = w[:i]
+	}
+	if strings.HasPrefix(w, "lua.") {
+		return "lua"
+	}
+	return strings.TrimRight(w, "0123456789")
+}
+
+// checkHAProxyLine returns an *Error when line l of a section of type
+// kind may open a socket, a file or a process that the rewrite cannot
+// make local. Lines the render drops or rewrites pass.
+func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
+	kw := l.kw()
+	refuse := func(format string, args ...any) error {
+		return &Error{h.file, l.num, fmt.Sprintf(format, args...) + "; verify stops rather than run what it cannot make local"}
+	}
+	if why, ok := coderun.HAProxy(kind, kw, l.parts[1:]); ok && !h.allowCode {
+		return &Error{h.file, l.num, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", kw, why)}
+	}
+	switch kind {
+	case "global":
+		if _, ok := dropGlobal[kw]; ok {
+			return nil
+		}
+		if !haproxyGlobalKeywords[kw] && !strings.HasPrefix(kw, "tune.") && !strings.HasPrefix(kw, "ssl-default-") {
+			return refuse("global keyword %q is not one verify knows to be local", kw)
+		}
+		if kw == "lua-load" || kw == "lua-load-per-thread" || kw == "lua-prepend-path" {
+			return h.checkFile(l, 1)
+		}
+		return nil
+	case "frontend", "backend", "listen", "defaults":
+	default:
+		if known := haproxySectionKeywords[kind]; known != nil {
+			if !known[kw] {
+				return refuse("%q in a %s section is not a keyword verify knows to be local", kw, kind)
+			}
+			if kw == "errorfile" {
+				return h.checkFile(l, 2)
+			}
+			return nil
+		}
+		return refuse("%s sections are not supported by verify", kind)
+	}
+	if !haproxyProxyKeywords[kw] {
+		return refuse("%q is not a keyword verify knows to be local", kw)
+	}
+	words := l.parts
+	if kw == "no" && len(words) > 1 {
+		words = words[1:]
+	}
+	switch words[0] {
+	case "option":
+		if len(words) > 1 && words[1] == "http_proxy" {
+			return refuse("option http_proxy connects to the host each request names")
+		}
+	case "filter":
+		if len(words) > 1 && words[1] != "compression" && words[1] != "cache" && words[1] != "trace" && words[1] != "bwlim-in" && words[1] != "bwlim-out" {
+			return refuse("filter %s may connect elsewhere (SPOE) or is unknown to verify", words[1])
+		}
+	case "use-fcgi-app":
+		return refuse("FastCGI applications cannot be verified")
+	case "load-server-state-from-file", "server-state-file-name":
+		return refuse("%s reads server state from a file outside the sandbox", words[0])
+	case "errorfile":
+		return h.checkFile(l, 2)
+	case "http-error":
+		for i := 1; i+1 < len(words); i++ {
+			if words[i] == "errorfile" || words[i] == "file" || words[i] == "lf-file" {
+				if err := h.checkFile(l, i+1); err != nil {
+					return err
+				}
+			}
+		}
+	case "http-request", "http-response", "http-after-response", "tcp-request", "tcp-response":
+		i := 1
+		if strings.HasPrefix(words[0], "tcp-") && len(words) > 1 && words[1] != "inspect-delay" {
+			i = 2 // tcp-request content ACTION
+		}
+		if i < len(words) {
+			act := actionName(words[i])
+			if why, ok := haproxyRefusedActions[act]; ok {
+				return refuse("%s %s %s", words[0], words[i], why)
+			}
+			if act == "lua" && !h.allowCode {
+				return &Error{h.file, l.num, fmt.Sprintf("%s runs Lua code; verify does not run configs that run code unless --allow-code is given", words[i])}
+			}
+			if !haproxyActions[act] {
+				return refuse("%s action %q is not one verify knows to be local", words[0], words[i])
+			}
+		}
+		for j := i; j+1 < len(words); j++ {
+			if words[j] == "file" || words[j] == "lf-file" {
+				if err := h.checkFile(l, j+1); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// ACL patterns from files (-f, -M) and map converters read files.
+	for j := 1; j < len(words); j++ {
+		if (words[j] == "-f" || words[j] == "-M") && j+1 < len(words) && kw != "bind" && kw != "server" {
+			if err := h.checkFile(l, j+1+len(l.parts)-len(words)); err != nil {
+				return err
+			}
+		}
+		for _, m := range mapFileArg.FindAllStringSubmatch(words[j], -1) {
+			if err := h.checkPath(l, m[1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkFile checks the file named by word i of l (see checkPath).
+func (h *haproxyConfig) checkFile(l hline, i int) error {
+	if i >= len(l.parts) {
+		return nil
+	}
+	return h.checkPath(l, l.parts[i])
+}
+
+// checkPath refuses a file outside the config's directory: the proxy
+// would read it (and may quote it in errors). Relative paths are taken
+// from the config's directory, as the render writes them.
+func (h *haproxyConfig) checkPath(l hline, p string) error {
+	if p == "" {
+		return nil
+	}
+	abs := h.absPath(p)
+	// A file that does not exist here is read by nobody: the render drops
+	// such errorfiles, and HAProxy refuses the others.
+	if !within(h.root, abs) && fileExists(abs) {
+		return &Error{h.file, l.num, fmt.Sprintf("%s names %s, outside %s; verify only lets the proxy read files next to the config", l.kw(), p, h.root)}
+	}
+	return nil
+}
+
+// absPath resolves p from the config's directory.
+func (h *haproxyConfig) absPath(p string) string {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(h.root, p)
+	}
+	return filepath.Clean(p)
+}
+
+// within reports whether path is root or below it, after resolving
+// symbolic links in both where they exist.
+func within(root, path string) bool {
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
+}

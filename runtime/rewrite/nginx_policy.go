@@ -1,0 +1,67 @@
+package rewrite
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	crossplane "github.com/nginxinc/nginx-go-crossplane"
+
+	"github.com/wslb/wslb/internal/coderun"
+)
+
+// nginxStores write response bodies to files; anything but "off" is
+// refused.
+var nginxStores = set("proxy_store", "fastcgi_store", "uwsgi_store", "scgi_store")
+
+// nginxFileDirectives read files named in their arguments, besides every
+// *_file, *_path and *_log directive.
+var nginxFileDirectives = set("xslt_stylesheet", "geoip_country", "geoip_city", "geoip_org", "geoip2", "google_perftools_profiles", "ssl_dhparam")
+
+// nginxRewrittenPaths are the path directives the render drops or points
+// at the scratch dir, so their arguments need no check.
+func nginxRewrittenPath(name string) bool {
+	if _, dropped := nginxDrop[name]; dropped {
+		return true
+	}
+	switch name {
+	case "proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path", "scgi_cache_path", "include":
+		return true
+	}
+	return strings.HasPrefix(name, "ssl_") || strings.Contains(name, "_ssl")
+}
+
+// checkDirective returns an *Error when d runs code (without
+// --allow-code) or names a file outside the config's directory that the
+// rendered config would still read or write. Sockets are handled by the
+// render: listen, proxy_pass and upstream servers are made local,
+// resolver is dropped, the other *_pass directives answer 502.
+func (n *nginxConfig) checkDirective(d *crossplane.Directive) error {
+	name := d.Directive
+	if why, ok := coderun.Nginx(name); ok && !n.allowCode {
+		return &Error{d.File, d.Line, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", name, why)}
+	}
+	if nginxStores[name] && len(d.Args) > 0 && d.Args[0] != "off" {
+		return &Error{d.File, d.Line, fmt.Sprintf("%s writes responses to files; verify stops rather than let the proxy write outside its scratch dir", name)}
+	}
+	fileArgs := nginxFileDirectives[name] || strings.HasSuffix(name, "_file") || strings.HasSuffix(name, "_path") || strings.HasSuffix(name, "_log")
+	if !fileArgs || nginxRewrittenPath(name) {
+		return nil
+	}
+	for _, a := range d.Args {
+		if !strings.Contains(a, "/") || strings.Contains(a, "://") || strings.Contains(a, "=") {
+			continue
+		}
+		if strings.Contains(a, "$") {
+			return &Error{d.File, d.Line, fmt.Sprintf("%s %s: a path built from variables may name any file; verify stops rather than let the proxy read it", name, a)}
+		}
+		p := a
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(n.root, p)
+		}
+		if !within(n.root, p) {
+			return &Error{d.File, d.Line, fmt.Sprintf("%s names %s, outside %s; verify only lets the proxy read files next to the config", name, a, n.root)}
+		}
+	}
+	return nil
+}

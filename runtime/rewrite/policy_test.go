@@ -1,0 +1,88 @@
+package rewrite
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+// TestRewriteReadsLinesAsHAProxyDoes hides servers behind quotes, escapes,
+// variables and conditional blocks: each is still a server, gets an echo
+// backend, and its real address never reaches the rendered config.
+func TestRewriteReadsLinesAsHAProxyDoes(t *testing.T) {
+	t.Parallel()
+	text := `defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind :8080
+    http-request set-header X-Note "a b # c ${WSLB_CANARY_SECRET}"
+    default_backend be
+backend be
+    "server" a 10.9.0.1:80 check
+    se"rv"er b 10.9.0.2:80
+    server c "10.9.0.3${WSLB_X}:80"
+.if defined(WSLB_X)
+    se'rver' d 10.9.0.4:80
+.else
+    s\x65rver e 10.9.0.5:80
+.endif
+`
+	dir := t.TempDir()
+	src := filepath.Join(dir, "haproxy.cfg")
+	require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
+	c, err := Load(src)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b", "c", "d", "e"}, c.ServerIDs())
+	res := renderLocal(t, c, t.TempDir())
+	out := string(res.Config)
+	require.NotContains(t, out, "10.9.0.")
+	require.NotContains(t, out, "${")
+	require.Contains(t, out, `X-Note a\ b\ \#\ c\ `)
+	require.Contains(t, out, ".if defined(WSLB_X)")
+	if bin, err := proxybin.Lookup(proxybin.HAProxy); err == nil {
+		path := filepath.Join(t.TempDir(), res.ConfigName)
+		require.NoError(t, os.WriteFile(path, res.Config, 0o644))
+		cmd := exec.Command(bin.Path, "-c", "-f", path)
+		cmd.Env = []string{}
+		b, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s\n%s", b, out)
+	}
+}
+
+func TestAllowCodeLetsCodeThrough(t *testing.T) {
+	t.Parallel()
+	src := filepath.Join("testdata", "invalid", "nginx-load-module.conf")
+	_, err := Load(src)
+	require.ErrorContains(t, err, "--allow-code")
+	_, err = LoadWith(src, Options{AllowCode: true})
+	require.ErrorContains(t, err, "the module is not installed here")
+}
+
+// TestNginxIncludeBomb includes one file ten times from a file included
+// ten times, eight levels deep: a hundred million directives once
+// inlined. Load must refuse it at once, naming an include line.
+func TestNginxIncludeBomb(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i := 0; i < 8; i++ {
+		body := strings.Repeat("include b"+string(rune('0'+i+1))+".conf;\n", 10)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "b"+string(rune('0'+i))+".conf"), []byte(body), 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b8.conf"), []byte(strings.Repeat("proxy_set_header A b;\n", 20)), 0o644))
+	main := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(main, []byte("events {}\nhttp {\n  upstream u { server 10.0.0.1:80; }\n  server {\n    listen 80;\n    location / {\n      include b0.conf;\n      proxy_pass http://u;\n    }\n  }\n}\n"), 0o644))
+	_, err := Load(main)
+	var rerr *Error
+	require.ErrorAs(t, err, &rerr)
+	require.Contains(t, rerr.Msg, "include")
+	require.NotZero(t, rerr.Line)
+}
