@@ -165,6 +165,8 @@ func (cfg Config) validate() (*url.URL, error) {
 	case ModeHeader:
 		if !validToken(cfg.Key) {
 			errs = append(errs, fmt.Errorf("header name %q is not a valid HTTP header name", cfg.Key))
+		} else if err := CheckSendable(cfg.Key); err != nil {
+			errs = append(errs, err)
 		}
 	case ModeCookie:
 		if cfg.SeedCookie && !validToken(cfg.Key) {
