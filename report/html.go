@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"time"
 )
 
@@ -57,6 +58,7 @@ type htmlRun struct {
 	RTT        *svgChart
 	RTTStats   []htmlFact
 	RTTSamples string
+	LoadStats  []htmlFact
 	Timeline   *svgChart
 	// TimelineCaption says what the timeline plots.
 	TimelineCaption string
@@ -172,7 +174,22 @@ func newHTMLRun(r *Run, i int) htmlRun {
 			{"p99", formatLatency(r.RTT.P99)},
 			{"max", formatLatency(r.RTT.Max)},
 		}
+		if r.DirectRTT.Samples > 0 {
+			hr.RTTStats = append(hr.RTTStats, htmlFact{"direct p50", formatLatency(r.DirectRTT.P50)})
+		}
+		if added, ok := r.ProxyAdded(); ok {
+			hr.RTTStats = append(hr.RTTStats, htmlFact{"proxy adds", formatLatency(added)})
+		}
 		hr.RTTSamples = formatInt(r.RTT.Samples)
+	}
+	if ld := r.Load; ld.Messages > 0 {
+		hr.LoadStats = []htmlFact{{"throughput", formatInt(int64(math.Round(ld.Throughput()))) + " msg/s"}}
+		if ld.InFlight > 0 {
+			hr.LoadStats = append(hr.LoadStats, htmlFact{"in flight", formatInt(int64(ld.InFlight))})
+		}
+		if q := ld.Queueing; q.Samples > 0 {
+			hr.LoadStats = append(hr.LoadStats, htmlFact{"queueing p50", formatLatency(q.P50)}, htmlFact{"queueing p99", formatLatency(q.P99)})
+		}
 	}
 	hr.Timeline = timelineChart(r, ids, colors)
 	hr.TimelineCaption = seriesOf(r).caption()

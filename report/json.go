@@ -32,8 +32,12 @@ import (
 //	  "backends": {"ws1": 312},     // connections per backend id
 //	  "backend_details": [{"id": "ws1", "weight": 1, "backup": false,
 //	                       "clients": 80, "connections": 312}],
-//	  "rtt_ms": {"p50": 0.14, "p90": 0.31, "p99": 1.2, "max": 4.8,
-//	             "samples": 8000, "histogram": [{"le": 0.1, "count": 120}]},
+//	  "rtt_ms": {"p50": 0.14, "p90": 0.31, "p99": 1.2, "max": 4.8,  // probe through the proxy
+//	             "samples": 300, "histogram": [{"le": 0.1, "count": 120}]},
+//	  "direct_rtt_ms": {"p50": 0.06, ...},  // the same probe straight to a backend
+//	  "proxy_added_ms": 0.08,               // p50 difference, null without both
+//	  "load": {"messages": 8000, "elapsed_ms": 900, "messages_per_s": 8900,
+//	           "in_flight": 256, "queueing_ms": {"p50": 12, ...}},
 //	  "errors": {"handshake": 0, "message": 0, "dropped": 0,
 //	             "sent": 8000, "echoed": 8000, "samples": []},
 //	  "timeline": [{"at_ms": 3000, "kind": "backend-down", "detail": "ws2",
@@ -104,6 +108,9 @@ type jsonRun struct {
 	Backends       map[string]int `json:"backends"`
 	BackendDetails []jsonBackend  `json:"backend_details"`
 	RTT            jsonLatency    `json:"rtt_ms"`
+	DirectRTT      jsonLatency    `json:"direct_rtt_ms"`
+	ProxyAddedMS   *jsonFloat     `json:"proxy_added_ms"`
+	Load           jsonLoad       `json:"load"`
 	Errors         jsonErrors     `json:"errors"`
 	Timeline       []jsonEvent    `json:"timeline"`
 }
@@ -146,6 +153,25 @@ type jsonLatency struct {
 	Histogram []jsonBucket `json:"histogram"`
 }
 
+type jsonLoad struct {
+	Messages     int64       `json:"messages"`
+	ElapsedMS    jsonFloat   `json:"elapsed_ms"`
+	MessagesPerS jsonFloat   `json:"messages_per_s"`
+	InFlight     int         `json:"in_flight"`
+	QueueingMS   jsonLatency `json:"queueing_ms"`
+}
+
+func newJSONLatency(l Latency) jsonLatency {
+	out := jsonLatency{
+		P50: msFloat(l.P50), P90: msFloat(l.P90), P99: msFloat(l.P99), Max: msFloat(l.Max),
+		Samples: l.Samples, Histogram: []jsonBucket{},
+	}
+	for _, b := range l.Histogram {
+		out.Histogram = append(out.Histogram, jsonBucket{LE: msFloat(b.UpperBound), Count: b.Count})
+	}
+	return out
+}
+
 type jsonBucket struct {
 	LE    jsonFloat `json:"le"` // upper bound in ms, inclusive
 	Count int64     `json:"count"`
@@ -186,13 +212,11 @@ func newJSONRun(r *Run, source string) jsonRun {
 		Stickiness:     jsonFloat(r.Stickiness),
 		Backends:       map[string]int{},
 		BackendDetails: []jsonBackend{},
-		RTT: jsonLatency{
-			P50:       msFloat(r.RTT.P50),
-			P90:       msFloat(r.RTT.P90),
-			P99:       msFloat(r.RTT.P99),
-			Max:       msFloat(r.RTT.Max),
-			Samples:   r.RTT.Samples,
-			Histogram: []jsonBucket{},
+		RTT:            newJSONLatency(r.RTT),
+		DirectRTT:      newJSONLatency(r.DirectRTT),
+		Load: jsonLoad{
+			Messages: r.Load.Messages, ElapsedMS: msFloat(r.Load.Elapsed), MessagesPerS: jsonFloat(r.Load.Throughput()),
+			InFlight: r.Load.InFlight, QueueingMS: newJSONLatency(r.Load.Queueing),
 		},
 		Errors: jsonErrors{
 			Handshake: r.Errors.Handshake,
@@ -238,8 +262,9 @@ func newJSONRun(r *Run, source string) jsonRun {
 			ID: b.ID, Weight: b.Weight, Backup: b.Backup, Clients: b.Clients, Connections: b.Connections,
 		})
 	}
-	for _, b := range r.RTT.Histogram {
-		out.RTT.Histogram = append(out.RTT.Histogram, jsonBucket{LE: msFloat(b.UpperBound), Count: b.Count})
+	if d, ok := r.ProxyAdded(); ok {
+		added := msFloat(d)
+		out.ProxyAddedMS = &added
 	}
 	for _, ev := range r.Timeline {
 		je := jsonEvent{AtMS: msFloat(ev.At), Kind: ev.Kind, Detail: ev.Detail, Connections: ev.Connections,

@@ -46,8 +46,8 @@ func keys(m map[string]any) []string {
 // breaking change.
 func TestWriteJSONKeys(t *testing.T) {
 	t.Parallel()
-	runKeys := []string{"affinity", "backend_details", "backends", "clients", "duration_ms", "errors",
-		"messages", "passed", "pool", "proxy", "proxy_version", "reconnects", "rtt_ms", "scenarios",
+	runKeys := []string{"affinity", "backend_details", "backends", "clients", "direct_rtt_ms", "duration_ms", "errors",
+		"load", "messages", "passed", "pool", "proxy", "proxy_added_ms", "proxy_version", "reconnects", "rtt_ms", "scenarios",
 		"source", "started", "stickiness", "timeline"}
 
 	checkRun := func(t *testing.T, run map[string]any) {
@@ -72,10 +72,20 @@ func TestWriteJSONKeys(t *testing.T) {
 		for _, b := range run["backend_details"].([]any) {
 			require.Equal(t, []string{"backup", "clients", "connections", "id", "weight"}, keys(b.(map[string]any)))
 		}
-		rtt := run["rtt_ms"].(map[string]any)
-		require.Equal(t, []string{"histogram", "max", "p50", "p90", "p99", "samples"}, keys(rtt))
-		for _, b := range rtt["histogram"].([]any) {
-			require.Equal(t, []string{"count", "le"}, keys(b.(map[string]any)))
+		load := run["load"].(map[string]any)
+		require.Equal(t, []string{"elapsed_ms", "in_flight", "messages", "messages_per_s", "queueing_ms"}, keys(load))
+		// The probe's round trips through the proxy and straight to a
+		// backend, and the load phases' queueing, have the same shape.
+		for _, rtt := range []any{run["rtt_ms"], run["direct_rtt_ms"], load["queueing_ms"]} {
+			rtt := rtt.(map[string]any)
+			require.Equal(t, []string{"histogram", "max", "p50", "p90", "p99", "samples"}, keys(rtt))
+			for _, b := range rtt["histogram"].([]any) {
+				require.Equal(t, []string{"count", "le"}, keys(b.(map[string]any)))
+			}
+		}
+		if added := run["proxy_added_ms"]; added != nil {
+			rtt, direct := run["rtt_ms"].(map[string]any), run["direct_rtt_ms"].(map[string]any)
+			require.InDelta(t, rtt["p50"].(float64)-direct["p50"].(float64), added, 1e-9)
 		}
 		require.Equal(t, []string{"dropped", "echoed", "handshake", "message", "samples", "sent"},
 			keys(run["errors"].(map[string]any)))

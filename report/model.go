@@ -32,8 +32,16 @@ type Run struct {
 	// one backend, in the stickiness scenario.
 	Stickiness float64    `json:"stickiness"`
 	Backends   []*Backend `json:"backends"`
-	RTT        Latency    `json:"rtt"`
-	Errors     Errors     `json:"errors"`
+	// RTT is the echo round trip through the proxy, measured by a probe
+	// of a few connections with one message in flight at a time, and
+	// DirectRTT the same probe straight to a backend, in the same run: the
+	// difference is what the proxy adds.
+	RTT       Latency `json:"rtt"`
+	DirectRTT Latency `json:"direct_rtt"`
+	// Load is what the load phases (many clients in flight) measured:
+	// throughput and the round trips under load, mostly queueing.
+	Load   Load   `json:"load"`
+	Errors Errors `json:"errors"`
 	// Timeline records what happened when (backend stopped, reload, ...),
 	// for the failover chart.
 	Timeline []Event `json:"timeline"`
@@ -82,6 +90,33 @@ type Latency struct {
 	Max       time.Duration `json:"max_ns"`
 	Samples   int64         `json:"samples"`
 	Histogram []Bucket      `json:"histogram"`
+}
+
+// ProxyAdded is the median round trip the proxy adds (probe through the
+// proxy minus probe straight to a backend); ok is false without both.
+func (r *Run) ProxyAdded() (time.Duration, bool) {
+	if r.RTT.Samples == 0 || r.DirectRTT.Samples == 0 {
+		return 0, false
+	}
+	return r.RTT.P50 - r.DirectRTT.P50, true
+}
+
+// Load is the load phases' throughput and queueing delay.
+type Load struct {
+	Messages int64         `json:"messages"` // echoed in the load phases
+	Elapsed  time.Duration `json:"elapsed_ns"`
+	InFlight int           `json:"in_flight"` // clients in flight at most
+	// Queueing is the round trips measured under that load: the path
+	// plus the time each message waited behind the others.
+	Queueing Latency `json:"queueing"`
+}
+
+// Throughput is echoed messages per second in the load phases.
+func (l Load) Throughput() float64 {
+	if l.Elapsed <= 0 {
+		return 0
+	}
+	return float64(l.Messages) / l.Elapsed.Seconds()
 }
 
 // Bucket is one bar of the RTT histogram: Count samples at or below

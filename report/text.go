@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -223,17 +224,38 @@ func backendTag(b *Backend) string {
 	return tag
 }
 
+// rtt writes the probe's round trips (through the proxy, and straight to a
+// backend) and the load phases' throughput and queueing delay, each under
+// its own name.
 func (t *textReport) rtt(r *Run) {
 	l := r.RTT
 	if l.Samples == 0 && l.Max == 0 {
 		t.line(indent + t.p.bold(pad("RTT", 8)) + t.p.dim("no samples"))
+	} else {
+		items := []string{
+			"proxied p50 " + formatLatency(l.P50), "p99 " + formatLatency(l.P99),
+		}
+		if d := r.DirectRTT; d.Samples > 0 {
+			items = append(items, "direct p50 "+formatLatency(d.P50))
+		}
+		if added, ok := r.ProxyAdded(); ok {
+			items = append(items, "proxy adds "+formatLatency(added))
+		}
+		items = append(items, formatInt(l.Samples)+" probe samples")
+		t.labelled("RTT", items, nil)
+	}
+	ld := r.Load
+	if ld.Messages == 0 {
 		return
 	}
-	t.labelled("RTT", []string{
-		"p50 " + formatLatency(l.P50), "p90 " + formatLatency(l.P90),
-		"p99 " + formatLatency(l.P99), "max " + formatLatency(l.Max),
-		formatInt(l.Samples) + " samples",
-	}, nil)
+	items := []string{fmt.Sprintf("%s msg/s", formatInt(int64(math.Round(ld.Throughput()))))}
+	if ld.InFlight > 0 {
+		items = append(items, fmt.Sprintf("up to %s clients in flight", formatInt(int64(ld.InFlight))))
+	}
+	if q := ld.Queueing; q.Samples > 0 {
+		items = append(items, "queueing p50 "+formatLatency(q.P50), "p99 "+formatLatency(q.P99))
+	}
+	t.labelled("Load", items, nil)
 }
 
 func (t *textReport) errors(r *Run) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
@@ -35,6 +36,9 @@ type fleet struct {
 	mu   sync.Mutex
 	hist *hdrhistogram.Histogram // microseconds, merged from every phase
 	errs report.Errors
+	// loadMsgs and loadTime add up the load phases (cycle), for throughput.
+	loadMsgs int64
+	loadTime time.Duration
 }
 
 func newFleet(plan poolPlan, opts Options) (*fleet, error) {
@@ -121,6 +125,12 @@ func traces(res *harness.Result, idx []int) []Trace {
 func (f *fleet) cycle(ctx context.Context, idx []int, conns, msgs int) ([]Trace, error) {
 	res, err := f.h.RunClients(ctx, idx, conns-1, msgs)
 	f.absorb(res)
+	if res != nil {
+		f.mu.Lock()
+		f.loadMsgs += res.Echoed
+		f.loadTime += res.Elapsed
+		f.mu.Unlock()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -236,8 +246,10 @@ func (f *fleet) errors() report.Errors {
 	return e
 }
 
-func (f *fleet) latency() report.Latency {
+// load is the load phases' throughput and their round trips, which are
+// mostly time queued behind the other clients in flight.
+func (f *fleet) load() report.Load {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return harness.LatencyOf(f.hist)
+	return report.Load{Messages: f.loadMsgs, Elapsed: f.loadTime, InFlight: min(f.cfg.Concurrency, len(f.clients)), Queueing: harness.LatencyOf(f.hist)}
 }

@@ -102,6 +102,10 @@ type Options struct {
 	IncludeRoots []string
 	// Progress, when set, is told what the run is doing.
 	Progress func(Progress)
+
+	// afterRun, in tests, is called after each run with its pool while
+	// the proxy still runs, to measure through the same proxy.
+	afterRun func(poolPlan)
 }
 
 // Progress is a step of a run, for a progress display.

@@ -149,6 +149,16 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	}
 	r.fleet = f
 
+	// The round trip the report shows is the probe's: a few
+	// connections through the proxy, next to the same straight to a
+	// backend. The load phases report throughput and queueing apart.
+	r.progress("measuring round trips")
+	if direct := directBackend(plan.Servers); direct != "" {
+		if run.RTT, run.DirectRTT, err = f.rttProbe(ctx, e.rt.Backends.Addr(direct)); err != nil {
+			return nil, err
+		}
+	}
+
 	stopSampler := r.sample()
 	err = r.scenarios()
 	stopSampler()
@@ -156,7 +166,10 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 		return nil, err
 	}
 	run.Duration = time.Since(run.Started)
-	run.RTT = f.latency()
+	run.Load = f.load()
+	if opts.afterRun != nil {
+		opts.afterRun(plan)
+	}
 	run.Errors = f.errors()
 	run.Errors.Dropped = r.dropped
 	for _, s := range plan.Servers {
@@ -172,6 +185,20 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 		}
 	}
 	return run, nil
+}
+
+// directBackend is the server the RTT probe reaches directly: the first
+// primary.
+func directBackend(servers []BackendInfo) string {
+	for _, s := range servers {
+		if !s.Backup {
+			return s.ID
+		}
+	}
+	if len(servers) > 0 {
+		return servers[0].ID
+	}
+	return ""
 }
 
 // runner carries one Run through its phases.
