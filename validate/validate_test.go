@@ -36,6 +36,7 @@ const wsLocation = `worker_rlimit_nofile 40000;
 worker_shutdown_timeout 30s;
 events { worker_connections 16384; }
 http {
+    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
     server {
         listen 80;
         location /ws {%s

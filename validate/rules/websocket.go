@@ -58,6 +58,10 @@ type Why struct {
 	// route (a Socket.IO/SockJS/SignalR/Action Cable path, or a backend
 	// that plain requests share); "" for a pure WebSocket route.
 	Polling string
+	// LongPoll is set when the route names a stack that long-polls
+	// (Socket.IO, SockJS, SignalR): a poll is held open for up to the
+	// stack's ping interval, so short response timeouts cut it.
+	LongPoll bool
 }
 
 func (w Why) String() string {
@@ -74,6 +78,10 @@ var pollingPaths = []string{"/socket.io", "/sockjs", "/signalr", "/hub", "/hubs"
 
 // pollingName matches names of stacks that long-poll.
 var pollingNameRe = regexp.MustCompile(`(?i)socket[-_.]?io|sockjs|signalr|cable|(^|[^a-z])hubs?($|[^a-z])`)
+
+// longPollRe matches paths and names of stacks that hold HTTP long-polls
+// (Action Cable never long-polls).
+var longPollRe = regexp.MustCompile(`(?i)socket[-_.]?io|sockjs|signalr|(^|[^a-z])hubs?($|[^a-z])`)
 
 // pollingPath reports whether a path names a long-polling capable stack.
 func pollingPath(p string) bool {

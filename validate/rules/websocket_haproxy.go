@@ -65,8 +65,9 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 		}
 		if prev.Polling == "" && why.Polling != "" {
 			prev.Polling = why.Polling
-			w.Backends[be] = prev
 		}
+		prev.LongPoll = prev.LongPoll || why.LongPoll
+		w.Backends[be] = prev
 	}
 	for _, s := range c.Proxies() {
 		if all {
@@ -85,6 +86,7 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 			why := Why{Reason: "its name says WebSocket", Where: hapWhere(s.Line)}
 			if pollingNameRe.MatchString(s.Name) {
 				why.Polling = "its name " + s.Name + " names a long-polling capable stack"
+				why.LongPoll = longPollRe.MatchString(s.Name)
 			}
 			mark(s, why)
 		}
@@ -122,6 +124,7 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 				why := w.Frontends[fe]
 				if a.polling {
 					why.Polling = a.reason + " is a long-polling capable endpoint"
+					why.LongPoll = longPollRe.MatchString(a.reason)
 				} else if mode, _ := fe.Mode(); mode == "http" {
 					why.Polling = fe.Label() + " takes plain HTTP requests too"
 				}
@@ -144,6 +147,7 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 				why := Why{Reason: "it is selected by " + a.reason + " in " + fe.Label(), Where: hapWhere(d.Line)}
 				if a.polling {
 					why.Polling = a.reason + " is a long-polling capable endpoint"
+					why.LongPoll = longPollRe.MatchString(a.reason)
 				} else if a.host {
 					why.Polling = "every request to that host reaches it, plain HTTP too"
 				}

@@ -73,8 +73,8 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 		}
 		if up := c.Upstream(name); up != nil {
 			prev, seen := w.Upstreams[up]
-			if !seen || prev.Generic && !why.Generic || prev.Polling == "" && why.Polling != "" {
-				w.Upstreams[up] = Why{Reason: "the WebSocket " + blk.Label() + " proxies to it", Where: at(blk), Generic: why.Generic && (!seen || prev.Generic), Polling: firstNonEmpty(why.Polling, prev.Polling)}
+			if !seen || prev.Generic && !why.Generic || prev.Polling == "" && why.Polling != "" || !prev.LongPoll && why.LongPoll {
+				w.Upstreams[up] = Why{Reason: "the WebSocket " + blk.Label() + " proxies to it", Where: at(blk), Generic: why.Generic && (!seen || prev.Generic), Polling: firstNonEmpty(why.Polling, prev.Polling), LongPoll: why.LongPoll || prev.LongPoll}
 			}
 		}
 	}
@@ -130,11 +130,26 @@ func nginxReason(blk, pp *nginx.Node, divertedTo map[string]*nginx.Node, at func
 	if blk.Name == "location" {
 		path = lastArg(blk)
 	}
-	polling := ""
+	polling, longPoll := "", false
 	if blk.Name == "location" && pollingPath(strings.Join(blk.Args, " ")) {
 		polling = "its path " + path + " is a long-polling capable endpoint"
+		longPoll = longPollRe.MatchString(path)
 	}
 	up := upstreamName(pp.Arg(0))
+	if polling == "" && pollingNameRe.MatchString(up) {
+		polling = "its upstream " + up + " names a long-polling capable stack"
+		longPoll = longPollRe.MatchString(up)
+	}
+	why, ok := nginxSign(blk, pp, path, up, divertedTo, at, all)
+	if ok && why.Polling == "" {
+		why.Polling, why.LongPoll = polling, longPoll
+	}
+	return why, ok
+}
+
+// nginxSign finds the sign that a proxying block serves WebSockets.
+func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*nginx.Node, at func(*nginx.Node) string, all bool) (Why, bool) {
+	polling := ""
 	switch {
 	case all:
 		return Why{Reason: "--websocket all is given", Polling: polling}, true
@@ -156,9 +171,6 @@ func nginxReason(blk, pp *nginx.Node, divertedTo map[string]*nginx.Node, at func
 	case blk.Name == "location" && (isWebSocketPath(path) || regexNamesWebSocketPath(blk) || isPureWebSocketPath(path)):
 		return Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: at(blk), Polling: polling}, true
 	case isWebSocketName(up):
-		if polling == "" && pollingNameRe.MatchString(up) {
-			polling = "its upstream " + up + " names a long-polling capable stack"
-		}
 		return Why{Reason: "it proxies to " + up, Where: at(pp), Polling: polling}, true
 	}
 	if sn := wsServerName(blk); sn != nil {

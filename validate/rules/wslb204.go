@@ -24,7 +24,7 @@ func checkBackendAffinity(p *HAProxyPass) {
 	for _, be := range sortedSections(p.WS.Backends) {
 		n := activeServerCount(be)
 		why := p.WS.Backends[be]
-		if n < 2 || hasAffinity(be) || why.Polling == "" {
+		if n < 2 || hasAffinity(be) || why.Polling == "" || serversHaveCookies(be) {
 			continue // a pure WebSocket stays on the server it connected to
 		}
 		p.ReportSection(be, fmt.Sprintf("%s carries WebSockets (because %s) with %d servers and no affinity (hash balance, cookie or stick table); %s, so when clients long-poll or reconnect their requests land on servers that do not know the session", be.Label(), why, n, why.Polling), "")
@@ -41,6 +41,17 @@ func hasAffinity(s *haproxy.Section) bool {
 	}
 	for _, d := range s.Directives {
 		if d.Keyword == "stick" || d.Keyword == "stick-on" {
+			return true
+		}
+	}
+	return false
+}
+
+// serversHaveCookies reports whether servers carry cookie values: the
+// affinity is meant, and WSLB218 reports the missing cookie line.
+func serversHaveCookies(be *haproxy.Section) bool {
+	for _, d := range be.Servers() {
+		if v, _ := serverCookie(d); v != "" {
 			return true
 		}
 	}

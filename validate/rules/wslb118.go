@@ -1,0 +1,81 @@
+package rules
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/nginx"
+)
+
+func init() {
+	register(&Rule{
+		Rule: finding.Rule{
+			ID: "WSLB118", Slug: "nginx-proxy-pass-host-resolved-once", Severity: finding.Warning,
+			Title:     "proxy_pass to a host name that nginx resolves only once",
+			Rationale: "nginx resolves a host name in proxy_pass once, at start: when the backend moves — docker compose recreating a container, a Kubernetes pod restarting, a cloud instance replaced — nginx keeps connecting to the old address until the next reload, and every WebSocket reconnect fails. A proxy_pass with a variable needs a resolver, or nginx answers 502.",
+			Fix:       "resolver 127.0.0.11 valid=10s; (Docker's DNS, or your resolver) and set $backend http://app:3000; proxy_pass $backend; — or 'server app:3000 resolve;' in an upstream with a resolver (nginx >= 1.27.3)",
+		},
+		Proxy: "nginx",
+		Nginx: checkResolvedOnce,
+	})
+}
+
+// staticHost reports whether h needs no DNS at run time: an address,
+// localhost, a unix socket.
+func staticHost(h string) bool {
+	h = strings.Trim(h, "[]")
+	return h == "" || h == "localhost" || net.ParseIP(h) != nil || strings.HasPrefix(h, "unix:")
+}
+
+func hasResolver(n *nginx.Node) bool {
+	for b := n; b != nil; b = b.Parent {
+		if len(b.Own("resolver")) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func checkResolvedOnce(p *NginxPass) {
+	for _, pp := range p.Config.All("proxy_pass") {
+		if pp.Enclosing("stream") != nil {
+			continue
+		}
+		target := pp.Arg(0)
+		host := upstreamName(target)
+		if strings.Contains(target, "$") {
+			// A variable set to a URL whose host needs DNS: nginx resolves
+			// it per request and needs a resolver. Variables from a map
+			// usually name upstream blocks and need none.
+			if h := setHost(p.Config, target); h != "" && !hasResolver(pp) && !p.Config.Snippet {
+				p.Report(pp, fmt.Sprintf("proxy_pass %s resolves %s per request but no resolver is set: nginx answers 502 (no resolver defined to resolve %s)", target, h, h), "")
+			}
+			continue
+		}
+		if staticHost(host) || p.Config.Upstream(host) != nil || !strings.Contains(target, "://") {
+			continue
+		}
+		p.Report(pp, fmt.Sprintf("proxy_pass %s: nginx resolves %s once at start, so when the backend moves (a container recreated, a pod restarted) reconnecting clients keep going to the old address until a reload", target, host), "")
+	}
+}
+
+// setHost returns the host a proxy_pass variable is set to with "set"
+// when it needs DNS (not an address, not an upstream), or "".
+func setHost(c *nginx.Config, target string) string {
+	name := strings.TrimPrefix(strings.Trim(target, "{}"), "$")
+	if i := strings.IndexAny(name, "/:"); i >= 0 {
+		name = name[:i]
+	}
+	for _, s := range c.All("set") {
+		if strings.TrimPrefix(s.Arg(0), "$") != name {
+			continue
+		}
+		h := upstreamName(s.Arg(1))
+		if h != "" && !strings.Contains(h, "$") && !staticHost(h) && c.Upstream(h) == nil {
+			return h
+		}
+	}
+	return ""
+}
