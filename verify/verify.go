@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -238,6 +240,39 @@ func fdLimit() int {
 	return int(rl.Cur)
 }
 
+// alertPrefix is the start of a proxy's error line up to its message:
+// "[ALERT]    (123) : config : ", "nginx: [emerg] " and the error log's
+// "2026/01/02 03:04:05 [emerg] 12#12: ".
+var alertPrefix = regexp.MustCompile(`^(\[ALERT\]\s*\(\d+\)\s*:\s*(config\s*:\s*)?|nginx: \[emerg\]\s*|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: )`)
+
+// startError explains why the proxy did not start on the rewritten copy
+// (at scratch) of the user's config at path. When the proxy's own check
+// rejects the copy, the config is invalid input: an *InputError citing
+// the user's file and lines, not the copy's. Otherwise err is returned
+// with the copy's lines mapped back the same way.
+func startError(ctx context.Context, bin proxybin.Binary, path, scratch string, res *rewrite.Result, err error) error {
+	mapBack := func(msg string) string {
+		return strings.ReplaceAll(res.MapLines(msg), scratch, path)
+	}
+	var ce *proxybin.CheckError
+	if cerr := bin.Check(ctx, scratch); errors.As(cerr, &ce) && ctx.Err() == nil {
+		var msgs []string
+		for _, line := range strings.Split(ce.Output, "\n") {
+			if line = strings.TrimSpace(line); strings.Contains(line, "[ALERT]") || strings.Contains(line, "[emerg]") {
+				// nginx repeats each error with another prefix.
+				if m := "  " + mapBack(alertPrefix.ReplaceAllString(line, "")); !slices.Contains(msgs, m) {
+					msgs = append(msgs, m)
+				}
+			}
+		}
+		if len(msgs) == 0 {
+			msgs = []string{"  " + mapBack(ce.Output)}
+		}
+		return inputErrorf("%s refuses to load %s:\n%s", bin.Kind, path, strings.Join(msgs, "\n"))
+	}
+	return errors.New(mapBack(err.Error()))
+}
+
 // VerifyConfig runs an existing HAProxy or NGINX config with its servers
 // replaced by local echo backends and its listeners moved to local ports,
 // and judges the scenarios on the pool that serves WebSockets: one Run.
@@ -297,6 +332,9 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 		return res.ConfigName, text, res.Listen, nil
 	})
 	if err != nil {
+		if res != nil && ctx.Err() == nil {
+			err = startError(ctx, bin, path, filepath.Join(e.rt.Scratch.Dir, res.ConfigName), res, err)
+		}
 		return nil, timeoutError(ctx, opts, err)
 	}
 

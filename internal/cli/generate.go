@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
 
 	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/topology"
 )
@@ -50,7 +50,8 @@ the topology generates, and any difference is printed as a unified diff
 (drift detection in CI).
 
 Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
-3 invalid topology.`,
+3 invalid or unreadable topology, 5 the configs could not be written
+(nothing was replaced).`,
 		Example: `  # Write out/haproxy.cfg and out/nginx.conf
   wslb generate examples/chat.hcl -o out/
 
@@ -81,6 +82,9 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 			}
 			if fi, err := os.Stat(opts.Output); err == nil && !fi.IsDir() {
 				return UsageError("-o %s is a file: -o takes a directory (both configs are written into it) or - for standard output", opts.Output)
+			}
+			if err := checkReadable(opts.Topology); err != nil {
+				return err
 			}
 			return runGenerate(cmd.Context(), opts)
 		},
@@ -149,27 +153,15 @@ func checkArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {
 		path := filepath.Join(opts.Output, a.Name)
 		have, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("read %s: %w", path, err)
+			return InvalidInputError(readError(path, err))
 		}
 		if err == nil && bytes.Equal(have, a.Bytes) {
 			continue
 		}
 		drift++
-		from := path
-		if err != nil {
-			from = "/dev/null"
-			have = nil
-		}
-		diff, derr := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A:        difflib.SplitLines(string(have)),
-			B:        difflib.SplitLines(string(a.Bytes)),
-			FromFile: from,
-			ToFile:   path + " (generated from " + opts.Topology + ")",
-			Context:  3,
-		})
-		if derr != nil {
-			return fmt.Errorf("diff %s: %w", path, derr)
-		}
+		// Paths as given with -o, so that patch -p0 run where wslb ran
+		// applies the diff.
+		diff := unifiedDiff(have, a.Bytes, err != nil, path, path)
 		fmt.Fprint(opts.Streams.Out, diff)
 	}
 	if drift > 0 {
@@ -183,55 +175,22 @@ func checkArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {
 	return nil
 }
 
-// writeArtifacts writes every config to a temporary file beside its
-// destination first, then renames them all into place, so that readers
-// never see a partial file and a failure leaves the old files.
+// writeArtifacts writes every config or none (atomicfile): readers never
+// see a partial file, and a failure leaves the old files. Exit 5 when
+// they cannot be written.
 func writeArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {
 	if err := os.MkdirAll(opts.Output, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
+		return WriteFailedError(fmt.Errorf("create output directory: %w; nothing was written", err))
 	}
-	temps := make([]string, 0, len(arts))
-	defer func() {
-		for _, t := range temps {
-			_ = os.Remove(t) // no-op once renamed
-		}
-	}()
-	for _, a := range arts {
-		tmp, err := writeTemp(opts.Output, a)
-		if err != nil {
-			return err
-		}
-		temps = append(temps, tmp)
-	}
+	files := make([]atomicfile.File, len(arts))
 	for i, a := range arts {
-		dst := filepath.Join(opts.Output, a.Name)
-		if err := os.Rename(temps[i], dst); err != nil {
-			return fmt.Errorf("write %s: %w", dst, err)
-		}
-		fmt.Fprintf(opts.Streams.Out, "wrote %s\n", dst)
+		files[i] = atomicfile.File{Path: filepath.Join(opts.Output, a.Name), Data: a.Bytes, Perm: 0o644}
+	}
+	if err := atomicfile.WriteFiles(files); err != nil {
+		return WriteFailedError(fmt.Errorf("%w; nothing was written, the files in %s are as they were", err, opts.Output))
+	}
+	for _, f := range files {
+		fmt.Fprintf(opts.Streams.Out, "wrote %s\n", f.Path)
 	}
 	return nil
-}
-
-func writeTemp(dir string, a generator.Artifact) (string, error) {
-	f, err := os.CreateTemp(dir, "."+a.Name+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", a.Name, err)
-	}
-	name := f.Name()
-	_, err = f.Write(a.Bytes)
-	if err == nil {
-		err = f.Sync()
-	}
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(name)
-		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, a.Name), err)
-	}
-	return name, nil
 }

@@ -122,7 +122,7 @@ func TestGenerateCheck(t *testing.T) {
 	// Nothing on disk yet: drift, and --check writes nothing.
 	code, stdout, _ := runCLI(t, "generate", topo, "-o", out, "--check")
 	require.Equal(t, ExitFailed, code)
-	require.Contains(t, stdout, "--- /dev/null")
+	require.Contains(t, stdout, "--- /dev/null\n+++ "+filepath.Join(out, "haproxy.cfg")+"\n@@ -0,0 +1,")
 	require.Empty(t, dirEntries(t, out))
 
 	code, _, stderr := runCLI(t, "generate", topo, "-o", out)
@@ -257,4 +257,66 @@ security {
 	require.Contains(t, stderr, ": warning: ")
 	require.Contains(t, stderr, "topology.hcl:")
 	require.Equal(t, []string{"haproxy.cfg", "nginx.conf"}, dirEntries(t, out))
+}
+
+// A config that cannot be written exits 5 (not 1, which is --check
+// drift), and neither file is replaced.
+func TestGenerateWriteFailureExitsFiveAndWritesNothing(t *testing.T) {
+	topo := writeTopology(t, minimalTopology)
+	out := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(out, "nginx.conf"), []byte("old nginx\n"), 0o600))
+	// haproxy.cfg is a directory with something in it: it cannot be
+	// replaced by a file.
+	require.NoError(t, os.MkdirAll(filepath.Join(out, "haproxy.cfg", "x"), 0o755))
+	code, stdout, stderr := runCLI(t, "generate", topo, "-o", out)
+	require.Equal(t, ExitWriteFailed, code, stderr)
+	require.NotContains(t, stdout, "wrote")
+	require.Contains(t, stderr, "nothing was written")
+	b, err := os.ReadFile(filepath.Join(out, "nginx.conf"))
+	require.NoError(t, err)
+	require.Equal(t, "old nginx\n", string(b))
+	require.Equal(t, []string{"haproxy.cfg", "nginx.conf"}, dirEntries(t, out), "no temporary file is left")
+}
+
+// Regenerating keeps an existing file's mode.
+func TestGenerateKeepsMode(t *testing.T) {
+	topo := writeTopology(t, minimalTopology)
+	out := t.TempDir()
+	cfg := filepath.Join(out, "haproxy.cfg")
+	require.NoError(t, os.WriteFile(cfg, []byte("old\n"), 0o600))
+	require.NoError(t, os.Chmod(cfg, 0o640))
+	code, _, stderr := runCLI(t, "generate", topo, "-o", out)
+	require.Equal(t, ExitOK, code, stderr)
+	fi, err := os.Stat(cfg)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	fi, err = os.Stat(filepath.Join(out, "nginx.conf"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), "a new file is 0644")
+}
+
+// Every command says a missing or unreadable input the same way: exit 3,
+// "cannot read PATH: REASON".
+func TestMissingInputSameInEveryCommand(t *testing.T) {
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(notDir, nil, 0o644))
+	for _, tc := range []struct{ path, reason string }{
+		{filepath.Join(dir, "nope.hcl"), "no such file or directory"},
+		{filepath.Join(dir, "nope.cfg"), "no such file or directory"},
+		{filepath.Join(notDir, "x.hcl"), "not a directory"},
+	} {
+		for _, args := range [][]string{
+			{"generate", tc.path, "-o", t.TempDir()},
+			{"validate", tc.path},
+			{"verify", tc.path},
+		} {
+			if args[0] == "generate" && !strings.HasSuffix(tc.path, ".hcl") {
+				continue
+			}
+			code, _, stderr := runCLI(t, args...)
+			require.Equal(t, ExitInvalidInput, code, "%v: %s", args, stderr)
+			require.Equal(t, "Error: cannot read "+tc.path+": "+tc.reason+"\n", stderr, "%v", args)
+		}
+	}
 }

@@ -103,6 +103,14 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 			if err := checkValidateFlags(opts); err != nil {
 				return err
 			}
+			for _, p := range args {
+				if p == "-" {
+					continue
+				}
+				if err := checkReadable(p); err != nil {
+					return err
+				}
+			}
 			return runValidate(cmd.Context(), opts)
 		},
 	}
@@ -328,7 +336,7 @@ func rejectedFiles(res validate.Result) []string {
 // generateForLint loads a topology and generates its configs in memory.
 func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([]validate.Source, topology.Targets, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, topology.Targets{}, InvalidInputError(fmt.Errorf("read topology: %w", err))
+		return nil, topology.Targets{}, InvalidInputError(readError(path, err))
 	}
 	loader := topology.NewLoader()
 	topo, diags := loader.LoadFileContext(ctx, path)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"
@@ -74,6 +76,9 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 				opts.Verify.Timeout = verify.DefaultTimeout + opts.Verify.Idle
 			}
 			if err := opts.check(); err != nil {
+				return err
+			}
+			if err := checkReadable(opts.Path); err != nil {
 				return err
 			}
 			return runVerify(cmd.Context(), opts)
@@ -232,28 +237,14 @@ func verifyError(err error) error {
 	return err
 }
 
-// writeHTMLReport writes the page atomically: a temp file renamed in place.
+// writeHTMLReport writes the page atomically (exit 5 when it cannot).
 func writeHTMLReport(path string, s *report.Summary) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".wslb-report-*.html")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+	var page bytes.Buffer
+	if err := report.WriteHTML(&page, s); err != nil {
+		return fmt.Errorf("render report %s: %w", path, err)
 	}
-	defer os.Remove(f.Name())
-	if err := report.WriteHTML(f, s); err != nil {
-		f.Close()
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; a report is meant to be shared.
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	if err := atomicfile.WriteFile(path, page.Bytes(), 0o644); err != nil {
+		return WriteFailedError(fmt.Errorf("report: %w", err))
 	}
 	return nil
 }

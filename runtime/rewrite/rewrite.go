@@ -173,7 +173,9 @@ func (r *Result) Origin(n int) (file string, line int, ok bool) {
 	return o.file, o.line, true
 }
 
-var configRef = regexp.MustCompile(`(\S*?)(haproxy\.cfg|nginx\.conf):(\d+)`)
+// configRef is a reference to a line of the rewritten config: its path
+// (up to a blank, bracket or quote) and the line.
+var configRef = regexp.MustCompile(`([^\s\[\]"']*?)(haproxy\.cfg|nginx\.conf):(\d+)`)
 
 // MapLines rewrites references to the rewritten config's lines in a proxy
 // message ("[/tmp/wslb-verify-1/haproxy.cfg:12]", "nginx.conf:7") into the
