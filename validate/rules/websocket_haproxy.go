@@ -63,6 +63,10 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 			w.Backends[be] = why
 			return
 		}
+		if prev.Reason == reasonTunnel && why.Reason != reasonTunnel {
+			// A rule that selects the backend is the better reason.
+			prev.Reason, prev.Where = why.Reason, why.Where
+		}
 		if prev.Polling == "" && why.Polling != "" {
 			prev.Polling = why.Polling
 		}
