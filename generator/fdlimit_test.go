@@ -84,3 +84,20 @@ func TestDerivedMaxConnStartsOnThisMachine(t *testing.T) {
 	require.NoError(t, err, "maxconn %d with a hard limit of %d", globalMaxConn(t, cfgText), rl.Max)
 	require.NoError(t, px.Close())
 }
+
+// affinity { mode = "none" } declares stateless servers: the configs say
+// so to validate, which would otherwise ask for affinity where the loader
+// is silent. A pool without an affinity block gets no such marker.
+func TestDeclaredNoAffinitySilencesValidate(t *testing.T) {
+	topo := baseTopology("none", topology.Affinity{Mode: topology.AffinityNone, Declared: true, Consistent: true})
+	arts, err := Generate(topo, Options{})
+	require.NoError(t, err)
+	require.Contains(t, string(arts[0].Bytes), " # wslb:ignore WSLB204\n")
+	require.Contains(t, string(arts[1].Bytes), "{ # wslb:ignore WSLB105\n")
+
+	topo = baseTopology("none", topology.Affinity{Mode: topology.AffinityNone, Consistent: true})
+	arts, err = Generate(topo, Options{})
+	require.NoError(t, err)
+	require.NotContains(t, string(arts[0].Bytes), "wslb:ignore")
+	require.NotContains(t, string(arts[1].Bytes), "wslb:ignore")
+}

@@ -59,7 +59,10 @@ type haRule struct {
 }
 
 type haBackend struct {
-	Name     string
+	Name string
+	// Ignore lists validate rules suppressed on the opening line, for
+	// choices the topology made explicitly.
+	Ignore   string
 	Pool     string
 	Comments []string
 	Lines    []string
@@ -362,6 +365,12 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 		be.Lines = append(be.Lines, "balance url_param "+q, "hash-type "+hashType)
 	default:
 		be.Comments = append(be.Comments, "No affinity: every request and handshake is balanced on its own.")
+		if a.Declared {
+			// The topology says the servers share state; validate would
+			// otherwise ask for affinity, as the loader would have.
+			be.Comments = append(be.Comments, "affinity { mode = \"none\" }: the servers share their state.")
+			be.Ignore = "WSLB204"
+		}
 		be.Lines = append(be.Lines, "balance "+balance)
 	}
 	h := p.Health

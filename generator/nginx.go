@@ -47,7 +47,10 @@ type ngMap struct {
 type ngEntry struct{ Key, Value string }
 
 type ngUpstream struct {
-	Name     string
+	Name string
+	// Ignore lists validate rules suppressed on the opening line, for
+	// choices the topology made explicitly.
+	Ignore   string
 	Comments []string
 	Zone     string
 	// Directives choose the balancing method and affinity (none: round-robin).
@@ -309,6 +312,12 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 		}
 	default:
 		up.Comments = append(up.Comments, "No affinity: every request and handshake is balanced on its own.")
+		if a.Declared {
+			// The topology says the servers share state; validate would
+			// otherwise ask for affinity, as the loader would have.
+			up.Comments = append(up.Comments, "affinity { mode = \"none\" }: the servers share their state.")
+			up.Ignore = "WSLB105"
+		}
 		up.Directives = appendNonEmpty(up.Directives, rr)
 	}
 	return hashed, cookieMap, nil

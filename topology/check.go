@@ -280,7 +280,7 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 			sioRoute.r.Name, sioRoute.r.Range.Start.Line, sioRoute.r.PathPrefix, p.Name, primaries)
 	case p.WebSocket && ps.affinity == nil:
 		d.warnf(p.Range, "WebSocket pool without affinity",
-			"Pool %q carries WebSockets over %d servers without affinity, so a reconnecting client may land on another server and lose its state. If the servers share no state, add an affinity block, e.g. affinity { mode = \"source\" }; with stateless servers use affinity { mode = \"none\" } to silence this warning.",
+			"Pool %q carries WebSockets over %d servers without affinity, so a reconnecting client may land on another server and lose its state. Add an affinity block unless the servers share state, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }; if they do share state (Redis, a database, a broker), write affinity { mode = \"none\" } to say so.",
 			p.Name, primaries)
 	}
 }

@@ -372,7 +372,7 @@ func checkRouteHost(s string) error {
 func (d *decoder) decodePool(b *hcl.Block, connect time.Duration) *poolSrc {
 	p := &Pool{
 		Balance:  BalanceRoundRobin,
-		Affinity: Affinity{Mode: AffinityNone, Consistent: true, NginxSource: NginxIPHash, Range: b.DefRange},
+		Affinity: Affinity{Mode: AffinityNone, Consistent: true, NginxSource: NginxHashRemoteAddr, Range: b.DefRange},
 		Health: HealthCheck{
 			Enabled: true, Path: DefaultHealthPath, Interval: DefaultHealthInterval,
 			Rise: DefaultHealthRise, Fall: DefaultHealthFall, Timeout: connect, Range: b.DefRange,
@@ -408,7 +408,7 @@ func (d *decoder) decodePool(b *hcl.Block, connect time.Duration) *poolSrc {
 }
 
 func (d *decoder) decodeAffinity(b *hcl.Block, af *Affinity) *attrs {
-	af.Range = b.DefRange
+	af.Range, af.Declared = b.DefRange, true
 	a, _ := d.blockAttrs(b, affinitySchema, b.DefRange)
 	var mode string
 	modes := []string{string(AffinityNone), string(AffinitySource), string(AffinityCookie), string(AffinityHeader), string(AffinityQuery)}

@@ -77,7 +77,7 @@ func TestDefaultsAreApplied(t *testing.T) {
 	require.Equal(t, topology.BalanceRoundRobin, p.Balance)
 	require.Equal(t, topology.AffinityNone, p.Affinity.Mode)
 	require.True(t, p.Affinity.Consistent)
-	require.Equal(t, topology.NginxIPHash, p.Affinity.NginxSource)
+	require.Equal(t, topology.NginxHashRemoteAddr, p.Affinity.NginxSource)
 	require.Equal(t, topology.HealthCheck{
 		Enabled: true, Path: "/healthz", Interval: 2 * time.Second, Rise: 2, Fall: 3,
 		Timeout: 5 * time.Second, Range: p.Health.Range,
@@ -192,7 +192,7 @@ limits {
 	require.Equal(t, topology.BalanceLeastConn, p.Balance)
 	require.True(t, p.WebSocket)
 	require.Equal(t, topology.Affinity{
-		Mode: topology.AffinitySource, Consistent: false, NginxSource: topology.NginxHashRemoteAddr,
+		Mode: topology.AffinitySource, Declared: true, Consistent: false, NginxSource: topology.NginxHashRemoteAddr,
 		ClientIPHeader: "X-Forwarded-For", TrustedProxies: []string{"10.0.0.0/8", "fd00::/8", "192.168.1.1"},
 		Range: p.Affinity.Range,
 	}, p.Affinity)

@@ -167,6 +167,9 @@ const (
 // Affinity keeps a client on the server it first reached.
 type Affinity struct {
 	Mode AffinityMode
+	// Declared is true when the pool has an affinity block: mode "none"
+	// then says the servers share their state, not that it was forgotten.
+	Declared bool
 	// Consistent selects consistent hashing for hash-based modes (source,
 	// header, query; cookie on NGINX without sticky), so that a failed
 	// server only moves its own clients. Default true.

@@ -70,7 +70,7 @@ func TestGenerateWritesBothConfigs(t *testing.T) {
 	require.Contains(t, string(ha), "balance source")
 	ng, err := os.ReadFile(filepath.Join(out, "nginx.conf"))
 	require.NoError(t, err)
-	require.Contains(t, string(ng), "ip_hash;")
+	require.Contains(t, string(ng), "hash $remote_addr consistent;")
 
 	// Regenerating gives the same bytes.
 	code, _, stderr = runCLI(t, "generate", topo, "-o", out)
@@ -88,10 +88,10 @@ func TestGenerateStdout(t *testing.T) {
 		contains []string
 		lacks    []string
 	}{
-		{"both", []string{"-o", "-"}, []string{"# ---- haproxy.cfg\n", "# ---- nginx.conf\n", "balance source", "ip_hash;"}, nil},
+		{"both", []string{"-o", "-"}, []string{"# ---- haproxy.cfg\n", "# ---- nginx.conf\n", "balance source", "hash $remote_addr consistent;"}, nil},
 		{"default output is stdout", nil, []string{"# ---- haproxy.cfg\n", "# ---- nginx.conf\n"}, nil},
-		{"haproxy only", []string{"--target", "haproxy"}, []string{"balance source"}, []string{"# ----", "ip_hash"}},
-		{"nginx only", []string{"--target", "nginx", "-o", "-"}, []string{"ip_hash;"}, []string{"# ----", "balance source"}},
+		{"haproxy only", []string{"--target", "haproxy"}, []string{"balance source"}, []string{"# ----", "hash $remote_addr"}},
+		{"nginx only", []string{"--target", "nginx", "-o", "-"}, []string{"hash $remote_addr consistent;"}, []string{"# ----", "balance source"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
