@@ -39,7 +39,7 @@ func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, width uint
 	indexes := map[string]*lineIndex{}
 	for i, d := range diags {
 		if i == MaxPrintedDiagnostics {
-			fmt.Fprintf(bw, "… and %s more.\n", countDiagnostics(diags[i:]))
+			fmt.Fprintf(bw, "… and %s.\n", countDiagnostics(diags[i:]))
 			break
 		}
 		severity, tint := "error", "\x1b[1;31m"
@@ -86,7 +86,8 @@ func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, width uint
 	return nil
 }
 
-// countDiagnostics words how many errors and warnings diags hold.
+// countDiagnostics words how many errors and warnings diags hold, e.g.
+// "3 more errors and 1 more warning".
 func countDiagnostics(diags hcl.Diagnostics) string {
 	errs := 0
 	for _, d := range diags {
@@ -102,11 +103,11 @@ func countDiagnostics(diags hcl.Diagnostics) string {
 	}
 	switch warns := len(diags) - errs; {
 	case warns == 0:
-		return plural(errs, "error")
+		return plural(errs, "more error")
 	case errs == 0:
-		return plural(warns, "warning")
+		return plural(warns, "more warning")
 	default:
-		return plural(errs, "error") + " and " + plural(warns, "warning")
+		return plural(errs, "more error") + " and " + plural(warns, "more warning")
 	}
 }
 
