@@ -66,8 +66,10 @@ standard input (with --kind), or a topology .hcl file, which is generated and
 the result linted. The proxy kind is detected from the file name and content.
 
 A WebSocket route is a location/backend that forwards Upgrade/Connection, is
-selected by an Upgrade ACL, or has a well-known WebSocket path (/ws,
-/socket.io/, /cable, /hub, ...); --websocket all treats every route as one.
+selected by an Upgrade, WebSocket-path or WebSocket-host ACL, sets timeout
+tunnel, or has a well-known WebSocket path (/ws, /socket.io/, /cable, /hub,
+...) or host (ws.example.com); findings say which sign they saw and on which
+line. --websocket all treats every route as one.
 
 Silence a finding with a comment on its line, on a comment-only line above
 it, or on the opening line of its block: # wslb:ignore WSLB104

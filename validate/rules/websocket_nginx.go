@@ -66,7 +66,7 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 			switch {
 			case plainUse[name]:
 				why.Polling = "plain HTTP locations proxy to " + name + " too"
-			case why.Generic:
+			case isCatchAll(blk):
 				why.Polling = blk.Label() + " takes plain HTTP requests too"
 			}
 			w.Locations[blk] = why
