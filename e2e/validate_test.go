@@ -33,18 +33,40 @@ func writeBigHAProxy(t *testing.T, path string, size int) {
 	require.NoError(t, f.Close())
 }
 
+// writeBigNginx writes an NGINX config of about size bytes: many
+// upstreams and servers.
+func writeBigNginx(t *testing.T, path string, size int) {
+	t.Helper()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	w := bufio.NewWriter(f)
+	n, _ := fmt.Fprint(w, "events { worker_connections 16384; }\nhttp {\n")
+	for i := 0; n < size; i++ {
+		m, _ := fmt.Fprintf(w, "    upstream app%d {\n        hash $cookie_sid consistent;\n        server 10.0.%d.1:3000;\n        server 10.0.%d.2:3000;\n    }\n"+
+			"    server {\n        listen %d;\n        location /ws%d {\n            proxy_pass http://app%d;\n            proxy_read_timeout 1h;\n        }\n    }\n",
+			i, i%250, i%250, 10000+i%50000, i, i)
+		n += m
+	}
+	fmt.Fprint(w, "}\n")
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+}
+
 // validate stops inside one huge file on SIGINT and SIGTERM: 128+signal,
 // no results printed, long before the lint would have finished.
 func TestValidateInterruptedInsideHugeFile(t *testing.T) {
 	t.Parallel()
-	cfg := filepath.Join(t.TempDir(), "big.haproxy.cfg")
-	writeBigHAProxy(t, cfg, 30<<20)
+	dir := t.TempDir()
+	ha, ng := filepath.Join(dir, "big.haproxy.cfg"), filepath.Join(dir, "big.nginx.conf")
+	writeBigHAProxy(t, ha, 30<<20)
+	writeBigNginx(t, ng, 30<<20)
 	for _, tc := range []struct {
+		cfg  string
 		sig  syscall.Signal
 		code int
-	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
-		t.Run(tc.sig.String(), func(t *testing.T) {
-			r := start(t, "validate", cfg)
+	}{{ha, syscall.SIGINT, 130}, {ha, syscall.SIGTERM, 143}, {ng, syscall.SIGINT, 130}, {ng, syscall.SIGTERM, 143}} {
+		t.Run(filepath.Base(tc.cfg)+"/"+tc.sig.String(), func(t *testing.T) {
+			r := start(t, "validate", tc.cfg)
 			time.Sleep(1500 * time.Millisecond) // parsing: the whole lint takes far longer
 			sent := time.Now()
 			require.NoError(t, r.cmd.Process.Signal(tc.sig))

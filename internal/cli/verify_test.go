@@ -12,6 +12,7 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
+	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/verify"
 )
 
@@ -118,4 +119,20 @@ func TestVerifyRoundRobinJSONExitsOne(t *testing.T) {
 	left, err := filepath.Glob(filepath.Join(filepath.Dir(html), ".wslb-report-*"))
 	require.NoError(t, err)
 	require.Empty(t, left, "temporary report files left")
+}
+
+// A report that cannot be written exits 5, and what was there stays.
+func TestWriteHTMLReportFailureExitsFive(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.html")
+	require.NoError(t, os.MkdirAll(filepath.Join(path, "x"), 0o755))
+	err := writeHTMLReport(path, &report.Summary{})
+	require.Equal(t, ExitWriteFailed, ExitCode(err), "%v", err)
+	require.DirExists(t, filepath.Join(path, "x"))
+
+	ok := filepath.Join(dir, "ok.html")
+	require.NoError(t, writeHTMLReport(ok, &report.Summary{}))
+	fi, err := os.Stat(ok)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
 }

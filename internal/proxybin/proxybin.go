@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wslb/wslb/topology"
 )
@@ -170,6 +171,9 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = filepath.Dir(abs)
+	// Once ctx ends and the checker is killed, do not wait for whatever
+	// else may hold its output open.
+	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		var exitErr *exec.ExitError
