@@ -150,14 +150,14 @@ func targetOf(t *topology.Topology, kind proxybin.Kind) topology.Version {
 // of the topology's TLS listeners are replaced by a generated pair.
 func checkConfig(t testing.TB, bin proxybin.Binary, topo *topology.Topology, text []byte) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testutil.ScratchDir(t)
 	s := string(text)
 	for _, l := range topo.Listeners {
 		if l.TLS == nil {
 			continue
 		}
 		certPath := filepath.Join(dir, "cert.pem")
-		require.NoError(t, os.WriteFile(certPath, selfSigned(t), 0o600))
+		require.NoError(t, os.WriteFile(certPath, selfSigned(t), 0o644))
 		if l.TLS.Key != "" {
 			s = strings.ReplaceAll(s, l.TLS.Key, certPath)
 		}

@@ -72,7 +72,7 @@ func (b *backend) stop() { _ = b.srv.Close() }
 // startProxy generates the runtime config of topo for kind and runs it.
 func startProxy(t *testing.T, kind proxybin.Kind, topo *topology.Topology) *runtime.Proxy {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testutil.ScratchDir(t)
 	arts, err := Generate(topo, Options{Kinds: []proxybin.Kind{kind}, Runtime: &Runtime{Dir: dir}, IdentityHeader: identity})
 	require.NoError(t, err)
 	cfg := filepath.Join(dir, arts[0].Name)

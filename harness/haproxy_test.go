@@ -56,7 +56,7 @@ backend be
   balance source
   http-response set-header X-Wslb-Server %%s
 %s`, port, servers.String())
-	dir := t.TempDir()
+	dir := testutil.ScratchDir(t)
 	path := filepath.Join(dir, "haproxy.cfg")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	goruntime "runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/sandbox"
 )
 
 // Defaults for ProxyOptions.
@@ -108,17 +108,24 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logFile, err := sandbox.CreateOutput(p.logPath)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Kind, err)
 	}
 	defer logFile.Close() // the child keeps its own copy
 
-	cmd, err := startIsolated(opts.Binary, args, dir, logFile)
+	// The proxy shares this process's network namespace: verify runs in
+	// one of its own (sandbox.RunInNamespace), where its backends and
+	// clients live too.
+	cmd, err := sandbox.Command(sandbox.Spec{Binary: opts.Binary, Args: args, Dir: dir, SharedNet: true})
 	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", opts.Kind, err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Binary, err)
 	}
-	p.cmd = cmd
+	p.cmd = cmd.Cmd
 	p.pid = cmd.Process.Pid
 	go p.wait()
 	// Not context.AfterFunc: its stop function would be shared with Close,
@@ -144,72 +151,12 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	return p, nil
 }
 
-// startIsolated starts the proxy in its own process group and, where
-// allowed (root), in its own PID namespace.
-//
-//   - The process group lets teardown signal the master and every worker,
-//     including old ones draining after a reload, at once.
-//   - Pdeathsig kills the master if wslb dies without tearing down (e.g.
-//     SIGKILL). That alone is not enough: nginx workers outlive a killed
-//     master. As the init of a PID namespace, though, the master takes every
-//     process of the namespace with it when it dies.
-func startIsolated(binary string, args []string, dir string, log *os.File) (*exec.Cmd, error) {
-	newCmd := func(flags uintptr) *exec.Cmd {
-		cmd := exec.Command(binary, args...)
-		cmd.Dir = dir
-		cmd.Stdout = log
-		cmd.Stderr = log
-		cmd.SysProcAttr = &syscall.SysProcAttr{
-			Setpgid:    true,
-			Pdeathsig:  syscall.SIGKILL,
-			Cloneflags: flags,
-		}
-		return cmd
-	}
-	cmd := newCmd(syscall.CLONE_NEWPID)
-	err := spawn(cmd)
-	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) {
-		cmd = newCmd(0)
-		err = spawn(cmd)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return cmd, nil
-}
-
 // ErrAddrInUse says the proxy could not bind a listen address: another
 // program took the port after it was picked. Render the config with fresh
 // ports and start again.
 var ErrAddrInUse = errors.New("a listen address is already in use")
 
 var addrInUse = regexp.MustCompile(`(?i)address already in use|cannot bind socket|could not bind`)
-
-// Pdeathsig fires when the OS thread that started the child exits, not the
-// process, and Go may end a thread whose goroutine locked it. So every
-// proxy is started from one goroutine locked to a thread that lives as
-// long as wslb.
-var spawner = sync.OnceValue(func() chan spawnRequest {
-	ch := make(chan spawnRequest)
-	go func() {
-		goruntime.LockOSThread() // never unlocked: the thread must not be reused or ended
-		for req := range ch {
-			req.done <- req.cmd.Start()
-		}
-	}()
-	return ch
-})
-
-type spawnRequest struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-func spawn(cmd *exec.Cmd) error {
-	done := make(chan error, 1)
-	spawner() <- spawnRequest{cmd: cmd, done: done}
-	return <-done
-}
 
 var (
 	nginxDaemonRe   = regexp.MustCompile(`(?m)^\s*daemon\s`)

@@ -23,13 +23,22 @@ type Scratch struct {
 // ownerFile names, inside a scratch dir, the process that created it.
 const ownerFile = ".wslb-owner"
 
+// Scratch dir name prefixes: verify's runs and validate --exec's checks.
+const (
+	VerifyPrefix = "wslb-verify-"
+	ExecPrefix   = "wslb-exec-"
+)
+
 // NewScratch creates a fresh scratch directory (wslb-verify-*) under the
 // system temp dir. A process killed with SIGKILL cannot remove its scratch
 // dir (its proxies die with it), so NewScratch first removes the dirs whose
 // owner is gone.
-func NewScratch() (*Scratch, error) {
-	removeOrphans(os.TempDir())
-	dir, err := os.MkdirTemp("", "wslb-verify-*")
+func NewScratch() (*Scratch, error) { return NewScratchNamed(VerifyPrefix) }
+
+// NewScratchNamed is NewScratch with another name prefix (ExecPrefix).
+func NewScratchNamed(prefix string) (*Scratch, error) {
+	RemoveOrphans(os.TempDir())
+	dir, err := os.MkdirTemp("", prefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("create scratch dir: %w", err)
 	}
@@ -54,12 +63,14 @@ func processID(pid int) (string, bool) {
 	return fmt.Sprintf("%d %s", pid, st.start), true
 }
 
-// removeOrphans removes wslb-verify-* dirs under root whose owner process
-// no longer runs. Dirs without an owner file (being created, or from
-// elsewhere) are left alone.
-func removeOrphans(root string) {
-	dirs, _ := filepath.Glob(filepath.Join(root, "wslb-verify-*"))
-	for _, dir := range dirs {
+// RemoveOrphans removes the scratch dirs (wslb-verify-*, wslb-exec-*)
+// under root whose owner process no longer runs, and returns them. Dirs
+// without an owner file (being created, or from elsewhere) are left alone.
+func RemoveOrphans(root string) []string {
+	var removed []string
+	verifyDirs, _ := filepath.Glob(filepath.Join(root, VerifyPrefix+"*"))
+	execDirs, _ := filepath.Glob(filepath.Join(root, ExecPrefix+"*"))
+	for _, dir := range append(verifyDirs, execDirs...) {
 		owner, err := os.ReadFile(filepath.Join(dir, ownerFile))
 		if err != nil {
 			continue
@@ -71,8 +82,11 @@ func removeOrphans(root string) {
 		if id, ok := processID(pid); ok && id == string(owner) {
 			continue // still running
 		}
-		_ = os.RemoveAll(dir)
+		if os.RemoveAll(dir) == nil {
+			removed = append(removed, dir)
+		}
 	}
+	return removed
 }
 
 // Path joins name onto the scratch directory.

@@ -20,6 +20,7 @@ func TestRemoveOrphans(t *testing.T) {
 		"wslb-verify-reused":   fmt.Sprintf("%d 1", os.Getpid()), // our pid, another start time
 		"wslb-verify-alive":    self,
 		"wslb-verify-no-owner": "",
+		"wslb-exec-dead":       "999999999 1",
 		"other-dead":           "999999999 1", // not a scratch dir
 	}
 	for name, owner := range dirs {
@@ -29,7 +30,8 @@ func TestRemoveOrphans(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, ownerFile), []byte(owner), 0o644))
 		}
 	}
-	removeOrphans(root)
+	require.ElementsMatch(t, []string{filepath.Join(root, "wslb-verify-dead"), filepath.Join(root, "wslb-verify-reused"), filepath.Join(root, "wslb-exec-dead")},
+		RemoveOrphans(root))
 	var left []string
 	entries, err := os.ReadDir(root)
 	require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/haproxy"
 	"github.com/wslb/wslb/validate/nginx"
@@ -39,11 +40,14 @@ func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Conf
 	if err != nil {
 		return nil, nil, fmt.Errorf("--exec: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "wslb-exec-")
+	// Owned, so that a run killed meanwhile leaves nothing for long: the
+	// next one (or wslb verify --cleanup) removes it.
+	scratch, err := runtime.NewScratchNamed(runtime.ExecPrefix)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--exec: scratch dir: %w", err)
+		return nil, nil, fmt.Errorf("--exec: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer scratch.Close()
+	dir := scratch.Dir
 
 	files, main, st, err := scratchCopy(src, h, n, dir)
 	if err != nil {

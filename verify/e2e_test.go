@@ -413,7 +413,7 @@ func TestE2EGeneratedConfigsVerifyAsExisting(t *testing.T) {
 				testutil.NeedProxy(t, kind)
 				arts, err := generator.Generate(load(t, path), generator.Options{Kinds: []proxybin.Kind{kind}})
 				require.NoError(t, err)
-				cfg := filepath.Join(t.TempDir(), arts[0].Name)
+				cfg := filepath.Join(testutil.ScratchDir(t), arts[0].Name)
 				require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
 				s, err := verify.VerifyConfig(context.Background(), cfg, "", small())
 				require.NoError(t, err)

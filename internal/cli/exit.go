@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"github.com/wslb/wslb/internal/sandbox"
 )
 
 // Exit codes, mapped from errors in one place (ExitCode).
@@ -115,6 +117,9 @@ func ExitCode(err error) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
+	}
+	if errors.Is(err, sandbox.ErrUnavailable) {
+		return ExitMissingEnviron
 	}
 	return ExitFailed
 }

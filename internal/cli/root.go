@@ -62,6 +62,7 @@ spread, failover and reload survival against the real proxy binaries.`,
 
 // Main runs wslb with the process's arguments and returns the exit status.
 func Main() int {
+	runInNamespace = true
 	return Run(context.Background(), os.Args[1:], SystemStreams())
 }
 

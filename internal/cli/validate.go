@@ -18,6 +18,7 @@ import (
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/ctxrun"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate"
 	"github.com/wslb/wslb/validate/finding"
@@ -42,7 +43,8 @@ type ValidateOptions struct {
 	WebSocket      string
 	ListRules      bool
 	// Timeout bounds the whole run; 0 means none.
-	Timeout time.Duration
+	Timeout     time.Duration
+	Unsandboxed bool
 
 	// Color forces colour on or off; nil means "on a terminal".
 	Color *bool
@@ -129,6 +131,7 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 	f.StringVar(&opts.WebSocket, "websocket", "auto", "which routes carry WebSockets: auto (detect) or all")
 	f.BoolVar(&opts.ListRules, "list-rules", false, "print the rule catalog and exit")
 	f.DurationVar(&opts.Timeout, "timeout", 0, "stop and exit 124 when the whole run takes longer (e.g. 2m; default: no limit)")
+	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "with --exec, run the proxy's check without isolation where no sandbox can be built (see docs/security.md)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", enumFlagCompletion("haproxy", "nginx"))
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion(output.Formats...))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", enumFlagCompletion(failOnValues...))
@@ -180,6 +183,7 @@ func checkValidateFlags(opts *ValidateOptions) error {
 }
 
 func runValidate(ctx context.Context, opts *ValidateOptions) error {
+	sandbox.AllowUnsandboxed(opts.Unsandboxed)
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, errTimeout)

@@ -16,7 +16,9 @@ import (
 
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/report"
+	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/verify"
 )
@@ -33,7 +35,16 @@ type VerifyOptions struct {
 	Key        string
 	Format     string
 	ReportFile string
+	// Unsandboxed lets an existing config run where no sandbox can be
+	// built; Cleanup only removes what killed runs left.
+	Unsandboxed bool
+	Cleanup     bool
 }
+
+// runInNamespace makes verify run itself again in a network namespace of
+// its own (sandbox.RunInNamespace). Main sets it: only the wslb binary can
+// be started again that way, not a test calling Run.
+var runInNamespace = false
 
 // NewCmdVerify runs a topology or an existing config for real and checks
 // stickiness, spread, failover and reload survival.
@@ -68,8 +79,16 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 
   # a quick run plus an idle check and an HTML report
   wslb verify examples/cookie.hcl --proxy nginx --clients 50 --idle 90s --report verify.html`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.Cleanup {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Cleanup {
+				return runCleanup(opts)
+			}
 			opts.Path = args[0]
 			if !cmd.Flags().Changed("timeout") {
 				// The default bound leaves room for the idle hold.
@@ -102,6 +121,8 @@ Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 	f.BoolVar(&opts.Verify.ProductionTimers, "production-timers", false, "run health checks at the configured intervals (default: every 100ms, with the production timing computed in the report)")
 	f.BoolVar(&opts.Verify.AllowCode, "allow-code", false, "let an existing config run code (lua-load, program, external checks, load_module, js_*, ...)")
 	f.StringSliceVar(&opts.Verify.IncludeRoots, "include-root", nil, "directory an existing config's includes and files may come from (default: the config's directory)")
+	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "run an existing config even where no sandbox can be built (see docs/security.md)")
+	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove the scratch dirs (wslb-verify-*, wslb-exec-*) of runs that were killed, and exit")
 
 	_ = cmd.RegisterFlagCompletionFunc("proxy", enumFlagCompletion("haproxy", "nginx", "all"))
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
@@ -166,6 +187,24 @@ func (o *VerifyOptions) verifyOptions() verify.Options {
 }
 
 func runVerify(ctx context.Context, o *VerifyOptions) error {
+	topo := isTopologyFile(o.Path)
+	// A generated config is wslb's own; an existing one is untrusted.
+	sandbox.AllowUnsandboxed(o.Unsandboxed || topo)
+	if runInNamespace && !sandbox.IsolatedNetwork() {
+		code, err := sandbox.RunInNamespace(ctx)
+		switch {
+		case err == nil && code == ExitOK:
+			return nil
+		case err == nil:
+			return &ExitError{Code: code, Silent: true}
+		case !errors.Is(err, sandbox.ErrUnavailable):
+			return err
+		case !topo && !o.Unsandboxed:
+			return MissingEnvironmentError(fmt.Errorf("refusing to verify %s, a config that may be untrusted, without isolation: %w", o.Path, err))
+		}
+		fmt.Fprintf(o.IO.ErrOut, "warning: verify runs without a network namespace of its own: %v\n", err)
+	}
+
 	vo := o.verifyOptions()
 	if bar := newVerifyProgress(o.IO.ErrOut); bar != nil {
 		vo.Progress = bar.update
@@ -176,7 +215,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		summary *report.Summary
 		err     error
 	)
-	if isTopologyFile(o.Path) {
+	if topo {
 		loader := topology.NewLoader()
 		topo, diags := loader.LoadFileContext(ctx, o.Path)
 		if diags.HasErrors() {
@@ -218,6 +257,14 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	}
 	if !summary.Passed {
 		return FailedError(errors.New("verification failed"))
+	}
+	return nil
+}
+
+// runCleanup removes the scratch dirs of killed runs.
+func runCleanup(o *VerifyOptions) error {
+	for _, dir := range runtime.RemoveOrphans(os.TempDir()) {
+		fmt.Fprintf(o.IO.Out, "removed %s\n", dir)
 	}
 	return nil
 }

@@ -14,8 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -152,11 +154,17 @@ func (e *CheckError) Error() string {
 	return fmt.Sprintf("%s rejected the config:\n%s", e.Kind, e.Output)
 }
 
+// CheckTimeout bounds one config check: a config that makes the binary
+// hang (a resolver that never answers, a huge map) fails instead.
+const CheckTimeout = 30 * time.Second
+
 // Check runs the binary's own config test on configPath: `haproxy -c -f` or
-// `nginx -t -c`. nginx -t binds the listen addresses, so when possible the
-// check runs in a private network namespace (unshare -n) where no port is
-// taken and nothing is reachable; a parallel check or a running proxy
-// cannot make it fail. A *CheckError carries the binary's output.
+// `nginx -t -c`, in the sandbox (see internal/sandbox): its own network
+// namespace holding only lo (nginx -t binds the listen addresses, so no
+// port is taken and nothing is reachable), everything read-only but the
+// config's directory, an empty environment, and CheckTimeout. The
+// config's directory must be a scratch dir of wslb's: it is handed to the
+// box's user. A *CheckError carries the binary's output.
 func (b Binary) Check(ctx context.Context, configPath string) error {
 	abs, err := filepath.Abs(configPath)
 	if err != nil {
@@ -166,23 +174,55 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	if err != nil {
 		return err
 	}
-	if canUnshareNet() {
-		args = append([]string{"unshare", "--net", "--"}, args...)
+	cmd, err := sandbox.Command(sandbox.Spec{
+		Binary: args[0], Args: args[1:], Dir: filepath.Dir(abs),
+		Limits: sandbox.Limits{CPUSeconds: uint64(CheckTimeout / time.Second)},
+	})
+	if err != nil {
+		return fmt.Errorf("check %s: %w", configPath, err)
 	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = filepath.Dir(abs)
-	// Once ctx ends and the checker is killed, do not wait for whatever
-	// else may hold its output open.
-	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
+	outPath := filepath.Join(filepath.Dir(abs), ".wslb-check-output")
+	outFile, err := sandbox.CreateOutput(outPath)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", configPath, err)
+	}
+	defer os.Remove(outPath)
+	cmd.Stdout, cmd.Stderr = outFile, outFile
+	err = cmd.Start()
+	outFile.Close()
+	if err != nil {
+		return fmt.Errorf("run %s: %w", strings.Join(args, " "), err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
+	// The binary is its PID namespace's init: killing it ends the box.
+	stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	err = cmd.Wait()
+	stop()
+	out, _ := os.ReadFile(outPath)
+	text := strings.TrimSpace(string(out))
+	if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && time.Until(deadlineOf(ctx)) <= 0 {
+			return fmt.Errorf("%s did not finish checking %s within %s; killed", b.Kind, configPath, CheckTimeout)
+		}
+		return ctx.Err()
+	}
+	if strings.HasPrefix(text, sandbox.TrampolineFailed) {
+		return fmt.Errorf("check %s: %s", configPath, text)
+	}
 	if err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
-			return &CheckError{Kind: b.Kind, Output: strings.TrimSpace(string(out))}
+			return &CheckError{Kind: b.Kind, Output: text}
 		}
 		return fmt.Errorf("run %s: %w", strings.Join(args, " "), err)
 	}
 	return nil
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }
 
 // nginxStartupLog is the first nginx with -e, which moves the startup
@@ -207,7 +247,7 @@ func (b Binary) checkArgs(abs string) ([]string, error) {
 		// startup error log out of system directories where nginx has it.
 		args := []string{b.Path, "-t", "-q", "-p", filepath.Dir(abs) + "/"}
 		if b.HasStartupLogFlag() {
-			args = append(args, "-e", "/dev/stderr")
+			args = append(args, "-e", "stderr")
 		}
 		return append(args, "-c", abs), nil
 	}
@@ -241,21 +281,4 @@ func (b Binary) CheckText(ctx context.Context, text []byte, extra map[string][]b
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return b.Check(ctx, path)
-}
-
-var (
-	unshareOnce sync.Once
-	unshareOK   bool
-)
-
-// canUnshareNet reports whether `unshare --net` works here: it needs root
-// (unprivileged user namespaces are not assumed), so it is tried once.
-func canUnshareNet() bool {
-	unshareOnce.Do(func() {
-		if _, err := exec.LookPath("unshare"); err != nil {
-			return
-		}
-		unshareOK = exec.Command("unshare", "--net", "--", "true").Run() == nil
-	})
-	return unshareOK
 }

@@ -149,3 +149,15 @@ func BenchOnce(b *testing.B, measure func()) {
 	}
 	b.ReportMetric(0, "ns/op")
 }
+
+// ScratchDir is a temp dir a boxed proxy can use: like t.TempDir, but every
+// user may walk to it (the sandbox runs the proxy as an unprivileged user
+// when the tests run as root, and t.TempDir's parent is private).
+func ScratchDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "wslb-test-")
+	require.NoError(tb, err)
+	require.NoError(tb, os.Chmod(dir, 0o755))
+	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}

@@ -1,0 +1,71 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// runNSEnv marks a wslb started by RunInNamespace: its init brings lo up.
+const runNSEnv = "WSLB_SANDBOX_RUNNS"
+
+// IsolatedNetwork reports whether this process's network namespace holds
+// nothing but the loopback interface: no route leads off the machine.
+func IsolatedNetwork() bool {
+	ifs, err := net.Interfaces()
+	return err == nil && len(ifs) == 1 && ifs[0].Flags&net.FlagLoopback != 0
+}
+
+// RunInNamespace runs wslb again, with the same arguments, standard streams
+// and environment, in a new network namespace holding only lo (and, when
+// wslb is not root, a user namespace that makes it root there). verify
+// runs this way so that its backends, its clients and the proxy share one
+// namespace from which no address but loopback is reachable; every socket
+// the run opens is inside by construction. When ctx ends (SIGINT or
+// SIGTERM) the child gets SIGTERM; if wslb dies the child gets SIGKILL.
+// It returns the child's exit status, or an *UnavailableError.
+func RunInNamespace(ctx context.Context) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fmt.Errorf("find wslb's own binary: %w", err)
+	}
+	cmd := exec.Command(self, os.Args[1:]...)
+	cmd.Args[0] = os.Args[0]
+	cmd.Env = append(os.Environ(), runNSEnv+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Cloneflags: syscall.CLONE_NEWNET}
+	if !hostRoot() {
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER
+		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+	}
+	if err := Start(cmd); err != nil {
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) {
+			return 0, &UnavailableError{Reason: err}
+		}
+		return 0, fmt.Errorf("start wslb in a network namespace: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
+	defer stop()
+	_ = cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+// setUpRunNamespace runs in the child of RunInNamespace before main.
+func setUpRunNamespace() {
+	_ = os.Unsetenv(runNSEnv)
+	if err := loopbackUp(); err != nil {
+		os.Exit(fail("bring lo up", err))
+	}
+	if err := lowPortsForAll(); err != nil {
+		os.Exit(fail("allow low ports", err))
+	}
+}

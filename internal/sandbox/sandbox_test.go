@@ -1,0 +1,117 @@
+package sandbox
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// runBoxed runs a shell script in the box with dir as its scratch dir and
+// returns its output.
+func runBoxed(t *testing.T, dir, script string) (string, error) {
+	t.Helper()
+	if err := Probe(); err != nil {
+		t.Skipf("no sandbox here: %v", err)
+	}
+	cmd, err := Command(Spec{Binary: "/bin/sh", Args: []string{"-c", script}, Dir: dir})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	err = cmd.Wait()
+	return out.String(), err
+}
+
+func scratchDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "wslb-sandbox-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+func TestBoxIsolates(t *testing.T) {
+	t.Setenv("WSLB_CANARY_SECRET", "do-not-print-me")
+	dir := scratchDir(t)
+	outside := filepath.Join(t.TempDir(), "outside")
+	require.NoError(t, os.Mkdir(outside, 0o777))
+	hostTmp := "/tmp/wslb-sandbox-test-" + time.Now().Format("150405.000000000")
+	t.Cleanup(func() { _ = os.Remove(hostTmp) })
+
+	out, err := runBoxed(t, dir, strings.Join([]string{
+		`echo "env=$(env | sort | tr '\n' ' ')"`,
+		`echo "pid=$$"`,
+		`echo "ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"`,
+		`echo scratch > ` + dir + `/written && echo "scratch=ok"`,
+		`echo x > ` + outside + `/f 2>/dev/null && echo "outside=written" || echo "outside=refused"`,
+		`echo x > /etc/wslb-sandbox-test 2>/dev/null && echo "etc=written" || echo "etc=refused"`,
+		`echo x > ` + hostTmp + ` && echo "tmp=ok"`,
+		`echo x > /run/wslb-sandbox-test.pid && echo "run=ok"`,
+		`ls /proc | grep -E '^[0-9]+$' | tr '\n' ' ' | sed 's/^/procs=/'; echo`,
+		`cat /etc/shadow >/dev/null 2>&1 && echo "shadow=read" || echo "shadow=refused"`,
+	}, "; "))
+	require.NoError(t, err, out)
+	t.Log(out)
+	require.Contains(t, out, "env=PATH="+strings.TrimPrefix(ProxyPath, "PATH=")+" PWD="+dir)
+	require.NotContains(t, out, "do-not-print-me")
+	require.Contains(t, out, "pid=1\n", "the proxy is the init of its PID namespace")
+	require.Contains(t, out, "scratch=ok")
+	require.Contains(t, out, "outside=refused")
+	require.Contains(t, out, "etc=refused")
+	require.Contains(t, out, "tmp=ok")
+	require.Contains(t, out, "run=ok")
+	require.Regexp(t, `procs=(1 )?[0-9 ]*\n`, out)
+	require.Contains(t, out, "ifaces=lo \n")
+
+	b, err := os.ReadFile(filepath.Join(dir, "written"))
+	require.NoError(t, err)
+	require.Equal(t, "scratch\n", string(b))
+	require.NoFileExists(t, filepath.Join(outside, "f"))
+	require.NoFileExists(t, hostTmp, "a write to /tmp in the box reached the host")
+	require.NoFileExists(t, "/run/wslb-sandbox-test.pid")
+	require.NoFileExists(t, "/etc/wslb-sandbox-test")
+	if os.Geteuid() == 0 {
+		require.Contains(t, out, "shadow=refused", "the box runs as an unprivileged user")
+	}
+}
+
+// A fresh network namespace per check: only lo, and up.
+func TestBoxHasOnlyLoopback(t *testing.T) {
+	out, err := runBoxed(t, scratchDir(t), `cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; cat /sys/class/net/lo/operstate 2>/dev/null; cat /proc/net/route | tail -n +2 | wc -l`)
+	require.NoError(t, err, out)
+	lines := strings.Fields(out)
+	require.Equal(t, "lo", lines[0], out)
+	require.Len(t, lines, 3, "only lo, no route off the machine:\n%s", out)
+}
+
+func TestBoxLimits(t *testing.T) {
+	out, err := runBoxed(t, scratchDir(t), `grep -E '^Max (cpu time|processes|address space|core file size)' /proc/self/limits`)
+	require.NoError(t, err, out)
+	require.Regexp(t, `Max cpu time\s+3600\s+3600`, out)
+	require.Regexp(t, `Max processes\s+512\s+512`, out)
+	require.Regexp(t, `Max address space\s+4294967296\s+4294967296`, out)
+	require.Regexp(t, `Max core file size\s+0\s+0`, out)
+}
+
+// Nothing outlives the box's first process: it is the PID namespace's
+// init, and its children die with it.
+func TestBoxChildrenDieWithIt(t *testing.T) {
+	dir := scratchDir(t)
+	out, err := runBoxed(t, dir, `(sleep 300 & echo $! > `+dir+`/child; wait) & sleep 0.2; cat /proc/self/stat >/dev/null; exit 0`)
+	require.NoError(t, err, out)
+	// The sleep's pid is the box's view; look for any sleep 300 left that
+	// belongs to the box's user instead.
+	time.Sleep(200 * time.Millisecond)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})) == "sleep 300 " {
+			status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+			require.NotContains(t, string(status), "\t2147418112\t", "a boxed process outlived the box")
+		}
+	}
+}
