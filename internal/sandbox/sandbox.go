@@ -176,14 +176,25 @@ func CreateOutput(path string) (*os.File, error) {
 }
 
 // Cmd is a boxed process.
-type Cmd struct{ *exec.Cmd }
+type Cmd struct {
+	*exec.Cmd
+	binary *os.File
+}
 
 // Start starts the box (see the package function Start).
-func (c *Cmd) Start() error { return Start(c.Cmd) }
+func (c *Cmd) Start() error {
+	err := Start(c.Cmd)
+	c.binary.Close() // the child has its own copy
+	return err
+}
 
-// exeFD is where the trampoline gets wslb's own binary: the box's user may
-// not be allowed to walk the directories above it (a 0700 build cache).
-const exeFD = 3
+// The trampoline gets wslb's own binary and the proxy's as open files: the
+// box's user may not be allowed to walk the directories above them (a
+// 0700 build cache, a proxy build in a private dir named by $WSLB_HAPROXY).
+const (
+	exeFD    = 3
+	binaryFD = 4
+)
 
 var selfExe = sync.OnceValues(func() (*os.File, error) {
 	self, err := os.Executable()
@@ -202,10 +213,14 @@ func command(spec Spec) (*Cmd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: open wslb's own binary: %w", err)
 	}
-	c := &Cmd{Cmd: exec.Command(fmt.Sprintf("/proc/self/fd/%d", exeFD))}
+	binary, err := os.Open(spec.Binary)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	c := &Cmd{Cmd: exec.Command(fmt.Sprintf("/proc/self/fd/%d", exeFD)), binary: binary}
 	c.Args = []string{"wslb-sandbox", spec.Binary}
 	c.Env = []string{specEnv + "=" + string(b)}
-	c.ExtraFiles = []*os.File{exe}
+	c.ExtraFiles = []*os.File{exe, binary}
 	c.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,
 		Pdeathsig: syscall.SIGKILL,

@@ -52,8 +52,10 @@ func trampoline(raw string) int {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fail("no_new_privs", err)
 	}
+	// By its open file (left open across exec, or a script's interpreter
+	// could not read it); the proxy still sees its own name as argv[0].
 	argv := append([]string{spec.Binary}, spec.Args...)
-	err := unix.Exec(spec.Binary, argv, []string{ProxyPath})
+	err := unix.Exec(fmt.Sprintf("/proc/self/fd/%d", binaryFD), argv, []string{ProxyPath})
 	return fail("exec "+spec.Binary, err)
 }
 
