@@ -47,6 +47,9 @@ type hostileCase struct {
 	OutputExcludes []string       `json:"output_excludes"`
 	Setup          []hostileSetup `json:"setup"`
 	Timeout        string         `json:"timeout"`
+	// MustNotExist lists host paths the run must not create (use {run} in
+	// them for a name no other run uses).
+	MustNotExist []string `json:"must_not_exist"`
 	// Needs lists the proxies the case runs ("haproxy", "nginx"); without
 	// it, a case with a haproxy.cfg or nginx.conf needs that proxy when
 	// its args run one (--exec or verify).
@@ -132,10 +135,17 @@ func runHostileCase(t *testing.T, src string) {
 
 	listener := startCanaryListener(t)
 	secret := "wslb-canary-" + randomHex(t, 12)
-	subst := strings.NewReplacer("{dir}", dir, "{canary}", canary, "{canary_addr}", listener.addr, "{secret}", secret)
+	subst := strings.NewReplacer("{dir}", dir, "{canary}", canary, "{canary_addr}", listener.addr, "{secret}", secret,
+		"{run}", "wslb-hostile-"+randomHex(t, 6))
 	secretInFiles := copyCase(t, src, dir, subst)
 	for _, s := range c.Setup {
 		applySetup(t, dir, s, subst)
+	}
+	mustNotExist := make([]string, len(c.MustNotExist))
+	for i, p := range c.MustNotExist {
+		mustNotExist[i] = subst.Replace(p)
+		require.NoFileExists(t, mustNotExist[i], "must_not_exist names a file that exists before the run")
+		t.Cleanup(func() { _ = os.RemoveAll(mustNotExist[i]) })
 	}
 	args := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -176,6 +186,10 @@ func runHostileCase(t *testing.T, src string) {
 	left, _ := os.ReadDir(tmp)
 	assert.Empty(t, left, "scratch dirs left behind in TMPDIR")
 	assert.Equal(t, before, snapshotTree(t, canary), "the canary tree changed")
+	for _, p := range mustNotExist {
+		_, err := os.Lstat(p)
+		assert.True(t, os.IsNotExist(err), "the run created %s on the host", p)
+	}
 	assert.Empty(t, listener.contacts(), "the canary listener %s was contacted", listener.addr)
 }
 
