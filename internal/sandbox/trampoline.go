@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	goruntime "runtime"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
