@@ -71,6 +71,7 @@ func (d *decoder) check(ld *loaded) {
 				len(t.Pools), t.Pools[0].Name)
 		}
 	}
+	ld.index()
 	d.checkReferences(ld)
 	d.checkUnused(ld)
 	d.checkRouteOrder(ld)
@@ -147,12 +148,12 @@ func (d *decoder) checkReferences(ld *loaded) {
 	}
 	for _, rs := range ld.routes {
 		r := rs.r
-		if r.Pool != "" && t.Pool(r.Pool) == nil {
+		if r.Pool != "" && ld.poolByName[r.Pool] == nil {
 			d.errorf(rs.a.at("pool"), "Undefined pool",
 				"Route %q sends requests to pool %q, which is not defined. Define it with pool %q { ... } or use one of: %s.%s",
 				r.Name, r.Pool, r.Pool, quoteList(poolNames), suggest(r.Pool, poolNames))
 		}
-		if r.Listener != "" && t.Listener(r.Listener) == nil {
+		if r.Listener != "" && !ld.listenerNames[r.Listener] {
 			d.errorf(rs.a.at("listener"), "Undefined listener",
 				"Route %q belongs to listener %q, which is not defined. Use one of: %s, or remove the argument to route on every listener.%s",
 				r.Name, r.Listener, quoteList(listenerNames), suggest(r.Listener, listenerNames))
@@ -176,7 +177,7 @@ func (d *decoder) checkUnused(ld *loaded) {
 	// leaves a pool unused; its error says enough.
 	danglingRoute := len(t.Routes) == 0
 	for _, rs := range ld.routes {
-		danglingRoute = danglingRoute || !rs.a.valid("pool") || t.Pool(rs.r.Pool) == nil
+		danglingRoute = danglingRoute || !rs.a.valid("pool") || ld.poolByName[rs.r.Pool] == nil
 	}
 	for _, p := range t.Pools {
 		if !danglingRoute && !usedPools[p.Name] {
@@ -194,27 +195,62 @@ func (d *decoder) checkUnused(ld *loaded) {
 
 // checkRouteOrder warns about routes that an earlier route always wins
 // over: routes are tried in order, paths match by plain prefix and hosts
-// case-insensitively.
+// case-insensitively. An earlier route covers a later one when its path is
+// a prefix of the later path, its host is empty or the same, its listener
+// empty or the same, and it is not WebSocket-only unless the later one is.
+// Earlier routes are indexed by path and host so that thousands of routes
+// cost a lookup per prefix of each path, not a comparison per pair.
 func (d *decoder) checkRouteOrder(ld *loaded) {
-	// Routes with a rejected condition would compare as their defaults.
+	type key struct{ path, host string }
+	// first holds, per path and host, the earliest route for each
+	// listener ("" = all) and WebSocket-only flag.
+	type slot struct {
+		listener string
+		ws       bool
+	}
+	first := map[key]map[slot]int{}
 	var routes []*routeSrc
 	for _, rs := range ld.routes {
+		// Routes with a rejected condition would compare as their defaults.
 		if rs.a.valid("path", "host", "websocket", "listener") {
 			routes = append(routes, rs)
 		}
 	}
 	for j, later := range routes {
-		for _, earlier := range routes[:j] {
-			e, l := earlier.r, later.r
-			if (e.Listener == "" || e.Listener == l.Listener) &&
-				(e.Host == "" || strings.EqualFold(e.Host, l.Host)) &&
-				(!e.WebSocketOnly || l.WebSocketOnly) &&
-				strings.HasPrefix(l.PathPrefix, e.PathPrefix) {
-				d.warnf(later.r.Range, "Unreachable route",
-					"Route %q at line %d already matches every request route %q matches, and routes are tried in order. Move this route above it.",
-					e.Name, e.Range.Start.Line, l.Name)
-				break
+		l := later.r
+		host := strings.ToLower(l.Host)
+		best := -1
+		for n := 1; n <= len(l.PathPrefix); n++ {
+			for _, h := range []string{"", host} {
+				slots := first[key{l.PathPrefix[:n], h}]
+				if slots == nil {
+					continue
+				}
+				for _, s := range []slot{{"", false}, {"", true}, {l.Listener, false}, {l.Listener, true}} {
+					if s.ws && !l.WebSocketOnly {
+						continue
+					}
+					if i, ok := slots[s]; ok && (best < 0 || i < best) {
+						best = i
+					}
+				}
+				if h == host {
+					break // host "" checked already
+				}
 			}
+		}
+		if best >= 0 {
+			e := routes[best].r
+			d.warnf(l.Range, "Unreachable route",
+				"Route %q at line %d already matches every request route %q matches, and routes are tried in order. Move this route above it.",
+				e.Name, e.Range.Start.Line, l.Name)
+		}
+		k := key{l.PathPrefix, host}
+		if first[k] == nil {
+			first[k] = map[slot]int{}
+		}
+		if _, ok := first[k][slot{l.Listener, l.WebSocketOnly}]; !ok {
+			first[k][slot{l.Listener, l.WebSocketOnly}] = j
 		}
 	}
 }
@@ -238,10 +274,7 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 
 	// Derive WebSocket from the routes unless the pool says so itself.
 	var wsRoute, sioRoute *routeSrc
-	for _, rs := range ld.routes {
-		if rs.r.Pool != p.Name {
-			continue
-		}
+	for _, rs := range ld.routesTo[p.Name] {
 		if wsRoute == nil && (rs.r.WebSocketOnly || IsWebSocketPath(rs.r.PathPrefix)) {
 			wsRoute = rs
 		}

@@ -165,6 +165,28 @@ type loaded struct {
 	pools     []*poolSrc
 	timeouts  *attrs
 	limits    *attrs
+
+	// Indexes built by index() once every block is decoded.
+	poolByName    map[string]*Pool
+	listenerNames map[string]bool
+	routesTo      map[string][]*routeSrc // pool name → routes, in order
+}
+
+// index builds the name indexes the checks use, so that none of them is
+// quadratic in the number of blocks.
+func (ld *loaded) index() {
+	ld.poolByName, ld.listenerNames, ld.routesTo = map[string]*Pool{}, map[string]bool{}, map[string][]*routeSrc{}
+	for _, p := range ld.topo.Pools {
+		if ld.poolByName[p.Name] == nil {
+			ld.poolByName[p.Name] = p
+		}
+	}
+	for _, l := range ld.topo.Listeners {
+		ld.listenerNames[l.Name] = true
+	}
+	for _, rs := range ld.routes {
+		ld.routesTo[rs.r.Pool] = append(ld.routesTo[rs.r.Pool], rs)
+	}
 }
 
 func (d *decoder) decode(body hcl.Body) *Topology {
