@@ -25,8 +25,7 @@ func (w *NginxWebSockets) Serves(n *nginx.Node) bool { _, ok := w.Locations[n]; 
 // Connection to upgrade) itself, when an enclosing block sets them but the
 // block's own proxy_set_header lines drop them, when its location is a
 // well-known WebSocket path, when it proxies to an upstream whose name
-// announces WebSockets, when its server_name announces a WebSocket host,
-// when it is the named location handshakes are diverted to, or when all
+// announces WebSockets, when it is the named location handshakes are diverted to, or when all
 // is set. A location that diverts handshakes elsewhere (if ($is_websocket)
 // { return 418; } with error_page 418 = @ws) does not serve them itself.
 // Upstreams such blocks proxy to serve WebSockets too.
@@ -159,7 +158,7 @@ func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*ngin
 		return Why{Reason: "WebSocket handshakes are sent here from " + divertedTo[path].Label(), Where: at(divertedTo[path])}, true
 	}
 	if h := ownUpgradeHeader(blk); h != nil {
-		generic := isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !isWebSocketName(up) && wsServerName(blk) == nil
+		generic := isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !isWebSocketName(up)
 		return Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: at(h), Generic: generic, Polling: polling}, true
 	}
 	if len(blk.Own("proxy_set_header")) > 0 {
@@ -173,9 +172,6 @@ func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*ngin
 	case isWebSocketName(up):
 		return Why{Reason: "it proxies to " + up, Where: at(pp), Polling: polling}, true
 	}
-	if sn := wsServerName(blk); sn != nil {
-		return Why{Reason: "its server_name " + strings.Join(sn.Args, " ") + " announces a WebSocket host", Where: at(sn), Polling: polling}, true
-	}
 	return Why{}, false
 }
 
@@ -183,28 +179,6 @@ func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*ngin
 // location / or proxy_pass at server level.
 func isCatchAll(blk *nginx.Node) bool {
 	return blk.Name == "server" || blk.Name == "location" && len(blk.Args) == 1 && blk.Args[0] == "/"
-}
-
-// wsServerName returns the enclosing server_name line when every name
-// on it announces a WebSocket host (ws.example.com), or nil.
-func wsServerName(blk *nginx.Node) *nginx.Node {
-	srv := blk
-	if srv.Name != "server" {
-		srv = blk.Enclosing("server")
-	}
-	if srv == nil {
-		return nil
-	}
-	for _, sn := range srv.Own("server_name") {
-		ok := len(sn.Args) > 0
-		for _, h := range sn.Args {
-			ok = ok && isWebSocketHost(h)
-		}
-		if ok {
-			return sn
-		}
-	}
-	return nil
 }
 
 // divertTarget returns the named location a block sends WebSocket
