@@ -1,0 +1,395 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/harness"
+	"github.com/wslb/wslb/internal/memstat"
+	"github.com/wslb/wslb/internal/testutil"
+)
+
+// Environment of the measurements (defaults in parentheses).
+const (
+	envRounds   = "WSLB_BENCH_ROUNDS"   // interleaved rounds (5); the median ratio is reported
+	envMessages = "WSLB_BENCH_MESSAGES" // messages per process and round (50,000)
+	envHold     = "WSLB_MEASURE_CONNS"  // connections held for RSS (5,000)
+	envRole     = "WSLB_BENCH_ROLE"     // set in helper processes
+	envAddr     = "WSLB_BENCH_ADDR"
+	envCount    = "WSLB_BENCH_COUNT"
+)
+
+const (
+	benchConns  = 32 // connections in flight per client process
+	payloadSize = harness.DefaultMessageSize
+)
+
+var wslbBin string // built once by TestMain
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envRole) != "" {
+		os.Exit(m.Run()) // a helper process: no binary needed
+	}
+	dir, err := os.MkdirTemp("", "wslb-bench-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	wslbBin = filepath.Join(dir, "wslb")
+	code := 0
+	if out, err := exec.Command("go", "build", "-o", wslbBin, "github.com/wslb/wslb/cmd/wslb").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building wslb: %v\n%s", err, out)
+		code = 1
+	} else {
+		code = m.Run()
+	}
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// TestHelperBench is not a test: the benchmarks run this binary again in
+// a role (envRole) so that every side is its own process.
+func TestHelperBench(t *testing.T) {
+	role := os.Getenv(envRole)
+	if role == "" {
+		t.Skip("helper process for the benchmarks")
+	}
+	addr, n := os.Getenv(envAddr), envInt(envCount, 1)
+	var err error
+	switch role {
+	case "gorilla-server":
+		err = gorillaServer()
+	case "gorilla-client":
+		err = pingPong(addr, benchConns, n/benchConns, nil)
+	case "harness-client":
+		err = harnessClient(addr, n)
+	case "harness-hold":
+		err = harnessHold(addr, n)
+	default:
+		err = fmt.Errorf("unknown role %q", role)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, role+":", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// gorillaServer is the minimal gorilla echo server a user would write:
+// upgrade, then read a message and write it back until the connection ends.
+func gorillaServer() error {
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() {
+		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := up.Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			for {
+				typ, msg, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				if err := c.WriteMessage(typ, msg); err != nil {
+					return
+				}
+			}
+		}))
+	}()
+	fmt.Println("listening on", ln.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
+	return nil
+}
+
+// pingPong is the minimal gorilla client: conns connections, each sending
+// msgs messages one at a time and reading each reply. Replies are read,
+// not parsed.
+func pingPong(addr string, conns, msgs int, done func()) error {
+	payload := []byte(strings.Repeat("x", payloadSize))
+	errs := make(chan error, conns)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			for range msgs {
+				if err := c.WriteMessage(websocket.TextMessage, payload); err != nil {
+					errs <- err
+					return
+				}
+				if _, _, err := c.ReadMessage(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// harnessClient is the same load through wslb's harness, which also checks
+// every reply's envelope and records its round trip.
+func harnessClient(addr string, n int) error {
+	h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Clients: benchConns, Concurrency: benchConns, Messages: n / benchConns})
+	if err != nil {
+		return err
+	}
+	res, err := h.Run(context.Background())
+	if err != nil {
+		return err
+	}
+	if bad := res.HandshakeErrors + res.MessageErrors; bad > 0 {
+		return fmt.Errorf("%d errors: %v", bad, res.ErrorSamples)
+	}
+	return nil
+}
+
+// harnessHold holds n connections (Open) after a warm-up, telling the
+// parent when to read its memory: "ready" before, "held" after.
+func harnessHold(addr string, n int) error {
+	cfg := harness.Config{URL: "ws://" + addr + "/", Mode: harness.ModeSource, Messages: 1, FirstClient: 1000}
+	cfg.Clients = 8
+	warm, err := harness.New(cfg)
+	if err != nil {
+		return err
+	}
+	ws, err := warm.Open(context.Background())
+	if err != nil {
+		return err
+	}
+	_ = ws.Close()
+	in := bufio.NewReader(os.Stdin)
+	fmt.Println("ready")
+	if _, err := in.ReadString('\n'); err != nil {
+		return err
+	}
+	cfg.Clients, cfg.FirstClient = n, 2000
+	h, err := harness.New(cfg)
+	if err != nil {
+		return err
+	}
+	s, err := h.Open(context.Background())
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if s.Open() != n {
+		return fmt.Errorf("%d of %d connections open: %v", s.Open(), n, s.Opened().ErrorSamples)
+	}
+	fmt.Println("held")
+	_, _ = io.Copy(io.Discard, in)
+	return nil
+}
+
+// proc is a child process started by the benchmarks.
+type proc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Reader
+}
+
+// startHelper runs this binary in role; startWslb runs the built wslb.
+func startHelper(tb testing.TB, role, addr string, n int) *proc {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBench$")
+	cmd.Env = append(os.Environ(), envRole+"="+role, envAddr+"="+addr, envCount+"="+strconv.Itoa(n))
+	return start(tb, cmd)
+}
+
+func startWslbEcho(tb testing.TB) (*proc, string) {
+	p := start(tb, exec.Command(wslbBin, "echo", "--id", "bench", "--listen", "127.0.0.1:0"))
+	line := p.line(tb)
+	i := strings.LastIndex(line, " ")
+	require.Positive(tb, i, line)
+	return p, line[i+1:]
+}
+
+func start(tb testing.TB, cmd *exec.Cmd) *proc {
+	tb.Helper()
+	stdin, err := cmd.StdinPipe()
+	require.NoError(tb, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(tb, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(tb, cmd.Start())
+	p := &proc{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
+	tb.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+		}
+	})
+	return p
+}
+
+func (p *proc) line(tb testing.TB) string {
+	tb.Helper()
+	line, err := p.out.ReadString('\n')
+	require.NoError(tb, err)
+	return strings.TrimSpace(line)
+}
+
+// stop ends a server (stdin closed, SIGTERM for wslb echo) and returns the
+// CPU time it used in its life.
+func (p *proc) stop(tb testing.TB) time.Duration {
+	tb.Helper()
+	_ = p.stdin.Close()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Wait()
+	return cpuOf(p.cmd)
+}
+
+func cpuOf(cmd *exec.Cmd) time.Duration {
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// runClient runs a client process to its end and returns its CPU time.
+func runClient(tb testing.TB, role, addr string, n int) time.Duration {
+	tb.Helper()
+	p := startHelper(tb, role, addr, n)
+	_ = p.stdin.Close()
+	require.NoError(tb, p.cmd.Wait(), role)
+	return cpuOf(p.cmd)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// BenchmarkCPUPerMessage measures, in interleaved rounds, the CPU per
+// message of each side and of the minimal gorilla program in its place:
+//
+//   - echo: `wslb echo` and the minimal gorilla server, each answering
+//     the same ping-pong load from this process;
+//   - harness: a harness run and the minimal gorilla client, each driving
+//     the same load against one `wslb echo`.
+//
+// Ratios (wslb / gorilla) are reported per round's pair; the median over
+// rounds is the metric. Lower is better; 1.0 means as cheap.
+//
+//	go test ./bench -run '^$' -bench CPUPerMessage
+func BenchmarkCPUPerMessage(b *testing.B) {
+	rounds, n := envInt(envRounds, 5), envInt(envMessages, 50_000)
+	n -= n % benchConns
+	var echoR, harnessR, echoUS, gorillaSrvUS, harnessUS, gorillaCliUS []float64
+	perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
+	measure := func() {
+		for range rounds {
+			// Servers: the same load from this process.
+			e, addr := startWslbEcho(b)
+			require.NoError(b, pingPong(addr, benchConns, n/benchConns, nil))
+			we := e.stop(b)
+			g := startHelper(b, "gorilla-server", "", 0)
+			gaddr := strings.TrimPrefix(g.line(b), "listening on ")
+			require.NoError(b, pingPong(gaddr, benchConns, n/benchConns, nil))
+			ge := g.stop(b)
+			echoR = append(echoR, float64(we)/float64(ge))
+			echoUS, gorillaSrvUS = append(echoUS, perMsg(we)), append(gorillaSrvUS, perMsg(ge))
+
+			// Clients: the same load against one wslb echo.
+			srv, saddr := startWslbEcho(b)
+			wh := runClient(b, "harness-client", saddr, n)
+			gc := runClient(b, "gorilla-client", saddr, n)
+			srv.stop(b)
+			harnessR = append(harnessR, float64(wh)/float64(gc))
+			harnessUS, gorillaCliUS = append(harnessUS, perMsg(wh)), append(gorillaCliUS, perMsg(gc))
+		}
+	}
+	testutil.BenchOnce(b, measure)
+	b.Logf("echo/gorilla-server CPU ratios %.3f; harness/gorilla-client %.3f", echoR, harnessR)
+	b.ReportMetric(median(echoR), "echo/gorilla-cpu")
+	b.ReportMetric(median(harnessR), "harness/gorilla-cpu")
+	b.ReportMetric(median(echoUS), "echo-cpu-µs/msg")
+	b.ReportMetric(median(gorillaSrvUS), "gorilla-server-cpu-µs/msg")
+	b.ReportMetric(median(harnessUS), "harness-cpu-µs/msg")
+	b.ReportMetric(median(gorillaCliUS), "gorilla-client-cpu-µs/msg")
+}
+
+// BenchmarkRSSPerConn measures the resident memory per connection of the
+// real processes holding WSLB_MEASURE_CONNS (5,000) idle connections:
+// `wslb echo` serving them, and the harness holding them (Open) in its own
+// process. No collection is forced: this is what `ps` shows. The
+// forced-GC figures are BenchmarkIdleConnMemory (echo) and
+// BenchmarkHeldConnMemory (harness).
+//
+//	go test ./bench -run '^$' -bench RSSPerConn
+func BenchmarkRSSPerConn(b *testing.B) {
+	n := envInt(envHold, 5000)
+	var echoPer, harnessPer float64
+	testutil.BenchOnce(b, func() {
+		// wslb echo, connections held by this process.
+		e, addr := startWslbEcho(b)
+		pid := e.cmd.Process.Pid
+		require.NoError(b, pingPong(addr, 8, 10, nil)) // warm up
+		time.Sleep(200 * time.Millisecond)
+		before := memstat.ProcessRSS(pid)
+		conns := make([]*websocket.Conn, 0, n)
+		for range n {
+			c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+			require.NoError(b, err)
+			conns = append(conns, c)
+		}
+		time.Sleep(500 * time.Millisecond)
+		echoPer = memstat.Growth(before, memstat.ProcessRSS(pid), n)
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		e.stop(b)
+
+		// The harness in its own process, against a wslb echo.
+		srv, saddr := startWslbEcho(b)
+		h := startHelper(b, "harness-hold", saddr, n)
+		require.Equal(b, "ready", h.line(b))
+		hpid := h.cmd.Process.Pid
+		before = memstat.ProcessRSS(hpid)
+		_, err := io.WriteString(h.stdin, "go\n")
+		require.NoError(b, err)
+		require.Equal(b, "held", h.line(b))
+		time.Sleep(500 * time.Millisecond)
+		harnessPer = memstat.Growth(before, memstat.ProcessRSS(hpid), n)
+		h.stop(b)
+		srv.stop(b)
+	})
+	b.Logf("%d idle connections: wslb echo %.1f KB RSS per connection, harness %.1f KB", n, echoPer/1024, harnessPer/1024)
+	b.ReportMetric(echoPer, "echo-rss-B/conn")
+	b.ReportMetric(harnessPer, "harness-rss-B/conn")
+}
