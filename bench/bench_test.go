@@ -277,12 +277,11 @@ func cpuOf(cmd *exec.Cmd) time.Duration {
 	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
-// runClient runs a client process to its end and returns its CPU time.
-func runClient(tb testing.TB, role, addr string, n int) time.Duration {
+// wait waits for a client process to finish and returns its CPU time.
+func (p *proc) wait(tb testing.TB) time.Duration {
 	tb.Helper()
-	p := startHelper(tb, role, addr, n)
 	_ = p.stdin.Close()
-	require.NoError(tb, p.cmd.Wait(), role)
+	require.NoError(tb, p.cmd.Wait())
 	return cpuOf(p.cmd)
 }
 
@@ -295,16 +294,17 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// BenchmarkCPUPerMessage measures, in interleaved rounds, the CPU per
-// message of each side and of the minimal gorilla program in its place:
+// BenchmarkCPUPerMessage measures the CPU per message of each side next to
+// the minimal gorilla program in its place, side by side: both run at the
+// same time under the same load, so a busy machine slows both alike.
 //
-//   - echo: `wslb echo` and the minimal gorilla server, each answering
-//     the same ping-pong load from this process;
+//   - echo: `wslb echo` and the minimal gorilla server, each answering the
+//     same ping-pong load from this process;
 //   - harness: a harness run and the minimal gorilla client, each driving
 //     the same load against one `wslb echo`.
 //
-// Ratios (wslb / gorilla) are reported per round's pair; the median over
-// rounds is the metric. Lower is better; 1.0 means as cheap.
+// Each round gives a ratio (wslb / gorilla, from the processes' rusage);
+// the median over the rounds is the metric. 1.0 means as cheap.
 //
 //	go test ./bench -run '^$' -bench CPUPerMessage
 func BenchmarkCPUPerMessage(b *testing.B) {
@@ -314,24 +314,29 @@ func BenchmarkCPUPerMessage(b *testing.B) {
 	perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
 	measure := func() {
 		for range rounds {
-			// Servers: the same load from this process.
+			// Servers: the same load from this process, at once.
 			e, addr := startWslbEcho(b)
-			require.NoError(b, pingPong(addr, benchConns, n/benchConns, nil))
-			we := e.stop(b)
 			g := startHelper(b, "gorilla-server", "", 0)
 			gaddr := strings.TrimPrefix(g.line(b), "listening on ")
-			require.NoError(b, pingPong(gaddr, benchConns, n/benchConns, nil))
-			ge := g.stop(b)
+			var eErr, gErr error
+			var wg sync.WaitGroup
+			wg.Go(func() { eErr = pingPong(addr, benchConns, n/benchConns, nil) })
+			wg.Go(func() { gErr = pingPong(gaddr, benchConns, n/benchConns, nil) })
+			wg.Wait()
+			require.NoError(b, eErr)
+			require.NoError(b, gErr)
+			we, ge := e.stop(b), g.stop(b)
 			echoR = append(echoR, float64(we)/float64(ge))
 			echoUS, gorillaSrvUS = append(echoUS, perMsg(we)), append(gorillaSrvUS, perMsg(ge))
 
-			// Clients: the same load against one wslb echo.
+			// Clients: the same load against one wslb echo, at once.
 			srv, saddr := startWslbEcho(b)
-			wh := runClient(b, "harness-client", saddr, n)
-			gc := runClient(b, "gorilla-client", saddr, n)
+			hc := startHelper(b, "harness-client", saddr, n)
+			gc := startHelper(b, "gorilla-client", saddr, n)
+			wh, wg2 := hc.wait(b), gc.wait(b)
 			srv.stop(b)
-			harnessR = append(harnessR, float64(wh)/float64(gc))
-			harnessUS, gorillaCliUS = append(harnessUS, perMsg(wh)), append(gorillaCliUS, perMsg(gc))
+			harnessR = append(harnessR, float64(wh)/float64(wg2))
+			harnessUS, gorillaCliUS = append(harnessUS, perMsg(wh)), append(gorillaCliUS, perMsg(wg2))
 		}
 	}
 	testutil.BenchOnce(b, measure)
