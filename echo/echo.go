@@ -36,7 +36,7 @@ const CloseReasonShutdown = "backend shutting down"
 
 // Defaults for Config fields left zero.
 const (
-	DefaultReadBufferSize  = 1024
+	DefaultReadBufferSize  = 512
 	DefaultWriteBufferSize = 1024
 	DefaultMaxMessageSize  = 64 << 10
 	DefaultWriteTimeout    = 10 * time.Second
@@ -81,7 +81,8 @@ type Config struct {
 	WriteBufferSize int
 	// MaxMessageSize closes connections that send larger messages.
 	MaxMessageSize int64
-	// WriteTimeout bounds each reply.
+	// WriteTimeout bounds each reply (the deadline is moved when half of
+	// it is used, so a reply gets between half and all of it).
 	WriteTimeout time.Duration
 }
 
@@ -256,7 +257,10 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 		s.mu.Unlock()
 		_ = c.Close()
 	}()
-	var seq uint64
+	var (
+		seq      uint64
+		deadline time.Time
+	)
 	for {
 		typ, r, err := c.NextReader()
 		if err != nil {
@@ -275,10 +279,16 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 			return
 		}
 		seq++
-		b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, time.Now(), b.in)
+		now := time.Now()
+		b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, now, b.in)
 		// Counted before the write so a client that has its echo sees it.
 		s.msgs.Add(1)
-		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		// The deadline moves only when half of it is used up: each move
+		// resets a runtime timer, a cost per message otherwise.
+		if deadline.Sub(now) < s.cfg.WriteTimeout/2 {
+			deadline = now.Add(s.cfg.WriteTimeout)
+			_ = c.SetWriteDeadline(deadline)
+		}
 		err = c.WriteMessage(typ, b.out)
 		b.release()
 		if err != nil {

@@ -79,7 +79,7 @@ type Config struct {
 	// flight (Open).
 	Concurrency      int
 	HandshakeTimeout time.Duration
-	MessageTimeout   time.Duration // per message: write and wait for its echo
+	MessageTimeout   time.Duration // per message: write and wait for its echo (at least half of it; the deadline moves lazily)
 	MessageSize      int           // payload bytes; at least the identifying prefix
 
 	// BackendHeader is the handshake response header naming the backend,

@@ -215,13 +215,15 @@ func newCollector(clients []Client, samples int) *collector {
 	return &collector{res: res, samples: samples}
 }
 
-func (c *collector) rtt(d time.Duration) {
-	us := d.Microseconds()
-	if us < 1 {
-		us = 1
+// rtts records round trips in microseconds.
+func (c *collector) rtts(us []int64) {
+	if len(us) == 0 {
+		return
 	}
 	c.mu.Lock()
-	_ = c.res.hist.RecordValue(us) // values above 60 s are dropped
+	for _, v := range us {
+		_ = c.res.hist.RecordValue(v) // values above 60 s are dropped
+	}
 	c.mu.Unlock()
 }
 
