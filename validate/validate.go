@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/wslb/wslb/internal/ctxrun"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/haproxy"
 	"github.com/wslb/wslb/validate/nginx"
@@ -67,8 +67,31 @@ type Options struct {
 	// proxybin.Lookup.
 	Binaries func(Kind) (proxybin.Binary, error)
 	// ReadFile reads files that are not among the sources (NGINX
-	// includes); nil reads the disk.
+	// includes); nil reads the disk through a safefile.Reader.
 	ReadFile func(path string) ([]byte, error)
+	// Roots are the directories configs and includes may be read from
+	// (--include-root and the paths given); empty means the directories
+	// of the sources read from disk.
+	Roots []string
+	// Limits bound what is read; zero means safefile.DefaultLimits.
+	Limits safefile.Limits
+}
+
+// reader is the safefile.Reader sources and includes are read through.
+func (o Options) reader(sources []Source) *safefile.Reader {
+	roots := o.Roots
+	if len(roots) == 0 {
+		for _, src := range sources {
+			if src.Bytes == nil {
+				roots = append(roots, filepath.Dir(src.Name))
+			}
+		}
+	}
+	l := o.Limits
+	if l == (safefile.Limits{}) {
+		l = safefile.DefaultLimits
+	}
+	return safefile.NewReader(roots, l)
 }
 
 // Result is what a lint run found.
@@ -154,9 +177,10 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 	}
 	// Read and classify everything first so included files can be skipped.
 	loaded := make([]Source, 0, len(sources))
+	reader := opts.reader(sources)
 	for _, src := range sources {
 		if src.Bytes == nil {
-			b, err := os.ReadFile(src.Name)
+			b, err := reader.Read(src.Name)
 			if err != nil {
 				return Result{}, fmt.Errorf("read config: %w", err)
 			}
@@ -176,9 +200,11 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 		memory[filepath.Clean(src.Name)] = src.Bytes
 	}
 	readFile := opts.ReadFile
+	var check func(string) error
 	if readFile == nil {
-		readFile = os.ReadFile
+		readFile, check = reader.Read, reader.Check
 	}
+	limits := nginx.Limits{Check: check, MaxFanOut: reader.Limits().MaxFanOut, MaxDepth: reader.Limits().MaxDepth}
 	opener := func(path string) ([]byte, error) {
 		if b, ok := memory[filepath.Clean(path)]; ok {
 			return b, nil
@@ -221,7 +247,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 				found = append(found, templateFindings(src.Name, src.Bytes)...)
 				sup = haproxySuppressions(h)
 			case Nginx:
-				n = nginx.ParseContext(ctx, src.Name, opener)
+				n = nginx.ParseLimited(ctx, src.Name, opener, limits)
 				code = rules.NginxCode(n)
 				found = append(found, nginxProblems(n, opts.Options)...)
 				for _, f := range n.Files() {

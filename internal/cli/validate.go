@@ -18,6 +18,7 @@ import (
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/ctxrun"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate"
@@ -37,6 +38,7 @@ type ValidateOptions struct {
 	Disable        []string
 	Exec           bool
 	AllowCode      bool
+	IncludeRoots   []string
 	NginxVersion   string
 	HAProxyVersion string
 	MinIdleTimeout time.Duration
@@ -124,6 +126,7 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 	f.StringVar(&opts.FailOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or none")
 	f.StringSliceVar(&opts.Disable, "disable", nil, "rule IDs to skip, comma separated (e.g. WSLB104,WSLB107)")
 	f.BoolVar(&opts.Exec, "exec", false, "also run haproxy -c / nginx -t on a copy with unresolvable host names stubbed (WSLB002)")
+	f.StringSliceVar(&opts.IncludeRoots, "include-root", nil, "directory configs and their includes may also be read from (default: the directories of the PATHs)")
 	f.BoolVar(&opts.AllowCode, "allow-code", false, "let --exec run configs with directives that run code (lua-load, program, load_module, js_*, ...)")
 	f.StringVar(&opts.NginxVersion, "nginx-version", "", "target nginx version (default: the installed nginx, else 1.18)")
 	f.StringVar(&opts.HAProxyVersion, "haproxy-version", "", "target haproxy version (default: the installed haproxy, else 2.4)")
@@ -201,6 +204,27 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	return printValidate(opts, res)
 }
 
+// readRoots are the directories validate reads configs and includes
+// from: each PATH given (a file stands for its directory) and every
+// --include-root.
+func readRoots(opts *ValidateOptions) []string {
+	var roots []string
+	for _, p := range opts.Paths {
+		if p == "-" || strings.EqualFold(filepath.Ext(p), ".hcl") {
+			continue
+		}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			roots = append(roots, p)
+		} else {
+			roots = append(roots, filepath.Dir(p))
+		}
+	}
+	if len(roots) == 0 {
+		roots = append(roots, ".") // standard input's includes: the working directory
+	}
+	return append(roots, opts.IncludeRoots...)
+}
+
 // lintPaths reads, generates and lints opts.Paths. Reading and generating
 // take no context, so they run beside a watch on ctx (ctxrun).
 func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, error) {
@@ -212,6 +236,7 @@ func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, err
 		Disable:   opts.Disable,
 		Exec:      opts.Exec,
 		AllowCode: opts.AllowCode,
+		Roots:     readRoots(opts),
 	}
 	if opts.NginxVersion != "" {
 		lintOpts.NginxVersion, _ = topology.ParseVersion(opts.NginxVersion)
@@ -234,10 +259,11 @@ func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, err
 		var nf *proxybin.NotFoundError
 		var uk *validate.UnknownKindError
 		var ce *validate.CodeError
+		var re *safefile.RefusedError
 		switch {
 		case errors.As(err, &nf):
 			return res, MissingEnvironmentError(err)
-		case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk), errors.As(err, &ce):
+		case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk), errors.As(err, &ce), errors.As(err, &re):
 			return res, InvalidInputError(err)
 		}
 		return res, err

@@ -33,6 +33,7 @@ type Config struct {
 	// .diag/.notice/.warning/.alert directives.
 	Conditionals []int
 
+	backends   map[string]*Section
 	done       chan struct{} // closed when keyword checking has finished
 	parsedOnce sync.Once
 	parsed     parser.Parser
@@ -135,6 +136,7 @@ func StartContext(ctx context.Context, file string, data []byte) *Config {
 		c.Lines = strings.Split(text, "\n")
 	}
 	c.index()
+	c.indexBackends()
 	c.resolveDefaults()
 	c.checkDuplicates()
 	go func() {

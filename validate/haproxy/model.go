@@ -43,12 +43,24 @@ func (c *Config) Global() *Section {
 // Backend returns the backend or listen section that use_backend and
 // default_backend can name, or nil.
 func (c *Config) Backend(name string) *Section {
+	if c.backends == nil { // a Config built by hand
+		c.indexBackends()
+	}
+	return c.backends[name]
+}
+
+// indexBackends maps names to the first backend or listen section of
+// that name: rules look one up per use_backend line, so a scan each time
+// would make large configs quadratic.
+func (c *Config) indexBackends() {
+	c.backends = map[string]*Section{}
 	for _, s := range c.Sections {
-		if (s.Type == "backend" || s.Type == "listen") && s.Name == name {
-			return s
+		if s.Type == "backend" || s.Type == "listen" {
+			if _, dup := c.backends[s.Name]; !dup {
+				c.backends[s.Name] = s
+			}
 		}
 	}
-	return nil
 }
 
 // IsProxy reports whether the section is a frontend, backend or listen.

@@ -40,6 +40,9 @@ type Config struct {
 	// line sits after the earlier ones.
 	nextCol   map[fileLine]int
 	upstreams map[string]*Node
+	limits    Limits
+	// refused maps include patterns to why files they match were refused.
+	refused map[string]string
 }
 
 // Node is one directive in the inlined tree.
@@ -54,6 +57,8 @@ type Node struct {
 	// EndLine is the last line of the block's contents in File (0 for
 	// simple directives).
 	EndLine int
+	// byName indexes large blocks' children (see indexChildren).
+	byName map[string][]*Node
 }
 
 // Problem is a parse error crossplane reported.
@@ -90,10 +95,46 @@ func Parse(file string, open Opener) *Config {
 // ParseContext is Parse that stops reading when ctx ends; what was not
 // read then is missing from the Config, which the caller discards.
 func ParseContext(ctx context.Context, file string, open Opener) *Config {
+	return ParseLimited(ctx, file, open, Limits{})
+}
+
+// Limits bound what includes may pull in; zero fields take the defaults.
+type Limits struct {
+	// Check, when set, vets every file an include pattern matches before
+	// it is read; a refused file is a Problem at the include line.
+	Check func(path string) error
+	// MaxFanOut bounds the files one include may match (default 1024).
+	MaxFanOut int
+	// MaxDepth bounds include nesting (default 16).
+	MaxDepth int
+	// MaxNodes bounds the directives of the inlined tree (default 4M),
+	// which include bombs would otherwise grow exponentially.
+	MaxNodes int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxFanOut <= 0 {
+		l.MaxFanOut = 1024
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = 16
+	}
+	if l.MaxNodes <= 0 {
+		l.MaxNodes = 4 << 20
+	}
+	return l
+}
+
+// ParseLimited is ParseContext with bounds on includes. Files the opener
+// or l.Check refuses, includes matching too many files, nesting too deep
+// and include bombs become Problems at the include line; nothing of a
+// refused file is read or quoted.
+func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Config {
 	if open == nil {
 		open = DiskOpener
 	}
-	c := &Config{File: file, sources: map[string][]byte{}, aliases: map[string]string{}}
+	l = l.withDefaults()
+	c := &Config{File: file, sources: map[string][]byte{}, aliases: map[string]string{}, limits: l, refused: map[string]string{}}
 	src, err := open(file)
 	if err != nil {
 		c.Problems = append(c.Problems, Problem{File: file, Line: 1, Message: fmt.Sprintf("read %s: %v", file, err)})
@@ -119,6 +160,12 @@ func ParseContext(ctx context.Context, file string, open Opener) *Config {
 			line = min(line, n)
 		}
 		c.Problems = append(c.Problems, Problem{File: c.realName(e.File), Line: line, Message: cleanMessage(e.Error.Error())})
+	}
+	c.refusedIncludes(payload)
+	if p := CheckIncludes(payload, l.MaxDepth, l.MaxNodes); p != nil {
+		p.File = c.realName(p.File)
+		c.Problems = append(c.Problems, *p)
+		return c // the tree would be too large to build
 	}
 	if len(payload.Config) > 0 {
 		c.Root = c.inline(payload, 0, nil, 0)
@@ -169,8 +216,55 @@ func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOpti
 			if err != nil {
 				return nil, fmt.Errorf("include %s: %w", pattern, err)
 			}
-			return m, nil
+			if len(m) > c.limits.MaxFanOut {
+				c.refused[pattern] = fmt.Sprintf("matches %d files, more than %d", len(m), c.limits.MaxFanOut)
+				return nil, nil
+			}
+			if c.limits.Check == nil {
+				return m, nil
+			}
+			kept := m[:0:0]
+			for _, f := range m {
+				if err := c.limits.Check(f); err != nil {
+					c.refused[pattern] = err.Error()
+					continue
+				}
+				kept = append(kept, f)
+			}
+			return kept, nil
 		},
+	}
+}
+
+// refusedIncludes turns the include patterns Glob refused into Problems
+// at their include lines.
+func (c *Config) refusedIncludes(p *crossplane.Payload) {
+	if len(c.refused) == 0 {
+		return
+	}
+	dir := filepath.Dir(c.File)
+	var walk func(file string, ds crossplane.Directives, depth int)
+	walk = func(file string, ds crossplane.Directives, depth int) {
+		for _, d := range ds {
+			if d.Directive == "include" && len(d.Args) > 0 {
+				pattern := d.Args[0]
+				if !filepath.IsAbs(pattern) {
+					pattern = filepath.Join(dir, pattern)
+				}
+				for _, pat := range append([]string{pattern}, c.prefixFallbacks(pattern)...) {
+					if why, ok := c.refused[pat]; ok {
+						c.Problems = append(c.Problems, Problem{File: c.realName(file), Line: d.Line, Message: fmt.Sprintf("include %s refused: %s", d.Args[0], why)})
+						break
+					}
+				}
+			}
+			if depth < maxDepth {
+				walk(file, d.Block, depth+1)
+			}
+		}
+	}
+	for _, cfg := range p.Config {
+		walk(cfg.File, cfg.Parsed, 0)
 	}
 }
 
@@ -244,6 +338,7 @@ func (c *Config) build(p *crossplane.Payload, file string, ds crossplane.Directi
 		n.Column = c.column(file, d.Line, d.Directive)
 		if d.IsBlock() {
 			n.Children = c.build(p, file, d.Block, n, depth+1)
+			n.indexChildren()
 			n.EndLine = n.Line
 			for _, ch := range n.Children {
 				if ch.File == file {

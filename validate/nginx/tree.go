@@ -58,6 +58,10 @@ func (c *Config) Upstream(name string) *Node {
 
 // Own returns the node's direct children named name.
 func (n *Node) Own(name string) []*Node {
+	if n.byName != nil {
+		own := n.byName[name]
+		return own[:len(own):len(own)]
+	}
 	var out []*Node
 	for _, ch := range n.Children {
 		if ch.Name == name {
@@ -166,4 +170,21 @@ func ParseDuration(v string) (time.Duration, bool) {
 func ParseInt(v string) (int, bool) {
 	n, err := strconv.Atoi(v)
 	return n, err == nil
+}
+
+// indexThreshold is the number of children above which a block indexes
+// them by name: Effective asks every enclosing block, and an http block
+// with thousands of servers scanned once per location is quadratic.
+const indexThreshold = 32
+
+// indexChildren builds n.byName for blocks with many children; it runs
+// once, while the tree is built, so reads need no lock.
+func (n *Node) indexChildren() {
+	if len(n.Children) <= indexThreshold {
+		return
+	}
+	n.byName = map[string][]*Node{}
+	for _, ch := range n.Children {
+		n.byName[ch.Name] = append(n.byName[ch.Name], ch)
+	}
 }

@@ -1,0 +1,2 @@
+function h(r){}
+export default {h};
