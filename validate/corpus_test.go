@@ -104,6 +104,9 @@ func TestCorpusPrecision(t *testing.T) {
 		labels, opts := loadLabels(t, filepath.Join(corpusDir, name+".labels"))
 		srcs, err := Collect([]string{filepath.Join(corpusDir, name)})
 		require.NoError(t, err)
+		// Corpus configs include the distribution's files
+		// (/etc/nginx/mime.types), as `--include-root /etc/nginx` allows.
+		opts.Roots = []string{filepath.Join(corpusDir, name), "/etc/nginx"}
 		res, err := Lint(context.Background(), srcs, opts)
 		require.NoError(t, err)
 		fired := map[string]bool{}
