@@ -176,9 +176,26 @@ func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*ngin
 }
 
 // isCatchAll reports whether a block takes every request of its server:
-// location / or proxy_pass at server level.
+// location /, proxy_pass at server level, or the named location that
+// location /'s try_files falls back to (try_files $uri @app).
 func isCatchAll(blk *nginx.Node) bool {
-	return blk.Name == "server" || blk.Name == "location" && len(blk.Args) == 1 && blk.Args[0] == "/"
+	if blk.Name == "server" || blk.Name == "location" && len(blk.Args) == 1 && blk.Args[0] == "/" {
+		return true
+	}
+	name := lastArg(blk)
+	if blk.Name != "location" || !strings.HasPrefix(name, "@") || blk.Parent == nil {
+		return false
+	}
+	for _, loc := range blk.Parent.Own("location") {
+		if len(loc.Args) == 1 && loc.Args[0] == "/" {
+			for _, tf := range loc.Own("try_files") {
+				if lastArg(tf) == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // divertTarget returns the named location a block sends WebSocket

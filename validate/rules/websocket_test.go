@@ -204,3 +204,25 @@ listen stats
 	require.Contains(t, got["web"].Polling, "default_backend web in frontend fe")
 	require.Equal(t, "frontend tunnelled sets timeout tunnel and routes here on line 12", got["feed"].String())
 }
+
+// The named location that location /'s try_files falls back to takes
+// every request, like location / itself.
+func TestTryFilesFallbackIsCatchAll(t *testing.T) {
+	c := nginxConfig(t, `events {}
+http {
+    server {
+        listen 80;
+        location / { try_files $uri @app; }
+        location @app { proxy_pass http://127.0.0.1:3000; proxy_set_header Upgrade $http_upgrade; }
+        location @other { proxy_pass http://127.0.0.1:3001; proxy_set_header Upgrade $http_upgrade; }
+    }
+}
+`)
+	w := DetectNginxWebSockets(c, false)
+	got := map[string]Why{}
+	for n, why := range w.Locations {
+		got[n.Label()] = why
+	}
+	require.True(t, got["location @app"].Generic)
+	require.False(t, got["location @other"].Generic)
+}

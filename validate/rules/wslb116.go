@@ -23,13 +23,17 @@ func init() {
 
 func checkConnectionMap(p *NginxPass) {
 	maps := nginxMaps(p.Config)
+	set := map[string]bool{}
+	for _, s := range p.Config.All("set") {
+		set[s.Arg(0)] = true
+	}
 	reported := map[*nginx.Node]bool{}
 	for _, h := range p.Config.All("proxy_set_header") {
 		if !strings.EqualFold(h.Arg(0), "connection") {
 			continue
 		}
 		v := connectionVariable(h)
-		if v == "" || builtinVariable(v) {
+		if v == "" || builtinVariable(v) || set[v] {
 			continue
 		}
 		m := maps[v]

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/haproxy"
 )
 
 func init() {
@@ -21,6 +22,23 @@ func init() {
 	})
 }
 
+// setsVariablesElsewhere reports lines that let code outside the file
+// set variables: Lua scripts and SPOE agents.
+func setsVariablesElsewhere(d *haproxy.Directive) bool {
+	if strings.HasPrefix(d.Keyword, "lua-") {
+		return true
+	}
+	if d.Keyword == "filter" && d.Arg(0) == "spoe" {
+		return true
+	}
+	for _, a := range d.Args {
+		if strings.HasPrefix(a, "lua.") {
+			return true
+		}
+	}
+	return false
+}
+
 var (
 	varReadRe = regexp.MustCompile(`var\(((?:proc|sess|txn|req|res)\.[A-Za-z0-9_.]+)`)
 	varSetRe  = regexp.MustCompile(`(?:set-var(?:-fmt)?|set-var|unset-var)\(((?:proc|sess|txn|req|res)\.[A-Za-z0-9_.]+)`)
@@ -30,6 +48,9 @@ func checkVariablesSet(p *HAProxyPass) {
 	set := map[string]bool{}
 	for _, s := range p.Config.Sections {
 		for _, d := range s.Directives {
+			if setsVariablesElsewhere(d) {
+				return // Lua scripts and SPOE agents set variables wslb cannot see
+			}
 			for _, m := range varSetRe.FindAllStringSubmatch(d.Keyword+" "+strings.Join(d.Args, " "), -1) {
 				set[m[1]] = true
 			}
