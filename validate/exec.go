@@ -77,18 +77,23 @@ func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Conf
 type stubs struct {
 	replaced []string // host names
 	kept     []string // address tokens that are not host names
+	unplaced []string // host names not found verbatim where the parser saw them
 }
 
 // notes tells the user what the check ran on instead of their file.
 func (s stubs) notes(name string) []string {
 	var out []string
 	if len(s.replaced) > 0 {
-		out = append(out, fmt.Sprintf("--exec checked %s with the host names of its server addresses replaced by %s, because the check runs without network access and cannot resolve names (whether they resolve was not checked): %s",
+		out = append(out, fmt.Sprintf("--exec checked %s with the host names of its server addresses replaced by %s, so that the check does not depend on DNS (it runs without network access where the machine allows it; whether the names resolve was not checked): %s",
 			name, stubAddress, listSome(s.replaced)))
 	}
 	if len(s.kept) > 0 {
 		out = append(out, fmt.Sprintf("--exec left these server addresses in %s as written, because they are not host names: %s",
 			name, listSome(s.kept)))
+	}
+	if len(s.unplaced) > 0 {
+		out = append(out, fmt.Sprintf("--exec left these host names in %s as written, because they are spelt with escapes or over several lines: %s",
+			name, listSome(s.unplaced)))
 	}
 	return out
 }
@@ -123,7 +128,7 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 	files = map[string]string{}
 	contents := map[string][]byte{}
 	edits := map[string][]hostEdit{}
-	replaced, kept := map[string]bool{}, map[string]bool{}
+	replaced, kept, unplaced := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	// add records the address token tok found at byte offset off of file,
 	// where host is the part that names the host (empty: none).
 	add := func(file string, off int, tok, host string, hostAt int) {
@@ -132,7 +137,7 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 		case !isHostName(host) || serverKeywords[strings.ToLower(host)]:
 			kept[tok] = true
 		case off < 0:
-			kept[tok] = true // not found as written (quotes or escapes)
+			unplaced[host] = true
 		default:
 			edits[file] = append(edits[file], hostEdit{off: off + hostAt, host: host})
 			replaced[host] = true
@@ -194,8 +199,12 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 	for k := range kept {
 		st.kept = append(st.kept, k)
 	}
+	for u := range unplaced {
+		st.unplaced = append(st.unplaced, u)
+	}
 	sort.Strings(st.replaced)
 	sort.Strings(st.kept)
+	sort.Strings(st.unplaced)
 
 	base := filepath.Dir(src.Name)
 	for file, data := range contents {

@@ -184,7 +184,8 @@ func TestScratchCopyStubsOnlyHostNames(t *testing.T) {
 		"    server s3 <upstream_host>:80 check\n" +
 		"    server s4 \"quoted.example:80\" check\n" +
 		"    server-template web 1-3 web.example:80 check\n" +
-		"    server s5 10.0.0.5:80 check\n"
+		"    server s5 10.0.0.5:80 check\n" +
+		"    server s6 e\\x73c.example:80 check\n"
 	h := haproxy.Parse("h.cfg", []byte(text))
 	files, main, st, err := scratchCopy(Source{Name: "h.cfg", Kind: HAProxy, Bytes: []byte(text)}, h, nil, dir)
 	require.NoError(t, err)
@@ -198,12 +199,14 @@ func TestScratchCopyStubsOnlyHostNames(t *testing.T) {
 		"    server s3 <upstream_host>:80 check\n"+
 		"    server s4 \"127.0.0.1:80\" check\n"+
 		"    server-template web 1-3 127.0.0.1:80 check\n"+
-		"    server s5 10.0.0.5:80 check\n", string(out))
+		"    server s5 10.0.0.5:80 check\n"+
+		"    server s6 e\\x73c.example:80 check\n", string(out))
 	require.Equal(t, []string{"app1", "quoted.example", "web.example"}, st.replaced)
 	require.Equal(t, []string{"<upstream_host>:80", "check"}, st.kept)
+	require.Equal(t, []string{"esc.example"}, st.unplaced, "not rewritten where it is spelt with an escape")
 	notes := st.notes("h.cfg")
-	require.Len(t, notes, 2)
-	require.Contains(t, notes[0], "without network access")
+	require.Len(t, notes, 3)
+	require.Contains(t, notes[0], "does not depend on DNS")
 	require.Contains(t, notes[1], "not host names: <upstream_host>:80, check")
 
 	ntext := "events {}\nhttp {\n" +
