@@ -14,9 +14,6 @@ type Word struct {
 	End int
 }
 
-// token is the package's old name for Word.
-type token = Word
-
 // SyntaxError is a line HAProxy refuses to split, at a 1-based column.
 type SyntaxError struct {
 	Col int
