@@ -55,6 +55,7 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 		n.reader = Options{}.reader(n.file)
 	}
 	limits := n.reader.Limits()
+	refused := map[string]string{} // include pattern → why
 	payload, err := crossplane.Parse(main, &crossplane.ParseOptions{
 		Open: func(path string) (io.ReadCloser, error) {
 			b, ok := n.sources[path]
@@ -77,11 +78,25 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 				return nil, fmt.Errorf("include %s: %w", pattern, err)
 			}
 			if len(m) > limits.MaxFanOut {
-				return nil, fmt.Errorf("include %s matches %d files, more than %d", pattern, len(m), limits.MaxFanOut)
+				refused[pattern] = fmt.Sprintf("matches %d files, more than %d", len(m), limits.MaxFanOut)
+				return nil, nil
+			}
+			// Glob's matches are opened after parsing, where a refusal
+			// would lose the include's line: vet them here.
+			for _, f := range m {
+				if err := n.reader.Check(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					refused[pattern] = err.Error()
+					return nil, nil
+				}
 			}
 			return m, nil
 		},
 	})
+	if err == nil {
+		if e := refusedInclude(payload, filepath.Dir(main), refused); e != nil {
+			return nil, e
+		}
+	}
 	if err != nil {
 		return nil, nginxError(n.file, err)
 	}
@@ -112,6 +127,35 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 		return nil, nginxError(n.file, err)
 	}
 	return combined.Config[0].Parsed, nil
+}
+
+// refusedInclude is an *Error at the first include whose pattern Glob
+// refused.
+func refusedInclude(p *crossplane.Payload, dir string, refused map[string]string) error {
+	if len(refused) == 0 {
+		return nil
+	}
+	var found error
+	for _, cfg := range p.Config {
+		walk(cfg.Parsed, nil, func(d *crossplane.Directive, _ []*crossplane.Directive) bool {
+			if found == nil && d.Directive == "include" && len(d.Args) > 0 {
+				pattern := d.Args[0]
+				if !filepath.IsAbs(pattern) {
+					pattern = filepath.Join(dir, pattern)
+				}
+				if why, ok := refused[pattern]; ok {
+					found = &Error{cfg.File, d.Line, fmt.Sprintf("include %s refused: %s", d.Args[0], why)}
+				}
+			}
+			return found == nil
+		})
+	}
+	if found == nil {
+		for pattern, why := range refused {
+			return &Error{File: p.Config[0].File, Msg: fmt.Sprintf("include %s refused: %s", pattern, why)}
+		}
+	}
+	return found
 }
 
 // setFile records in every directive the file it comes from, as

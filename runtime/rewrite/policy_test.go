@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -85,4 +86,35 @@ func TestNginxIncludeBomb(t *testing.T) {
 	require.ErrorAs(t, err, &rerr)
 	require.Contains(t, rerr.Msg, "include")
 	require.NotZero(t, rerr.Line)
+}
+
+// TestNginxIncludesReadSafely: includes reach only regular files below
+// the config's directory; a refusal names the include line.
+func TestNginxIncludesReadSafely(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		inc   string
+		setup func(dir string)
+		want  string
+	}{
+		"fifo-glob": {"include *.inc;", func(d string) { require.NoError(t, syscall.Mkfifo(filepath.Join(d, "p.inc"), 0o644)) }, "a FIFO"},
+		"devzero":   {"include /dev/zero;", nil, "outside"},
+		"symlink":   {"include s.inc;", func(d string) { require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(d, "s.inc"))) }, "outside"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.setup != nil {
+				tc.setup(dir)
+			}
+			text := "events {}\nhttp {\n    upstream app { server 10.0.0.1:80; }\n    server {\n        listen 80;\n        " + tc.inc + "\n        location / { proxy_pass http://app; }\n    }\n}\n"
+			src := filepath.Join(dir, "nginx.conf")
+			require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
+			_, err := Load(src)
+			var rerr *Error
+			require.ErrorAs(t, err, &rerr)
+			require.Equal(t, 6, rerr.Line, "%v", err)
+			require.Contains(t, rerr.Msg, tc.want)
+			require.NotContains(t, err.Error(), "root:")
+		})
+	}
 }
