@@ -101,6 +101,9 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 func runGenerate(ctx context.Context, opts *GenerateOptions) error {
 	loader := topology.NewLoader()
 	topo, diags := loader.LoadFileContext(ctx, opts.Topology)
+	if topo == nil && ctx.Err() != nil {
+		return stoppedError(ctx, "generate", nil) // Ctrl-C while loading
+	}
 	if len(diags) > 0 {
 		_ = loader.WriteDiagnostics(opts.Streams.ErrOut, diags, 0, isTerminal(opts.Streams.ErrOut))
 	}

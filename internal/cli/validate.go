@@ -372,6 +372,9 @@ func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([
 	}
 	loader := topology.NewLoader()
 	topo, diags := loader.LoadFileContext(ctx, path)
+	if topo == nil && ctx.Err() != nil {
+		return nil, topology.Targets{}, stoppedError(ctx, "validate", opts.Timeout) // Ctrl-C while loading
+	}
 	if len(diags) > 0 {
 		_ = loader.WriteDiagnostics(opts.Streams.ErrOut, diags, 0, isTerminal(opts.Streams.ErrOut))
 	}

@@ -218,6 +218,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if topo {
 		loader := topology.NewLoader()
 		topo, diags := loader.LoadFileContext(ctx, o.Path)
+		if topo == nil && ctx.Err() != nil {
+			return verifyError(fmt.Errorf("%w (%v)", context.Canceled, context.Cause(ctx))) // Ctrl-C while loading
+		}
 		if diags.HasErrors() {
 			_ = loader.WriteDiagnostics(o.IO.ErrOut, diags, 0, false)
 			return &ExitError{Code: ExitInvalidInput, Err: fmt.Errorf("%s: invalid topology", o.Path), Silent: true}
