@@ -281,9 +281,14 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 	for _, p := range opts.Paths {
 		switch {
 		case p == "-":
-			b, err := io.ReadAll(opts.Streams.In)
+			// Standard input gets the same size limit as a file.
+			limit := safefile.DefaultLimits.MaxFile
+			b, err := io.ReadAll(io.LimitReader(opts.Streams.In, limit+1))
 			if err != nil {
 				return nil, nil, InvalidInputError(fmt.Errorf("read standard input: %w", err))
+			}
+			if int64(len(b)) > limit {
+				return nil, nil, InvalidInputError(fmt.Errorf("standard input is larger than %d bytes", limit))
 			}
 			sources = append(sources, validate.Source{Name: "<stdin>", Kind: proxybin.Kind(opts.Kind), Bytes: b})
 		case strings.EqualFold(filepath.Ext(p), ".hcl"):

@@ -240,3 +240,19 @@ func TestStoppedErrorCodes(t *testing.T) {
 	require.Equal(t, ExitTimeout, ExitCode(err))
 	require.Contains(t, err.Error(), "--timeout 2s")
 }
+
+// TestValidateBoundsInput: standard input is limited like a file, and a
+// symlink out of the given directory is refused (exit 3) without its
+// target being printed.
+func TestValidateBoundsInput(t *testing.T) {
+	code, _, errOut := runValidateCLI(t, strings.Repeat("# padding line\n", 17<<20/15+1), "-", "--kind", "haproxy")
+	require.Equal(t, ExitInvalidInput, code)
+	require.Contains(t, errOut, "standard input is larger than")
+
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(dir, "haproxy.cfg")))
+	code, out, errOut := runValidateCLI(t, "", filepath.Join(dir, "haproxy.cfg"))
+	require.Equal(t, ExitInvalidInput, code, errOut)
+	require.Contains(t, errOut, "outside the directories")
+	require.NotContains(t, out+errOut, "root:")
+}
