@@ -26,6 +26,9 @@ func checkHardcodedConnection(p *NginxPass) {
 		if !strings.EqualFold(h.Arg(0), "connection") || !strings.EqualFold(strings.TrimSpace(h.Arg(1)), "upgrade") {
 			continue
 		}
+		if onlyHandshakes(p.WS, h.Parent) {
+			continue
+		}
 		msg := `proxy_set_header Connection is hard-coded to "upgrade"; plain HTTP requests through this block are sent as upgrade requests too and lose upstream keep-alive`
 		if up := siblingHeader(h, "upgrade"); up != nil && !strings.Contains(up.Arg(1), "$") {
 			msg = fmt.Sprintf(`proxy_set_header Connection is hard-coded to "upgrade" and Upgrade to %q (line %d): every request through this block, plain HTTP too, reaches the backend as a WebSocket handshake`, up.Arg(1), up.Line)
@@ -45,4 +48,17 @@ func siblingHeader(h *nginx.Node, name string) *nginx.Node {
 		}
 	}
 	return nil
+}
+
+// onlyHandshakes reports whether a location is a WebSocket-only endpoint
+// (a well-known WebSocket path of no long-polling stack), where a
+// hard-coded Connection: upgrade meets no plain request. Plain locations
+// sharing its upstream do not matter here: their requests do not pass
+// through this block.
+func onlyHandshakes(ws *NginxWebSockets, blk *nginx.Node) bool {
+	if !ws.Serves(blk) || blk.Name != "location" || pollingPath(strings.Join(blk.Args, " ")) {
+		return false
+	}
+	path := lastArg(blk)
+	return isWebSocketPath(path) || isPureWebSocketPath(path) || regexNamesWebSocketPath(blk)
 }
