@@ -15,6 +15,7 @@ import (
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -47,7 +48,9 @@ topology are all reported at once, with file:line:col and a snippet.
 
 With --check nothing is written: the configs on disk are compared with what
 the topology generates, and any difference is printed as a unified diff
-(drift detection in CI).
+that patch -p0 applies (drift detection in CI). Only regular files inside
+the output directory are read; a symbolic link leading elsewhere, a FIFO
+or a device is drift, and is not read.
 
 Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 3 invalid or unreadable topology, 5 the configs could not be written
@@ -151,11 +154,26 @@ func printArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {
 // checkArtifacts compares the generated configs with the files in the
 // output directory and prints a unified diff for each that differs.
 func checkArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {
+	// The files compared may come from an unreviewed change: read only
+	// regular files below the output directory, so that a symbolic link
+	// to a secret cannot print it in the diff.
+	reader := safefile.NewReader([]string{opts.Output}, safefile.DefaultLimits)
 	drift := 0
 	for _, a := range arts {
 		path := filepath.Join(opts.Output, a.Name)
-		have, err := os.ReadFile(path)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if !reader.Within(path) {
+			drift++
+			fmt.Fprintf(opts.Streams.ErrOut, "%s: not compared: it leads outside %s; generate -o replaces it with a regular file\n", path, opts.Output)
+			continue
+		}
+		have, err := reader.Read(path)
+		var refused *safefile.RefusedError
+		switch {
+		case errors.As(err, &refused):
+			drift++
+			fmt.Fprintf(opts.Streams.ErrOut, "%s: not compared: %s; generate -o replaces it with a regular file\n", path, refused.Reason)
+			continue
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			return InvalidInputError(readError(path, err))
 		}
 		if err == nil && bytes.Equal(have, a.Bytes) {
