@@ -25,8 +25,12 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	return WriteFiles([]File{{Path: path, Data: data, Perm: perm}})
 }
 
-// rename is os.Rename; tests replace it to make a rename fail.
-var rename = os.Rename
+// rename and link are os.Rename and os.Link; tests replace them to make
+// them fail.
+var (
+	rename = os.Rename
+	link   = os.Link
+)
 
 // WriteFiles writes every file or none. Each is written to a temporary
 // file beside it and synced; only then are they renamed into place, in
@@ -49,11 +53,14 @@ func WriteFiles(files []File) (err error) {
 		if temps[i], err = writeTemp(f); err != nil {
 			return err
 		}
-		// Keep the old file under a second name, to restore it.
+		// Keep the old file under a second name, to restore it: a hard
+		// link, or a copy where the file system has none.
 		if _, serr := os.Lstat(f.Path); serr == nil {
 			backup := temps[i] + ".old"
-			if lerr := os.Link(f.Path, backup); lerr != nil {
-				return fmt.Errorf("write %s: keep the old file: %w", f.Path, lerr)
+			if lerr := link(f.Path, backup); lerr != nil {
+				if cerr := copyFile(f.Path, backup); cerr != nil {
+					return fmt.Errorf("write %s: keep the old file: %w", f.Path, errors.Join(lerr, cerr))
+				}
 			}
 			backups[i] = backup
 		}
@@ -71,6 +78,33 @@ func WriteFiles(files []File) (err error) {
 		temps[i] = ""
 	}
 	return nil
+}
+
+// copyFile copies the regular file at from to a new file to, with its mode.
+func copyFile(from, to string) error {
+	fi, err := os.Lstat(from)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", from)
+	}
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // restore puts back the file at path as it was before: its old content
