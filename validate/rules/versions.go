@@ -90,6 +90,13 @@ var haproxyKeywords = []keyword{
 	{words: []string{"rspideny"}, removed: v(2, 1, 0), instead: "http-response deny"},
 }
 
+// rejectedByAll reports whether every supported version of the product
+// (oldest and later) rejects the keyword: the only rows that can be
+// judged when the target version is unknown.
+func (k keyword) rejectedByAll(oldest topology.Version) bool {
+	return k.since == (topology.Version{}) && k.removed != (topology.Version{}) && oldest.AtLeast(k.removed.Major, k.removed.Minor, k.removed.Patch)
+}
+
 // haproxySectionsSince are section types newer than the oldest target.
 var haproxySectionsSince = map[string]topology.Version{
 	"crt-store": v(3, 0, 0),

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/nginx"
 )
@@ -23,6 +24,9 @@ func init() {
 
 func checkNginxVersion(p *NginxPass) {
 	t := p.Opts.nginxVersion()
+	if p.Opts.NginxVersion == (topology.Version{}) {
+		return // no target (no --nginx-version, no nginx installed): every row depends on it
+	}
 	p.Config.Walk(func(n *nginx.Node) {
 		k, ok := nginxDirectives[n.Name]
 		if ok && !k.accepts(t) {
@@ -39,7 +43,7 @@ func checkNginxVersion(p *NginxPass) {
 func NginxVersionFinding(name string, opts Options, file string, line, col int) (finding.Finding, bool) {
 	k, ok := nginxDirectives[name]
 	t := opts.nginxVersion()
-	if !ok || k.accepts(t) {
+	if !ok || k.accepts(t) || opts.NginxVersion == (topology.Version{}) {
 		return finding.Finding{}, false
 	}
 	r := ByID(NginxVersionID)

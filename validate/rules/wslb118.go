@@ -57,6 +57,9 @@ func checkResolvedOnce(p *NginxPass) {
 		if staticHost(host) || p.Config.Upstream(host) != nil || !strings.Contains(target, "://") {
 			continue
 		}
+		if p.Config.Snippet && !strings.Contains(host, ".") && !hasPort(target) {
+			continue // likely an upstream defined in the http block that includes this file
+		}
 		p.Report(pp, fmt.Sprintf("proxy_pass %s: nginx resolves %s once at start, so when the backend moves (a container recreated, a pod restarted) reconnecting clients keep going to the old address until a reload", target, host), "")
 	}
 }
@@ -78,4 +81,17 @@ func setHost(c *nginx.Config, target string) string {
 		}
 	}
 	return ""
+}
+
+// hasPort reports whether a proxy_pass URL names a port (an upstream
+// block is referenced without one).
+func hasPort(target string) bool {
+	t := target
+	if i := strings.Index(t, "://"); i >= 0 {
+		t = t[i+3:]
+	}
+	if i := strings.IndexByte(t, '/'); i >= 0 {
+		t = t[:i]
+	}
+	return strings.LastIndexByte(t, ':') > strings.LastIndexByte(t, ']')
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -24,13 +25,16 @@ func init() {
 
 func checkHAProxyVersion(p *HAProxyPass) {
 	t := p.Opts.haproxyVersion()
+	// Without a target (no --haproxy-version, no haproxy installed) only
+	// keywords every supported version rejects are judged.
+	known := p.Opts.HAProxyVersion != (topology.Version{})
 	for _, s := range p.Config.Sections {
-		if since, ok := haproxySectionsSince[s.Type]; ok && !t.AtLeast(since.Major, since.Minor, since.Patch) {
+		if since, ok := haproxySectionsSince[s.Type]; ok && known && !t.AtLeast(since.Major, since.Minor, since.Patch) {
 			p.ReportSection(s, fmt.Sprintf("the %s section needs HAProxy %s or later; the target is %s", s.Type, short(since), short(t)), "Target a newer HAProxy with --haproxy-version, or move its settings to the global section")
 		}
 		for _, d := range s.Directives {
 			k, ok := haproxyKeywordFor(d)
-			if !ok || k.accepts(t) {
+			if !ok || k.accepts(t) || !known && !k.rejectedByAll(OldestHAProxy) {
 				continue
 			}
 			p.Report(d, k.why("HAProxy", t)+": HAProxy refuses to start", "Use "+k.instead)
