@@ -66,6 +66,10 @@ type haBackend struct {
 	Pool     string
 	Comments []string
 	Lines    []string
+	// Tunnel is the backend's own timeout tunnel, set for WebSocket pools
+	// (the same value as defaults) so that the backend says what it
+	// carries, as a hand-written one would.
+	Tunnel   string
 	Health   *haHealth
 	Identity string
 	Servers  []string
@@ -372,6 +376,9 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 			be.Ignore = "WSLB204"
 		}
 		be.Lines = append(be.Lines, "balance "+balance)
+	}
+	if p.WebSocket {
+		be.Tunnel = dur(t.Timeouts.Tunnel)
 	}
 	h := p.Health
 	if h.Enabled {

@@ -20,10 +20,15 @@ type nginxView struct {
 	Runtime           *nginxRuntime
 	Timeouts          ngTimeouts
 	Origin            *ngMap // nil: Origin is not checked
-	Maps              []ngMap
-	Geos              []ngMap
-	Upstreams         []ngUpstream
-	Servers           []ngServer
+	// ProxyHeaders are the proxy_set_header arguments set for every
+	// location in the http block.
+	ProxyHeaders []string
+	// OriginHeader passes on the one Origin value checked (with Origin).
+	OriginHeader string
+	Maps         []ngMap
+	Geos         []ngMap
+	Upstreams    []ngUpstream
+	Servers      []ngServer
 }
 
 type nginxRuntime struct {
@@ -88,7 +93,11 @@ type ngProxy struct {
 	ReadTimeout string
 	SendTimeout string
 	AddHeaders  []string
-	BackupTo    string // named location for when every primary server failed
+	// Headers are the location's own proxy_set_header arguments (WebSocket
+	// pools): the http block's set, repeated because a location that sets
+	// any header inherits none.
+	Headers  []string
+	BackupTo string // named location for when every primary server failed
 }
 
 // ngPool is what locations need to know to proxy to a pool.
@@ -124,6 +133,12 @@ func buildNginx(t *topology.Topology, opts Options) (*nginxView, error) {
 			KeepAlive:    dur(t.Timeouts.HTTPKeepAlive),
 			Client:       dur(t.Timeouts.Client),
 		},
+		ProxyHeaders: []string{
+			"Upgrade $http_upgrade", "Connection $connection_upgrade", "Host $host",
+			"X-Real-IP $remote_addr", "X-Forwarded-For $proxy_add_x_forwarded_for",
+			"X-Forwarded-Proto $scheme",
+		},
+		OriginHeader: "Origin $http_origin",
 	}
 	if rt := opts.Runtime; rt != nil {
 		j := func(name string) string { return path.Join(rt.Dir, name) }
@@ -677,6 +692,10 @@ func (b *nginxBuilder) listener(l *topology.Listener) error {
 func (b *nginxBuilder) proxyFor(p *ngPool) *ngProxy {
 	px := &ngProxy{Pass: p.pass, AddHeaders: p.addHeaders}
 	if p.pool.WebSocket {
+		px.Headers = append(px.Headers, b.view.ProxyHeaders...)
+		if b.view.Origin != nil {
+			px.Headers = append(px.Headers, b.view.OriginHeader)
+		}
 		px.ReadTimeout, px.SendTimeout = dur(b.t.Timeouts.Tunnel), dur(b.t.Timeouts.Tunnel)
 	} else {
 		px.ReadTimeout, px.SendTimeout = dur(b.t.Timeouts.Server), dur(b.t.Timeouts.Server)
