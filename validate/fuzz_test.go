@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wslb/wslb/validate/haproxy"
 )
 
 // fuzzOptions keep fuzzed NGINX includes off the disk.
@@ -64,4 +66,55 @@ func checkLines(t *testing.T, res Result, data []byte) {
 			t.Fatalf("finding %s at line %d outside the %d-line input: %s", f.Rule, f.Line, lines, f.Message)
 		}
 	}
+}
+
+// FuzzStubHosts: stubbing host names for --exec never panics, keeps every
+// line where it was (findings map back by line), and changes a line only
+// by replacing whole host names with the stub address.
+func FuzzStubHosts(f *testing.F) {
+	addFixtureSeeds(f, ".cfg")
+	f.Add([]byte("backend b\n  server s1 app:80 check\n  server s2 check\n  server s3 <h>:80\n  server-template w 1-3 \"web\\x2e1\":80\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src := Source{Name: "fuzz.cfg", Kind: HAProxy, Bytes: data}
+		h := haproxy.Parse(src.Name, data)
+		_, main, st, err := scratchCopy(src, h, nil, t.TempDir())
+		if err != nil {
+			t.Fatalf("scratchCopy: %v", err)
+		}
+		out, err := os.ReadFile(main)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, got := strings.Split(string(data), "\n"), strings.Split(string(out), "\n")
+		if len(in) != len(got) {
+			t.Fatalf("%d lines became %d", len(in), len(got))
+		}
+		for i := range in {
+			if !isStubbedVersion(in[i], got[i], st.replaced) {
+				t.Fatalf("line %d changed beyond its host names:\n%q\n%q", i+1, in[i], got[i])
+			}
+		}
+	})
+}
+
+// isStubbedVersion reports whether got is line with some occurrences of
+// the hosts replaced by the stub address.
+func isStubbedVersion(line, got string, hosts []string) bool {
+	if line == got {
+		return true
+	}
+	// The first replacement starts at or before the first difference.
+	d := 0
+	for d < len(line) && d < len(got) && line[d] == got[d] {
+		d++
+	}
+	for _, h := range hosts {
+		for i := 0; i <= d; i++ {
+			if strings.HasPrefix(line[i:], h) && strings.HasPrefix(got[i:], stubAddress) &&
+				isStubbedVersion(line[i+len(h):], got[i+len(stubAddress):], hosts) {
+				return true
+			}
+		}
+	}
+	return false
 }
