@@ -649,7 +649,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 				continue
 			}
 			if s.kind == "global" {
-				if _, ok := dropGlobal[kw]; ok {
+				if droppedGlobal(kw) {
 					drop("global `" + kw + "`")
 					continue
 				}
@@ -723,7 +723,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 					continue
 				}
 				emit(words)
-			case "source", "email-alert", "dispatch", "server-template":
+			case "source", "email-alert", "dispatch", "server-template", "load-server-state-from-file", "server-state-file-name":
 				drop("`" + kw + "` lines")
 			case "cookie":
 				// Rewrite and prefix modes tag a cookie the application

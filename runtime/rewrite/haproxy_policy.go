@@ -109,6 +109,18 @@ func actionName(w string) string {
 	return strings.TrimRight(w, "0123456789")
 }
 
+// droppedGlobal reports whether the render drops a global keyword: those
+// in dropGlobal, every TLS setting (TLS is removed; ssl-provider and
+// ssl-dh-param-file would load a library or read a file) and the Lua
+// HTTP client's settings.
+func droppedGlobal(kw string) bool {
+	if _, ok := dropGlobal[kw]; ok {
+		return true
+	}
+	return strings.HasPrefix(kw, "ssl-") || strings.HasPrefix(kw, "httpclient.") ||
+		kw == "issuers-chain-path" || kw == "h1-case-adjust-file" || kw == "set-dumpable"
+}
+
 // checkHAProxyLine returns an *Error when line l of a section of type
 // kind may open a socket, a file or a process that the rewrite cannot
 // make local. Lines the render drops or rewrites pass.
@@ -122,10 +134,10 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 	}
 	switch kind {
 	case "global":
-		if _, ok := dropGlobal[kw]; ok {
+		if droppedGlobal(kw) {
 			return nil
 		}
-		if !haproxyGlobalKeywords[kw] && !strings.HasPrefix(kw, "tune.") && !strings.HasPrefix(kw, "ssl-default-") {
+		if !haproxyGlobalKeywords[kw] && !strings.HasPrefix(kw, "tune.") {
 			return refuse("global keyword %q is not one verify knows to be local", kw)
 		}
 		if kw == "lua-load" || kw == "lua-load-per-thread" || kw == "lua-prepend-path" {
@@ -149,8 +161,8 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 		return refuse("%q is not a keyword verify knows to be local", kw)
 	}
 	words := l.parts
-	if kw == "no" && len(words) > 1 {
-		words = words[1:]
+	if kw == "no" {
+		return nil // "no option X" turns something off
 	}
 	switch words[0] {
 	case "option":
@@ -163,8 +175,6 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 		}
 	case "use-fcgi-app":
 		return refuse("FastCGI applications cannot be verified")
-	case "load-server-state-from-file", "server-state-file-name":
-		return refuse("%s reads server state from a file outside the sandbox", words[0])
 	case "errorfile":
 		return h.checkFile(l, 2)
 	case "http-error":

@@ -118,3 +118,35 @@ func TestNginxIncludesReadSafely(t *testing.T) {
 		})
 	}
 }
+
+// TestProductionGlobalsAreDropped: TLS and server-state settings common in
+// production configs are dropped from the run, not refused.
+func TestProductionGlobalsAreDropped(t *testing.T) {
+	t.Parallel()
+	text := `global
+    ssl-dh-param-file /etc/haproxy/dhparam.pem
+    ssl-default-bind-ciphers ECDHE
+    ssl-provider legacy
+    server-state-file /var/lib/haproxy/state
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    load-server-state-from-file global
+    no option http_proxy
+frontend fe
+    bind :8080
+    default_backend be
+backend be
+    server a 10.9.0.1:80
+`
+	src := filepath.Join(t.TempDir(), "haproxy.cfg")
+	require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
+	c, err := Load(src)
+	require.NoError(t, err)
+	out := string(renderLocal(t, c, t.TempDir()).Config)
+	for _, gone := range []string{"ssl-", "dhparam", "server-state", "10.9.0.1"} {
+		require.NotContains(t, out, gone)
+	}
+}
