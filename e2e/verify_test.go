@@ -331,3 +331,26 @@ func TestVerifyMissingProxyExitsFour(t *testing.T) {
 		})
 	}
 }
+
+// oldest is the earliest started live descendant that runs the program
+// name (its binary, or a title "name: ..."): a proxy's master.
+func (r *run) oldest(name string) proc {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var best proc
+	for _, p := range r.seen {
+		f := strings.Fields(p.cmd)
+		if len(f) == 0 || filepath.Base(f[0]) != name && f[0] != name+":" || !alive(p) {
+			continue
+		}
+		if best.pid == 0 || startTicks(p) < startTicks(best) {
+			best = p
+		}
+	}
+	return best
+}
+
+func startTicks(p proc) int64 {
+	n, _ := strconv.ParseInt(p.start, 10, 64)
+	return n
+}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,8 +65,11 @@ type Proxy struct {
 	errorLogs  []string
 	masterSock string
 
-	exited  chan struct{} // closed once the master is reaped
-	waitErr error         // the master's exit status, valid after exited
+	exited   chan struct{} // closed once the master is reaped
+	waitErr  error         // the master's exit status, valid after exited
+	exitedAt time.Time     // when the master exited, valid after exited
+	// stopping is set once Close begins: an exit after it is expected.
+	stopping atomic.Bool
 
 	reloadMu  sync.Mutex
 	closeOnce sync.Once
@@ -225,6 +229,7 @@ func (p *Proxy) wait() {
 			break
 		}
 	}
+	p.exitedAt = time.Now()
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	p.waitErr = p.cmd.Wait()
 	close(p.exited)
@@ -311,6 +316,28 @@ func (p *Proxy) Err() error {
 	}
 }
 
+// Died reports an exit the proxy made on its own, not by Close: when, and
+// its exit status. ok is false while it runs or when Close stopped it.
+func (p *Proxy) Died() (at time.Time, status error, ok bool) {
+	select {
+	case <-p.exited:
+	default:
+		return time.Time{}, nil, false
+	}
+	if p.stopping.Load() {
+		return time.Time{}, nil, false
+	}
+	return p.exitedAt, p.waitErr, true
+}
+
+// Stopped reports whether the master is stopped (SIGSTOP, a tracer): it
+// neither serves nor exits, though the kernel still completes TCP
+// handshakes on its listeners.
+func (p *Proxy) Stopped() bool {
+	st, err := readProcStat(p.pid)
+	return err == nil && (st.state == 'T' || st.state == 't')
+}
+
 // Workers lists the master's live worker processes: after a reload this
 // includes old workers still draining connections.
 func (p *Proxy) Workers() []int { return childrenOf(p.pid) }
@@ -346,6 +373,7 @@ func (p *Proxy) Close() error {
 }
 
 func (p *Proxy) teardown() error {
+	p.stopping.Store(true)
 	select {
 	case <-p.exited:
 	default:

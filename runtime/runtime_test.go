@@ -567,6 +567,11 @@ func TestProxyCrashIsNoticed(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { p.Close() })
 			pids := p.Pids()
+			_, _, died := p.Died()
+			require.False(t, died, "a running proxy has not died")
+			require.NoError(t, syscall.Kill(p.Pid(), syscall.SIGSTOP))
+			require.Eventually(t, p.Stopped, 5*time.Second, 20*time.Millisecond)
+			killed := time.Now()
 			require.NoError(t, syscall.Kill(p.Pid(), syscall.SIGKILL))
 			select {
 			case <-p.Exited():
@@ -574,6 +579,10 @@ func TestProxyCrashIsNoticed(t *testing.T) {
 				t.Fatal("a killed master went unnoticed")
 			}
 			require.Error(t, p.Err())
+			at, status, died := p.Died()
+			require.True(t, died, "an exit Close did not cause is a death")
+			require.False(t, at.Before(killed))
+			require.ErrorContains(t, status, "killed")
 			require.Eventually(t, func() bool {
 				for _, pid := range pids {
 					if ProcessAlive(pid) {
@@ -585,6 +594,19 @@ func TestProxyCrashIsNoticed(t *testing.T) {
 			require.NoError(t, p.Close())
 		})
 	}
+}
+
+// An exit Close causes is no death.
+func TestClosedProxyDidNotDie(t *testing.T) {
+	t.Parallel()
+	tc := proxyCases[0]
+	testutil.NeedProxy(t, tc.kind)
+	r := setup(t, tc.kind, tc.tmpl)
+	p, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+	_, _, died := p.Died()
+	require.False(t, died)
 }
 
 func TestProxyStartWithCancelledContextLeavesNothing(t *testing.T) {

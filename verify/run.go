@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,9 +48,17 @@ type env struct {
 	version  string
 	rt       *runtime.Env
 	backends *echoBackends
+	watch    *proxyWatch // set once the proxy runs
 }
 
-func (e *env) close() error { return e.rt.Close() }
+func (e *env) close() error {
+	e.watch.close() // before the proxy stops, which is no failure
+	return e.rt.Close()
+}
+
+// proxyFailure says why the proxy died or stopped answering ("" while it
+// is fine), and its last log lines then.
+func (e *env) proxyFailure() (string, []string) { return e.watch.failed() }
 
 // echoBackends makes the echo servers for runtime.Backends and remembers
 // the current instance of each, for connection counts.
@@ -163,6 +172,10 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	err = r.scenarios()
 	stopSampler()
 	if err != nil {
+		if why, log := e.proxyFailure(); why != "" {
+			// What failed failed because the proxy went away.
+			return nil, fmt.Errorf("%s (then: %w)\n--- proxy log (last lines) ---\n%s", why, err, strings.Join(log, "\n"))
+		}
 		return nil, err
 	}
 	run.Duration = time.Since(run.Started)
@@ -292,8 +305,19 @@ func (r *runner) count(traces []Trace) {
 	}
 }
 
+// add records a finished scenario. Every scenario checks that the proxy
+// lived and answered throughout: if not, it fails, saying when and how.
 func (r *runner) add(sc *report.Scenario, started time.Time) {
 	sc.Elapsed = time.Since(started)
+	if why, log := r.env.proxyFailure(); why != "" && !sc.Skipped {
+		sc.Passed = false
+		sc.Summary = why + "; " + sc.Summary
+		details := make([]string, 0, len(log)+len(sc.Details))
+		for _, l := range log {
+			details = append(details, "proxy log: "+l)
+		}
+		sc.Details = append(details, sc.Details...)
+	}
 	r.run.Scenarios = append(r.run.Scenarios, sc)
 }
 
@@ -322,11 +346,25 @@ func (r *runner) scenarios() error {
 		}
 	}
 	r.run.Stickiness = Stickiness(base)
+	// The baseline tests affinity and spread, not reachability: a
+	// connection that failed there failed for another reason, and the
+	// scenarios cannot vouch for the clients it left out.
+	failed := 0
+	for _, t := range base {
+		failed += t.Errors
+	}
+	judge := func(sc *report.Scenario) *report.Scenario {
+		if failed > 0 && !sc.Skipped {
+			sc.Passed = false
+			sc.Summary += fmt.Sprintf("; %d connections failed, which this scenario does not test", failed)
+		}
+		return sc
+	}
 	if o.wants(ScenarioStickiness) {
-		r.add(EvalStickiness(base, o.MinStickiness), started)
+		r.add(judge(EvalStickiness(base, o.MinStickiness)), started)
 	}
 	if o.wants(ScenarioSpread) {
-		r.add(EvalSpread(base, r.plan.Servers), started)
+		r.add(judge(EvalSpread(base, r.plan.Servers)), started)
 	}
 	r.phase++
 	before := stuckTo(base)

@@ -188,7 +188,11 @@ func startProxy(ctx context.Context, e *env, bin proxybin.Binary, render func() 
 		e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
 			Kind: bin.Kind, Binary: bin.Path, Config: cfg, Dir: e.rt.Scratch.Dir, ReadyAddr: ready,
 		})
-		if err == nil || attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {
+		if err == nil {
+			e.watch = watchProxy(e.rt.Proxy)
+			return nil
+		}
+		if attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {
 			return err
 		}
 	}

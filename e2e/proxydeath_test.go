@@ -1,0 +1,50 @@
+package e2e
+
+import (
+	"encoding/json"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
+)
+
+// A proxy killed in the middle of a run fails it (exit 1), and the report
+// says when it died and what it logged last.
+func TestVerifyFailsWhenTheProxyDies(t *testing.T) {
+	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+		// The idle hold keeps the run busy long enough to kill the proxy.
+		r := start(t, "verify", "examples/chat.hcl", "--proxy", string(kind),
+			"--clients", "20", "--reconnects", "1", "--messages", "1",
+			"--scenarios", "stickiness", "--idle", "20s", "--format", "json")
+		r.waitFor(t, string(kind), 30*time.Second)
+		time.Sleep(3 * time.Second) // into the idle hold
+		// The master, or a worker: either way the proxy goes.
+		master := r.oldest(string(kind))
+		require.NotZero(t, master.pid)
+		require.NoError(t, syscall.Kill(master.pid, syscall.SIGKILL))
+		code := r.wait(t, time.Minute)
+		require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
+		var rep struct {
+			Passed    bool `json:"passed"`
+			Scenarios []struct {
+				Name    string   `json:"name"`
+				Passed  bool     `json:"passed"`
+				Summary string   `json:"summary"`
+				Details []string `json:"details"`
+			} `json:"scenarios"`
+		}
+		require.NoError(t, json.Unmarshal(r.stdout.Bytes(), &rep), r.stdout.String())
+		require.False(t, rep.Passed)
+		idle := rep.Scenarios[len(rep.Scenarios)-1]
+		require.Equal(t, "idle", idle.Name)
+		require.False(t, idle.Passed)
+		require.Regexp(t, `^the `+string(kind)+` proxy exited at \d\d:\d\d:\d\d\.\d{3} UTC \([0-9.]+m?s into the run\): (signal: killed|exit status \d+)`, idle.Summary)
+		require.NotEmpty(t, idle.Details)
+		require.Contains(t, idle.Details[0], "proxy log: ", "the proxy's last log lines come first")
+		r.requireClean(t, string(kind))
+	})
+}
