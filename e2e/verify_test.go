@@ -343,7 +343,8 @@ func (r *run) oldest(name string) proc {
 		if len(f) == 0 || filepath.Base(f[0]) != name && f[0] != name+":" || !alive(p) {
 			continue
 		}
-		if best.pid == 0 || startTicks(p) < startTicks(best) {
+		// Started in the same clock tick: the lower pid came first.
+		if best.pid == 0 || startTicks(p) < startTicks(best) || startTicks(p) == startTicks(best) && p.pid < best.pid {
 			best = p
 		}
 	}
