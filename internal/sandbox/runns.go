@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"syscall"
 )
 
@@ -25,8 +26,9 @@ func IsolatedNetwork() bool {
 // wslb is not root, a user namespace that makes it root there). verify
 // runs this way so that its backends, its clients and the proxy share one
 // namespace from which no address but loopback is reachable; every socket
-// the run opens is inside by construction. When ctx ends (SIGINT or
-// SIGTERM) the child gets SIGTERM; if wslb dies the child gets SIGKILL.
+// the run opens is inside by construction. SIGINT and SIGTERM are passed
+// on to the child, which tears down and exits; when ctx ends otherwise it
+// gets SIGTERM, and if wslb dies, SIGKILL.
 // It returns the child's exit status, or an *UnavailableError.
 func RunInNamespace(ctx context.Context) (int, error) {
 	self, err := os.Executable()
@@ -49,9 +51,23 @@ func RunInNamespace(ctx context.Context) (int, error) {
 		}
 		return 0, fmt.Errorf("start wslb in a network namespace: %w", err)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
-	defer stop()
+	// The child gets the signal this process got (SIGINT from a terminal
+	// reaches it directly too), or SIGTERM when ctx ends otherwise.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	exited := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			_ = cmd.Process.Signal(s)
+		case <-ctx.Done():
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+		case <-exited:
+		}
+	}()
 	_ = cmd.Wait()
+	close(exited)
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
 		return 128 + int(ws.Signal()), nil
