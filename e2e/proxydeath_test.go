@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -22,11 +23,24 @@ func TestVerifyFailsWhenTheProxyDies(t *testing.T) {
 			"--scenarios", "stickiness", "--idle", "20s", "--format", "json")
 		require.Eventually(t, func() bool { return r.oldest(string(kind)).pid != 0 }, 30*time.Second, 50*time.Millisecond)
 		time.Sleep(3 * time.Second) // usually into the idle hold; earlier is fine too
-		// The master, or a worker: either way the proxy goes. (A short-lived
+		// Its whole process group, master and workers. (A short-lived
 		// `nginx -v` seen earlier may be gone: pick again.)
 		require.Eventually(t, func() bool {
 			p := r.oldest(string(kind))
-			return p.pid != 0 && syscall.Kill(p.pid, syscall.SIGKILL) == nil
+			f := statFields(p.pid)
+			if p.pid == 0 || len(f) < 3 {
+				return false
+			}
+			pgid, err := strconv.Atoi(f[2])
+			// Never the group of the test or of wslb (a version probe
+			// runs in it): only the proxy's own.
+			if err != nil || pgid <= 1 || pgid == syscall.Getpgrp() {
+				return false
+			}
+			if w := statFields(r.cmd.Process.Pid); len(w) >= 3 && w[2] == f[2] {
+				return false
+			}
+			return syscall.Kill(-pgid, syscall.SIGKILL) == nil
 		}, 10*time.Second, 50*time.Millisecond)
 		code := r.wait(t, time.Minute)
 		require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)

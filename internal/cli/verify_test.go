@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/verify"
@@ -75,6 +77,7 @@ func TestVerifyErrorMapping(t *testing.T) {
 		{&verify.InputError{Err: errors.New("no pool")}, ExitInvalidInput},
 		{fmt.Errorf("run: %w", context.Canceled), ExitFailed},
 		{errors.New("boom"), ExitFailed},
+		{fmt.Errorf("check x: %w", &sandbox.UnavailableError{Reason: syscall.EPERM}), ExitMissingEnviron},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, ExitCode(verifyError(tt.err)), tt.err.Error())
@@ -135,4 +138,32 @@ func TestWriteHTMLReportFailureExitsFive(t *testing.T) {
 	fi, err := os.Stat(ok)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
+}
+
+// --cleanup removes the scratch dirs of killed runs, verify's and
+// validate --exec's, and nothing else.
+func TestVerifyCleanup(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for name, owner := range map[string]string{
+		"wslb-verify-dead": "999999999 1",
+		"wslb-exec-dead":   "999999999 1",
+		"wslb-exec-other":  "",
+	} {
+		require.NoError(t, os.Mkdir(filepath.Join(tmp, name), 0o755))
+		if owner != "" {
+			require.NoError(t, os.WriteFile(filepath.Join(tmp, name, ".wslb-owner"), []byte(owner), 0o644))
+		}
+	}
+	code, stdout, stderr := runCLI(t, "verify", "--cleanup")
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, stdout, "removed "+filepath.Join(tmp, "wslb-verify-dead"))
+	require.Contains(t, stdout, "removed "+filepath.Join(tmp, "wslb-exec-dead"))
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Len(t, left, 1)
+	require.Equal(t, "wslb-exec-other", left[0].Name())
+
+	code, _, stderr = runCLI(t, "verify", "--cleanup", "x.hcl")
+	require.Equal(t, ExitUsage, code, stderr)
 }

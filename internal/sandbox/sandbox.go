@@ -158,7 +158,7 @@ func Command(spec Spec) (*Cmd, error) {
 	return command(spec)
 }
 
-// CreateOutput creates (or truncates) the file a boxed process writes its
+// CreateOutput creates (or appends to) the file a boxed process writes its
 // output to, owned by the box's user: a config naming /dev/stderr or
 // /dev/stdout as a log reopens it, which its owner may.
 func CreateOutput(path string) (*os.File, error) {
