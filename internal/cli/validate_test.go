@@ -108,6 +108,7 @@ func TestValidateUsageAndInputErrors(t *testing.T) {
 		{"unknown rule", []string{cfg, "--disable", "WSLB999"}, ExitUsage, "WSLB999"},
 		{"stdin without kind", []string{"-"}, ExitUsage, "--kind"},
 		{"bad nginx version", []string{cfg, "--nginx-version", "one"}, ExitUsage, "--nginx-version"},
+		{"bad haproxy version", []string{cfg, "--haproxy-version", "2"}, ExitUsage, "--haproxy-version"},
 		{"negative timeout", []string{cfg, "--timeout", "-1s"}, ExitUsage, "--timeout"},
 		{"missing file", []string{filepath.Join(t.TempDir(), "nope.conf")}, ExitInvalidInput, "nope.conf"},
 		{"missing topology", []string{filepath.Join(t.TempDir(), "nope.hcl")}, ExitInvalidInput, "nope.hcl"},
@@ -255,4 +256,17 @@ func TestValidateBoundsInput(t *testing.T) {
 	require.Equal(t, ExitInvalidInput, code, errOut)
 	require.Contains(t, errOut, "outside the directories")
 	require.NotContains(t, out+errOut, "root:")
+}
+
+// --haproxy-version picks the row of the keyword table: nbproc is refused
+// from HAProxy 2.5 on and accepted by 2.4.
+func TestValidateHAProxyVersion(t *testing.T) {
+	t.Parallel()
+	cfg := writeConfig(t, "haproxy.cfg", "global\n    nbproc 2\n    hard-stop-after 30s\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nbackend app\n    server a1 10.0.0.1:8080 check\n")
+	code, stdout, stderr := runValidateCLI(t, "", cfg, "--haproxy-version", "2.6")
+	require.Equal(t, ExitFailed, code, "stderr: %s", stderr)
+	require.Contains(t, stdout, cfg+":2:5: error WSLB215 \"nbproc\" is not supported any more since HAProxy 2.5; the target is 2.6")
+	code, stdout, stderr = runValidateCLI(t, "", cfg, "--haproxy-version", "2.4")
+	require.Equal(t, ExitOK, code, "stdout: %s stderr: %s", stdout, stderr)
+	require.NotContains(t, stdout, "WSLB215")
 }
