@@ -33,11 +33,11 @@ func checkWorkerConnections(p *NginxPass) {
 	}
 	d := workerConnectionsLine(events[0])
 	if d == nil {
-		p.Report(events[0], fmt.Sprintf("worker_connections is not set and defaults to %d", defaultWorkerConnections), "")
+		p.Report(events[0], fmt.Sprintf("worker_connections is not set and defaults to %d: each worker refuses connections beyond about %d concurrent WebSockets (each takes two)", defaultWorkerConnections, defaultWorkerConnections/2), "")
 		return
 	}
 	n, ok := nginx.ParseInt(d.Arg(0))
 	if ok && n < minWorkerConnections {
-		p.Report(d, fmt.Sprintf("worker_connections %d is below %d; each WebSocket takes two connections", n, minWorkerConnections), "")
+		p.Report(d, fmt.Sprintf("worker_connections %d is below %d: each worker refuses connections beyond about %d concurrent WebSockets (each takes two)", n, minWorkerConnections, n/2), "")
 	}
 }

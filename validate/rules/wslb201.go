@@ -27,6 +27,8 @@ func checkTimeoutTunnel(p *HAProxyPass) {
 		msg := fmt.Sprintf("%s carries WebSockets (because %s) but has no timeout tunnel", be.Label(), p.WS.Backends[be])
 		if v, _, ok := be.Timeout("server"); ok {
 			msg += fmt.Sprintf(": idle sockets are cut after timeout server (%s)", formatDuration(v))
+		} else {
+			msg += ": idle sockets are cut by timeout client or server"
 		}
 		p.ReportSection(be, msg, "")
 	}

@@ -32,7 +32,7 @@ func checkHashType(p *HAProxyPass) {
 		if ht := s.Lookup("hash-type"); ht != nil && ht.Arg(0) == "consistent" {
 			continue
 		}
-		msg := fmt.Sprintf("%s balances by %s with the default map-based hash", s.Label(), alg)
+		msg := fmt.Sprintf("%s balances by %s with the default map-based hash: when a server goes down or comes back, almost every client moves to another server", s.Label(), alg)
 		if bal.Section == s {
 			p.Report(bal, msg, "")
 		} else {

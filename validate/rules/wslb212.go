@@ -38,7 +38,7 @@ func checkCookieServerValues(p *HAProxyPass) {
 		if len(bare) == 0 {
 			continue
 		}
-		msg := fmt.Sprintf("%s uses cookie %s but server(s) %s have no 'cookie <value>': clients are never pinned to them", be.Label(), ck.Arg(0), strings.Join(bare, ", "))
+		msg := fmt.Sprintf("%s uses cookie %s but server(s) %s have no 'cookie <value>': clients are never pinned to them, so they lose their session when they long-poll or reconnect", be.Label(), ck.Arg(0), strings.Join(bare, ", "))
 		if ck.Section == be {
 			p.Report(ck, msg, "")
 		} else {

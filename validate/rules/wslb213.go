@@ -29,6 +29,6 @@ func checkTunnelShort(p *HAProxyPass) {
 			continue
 		}
 		seen[d] = true
-		p.Report(d, fmt.Sprintf("timeout tunnel %s for %s (carries WebSockets because %s) is below the %s idle threshold", d.Arg(1), be.Label(), p.WS.Backends[be], formatDuration(limit)), "")
+		p.Report(d, fmt.Sprintf("timeout tunnel %s for %s (carries WebSockets because %s) is below the %s idle threshold: quiet sockets drop unless the application pings more often", d.Arg(1), be.Label(), p.WS.Backends[be], formatDuration(limit)), "")
 	}
 }
