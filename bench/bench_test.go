@@ -41,27 +41,37 @@ const (
 	payloadSize = harness.DefaultMessageSize
 )
 
-var wslbBin string // built once by TestMain
+// The wslb binary the benchmarks run, built on first use into buildDir,
+// which TestMain removes.
+var (
+	buildOnce sync.Once
+	buildDir  string
+	wslbBin   string
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envRole) != "" {
-		os.Exit(m.Run()) // a helper process: no binary needed
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
 	}
-	dir, err := os.MkdirTemp("", "wslb-bench-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	wslbBin = filepath.Join(dir, "wslb")
-	code := 0
-	if out, err := exec.Command("go", "build", "-o", wslbBin, "github.com/wslb/wslb/cmd/wslb").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building wslb: %v\n%s", err, out)
-		code = 1
-	} else {
-		code = m.Run()
-	}
-	_ = os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// wslbBinary builds cmd/wslb once and returns its path.
+func wslbBinary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "wslb-bench-"); buildErr != nil {
+			return
+		}
+		wslbBin = filepath.Join(buildDir, "wslb")
+		if out, err := exec.Command("go", "build", "-o", wslbBin, "github.com/wslb/wslb/cmd/wslb").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building wslb: %v\n%s", err, out)
+		}
+	})
+	require.NoError(tb, buildErr)
+	return wslbBin
 }
 
 func envInt(name string, def int) int {
@@ -231,7 +241,7 @@ func startHelper(tb testing.TB, role, addr string, n int) *proc {
 }
 
 func startWslbEcho(tb testing.TB) (*proc, string) {
-	p := start(tb, exec.Command(wslbBin, "echo", "--id", "bench", "--listen", "127.0.0.1:0"))
+	p := start(tb, exec.Command(wslbBinary(tb), "echo", "--id", "bench", "--listen", "127.0.0.1:0"))
 	line := p.line(tb)
 	i := strings.LastIndex(line, " ")
 	require.Positive(tb, i, line)

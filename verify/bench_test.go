@@ -49,26 +49,45 @@ func cpuTime(who int) time.Duration {
 }
 
 // BenchmarkVerifyChat verifies examples/chat.hcl with 1,000 clients × 3
-// reconnects and every default scenario, per proxy: wall time, CPU of wslb
-// (clients and backends) and CPU of the proxy processes.
+// reconnects and every default scenario, per proxy, with the fast health
+// checks verify uses by default and with the production timers
+// (--production-timers): wall time, the failover scenario's share of it,
+// CPU of wslb (clients and backends) and CPU of the proxy processes.
 func BenchmarkVerifyChat(b *testing.B) {
 	for _, kind := range proxybin.Kinds {
-		b.Run(string(kind), func(b *testing.B) {
-			benchProxy(b, kind)
-			topo := benchChat(b)
-			opts := Options{Proxies: []proxybin.Kind{kind}, Clients: 1000, Reconnects: 3, Messages: DefaultMessages, Timeout: 5 * time.Minute}
-			var wall, self, children time.Duration
-			testutil.BenchOnce(b, func() {
-				s0, c0, t0 := cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN), time.Now()
-				s, err := VerifyTopology(context.Background(), topo, opts)
-				require.NoError(b, err)
-				wall, self, children = time.Since(t0), cpuTime(syscall.RUSAGE_SELF)-s0, cpuTime(syscall.RUSAGE_CHILDREN)-c0
-				require.True(b, s.Passed, "%+v", s.Runs[0].Scenarios)
+		for _, timers := range []string{"fast", "production"} {
+			b.Run(string(kind)+"/"+timers, func(b *testing.B) {
+				benchProxy(b, kind)
+				topo := benchChat(b)
+				opts := Options{Proxies: []proxybin.Kind{kind}, Clients: 1000, Reconnects: 3, Messages: DefaultMessages,
+					Timeout: 5 * time.Minute, ProductionTimers: timers == "production"}
+				var wall, self, children, failover time.Duration
+				var routeAround float64
+				testutil.BenchOnce(b, func() {
+					s0, c0, t0 := cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN), time.Now()
+					s, err := VerifyTopology(context.Background(), topo, opts)
+					require.NoError(b, err)
+					wall, self, children = time.Since(t0), cpuTime(syscall.RUSAGE_SELF)-s0, cpuTime(syscall.RUSAGE_CHILDREN)-c0
+					require.True(b, s.Passed, "%+v", s.Runs[0].Scenarios)
+					for _, sc := range s.Runs[0].Scenarios {
+						if sc.Name != ScenarioFailover {
+							continue
+						}
+						failover = sc.Elapsed
+						for _, m := range sc.Metrics {
+							if m.Name == "time to route around" {
+								routeAround = m.Value
+							}
+						}
+					}
+				})
+				b.ReportMetric(wall.Seconds(), "wall-s")
+				b.ReportMetric(failover.Seconds(), "failover-s")
+				b.ReportMetric(routeAround, "route-around-ms")
+				b.ReportMetric(self.Seconds(), "cpu-wslb-s")
+				b.ReportMetric(children.Seconds(), "cpu-proxy-s")
 			})
-			b.ReportMetric(wall.Seconds(), "wall-s")
-			b.ReportMetric(self.Seconds(), "cpu-wslb-s")
-			b.ReportMetric(children.Seconds(), "cpu-proxy-s")
-		})
+		}
 	}
 }
 
