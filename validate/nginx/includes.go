@@ -9,58 +9,65 @@ import (
 // CheckIncludes bounds what inlining p's includes would build: includes
 // nested deeper than maxDepth, or a tree of more than maxNodes directives
 // (a file included ten times from a file included ten times ... grows
-// exponentially), come back as a Problem at the include line that crosses
-// the bound. The sizes are counted once per file, so the check itself is
-// linear in the files read.
+// exponentially), come back as a Problem at the include line of the main
+// file that leads there. Each file's inlined size and include height are
+// counted once, so the check itself is linear in the files read.
 func CheckIncludes(p *crossplane.Payload, maxDepth, maxNodes int) *Problem {
 	if p == nil || len(p.Config) == 0 {
 		return nil
 	}
-	size := make([]int, len(p.Config))
+	type measure struct{ size, height int }
+	memo := make([]measure, len(p.Config))
 	state := make([]byte, len(p.Config)) // 0 new, 1 counting, 2 done
-	var problem *Problem
-	var count func(idx, depth int) int
-	var block func(file string, ds crossplane.Directives, depth int) int
-	block = func(file string, ds crossplane.Directives, depth int) int {
-		n := 0
+	var file func(idx int) measure
+	// block measures ds; at the top (the main file) it also names the
+	// first include that makes the whole too deep or too large.
+	var block func(ds crossplane.Directives, top bool, nested int) (measure, *Problem)
+	block = func(ds crossplane.Directives, top bool, nested int) (measure, *Problem) {
+		var m measure
 		for _, d := range ds {
-			if problem != nil {
-				return n
-			}
-			n++
+			m.size++
 			for _, inc := range d.Includes {
-				if depth+1 > maxDepth {
-					problem = &Problem{File: file, Line: d.Line, Message: fmt.Sprintf("includes nest deeper than %d levels", maxDepth)}
-					return n
+				sub := file(inc)
+				m.size = min(m.size+sub.size, maxNodes+1)
+				m.height = max(m.height, sub.height+1)
+				if top && sub.height+1 > maxDepth {
+					return m, &Problem{Line: d.Line, Message: fmt.Sprintf("includes nest deeper than %d levels below this include", maxDepth)}
 				}
-				n += count(inc, depth+1)
-				if n > maxNodes {
-					problem = &Problem{File: file, Line: d.Line, Message: fmt.Sprintf("with its includes inlined the config has more than %d directives (an include bomb?)", maxNodes)}
-					return n
+				if top && m.size > maxNodes {
+					return m, &Problem{Line: d.Line, Message: fmt.Sprintf("with its includes inlined the config has more than %d directives (an include bomb?)", maxNodes)}
 				}
 			}
-			n += block(file, d.Block, depth)
-			if n > maxNodes && problem == nil {
-				problem = &Problem{File: file, Line: d.Line, Message: fmt.Sprintf("with its includes inlined the config has more than %d directives (an include bomb?)", maxNodes)}
+			if nested < maxDepth*4 {
+				sub, prob := block(d.Block, top, nested+1)
+				m.size = min(m.size+sub.size, maxNodes+1)
+				m.height = max(m.height, sub.height)
+				if prob != nil {
+					return m, prob
+				}
 			}
 		}
-		return n
+		return m, nil
 	}
-	count = func(idx, depth int) int {
+	file = func(idx int) measure {
 		if idx < 0 || idx >= len(p.Config) {
-			return 0
+			return measure{}
 		}
 		switch state[idx] {
 		case 2:
-			return size[idx]
+			return memo[idx]
 		case 1:
-			return 0 // a cycle; crossplane reports it
+			return measure{} // a cycle; crossplane reports it
 		}
 		state[idx] = 1
-		size[idx] = block(p.Config[idx].File, p.Config[idx].Parsed, depth)
+		memo[idx], _ = block(p.Config[idx].Parsed, false, 0)
 		state[idx] = 2
-		return size[idx]
+		return memo[idx]
 	}
-	count(0, 0)
-	return problem
+	state[0] = 1
+	_, prob := block(p.Config[0].Parsed, true, 0)
+	if prob != nil {
+		prob.File = p.Config[0].File
+	}
+	return prob
 }
