@@ -13,7 +13,7 @@ func init() {
 	register(&Rule{
 		Rule: finding.Rule{
 			ID: "WSLB118", Slug: "nginx-proxy-pass-host-resolved-once", Severity: finding.Warning,
-			Title:     "proxy_pass to a host name that nginx resolves only once",
+			Title:     "proxy_pass or upstream server to a host name that nginx resolves only once",
 			Rationale: "nginx resolves a host name in proxy_pass once, at start: when the backend moves — docker compose recreating a container, a Kubernetes pod restarting, a cloud instance replaced — nginx keeps connecting to the old address until the next reload, and every WebSocket reconnect fails. A proxy_pass with a variable needs a resolver, or nginx answers 502.",
 			Fix:       "resolver 127.0.0.11 valid=10s; (Docker's DNS, or your resolver) and set $backend http://app:3000; proxy_pass $backend; — or 'server app:3000 resolve;' in an upstream with a resolver (nginx >= 1.27.3)",
 		},
@@ -61,6 +61,15 @@ func checkResolvedOnce(p *NginxPass) {
 			continue // likely an upstream defined in the http block that includes this file
 		}
 		p.Report(pp, fmt.Sprintf("proxy_pass %s: nginx resolves %s once at start, so when the backend moves (a container recreated, a pod restarted) reconnecting clients keep going to the old address until a reload", target, host), "")
+	}
+	for _, up := range p.Config.All("upstream") {
+		for _, srv := range up.Own("server") {
+			host := upstreamName("http://" + srv.Arg(0))
+			if staticHost(host) || strings.HasPrefix(srv.Arg(0), "unix:") || strings.Contains(host, "$") || hasArg(srv.Args, "resolve") {
+				continue
+			}
+			p.Report(srv, fmt.Sprintf("upstream %s: server %s is resolved once at start (no 'resolve' parameter), so when the backend moves (a container recreated, a pod restarted) reconnecting clients keep going to the old address until a reload", up.Arg(0), srv.Arg(0)), "")
+		}
 	}
 }
 
