@@ -187,8 +187,11 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 		}
 	case "http-request", "http-response", "http-after-response", "tcp-request", "tcp-response":
 		i := 1
-		if strings.HasPrefix(words[0], "tcp-") && len(words) > 1 && words[1] != "inspect-delay" {
+		if strings.HasPrefix(words[0], "tcp-") {
 			i = 2 // tcp-request content ACTION
+			if len(words) > 1 && words[1] == "inspect-delay" {
+				i = len(words) // no action
+			}
 		}
 		if i < len(words) {
 			act := actionName(words[i])

@@ -137,8 +137,15 @@ defaults
     no option http_proxy
 frontend fe
     bind :8080
+    tcp-request inspect-delay 5s
+    tcp-request content accept if { req_ssl_hello_type 1 }
+    tcp-request connection track-sc0 src
+    http-request track-sc1 src table be
+    http-request sc-inc-gpc0(1)
+    http-request set-var(txn.host) req.hdr(host)
     default_backend be
 backend be
+    stick-table type ip size 1m expire 30m store gpc0,http_req_rate(10s)
     server a 10.9.0.1:80
 `
 	src := filepath.Join(t.TempDir(), "haproxy.cfg")
