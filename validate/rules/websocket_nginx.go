@@ -140,7 +140,7 @@ func nginxReason(blk, pp *nginx.Node, divertedTo map[string]*nginx.Node, at func
 		longPoll = longPollRe.MatchString(up)
 	}
 	why, ok := nginxSign(blk, pp, path, up, divertedTo, at, all)
-	if ok && why.Polling == "" {
+	if ok {
 		why.Polling, why.LongPoll = polling, longPoll
 	}
 	return why, ok
@@ -148,10 +148,9 @@ func nginxReason(blk, pp *nginx.Node, divertedTo map[string]*nginx.Node, at func
 
 // nginxSign finds the sign that a proxying block serves WebSockets.
 func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*nginx.Node, at func(*nginx.Node) string, all bool) (Why, bool) {
-	polling := ""
 	switch {
 	case all:
-		return Why{Reason: "--websocket all is given", Polling: polling}, true
+		return Why{Reason: "--websocket all is given"}, true
 	case divertTarget(blk) != "":
 		return Why{}, false // handshakes go to the named location
 	case blk.Name == "location" && divertedTo[path] != nil:
@@ -159,18 +158,18 @@ func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*ngin
 	}
 	if h := ownUpgradeHeader(blk); h != nil {
 		generic := isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !isWebSocketName(up)
-		return Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: at(h), Generic: generic, Polling: polling}, true
+		return Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: at(h), Generic: generic}, true
 	}
 	if len(blk.Own("proxy_set_header")) > 0 {
 		if h := upgradeIntentHeader(blk.Parent); h != nil {
-			return Why{Reason: "the enclosing " + h.Parent.Name + " sets proxy_set_header " + h.Arg(0), Where: at(h), Polling: polling}, true
+			return Why{Reason: "the enclosing " + h.Parent.Name + " sets proxy_set_header " + h.Arg(0), Where: at(h)}, true
 		}
 	}
 	switch {
 	case blk.Name == "location" && (isWebSocketPath(path) || regexNamesWebSocketPath(blk) || isPureWebSocketPath(path)):
-		return Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: at(blk), Polling: polling}, true
+		return Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: at(blk)}, true
 	case isWebSocketName(up):
-		return Why{Reason: "it proxies to " + up, Where: at(pp), Polling: polling}, true
+		return Why{Reason: "it proxies to " + up, Where: at(pp)}, true
 	}
 	return Why{}, false
 }
