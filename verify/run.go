@@ -537,7 +537,9 @@ func (r *runner) failover(before map[string]string) error {
 			return err
 		}
 	}
-	after, err := r.fleet.cycle(r.ctx, r.fleet.all(), r.opts.Reconnects+1, r.opts.Messages)
+	// One connection per client shows where each lands now (moved back or
+	// stayed); stickiness was judged by the full phases before.
+	after, err := r.fleet.cycle(r.ctx, r.fleet.all(), 1, r.opts.Messages)
 	if err != nil {
 		return err
 	}
