@@ -81,7 +81,8 @@ it, or on the opening line of its block: # wslb:ignore WSLB104
 
 Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage error,
 3 unreadable input or a config the binary rejects (--exec), 4 a needed
-binary is missing (--exec), 124 --timeout reached, 130/143 stopped by
+binary is missing or no sandbox can be built for it (--exec; see
+--unsandboxed), 124 --timeout reached, 130/143 stopped by
 SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 		Example: `  # Lint a config, failing CI on errors only
   wslb validate /etc/haproxy/haproxy.cfg

@@ -70,7 +70,8 @@ For an existing config the affinity key is detected (source address, cookie,
 header or query parameter); --key overrides it.
 
 Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
-3 invalid topology or config, 4 haproxy/nginx not installed.`,
+3 invalid topology or config, 4 haproxy/nginx not installed or, for an
+existing config, no sandbox can be built (see --unsandboxed).`,
 		Example: `  # both proxies, every default scenario
   wslb verify examples/chat.hcl --proxy all
 
