@@ -23,7 +23,7 @@ func checkHashConsistent(p *NginxPass) {
 	for _, up := range sortedNodes(p.WS.Upstreams) {
 		for _, d := range up.Own("hash") {
 			if d.Arg(1) != "consistent" {
-				p.Report(d, fmt.Sprintf("upstream %s hashes %s without consistent: a server change remaps nearly all sessions", up.Arg(0), d.Arg(0)), "")
+				p.Report(d, fmt.Sprintf("upstream %s (carries WebSockets because %s) hashes %s without consistent: a server change remaps nearly all sessions", up.Arg(0), p.WS.Upstreams[up], d.Arg(0)), "")
 			}
 		}
 	}
