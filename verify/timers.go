@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -131,7 +132,10 @@ func (t Timers) Short() string {
 // fmtDur prints a duration briefly: 6s, 1.5s, 300ms.
 func fmtDur(d time.Duration) string {
 	if d >= time.Second {
-		return fmt.Sprintf("%gs", d.Round(10*time.Millisecond).Seconds())
+		// From whole milliseconds: Seconds() adds the fraction in floating
+		// point and can print 1.6600000000000001.
+		ms := d.Round(10 * time.Millisecond).Milliseconds()
+		return strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64) + "s"
 	}
 	return d.Round(time.Millisecond).String()
 }

@@ -41,6 +41,16 @@ func TestPoolTimers(t *testing.T) {
 	require.Contains(t, Timers{}.Describe(), "could not be read")
 }
 
+func TestFmtDur(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		1660 * time.Millisecond: "1.66s", 6 * time.Second: "6s", 1234567 * time.Microsecond: "1.23s",
+		310 * time.Millisecond: "310ms", 100 * time.Millisecond: "100ms",
+	} {
+		require.Equal(t, want, fmtDur(d), "%v", d)
+	}
+}
+
 func TestWithFastChecksCopies(t *testing.T) {
 	t.Parallel()
 	srv := &topology.Server{Name: "a"}
