@@ -147,6 +147,7 @@ func (d *decoder) checkReferences(ld *loaded) {
 		listenerNames = append(listenerNames, l.Name)
 	}
 	for _, rs := range ld.routes {
+		d.steps++
 		r := rs.r
 		if r.Pool != "" && ld.poolByName[r.Pool] == nil {
 			d.errorf(rs.a.at("pool"), "Undefined pool",
@@ -177,6 +178,7 @@ func (d *decoder) checkUnused(ld *loaded) {
 	// leaves a pool unused; its error says enough.
 	danglingRoute := len(t.Routes) == 0
 	for _, rs := range ld.routes {
+		d.steps++
 		danglingRoute = danglingRoute || !rs.a.valid("pool") || ld.poolByName[rs.r.Pool] == nil
 	}
 	for _, p := range t.Pools {
@@ -222,6 +224,7 @@ func (d *decoder) checkRouteOrder(ld *loaded) {
 		best := -1
 		for n := 1; n <= len(l.PathPrefix); n++ {
 			for _, h := range []string{"", host} {
+				d.steps++
 				slots := first[key{l.PathPrefix[:n], h}]
 				if slots == nil {
 					continue
@@ -275,6 +278,7 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 	// Derive WebSocket from the routes unless the pool says so itself.
 	var wsRoute, sioRoute *routeSrc
 	for _, rs := range ld.routesTo[p.Name] {
+		d.steps++
 		if wsRoute == nil && (rs.r.WebSocketOnly || IsWebSocketPath(rs.r.PathPrefix)) {
 			wsRoute = rs
 		}

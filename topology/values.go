@@ -24,6 +24,10 @@ type decoder struct {
 	filename string
 	src      []byte
 	diags    hcl.Diagnostics
+	// steps counts the inner-loop work of the cross-block checks (a block
+	// visited, an index looked up), so a test can tell linear from
+	// quadratic without timing anything.
+	steps int
 }
 
 func (d *decoder) errorf(subject hcl.Range, summary, detailFormat string, args ...any) {
