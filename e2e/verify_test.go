@@ -265,7 +265,7 @@ func TestVerifyRoundRobinExitsOne(t *testing.T) {
 }
 
 // An interrupted run tears down the proxy, the backends and the scratch
-// dir, whichever signal stops it.
+// dir, whichever signal stops it, and exits 128+signal like validate.
 func TestVerifyInterruptedCleansUp(t *testing.T) {
 	for _, tc := range []struct {
 		kind proxybin.Kind
@@ -287,11 +287,27 @@ func TestVerifyInterruptedCleansUp(t *testing.T) {
 			time.Sleep(1500 * time.Millisecond) // usually mid-run; during startup is fine too
 			require.NoError(t, r.cmd.Process.Signal(tc.sig), "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
 			code := r.wait(t, 30*time.Second)
-			require.Equal(t, 1, code, "stderr:\n%s", r.stderr.String())
-			require.Contains(t, r.stderr.String(), "interrupted")
+			require.Equal(t, 128+int(tc.sig), code, "stderr:\n%s", r.stderr.String())
+			require.Contains(t, r.stderr.String(), "verify interrupted by "+map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM"}[tc.sig])
+			require.Empty(t, r.stdout.String(), "no partial report")
 			r.requireClean(t, string(tc.kind))
 		})
 	}
+}
+
+// --timeout stops a run that takes longer: exit 124 like validate, no
+// partial report, nothing left running.
+func TestVerifyTimeoutExits124(t *testing.T) {
+	t.Parallel()
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	// Every default scenario takes about ten seconds: failover and reload
+	// wait for health checks.
+	r := start(t, "verify", "examples/chat.hcl", "--proxy", "haproxy", "--timeout", "2s")
+	code := r.wait(t, time.Minute)
+	require.Equal(t, 124, code, "stderr:\n%s", r.stderr.String())
+	require.Contains(t, r.stderr.String(), "verify did not finish within --timeout 2s")
+	require.Empty(t, r.stdout.String(), "no partial report")
+	r.requireClean(t, "haproxy")
 }
 
 func TestVerifyInvalidTopologyExitsThree(t *testing.T) {

@@ -71,7 +71,8 @@ header or query parameter); --key overrides it.
 
 Exit status: 0 all scenarios passed, 1 a scenario failed, 2 bad flags,
 3 invalid topology or config, 4 haproxy/nginx not installed or, for an
-existing config, no sandbox can be built (see --unsandboxed).`,
+existing config, no sandbox can be built (see --unsandboxed), 124 --timeout
+reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 		Example: `  # both proxies, every default scenario
   wslb verify examples/chat.hcl --proxy all
 
@@ -206,7 +207,16 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "warning: verify runs without a network namespace of its own: %v\n", err)
 	}
 
+	// The whole run, loading included, is bounded here, so that a timeout
+	// exits 124 like validate's; the library's own bound (the same
+	// duration, started later) never fires first.
 	vo := o.verifyOptions()
+	timeout := vo.Timeout
+	if timeout == 0 {
+		timeout = verify.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
+	defer cancel()
 	if bar := newVerifyProgress(o.IO.ErrOut); bar != nil {
 		vo.Progress = bar.update
 		defer bar.finish()
@@ -220,7 +230,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		loader := topology.NewLoader()
 		topo, diags := loader.LoadFileContext(ctx, o.Path)
 		if topo == nil && ctx.Err() != nil {
-			return verifyError(fmt.Errorf("%w (%v)", context.Canceled, context.Cause(ctx))) // Ctrl-C while loading
+			return stoppedError(ctx, "verify", timeout) // Ctrl-C while loading
 		}
 		if diags.HasErrors() {
 			_ = loader.WriteDiagnostics(o.IO.ErrOut, diags, 0, false)
@@ -237,11 +247,13 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		}
 		summary, err = verify.VerifyConfig(ctx, o.Path, kind, vo)
 	}
+	// Stopped by SIGINT/SIGTERM (130/143) or --timeout (124): whatever
+	// failed, it failed because of that, and a partial report is not
+	// printed as if it were complete.
+	if serr := stoppedError(ctx, "verify", timeout); serr != nil {
+		return serr
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			// SIGINT/SIGTERM: whatever failed, it failed because of that.
-			err = fmt.Errorf("%w (%v)", context.Canceled, err)
-		}
 		return verifyError(err)
 	}
 
@@ -282,8 +294,6 @@ func verifyError(err error) error {
 		return MissingEnvironmentError(err)
 	case errors.As(err, &inv):
 		return InvalidInputError(err)
-	case errors.Is(err, context.Canceled):
-		return &ExitError{Code: ExitFailed, Err: errors.New("verify interrupted; everything it started was stopped")}
 	}
 	return err
 }

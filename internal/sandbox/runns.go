@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // runNSEnv marks a wslb started by RunInNamespace: its init brings lo up.
@@ -62,7 +63,15 @@ func RunInNamespace(ctx context.Context) (int, error) {
 		case s := <-sigs:
 			_ = cmd.Process.Signal(s)
 		case <-ctx.Done():
-			_ = cmd.Process.Signal(syscall.SIGTERM)
+			// A signal also ends ctx (the CLI cancels it from its own
+			// handler), and may reach that handler before sigs: wait
+			// for it briefly so the child still gets that very signal.
+			sig := os.Signal(syscall.SIGTERM)
+			select {
+			case sig = <-sigs:
+			case <-time.After(200 * time.Millisecond):
+			}
+			_ = cmd.Process.Signal(sig)
 		case <-exited:
 		}
 	}()
