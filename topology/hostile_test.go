@@ -148,3 +148,32 @@ func BenchmarkLoadManyBlocks(b *testing.B) {
 		})
 	}
 }
+
+// cty's tuple-to-list conversion sorts the element types pairwise: a list
+// of 20,000 allowed origins took minutes to load. Four times the origins
+// must cost well under sixteen times the time (best of three).
+func TestLongListsLoadLinearly(t *testing.T) {
+	build := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString(minimal)
+		b.WriteString("security {\n  allowed_origins = [\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "    \"https://app%d.example.test\",\n", i)
+		}
+		b.WriteString("  ]\n}\n")
+		return []byte(b.String())
+	}
+	best := func(src []byte) time.Duration {
+		d := time.Duration(math.MaxInt64)
+		for i := 0; i < 3; i++ {
+			start := time.Now()
+			topo, diags := topology.NewLoader().Load("origins.hcl", src)
+			require.NotNil(t, topo, "%v", diags)
+			d = min(d, time.Since(start))
+		}
+		return d
+	}
+	small, large := best(build(2000)), best(build(8000))
+	t.Logf("2000 origins: %s, 8000: %s", small, large)
+	require.Less(t, float64(large)/float64(small), 8.0, "2000 origins: %s, 8000: %s", small, large)
+}

@@ -77,6 +77,12 @@ func (d *decoder) value(a *hcl.Attribute, ty cty.Type, what string) (cty.Value, 
 		d.errorf(a.Expr.Range(), "Incorrect value type", "The argument %q must be %s, not %s.%s", a.Name, what, typeName(v.Type()), typeHint(v, ty))
 		return cty.NilVal, false
 	}
+	if ty.IsListType() {
+		// sameType checked every element: the tuple is read as it is.
+		// (cty's tuple-to-list conversion sorts the element types and
+		// takes quadratic time: 20,000 origins took minutes.)
+		return v, true
+	}
 	cv, err := convert.Convert(v, ty)
 	if err != nil || !cv.IsWhollyKnown() {
 		d.errorf(a.Expr.Range(), "Incorrect value type", "The argument %q must be %s.", a.Name, what)
