@@ -255,6 +255,18 @@ func TestEdgeTopologiesPassProxyChecks(t *testing.T) {
 			t.Pools[0].Servers[1].Name = "RT1"
 			t.Pools[0].Servers[2].Name = "rt.1"
 		},
+		// HAProxy reads at most 64 words on a line: long lists are split.
+		"a hundred allowed origins": func(t *topology.Topology) {
+			for i := range 100 {
+				t.Security.AllowedOrigins = append(t.Security.AllowedOrigins, "https://app"+itoa(i)+".example.test")
+			}
+		},
+		"a hundred trusted proxies": func(t *topology.Topology) {
+			t.Pools[0].Affinity.ClientIPHeader = "X-Forwarded-For"
+			for i := range 100 {
+				t.Pools[0].Affinity.TrustedProxies = append(t.Pools[0].Affinity.TrustedProxies, "10.0."+itoa(i)+".0/24")
+			}
+		},
 		"every route websocket-only": func(t *topology.Topology) {
 			for _, r := range t.Routes {
 				r.WebSocketOnly = true

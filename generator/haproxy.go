@@ -46,7 +46,9 @@ type haFrontend struct {
 }
 
 type haOrigin struct {
-	Allowed     string // space-separated, quoted patterns
+	// Allowed holds the quoted patterns, space-separated, a bounded number
+	// per line: HAProxy reads at most 64 words on a line.
+	Allowed     []string
 	DenyMissing bool
 }
 
@@ -238,7 +240,7 @@ func haFrontendFor(t *topology.Topology, l *topology.Listener) (haFrontend, bool
 			}
 			quoted = append(quoted, q)
 		}
-		fe.Origin = &haOrigin{Allowed: strings.Join(quoted, " "), DenyMissing: !t.Security.AllowMissingOrigin}
+		fe.Origin = &haOrigin{Allowed: haWordLines(quoted), DenyMissing: !t.Security.AllowMissingOrigin}
 	}
 
 	var catchAll *topology.Route
@@ -312,7 +314,9 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 					}
 					nets = append(nets, n)
 				}
-				be.Lines = append(be.Lines, "acl wslb_trusted_proxy src "+strings.Join(nets, " "))
+				for _, line := range haWordLines(nets) {
+					be.Lines = append(be.Lines, "acl wslb_trusted_proxy src "+line)
+				}
 				cond = "wslb_trusted_proxy " + cond
 				be.Comments = append(be.Comments,
 					fmt.Sprintf("Source affinity keys on the last address in %s when the peer is a trusted proxy in front,", a.ClientIPHeader),
@@ -431,4 +435,21 @@ func haServer(s *topology.Server, p *topology.Pool, h topology.HealthCheck) (str
 		parts = append(parts, "init-addr", "libc,none")
 	}
 	return strings.Join(parts, " "), nil
+}
+
+// haMaxValues is how many values one generated acl line holds. HAProxy
+// reads at most 64 words on a line and drops the rest with a warning
+// ("too many words, truncating"), which loses the ACL; lines declaring
+// the same ACL name are ORed, so a long list is split over several.
+const haMaxValues = 32
+
+// haWordLines joins values space-separated, haMaxValues per line.
+func haWordLines(vals []string) []string {
+	var lines []string
+	for len(vals) > 0 {
+		n := min(len(vals), haMaxValues)
+		lines = append(lines, strings.Join(vals[:n], " "))
+		vals = vals[n:]
+	}
+	return lines
 }
