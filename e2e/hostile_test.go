@@ -434,9 +434,11 @@ func reaperMain(report string) int {
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		code = 128 + int(ws.Signal())
 	}
-	// Processes killed by Pdeathsig or their namespace's end need a moment.
+	// Processes killed by Pdeathsig or their namespace's end need a moment,
+	// longer on a busy machine; the wait ends as soon as none is left, so
+	// only a process that really survives costs the whole deadline.
 	var left []string
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		for {
 			if pid, _ := syscall.Wait4(-1, nil, syscall.WNOHANG, nil); pid <= 0 {
