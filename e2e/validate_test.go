@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,7 +69,10 @@ func TestValidateInterruptedInsideHugeFile(t *testing.T) {
 	}{{ha, syscall.SIGINT, 130}, {ha, syscall.SIGTERM, 143}, {ng, syscall.SIGINT, 130}, {ng, syscall.SIGTERM, 143}} {
 		t.Run(filepath.Base(tc.cfg)+"/"+tc.sig.String(), func(t *testing.T) {
 			r := start(t, "validate", tc.cfg)
-			time.Sleep(500 * time.Millisecond) // parsing: the whole lint takes seconds more
+			// Once wslb has read the config it handles signals and lints
+			// for seconds more; a signal sent earlier could hit a process
+			// still starting on a loaded machine.
+			waitRead(t, r, 15<<20, time.Minute)
 			sent := time.Now()
 			require.NoError(t, r.cmd.Process.Signal(tc.sig))
 			code := r.wait(t, 30*time.Second)
@@ -78,6 +82,31 @@ func TestValidateInterruptedInsideHugeFile(t *testing.T) {
 			require.Empty(t, r.stdout.String(), "no partial results")
 			require.Contains(t, r.stderr.String(), "no results were printed")
 		})
+	}
+}
+
+// waitRead waits until r's process has read at least n bytes (rchar in
+// /proc/PID/io).
+func waitRead(t *testing.T, r *run, n int64, limit time.Duration) {
+	t.Helper()
+	stats := filepath.Join("/proc", strconv.Itoa(r.cmd.Process.Pid), "io")
+	deadline := time.After(limit)
+	for {
+		b, _ := os.ReadFile(stats)
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+				if read, _ := strconv.ParseInt(v, 10, 64); read >= n {
+					return
+				}
+			}
+		}
+		select {
+		case <-r.done:
+			t.Fatalf("wslb exited before reading %d bytes\nstderr:\n%s", n, r.stderr.String())
+		case <-deadline:
+			t.Fatalf("wslb did not read %d bytes within %s", n, limit)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
