@@ -2,8 +2,10 @@ package rules
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/wslb/wslb/validate/finding"
+	"github.com/wslb/wslb/validate/haproxy"
 )
 
 func init() {
@@ -20,8 +22,9 @@ func init() {
 }
 
 func checkTimeoutTunnel(p *HAProxyPass) {
+	feeders := frontendsByBackend(p.Config)
 	for _, be := range sortedSections(p.WS.Backends) {
-		if be.Lookup("timeout", "tunnel") != nil {
+		if be.Lookup("timeout", "tunnel") != nil || idleCoveredWithoutTunnel(be, feeders[be.Name], p.Opts.minIdle()) {
 			continue
 		}
 		msg := fmt.Sprintf("%s carries WebSockets (because %s) but has no timeout tunnel", be.Label(), p.WS.Backends[be])
@@ -32,4 +35,28 @@ func checkTimeoutTunnel(p *HAProxyPass) {
 		}
 		p.ReportSection(be, msg, "")
 	}
+}
+
+// idleCoveredWithoutTunnel reports whether, without timeout tunnel, the
+// timeouts that then govern an upgraded connection (timeout server here,
+// timeout client in every frontend routing to it) already let sockets
+// stay idle for the threshold: nothing is cut early, so there is nothing
+// to report.
+func idleCoveredWithoutTunnel(be *haproxy.Section, feeders []*haproxy.Section, limit time.Duration) bool {
+	if v, _, ok := be.Timeout("server"); !ok || v < limit {
+		return false
+	}
+	fronts := feeders
+	if be.HasFrontend() {
+		fronts = append([]*haproxy.Section{be}, fronts...)
+	}
+	if len(fronts) == 0 {
+		return false
+	}
+	for _, fe := range fronts {
+		if v, _, ok := fe.Timeout("client"); !ok || v < limit {
+			return false
+		}
+	}
+	return true
 }

@@ -26,7 +26,8 @@ func checkHashType(p *HAProxyPass) {
 		}
 		bal := s.Lookup("balance")
 		alg := balanceHash(bal)
-		if alg == "" {
+		// One server: there is nothing to remap when servers come and go.
+		if alg == "" || activeServerCount(s) < 2 {
 			continue
 		}
 		if ht := s.Lookup("hash-type"); ht != nil && ht.Arg(0) == "consistent" {

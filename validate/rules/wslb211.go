@@ -28,7 +28,8 @@ func checkBalanceSource(p *HAProxyPass) {
 			continue
 		}
 		bal := be.Lookup("balance")
-		if bal == nil || bal.Arg(0) != "source" || realIPRestored(be, feeders[be.Name]) {
+		// With one server every client lands on it whatever the address.
+		if bal == nil || bal.Arg(0) != "source" || activeServerCount(be) < 2 || realIPRestored(be, feeders[be.Name]) {
 			continue
 		}
 		msg := fmt.Sprintf("%s balances by source address, and no frontend feeding it restores the client address (accept-proxy, set-src)", be.Label())
