@@ -66,3 +66,30 @@ pool "app" {
 		})
 	}
 }
+
+// A pool that only WebSocket handshakes reach is a pure WebSocket route
+// for validate on both proxies (the generated location / answers plain
+// requests 404 itself); the loader still warns, as docs/topology.md says.
+func TestValidateAgreesAcrossProxiesOnPureWebSocketPool(t *testing.T) {
+	path := writeTopology(t, `listener "public" {
+  address = "127.0.0.1:8080"
+}
+route "all" {
+  path = "/"
+  websocket = true
+  pool = "app"
+}
+pool "app" {
+  server "a" {
+    address = "10.0.0.1:8080"
+  }
+  server "b" {
+    address = "10.0.0.2:8080"
+  }
+}
+`)
+	_, stdout, stderr := runValidateCLI(t, "", path)
+	require.Contains(t, stderr, "warning: WebSocket pool without affinity")
+	require.NotContains(t, stdout, "WSLB105", stdout)
+	require.NotContains(t, stdout, "WSLB204", stdout)
+}

@@ -65,7 +65,7 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 			switch {
 			case plainUse[name]:
 				why.Polling = "plain HTTP locations proxy to " + name + " too"
-			case isCatchAll(blk):
+			case isCatchAll(blk) && !refusesPlainHTTP(blk):
 				why.Polling = blk.Label() + " takes plain HTTP requests too"
 			}
 			w.Locations[blk] = why
@@ -192,6 +192,25 @@ func isCatchAll(blk *nginx.Node) bool {
 					return true
 				}
 			}
+		}
+	}
+	return false
+}
+
+// refusesPlainHTTP reports whether a block answers every request that is
+// not a WebSocket handshake itself: if ($is_websocket = 0) { return 404; }
+// or if ($http_upgrade != "websocket") { return 403; }. Plain HTTP then
+// never reaches its servers, even on a catch-all location.
+func refusesPlainHTTP(blk *nginx.Node) bool {
+	for _, cond := range blk.Own("if") {
+		test := strings.ToLower(strings.Join(cond.Args, " "))
+		if !strings.Contains(test, "upgrade") && !strings.Contains(test, "websocket") && !strings.Contains(test, "_ws") {
+			continue
+		}
+		negated := strings.HasPrefix(test, "!") || strings.Contains(test, "!=") ||
+			len(cond.Args) == 3 && cond.Args[1] == "=" && (cond.Args[2] == "0" || cond.Args[2] == "" || cond.Args[2] == `""`)
+		if negated && len(cond.Own("return")) > 0 {
+			return true
 		}
 	}
 	return false
