@@ -86,6 +86,11 @@ func TestBoxHasOnlyLoopback(t *testing.T) {
 	lines := strings.Fields(out)
 	require.Equal(t, "lo", lines[0], out)
 	require.Len(t, lines, 3, "only lo, no route off the machine:\n%s", out)
+	if os.Geteuid() == 0 {
+		out, err := runBoxed(t, scratchDir(t), `ls /sys/class/net`)
+		require.NoError(t, err, out)
+		require.Equal(t, "lo", strings.TrimSpace(out), "/sys shows the box's interfaces only")
+	}
 }
 
 func TestBoxLimits(t *testing.T) {

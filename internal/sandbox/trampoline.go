@@ -133,7 +133,19 @@ func privateMounts(dir string, owner int) error {
 			return fmt.Errorf("make %s writable: %w", dir, err)
 		}
 	}
-	return mountProc()
+	if err := mountProc(); err != nil {
+		return err
+	}
+	mountSys()
+	return nil
+}
+
+// mountSys gives the box a /sys of its own network namespace, so the
+// host's interfaces do not show. Where the kernel refuses (a user
+// namespace that does not own the network namespace) the host's stays,
+// read-only.
+func mountSys() {
+	_ = unix.Mount("sysfs", "/sys", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "")
 }
 
 // writableDirs are where configs usually put pid files, logs, sockets and
