@@ -44,6 +44,7 @@ type wsACL struct {
 	line    int
 	polling bool // a long-polling capable path
 	host    bool // tests the Host header only
+	upgrade bool // every line of it tests the Upgrade or Connection header
 }
 
 func hapWhere(line int) string { return fmt.Sprintf("line %d", line) }
@@ -111,8 +112,15 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 		wsACLs := map[string]wsACL{}
 		var first *haproxy.Directive
 		for _, d := range fe.Own("acl") {
-			if _, seen := wsACLs[d.Arg(0)]; seen {
-				continue // later lines of the same ACL are ORed in; the first says why
+			if prev, seen := wsACLs[d.Arg(0)]; seen {
+				// Later lines of the same ACL are ORed in; the first says
+				// why, but one that is not about the Upgrade header makes
+				// the ACL match more than handshakes.
+				if prev.upgrade && !(len(d.Args) > 1 && upgradeFetchRe.MatchString(d.Arg(1))) {
+					prev.upgrade = false
+					wsACLs[d.Arg(0)] = prev
+				}
+				continue
 			}
 			if a, ok := wsACLFor(d); ok {
 				wsACLs[d.Arg(0)] = a
@@ -207,7 +215,9 @@ func wsACLFor(d *haproxy.Directive) (wsACL, bool) {
 		return wsACL{}, false
 	}
 	if r := wsACLReason(d); r != "" {
-		return wsACL{reason: r, line: d.Line, polling: len(d.Args) > 1 && pathFetchRe.MatchString(d.Arg(1)) && anyArg(d.Args[2:], pollingPath)}, true
+		return wsACL{reason: r, line: d.Line,
+			polling: len(d.Args) > 1 && pathFetchRe.MatchString(d.Arg(1)) && anyArg(d.Args[2:], pollingPath),
+			upgrade: upgradeFetchRe.MatchString(d.Arg(1))}, true
 	}
 	return wsACL{}, false
 }
@@ -222,23 +232,45 @@ func anyArg(args []string, f func(string) bool) bool {
 }
 
 // conditionACL reports whether an "if" condition selects WebSocket
-// requests, through a named ACL or an inline one.
+// requests, through a named ACL or an inline one. A condition that ANDs
+// an Upgrade header test with the others (a path, a host) only ever
+// selects handshakes: the route is then pure WebSocket, whatever the
+// path says about long-polling.
 func conditionACL(args []string, wsACLs map[string]wsACL) (wsACL, bool) {
 	if len(args) == 0 || args[0] != "if" {
 		return wsACL{}, false
 	}
+	var found []wsACL
+	ored := false
 	for i, a := range args[1:] {
+		if a == "or" || a == "||" {
+			ored = true
+		}
+		if i > 0 && args[i] == "!" || strings.HasPrefix(a, "!") {
+			continue // a negated test selects everything but WebSockets
+		}
 		if r, ok := wsACLs[a]; ok {
-			return r, true
+			found = append(found, r)
+			continue
 		}
 		if a == "{" && i+2 < len(args) {
 			inline := &haproxy.Directive{Keyword: "acl", Args: append([]string{"inline"}, inlineACL(args[i+2:])...)}
 			if r, ok := wsACLFor(inline); ok && r.reason != "ACL inline" {
+				found = append(found, r)
+			}
+		}
+	}
+	if len(found) == 0 {
+		return wsACL{}, false
+	}
+	if !ored {
+		for _, r := range found {
+			if r.upgrade {
 				return r, true
 			}
 		}
 	}
-	return wsACL{}, false
+	return found[0], true
 }
 
 // wsACLReason says why an acl line matches WebSocket requests, or "".
