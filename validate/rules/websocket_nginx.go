@@ -38,6 +38,16 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 			divertedTo[target] = loc
 		}
 	}
+	// Upstreams that a block of a server forwards the handshake to
+	// itself: there a reader sees where the WebSockets go, and another
+	// block proxying to the same upstream without Upgrade headers is the
+	// plain HTTP route, whatever the upstream's name says.
+	handshakeTo := map[serverUpstream]bool{}
+	for _, pp := range c.All("proxy_pass") {
+		if blk := proxyBlock(pp); blk != nil && ownUpgradeHeader(blk) != nil {
+			handshakeTo[serverUpstream{blk.Enclosing("server"), upstreamName(pp.Arg(0))}] = true
+		}
+	}
 	// Upstreams that plain (non-WebSocket) locations proxy to as well.
 	plainUse := map[string]bool{}
 	for _, pp := range c.All("proxy_pass") {
@@ -49,6 +59,9 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 			continue
 		}
 		why, ok := nginxReason(blk, pp, divertedTo, at, all)
+		if ok && why.byName && handshakeTo[serverUpstream{blk.Enclosing("server"), upstreamName(pp.Arg(0))}] {
+			ok = false
+		}
 		if !ok {
 			plainUse[upstreamName(pp.Arg(0))] = true
 			continue
@@ -78,6 +91,12 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 		}
 	}
 	return w
+}
+
+// serverUpstream is an upstream as proxied to from one server block.
+type serverUpstream struct {
+	server   *nginx.Node
+	upstream string
 }
 
 // proxyBlock is the block a proxy_pass configures: its location or
@@ -169,7 +188,7 @@ func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*ngin
 	case blk.Name == "location" && (isWebSocketPath(path) || regexNamesWebSocketPath(blk) || isPureWebSocketPath(path)):
 		return Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: at(blk)}, true
 	case isWebSocketName(up):
-		return Why{Reason: "it proxies to " + up, Where: at(pp)}, true
+		return Why{Reason: "it proxies to " + up, Where: at(pp), byName: true}, true
 	}
 	return Why{}, false
 }
