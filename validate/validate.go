@@ -278,12 +278,20 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			return res, &CodeError{Code: code[0]}
 		}
 		if opts.Exec && !disabled[rules.ExecCheckID] {
-			ex, notes, err := execCheck(ctx, src, h, n, opts)
-			if err != nil {
-				return res, err
+			// The binary would read (and may quote) files outside the
+			// roots: those are refused and the check is not run.
+			outside, note := execRefusals(src, h, n, reader)
+			found = append(found, outside...)
+			if note != "" {
+				res.Notes = append(res.Notes, note)
+			} else {
+				ex, notes, err := execCheck(ctx, src, h, n, opts)
+				if err != nil {
+					return res, err
+				}
+				found = append(found, ex...)
+				res.Notes = append(res.Notes, notes...)
 			}
-			found = append(found, ex...)
-			res.Notes = append(res.Notes, notes...)
 		}
 		for _, f := range explained(found) {
 			if disabled[f.Rule] || sup.covers(f) {

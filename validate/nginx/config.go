@@ -7,8 +7,10 @@ package nginx
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,6 +45,8 @@ type Config struct {
 	limits    Limits
 	// refused maps include patterns to why files they match were refused.
 	refused map[string]string
+	// openRefused: an include that exists was not read.
+	openRefused bool
 }
 
 // Node is one directive in the inlined tree.
@@ -199,6 +203,9 @@ func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOpti
 					}
 				}
 				if err != nil {
+					if !errors.Is(err, fs.ErrNotExist) {
+						c.openRefused = true
+					}
 					return nil, err
 				}
 				c.sources[path] = b
@@ -235,6 +242,11 @@ func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOpti
 		},
 	}
 }
+
+// Refused reports whether an include was refused (outside the roots, a
+// FIFO or device, too many files or too deep): the binary would read
+// what wslb did not.
+func (c *Config) Refused() bool { return len(c.refused) > 0 || c.openRefused }
 
 // refusedIncludes turns the include patterns Glob refused into Problems
 // at their include lines.

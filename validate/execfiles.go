@@ -1,0 +1,128 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/wslb/wslb/internal/safefile"
+	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/validate/nginx"
+	"github.com/wslb/wslb/validate/rules"
+)
+
+// The proxy's own check reads every file the config names, from a sandbox
+// that sees the host read-only, and its errors quote what it read (a
+// crt-list line, a pattern or map entry, an included NGINX line). So
+// --exec runs it only when every file the config names lies within the
+// directories given on the command line.
+
+// haproxyFileArgs are the words followed by a file (or a directory of
+// files) in HAProxy's grammar: bind/server options, ACL pattern flags,
+// http-request return / http-error options, and global settings.
+var haproxyFileArgs = map[string]bool{
+	"crt": true, "crt-list": true, "ca-file": true, "crl-file": true, "ca-verify-file": true,
+	"ca-sign-file": true, "issuers-chain-path": true, "-f": true, "-M": true, "file": true,
+	"lf-file": true, "errorfile": true,
+}
+
+// haproxyFileKeywords are directives whose argument (at the index given)
+// is a file or directory the check reads.
+var haproxyFileKeywords = map[string]int{
+	"errorfile": 1, "ca-base": 0, "crt-base": 0, "h1-case-adjust-file": 0, "server-state-file": 0,
+	"ssl-dh-param-file": 0, "51degrees-data-file": 0, "wurfl-data-file": 0, "deviceatlas-json-file": 0,
+	"lua-load": 0, "lua-load-per-thread": 0, "lua-prepend-path": 0, "ssl-provider-path": 0,
+	"ssl-load-extra-files": -1, "chroot": -1,
+}
+
+// haproxyMapFile finds the file of a map converter or map/ACL action.
+var haproxyMapFile = regexp.MustCompile(`(?:^|[,\s%\[])(?:map(?:_\w+)?|set-map|del-map|add-acl|del-acl)\(([^,)]*)`)
+
+// haproxyOutsideFiles reports, as WSLB001 findings, each file h names
+// that reader would refuse (outside the roots, a device or a FIFO).
+func haproxyOutsideFiles(h *haproxy.Config, reader *safefile.Reader) []Finding {
+	r := rules.ByID(rules.ParseErrorID)
+	dir := filepath.Dir(h.File)
+	var out []Finding
+	check := func(d *haproxy.Directive, col int, p string) {
+		p = strings.Trim(p, `"'`)
+		if p == "" || strings.Contains(p, "${") {
+			return
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if why := refusedPath(reader, p); why != "" {
+			out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: h.File, Line: d.Line, Column: col,
+				Message: fmt.Sprintf("%s names %s; --exec does not run haproxy -c, which would read it and may quote it: %s", d.Keyword, p, why),
+				Fix:     "Keep the file next to the config, or pass --include-root for the directory it lives in."})
+		}
+	}
+	for _, s := range h.Sections {
+		for _, d := range s.Directives {
+			if i, ok := haproxyFileKeywords[d.Keyword]; ok && i >= 0 && i < len(d.Args) {
+				check(d, argColumn(d, i), d.Args[i])
+			}
+			for i, a := range d.Args {
+				if haproxyFileArgs[a] && i+1 < len(d.Args) && !(d.Keyword == "errorfile" && i == 0) {
+					check(d, argColumn(d, i+1), d.Args[i+1])
+				}
+				for _, m := range haproxyMapFile.FindAllStringSubmatch(a, -1) {
+					check(d, argColumn(d, i), m[1])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// refusedPath says why reader refuses p (a file or, for the *-base
+// settings, a directory); "" when it would read it or p does not exist.
+func refusedPath(reader *safefile.Reader, p string) string {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return ""
+	}
+	if fi.IsDir() {
+		if reader.Within(p) {
+			return ""
+		}
+		return fmt.Sprintf("outside the directories given on the command line (%s); pass --include-root to allow it", strings.Join(reader.Roots(), ", "))
+	}
+	err = reader.Check(p)
+	var re *safefile.RefusedError
+	switch {
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		return ""
+	case errors.As(err, &re):
+		return re.Reason
+	}
+	return err.Error()
+}
+
+func argColumn(d *haproxy.Directive, i int) int {
+	if i < len(d.ArgColumns) {
+		return d.ArgColumns[i]
+	}
+	return d.Column
+}
+
+// execRefusals returns the findings for files the check would read that
+// the roots do not allow, and a note saying the check was not run ("" when
+// it may run).
+func execRefusals(src Source, h *haproxy.Config, n *nginx.Config, reader *safefile.Reader) ([]Finding, string) {
+	switch {
+	case h != nil:
+		if out := haproxyOutsideFiles(h, reader); len(out) > 0 {
+			return out, fmt.Sprintf("--exec did not run haproxy -c on %s: it names files outside the directories given (WSLB001)", src.Name)
+		}
+	case n != nil && n.Refused():
+		// The refused includes are WSLB001 findings already.
+		return nil, fmt.Sprintf("--exec did not run nginx -t on %s: it includes files that were refused (WSLB001)", src.Name)
+	}
+	return nil, ""
+}
