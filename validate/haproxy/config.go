@@ -378,7 +378,13 @@ func (c *Config) index() {
 				c.Problems = append(c.Problems, Problem{Line: line, Column: toks[0].Col, Message: fmt.Sprintf("%s section needs a name", kw)})
 			}
 			if len(rest) > 0 && kw != "program" {
-				c.Problems = append(c.Problems, Problem{Line: line, Column: rest[0].Col, Message: fmt.Sprintf("unexpected %q after the %s section name", rest[0].Text, kw)})
+				msg := fmt.Sprintf("unexpected %q after the %s section name", rest[0].Text, kw)
+				if kw != "backend" && kw != "defaults" && strings.Contains(rest[0].Text, ":") {
+					// HAProxy 1.x read a listening address here; old
+					// guides still show it.
+					msg += fmt.Sprintf(": HAProxy no longer takes a listening address on the section line, write it as 'bind %s' inside the section", rest[0].Text)
+				}
+				c.Problems = append(c.Problems, Problem{Line: line, Column: rest[0].Col, Message: msg})
 			}
 			c.Sections = append(c.Sections, s)
 			cur = s

@@ -183,7 +183,7 @@ func TestProblems(t *testing.T) {
 		{"misspelt section", "defaults\n  mode http\nbakend b\n  server a 1.2.3.4:80\n", 3, `not a section HAProxy knows`},
 		{"outside section", "maxconn 10\nglobal\n", 1, "outside any section"},
 		{"nameless frontend", "frontend\n  bind :80\n", 1, "needs a name"},
-		{"old bind syntax", "frontend web 0.0.0.0:80\n", 1, `unexpected "0.0.0.0:80"`},
+		{"old bind syntax", "frontend web 0.0.0.0:80\n", 1, `unexpected "0.0.0.0:80" after the frontend section name: HAProxy no longer takes a listening address on the section line, write it as 'bind 0.0.0.0:80'`},
 		{"unterminated quote", "global\n  log-tag \"x\n", 2, "unterminated quote"},
 		{"unknown from", "backend b from nowhere\n", 1, `"nowhere" named by "from"`},
 		{"malformed argument", "backend b\n  balance leastconnz\n", 2, `malformed keyword "balance"`},
