@@ -255,6 +255,26 @@ func TestE2EExistingConfigs(t *testing.T) {
 	}
 }
 
+// TestE2EExistingConfigFastChecks runs an existing config whose production
+// checks take ~5s to route around a dead server (inter 3s, then fastinter
+// 1s, fall 3): the local copy checks every 100ms, and the report gives the
+// production timing next to what this run observed.
+func TestE2EExistingConfigFastChecks(t *testing.T) {
+	t.Parallel()
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	s, err := verify.VerifyConfig(context.Background(), filepath.Join("..", "runtime", "rewrite", "testdata", "haproxy-timers.cfg"), "", small())
+	require.NoError(t, err)
+	requireAllPassed(t, s)
+	text := reportText(s)
+	fo := scenario(s.Runs[0], verify.ScenarioFailover)
+	require.Contains(t, fo.Summary, "(production timers: ~5s)", text)
+	require.Regexp(t, `routed around in [0-9.]+m?s here`, fo.Summary, text)
+	prod := metric(t, fo, "route around with production timers")
+	require.Equal(t, 5000.0, prod, text)
+	require.Less(t, metric(t, fo, "proxy marked it down after"), prod, "the fast checks must beat inter 3s + fastinter 1s × 2\n%s", text)
+	require.Contains(t, strings.Join(fo.Details, "\n"), "~5s (inter 3s, then fastinter 1s, fall 3)", text)
+}
+
 func TestE2EExistingConfigKindMismatch(t *testing.T) {
 	_, err := verify.VerifyConfig(context.Background(), filepath.Join("testdata", "configs", "sticky-source.nginx.conf"), proxybin.HAProxy, small())
 	var inv *verify.InputError

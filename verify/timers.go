@@ -6,20 +6,19 @@ import (
 	"time"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/runtime/rewrite"
 	"github.com/wslb/wslb/topology"
 )
 
 // FastCheckInterval is the health check interval of the local copy a
-// verification runs (unless Options.ProductionTimers): the failover then
-// takes a fraction of a second instead of the production interval × fall,
-// and the report states what the production timers would take.
-const FastCheckInterval = 100 * time.Millisecond
+// verification runs (unless Options.ProductionTimers), shared with the
+// rewrite of existing configs: the failover then takes a fraction of a
+// second, and the report states what the production timers would take.
+const FastCheckInterval = runtime.FastCheckInterval
 
-// fastCheckTimeout is the least time a check may take in the local copy:
-// HAProxy bounds a check by its interval unless `timeout check` is set, and
-// on a loaded machine an echo backend can take longer than 100 ms to answer.
-// A stopped backend refuses at once, so this does not slow the failover.
-const fastCheckTimeout = time.Second
+// fastCheckTimeout is the least time a check may take in the local copy.
+const fastCheckTimeout = runtime.FastCheckTimeout
 
 // Timers are a pool's failure detection settings as the user wrote them.
 // HAProxy checks actively: a server is marked down after Fall failed checks
@@ -30,8 +29,12 @@ type Timers struct {
 	Kind     proxybin.Kind
 	Checks   bool // HAProxy: the servers are health-checked; NGINX: MaxFails > 0
 	Interval time.Duration
-	Rise     int
-	Fall     int
+	// FastInter and DownInter are HAProxy's fastinter (between checks of a
+	// server going up or down) and downinter (while it is down); zero means
+	// Interval.
+	FastInter, DownInter time.Duration
+	Rise                 int
+	Fall                 int
 	// NGINX: max_fails and fail_timeout.
 	MaxFails    int
 	FailTimeout time.Duration
@@ -46,10 +49,17 @@ func poolTimers(p *topology.Pool, kind proxybin.Kind) Timers {
 	t := Timers{Kind: kind, Known: true, Checks: h.Enabled, Interval: h.Interval, Rise: h.Rise, Fall: h.Fall}
 	if kind == proxybin.Nginx && h.Enabled {
 		t.MaxFails = max(h.Fall, 1)
-		ft := h.Interval * time.Duration(t.MaxFails)
-		t.FailTimeout = max(time.Second, (ft+time.Second-1)/time.Second*time.Second)
+		t.FailTimeout = runtime.NginxFailTimeout(h.Interval, t.MaxFails)
 	}
 	return t
+}
+
+// configTimers are the timers rewrite read from an existing config.
+func configTimers(t rewrite.Timers, kind proxybin.Kind) Timers {
+	return Timers{
+		Kind: kind, Known: t.Known, Checks: t.Checks, Interval: t.Interval, FastInter: t.FastInter,
+		DownInter: t.DownInter, Rise: t.Rise, Fall: t.Fall, MaxFails: t.MaxFails, FailTimeout: t.FailTimeout,
+	}
 }
 
 // withFastChecks returns a copy of t whose health-checked pools check every
@@ -82,8 +92,17 @@ func (t Timers) RouteAround() (d time.Duration, ok bool) {
 		// at once; after max_fails of them the server is skipped.
 		return 0, true
 	default:
-		return t.Interval * time.Duration(max(t.Fall, 1)), true
+		// The first failed check comes within inter, the others fastinter
+		// apart.
+		return t.Interval + t.fast()*time.Duration(max(t.Fall, 1)-1), true
 	}
+}
+
+func (t Timers) fast() time.Duration {
+	if t.FastInter > 0 {
+		return t.FastInter
+	}
+	return t.Interval
 }
 
 // TakeBack is how long the proxy takes to send clients to a server that
@@ -92,7 +111,11 @@ func (t Timers) TakeBack() time.Duration {
 	if t.Kind == proxybin.Nginx {
 		return t.FailTimeout
 	}
-	return t.Interval * time.Duration(max(t.Rise, 1))
+	down := t.Interval
+	if t.DownInter > 0 {
+		down = t.DownInter
+	}
+	return down + t.fast()*time.Duration(max(t.Rise, 1)-1)
 }
 
 // Describe says, in one sentence, what the timers mean for a dead server.
@@ -109,6 +132,10 @@ func (t Timers) Describe() string {
 		return "with your production settings HAProxy does not health-check the servers: only retries and redispatch keep clients off a dead server"
 	default:
 		d, _ := t.RouteAround()
+		if t.fast() != t.Interval || (t.DownInter > 0 && t.DownInter != t.Interval) {
+			return fmt.Sprintf("with your production settings HAProxy routes around a dead server in ~%s (inter %s, then fastinter %s, fall %d) and takes it back after ~%s (rise %d)",
+				fmtDur(d), fmtDur(t.Interval), fmtDur(t.fast()), t.Fall, fmtDur(t.TakeBack()), t.Rise)
+		}
 		return fmt.Sprintf("with your production settings HAProxy routes around a dead server in ~%s (inter %s × fall %d) and takes it back after ~%s (× rise %d)",
 			fmtDur(d), fmtDur(t.Interval), t.Fall, fmtDur(t.TakeBack()), t.Rise)
 	}

@@ -8,8 +8,26 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/report"
+	"github.com/wslb/wslb/runtime/rewrite"
 	"github.com/wslb/wslb/topology"
 )
+
+func TestConfigTimersWithFastInter(t *testing.T) {
+	t.Parallel()
+	// inter 3s fastinter 1s downinter 10s rise 2 fall 3, read by rewrite.
+	ha := configTimers(rewrite.Timers{Known: true, Checks: true, Interval: 3 * time.Second, FastInter: time.Second,
+		DownInter: 10 * time.Second, Rise: 2, Fall: 3}, proxybin.HAProxy)
+	d, ok := ha.RouteAround()
+	require.True(t, ok)
+	require.Equal(t, 5*time.Second, d, "the first failed check within inter, two more fastinter apart")
+	require.Equal(t, 11*time.Second, ha.TakeBack(), "the first good check within downinter, one more fastinter later")
+	require.Contains(t, ha.Describe(), "~5s (inter 3s, then fastinter 1s, fall 3)")
+
+	require.Equal(t, "production timers unknown", configTimers(rewrite.Timers{}, proxybin.HAProxy).Short())
+	ng := configTimers(rewrite.Timers{Known: true, Checks: true, MaxFails: 2, FailTimeout: 30 * time.Second}, proxybin.Nginx)
+	require.Equal(t, 30*time.Second, ng.TakeBack())
+	require.Contains(t, ng.Describe(), "after 2 failures (max_fails) and tries it again every 30s")
+}
 
 func TestPoolTimers(t *testing.T) {
 	t.Parallel()

@@ -326,7 +326,7 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	err = startProxy(ctx, e, bin, func() (string, []byte, string, error) {
 		// Render picks fresh listener ports each time.
 		var err error
-		if res, err = cfg.Render(rewrite.Local{Dir: e.rt.Scratch.Dir, Backends: addrs}); err != nil {
+		if res, err = cfg.Render(rewrite.Local{Dir: e.rt.Scratch.Dir, Backends: addrs, FastChecks: !opts.ProductionTimers}); err != nil {
 			return "", nil, "", &InputError{Err: err}
 		}
 		text := res.Config
@@ -349,6 +349,9 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 		Key:      Key{Mode: res.Affinity.Mode, Name: res.Affinity.Key},
 		Strict:   res.Affinity.Consistent || res.Affinity.Mode == topology.AffinityCookie,
 		Origin:   opts.Origin,
+		Timers:   configTimers(res.Timers, bin.Kind),
+		// Render shortened the checks unless --production-timers.
+		FastChecks: !opts.ProductionTimers,
 	}
 	if plan.Path == "" {
 		plan.Path = "/"

@@ -237,6 +237,9 @@ func loadHAProxy(path string, text []byte, o Options) (*Config, error) {
 	}
 	assignIDs(c.Servers)
 	c.Affinity, c.Notes = haproxyAffinity(be, c.Notes)
+	if c.Timers, err = h.haproxyTimers(be); err != nil {
+		return nil, err
+	}
 	if c.Affinity.Mode == topology.AffinityCookie {
 		for _, s := range c.WebSocketServers() {
 			if !serverHasCookie(be, s.Line) {
@@ -634,6 +637,10 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 			} else {
 				emit("    http-response set-header " + ServerHeader + " %[srv_name]")
 			}
+			if l.FastChecks && !hasCheckTimeout(s) && !hasCheckTimeout(s.defaults) {
+				// Without it a check may take no longer than inter.
+				emit("    timeout check " + fastCheckTimeout(""))
+			}
 		}
 		bound := false
 		for _, ln := range s.body {
@@ -679,9 +686,23 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 				if !ok {
 					return nil, &Error{h.file, ln.num, "`server` outside a backend or listen section"}
 				}
-				emit(joinLine(indent, append([]string{"server", ln.parts[1], l.Backends[id]}, filterServerOptions(ln.parts[3:])...)...))
+				opts := filterServerOptions(ln.parts[3:])
+				if l.FastChecks {
+					opts = fastServerOptions(opts)
+				}
+				emit(joinLine(indent, append([]string{"server", ln.parts[1], l.Backends[id]}, opts...)...))
 			case "default-server":
-				emit(joinLine(indent, append([]string{"default-server"}, filterServerOptions(ln.parts[1:])...)...))
+				opts := filterServerOptions(ln.parts[1:])
+				if l.FastChecks {
+					opts = fastServerOptions(opts)
+				}
+				emit(joinLine(indent, append([]string{"default-server"}, opts...)...))
+			case "timeout":
+				if l.FastChecks && len(ln.parts) > 2 && ln.parts[1] == "check" {
+					emit(joinLine(indent, "timeout", "check", fastCheckTimeout(ln.parts[2])))
+					continue
+				}
+				emit(words)
 			case "log":
 				if len(ln.parts) > 1 && ln.parts[1] == "global" {
 					emit(words)
@@ -754,6 +775,9 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 	}
 	for _, what := range sortedKeys(dropped) {
 		res.Notes = append(res.Notes, "dropped "+what)
+	}
+	if l.FastChecks {
+		res.Notes = append(res.Notes, fmt.Sprintf("health checks: inter, fastinter and downinter set to %s, timeout check at least %s (rise and fall as written)", fastMs, fastCheckTimeout("")))
 	}
 	res.Config = []byte(out.String())
 	return res, nil

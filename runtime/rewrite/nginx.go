@@ -461,13 +461,17 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 						}
 					}
 					addr := l.Backends[a.slots[fmt.Sprintf("%s-%d", parent.Args[0], idx)]]
-					args := []string{addr}
+					var params []string
 					for _, p := range d.Args[1:] {
 						if p == "backup" || p == "down" || strings.HasPrefix(p, "weight=") || strings.HasPrefix(p, "max_fails=") ||
 							strings.HasPrefix(p, "fail_timeout=") || strings.HasPrefix(p, "max_conns=") {
-							args = append(args, p)
+							params = append(params, p)
 						}
 					}
+					if l.FastChecks {
+						params = fastNginxServerArgs(params)
+					}
+					args := append([]string{addr}, params...)
 					d = &crossplane.Directive{File: d.File, Line: d.Line, Directive: "server", Args: args}
 				}
 			case "proxy_pass":
@@ -545,6 +549,9 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	}
 	for _, what := range sortedKeys(dropped) {
 		res.Notes = append(res.Notes, "dropped "+what)
+	}
+	if l.FastChecks {
+		res.Notes = append(res.Notes, "health checks: fail_timeout set as for checks every "+fastMs+" × max_fails (at least 1s; max_fails as written)")
 	}
 	res.Config = buf.Bytes()
 	return res, nil

@@ -120,6 +120,13 @@ func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginx
 	}
 	a.wsServer = best.srv
 	c.Pool = best.entry
+	if up := a.upstreams[best.entry]; up != nil && len(best.group) <= 1 {
+		t, err := upstreamTimers(up)
+		if err != nil {
+			return nil, err
+		}
+		c.Timers = t
+	}
 	c.Path = locationPath(best.pathLoc)
 	c.Notes = append(c.Notes, fmt.Sprintf("WebSocket route: location %s (%s:%d) → %s (%s)",
 		strings.Join(best.pathLoc.Args, " "), best.pathLoc.File, best.pathLoc.Line, strings.Join(best.group, ", "), strings.Join(best.why, "; ")))

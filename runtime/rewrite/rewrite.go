@@ -12,7 +12,8 @@
 //
 // Rewriting keeps everything that does not reach outside the machine or
 // need privileges: balance, cookies, stick tables, ACLs, timeouts, health
-// checks stay as written. Every change is listed in Notes.
+// checks stay as written, except that Local.FastChecks shortens the health
+// check timers the way verify does for generated configs. Every change is listed in Notes.
 package rewrite
 
 import (
@@ -25,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
@@ -112,6 +114,8 @@ type Config struct {
 	// it checks them against a list (empty when it does not): clients
 	// must send it to be let in.
 	AllowedOrigin string
+	// Timers are the WebSocket pool's failure detection settings.
+	Timers Timers
 	// Notes list what was detected and what will be changed.
 	Notes []string
 
@@ -126,6 +130,28 @@ type Local struct {
 	Backends map[string]string
 	// FreePorts picks ports for the listeners; default runtime.FreePorts.
 	FreePorts func(n int) ([]int, error)
+	// FastChecks sets the health checks to runtime.FastCheckInterval
+	// (HAProxy: inter, fastinter and downinter, with `timeout check` at
+	// least runtime.FastCheckTimeout; NGINX: fail_timeout), as verify does
+	// for generated configs. Config.Timers keeps the production values.
+	FastChecks bool
+}
+
+// Timers are the failure detection settings of the WebSocket pool as the
+// config writes them, with the proxy's defaults for what it leaves out.
+type Timers struct {
+	// Known is false when they could not be read: the pool's servers
+	// differ, or (NGINX) the pool is not one upstream.
+	Known bool
+	// Checks: HAProxy health-checks the servers; NGINX: max_fails > 0.
+	Checks bool
+	// HAProxy: inter, fastinter, downinter, rise, fall and `timeout check`
+	// (zero when unset).
+	Interval, FastInter, DownInter, CheckTimeout time.Duration
+	Rise, Fall                                   int
+	// NGINX: max_fails and fail_timeout.
+	MaxFails    int
+	FailTimeout time.Duration
 }
 
 // Result is the runnable config and what to exercise.
@@ -146,6 +172,9 @@ type Result struct {
 	Path     string
 	// AllowedOrigin is Config.AllowedOrigin: send it on handshakes.
 	AllowedOrigin string
+	// Timers is Config.Timers: the production settings, whatever this
+	// render runs with.
+	Timers Timers
 	// HeaderIDs maps a ServerHeader value to the Server.ID of a WebSocket
 	// pool server: HAProxy sends the server's name, nginx the echo
 	// backend's address ($upstream_addr; after a retry it lists several,
@@ -388,6 +417,7 @@ func (c *Config) newResult(kind proxybin.Kind, configName string) *Result {
 		Affinity:      c.Affinity,
 		Path:          c.Path,
 		AllowedOrigin: c.AllowedOrigin,
+		Timers:        c.Timers,
 		HeaderIDs:     map[string]string{},
 		Notes:         append([]string(nil), c.Notes...),
 	}

@@ -71,6 +71,12 @@ var loadCases = []struct {
 		notes: []string{"affinity: cookie sid from balance hash"},
 	},
 	{
+		file: "haproxy-timers.cfg", kind: proxybin.HAProxy, pool: "chat",
+		affinity: Affinity{Mode: topology.AffinitySource, Consistent: true}, path: "/",
+		servers: []wantServer{{"c1", 1, false}, {"c2", 1, false}, {"c3", 1, false}}, all: 3,
+		notes: []string{"health checks: inter, fastinter and downinter set to 100ms"},
+	},
+	{
 		file: "nginx-hash-cookie.conf", kind: proxybin.Nginx, pool: "app",
 		affinity: Affinity{Mode: topology.AffinityCookie, Key: "session_id", Consistent: true, ClientCookie: true}, path: "/",
 		servers: []wantServer{{"app-1", 1, false}, {"app-2", 1, false}, {"app-3", 1, false}}, all: 3,
@@ -151,7 +157,9 @@ func renderLocal(t *testing.T, c *Config, dir string) *Result {
 	for i, id := range c.ServerIDs() {
 		backends[id] = "127.0.0.1:" + strconv.Itoa(ports[i])
 	}
-	res, err := c.Render(Local{Dir: dir, Backends: backends})
+	// With the fast checks verify runs by default, so the proxy's own
+	// check sees them.
+	res, err := c.Render(Local{Dir: dir, Backends: backends, FastChecks: true})
 	require.NoError(t, err)
 	return res
 }
@@ -455,7 +463,7 @@ func FuzzLoadAndRender(f *testing.F) {
 		for i, id := range c.ServerIDs() {
 			backends[id] = "127.0.0.1:" + strconv.Itoa(20000+i)
 		}
-		res, err := c.Render(Local{Dir: sub, Backends: backends, FreePorts: func(n int) ([]int, error) {
+		res, err := c.Render(Local{Dir: sub, Backends: backends, FastChecks: true, FreePorts: func(n int) ([]int, error) {
 			ports := make([]int, n)
 			for i := range ports {
 				ports[i] = 30000 + i

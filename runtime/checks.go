@@ -1,0 +1,24 @@
+package runtime
+
+import "time"
+
+// FastCheckInterval is the health check interval of the local copy verify
+// runs (unless the user asks for production timers), for generated
+// topologies and rewritten configs alike: a failover then takes a fraction
+// of a second instead of the production interval × fall.
+const FastCheckInterval = 100 * time.Millisecond
+
+// FastCheckTimeout is the least time a check may take in the local copy:
+// HAProxy bounds a check by its interval unless `timeout check` is set, and
+// on a loaded machine an echo backend can take longer than 100 ms to
+// answer. A stopped backend refuses at once, so this does not slow the
+// failover.
+const FastCheckTimeout = time.Second
+
+// NginxFailTimeout is the fail_timeout that stands for checks every
+// interval with maxFails failures in a row: interval × maxFails, rounded up
+// to whole seconds (NGINX counts fail_timeout in seconds), at least 1s.
+func NginxFailTimeout(interval time.Duration, maxFails int) time.Duration {
+	d := interval * time.Duration(max(maxFails, 1))
+	return max(time.Second, (d+time.Second-1)/time.Second*time.Second)
+}

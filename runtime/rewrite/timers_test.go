@@ -1,0 +1,142 @@
+package rewrite
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/runtime"
+)
+
+func renderWith(t *testing.T, c *Config, fast bool) *Result {
+	t.Helper()
+	backends := map[string]string{}
+	for i, id := range c.ServerIDs() {
+		backends[id] = "127.0.0.1:" + string(rune('1'+i)) + "000"
+	}
+	res, err := c.Render(Local{Dir: t.TempDir(), Backends: backends, FastChecks: fast,
+		FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }})
+	require.NoError(t, err)
+	return res
+}
+
+// linesWith returns the rendered lines containing sub, trimmed.
+func linesWith(res *Result, sub string) []string {
+	var out []string
+	for _, l := range strings.Split(string(res.Config), "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return out
+}
+
+func TestHAProxyTimersAreReadAndShortened(t *testing.T) {
+	c, err := Load(filepath.Join("testdata", "haproxy-timers.cfg"))
+	require.NoError(t, err)
+	want := Timers{Known: true, Checks: true, Interval: 3 * time.Second, FastInter: time.Second, DownInter: 10 * time.Second,
+		CheckTimeout: 300 * time.Millisecond, Rise: 2, Fall: 3}
+	require.Equal(t, want, c.Timers)
+
+	fast := renderWith(t, c, true)
+	require.Equal(t, want, fast.Timers, "the result reports the production timers, not the local ones")
+	for _, l := range append(linesWith(fast, "    server "), linesWith(fast, "default-server")...) {
+		require.Contains(t, l, "inter 100ms fastinter 100ms downinter 100ms", "every server and default-server line checks fast")
+		require.NotContains(t, l, "3s")
+		require.NotContains(t, l, "10s")
+	}
+	require.Len(t, linesWith(fast, "server c"), 3)
+	require.Equal(t, []string{"timeout check 1000ms"}, linesWith(fast, "timeout check"), "a check may take 1s on a busy machine")
+	require.True(t, containsSubstring(fast.Notes, "health checks: inter, fastinter and downinter set to 100ms"), fast.Notes)
+
+	slow := renderWith(t, c, false)
+	require.Equal(t, []string{"timeout check 300ms"}, linesWith(slow, "timeout check"))
+	require.Equal(t, []string{"default-server inter 3s fastinter 1s downinter 10s"}, linesWith(slow, "default-server inter"))
+	require.Empty(t, linesWith(slow, "100ms"), "production timers stay as written")
+}
+
+func TestHAProxyTimersDefaultsAndDisagreement(t *testing.T) {
+	// haproxy-hash-cookie.cfg: inter 1s on each server, HAProxy's rise 2
+	// and fall 3, no timeout check.
+	c, err := Load(filepath.Join("testdata", "haproxy-hash-cookie.cfg"))
+	require.NoError(t, err)
+	require.Equal(t, Timers{Known: true, Checks: true, Interval: time.Second, Rise: 2, Fall: 3}, c.Timers)
+	fast := renderWith(t, c, true)
+	require.Equal(t, []string{"timeout check 1000ms"}, linesWith(fast, "timeout check"), "added where the config sets none")
+
+	// No `check`: known, but no health checks.
+	c, err = Load(filepath.Join("testdata", "haproxy-roundrobin.cfg"))
+	require.NoError(t, err)
+	require.True(t, c.Timers.Known)
+	require.False(t, c.Timers.Checks)
+
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+		return p
+	}
+	const head = "defaults\n    mode http\nfrontend fe\n    bind :80\n    default_backend b\nbackend b\n"
+	c, err = Load(write("differ.cfg", head+"    server a 10.0.0.1:80 check inter 1s\n    server b 10.0.0.2:80 check inter 2s\n"))
+	require.NoError(t, err)
+	require.False(t, c.Timers.Known, "servers with different timers have no one production timing")
+
+	_, err = Load(write("bad.cfg", head+"    server a 10.0.0.1:80 check inter soon\n"))
+	require.ErrorContains(t, err, "bad.cfg:7: inter \"soon\" is not a positive time")
+}
+
+func TestNginxTimersAreReadAndShortened(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(p, []byte(`events {}
+http {
+    upstream ws {
+        hash $remote_addr consistent;
+        server 10.0.0.1:80 max_fails=3 fail_timeout=30s;
+        server 10.0.0.2:80 max_fails=3 fail_timeout=30s weight=2;
+    }
+    server {
+        listen 80;
+        location / {
+            proxy_pass http://ws;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+        }
+    }
+}
+`), 0o644))
+	c, err := Load(p)
+	require.NoError(t, err)
+	require.Equal(t, Timers{Known: true, Checks: true, MaxFails: 3, FailTimeout: 30 * time.Second}, c.Timers)
+
+	fast := renderWith(t, c, true)
+	servers := linesWith(fast, "max_fails=")
+	require.Len(t, servers, 2)
+	require.Equal(t, time.Second, runtime.NginxFailTimeout(runtime.FastCheckInterval, 3))
+	for _, l := range servers {
+		require.Contains(t, l, "max_fails=3")
+		require.Contains(t, l, "fail_timeout=1s", "as generated configs checked every 100ms × 3, rounded up to 1s")
+		require.NotContains(t, l, "30s")
+	}
+	require.Contains(t, servers[1], "weight=2")
+	require.True(t, containsSubstring(fast.Notes, "health checks: fail_timeout"), fast.Notes)
+
+	slow := renderWith(t, c, false)
+	for _, l := range linesWith(slow, "max_fails=") {
+		require.Contains(t, l, "fail_timeout=30s")
+	}
+
+	orig, err := os.ReadFile(p)
+	require.NoError(t, err)
+	// NGINX's defaults when the server lines set nothing.
+	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(strings.ReplaceAll(string(orig), " max_fails=3 fail_timeout=30s", ""), "weight=2", "")), 0o644))
+	c, err = Load(p)
+	require.NoError(t, err)
+	require.Equal(t, Timers{Known: true, Checks: true, MaxFails: 1, FailTimeout: 10 * time.Second}, c.Timers)
+	require.Len(t, linesWith(renderWith(t, c, true), "fail_timeout=1s"), 2, "the 10s default becomes 1s")
+}
