@@ -45,7 +45,8 @@ type Config struct {
 	limits    Limits
 	// refused maps include patterns to why files they match were refused.
 	refused map[string]string
-	// openRefused: an include that exists was not read.
+	// openRefused: an include that exists was not read, or the
+	// includes nest or expand beyond the limits.
 	openRefused bool
 }
 
@@ -169,6 +170,7 @@ func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Conf
 	if p := CheckIncludes(payload, l.MaxDepth, l.MaxNodes); p != nil {
 		p.File = c.realName(p.File)
 		c.Problems = append(c.Problems, *p)
+		c.openRefused = true // nginx would expand it all the same
 		return c // the tree would be too large to build
 	}
 	if len(payload.Config) > 0 {
