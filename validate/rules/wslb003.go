@@ -16,7 +16,7 @@ func init() {
 	register(&Rule{Rule: finding.Rule{
 		ID: TemplateID, Slug: "unrendered-template", Severity: finding.Error,
 		Title:     "Template text that was never rendered",
-		Rationale: "A config committed or deployed before its template engine ran still holds {{ .Values.x }}, {% if %}, $(command), <placeholder> or %%VAR%% text: the proxy rejects it, or worse takes the placeholder as a host name, path or header value.",
+		Rationale: "A config committed or deployed before its template engine ran still holds {{ .Values.x }}, {% if %}, $(command), <placeholder>, %%VAR%% or %web_port% text: the proxy rejects it, or worse takes the placeholder as a host name, path or header value.",
 		Fix:       "Render the template (helm template, envsubst, ansible, consul-template) and lint its output, or replace the placeholder",
 	}})
 }
@@ -32,6 +32,8 @@ var templateRes = []struct {
 	{regexp.MustCompile(`\{%.*?%\}`), "template tag"},
 	{regexp.MustCompile(`\$\([^)\s]*[^)]*\)`), "shell command substitution"},
 	{regexp.MustCompile(`%%[A-Za-z_][A-Za-z0-9_]*%%`), "placeholder"},
+	// Hosting panels (HestiaCP, VestaCP) template with %web_port%, %ip%.
+	{regexp.MustCompile(`%[A-Za-z_][A-Za-z0-9_]*%`), "placeholder"},
 	{regexp.MustCompile(`<[A-Za-z][A-Za-z0-9_.:-]*>`), "placeholder"},
 }
 
@@ -75,6 +77,11 @@ func TemplateText(text []byte, commentStart func(string) int) []Template {
 			for _, loc := range t.re.FindAllStringIndex(line, -1) {
 				m := line[loc[0]:loc[1]]
 				if strings.HasPrefix(m, "<") && !isPlaceholder(strings.Trim(m, "<>")) {
+					continue
+				}
+				// %x% also occurs in HAProxy log formats (%HP%HQ): only
+				// placeholder words count.
+				if !strings.HasPrefix(m, "%%") && strings.HasPrefix(m, "%") && !placeholderWordRe.MatchString(strings.Trim(m, "%")) {
 					continue
 				}
 				if best.Column == 0 || loc[0]+1 < best.Column {

@@ -54,7 +54,8 @@ func checkResolvedOnce(p *NginxPass) {
 			}
 			continue
 		}
-		if staticHost(host) || p.Config.Upstream(host) != nil || !strings.Contains(target, "://") {
+		// A host still holding template text is WSLB003's to report.
+		if staticHost(host) || p.Config.Upstream(host) != nil || !strings.Contains(target, "://") || strings.ContainsAny(host, "%{}<>") {
 			continue
 		}
 		if p.Config.Snippet && !strings.Contains(host, ".") && !hasPort(target) {
@@ -65,7 +66,7 @@ func checkResolvedOnce(p *NginxPass) {
 	for _, up := range p.Config.All("upstream") {
 		for _, srv := range up.Own("server") {
 			host := upstreamName("http://" + srv.Arg(0))
-			if staticHost(host) || strings.HasPrefix(srv.Arg(0), "unix:") || strings.Contains(host, "$") || hasArg(srv.Args, "resolve") {
+			if staticHost(host) || strings.HasPrefix(srv.Arg(0), "unix:") || strings.ContainsAny(host, "$%{}<>") || hasArg(srv.Args, "resolve") {
 				continue
 			}
 			p.Report(srv, fmt.Sprintf("upstream %s: server %s is resolved once at start (no 'resolve' parameter), so when the backend moves (a container recreated, a pod restarted) reconnecting clients keep going to the old address until a reload", up.Arg(0), srv.Arg(0)), "")
