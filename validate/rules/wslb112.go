@@ -35,6 +35,11 @@ func checkNginxVersion(p *NginxPass) {
 		if n.Name == "listen" && !t.AtLeast(1, 25, 0) && hasArg(n.Args, "quic") {
 			p.Report(n, "listen ... quic needs nginx 1.25.0 or later; the target is "+short(t)+": nginx refuses to start", "Target nginx >= 1.25.0 with --nginx-version, or drop quic")
 		}
+		// Open-source nginx re-resolves upstream servers only since 1.27.3;
+		// older ones refuse the parameter ('invalid parameter "resolve"').
+		if n.Name == "server" && n.Parent != nil && n.Parent.Name == "upstream" && !t.AtLeast(1, 27, 3) && hasArg(n.Args, "resolve") {
+			p.Report(n, "server ... resolve in an upstream needs nginx 1.27.3 or later (or NGINX Plus); the target is "+short(t)+": nginx refuses to start", "Target nginx >= 1.27.3 with --nginx-version, or proxy_pass $variable with a resolver")
+		}
 	})
 }
 
