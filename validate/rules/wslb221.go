@@ -10,7 +10,7 @@ import (
 func init() {
 	register(&Rule{
 		Rule: finding.Rule{
-			ID: "WSLB221", Slug: "haproxy-websocket-acl-on-host", Severity: finding.Error,
+			ID: "WSLB221", Slug: "haproxy-websocket-acl-on-host", Severity: finding.Warning,
 			Title:     "A WebSocket ACL tests the Host header for the ws:// scheme",
 			Rationale: "The Host header carries the host name only, never the ws:// or wss:// scheme of the URL the browser opened: 'hdr_beg(Host) -i ws' matches host names that happen to start with ws (wsus.example.com) and no WebSocket handshake as such, and a value like 'ws://' or 'websocket' never matches.",
 			Fix:       "acl is_websocket hdr(Upgrade) -i websocket (or route a dedicated host: hdr(host) -i ws.example.com)",
@@ -34,7 +34,7 @@ func checkWebSocketHostACL(p *HAProxyPass) {
 				if strings.HasPrefix(v, "-") || !schemeValues[strings.ToLower(v)] {
 					continue
 				}
-				p.ReportArg(d, i+2, fmt.Sprintf("acl %s tests %s for %q: the Host header holds the host name, never the scheme or the Upgrade token, so this does not detect WebSocket handshakes", d.Arg(0), d.Arg(1), v), "")
+				p.ReportArg(d, i+2, fmt.Sprintf("acl %s tests %s for %q: the Host header holds the host name, never the scheme or the Upgrade token: it detects no WebSocket handshake, and plain requests to host names starting with %q are routed as if they were one", d.Arg(0), d.Arg(1), v, v), "")
 				break
 			}
 		}
