@@ -171,7 +171,7 @@ func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Conf
 		p.File = c.realName(p.File)
 		c.Problems = append(c.Problems, *p)
 		c.openRefused = true // nginx would expand it all the same
-		return c // the tree would be too large to build
+		return c             // the tree would be too large to build
 	}
 	if len(payload.Config) > 0 {
 		c.Root = c.inline(payload, 0, nil, 0)
