@@ -46,17 +46,36 @@ var haproxyMapFile = regexp.MustCompile(`(?:^|[,\s%\[])(?:map(?:_\w+)?|set-map|d
 // that reader would refuse (outside the roots, a device or a FIFO).
 func haproxyOutsideFiles(h *haproxy.Config, reader *safefile.Reader) []Finding {
 	r := rules.ByID(rules.ParseErrorID)
-	dir := filepath.Dir(h.File)
+	// A relative path is read from ca-base or crt-base when set, else
+	// from where haproxy runs: every one of them is checked.
+	bases := []string{filepath.Dir(h.File)}
+	for _, s := range h.Sections {
+		for _, d := range s.Directives {
+			if (d.Keyword == "ca-base" || d.Keyword == "crt-base") && len(d.Args) > 0 {
+				if b := strings.Trim(d.Args[0], `"'`); filepath.IsAbs(b) {
+					bases = append(bases, b)
+				}
+			}
+		}
+	}
 	var out []Finding
-	check := func(d *haproxy.Directive, col int, p string) {
-		p = strings.Trim(p, `"'`)
-		if p == "" || strings.Contains(p, "${") {
+	check := func(d *haproxy.Directive, col int, arg string) {
+		arg = strings.Trim(arg, `"'`)
+		if arg == "" || strings.Contains(arg, "${") {
 			return
 		}
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
+		p, why := arg, ""
+		if filepath.IsAbs(arg) {
+			why = refusedPath(reader, arg)
+		} else {
+			for _, b := range bases {
+				p = filepath.Join(b, arg)
+				if why = refusedPath(reader, p); why != "" {
+					break
+				}
+			}
 		}
-		if why := refusedPath(reader, p); why != "" {
+		if why != "" {
 			out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: h.File, Line: d.Line, Column: col,
 				Message: fmt.Sprintf("%s names %s; --exec does not run haproxy -c, which would read it and may quote it: %s", d.Keyword, p, why),
 				Fix:     "Keep the file next to the config, or pass --include-root for the directory it lives in."})

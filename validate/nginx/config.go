@@ -170,8 +170,10 @@ func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Conf
 	if p := CheckIncludes(payload, l.MaxDepth, l.MaxNodes); p != nil {
 		p.File = c.realName(p.File)
 		c.Problems = append(c.Problems, *p)
-		c.openRefused = true // nginx would expand it all the same
-		return c             // the tree would be too large to build
+		// nginx would expand it all the same; the tree would be too
+		// large to build.
+		c.openRefused = true
+		return c
 	}
 	if len(payload.Config) > 0 {
 		c.Root = c.inline(payload, 0, nil, 0)
