@@ -108,7 +108,7 @@ func TestLoadFileRefusesNonRegularFiles(t *testing.T) {
 	big := filepath.Join(dir, "big.hcl")
 	require.NoError(t, os.WriteFile(big, bytes.Repeat([]byte("# x\n"), topology.MaxFileSize/4+1), 0o600))
 	for path, want := range map[string]string{
-		fifo:        "not a regular file (a named pipe)",
+		fifo:        "not a regular file (a FIFO)",
 		"/dev/zero": "not a regular file (a character device)",
 		dir:         "directory",
 		big:         "limited to",

@@ -3,12 +3,11 @@ package topology
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/wslb/wslb/internal/safefile"
 )
 
 // Bounds on what the loader accepts, so that no file can crash, hang or
@@ -26,50 +25,24 @@ const (
 )
 
 // readFile reads a topology file, refusing anything but a regular file of
-// at most MaxFileSize bytes. The file is opened non-blocking so that a FIFO
-// cannot block the open itself.
+// at most MaxFileSize bytes.
 func readFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+	f, err := safefile.OpenRegular(path)
+	var nr *safefile.NotRegularError
+	switch {
+	case errors.As(err, &nr) && nr.Mode.IsDir():
+		return nil, errors.New("it is a directory, not a topology file")
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("it is %s; topology files must be regular files", nr)
+	case err != nil:
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
+	src, err := safefile.ReadAtMost(f, MaxFileSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		return nil, fmt.Errorf("it is larger than 1 MiB: topology files are limited to %d bytes", MaxFileSize)
 	}
-	switch {
-	case fi.IsDir():
-		return nil, errors.New("it is a directory, not a topology file")
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("it is not a regular file (%s); topology files must be regular files", fileKind(fi.Mode()))
-	case fi.Size() > MaxFileSize:
-		return nil, fmt.Errorf("it is %d bytes; topology files are limited to %d bytes", fi.Size(), MaxFileSize)
-	}
-	// The file may grow between Stat and the read.
-	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(src) > MaxFileSize {
-		return nil, fmt.Errorf("it is larger than %d bytes, the limit for topology files", MaxFileSize)
-	}
-	return src, nil
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	default:
-		return "mode " + m.Type().String()
-	}
+	return src, err
 }
 
 // checkNesting scans src with HCL's own (non-recursive) lexer and reports

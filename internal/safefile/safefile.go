@@ -136,7 +136,7 @@ func (r *Reader) Check(path string) error {
 		return &RefusedError{path, "cannot stat it"}
 	}
 	if !fi.Mode().IsRegular() {
-		return &RefusedError{path, fmt.Sprintf("not a regular file (%s)", kind(fi.Mode()))}
+		return &RefusedError{path, (&NotRegularError{fi.Mode()}).Error()}
 	}
 	if fi.Size() > r.limits.MaxFile {
 		return &RefusedError{path, fmt.Sprintf("larger than %d bytes", r.limits.MaxFile)}
@@ -159,25 +159,25 @@ func (r *Reader) Read(path string) ([]byte, error) {
 	r.files++
 	r.mu.Unlock()
 
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := OpenRegular(path)
 	if err != nil {
+		var nr *NotRegularError
+		if errors.As(err, &nr) {
+			return nil, &RefusedError{path, nr.Error()}
+		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil, &RefusedError{path, "not a regular file"}
-	}
 	// What was opened, not what was checked, must be below a root.
 	if real, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd()))); err == nil && !r.within(real) {
 		return nil, &RefusedError{path, "outside the directories given on the command line"}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, r.limits.MaxFile+1))
+	data, err := ReadAtMost(f, r.limits.MaxFile)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, &RefusedError{path, fmt.Sprintf("larger than %d bytes", r.limits.MaxFile)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > r.limits.MaxFile {
-		return nil, &RefusedError{path, fmt.Sprintf("larger than %d bytes", r.limits.MaxFile)}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -188,7 +188,45 @@ func (r *Reader) Read(path string) ([]byte, error) {
 	return data, nil
 }
 
-func kind(m fs.FileMode) string {
+// OpenRegular opens path for reading without blocking, so that a FIFO
+// cannot hang the open, and keeps it only when it is a regular file; else
+// the error is a *NotRegularError.
+func OpenRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = &NotRegularError{Mode: fi.Mode()}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// NotRegularError says a path is a directory, a FIFO, a device or a socket.
+type NotRegularError struct{ Mode fs.FileMode }
+
+func (e *NotRegularError) Error() string { return "not a regular file (" + Kind(e.Mode) + ")" }
+
+// ErrTooLarge is ReadAtMost's error for input over its limit.
+var ErrTooLarge = errors.New("larger than the limit")
+
+// ReadAtMost reads r to its end, failing with ErrTooLarge past max bytes:
+// a file may grow after its size was checked.
+func ReadAtMost(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err == nil && int64(len(data)) > max {
+		return nil, ErrTooLarge
+	}
+	return data, err
+}
+
+// Kind names what a file that is not regular is, for messages.
+func Kind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeNamedPipe != 0:
 		return "a FIFO"
