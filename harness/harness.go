@@ -18,10 +18,13 @@ import (
 )
 
 // Buffer sizes: reads are small echoes, writes use a shared pool, so an
-// idle connection holds only its small read buffer.
+// idle connection holds only its small read buffer. A held connection
+// (Open) is read rarely, so it keeps gorilla's smallest (a control
+// frame's payload); Run reads a reply per message, which fits in 256.
 const (
-	readBufferSize  = 256
-	writeBufferSize = 1024
+	readBufferSize     = 256
+	heldReadBufferSize = 128
+	writeBufferSize    = 1024
 )
 
 // Harness runs clients against one target. The clients' identities, and in
@@ -136,7 +139,7 @@ feed:
 
 // session is one connection of client i: handshake, messages, clean close.
 func (h *Harness) session(ctx context.Context, col *collector, i, connNo, messages int) {
-	conn, cr, err := h.dial(ctx, i)
+	conn, cr, err := h.dial(ctx, i, readBufferSize)
 	if err != nil {
 		cr.Err = fmt.Sprintf("conn %d: %v", connNo, err)
 		col.conn(i, cr, true)
@@ -159,9 +162,10 @@ func (h *Harness) session(ctx context.Context, col *collector, i, connNo, messag
 	col.conn(i, cr, false)
 }
 
-// dial performs client i's handshake. The returned ConnResult carries the
-// start time and the backend named by the handshake header.
-func (h *Harness) dial(ctx context.Context, i int) (*websocket.Conn, ConnResult, error) {
+// dial performs client i's handshake, with a read buffer of readBuf
+// bytes. The returned ConnResult carries the start time and the backend
+// named by the handshake header.
+func (h *Harness) dial(ctx context.Context, i, readBuf int) (*websocket.Conn, ConnResult, error) {
 	cr := ConnResult{Started: time.Now()}
 	c := h.clients[i]
 	network := "tcp"
@@ -184,7 +188,7 @@ func (h *Harness) dial(ctx context.Context, i int) (*websocket.Conn, ConnResult,
 		Proxy:            nil, // never an environment proxy: the target is the proxy under test
 		TLSClientConfig:  h.cfg.TLSConfig,
 		HandshakeTimeout: h.cfg.HandshakeTimeout,
-		ReadBufferSize:   readBufferSize,
+		ReadBufferSize:   readBuf,
 		WriteBufferSize:  writeBufferSize,
 		WriteBufferPool:  h.pool,
 	}

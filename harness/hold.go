@@ -76,6 +76,9 @@ func (h *Harness) Open(ctx context.Context) (*Session, error) {
 	for i := range s.conns {
 		s.conns[i] = &held{client: i}
 	}
+	if len(s.conns) >= releaseAfter {
+		defer lowerGC()()
+	}
 	res, err := s.connect(ctx, s.conns)
 	s.opened = res
 	if len(s.conns) >= releaseAfter {
@@ -92,6 +95,41 @@ func (h *Harness) Open(ctx context.Context) (*Session, error) {
 // the operating system (one collection, a few milliseconds).
 const releaseAfter = 1000
 
+// openGCPercent is the GC target while a large session opens. Every
+// handshake leaves several KB of garbage next to the few hundred bytes the
+// connection keeps; collected often, that garbage's slots are reused
+// instead of leaving sparse pages resident once the session goes quiet.
+const openGCPercent = 25
+
+// Sessions may open concurrently: the first lowers the GC target and the
+// last restores the one it found.
+var (
+	gcMu    sync.Mutex
+	gcOpens int
+	gcSaved int
+)
+
+// lowerGC sets openGCPercent (unless the target is lower already or
+// collection is off) until the returned func is called.
+func lowerGC() (restore func()) {
+	gcMu.Lock()
+	defer gcMu.Unlock()
+	if gcOpens == 0 {
+		gcSaved = debug.SetGCPercent(openGCPercent)
+		if gcSaved <= openGCPercent {
+			debug.SetGCPercent(gcSaved)
+		}
+	}
+	gcOpens++
+	return func() {
+		gcMu.Lock()
+		defer gcMu.Unlock()
+		if gcOpens--; gcOpens == 0 {
+			debug.SetGCPercent(gcSaved)
+		}
+	}
+}
+
 // Opened is the result of opening the connections.
 func (s *Session) Opened() *Result { return s.opened }
 
@@ -103,7 +141,7 @@ func (s *Session) connect(ctx context.Context, slots []*held) (*Result, error) {
 			return
 		}
 		sl.connNo++
-		conn, cr, err := h.dial(ctx, sl.client)
+		conn, cr, err := h.dial(ctx, sl.client, heldReadBufferSize)
 		if err != nil {
 			cr.Err = fmt.Sprintf("conn %d: %v", sl.connNo, err)
 			col.conn(k, cr, true)
