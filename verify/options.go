@@ -121,7 +121,7 @@ type Progress struct {
 const (
 	DefaultClients       = 200
 	DefaultReconnects    = 3
-	DefaultMessages      = 5
+	DefaultMessages      = 2
 	DefaultMinStickiness = 1.0
 	DefaultTimeout       = 2 * time.Minute
 	// MaxClients bounds one phase: every client holds at most one
