@@ -96,9 +96,8 @@ type Options struct {
 	// external checks, load_module, js_*, ...); without it such a config
 	// is refused as invalid input.
 	AllowCode bool
-	// IncludeRoots are the directories an existing config, its includes
-	// and the files it names may be read from; empty means the config's
-	// own directory.
+	// IncludeRoots are directories an existing config's includes and the
+	// files it names may be read from besides the config's own directory.
 	IncludeRoots []string
 	// Progress, when set, is told what the run is doing.
 	Progress func(Progress)

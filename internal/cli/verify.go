@@ -122,7 +122,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.BoolVar(&opts.Verify.AllowRemote, "allow-remote", false, "permit client traffic to non-loopback addresses")
 	f.BoolVar(&opts.Verify.ProductionTimers, "production-timers", false, "run health checks at the configured intervals (default: every 100ms, with the production timing computed in the report)")
 	f.BoolVar(&opts.Verify.AllowCode, "allow-code", false, "let an existing config run code (lua-load, program, external checks, load_module, js_*, ...)")
-	f.StringSliceVar(&opts.Verify.IncludeRoots, "include-root", nil, "directory an existing config's includes and files may come from (default: the config's directory)")
+	f.StringSliceVar(&opts.Verify.IncludeRoots, "include-root", nil, "directory an existing config's includes and files may also come from, besides the config's directory")
 	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "run an existing config even where no sandbox can be built (see docs/security.md)")
 	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove the scratch dirs (wslb-verify-*, wslb-exec-*) of runs that were killed, and exit")
 

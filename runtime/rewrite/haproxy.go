@@ -12,6 +12,7 @@ import (
 
 	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/haproxy"
 )
@@ -151,8 +152,11 @@ func (s *hsection) lines(kw string) []hline {
 }
 
 type haproxyConfig struct {
-	file     string
-	root     string // the directory the proxy may read files from
+	file string
+	// dir is the config's directory, from which relative file names are
+	// read; reader says which files the proxy may read.
+	dir      string
+	reader   *safefile.Reader
 	sections []*hsection
 	// allowCode lets lines that run code through (--allow-code).
 	allowCode bool
@@ -161,12 +165,12 @@ type haproxyConfig struct {
 	wsFrontend *hsection
 }
 
-func loadHAProxy(path string, text []byte, o Options) (*Config, error) {
+func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (*Config, error) {
 	sections, err := indexHAProxy(path, text)
 	if err != nil {
 		return nil, err
 	}
-	h := &haproxyConfig{file: path, root: o.root(path), sections: sections, allowCode: o.AllowCode}
+	h := &haproxyConfig{file: path, dir: configDir(path), reader: r, sections: sections, allowCode: allowCode}
 	for _, s := range h.sections {
 		if s.kind != "" {
 			if why, ok := coderun.HAProxy(s.kind, s.kind, nil); ok && !h.allowCode {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/coderun"
+	"github.com/wslb/wslb/internal/safefile"
 )
 
 // The rewrite fails closed: a line whose keyword it does not know, or
@@ -237,9 +238,9 @@ func (h *haproxyConfig) checkFile(l hline, i int) error {
 	return h.checkPath(l, l.parts[i])
 }
 
-// checkPath refuses a file outside the config's directory: the proxy
-// would read it (and may quote it in errors). Relative paths are taken
-// from the config's directory, as the render writes them.
+// checkPath refuses a file outside the directories the reader allows:
+// the proxy would read it (and may quote it in errors). Relative paths
+// are taken from the config's directory, as the render writes them.
 func (h *haproxyConfig) checkPath(l hline, p string) error {
 	if p == "" {
 		return nil
@@ -247,8 +248,8 @@ func (h *haproxyConfig) checkPath(l hline, p string) error {
 	abs := h.absPath(p)
 	// A file that does not exist here is read by nobody: the render drops
 	// such errorfiles, and HAProxy refuses the others.
-	if !within(h.root, abs) && fileExists(abs) {
-		return &Error{h.file, l.num, fmt.Sprintf("%s names %s, outside %s; verify only lets the proxy read files next to the config", l.kw(), p, h.root)}
+	if !h.reader.Within(abs) && fileExists(abs) {
+		return &Error{h.file, l.num, outsideRoots(l.kw(), p, h.reader)}
 	}
 	return nil
 }
@@ -256,20 +257,13 @@ func (h *haproxyConfig) checkPath(l hline, p string) error {
 // absPath resolves p from the config's directory.
 func (h *haproxyConfig) absPath(p string) string {
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(h.root, p)
+		p = filepath.Join(h.dir, p)
 	}
 	return filepath.Clean(p)
 }
 
-// within reports whether path is root or below it, after resolving
-// symbolic links in both where they exist.
-func within(root, path string) bool {
-	if r, err := filepath.EvalSymlinks(root); err == nil {
-		root = r
-	}
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		path = p
-	}
-	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
+// outsideRoots is the message for a directive kw naming a file p that r
+// does not allow.
+func outsideRoots(kw, p string, r *safefile.Reader) string {
+	return fmt.Sprintf("%s names %s, outside %s; verify only lets the proxy read files below the config's directory and --include-root", kw, p, strings.Join(r.Roots(), ", "))
 }

@@ -25,10 +25,11 @@ import (
 
 type nginxConfig struct {
 	file string
-	// root is where the proxy may read files from.
-	root string
-	// reader reads the config and its includes; sources keeps what it
-	// read, so a file read twice (crossplane opens explicit includes to
+	// dir is the config's directory, from which relative file names are
+	// read.
+	dir string
+	// reader reads the config and its includes and says which files the
+	// proxy may read; sources keeps what it read, so a file read twice (crossplane opens explicit includes to
 	// check them, Render parses again) counts once against its limits.
 	reader  *safefile.Reader
 	sources map[string][]byte

@@ -57,10 +57,10 @@ func (n *nginxConfig) checkDirective(d *crossplane.Directive) error {
 		}
 		p := a
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(n.root, p)
+			p = filepath.Join(n.dir, p)
 		}
-		if !within(n.root, p) {
-			return &Error{d.File, d.Line, fmt.Sprintf("%s names %s, outside %s; verify only lets the proxy read files next to the config", name, a, n.root)}
+		if !n.reader.Within(p) {
+			return &Error{d.File, d.Line, outsideRoots(name, a, n.reader)}
 		}
 	}
 	return nil

@@ -28,8 +28,8 @@ type nginxAnalysis struct {
 	wsServer *crossplane.Directive
 }
 
-func loadNginx(path string, text []byte, r *safefile.Reader, o Options) (*Config, error) {
-	n := &nginxConfig{file: path, root: o.root(path), reader: r, allowCode: o.AllowCode}
+func loadNginx(path string, text []byte, r *safefile.Reader, allowCode bool) (*Config, error) {
+	n := &nginxConfig{file: path, dir: configDir(path), reader: r, allowCode: allowCode}
 	if abs, err := filepath.Abs(path); err == nil {
 		n.sources = map[string][]byte{abs: text}
 	}
@@ -67,10 +67,9 @@ func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginx
 		case d.Directive == "upstream" && len(d.Args) == 1 && inContext(parents, "http"):
 			a.upstreams[d.Args[0]] = d
 		case firstErr != nil:
-		case n.checkDirective(d) != nil:
+		default:
 			firstErr = n.checkDirective(d)
-		case d.Directive == "load_module" && len(d.Args) > 0:
-			if !fileExists(modulePath(d.Args[0])) {
+			if firstErr == nil && d.Directive == "load_module" && len(d.Args) > 0 && !fileExists(modulePath(d.Args[0])) {
 				firstErr = &Error{d.File, d.Line, fmt.Sprintf("load_module %s: the module is not installed here; install it or remove the line", d.Args[0])}
 			}
 		}

@@ -157,3 +157,36 @@ backend be
 		require.NotContains(t, out, gone)
 	}
 }
+
+// TestRootsAddToTheConfigDir: Options.Roots are allowed besides the
+// config's own directory, for the config itself, its includes and the
+// files the proxy reads; a file below neither is still refused.
+func TestRootsAddToTheConfigDir(t *testing.T) {
+	t.Parallel()
+	dir, extra := t.TempDir(), t.TempDir()
+	patterns := filepath.Join(extra, "ok.lst")
+	require.NoError(t, os.WriteFile(patterns, []byte("10.0.0.0/8\n"), 0o644))
+	outside := filepath.Join(t.TempDir(), "no.lst")
+	require.NoError(t, os.WriteFile(outside, []byte("10.0.0.0/8\n"), 0o644))
+	cfg := func(acl string) string {
+		src := filepath.Join(dir, "haproxy.cfg")
+		require.NoError(t, os.WriteFile(src, []byte("defaults\n    mode http\nfrontend fe\n    bind :8080\n    acl ok src -f "+acl+"\n    default_backend be\nbackend be\n    server a 10.0.0.1:80\n"), 0o644))
+		return src
+	}
+	_, err := LoadWith(cfg(patterns), Options{Roots: []string{extra}})
+	require.NoError(t, err)
+	_, err = LoadWith(cfg(outside), Options{Roots: []string{extra}})
+	var rerr *Error
+	require.ErrorAs(t, err, &rerr)
+	require.Equal(t, 5, rerr.Line)
+	require.Contains(t, rerr.Msg, "outside")
+
+	ng := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(filepath.Join(extra, "users"), []byte("u:x\n"), 0o644))
+	require.NoError(t, os.WriteFile(ng, []byte("events {}\nhttp {\n    upstream app { server 10.0.0.1:80; }\n    server {\n        listen 80;\n        auth_basic_user_file "+filepath.Join(extra, "users")+";\n        location / { proxy_pass http://app; }\n    }\n}\n"), 0o644))
+	_, err = LoadWith(ng, Options{Roots: []string{extra}})
+	require.NoError(t, err)
+	_, err = Load(ng)
+	require.ErrorAs(t, err, &rerr)
+	require.Equal(t, 6, rerr.Line)
+}

@@ -228,30 +228,28 @@ type Options struct {
 	// AllowCode lets through directives that run code (lua-load,
 	// program, load_module, js_*, ...); without it Load refuses them.
 	AllowCode bool
-	// Roots are the directories the config and its includes may be read
-	// from, and the proxy may read files from; empty means the config's
-	// own directory.
+	// Roots are directories the config's includes, and the files the
+	// proxy reads, may come from besides the config's own directory.
 	Roots []string
 	// Limits bound what is read; zero means safefile.DefaultLimits.
 	Limits safefile.Limits
 }
 
+// reader is the safefile.Reader for the config at path: below its
+// directory and Roots, within Limits.
 func (o Options) reader(path string) *safefile.Reader {
-	roots := o.Roots
-	if len(roots) == 0 {
-		roots = []string{filepath.Dir(path)}
-	}
 	l := o.Limits
 	if l == (safefile.Limits{}) {
 		l = safefile.DefaultLimits
 	}
-	return safefile.NewReader(roots, l)
+	return safefile.NewReader(append([]string{filepath.Dir(path)}, o.Roots...), l)
 }
 
-// root is the directory the proxy may read files from.
-func (o Options) root(path string) string {
-	if r := o.reader(path).Roots(); len(r) > 0 {
-		return r[0]
+// configDir is the absolute directory of the config at path, from which
+// relative file names are read.
+func configDir(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
 	}
 	return filepath.Dir(path)
 }
@@ -278,9 +276,9 @@ func LoadWith(path string, o Options) (_ *Config, err error) {
 	defer recoverInternal(path, &err)
 	switch DetectKind(path, text) {
 	case proxybin.Nginx:
-		return loadNginx(path, text, r, o)
+		return loadNginx(path, text, r, o.AllowCode)
 	default:
-		return loadHAProxy(path, text, o)
+		return loadHAProxy(path, text, r, o.AllowCode)
 	}
 }
 
