@@ -140,9 +140,7 @@ func appendJSONString(dst, s []byte) []byte {
 // what a client uses (the backend and the echo) is parsed.
 type EnvelopeView struct {
 	Backend []byte
-	// echo is the raw JSON string body; escaped says it holds a backslash.
-	echo    []byte
-	escaped bool
+	echo    []byte // the decoded payload
 }
 
 // ErrNotEnvelope is returned by ParseEnvelope for anything that is not an
@@ -150,9 +148,10 @@ type EnvelopeView struct {
 var ErrNotEnvelope = errors.New("not an echo envelope")
 
 // ParseEnvelope reads a reply in the fixed format without copying it. A
-// reply that is valid JSON in another layout is decoded the slow way.
+// reply whose echo holds an escape (or raw invalid UTF-8, never sent by this
+// package), or that is valid JSON in another layout, is decoded the slow
+// way: only a body that decodes to itself is read in place.
 func ParseEnvelope(data []byte) (EnvelopeView, error) {
-	var v EnvelopeView
 	rest, ok := bytes.CutPrefix(data, []byte(envBackend))
 	if !ok {
 		return slowEnvelope(data)
@@ -161,24 +160,17 @@ func ParseEnvelope(data []byte) (EnvelopeView, error) {
 	if i <= 0 {
 		return slowEnvelope(data)
 	}
-	v.Backend, rest = rest[:i], rest[i:]
+	backend, rest := rest[:i], rest[i:]
 	// Skip conn, seq and time: the echo starts after `","echo":"`.
 	j := bytes.Index(rest, []byte(envEcho))
 	if j < 0 || !bytes.HasPrefix(rest, []byte(envConn)) {
 		return slowEnvelope(data)
 	}
 	body, ok := bytes.CutSuffix(rest[j+len(envEcho):], []byte(envEnd))
-	if !ok {
+	if !ok || bytes.IndexByte(body, '\\') >= 0 || bytes.IndexByte(body, '"') >= 0 || !utf8.Valid(body) {
 		return slowEnvelope(data)
 	}
-	v.echo = body
-	// Raw invalid UTF-8 (never sent by this package) is decoded as JSON
-	// decoders do, the slow way.
-	v.escaped = bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body)
-	if !v.escaped && bytes.IndexByte(body, '"') >= 0 {
-		return slowEnvelope(data)
-	}
-	return v, nil
+	return EnvelopeView{Backend: backend, echo: body}, nil
 }
 
 // slowEnvelope decodes an envelope in any JSON layout.
@@ -187,33 +179,14 @@ func slowEnvelope(data []byte) (EnvelopeView, error) {
 	if err := json.Unmarshal(data, &env); err != nil || env.Backend == "" {
 		return EnvelopeView{}, ErrNotEnvelope
 	}
-	body, _ := json.Marshal(env.Echo)
-	body = body[1 : len(body)-1]
-	return EnvelopeView{Backend: []byte(env.Backend), echo: body, escaped: bytes.IndexByte(body, '\\') >= 0}, nil
+	return EnvelopeView{Backend: []byte(env.Backend), echo: []byte(env.Echo)}, nil
 }
 
-// EchoIs reports whether the envelope echoes payload. Payloads that need no
-// escaping are compared in place.
-func (v EnvelopeView) EchoIs(payload []byte) bool {
-	if !v.escaped {
-		return bytes.Equal(v.echo, payload)
-	}
-	return v.Echo() == string(payload)
-}
+// EchoIs reports whether the envelope echoes payload.
+func (v EnvelopeView) EchoIs(payload []byte) bool { return bytes.Equal(v.echo, payload) }
 
-// Echo returns the echoed payload (decoded; allocates).
-func (v EnvelopeView) Echo() string {
-	if !v.escaped {
-		return string(v.echo)
-	}
-	var s string
-	q := make([]byte, 0, len(v.echo)+2)
-	q = append(append(append(q, '"'), v.echo...), '"')
-	if err := json.Unmarshal(q, &s); err != nil {
-		return string(v.echo)
-	}
-	return s
-}
+// Echo returns the echoed payload (allocates).
+func (v EnvelopeView) Echo() string { return string(v.echo) }
 
 // ReadAll appends everything r yields to buf, growing it as needed; with a
 // reused buffer a message costs no allocation.

@@ -49,6 +49,12 @@ func TestParseEnvelopeOtherLayoutsAndGarbage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "b2", string(v.Backend))
 	require.True(t, v.EchoIs([]byte("hi")))
+	// A field after an escaped echo: the echo is what a JSON decoder reads,
+	// not the rest of the object.
+	v, err = ParseEnvelope([]byte(`{"backend":"b3","conn":1,"seq":1,"time":"t","echo":"a\"b","x":"y"}`))
+	require.NoError(t, err)
+	require.Equal(t, `a"b`, v.Echo())
+	require.True(t, v.EchoIs([]byte(`a"b`)))
 	for _, bad := range []string{"", "hello", `{"backend":""}`, `{"backend":"x","conn":1`, `{"backend":"x`, `[1,2]`, `{"echo":"x"}`} {
 		_, err := ParseEnvelope([]byte(bad))
 		require.ErrorIs(t, err, ErrNotEnvelope, "%q", bad)
