@@ -280,7 +280,7 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 		}
 		seq++
 		now := time.Now()
-		b.out = appendEnvelope(b.out[:0], s.cfg.ID, id, seq, now, b.in, &b.tc)
+		b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, now, b.in)
 		// Counted before the write so a client that has its echo sees it.
 		s.msgs.Add(1)
 		// The deadline moves only when half of it is used up: each move
@@ -298,12 +298,9 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 	}
 }
 
-// replyBufs hold one message and its reply while it is answered, and the
-// time cache (one message at a time uses it; an idle connection holds none).
-type replyBufs struct {
-	in, out []byte
-	tc      timeCache
-}
+// replyBufs hold one message and its reply while it is answered (an idle
+// connection holds none).
+type replyBufs struct{ in, out []byte }
 
 var replyPool = sync.Pool{New: func() any { return &replyBufs{in: make([]byte, 0, 512), out: make([]byte, 0, 1024)} }}
 

@@ -32,12 +32,6 @@ const (
 
 // AppendEnvelope appends the envelope of one reply to dst.
 func AppendEnvelope(dst []byte, backend string, conn, seq uint64, t time.Time, payload []byte) []byte {
-	return appendEnvelope(dst, backend, conn, seq, t, payload, nil)
-}
-
-// appendEnvelope is AppendEnvelope with the time formatted through tc
-// (nil: formatted in full).
-func appendEnvelope(dst []byte, backend string, conn, seq uint64, t time.Time, payload []byte, tc *timeCache) []byte {
 	dst = append(dst, envBackend...)
 	dst = append(dst, backend...)
 	dst = append(dst, envConn...)
@@ -45,48 +39,10 @@ func appendEnvelope(dst []byte, backend string, conn, seq uint64, t time.Time, p
 	dst = append(dst, envSeq...)
 	dst = strconv.AppendUint(dst, seq, 10)
 	dst = append(dst, envTime...)
-	if tc != nil {
-		dst = tc.append(dst, t)
-	} else {
-		dst = t.UTC().AppendFormat(dst, time.RFC3339Nano)
-	}
+	dst = t.UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, envEcho...)
 	dst = appendJSONString(dst, payload)
 	return append(dst, envEnd...)
-}
-
-// timeCache formats times as time.RFC3339Nano in UTC, keeping the date and
-// time of day of the last second formatted: replies within one second
-// format only their fraction.
-type timeCache struct {
-	sec    int64
-	prefix []byte // "2006-01-02T15:04:05" of sec; empty: none yet
-}
-
-// secondLayout is time.RFC3339Nano without the fraction and the zone.
-const secondLayout = "2006-01-02T15:04:05"
-
-func (tc *timeCache) append(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	if sec := t.Unix(); sec != tc.sec || len(tc.prefix) == 0 {
-		tc.sec, tc.prefix = sec, t.AppendFormat(tc.prefix[:0], secondLayout)
-	}
-	dst = append(dst, tc.prefix...)
-	if ns := t.Nanosecond(); ns != 0 {
-		// Nine digits without the trailing zeros, as RFC3339Nano prints.
-		var frac [10]byte
-		frac[0] = '.'
-		for i := 9; i > 0; i-- {
-			frac[i] = byte('0' + ns%10)
-			ns /= 10
-		}
-		n := len(frac)
-		for frac[n-1] == '0' {
-			n--
-		}
-		dst = append(dst, frac[:n]...)
-	}
-	return append(dst, 'Z')
 }
 
 const hexDigits = "0123456789abcdef"

@@ -138,22 +138,3 @@ func BenchmarkEnvelopeJSONReflection(b *testing.B) {
 		}
 	}
 }
-
-// The cached time formatting prints what time.RFC3339Nano prints, across
-// second boundaries, whole seconds, trailing zeros and zones.
-func TestTimeCacheMatchesRFC3339Nano(t *testing.T) {
-	var tc timeCache
-	zone := time.FixedZone("x", -5*3600)
-	base := time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
-	for _, d := range []time.Duration{0, 1, 10, 120, 123456789, 999999999, time.Second, time.Second + 500*time.Millisecond, time.Hour + 7, -time.Second + 1} {
-		for _, at := range []time.Time{base.Add(d), base.Add(d).In(zone)} {
-			want := at.UTC().Format(time.RFC3339Nano)
-			require.Equal(t, want, string(tc.append(nil, at)), "cached")
-			require.Equal(t, want, string(tc.append(nil, at)), "cached, same second again")
-		}
-	}
-	require.Zero(t, testing.AllocsPerRun(100, func() {
-		var buf [64]byte
-		tc.append(buf[:0], base.Add(42))
-	}))
-}
