@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,9 +35,14 @@ func TestEveryRuleHasDocsAndFixtures(t *testing.T) {
 			}
 			require.Contains(t, text, "Before", "%s needs a before/after snippet", r.DocPath())
 			require.Contains(t, text, "After", "%s needs a before/after snippet", r.DocPath())
-			require.Contains(t, text, r.Slug, "%s should name the slug", r.DocPath())
-			require.Contains(t, text, "Severity: "+r.Severity.String(), "%s should state the severity", r.DocPath())
-			require.Contains(t, string(index), "["+r.ID+"]", "docs/rules/README.md should list %s", r.ID)
+			// The page's header and the catalog's row say what the code
+			// registers: title, slug, severity and proxy.
+			applies := map[string]string{"": "HAProxy and NGINX", "nginx": "NGINX", "haproxy": "HAProxy"}[r.Proxy]
+			require.NotEmpty(t, applies, "%s: unknown Proxy %q", r.ID, r.Proxy)
+			header := fmt.Sprintf("# %s: %s\n\nSlug: `%s` · Severity: %s · Applies to: %s\n", r.ID, r.Title, r.Slug, r.Severity, applies)
+			require.True(t, strings.HasPrefix(text, header), "%s must start with\n%s", r.DocPath(), header)
+			row := fmt.Sprintf("| [%s](%s.md) | %s | `%s` | %s |\n", r.ID, r.ID, r.Severity, r.Slug, r.Title)
+			require.True(t, strings.Contains(string(index), row), "docs/rules/README.md should list %s as\n%s", r.ID, row)
 
 			fire, err := filepath.Glob(filepath.Join(rulesDir, r.ID, "fire*"))
 			require.NoError(t, err)
