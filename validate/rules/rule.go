@@ -18,13 +18,14 @@ import (
 // Options tune the checks.
 type Options struct {
 	// MinIdleTimeout is the shortest idle time a WebSocket must survive
-	// (WSLB104, WSLB213). Zero means DefaultMinIdleTimeout.
+	// (WSLB104, WSLB213, WSLB201). Zero means DefaultMinIdleTimeout.
 	MinIdleTimeout time.Duration
-	// NginxVersion is the nginx the config targets (WSLB102, WSLB110).
-	// Zero means OldestNginx.
+	// NginxVersion is the nginx the config targets (WSLB102, WSLB110,
+	// WSLB112). Zero means OldestNginx, and WSLB112 judges nothing.
 	NginxVersion topology.Version
-	// HAProxyVersion is the haproxy the config targets (the keyword
-	// table). Zero means OldestHAProxy.
+	// HAProxyVersion is the haproxy the config targets (WSLB215's
+	// keyword table). Zero means OldestHAProxy, and WSLB215 judges only
+	// keywords every supported version rejects.
 	HAProxyVersion topology.Version
 	// WebSocketAll treats every proxied route as WebSocket traffic.
 	WebSocketAll bool
