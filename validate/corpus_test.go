@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,6 +72,28 @@ func loadLabels(t *testing.T, path string) ([]label, Options) {
 	return out, opts
 }
 
+// corpusLines maps each file of a corpus entry (a file or a directory),
+// by base name as labels and findings name it, to its number of lines.
+func corpusLines(t *testing.T, entry string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	err := filepath.WalkDir(entry, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		_, dup := out[d.Name()]
+		require.False(t, dup, "%s: two files named %s: labels could not tell them apart", entry, d.Name())
+		out[d.Name()] = strings.Count(string(data), "\n") + 1
+		return nil
+	})
+	require.NoError(t, err)
+	return out
+}
+
 type score struct{ tp, fn, fp, tn int }
 
 func (s score) precision() float64 {
@@ -113,11 +137,17 @@ func TestCorpusPrecision(t *testing.T) {
 		for _, f := range res.Findings {
 			fired[fmt.Sprintf("%s:%d %s", filepath.Base(f.File), f.Line, f.Rule)] = true
 		}
+		lines := corpusLines(t, filepath.Join(corpusDir, name))
 		byKey := map[string]label{}
 		for _, l := range labels {
 			_, dup := byKey[l.key]
 			require.False(t, dup, "%s.labels: %s labelled twice", name, l.key)
 			byKey[l.key] = l
+			// A label on a line that does not exist would count as held
+			// (or missed) whatever the rules do.
+			file, line, _ := strings.Cut(strings.Fields(l.key)[0], ":")
+			n, err := strconv.Atoi(line)
+			require.True(t, err == nil && n >= 1 && n <= lines[file], "%s.labels: %s names no line of %s", name, l.key, name)
 		}
 		for k := range fired {
 			_, ok := byKey[k]
