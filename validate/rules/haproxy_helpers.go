@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,7 @@ func activeServerCount(s *haproxy.Section) int {
 	for _, d := range s.Directives {
 		switch d.Keyword {
 		case "server":
-			if !hasWord(d.Args, "backup") && !hasWord(d.Args, "disabled") {
+			if !slices.Contains(d.Args, "backup") && !slices.Contains(d.Args, "disabled") {
 				n++
 			}
 		case "server-template":
@@ -60,15 +61,6 @@ func templateSize(r string) int {
 		return 1
 	}
 	return b - a + 1
-}
-
-func hasWord(args []string, w string) bool {
-	for _, a := range args {
-		if a == w {
-			return true
-		}
-	}
-	return false
 }
 
 // httpFetchRe matches HTTP-only sample fetches (and the balance

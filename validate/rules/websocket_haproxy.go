@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/wslb/wslb/validate/haproxy"
@@ -216,19 +217,10 @@ func wsACLFor(d *haproxy.Directive) (wsACL, bool) {
 	}
 	if r := wsACLReason(d); r != "" {
 		return wsACL{reason: r, line: d.Line,
-			polling: len(d.Args) > 1 && pathFetchRe.MatchString(d.Arg(1)) && anyArg(d.Args[2:], pollingPath),
+			polling: len(d.Args) > 1 && pathFetchRe.MatchString(d.Arg(1)) && slices.ContainsFunc(d.Args[2:], pollingPath),
 			upgrade: upgradeFetchRe.MatchString(d.Arg(1))}, true
 	}
 	return wsACL{}, false
-}
-
-func anyArg(args []string, f func(string) bool) bool {
-	for _, a := range args {
-		if f(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // conditionACL reports whether an "if" condition selects WebSocket

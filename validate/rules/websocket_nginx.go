@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/wslb/wslb/validate/nginx"
@@ -248,7 +249,7 @@ func divertTarget(blk *nginx.Node) string {
 			code := ret.Arg(0)
 			for b := blk; b != nil; b = b.Parent {
 				for _, ep := range b.Own("error_page") {
-					if hasArg(ep.Args, code) {
+					if slices.Contains(ep.Args, code) {
 						target := strings.TrimLeft(lastArg(ep), "=")
 						if strings.HasPrefix(target, "@") {
 							return target
@@ -259,15 +260,6 @@ func divertTarget(blk *nginx.Node) string {
 		}
 	}
 	return ""
-}
-
-func hasArg(args []string, v string) bool {
-	for _, a := range args {
-		if a == v {
-			return true
-		}
-	}
-	return false
 }
 
 // ownUpgradeHeader returns the block's own proxy_set_header line that

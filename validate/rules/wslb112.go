@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"slices"
+
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/nginx"
@@ -32,12 +34,12 @@ func checkNginxVersion(p *NginxPass) {
 		if ok && !k.accepts(t) {
 			p.Report(n, k.why("nginx", t)+": nginx refuses to start", "Use "+k.instead)
 		}
-		if n.Name == "listen" && !t.AtLeast(1, 25, 0) && hasArg(n.Args, "quic") {
+		if n.Name == "listen" && !t.AtLeast(1, 25, 0) && slices.Contains(n.Args, "quic") {
 			p.Report(n, "listen ... quic needs nginx 1.25.0 or later; the target is "+short(t)+": nginx refuses to start", "Target nginx >= 1.25.0 with --nginx-version, or drop quic")
 		}
 		// Open-source nginx re-resolves upstream servers only since 1.27.3;
 		// older ones refuse the parameter ('invalid parameter "resolve"').
-		if n.Name == "server" && n.Parent != nil && n.Parent.Name == "upstream" && !t.AtLeast(1, 27, 3) && hasArg(n.Args, "resolve") {
+		if n.Name == "server" && n.Parent != nil && n.Parent.Name == "upstream" && !t.AtLeast(1, 27, 3) && slices.Contains(n.Args, "resolve") {
 			p.Report(n, "server ... resolve in an upstream needs nginx 1.27.3 or later (or NGINX Plus); the target is "+short(t)+": nginx refuses to start", "Target nginx >= 1.27.3 with --nginx-version, or proxy_pass $variable with a resolver")
 		}
 	})

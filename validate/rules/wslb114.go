@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wslb/wslb/validate/finding"
@@ -59,7 +60,7 @@ func checkDuplicateListen(p *NginxPass) {
 				continue
 			}
 			k := listenKey(l.Arg(0))
-			if hasArg(l.Args, "default_server") || hasArg(l.Args, "default") {
+			if slices.Contains(l.Args, "default_server") || slices.Contains(l.Args, "default") {
 				if prev, dup := defaults[k]; dup && prev.server != srv {
 					p.Report(l, fmt.Sprintf("listen %s is default_server here and in the server on line %d: nginx refuses to start (a duplicate default server)", l.Arg(0), prev.line.Line), "")
 				} else if !dup {

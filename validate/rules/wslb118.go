@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/wslb/wslb/validate/finding"
@@ -66,7 +67,7 @@ func checkResolvedOnce(p *NginxPass) {
 	for _, up := range p.Config.All("upstream") {
 		for _, srv := range up.Own("server") {
 			host := upstreamName("http://" + srv.Arg(0))
-			if staticHost(host) || strings.HasPrefix(srv.Arg(0), "unix:") || strings.ContainsAny(host, "$%{}<>") || hasArg(srv.Args, "resolve") {
+			if staticHost(host) || strings.HasPrefix(srv.Arg(0), "unix:") || strings.ContainsAny(host, "$%{}<>") || slices.Contains(srv.Args, "resolve") {
 				continue
 			}
 			p.Report(srv, fmt.Sprintf("upstream %s: server %s is resolved once at start (no 'resolve' parameter), so when the backend moves (a container recreated, a pod restarted) reconnecting clients keep going to the old address until a reload", up.Arg(0), srv.Arg(0)), "")

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"slices"
+
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -21,7 +23,7 @@ func checkCookieNocache(p *HAProxyPass) {
 	for _, s := range p.Config.Sections {
 		for _, d := range s.Own("cookie") {
 			opts := d.Args[min(1, len(d.Args)):] // after the cookie name
-			if hasWord(opts, "insert") && !hasWord(opts, "nocache") {
+			if slices.Contains(opts, "insert") && !slices.Contains(opts, "nocache") {
 				p.Report(d, "cookie "+d.Arg(0)+" is inserted without nocache: a shared cache may serve it to other users", "")
 			}
 		}

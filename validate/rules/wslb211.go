@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wslb/wslb/validate/finding"
@@ -65,7 +66,7 @@ func frontendsByBackend(c *haproxy.Config) map[string][]*haproxy.Section {
 func realIPRestored(be *haproxy.Section, feeders []*haproxy.Section) bool {
 	for _, s := range append([]*haproxy.Section{be}, feeders...) {
 		for _, d := range s.Directives {
-			if d.Keyword == "bind" && hasWord(d.Args, "accept-proxy") {
+			if d.Keyword == "bind" && slices.Contains(d.Args, "accept-proxy") {
 				return true
 			}
 			if (d.Keyword == "http-request" || d.Keyword == "tcp-request") && strings.Contains(strings.Join(d.Args, " "), "set-src") {

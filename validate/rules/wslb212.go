@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wslb/wslb/validate/finding"
@@ -26,12 +27,12 @@ func checkCookieServerValues(p *HAProxyPass) {
 			continue
 		}
 		ck := be.Lookup("cookie")
-		if ck == nil || hasWord(ck.Args, "dynamic") {
+		if ck == nil || slices.Contains(ck.Args, "dynamic") {
 			continue
 		}
 		var bare []string
 		for _, srv := range be.Servers() {
-			if !hasWord(srv.Args[min(1, len(srv.Args)):], "cookie") {
+			if !slices.Contains(srv.Args[min(1, len(srv.Args)):], "cookie") {
 				bare = append(bare, srv.Arg(0))
 			}
 		}

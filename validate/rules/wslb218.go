@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wslb/wslb/validate/finding"
@@ -38,7 +39,7 @@ func checkCookieIntegrity(p *HAProxyPass) {
 			continue
 		}
 		ck := be.Lookup("cookie")
-		dynamic := ck != nil && hasWord(ck.Args, "dynamic")
+		dynamic := ck != nil && slices.Contains(ck.Args, "dynamic")
 		first := map[string]*haproxy.Directive{}
 		var orphans []*haproxy.Directive
 		for _, d := range be.Directives {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/haproxy"
@@ -52,7 +53,7 @@ func checkDefaultBackend(p *HAProxyPass) {
 // itself: an unconditional redirect, return, deny or tarpit.
 func hasResponder(fe *haproxy.Section) bool {
 	for _, d := range fe.Directives {
-		if hasWord(d.Args, "if") || hasWord(d.Args, "unless") {
+		if slices.Contains(d.Args, "if") || slices.Contains(d.Args, "unless") {
 			continue
 		}
 		switch {
