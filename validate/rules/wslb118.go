@@ -30,15 +30,6 @@ func staticHost(h string) bool {
 	return h == "" || h == "localhost" || net.ParseIP(h) != nil || strings.HasPrefix(h, "unix:")
 }
 
-func hasResolver(n *nginx.Node) bool {
-	for b := n; b != nil; b = b.Parent {
-		if len(b.Own("resolver")) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 func checkResolvedOnce(p *NginxPass) {
 	for _, pp := range p.Config.All("proxy_pass") {
 		if pp.Enclosing("stream") != nil {
@@ -50,7 +41,7 @@ func checkResolvedOnce(p *NginxPass) {
 			// A variable set to a URL whose host needs DNS: nginx resolves
 			// it per request and needs a resolver. Variables from a map
 			// usually name upstream blocks and need none.
-			if h := setHost(p.Config, target); h != "" && !hasResolver(pp) && !p.Config.Snippet {
+			if h := setHost(p.Config, target); h != "" && pp.EffectiveOne("resolver") == nil && !p.Config.Snippet {
 				p.Report(pp, fmt.Sprintf("proxy_pass %s resolves %s per request but no resolver is set: nginx answers 502 (no resolver defined to resolve %s)", target, h, h), "")
 			}
 			continue
