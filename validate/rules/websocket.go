@@ -45,8 +45,6 @@ func isWebSocketPath(p string) bool {
 // Every rule that asks whether a route carries WebSockets reads the one
 // answer the detectors record.
 type Why struct {
-	// byName is set when the only sign is an NGINX upstream's name.
-	byName bool
 	// Reason is what a reader would point at ("timeout tunnel is set").
 	Reason string
 	// Where is the line (or file:line for an included file) of that

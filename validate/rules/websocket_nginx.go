@@ -26,32 +26,29 @@ func (w *NginxWebSockets) Serves(n *nginx.Node) bool { _, ok := w.Locations[n]; 
 // Connection to upgrade) itself, when an enclosing block sets them but the
 // block's own proxy_set_header lines drop them, when its location is a
 // well-known WebSocket path, when it proxies to an upstream whose name
-// announces WebSockets, when it is the named location handshakes are diverted to, or when all
-// is set. A location that diverts handshakes elsewhere (if ($is_websocket)
-// { return 418; } with error_page 418 = @ws) does not serve them itself.
-// Upstreams such blocks proxy to serve WebSockets too.
+// announces WebSockets (unless another block of its server forwards the
+// handshake to that upstream), when it is the named location handshakes
+// are diverted to, or when all is set. A location that diverts handshakes
+// elsewhere (if ($is_websocket) { return 418; } with error_page 418 =
+// @ws) does not serve them itself. Upstreams such blocks proxy to serve
+// WebSockets too.
 func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 	w := &NginxWebSockets{Locations: map[*nginx.Node]Why{}, Upstreams: map[*nginx.Node]Why{}}
-	at := func(n *nginx.Node) string { return nginxWhere(c, n) }
-	divertedTo := map[string]*nginx.Node{} // named location → diverting location
+	d := &nginxDetector{c: c, all: all, divertedTo: map[string]*nginx.Node{}, handshakeTo: map[serverUpstream]bool{}}
 	for _, loc := range c.All("location") {
 		if target := divertTarget(loc); target != "" {
-			divertedTo[target] = loc
+			d.divertedTo[target] = loc
 		}
 	}
-	// Upstreams that a block of a server forwards the handshake to
-	// itself: there a reader sees where the WebSockets go, and another
-	// block proxying to the same upstream without Upgrade headers is the
-	// plain HTTP route, whatever the upstream's name says.
-	handshakeTo := map[serverUpstream]bool{}
-	for _, pp := range c.All("proxy_pass") {
+	proxyPasses := c.All("proxy_pass")
+	for _, pp := range proxyPasses {
 		if blk := proxyBlock(pp); blk != nil && ownUpgradeHeader(blk) != nil {
-			handshakeTo[serverUpstream{blk.Enclosing("server"), upstreamName(pp.Arg(0))}] = true
+			d.handshakeTo[serverUpstream{blk.Enclosing("server"), upstreamName(pp.Arg(0))}] = true
 		}
 	}
 	// Upstreams that plain (non-WebSocket) locations proxy to as well.
 	plainUse := map[string]bool{}
-	for _, pp := range c.All("proxy_pass") {
+	for _, pp := range proxyPasses {
 		if pp.Enclosing("stream") != nil {
 			continue // TCP proxying: no HTTP handshake to forward
 		}
@@ -59,17 +56,17 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 		if blk == nil {
 			continue
 		}
-		why, ok := nginxReason(blk, pp, divertedTo, at, all)
-		if ok && why.byName && handshakeTo[serverUpstream{blk.Enclosing("server"), upstreamName(pp.Arg(0))}] {
-			ok = false
-		}
+		why, ok := d.reason(blk, pp)
 		if !ok {
 			plainUse[upstreamName(pp.Arg(0))] = true
 			continue
 		}
 		w.Locations[blk] = why
 	}
-	for blk, why := range w.Locations {
+	// In file order, so an upstream reached from several locations names
+	// the same one on every run.
+	for _, blk := range sortedNodes(w.Locations) {
+		why := w.Locations[blk]
 		pp := lastOwn(blk, "proxy_pass")
 		if pp == nil {
 			continue
@@ -87,7 +84,7 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 		if up := c.Upstream(name); up != nil {
 			prev, seen := w.Upstreams[up]
 			if !seen || prev.Generic && !why.Generic || prev.Polling == "" && why.Polling != "" || !prev.LongPoll && why.LongPoll {
-				w.Upstreams[up] = Why{Reason: "the WebSocket " + blk.Label() + " proxies to it", Where: at(blk), Generic: why.Generic && (!seen || prev.Generic), Polling: firstNonEmpty(why.Polling, prev.Polling), LongPoll: why.LongPoll || prev.LongPoll}
+				w.Upstreams[up] = Why{Reason: "the WebSocket " + blk.Label() + " proxies to it", Where: d.at(blk), Generic: why.Generic && (!seen || prev.Generic), Polling: firstNonEmpty(why.Polling, prev.Polling), LongPoll: why.LongPoll || prev.LongPoll}
 			}
 		}
 	}
@@ -143,8 +140,26 @@ func nginxWhere(c *nginx.Config, n *nginx.Node) string {
 	return fmt.Sprintf("line %d", n.Line)
 }
 
-// nginxReason decides whether one proxying block serves WebSockets.
-func nginxReason(blk, pp *nginx.Node, divertedTo map[string]*nginx.Node, at func(*nginx.Node) string, all bool) (Why, bool) {
+// nginxDetector is what deciding one proxying block needs to know about
+// the rest of the config.
+type nginxDetector struct {
+	c   *nginx.Config
+	all bool
+	// divertedTo maps named locations to the location that diverts
+	// handshakes there.
+	divertedTo map[string]*nginx.Node
+	// handshakeTo holds the upstreams that a block of a server forwards
+	// the handshake to itself: there a reader sees where the WebSockets
+	// go, and another block proxying to the same upstream without
+	// Upgrade headers is the plain HTTP route, whatever the upstream's
+	// name says.
+	handshakeTo map[serverUpstream]bool
+}
+
+func (d *nginxDetector) at(n *nginx.Node) string { return nginxWhere(d.c, n) }
+
+// reason decides whether one proxying block serves WebSockets.
+func (d *nginxDetector) reason(blk, pp *nginx.Node) (Why, bool) {
 	path := ""
 	if blk.Name == "location" {
 		path = lastArg(blk)
@@ -159,37 +174,37 @@ func nginxReason(blk, pp *nginx.Node, divertedTo map[string]*nginx.Node, at func
 		polling = "its upstream " + up + " names a long-polling capable stack"
 		longPoll = longPollRe.MatchString(up)
 	}
-	why, ok := nginxSign(blk, pp, path, up, divertedTo, at, all)
+	why, ok := d.sign(blk, pp, path, up)
 	if ok {
 		why.Polling, why.LongPoll = polling, longPoll
 	}
 	return why, ok
 }
 
-// nginxSign finds the sign that a proxying block serves WebSockets.
-func nginxSign(blk, pp *nginx.Node, path, up string, divertedTo map[string]*nginx.Node, at func(*nginx.Node) string, all bool) (Why, bool) {
+// sign finds the sign that a proxying block serves WebSockets.
+func (d *nginxDetector) sign(blk, pp *nginx.Node, path, up string) (Why, bool) {
 	switch {
-	case all:
+	case d.all:
 		return Why{Reason: "--websocket all is given"}, true
 	case divertTarget(blk) != "":
 		return Why{}, false // handshakes go to the named location
-	case blk.Name == "location" && divertedTo[path] != nil:
-		return Why{Reason: "WebSocket handshakes are sent here from " + divertedTo[path].Label(), Where: at(divertedTo[path])}, true
+	case blk.Name == "location" && d.divertedTo[path] != nil:
+		return Why{Reason: "WebSocket handshakes are sent here from " + d.divertedTo[path].Label(), Where: d.at(d.divertedTo[path])}, true
 	}
 	if h := ownUpgradeHeader(blk); h != nil {
 		generic := isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !isWebSocketName(up)
-		return Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: at(h), Generic: generic}, true
+		return Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: d.at(h), Generic: generic}, true
 	}
 	if len(blk.Own("proxy_set_header")) > 0 {
 		if h := upgradeIntentHeader(blk.Parent); h != nil {
-			return Why{Reason: "the enclosing " + h.Parent.Name + " sets proxy_set_header " + h.Arg(0), Where: at(h)}, true
+			return Why{Reason: "the enclosing " + h.Parent.Name + " sets proxy_set_header " + h.Arg(0), Where: d.at(h)}, true
 		}
 	}
 	switch {
 	case blk.Name == "location" && (isWebSocketPath(path) || regexNamesWebSocketPath(blk) || isPureWebSocketPath(path)):
-		return Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: at(blk)}, true
-	case isWebSocketName(up):
-		return Why{Reason: "it proxies to " + up, Where: at(pp), byName: true}, true
+		return Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: d.at(blk)}, true
+	case isWebSocketName(up) && !d.handshakeTo[serverUpstream{blk.Enclosing("server"), up}]:
+		return Why{Reason: "it proxies to " + up, Where: d.at(pp)}, true
 	}
 	return Why{}, false
 }

@@ -125,9 +125,8 @@ func TestWebSocketPathsAgreeWithTopology(t *testing.T) {
 }
 
 // The reader's signs: a catch-all location that only passes Upgrade on is
-// generic; a path that
-// long-polls, and an upstream plain locations share, are recorded; a
-// server_name alone is not a sign.
+// generic; a path that long-polls, and an upstream plain locations share,
+// are recorded; a server_name alone is not a sign.
 func TestNginxDetectionSigns(t *testing.T) {
 	c := nginxConfig(t, `events {}
 http {
@@ -225,4 +224,28 @@ http {
 	}
 	require.True(t, got["location @app"].Generic)
 	require.False(t, got["location @other"].Generic)
+}
+
+// An upstream that several WebSocket locations proxy to names the first of
+// them in file order, the same on every run.
+func TestNginxUpstreamReasonIsStable(t *testing.T) {
+	c := nginxConfig(t, `events {}
+http {
+    upstream app { server 127.0.0.1:1; }
+    server {
+        listen 80;
+        location /a/ws { proxy_pass http://app; }
+        location /b/ws { proxy_pass http://app; }
+        location /c/ws { proxy_pass http://app; }
+        location /d/ws { proxy_pass http://app; }
+    }
+}
+`)
+	for range 20 {
+		w := DetectNginxWebSockets(c, false)
+		require.Len(t, w.Upstreams, 1)
+		for _, why := range w.Upstreams {
+			require.Equal(t, "the WebSocket location /a/ws proxies to it on line 6", why.String())
+		}
+	}
 }
