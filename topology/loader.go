@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/wslb/wslb/internal/ctxrun"
 )
 
 // Loader reads topology files. It remembers every file it parsed so that
@@ -34,31 +36,32 @@ func (l *Loader) LoadFile(path string) (*Topology, hcl.Diagnostics) {
 // as an error diagnostic without a source range. Cancelling ctx abandons
 // the read and parse and reports an "Interrupted" error.
 func (l *Loader) LoadFileContext(ctx context.Context, path string) (*Topology, hcl.Diagnostics) {
-	if ctx.Err() != nil {
-		return nil, interrupted(ctx)
-	}
-	type read struct {
-		src []byte
-		err error
-	}
-	done := make(chan read, 1)
-	go func() {
-		src, err := readFile(path)
-		done <- read{src, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, hcl.Diagnostics{{
-				Severity: hcl.DiagError,
-				Summary:  "Cannot read topology file",
-				Detail:   fmt.Sprintf("Reading %s failed: %s.", path, strings.TrimPrefix(r.err.Error(), "open "+path+": ")),
-			}}
+	var (
+		readErr error
+		file    *hcl.File
+		topo    *Topology
+		diags   hcl.Diagnostics
+	)
+	// Reading and parsing run apart (ctxrun) so that ctx can interrupt
+	// them; they do not touch the Loader, which is not safe for concurrent
+	// use.
+	if ctxrun.Run(ctx, func() {
+		var src []byte
+		if src, readErr = readFile(path); readErr == nil {
+			file, topo, diags = load(path, src)
 		}
-		return l.LoadContext(ctx, path, r.src)
-	case <-ctx.Done():
+	}) != nil {
 		return nil, interrupted(ctx)
 	}
+	if readErr != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read topology file",
+			Detail:   fmt.Sprintf("Reading %s failed: %s.", path, strings.TrimPrefix(readErr.Error(), "open "+path+": ")),
+		}}
+	}
+	l.parser.AddFile(path, file)
+	return topo, diags
 }
 
 // Load parses src; see LoadContext.
@@ -72,34 +75,23 @@ func (l *Loader) Load(filename string, src []byte) (*Topology, hcl.Diagnostics) 
 // when any of them is an error. Warnings come with a non-nil Topology.
 // Cancelling ctx abandons the parse and reports an "Interrupted" error.
 func (l *Loader) LoadContext(ctx context.Context, filename string, src []byte) (*Topology, hcl.Diagnostics) {
-	type result struct {
+	var (
 		file  *hcl.File
 		topo  *Topology
 		diags hcl.Diagnostics
-	}
-	if ctx.Err() != nil {
+	)
+	// The parse runs apart so that ctx can interrupt it (see
+	// LoadFileContext).
+	if ctxrun.Run(ctx, func() { file, topo, diags = load(filename, src) }) != nil {
 		return nil, interrupted(ctx)
 	}
-	// The parse runs apart so that ctx can interrupt it; it does not touch
-	// the Loader, which is not safe for concurrent use.
-	done := make(chan result, 1)
-	go func() {
-		file, topo, diags := load(filename, src)
-		done <- result{file, topo, diags}
-	}()
-	select {
-	case r := <-done:
-		if r.file != nil {
-			l.parser.AddFile(filename, r.file)
-		}
-		return r.topo, r.diags
-	case <-ctx.Done():
-		return nil, interrupted(ctx)
-	}
+	l.parser.AddFile(filename, file)
+	return topo, diags
 }
 
+// load parses and decodes src. The file it returns is never nil: the
+// source is kept for snippets even when it does not parse.
 func load(filename string, src []byte) (*hcl.File, *Topology, hcl.Diagnostics) {
-	// The source is kept for snippets even when it does not parse.
 	srcFile := &hcl.File{Bytes: src}
 	if diags := checkNesting(filename, src); diags.HasErrors() {
 		return srcFile, nil, diags
