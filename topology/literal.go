@@ -23,6 +23,8 @@ func (d *decoder) literal(expr hcl.Expression) bool {
 	return false
 }
 
+const indexAccess = "an index or attribute access ([ ... ] or .name after a value)"
+
 // nonLiteral returns the first part of expr that is not a literal and what
 // it is, or nil.
 func nonLiteral(src []byte, expr hcl.Expression) (hclsyntax.Expression, string) {
@@ -60,9 +62,9 @@ func nonLiteral(src []byte, expr hcl.Expression) (hclsyntax.Expression, string) 
 	case *hclsyntax.ConditionalExpr:
 		return e, "a conditional expression (a ? b : c)"
 	case *hclsyntax.IndexExpr:
-		return e, "an index or attribute access ([ ... ] or .name after a value)"
+		return e, indexAccess
 	case *hclsyntax.RelativeTraversalExpr:
-		return e, "an index or attribute access ([ ... ] or .name after a value)"
+		return e, indexAccess
 	case *hclsyntax.ForExpr:
 		return e, "a for expression"
 	case *hclsyntax.SplatExpr:
@@ -71,8 +73,6 @@ func nonLiteral(src []byte, expr hcl.Expression) (hclsyntax.Expression, string) 
 		return e, "an object ({ ... })"
 	case *hclsyntax.ParenthesesExpr:
 		return e, "an expression in parentheses"
-	case *hclsyntax.TemplateJoinExpr:
-		return e, "a template directive (%{ for ... })"
 	case hclsyntax.Expression:
 		return e, "an expression"
 	default:
@@ -80,23 +80,22 @@ func nonLiteral(src []byte, expr hcl.Expression) (hclsyntax.Expression, string) 
 	}
 }
 
-// templatePart names a non-literal part of a quoted string or heredoc by
-// the sequence that introduced it in the source.
+// templatePart names a non-literal part of a quoted string or heredoc. A
+// directive's range starts at its "%{"; an interpolated expression's starts
+// after the "${" (and any "~" and blanks), which tells the two apart when
+// both hold a conditional.
 func templatePart(src []byte, p hclsyntax.Expression) string {
 	i := p.Range().Start.Byte
 	for i > 0 && i <= len(src) && (src[i-1] == ' ' || src[i-1] == '\t' || src[i-1] == '~' || src[i-1] == '\n') {
 		i--
 	}
-	switch {
-	case i >= 2 && i <= len(src) && src[i-2] == '%' && src[i-1] == '{':
-		return "a template directive (%{ ... }) inside a string"
-	case i >= 2 && i <= len(src) && src[i-2] == '$' && src[i-1] == '{':
+	if i >= 2 && i <= len(src) && src[i-2] == '$' && src[i-1] == '{' {
 		return "a template interpolation (${ ... }) inside a string"
 	}
-	if _, ok := p.(*hclsyntax.TemplateJoinExpr); ok {
+	switch p.(type) {
+	case *hclsyntax.TemplateJoinExpr:
 		return "a template directive (%{ for ... }) inside a string"
-	}
-	if _, ok := p.(*hclsyntax.ConditionalExpr); ok {
+	case *hclsyntax.ConditionalExpr:
 		return "a template directive (%{ if ... }) inside a string"
 	}
 	return "a template sequence inside a string"
