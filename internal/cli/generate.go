@@ -9,14 +9,12 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
-	"github.com/wslb/wslb/topology"
 )
 
 // GenerateOptions are the flags and arguments of wslb generate.
@@ -102,16 +100,9 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 }
 
 func runGenerate(ctx context.Context, opts *GenerateOptions) error {
-	loader := topology.NewLoader()
-	topo, diags := loader.LoadFileContext(ctx, opts.Topology)
-	if topo == nil && ctx.Err() != nil {
-		return stoppedError(ctx, "generate", nil) // Ctrl-C while loading
-	}
-	if len(diags) > 0 {
-		_ = loader.WriteDiagnostics(opts.Streams.ErrOut, diags, 0, isTerminal(opts.Streams.ErrOut))
-	}
-	if diags.HasErrors() {
-		return InvalidInputError(fmt.Errorf("%s: %s; nothing was written", opts.Topology, countErrors(diags)))
+	topo, err := loadTopology(ctx, opts.Topology, "generate", nil, opts.Streams.ErrOut)
+	if err != nil {
+		return fmt.Errorf("%w; nothing was written", err)
 	}
 	var kinds []proxybin.Kind
 	if opts.Target != "" {
@@ -129,14 +120,6 @@ func runGenerate(ctx context.Context, opts *GenerateOptions) error {
 	default:
 		return writeArtifacts(opts, arts)
 	}
-}
-
-func countErrors(diags hcl.Diagnostics) string {
-	n := len(diags.Errs())
-	if n == 1 {
-		return "1 error"
-	}
-	return fmt.Sprintf("%d errors", n)
 }
 
 func printArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {

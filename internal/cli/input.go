@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/wslb/wslb/topology"
 )
 
 // readError says that an input file cannot be read, the same way in every
@@ -29,4 +35,33 @@ func checkReadable(path string) error {
 	}
 	f.Close()
 	return nil
+}
+
+// loadTopology loads the topology at path and prints its diagnostics on
+// errOut, the same way for every command. When ctx ends while loading it
+// returns stoppedError's error for what (a signal 130/143, --timeout 124;
+// timeout is the duration it names); a topology with errors is exit 3,
+// "PATH: N errors" after the diagnostics.
+func loadTopology(ctx context.Context, path, what string, timeout fmt.Stringer, errOut io.Writer) (*topology.Topology, error) {
+	loader := topology.NewLoader()
+	topo, diags := loader.LoadFileContext(ctx, path)
+	if topo == nil && ctx.Err() != nil {
+		return nil, stoppedError(ctx, what, timeout)
+	}
+	if len(diags) > 0 {
+		_ = loader.WriteDiagnostics(errOut, diags, 0, isTerminal(errOut))
+	}
+	if diags.HasErrors() {
+		return nil, InvalidInputError(fmt.Errorf("%s: %s", path, countErrors(diags)))
+	}
+	return topo, nil
+}
+
+// countErrors words how many errors diags hold: "1 error", "3 errors".
+func countErrors(diags hcl.Diagnostics) string {
+	n := len(diags.Errs())
+	if n == 1 {
+		return "1 error"
+	}
+	return fmt.Sprintf("%d errors", n)
 }

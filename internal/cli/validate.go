@@ -373,19 +373,9 @@ func rejectedFiles(res validate.Result) []string {
 
 // generateForLint loads a topology and generates its configs in memory.
 func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([]validate.Source, topology.Targets, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, topology.Targets{}, InvalidInputError(readError(path, err))
-	}
-	loader := topology.NewLoader()
-	topo, diags := loader.LoadFileContext(ctx, path)
-	if topo == nil && ctx.Err() != nil {
-		return nil, topology.Targets{}, stoppedError(ctx, "validate", opts.Timeout) // Ctrl-C while loading
-	}
-	if len(diags) > 0 {
-		_ = loader.WriteDiagnostics(opts.Streams.ErrOut, diags, 0, isTerminal(opts.Streams.ErrOut))
-	}
-	if diags.HasErrors() || topo == nil {
-		return nil, topology.Targets{}, &ExitError{Code: ExitInvalidInput, Err: fmt.Errorf("%s: topology has errors", path), Silent: true}
+	topo, err := loadTopology(ctx, path, "validate", opts.Timeout, opts.Streams.ErrOut)
+	if err != nil {
+		return nil, topology.Targets{}, err
 	}
 	var kinds []proxybin.Kind
 	if opts.Kind != "" {

@@ -19,7 +19,6 @@ import (
 	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/runtime"
-	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/verify"
 )
 
@@ -227,17 +226,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		err     error
 	)
 	if topo {
-		loader := topology.NewLoader()
-		topo, diags := loader.LoadFileContext(ctx, o.Path)
-		if topo == nil && ctx.Err() != nil {
-			return stoppedError(ctx, "verify", timeout) // Ctrl-C while loading
-		}
-		if diags.HasErrors() {
-			_ = loader.WriteDiagnostics(o.IO.ErrOut, diags, 0, false)
-			return &ExitError{Code: ExitInvalidInput, Err: fmt.Errorf("%s: invalid topology", o.Path), Silent: true}
-		}
-		if len(diags) > 0 {
-			_ = loader.WriteDiagnostics(o.IO.ErrOut, diags, 0, false)
+		topo, lerr := loadTopology(ctx, o.Path, "verify", timeout, o.IO.ErrOut)
+		if lerr != nil {
+			return lerr
 		}
 		summary, err = verify.VerifyTopology(ctx, topo, vo)
 	} else {
