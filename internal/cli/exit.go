@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/sandbox"
+	"github.com/wslb/wslb/validate"
+	"github.com/wslb/wslb/verify"
 )
 
 // Exit codes, mapped from errors in one place (ExitCode).
@@ -101,6 +106,37 @@ func stoppedError(ctx context.Context, what string, timeout fmt.Stringer) error 
 		return &ExitError{Code: ExitTimeout, Err: fmt.Errorf("%s did not finish within --timeout %v; no results were printed", what, timeout)}
 	}
 	return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s stopped: %w", what, cause)}
+}
+
+// lintError maps an error of validate.Lint: a missing proxy binary is
+// exit 4; a config gone or refused (outside the roots, not a regular
+// file), of unknown kind or running code without --allow-code is 3.
+func lintError(err error) error {
+	var nf *proxybin.NotFoundError
+	var uk *validate.UnknownKindError
+	var ce *validate.CodeError
+	var re *safefile.RefusedError
+	switch {
+	case errors.As(err, &nf):
+		return MissingEnvironmentError(err)
+	case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk), errors.As(err, &ce), errors.As(err, &re):
+		return InvalidInputError(err)
+	}
+	return err
+}
+
+// verifyError maps an error of a verify run: a missing proxy binary is
+// exit 4, a topology or config it cannot run as given 3.
+func verifyError(err error) error {
+	var nf *proxybin.NotFoundError
+	var inv *verify.InputError
+	switch {
+	case errors.As(err, &nf):
+		return MissingEnvironmentError(err)
+	case errors.As(err, &inv):
+		return InvalidInputError(err)
+	}
+	return err
 }
 
 // FailedError reports findings, a failed check or drift (exit 1). The

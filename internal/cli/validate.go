@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -257,17 +255,7 @@ func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, err
 	}
 	res, err := validate.Lint(ctx, sources, lintOpts)
 	if err != nil {
-		var nf *proxybin.NotFoundError
-		var uk *validate.UnknownKindError
-		var ce *validate.CodeError
-		var re *safefile.RefusedError
-		switch {
-		case errors.As(err, &nf):
-			return res, MissingEnvironmentError(err)
-		case errors.Is(err, fs.ErrNotExist), errors.As(err, &uk), errors.As(err, &ce), errors.As(err, &re):
-			return res, InvalidInputError(err)
-		}
-		return res, err
+		return res, lintError(err)
 	}
 	res.Notes = append(notes, res.Notes...)
 	return res, nil

@@ -276,19 +276,6 @@ func runCleanup(o *VerifyOptions) error {
 	return nil
 }
 
-// verifyError maps a stage error to its exit code.
-func verifyError(err error) error {
-	var nf *proxybin.NotFoundError
-	var inv *verify.InputError
-	switch {
-	case errors.As(err, &nf):
-		return MissingEnvironmentError(err)
-	case errors.As(err, &inv):
-		return InvalidInputError(err)
-	}
-	return err
-}
-
 // writeHTMLReport writes the page atomically (exit 5 when it cannot).
 func writeHTMLReport(path string, s *report.Summary) error {
 	var page bytes.Buffer
