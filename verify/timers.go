@@ -20,25 +20,17 @@ const FastCheckInterval = runtime.FastCheckInterval
 // fastCheckTimeout is the least time a check may take in the local copy.
 const fastCheckTimeout = runtime.FastCheckTimeout
 
-// Timers are a pool's failure detection settings as the user wrote them.
-// HAProxy checks actively: a server is marked down after Fall failed checks
-// Interval apart, and up again after Rise good ones. NGINX only counts
-// failed connections: after MaxFails of them within FailTimeout the server
-// is skipped for FailTimeout, then tried again.
+// Timers are a pool's failure detection settings as the user wrote them,
+// for the proxy of Kind: read by rewrite from an existing config, or from a
+// topology pool as the generator renders it (poolTimers). HAProxy checks
+// actively: a server is marked down after Fall failed checks (the first
+// within Interval, the others FastInter apart), and up again after Rise
+// good ones. NGINX only counts failed connections: after MaxFails of them
+// within FailTimeout the server is skipped for FailTimeout, then tried
+// again.
 type Timers struct {
-	Kind     proxybin.Kind
-	Checks   bool // HAProxy: the servers are health-checked; NGINX: MaxFails > 0
-	Interval time.Duration
-	// FastInter and DownInter are HAProxy's fastinter (between checks of a
-	// server going up or down) and downinter (while it is down); zero means
-	// Interval.
-	FastInter, DownInter time.Duration
-	Rise                 int
-	Fall                 int
-	// NGINX: max_fails and fail_timeout.
-	MaxFails    int
-	FailTimeout time.Duration
-	Known       bool // false: the settings could not be read
+	Kind proxybin.Kind
+	rewrite.Timers
 }
 
 // poolTimers reads the timers of a topology pool as the generator renders
@@ -46,20 +38,12 @@ type Timers struct {
 // in whole seconds).
 func poolTimers(p *topology.Pool, kind proxybin.Kind) Timers {
 	h := p.Health
-	t := Timers{Kind: kind, Known: true, Checks: h.Enabled, Interval: h.Interval, Rise: h.Rise, Fall: h.Fall}
+	t := Timers{Kind: kind, Timers: rewrite.Timers{Known: true, Checks: h.Enabled, Interval: h.Interval, Rise: h.Rise, Fall: h.Fall}}
 	if kind == proxybin.Nginx && h.Enabled {
 		t.MaxFails = max(h.Fall, 1)
 		t.FailTimeout = runtime.NginxFailTimeout(h.Interval, t.MaxFails)
 	}
 	return t
-}
-
-// configTimers are the timers rewrite read from an existing config.
-func configTimers(t rewrite.Timers, kind proxybin.Kind) Timers {
-	return Timers{
-		Kind: kind, Known: t.Known, Checks: t.Checks, Interval: t.Interval, FastInter: t.FastInter,
-		DownInter: t.DownInter, Rise: t.Rise, Fall: t.Fall, MaxFails: t.MaxFails, FailTimeout: t.FailTimeout,
-	}
 }
 
 // withFastChecks returns a copy of t whose health-checked pools check every

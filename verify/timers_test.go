@@ -15,16 +15,16 @@ import (
 func TestConfigTimersWithFastInter(t *testing.T) {
 	t.Parallel()
 	// inter 3s fastinter 1s downinter 10s rise 2 fall 3, read by rewrite.
-	ha := configTimers(rewrite.Timers{Known: true, Checks: true, Interval: 3 * time.Second, FastInter: time.Second,
-		DownInter: 10 * time.Second, Rise: 2, Fall: 3}, proxybin.HAProxy)
+	ha := Timers{Kind: proxybin.HAProxy, Timers: rewrite.Timers{Known: true, Checks: true, Interval: 3 * time.Second, FastInter: time.Second,
+		DownInter: 10 * time.Second, Rise: 2, Fall: 3}}
 	d, ok := ha.RouteAround()
 	require.True(t, ok)
 	require.Equal(t, 5*time.Second, d, "the first failed check within inter, two more fastinter apart")
 	require.Equal(t, 11*time.Second, ha.TakeBack(), "the first good check within downinter, one more fastinter later")
 	require.Contains(t, ha.Describe(), "~5s (inter 3s, then fastinter 1s, fall 3)")
 
-	require.Equal(t, "production timers unknown", configTimers(rewrite.Timers{}, proxybin.HAProxy).Short())
-	ng := configTimers(rewrite.Timers{Known: true, Checks: true, MaxFails: 2, FailTimeout: 30 * time.Second}, proxybin.Nginx)
+	require.Equal(t, "production timers unknown", Timers{Kind: proxybin.HAProxy}.Short())
+	ng := Timers{Kind: proxybin.Nginx, Timers: rewrite.Timers{Known: true, Checks: true, MaxFails: 2, FailTimeout: 30 * time.Second}}
 	require.Equal(t, 30*time.Second, ng.TakeBack())
 	require.Contains(t, ng.Describe(), "after 2 failures (max_fails) and tries it again every 30s")
 }
@@ -92,7 +92,7 @@ func TestFailoverReportsProductionAndObservedTimes(t *testing.T) {
 		Before: map[string]string{"c1": "a", "c2": "b"},
 		During: []Trace{{Client: "c1", Backends: []string{"a"}}, {Client: "c2", Backends: []string{"a"}}},
 		Strict: true, Settle: 400 * time.Millisecond, ProxyDown: 300 * time.Millisecond, FastChecks: true,
-		Timers: Timers{Kind: proxybin.HAProxy, Known: true, Checks: true, Interval: 2 * time.Second, Rise: 2, Fall: 3},
+		Timers: Timers{Kind: proxybin.HAProxy, Timers: rewrite.Timers{Known: true, Checks: true, Interval: 2 * time.Second, Rise: 2, Fall: 3}},
 	}
 	sc := EvalFailover(in)
 	require.True(t, sc.Passed, sc.Summary)

@@ -349,7 +349,7 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 		Key:      Key{Mode: res.Affinity.Mode, Name: res.Affinity.Key},
 		Strict:   res.Affinity.Consistent || res.Affinity.Mode == topology.AffinityCookie,
 		Origin:   opts.Origin,
-		Timers:   configTimers(res.Timers, bin.Kind),
+		Timers:   Timers{Kind: bin.Kind, Timers: res.Timers},
 		// Render shortened the checks unless --production-timers.
 		FastChecks: !opts.ProductionTimers,
 	}
