@@ -126,7 +126,7 @@ func (r *Result) BackendIDs() []string {
 // Histogram returns the RTT histogram in microseconds (a copy, safe to merge).
 func (r *Result) Histogram() *hdrhistogram.Histogram {
 	if r.hist == nil {
-		return newHistogram()
+		return NewHistogram()
 	}
 	return hdrhistogram.Import(r.hist.Export())
 }
@@ -134,8 +134,9 @@ func (r *Result) Histogram() *hdrhistogram.Histogram {
 // Latency summarises the RTTs with buckets for a chart.
 func (r *Result) Latency() report.Latency { return LatencyOf(r.hist) }
 
-func newHistogram() *hdrhistogram.Histogram {
-	// 1 µs to 60 s at 3 significant digits.
+// NewHistogram returns an empty RTT histogram like a Result's (microseconds,
+// 1 µs to 60 s at 3 significant digits), to merge Histograms into.
+func NewHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(1, 60_000_000, 3)
 }
 
@@ -207,7 +208,7 @@ func newCollector(clients []Client, samples int) *collector {
 		Started:  time.Now(),
 		Clients:  make([]ClientResult, len(clients)),
 		Backends: map[string]int{},
-		hist:     newHistogram(),
+		hist:     NewHistogram(),
 	}
 	for i, c := range clients {
 		res.Clients[i].Client = c

@@ -9,7 +9,7 @@ import (
 
 func TestLatencyBuckets(t *testing.T) {
 	t.Parallel()
-	h := newHistogram()
+	h := NewHistogram()
 	for _, v := range []struct{ us, n int64 }{{15, 10}, {120, 5}, {3000, 1}} {
 		require.NoError(t, h.RecordValues(v.us, v.n))
 	}

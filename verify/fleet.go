@@ -64,7 +64,7 @@ func newFleet(plan poolPlan, opts Options) (*fleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fleet{cfg: cfg, h: h, clients: h.Clients(), hist: hdrhistogram.New(1, 60_000_000, 3)}, nil
+	return &fleet{cfg: cfg, h: h, clients: h.Clients(), hist: harness.NewHistogram()}, nil
 }
 
 func (f *fleet) all() []int {

@@ -41,7 +41,7 @@ func (f *fleet) rttProbe(ctx context.Context, direct string) (proxied, straight 
 	if err != nil {
 		return proxied, straight, err
 	}
-	pv, pd := hdrhistogram.New(1, 60_000_000, 3), hdrhistogram.New(1, 60_000_000, 3)
+	pv, pd := harness.NewHistogram(), harness.NewHistogram()
 	for range probeRounds {
 		for _, p := range []struct {
 			h    *harness.Harness
