@@ -94,7 +94,7 @@ func TestHelperBench(t *testing.T) {
 	case "gorilla-server":
 		err = gorillaServer()
 	case "gorilla-client":
-		err = pingPong(addr, benchConns, n/benchConns, nil)
+		err = pingPong(addr, benchConns, n/benchConns)
 	case "harness-client":
 		err = harnessClient(addr, n)
 	case "harness-hold":
@@ -143,7 +143,7 @@ func gorillaServer() error {
 // pingPong is the minimal gorilla client: conns connections, each sending
 // msgs messages one at a time and reading each reply. Replies are read,
 // not parsed.
-func pingPong(addr string, conns, msgs int, done func()) error {
+func pingPong(addr string, conns, msgs int) error {
 	payload := []byte(strings.Repeat("x", payloadSize))
 	errs := make(chan error, conns)
 	var wg sync.WaitGroup
@@ -330,8 +330,8 @@ func BenchmarkCPUPerMessage(b *testing.B) {
 			gaddr := strings.TrimPrefix(g.line(b), "listening on ")
 			var eErr, gErr error
 			var wg sync.WaitGroup
-			wg.Go(func() { eErr = pingPong(addr, benchConns, n/benchConns, nil) })
-			wg.Go(func() { gErr = pingPong(gaddr, benchConns, n/benchConns, nil) })
+			wg.Go(func() { eErr = pingPong(addr, benchConns, n/benchConns) })
+			wg.Go(func() { gErr = pingPong(gaddr, benchConns, n/benchConns) })
 			wg.Wait()
 			require.NoError(b, eErr)
 			require.NoError(b, gErr)
@@ -374,7 +374,7 @@ func BenchmarkRSSPerConn(b *testing.B) {
 		// wslb echo, connections held by this process.
 		e, addr := startWslbEcho(b)
 		pid := e.cmd.Process.Pid
-		require.NoError(b, pingPong(addr, 8, 10, nil)) // warm up
+		require.NoError(b, pingPong(addr, 8, 10)) // warm up
 		time.Sleep(200 * time.Millisecond)
 		before := memstat.ProcessRSS(pid)
 		conns := make([]*websocket.Conn, 0, n)
