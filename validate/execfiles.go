@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/wslb/wslb/internal/safefile"
@@ -20,27 +19,6 @@ import (
 // crt-list line, a pattern or map entry, an included NGINX line). So
 // --exec runs it only when every file the config names lies within the
 // directories given on the command line.
-
-// haproxyFileArgs are the words followed by a file (or a directory of
-// files) in HAProxy's grammar: bind/server options, ACL pattern flags,
-// http-request return / http-error options, and global settings.
-var haproxyFileArgs = map[string]bool{
-	"crt": true, "crt-list": true, "ca-file": true, "crl-file": true, "ca-verify-file": true,
-	"ca-sign-file": true, "issuers-chain-path": true, "-f": true, "-M": true, "file": true,
-	"lf-file": true, "errorfile": true,
-}
-
-// haproxyFileKeywords are directives whose argument (at the index given)
-// is a file or directory the check reads.
-var haproxyFileKeywords = map[string]int{
-	"errorfile": 1, "ca-base": 0, "crt-base": 0, "h1-case-adjust-file": 0, "server-state-file": 0,
-	"ssl-dh-param-file": 0, "51degrees-data-file": 0, "wurfl-data-file": 0, "deviceatlas-json-file": 0,
-	"lua-load": 0, "lua-load-per-thread": 0, "lua-prepend-path": 0, "ssl-provider-path": 0,
-	"ssl-load-extra-files": -1, "chroot": -1,
-}
-
-// haproxyMapFile finds the file of a map converter or map/ACL action.
-var haproxyMapFile = regexp.MustCompile(`(?:^|[,\s%\[])(?:map(?:_\w+)?|set-map|del-map|add-acl|del-acl)\(([^,)]*)`)
 
 // haproxyOutsideFiles reports, as WSLB001 findings, each file h names
 // that reader would refuse (outside the roots, a device or a FIFO).
@@ -59,39 +37,28 @@ func haproxyOutsideFiles(h *haproxy.Config, reader *safefile.Reader) []Finding {
 		}
 	}
 	var out []Finding
-	check := func(d *haproxy.Directive, col int, arg string) {
-		arg = strings.Trim(arg, `"'`)
-		if arg == "" || strings.Contains(arg, "${") {
-			return
-		}
-		p, why := arg, ""
-		if filepath.IsAbs(arg) {
-			why = refusedPath(reader, arg)
-		} else {
-			for _, b := range bases {
-				p = filepath.Join(b, arg)
-				if why = refusedPath(reader, p); why != "" {
-					break
-				}
-			}
-		}
-		if why != "" {
-			out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: h.File, Line: d.Line, Column: col,
-				Message: fmt.Sprintf("%s names %s; --exec does not run haproxy -c, which would read it and may quote it: %s", d.Keyword, p, why),
-				Fix:     "Keep the file next to the config, or pass --include-root for the directory it lives in."})
-		}
-	}
 	for _, s := range h.Sections {
 		for _, d := range s.Directives {
-			if i, ok := haproxyFileKeywords[d.Keyword]; ok && i >= 0 && i < len(d.Args) {
-				check(d, argColumn(d, i), d.Args[i])
-			}
-			for i, a := range d.Args {
-				if haproxyFileArgs[a] && i+1 < len(d.Args) && !(d.Keyword == "errorfile" && i == 0) {
-					check(d, argColumn(d, i+1), d.Args[i+1])
+			for _, f := range haproxy.FilesNamed(d.Keyword, d.Args) {
+				arg := strings.Trim(f.Path, `"'`)
+				if arg == "" || strings.Contains(arg, "${") {
+					continue
 				}
-				for _, m := range haproxyMapFile.FindAllStringSubmatch(a, -1) {
-					check(d, argColumn(d, i), m[1])
+				p, why := arg, ""
+				if filepath.IsAbs(arg) {
+					why = refusedPath(reader, arg)
+				} else {
+					for _, b := range bases {
+						p = filepath.Join(b, arg)
+						if why = refusedPath(reader, p); why != "" {
+							break
+						}
+					}
+				}
+				if why != "" {
+					out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: h.File, Line: d.Line, Column: argColumn(d, f.Arg),
+						Message: fmt.Sprintf("%s names %s; --exec does not run haproxy -c, which would read it and may quote it: %s", d.Keyword, p, why),
+						Fix:     "Keep the file next to the config, or pass --include-root for the directory it lives in."})
 				}
 			}
 		}

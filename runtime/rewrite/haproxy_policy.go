@@ -3,11 +3,11 @@ package rewrite
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/internal/safefile"
+	"github.com/wslb/wslb/validate/haproxy"
 )
 
 // The rewrite fails closed: a line whose keyword it does not know, or
@@ -94,10 +94,6 @@ func set(words ...string) map[string]bool {
 	return m
 }
 
-// mapFileArg finds the file of a map/ACL converter or action:
-// map(/etc/x.map), map_str(...), set-map(...), add-acl(...).
-var mapFileArg = regexp.MustCompile(`(?:^|[,\s])(?:map(?:_\w+)?|set-map|del-map|add-acl|del-acl)\(([^,)]*)`)
-
 // actionName reduces "set-var(txn.x)", "track-sc0", "sc-inc-gpc1(0)" and
 // "lua.auth" to the action they name.
 func actionName(w string) string {
@@ -141,20 +137,14 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 		if !haproxyGlobalKeywords[kw] && !strings.HasPrefix(kw, "tune.") {
 			return refuse("global keyword %q is not one verify knows to be local", kw)
 		}
-		if kw == "lua-load" || kw == "lua-load-per-thread" || kw == "lua-prepend-path" {
-			return h.checkFile(l, 1)
-		}
-		return nil
+		return h.checkFiles(l)
 	case "frontend", "backend", "listen", "defaults":
 	default:
 		if known := haproxySectionKeywords[kind]; known != nil {
 			if !known[kw] {
 				return refuse("%q in a %s section is not a keyword verify knows to be local", kw, kind)
 			}
-			if kw == "errorfile" {
-				return h.checkFile(l, 2)
-			}
-			return nil
+			return h.checkFiles(l)
 		}
 		return refuse("%s sections are not supported by verify", kind)
 	}
@@ -176,16 +166,6 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 		}
 	case "use-fcgi-app":
 		return refuse("FastCGI applications cannot be verified")
-	case "errorfile":
-		return h.checkFile(l, 2)
-	case "http-error":
-		for i := 1; i+1 < len(words); i++ {
-			if words[i] == "errorfile" || words[i] == "file" || words[i] == "lf-file" {
-				if err := h.checkFile(l, i+1); err != nil {
-					return err
-				}
-			}
-		}
 	case "http-request", "http-response", "http-after-response", "tcp-request", "tcp-response":
 		i := 1
 		if strings.HasPrefix(words[0], "tcp-") {
@@ -206,36 +186,24 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 				return refuse("%s action %q is not one verify knows to be local", words[0], words[i])
 			}
 		}
-		for j := i; j+1 < len(words); j++ {
-			if words[j] == "file" || words[j] == "lf-file" {
-				if err := h.checkFile(l, j+1); err != nil {
-					return err
-				}
-			}
-		}
 	}
-	// ACL patterns from files (-f, -M) and map converters read files.
-	for j := 1; j < len(words); j++ {
-		if (words[j] == "-f" || words[j] == "-M") && j+1 < len(words) && kw != "bind" && kw != "server" {
-			if err := h.checkFile(l, j+1+len(l.parts)-len(words)); err != nil {
-				return err
-			}
-		}
-		for _, m := range mapFileArg.FindAllStringSubmatch(words[j], -1) {
-			if err := h.checkPath(l, m[1]); err != nil {
-				return err
-			}
+	return h.checkFiles(l)
+}
+
+// checkFiles checks every file l names (haproxy.FilesNamed, the list
+// validate --exec uses). The options of bind, server and default-server
+// lines are left out: the render keeps none that names a file.
+func (h *haproxyConfig) checkFiles(l hline) error {
+	switch l.kw() {
+	case "bind", "server", "default-server":
+		return nil
+	}
+	for _, f := range haproxy.FilesNamed(l.kw(), l.parts[1:]) {
+		if err := h.checkPath(l, f.Path); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// checkFile checks the file named by word i of l (see checkPath).
-func (h *haproxyConfig) checkFile(l hline, i int) error {
-	if i >= len(l.parts) {
-		return nil
-	}
-	return h.checkPath(l, l.parts[i])
 }
 
 // checkPath refuses a file outside the directories the reader allows:
