@@ -26,8 +26,25 @@ func HAProxy(section, kw string, args []string) (why string, ok bool) {
 		return "it runs an external program for health checks", true
 	case kw == "insecure-fork-wanted" || kw == "insecure-setuid-wanted":
 		return "it lets Lua and external checks start processes", true
+	case luaAction(kw, args):
+		return "it runs a Lua action", true
 	}
 	return "", false
+}
+
+// luaAction reports whether an http-*/tcp-* rule's action is a Lua
+// action (lua.NAME); tcp rules name their action after the hook
+// ("tcp-request content lua.NAME").
+func luaAction(kw string, args []string) bool {
+	i := 0
+	switch kw {
+	case "http-request", "http-response", "http-after-response":
+	case "tcp-request", "tcp-response":
+		i = 1
+	default:
+		return false
+	}
+	return i < len(args) && strings.HasPrefix(args[i], "lua.")
 }
 
 // HAProxyEnv reports whether a global keyword sets environment variables

@@ -179,9 +179,6 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 			if why, ok := haproxyRefusedActions[act]; ok {
 				return refuse("%s %s %s", words[0], words[i], why)
 			}
-			if act == "lua" && !h.allowCode {
-				return &Error{h.file, l.num, fmt.Sprintf("%s runs Lua code; verify does not run configs that run code unless --allow-code is given", words[i])}
-			}
 			if !haproxyActions[act] {
 				return refuse("%s action %q is not one verify knows to be local", words[0], words[i])
 			}
