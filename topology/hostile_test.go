@@ -49,25 +49,31 @@ func TestDeepNestingIsRefused(t *testing.T) {
 			require.Less(t, len(out), 2000)
 		})
 	}
-	// Brackets inside strings and comments do not count.
-	src := minimal + "# " + strings.Repeat("[", 1000) + "\n" + strings.Replace(minimal, `"web"`, `"web2"`, 1)
-	_, diags := load(t, strings.Replace(src, `"0.0.0.0:8080"`, `"0.0.0.0:8081"`, 1))
+	// Brackets inside comments and strings do not count.
+	for _, comment := range []string{
+		"# " + strings.Repeat("[", 1000) + "\n",
+		"// " + strings.Repeat("{", 1000) + "\n",
+		"/* " + strings.Repeat("(", 1000) + " */\n",
+	} {
+		mustLoad(t, minimal+comment)
+	}
+	_, diags := load(t, minimal+"security {\n  allowed_origins = [\"https://a.example/"+strings.Repeat("[", 1000)+"\"]\n}\n")
+	require.NotEmpty(t, diags, "the origin is refused by its grammar")
 	for _, d := range diags {
 		require.NotEqual(t, "Nesting too deep", d.Summary)
 	}
 }
 
-// Random bytes give many diagnostics; the printed output stays bounded
-// and ends with a count of the rest.
+// Whatever the input, the printed diagnostics stay bounded, and beyond
+// MaxPrintedDiagnostics end with a count of the rest.
 func TestDiagnosticOutputIsBounded(t *testing.T) {
+	// Random bytes: the nesting check stops at the first run of brackets,
+	// and the one snippet of binary garbage is escaped and cut.
 	src := make([]byte, topology.MaxFileSize)
 	rand.New(rand.NewSource(1)).Read(src)
 	diags, out := render(t, src)
-	require.LessOrEqual(t, strings.Count(out, ": error: ")+strings.Count(out, ": warning: "), topology.MaxPrintedDiagnostics)
+	require.NotEmpty(t, diags)
 	require.Less(t, len(out), 64<<10, "output of %d diagnostics", len(diags))
-	if len(diags) > topology.MaxPrintedDiagnostics {
-		require.Contains(t, out, "more error")
-	}
 
 	// Many separate errors.
 	var b strings.Builder
