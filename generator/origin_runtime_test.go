@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -114,19 +113,10 @@ func TestRuntimeOriginAllowlist(t *testing.T) {
 // the Origin header lines its handshake carried (joined with "|").
 func startOriginBackend(t *testing.T) *backend {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, http.Header{"X-Origins": {strings.Join(r.Header.Values("Origin"), "|")}})
+	return serveBackend(t, "origins", func(w http.ResponseWriter, r *http.Request) {
+		c, err := upgrader.Upgrade(w, r, http.Header{"X-Origins": {strings.Join(r.Header.Values("Origin"), "|")}})
 		if err == nil {
 			c.Close()
 		}
 	})
-	b := &backend{name: "origins", addr: ln.Addr().(*net.TCPAddr), srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
-	go func() { _ = b.srv.Serve(ln) }()
-	t.Cleanup(func() { _ = b.srv.Close() })
-	return b
 }

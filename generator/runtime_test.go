@@ -34,19 +34,14 @@ type backend struct {
 
 func startBackend(t *testing.T, name string) *backend {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return serveBackend(t, name, func(w http.ResponseWriter, r *http.Request) {
 		h := http.Header{"X-Backend": {name}}
 		if !websocket.IsWebSocketUpgrade(r) {
 			w.Header().Set("X-Backend", name)
 			_, _ = w.Write([]byte(name))
 			return
 		}
-		c, err := up.Upgrade(w, r, h)
+		c, err := upgrader.Upgrade(w, r, h)
 		if err != nil {
 			return
 		}
@@ -61,6 +56,20 @@ func startBackend(t *testing.T, name string) *backend {
 			}
 		}
 	})
+}
+
+// upgrader accepts every Origin: the proxies under test do the checking.
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+// serveBackend serves handle, beside a /healthz that answers 200, on a
+// free loopback port until the test ends.
+func serveBackend(t *testing.T, name string, handle http.HandlerFunc) *backend {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("/", handle)
 	b := &backend{name: name, addr: ln.Addr().(*net.TCPAddr), srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go func() { _ = b.srv.Serve(ln) }()
 	t.Cleanup(func() { _ = b.srv.Close() })
