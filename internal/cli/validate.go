@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -272,12 +273,12 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 		case p == "-":
 			// Standard input gets the same size limit as a file.
 			limit := safefile.DefaultLimits.MaxFile
-			b, err := io.ReadAll(io.LimitReader(opts.Streams.In, limit+1))
+			b, err := safefile.ReadAtMost(opts.Streams.In, limit)
+			if errors.Is(err, safefile.ErrTooLarge) {
+				return nil, nil, InvalidInputError(fmt.Errorf("standard input is larger than %d bytes", limit))
+			}
 			if err != nil {
 				return nil, nil, InvalidInputError(fmt.Errorf("read standard input: %w", err))
-			}
-			if int64(len(b)) > limit {
-				return nil, nil, InvalidInputError(fmt.Errorf("standard input is larger than %d bytes", limit))
 			}
 			sources = append(sources, validate.Source{Name: "<stdin>", Kind: proxybin.Kind(opts.Kind), Bytes: b})
 		case strings.EqualFold(filepath.Ext(p), ".hcl"):
