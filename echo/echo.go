@@ -81,8 +81,7 @@ type Config struct {
 	WriteBufferSize int
 	// MaxMessageSize closes connections that send larger messages.
 	MaxMessageSize int64
-	// WriteTimeout bounds each reply (the deadline is moved when half of
-	// it is used, so a reply gets between half and all of it).
+	// WriteTimeout bounds each reply.
 	WriteTimeout time.Duration
 }
 
@@ -257,10 +256,7 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 		s.mu.Unlock()
 		_ = c.Close()
 	}()
-	var (
-		seq      uint64
-		deadline time.Time
-	)
+	var seq uint64
 	for {
 		typ, r, err := c.NextReader()
 		if err != nil {
@@ -274,7 +270,7 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 		b := replyPool.Get().(*replyBufs)
 		b.in, err = ReadAll(b.in[:0], r)
 		if err != nil {
-			replyPool.Put(b)
+			b.release()
 			s.log.Debug("websocket read ended", "conn", id, "err", err)
 			return
 		}
@@ -283,12 +279,8 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 		b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, now, b.in)
 		// Counted before the write so a client that has its echo sees it.
 		s.msgs.Add(1)
-		// The deadline moves only when half of it is used up: each move
-		// resets a runtime timer, a cost per message otherwise.
-		if deadline.Sub(now) < s.cfg.WriteTimeout/2 {
-			deadline = now.Add(s.cfg.WriteTimeout)
-			_ = c.SetWriteDeadline(deadline)
-		}
+		// Only stored: gorilla puts it on the socket with every write.
+		_ = c.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
 		err = c.WriteMessage(typ, b.out)
 		b.release()
 		if err != nil {

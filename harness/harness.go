@@ -253,9 +253,11 @@ func (st *connState) flush(col *collector) {
 }
 
 // exchange sends message m and waits for its echo, recording the RTT in st
-// and the envelope's backend in cr. The deadline is moved only when half of
-// MessageTimeout is used up, since each move resets two runtime timers, so
-// a message gets between half and all of MessageTimeout.
+// and the envelope's backend in cr. The deadlines are moved only when half
+// of MessageTimeout is used up, since each move of the read deadline resets
+// a runtime timer (the write deadline is only stored: gorilla sets it on the
+// socket with every write), so a message gets between half and all of
+// MessageTimeout.
 func (h *Harness) exchange(conn *websocket.Conn, st *connState, cr *ConnResult, i, connNo, m int) error {
 	b := msgPool.Get().(*msgBufs)
 	defer msgPool.Put(b)
