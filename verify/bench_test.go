@@ -70,14 +70,8 @@ func BenchmarkVerifyChat(b *testing.B) {
 					wall, self, children = time.Since(t0), cpuTime(syscall.RUSAGE_SELF)-s0, cpuTime(syscall.RUSAGE_CHILDREN)-c0
 					require.True(b, s.Passed, "%+v", s.Runs[0].Scenarios)
 					for _, sc := range s.Runs[0].Scenarios {
-						if sc.Name != ScenarioFailover {
-							continue
-						}
-						failover = sc.Elapsed
-						for _, m := range sc.Metrics {
-							if m.Name == "time to route around" {
-								routeAround = m.Value
-							}
+						if sc.Name == ScenarioFailover {
+							failover, routeAround = sc.Elapsed, metricValue(b, sc, "time to route around")
 						}
 					}
 				})

@@ -103,7 +103,7 @@ func TestFailoverReportsProductionAndObservedTimes(t *testing.T) {
 	require.Equal(t, 300.0, metricValue(t, sc, "proxy marked it down after"))
 }
 
-func metricValue(t *testing.T, sc *report.Scenario, name string) float64 {
+func metricValue(t testing.TB, sc *report.Scenario, name string) float64 {
 	t.Helper()
 	for _, m := range sc.Metrics {
 		if m.Name == name {
