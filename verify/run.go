@@ -347,20 +347,18 @@ func (r *runner) scenarios() error {
 		return err
 	}
 	r.count(base)
-	for _, t := range base {
-		if b := t.first(); b != "" {
-			r.first[b]++
-			r.firstOf[t.Client] = b
-		}
-	}
-	r.run.Stickiness = Stickiness(base)
 	// The baseline tests affinity and spread, not reachability: a
 	// connection that failed there failed for another reason, and the
 	// scenarios cannot vouch for the clients it left out.
 	failed := 0
 	for _, t := range base {
+		if b := t.first(); b != "" {
+			r.first[b]++
+			r.firstOf[t.Client] = b
+		}
 		failed += t.Errors
 	}
+	r.run.Stickiness = Stickiness(base)
 	judge := func(sc *report.Scenario) *report.Scenario {
 		if failed > 0 && !sc.Skipped {
 			sc.Passed = false
