@@ -83,9 +83,11 @@ func TestWriteJSONKeys(t *testing.T) {
 				require.Equal(t, []string{"count", "le"}, keys(b.(map[string]any)))
 			}
 		}
-		if added := run["proxy_added_ms"]; added != nil {
-			rtt, direct := run["rtt_ms"].(map[string]any), run["direct_rtt_ms"].(map[string]any)
-			require.InDelta(t, rtt["p50"].(float64)-direct["p50"].(float64), added, 1e-9)
+		rtt, direct := run["rtt_ms"].(map[string]any), run["direct_rtt_ms"].(map[string]any)
+		if rtt["samples"].(float64) > 0 && direct["samples"].(float64) > 0 {
+			require.InDelta(t, rtt["p50"].(float64)-direct["p50"].(float64), run["proxy_added_ms"], 1e-9)
+		} else {
+			require.Nil(t, run["proxy_added_ms"], "null without both probes")
 		}
 		require.Equal(t, []string{"dropped", "echoed", "handshake", "message", "samples", "sent"},
 			keys(run["errors"].(map[string]any)))
