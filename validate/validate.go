@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -321,9 +320,6 @@ func haproxyProblems(c *haproxy.Config) []Finding {
 	return out
 }
 
-// quotedDirective is the directive a crossplane message names.
-var quotedDirective = regexp.MustCompile(`"([a-z0-9_]+)"`)
-
 func nginxProblems(c *nginx.Config, opts rules.Options) []Finding {
 	r := rules.ByID(rules.ParseErrorID)
 	var out []Finding
@@ -332,7 +328,7 @@ func nginxProblems(c *nginx.Config, opts rules.Options) []Finding {
 		if file == "" {
 			file = c.File
 		}
-		if m := quotedDirective.FindStringSubmatch(p.Message); m != nil && rules.NginxDirectiveKnown(m[1]) {
+		if m := rules.QuotedDirective.FindStringSubmatch(p.Message); m != nil && rules.NginxDirectiveKnown(m[1]) {
 			// The version table knows this directive better than the
 			// parser's keyword list: WSLB112 reports it when the target
 			// rejects it, and nothing does when the target accepts it.

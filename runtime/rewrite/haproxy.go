@@ -174,7 +174,7 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 	for _, s := range h.sections {
 		if s.kind != "" {
 			if why, ok := coderun.HAProxy(s.kind, s.kind, nil); ok && !h.allowCode {
-				return nil, &Error{path, s.header.num, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", s.kind, why)}
+				return nil, codeError(path, s.header.num, s.kind, why)
 			}
 			if _, dropped := haproxyDropSections[s.kind]; dropped {
 				continue

@@ -127,7 +127,7 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 		return &Error{h.file, l.num, fmt.Sprintf(format, args...) + "; verify stops rather than run what it cannot make local"}
 	}
 	if why, ok := coderun.HAProxy(kind, kw, l.parts[1:]); ok && !h.allowCode {
-		return &Error{h.file, l.num, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", kw, why)}
+		return codeError(h.file, l.num, kw, why)
 	}
 	switch kind {
 	case "global":

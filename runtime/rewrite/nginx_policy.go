@@ -39,7 +39,7 @@ func nginxRewrittenPath(name string) bool {
 func (n *nginxConfig) checkDirective(d *crossplane.Directive) error {
 	name := d.Directive
 	if why, ok := coderun.Nginx(name); ok && !n.allowCode {
-		return &Error{d.File, d.Line, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", name, why)}
+		return codeError(d.File, d.Line, name, why)
 	}
 	if nginxStores[name] && len(d.Args) > 0 && d.Args[0] != "off" {
 		return &Error{d.File, d.Line, fmt.Sprintf("%s writes responses to files; verify stops rather than let the proxy write outside its scratch dir", name)}

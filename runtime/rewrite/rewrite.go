@@ -97,6 +97,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
+// codeError refuses directive kw at file:line, which runs code for the
+// reason why (from coderun), without --allow-code.
+func codeError(file string, line int, kw, why string) *Error {
+	return &Error{file, line, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", kw, why)}
+}
+
 // Config is an analysed existing config, ready to render.
 type Config struct {
 	Kind proxybin.Kind

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"regexp"
 
 	"github.com/wslb/wslb/internal/coderun"
@@ -35,15 +34,15 @@ func NginxCode(c *nginx.Config) []Code {
 	var out []Code
 	c.Walk(func(n *nginx.Node) {
 		if why, ok := coderun.Nginx(n.Name); ok {
-			out = append(out, Code{n.File, n.Line, n.Column, n.Name, fmt.Sprintf("%s runs code: %s", n.Name, why)})
+			out = append(out, runsCode(n.File, n.Line, n.Column, n.Name, why))
 		}
 	})
 	// A directive in the wrong context is a parse error and not in the
 	// tree, but nginx may still load what came before it: name it too.
 	for _, p := range c.Problems {
-		for _, m := range quotedName.FindAllStringSubmatch(p.Message, -1) {
+		for _, m := range QuotedDirective.FindAllStringSubmatch(p.Message, -1) {
 			if why, ok := coderun.Nginx(m[1]); ok {
-				out = append(out, Code{p.File, p.Line, p.Column, m[1], fmt.Sprintf("%s runs code: %s", m[1], why)})
+				out = append(out, runsCode(p.File, p.Line, p.Column, m[1], why))
 				break
 			}
 		}
@@ -51,4 +50,5 @@ func NginxCode(c *nginx.Config) []Code {
 	return out
 }
 
-var quotedName = regexp.MustCompile(`"([a-z0-9_]+)"`)
+// QuotedDirective finds the directives a crossplane message names.
+var QuotedDirective = regexp.MustCompile(`"([a-z0-9_]+)"`)

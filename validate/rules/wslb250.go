@@ -36,6 +36,12 @@ type Code struct {
 	Message      string
 }
 
+// runsCode is the Code for directive name at file:line:col, which runs
+// code for the reason why (from coderun).
+func runsCode(file string, line, col int, name, why string) Code {
+	return Code{file, line, col, name, fmt.Sprintf("%s runs code: %s", name, why)}
+}
+
 // HAProxyCode lists the lines of c that run code (WSLB250): lua-load,
 // lua-prepend-path, program sections, external checks, and the setenv
 // family when such code is present to read the variables.
@@ -48,7 +54,7 @@ func HAProxyCode(c *haproxy.Config) []Code {
 		}
 		for _, d := range s.Directives {
 			if why, ok := coderun.HAProxy(s.Type, d.Keyword, d.Args); ok {
-				out = append(out, Code{c.File, d.Line, d.Column, d.Keyword, fmt.Sprintf("%s runs code: %s", d.Keyword, why)})
+				out = append(out, runsCode(c.File, d.Line, d.Column, d.Keyword, why))
 			} else if coderun.HAProxyEnv(d.Keyword) {
 				env = append(env, Code{c.File, d.Line, d.Column, d.Keyword, fmt.Sprintf("%s sets environment variables for the code this config runs", d.Keyword)})
 			}
