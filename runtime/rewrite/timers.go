@@ -53,8 +53,7 @@ func (h *haproxyConfig) haproxyTimers(be *hsection) (Timers, error) {
 			}
 		}
 	}
-	var out Timers
-	first := true
+	var all []Timers
 	for _, l := range be.body {
 		switch l.kw() {
 		case "default-server":
@@ -75,13 +74,23 @@ func (h *haproxyConfig) haproxyTimers(be *hsection) (Timers, error) {
 				return Timers{}, err
 			}
 		}
-		if first {
-			out, first = t, false
-		} else if t != out {
-			return Timers{}, nil
+		all = append(all, t)
+	}
+	return sameTimers(all), nil
+}
+
+// sameTimers are the timers every server of a pool has; unknown (zero)
+// when servers differ or there are none.
+func sameTimers(all []Timers) Timers {
+	for _, t := range all {
+		if t != all[0] {
+			return Timers{}
 		}
 	}
-	return out, nil
+	if len(all) == 0 {
+		return Timers{}
+	}
+	return all[0]
 }
 
 // applyServerTimers sets in t the check options of line l.
@@ -203,8 +212,7 @@ func fastNginxServerArgs(args []string) []string {
 // upstreamTimers reads max_fails and fail_timeout of an upstream's servers;
 // servers that differ make them unknown.
 func upstreamTimers(up *crossplane.Directive) (Timers, error) {
-	var out Timers
-	first := true
+	var all []Timers
 	for _, d := range up.Block {
 		if d.Directive != "server" || len(d.Args) == 0 {
 			continue
@@ -213,11 +221,7 @@ func upstreamTimers(up *crossplane.Directive) (Timers, error) {
 		if err != nil {
 			return Timers{}, err
 		}
-		if first {
-			out, first = t, false
-		} else if t != out {
-			return Timers{}, nil
-		}
+		all = append(all, t)
 	}
-	return out, nil
+	return sameTimers(all), nil
 }
