@@ -29,14 +29,19 @@ type nginxConfig struct {
 	// read.
 	dir string
 	// reader reads the config and its includes and says which files the
-	// proxy may read; sources keeps what it read, so a file read twice (crossplane opens explicit includes to
-	// check them, Render parses again) counts once against its limits.
+	// proxy may read; sources keeps what it read, so a file read twice
+	// (crossplane opens explicit includes to check them) counts once
+	// against its limits.
 	reader  *safefile.Reader
 	sources map[string][]byte
 	// allowCode lets directives that run code through (--allow-code).
 	allowCode bool
 	// missing lists includes that name files absent here; they are skipped.
 	missing []string
+	// tree and analysis are what Load read; every Render writes from them
+	// without changing them.
+	tree     crossplane.Directives
+	analysis *nginxAnalysis
 }
 
 // parse reads the config with its includes inlined. Included files that do
@@ -353,14 +358,7 @@ var opaqueBlocks = map[string]bool{"map": true, "geo": true, "split_clients": tr
 var keepListenParam = regexp.MustCompile(`^(default_server|default|deferred|reuseport|backlog=\d+|rcvbuf=\w+|sndbuf=\w+|so_keepalive=\S+)$`)
 
 func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
-	tree, err := n.parse()
-	if err != nil {
-		return nil, err
-	}
-	a, err := analyseNginx(tree, &Config{File: c.File}, n)
-	if err != nil {
-		return nil, err
-	}
+	tree, a := n.tree, n.analysis
 	res := c.newResult(proxybin.Nginx, "nginx.conf")
 	for _, s := range c.WebSocketServers() {
 		res.HeaderIDs[l.Backends[s.ID]] = s.ID

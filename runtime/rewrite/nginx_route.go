@@ -45,9 +45,11 @@ func loadNginx(path string, text []byte, r *safefile.Reader, allowCode bool) (*C
 	for _, m := range missing {
 		c.Notes = append(c.Notes, "include "+m+" does not exist here; skipped")
 	}
-	if _, err := analyseNginx(tree, c, n); err != nil {
+	a, err := analyseNginx(tree, c, n)
+	if err != nil {
 		return nil, err
 	}
+	n.tree, n.analysis = tree, a
 	c.render = func(l Local) (*Result, error) { return n.render(c, l) }
 	return c, nil
 }

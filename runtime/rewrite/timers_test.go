@@ -3,6 +3,7 @@ package rewrite
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,26 @@ http {
 	require.NoError(t, err)
 	require.Equal(t, Timers{Known: true, Checks: true, MaxFails: 1, FailTimeout: 10 * time.Second}, c.Timers)
 	require.Len(t, linesWith(renderWith(t, c, true), "fail_timeout=1s"), 2, "the 10s default becomes 1s")
+}
+
+// TestNginxRenderIsRepeatable: Render writes from the tree Load read
+// (verify renders again when a listener port was taken), so rendering
+// must leave that tree as it was: the same Local gives the same config.
+func TestNginxRenderIsRepeatable(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"nginx-upgrade-map.conf", "nginx-hash-cookie.conf", "nginx-if-upgrade.conf", "nginx-iphash.conf"} {
+		c, err := Load(filepath.Join("testdata", name))
+		require.NoError(t, err)
+		l := Local{Dir: t.TempDir(), Backends: map[string]string{}, FastChecks: true,
+			FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }}
+		for i, id := range c.ServerIDs() {
+			l.Backends[id] = "127.0.0.1:" + strconv.Itoa(1000+i)
+		}
+		first, err := c.Render(l)
+		require.NoError(t, err)
+		again, err := c.Render(l)
+		require.NoError(t, err)
+		require.Equal(t, string(first.Config), string(again.Config), name)
+		require.Equal(t, first.Listeners, again.Listeners, name)
+	}
 }
