@@ -238,8 +238,8 @@ func isCatchAll(blk *nginx.Node) bool {
 // never reaches its servers, even on a catch-all location.
 func refusesPlainHTTP(blk *nginx.Node) bool {
 	for _, cond := range blk.Own("if") {
-		test := strings.ToLower(strings.Join(cond.Args, " "))
-		if !strings.Contains(test, "upgrade") && !strings.Contains(test, "websocket") && !strings.Contains(test, "_ws") {
+		test, ok := handshakeTest(cond)
+		if !ok {
 			continue
 		}
 		negated := strings.HasPrefix(test, "!") || strings.Contains(test, "!=") ||
@@ -251,13 +251,20 @@ func refusesPlainHTTP(blk *nginx.Node) bool {
 	return false
 }
 
+// handshakeTest returns an if block's condition, lower-cased, when it
+// tests for WebSocket handshakes: it names an upgrade or websocket
+// variable ($http_upgrade, $is_websocket, $is_ws).
+func handshakeTest(cond *nginx.Node) (string, bool) {
+	test := strings.ToLower(strings.Join(cond.Args, " "))
+	return test, strings.Contains(test, "upgrade") || strings.Contains(test, "websocket") || strings.Contains(test, "_ws")
+}
+
 // divertTarget returns the named location a block sends WebSocket
 // handshakes to: an if on an upgrade/websocket variable that returns a
 // code the block (or its server) maps with error_page to @name.
 func divertTarget(blk *nginx.Node) string {
 	for _, cond := range blk.Own("if") {
-		test := strings.ToLower(strings.Join(cond.Args, " "))
-		if !strings.Contains(test, "upgrade") && !strings.Contains(test, "websocket") && !strings.Contains(test, "_ws") {
+		if _, ok := handshakeTest(cond); !ok {
 			continue
 		}
 		for _, ret := range cond.Own("return") {
