@@ -31,6 +31,7 @@ func staticHost(h string) bool {
 }
 
 func checkResolvedOnce(p *NginxPass) {
+	sets := setLines(p.Config)
 	for _, pp := range p.Config.All("proxy_pass") {
 		if pp.Enclosing("stream") != nil {
 			continue
@@ -41,7 +42,7 @@ func checkResolvedOnce(p *NginxPass) {
 			// A variable set to a URL whose host needs DNS: nginx resolves
 			// it per request and needs a resolver. Variables from a map
 			// usually name upstream blocks and need none.
-			if h := setHost(p.Config, target); h != "" && pp.EffectiveOne("resolver") == nil && !p.Config.Snippet {
+			if h := setHost(p.Config, sets, target); h != "" && pp.EffectiveOne("resolver") == nil && !p.Config.Snippet {
 				p.Report(pp, fmt.Sprintf("proxy_pass %s resolves %s per request but no resolver is set: nginx answers 502 (no resolver defined to resolve %s)", target, h, h), "")
 			}
 			continue
@@ -66,23 +67,34 @@ func checkResolvedOnce(p *NginxPass) {
 	}
 }
 
-// setHost returns the host a proxy_pass variable is set to with "set"
-// when it needs DNS (not an address, not an upstream), or "".
-func setHost(c *nginx.Config, target string) string {
-	name := strings.TrimPrefix(strings.Trim(target, "{}"), "$")
-	if i := strings.IndexAny(name, "/:"); i >= 0 {
+// setHost returns the host a proxy_pass variable ($name or ${name}) is
+// set to with "set" when it needs DNS (not an address, not an upstream),
+// or "". sets maps variable names to their set lines.
+func setHost(c *nginx.Config, sets map[string][]*nginx.Node, target string) string {
+	name := strings.TrimPrefix(target, "$")
+	if rest, ok := strings.CutPrefix(name, "{"); ok {
+		name, _, _ = strings.Cut(rest, "}")
+	} else if i := strings.IndexAny(name, "/:"); i >= 0 {
 		name = name[:i]
 	}
-	for _, s := range c.All("set") {
-		if strings.TrimPrefix(s.Arg(0), "$") != name {
-			continue
-		}
+	for _, s := range sets[name] {
 		h := upstreamName(s.Arg(1))
 		if h != "" && !strings.Contains(h, "$") && !staticHost(h) && c.Upstream(h) == nil {
 			return h
 		}
 	}
 	return ""
+}
+
+// setLines maps variable names (without $) to the set lines that assign
+// them, read once per config rather than once per proxy_pass.
+func setLines(c *nginx.Config) map[string][]*nginx.Node {
+	out := map[string][]*nginx.Node{}
+	for _, s := range c.All("set") {
+		name := strings.TrimPrefix(s.Arg(0), "$")
+		out[name] = append(out[name], s)
+	}
+	return out
 }
 
 // hasPort reports whether a proxy_pass URL names a port (an upstream
