@@ -34,7 +34,7 @@ func (w *NginxWebSockets) Serves(n *nginx.Node) bool { _, ok := w.Locations[n]; 
 // WebSockets too.
 func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 	w := &NginxWebSockets{Locations: map[*nginx.Node]Why{}, Upstreams: map[*nginx.Node]Why{}}
-	d := &nginxDetector{c: c, all: all, divertedTo: map[string]*nginx.Node{}, handshakeTo: map[serverUpstream]bool{}}
+	d := &nginxDetector{c: c, all: all, divertedTo: map[string]*nginx.Node{}, handshakeTo: map[serverUpstream]bool{}, fallbacks: map[*nginx.Node]map[string]bool{}}
 	for _, loc := range c.All("location") {
 		if target := divertTarget(loc); target != "" {
 			d.divertedTo[target] = loc
@@ -76,7 +76,7 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 			switch {
 			case plainUse[name]:
 				why.Polling = "plain HTTP locations proxy to " + name + " too"
-			case isCatchAll(blk) && !refusesPlainHTTP(blk):
+			case d.isCatchAll(blk) && !refusesPlainHTTP(blk):
 				why.Polling = blk.Label() + " takes plain HTTP requests too"
 			}
 			w.Locations[blk] = why
@@ -154,6 +154,8 @@ type nginxDetector struct {
 	// Upgrade headers is the plain HTTP route, whatever the upstream's
 	// name says.
 	handshakeTo map[serverUpstream]bool
+	// fallbacks caches rootFallbacks by block.
+	fallbacks map[*nginx.Node]map[string]bool
 }
 
 func (d *nginxDetector) at(n *nginx.Node) string { return nginxWhere(d.c, n) }
@@ -192,7 +194,7 @@ func (d *nginxDetector) sign(blk, pp *nginx.Node, path, up string) (Why, bool) {
 		return Why{Reason: "WebSocket handshakes are sent here from " + d.divertedTo[path].Label(), Where: d.at(d.divertedTo[path])}, true
 	}
 	if h := ownUpgradeHeader(blk); h != nil {
-		generic := isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !isWebSocketName(up)
+		generic := d.isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !isWebSocketName(up)
 		return Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: d.at(h), Generic: generic}, true
 	}
 	if len(blk.Own("proxy_set_header")) > 0 {
@@ -212,7 +214,7 @@ func (d *nginxDetector) sign(blk, pp *nginx.Node, path, up string) (Why, bool) {
 // isCatchAll reports whether a block takes every request of its server:
 // location /, proxy_pass at server level, or the named location that
 // location /'s try_files falls back to (try_files $uri @app).
-func isCatchAll(blk *nginx.Node) bool {
+func (d *nginxDetector) isCatchAll(blk *nginx.Node) bool {
 	if blk.Name == "server" || blk.Name == "location" && len(blk.Args) == 1 && blk.Args[0] == "/" {
 		return true
 	}
@@ -220,16 +222,26 @@ func isCatchAll(blk *nginx.Node) bool {
 	if blk.Name != "location" || !strings.HasPrefix(name, "@") || blk.Parent == nil {
 		return false
 	}
-	for _, loc := range blk.Parent.Own("location") {
+	return d.rootFallbacks(blk.Parent)[name]
+}
+
+// rootFallbacks returns what the try_files of block b's location / fall
+// back to, read once per block: scanning b's locations for each named
+// location in it is quadratic in a server with thousands of them.
+func (d *nginxDetector) rootFallbacks(b *nginx.Node) map[string]bool {
+	if fb, ok := d.fallbacks[b]; ok {
+		return fb
+	}
+	fb := map[string]bool{}
+	for _, loc := range b.Own("location") {
 		if len(loc.Args) == 1 && loc.Args[0] == "/" {
 			for _, tf := range loc.Own("try_files") {
-				if lastArg(tf) == name {
-					return true
-				}
+				fb[lastArg(tf)] = true
 			}
 		}
 	}
-	return false
+	d.fallbacks[b] = fb
+	return fb
 }
 
 // refusesPlainHTTP reports whether a block answers every request that is
