@@ -134,7 +134,7 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 	add := func(file string, off int, tok, host string, hostAt int) {
 		switch {
 		case host == "" || net.ParseIP(host) != nil:
-		case !isHostName(host) || serverKeywords[strings.ToLower(host)]:
+		case !isHostName(host) || rules.ServerKeyword(strings.ToLower(host)):
 			kept[tok] = true
 		case off < 0:
 			unplaced[host] = true
@@ -339,18 +339,6 @@ func isHostName(s string) bool {
 		}
 	}
 	return true
-}
-
-// serverKeywords are words of HAProxy and NGINX server lines. One in the
-// address position means the address was left out ("server s1 check"):
-// it is not a host name to stub.
-var serverKeywords = map[string]bool{
-	"check": true, "backup": true, "disabled": true, "enabled": true, "weight": true,
-	"cookie": true, "inter": true, "fall": true, "rise": true, "maxconn": true,
-	"ssl": true, "verify": true, "send-proxy": true, "resolvers": true, "init-addr": true,
-	"port": true, "addr": true, "agent-check": true, "track": true, "observe": true,
-	"slowstart": true, "id": true, "non-stick": true, "no-check": true, "sni": true,
-	"down": true, "resolve": true, "drain": true, "max_fails": true, "fail_timeout": true,
 }
 
 // checkLineRes find "file:line" in haproxy ("[file:12]") and nginx

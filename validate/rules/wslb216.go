@@ -19,7 +19,13 @@ func init() {
 	})
 }
 
-// serverKeywords are server options that are never an address.
+// ServerKeyword reports whether w is a word of an HAProxy or NGINX server
+// line that is never an address: one in the address position means the
+// address was left out ("server s1 check").
+func ServerKeyword(w string) bool { return serverKeywords[w] }
+
+// serverKeywords are HAProxy server options and NGINX upstream server
+// flags.
 var serverKeywords = map[string]bool{
 	"check": true, "backup": true, "cookie": true, "weight": true, "maxconn": true, "inter": true,
 	"fastinter": true, "downinter": true, "rise": true, "fall": true, "ssl": true, "verify": true,
@@ -28,6 +34,7 @@ var serverKeywords = map[string]bool{
 	"on-error": true, "agent-check": true, "slowstart": true, "no-check": true, "check-ssl": true,
 	"sni": true, "alpn": true, "proto": true, "resolve-prefer": true, "minconn": true, "maxqueue": true,
 	"ca-file": true, "crt": true, "source": true, "tfo": true, "redir": true, "pool-max-conn": true,
+	"non-stick": true, "down": true, "resolve": true, "drain": true, "max_fails": true, "fail_timeout": true,
 }
 
 func checkServerAddress(p *HAProxyPass) {
