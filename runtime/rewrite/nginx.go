@@ -60,12 +60,14 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	if n.reader == nil {
 		n.reader = Options{}.reader(n.file)
 	}
-	limits := n.reader.Limits()
+	rl := n.reader.Limits()
+	limits := vnginx.Limits{Check: n.reader.Check, MaxFanOut: rl.MaxFanOut, MaxDepth: rl.MaxDepth, MaxNodes: vnginx.DefaultMaxNodes}
 	refused := map[string]string{} // include pattern → why
 	payload, err := crossplane.Parse(main, &crossplane.ParseOptions{
 		Open: func(path string) (io.ReadCloser, error) {
 			b, ok := n.sources[path]
 			if !ok {
+				var err error
 				b, err = n.reader.Read(path)
 				if errors.Is(err, fs.ErrNotExist) && path != main {
 					n.missing = append(n.missing, path)
@@ -83,28 +85,20 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 			if err != nil {
 				return nil, fmt.Errorf("include %s: %w", pattern, err)
 			}
-			if len(m) > limits.MaxFanOut {
-				refused[pattern] = fmt.Sprintf("matches %d files, more than %d", len(m), limits.MaxFanOut)
-				return nil, nil
-			}
 			// Glob's matches are opened after parsing, where a refusal
 			// would lose the include's line: vet them here.
-			for _, f := range m {
-				if err := n.reader.Check(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					refused[pattern] = err.Error()
-					return nil, nil
-				}
+			kept, why := limits.VetMatches(m)
+			if why != "" {
+				refused[pattern] = why
 			}
-			return m, nil
+			return kept, nil
 		},
 	})
-	if err == nil {
-		if e := refusedInclude(payload, filepath.Dir(main), refused); e != nil {
-			return nil, e
-		}
-	}
 	if err != nil {
 		return nil, nginxError(n.file, err)
+	}
+	if e := refusedInclude(payload, filepath.Dir(main), refused); e != nil {
+		return nil, e
 	}
 	if len(payload.Errors) > 0 {
 		e := payload.Errors[0]
@@ -122,7 +116,7 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	}
 	// Inlining copies a file at every include of it: bound the result
 	// before building it (include bombs).
-	if p := vnginx.CheckIncludes(payload, limits.MaxDepth, maxInlined); p != nil {
+	if p := vnginx.CheckIncludes(payload, limits.MaxDepth, limits.MaxNodes); p != nil {
 		return nil, &Error{p.File, p.Line, p.Message}
 	}
 	for _, cfg := range payload.Config {
@@ -138,30 +132,13 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 // refusedInclude is an *Error at the first include whose pattern Glob
 // refused.
 func refusedInclude(p *crossplane.Payload, dir string, refused map[string]string) error {
-	if len(refused) == 0 {
-		return nil
+	if probs := vnginx.RefusedIncludes(p, dir, refused, nil); len(probs) > 0 {
+		return &Error{probs[0].File, probs[0].Line, probs[0].Message}
 	}
-	var found error
-	for _, cfg := range p.Config {
-		walk(cfg.Parsed, nil, func(d *crossplane.Directive, _ []*crossplane.Directive) bool {
-			if found == nil && d.Directive == "include" && len(d.Args) > 0 {
-				pattern := d.Args[0]
-				if !filepath.IsAbs(pattern) {
-					pattern = filepath.Join(dir, pattern)
-				}
-				if why, ok := refused[pattern]; ok {
-					found = &Error{cfg.File, d.Line, fmt.Sprintf("include %s refused: %s", d.Args[0], why)}
-				}
-			}
-			return found == nil
-		})
+	for pattern, why := range refused {
+		return &Error{File: p.Config[0].File, Msg: fmt.Sprintf("include %s refused: %s", pattern, why)}
 	}
-	if found == nil {
-		for pattern, why := range refused {
-			return &Error{File: p.Config[0].File, Msg: fmt.Sprintf("include %s refused: %s", pattern, why)}
-		}
-	}
-	return found
+	return nil
 }
 
 // setFile records in every directive the file it comes from, as
@@ -344,10 +321,6 @@ var nginxDrop = map[string]string{
 	"http2": "`http2`", "ssl": "TLS directives (clients speak plain HTTP)", "lock_file": "`lock_file`",
 	"working_directory": "`working_directory`", "worker_priority": "`worker_priority`", "worker_cpu_affinity": "`worker_cpu_affinity`",
 }
-
-// maxInlined bounds the directives of a config with its includes
-// inlined (a 100,000-location config has about a million).
-const maxInlined = 4 << 20
 
 // nginxPrefix is where Debian's nginx resolves relative paths by default.
 const nginxPrefix = "/usr/share/nginx"

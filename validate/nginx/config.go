@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
+
+	"github.com/wslb/wslb/internal/safefile"
 )
 
 // Config is a parsed NGINX configuration: the main file and everything it
@@ -108,24 +110,26 @@ type Limits struct {
 	// Check, when set, vets every file an include pattern matches before
 	// it is read; a refused file is a Problem at the include line.
 	Check func(path string) error
-	// MaxFanOut bounds the files one include may match (default 1024).
+	// MaxFanOut bounds the files one include may match (default
+	// safefile.DefaultLimits').
 	MaxFanOut int
-	// MaxDepth bounds include nesting (default 16).
+	// MaxDepth bounds include nesting (default safefile.DefaultLimits').
 	MaxDepth int
-	// MaxNodes bounds the directives of the inlined tree (default 4M),
+	// MaxNodes bounds the directives of the inlined tree (default
+	// DefaultMaxNodes),
 	// which include bombs would otherwise grow exponentially.
 	MaxNodes int
 }
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxFanOut <= 0 {
-		l.MaxFanOut = 1024
+		l.MaxFanOut = safefile.DefaultLimits.MaxFanOut
 	}
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = 16
+		l.MaxDepth = safefile.DefaultLimits.MaxDepth
 	}
 	if l.MaxNodes <= 0 {
-		l.MaxNodes = 4 << 20
+		l.MaxNodes = DefaultMaxNodes
 	}
 	return l
 }
@@ -227,20 +231,9 @@ func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOpti
 			if err != nil {
 				return nil, fmt.Errorf("include %s: %w", pattern, err)
 			}
-			if len(m) > c.limits.MaxFanOut {
-				c.refused[pattern] = fmt.Sprintf("matches %d files, more than %d", len(m), c.limits.MaxFanOut)
-				return nil, nil
-			}
-			if c.limits.Check == nil {
-				return m, nil
-			}
-			kept := m[:0:0]
-			for _, f := range m {
-				if err := c.limits.Check(f); err != nil {
-					c.refused[pattern] = err.Error()
-					continue
-				}
-				kept = append(kept, f)
+			kept, why := c.limits.VetMatches(m)
+			if why != "" {
+				c.refused[pattern] = why
 			}
 			return kept, nil
 		},
@@ -255,32 +248,9 @@ func (c *Config) Refused() bool { return len(c.refused) > 0 || c.openRefused }
 // refusedIncludes turns the include patterns Glob refused into Problems
 // at their include lines.
 func (c *Config) refusedIncludes(p *crossplane.Payload) {
-	if len(c.refused) == 0 {
-		return
-	}
-	dir := filepath.Dir(c.File)
-	var walk func(file string, ds crossplane.Directives, depth int)
-	walk = func(file string, ds crossplane.Directives, depth int) {
-		for _, d := range ds {
-			if d.Directive == "include" && len(d.Args) > 0 {
-				pattern := d.Args[0]
-				if !filepath.IsAbs(pattern) {
-					pattern = filepath.Join(dir, pattern)
-				}
-				for _, pat := range append([]string{pattern}, c.prefixFallbacks(pattern)...) {
-					if why, ok := c.refused[pat]; ok {
-						c.Problems = append(c.Problems, Problem{File: c.realName(file), Line: d.Line, Message: fmt.Sprintf("include %s refused: %s", d.Args[0], why)})
-						break
-					}
-				}
-			}
-			if depth < maxDepth {
-				walk(file, d.Block, depth+1)
-			}
-		}
-	}
-	for _, cfg := range p.Config {
-		walk(cfg.File, cfg.Parsed, 0)
+	for _, prob := range RefusedIncludes(p, filepath.Dir(c.File), c.refused, c.prefixFallbacks) {
+		prob.File = c.realName(prob.File)
+		c.Problems = append(c.Problems, prob)
 	}
 }
 

@@ -1,10 +1,79 @@
 package nginx
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 )
+
+// DefaultMaxNodes bounds the directives of a config with its includes
+// inlined (a 100,000-location config has about a million).
+const DefaultMaxNodes = 4 << 20
+
+// VetMatches keeps the files an include pattern matched that l allows:
+// none when they are more than MaxFanOut, else those l.Check accepts (a
+// file gone since the glob is kept: opening it reports it). why says why
+// files were left out, "" when none were.
+func (l Limits) VetMatches(matches []string) (kept []string, why string) {
+	l = l.withDefaults()
+	if len(matches) > l.MaxFanOut {
+		return nil, fmt.Sprintf("matches %d files, more than %d", len(matches), l.MaxFanOut)
+	}
+	if l.Check == nil {
+		return matches, ""
+	}
+	kept = matches[:0:0]
+	for _, f := range matches {
+		if err := l.Check(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			why = err.Error()
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept, why
+}
+
+// RefusedIncludes returns a Problem at each include of p, in file order,
+// whose pattern refused holds (as made absolute from dir, or as one of
+// alts of it when alts is set) with why it was refused. Problem.File is
+// the payload's file name.
+func RefusedIncludes(p *crossplane.Payload, dir string, refused map[string]string, alts func(string) []string) []Problem {
+	if len(refused) == 0 {
+		return nil
+	}
+	var out []Problem
+	var walk func(file string, ds crossplane.Directives, depth int)
+	walk = func(file string, ds crossplane.Directives, depth int) {
+		for _, d := range ds {
+			if d.Directive == "include" && len(d.Args) > 0 {
+				pattern := d.Args[0]
+				if !filepath.IsAbs(pattern) {
+					pattern = filepath.Join(dir, pattern)
+				}
+				tries := []string{pattern}
+				if alts != nil {
+					tries = append(tries, alts(pattern)...)
+				}
+				for _, pat := range tries {
+					if why, ok := refused[pat]; ok {
+						out = append(out, Problem{File: file, Line: d.Line, Message: fmt.Sprintf("include %s refused: %s", d.Args[0], why)})
+						break
+					}
+				}
+			}
+			if depth < maxDepth {
+				walk(file, d.Block, depth+1)
+			}
+		}
+	}
+	for _, cfg := range p.Config {
+		walk(cfg.File, cfg.Parsed, 0)
+	}
+	return out
+}
 
 // CheckIncludes bounds what inlining p's includes would build: includes
 // nested deeper than maxDepth, or a tree of more than maxNodes directives
