@@ -128,11 +128,7 @@ type Server struct {
 	Backup  bool // used only when all non-backup servers are down
 	// MaxConns limits concurrent connections to the server; 0 is unlimited.
 	MaxConns int
-	// MaxConnsSet is true when max_conns was written in the topology
-	// rather than derived; generators may lower a derived value to fit the
-	// machine's descriptor limit, never a written one.
-	MaxConnsSet bool
-	Range       hcl.Range
+	Range    hcl.Range
 }
 
 // Balance is the algorithm for requests that affinity does not pin.
