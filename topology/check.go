@@ -221,24 +221,25 @@ func (d *decoder) checkRouteOrder(ld *loaded) {
 	for j, later := range routes {
 		l := later.r
 		host := strings.ToLower(l.Host)
+		// The earlier routes that can cover this one: any host or its
+		// own, any listener or its own, WebSocket-only only if it is.
+		hosts := []string{""}
+		if host != "" {
+			hosts = append(hosts, host)
+		}
+		covering := []slot{{"", false}, {l.Listener, false}}
+		if l.WebSocketOnly {
+			covering = append(covering, slot{"", true}, slot{l.Listener, true})
+		}
 		best := -1
 		for n := 1; n <= len(l.PathPrefix); n++ {
-			for _, h := range []string{"", host} {
+			for _, h := range hosts {
 				d.steps++
 				slots := first[key{l.PathPrefix[:n], h}]
-				if slots == nil {
-					continue
-				}
-				for _, s := range []slot{{"", false}, {"", true}, {l.Listener, false}, {l.Listener, true}} {
-					if s.ws && !l.WebSocketOnly {
-						continue
-					}
+				for _, s := range covering {
 					if i, ok := slots[s]; ok && (best < 0 || i < best) {
 						best = i
 					}
-				}
-				if h == host {
-					break // host "" checked already
 				}
 			}
 		}
