@@ -176,6 +176,7 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 			contents[f] = n.Source(f)
 		}
 		snippet = n.Snippet
+		starts := map[string][]int{} // per file, computed once
 		n.Walk(func(x *nginx.Node) {
 			var tok string
 			switch {
@@ -190,7 +191,10 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 			if x.Name != "server" && n.Upstream(host) != nil {
 				return // names an upstream block, not a host
 			}
-			add(x.File, argOffset(contents[x.File], x, tok), tok, host, at)
+			if starts[x.File] == nil {
+				starts[x.File] = lineStarts(contents[x.File])
+			}
+			add(x.File, argOffset(contents[x.File], starts[x.File], x, tok), tok, host, at)
 		})
 	}
 	for h := range replaced {
@@ -267,13 +271,13 @@ func lineStarts(data []byte) []int {
 }
 
 // argOffset finds the first argument of an NGINX directive as written
-// (bare or in quotes) on the directive's line, after its name; -1 when it
-// is not there verbatim (escapes, or on a later line).
-func argOffset(data []byte, x *nginx.Node, arg string) int {
+// in data (whose lineStarts are starts), bare or in quotes, on the
+// directive's line after its name; -1 when it is not there verbatim
+// (escapes, or on a later line).
+func argOffset(data []byte, starts []int, x *nginx.Node, arg string) int {
 	if x.Column < 1 || x.Line < 1 || arg == "" {
 		return -1
 	}
-	starts := lineStarts(data)
 	if x.Line > len(starts) {
 		return -1
 	}
