@@ -228,7 +228,6 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			sup   *suppressions
 			h     *haproxy.Config
 			n     *nginx.Config
-			code  []rules.Code
 		)
 		// Parsing and the rules run beside a watch on ctx, so a cancelled
 		// run returns at once even inside a huge file. The parsers stop at
@@ -239,7 +238,6 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			case HAProxy:
 				// config-parser runs while the rules read wslb's own index.
 				h = haproxy.StartContext(ctx, src.Name, src.Bytes)
-				code = rules.HAProxyCode(h)
 				found = append(found, rules.CheckHAProxy(h, opts.Options, disabled)...)
 				h.Wait()
 				found = append(found, haproxyProblems(h)...)
@@ -247,7 +245,6 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 				sup = haproxySuppressions(h)
 			case Nginx:
 				n = nginx.ParseLimited(ctx, src.Name, opener, limits)
-				code = rules.NginxCode(n)
 				found = append(found, nginxProblems(n, opts.Options)...)
 				for _, f := range n.Files() {
 					found = append(found, templateFindings(f, n.Source(f))...)
@@ -272,9 +269,17 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 		default:
 			return res, fmt.Errorf("%s: unknown kind %q (want haproxy or nginx)", src.Name, src.Kind)
 		}
-		if opts.Exec && !opts.AllowCode && len(code) > 0 {
+		if opts.Exec && !opts.AllowCode {
 			// Neither --disable nor an ignore comment lets it run.
-			return res, &CodeError{Code: code[0]}
+			var code []rules.Code
+			if h != nil {
+				code = rules.HAProxyCode(h)
+			} else {
+				code = rules.NginxCode(n)
+			}
+			if len(code) > 0 {
+				return res, &CodeError{Code: code[0]}
+			}
 		}
 		if opts.Exec && !disabled[rules.ExecCheckID] {
 			// The binary would read (and may quote) files outside the
