@@ -115,6 +115,10 @@ func TestE2EExamplesPassEveryScenario(t *testing.T) {
 					idle := scenario(r, verify.ScenarioIdle)
 					require.NotNil(t, idle)
 					require.True(t, idle.Passed, reportText(s))
+					// Every phase's echoes count in the load, held
+					// connections' included: one round trip each.
+					require.Positive(t, r.Load.Messages)
+					require.Equal(t, r.Load.Messages, r.Load.Queueing.Samples, "load messages and their round trips")
 					if filepath.Base(path) == "chat.hcl" {
 						// Fast checks in the local copy; the report states the
 						// production timing next to what this run observed.

@@ -36,8 +36,8 @@ type fleet struct {
 	mu   sync.Mutex
 	hist *hdrhistogram.Histogram // microseconds, merged from every phase
 	errs report.Errors
-	// loadMsgs and loadTime add up the load phases (cycle), for throughput.
-	loadMsgs int64
+	// loadTime adds up the phases absorbed: their echoes over it are the
+	// throughput.
 	loadTime time.Duration
 }
 
@@ -86,6 +86,7 @@ func (f *fleet) absorb(res *harness.Result) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.hist.Merge(res.Histogram())
+	f.loadTime += res.Elapsed
 	f.errs.Handshake += res.HandshakeErrors
 	f.errs.Message += res.MessageErrors
 	f.errs.Sent += res.Sent
@@ -125,12 +126,6 @@ func traces(res *harness.Result, idx []int) []Trace {
 func (f *fleet) cycle(ctx context.Context, idx []int, conns, msgs int) ([]Trace, error) {
 	res, err := f.h.RunClients(ctx, idx, conns-1, msgs)
 	f.absorb(res)
-	if res != nil {
-		f.mu.Lock()
-		f.loadMsgs += res.Echoed
-		f.loadTime += res.Elapsed
-		f.mu.Unlock()
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -246,10 +241,10 @@ func (f *fleet) errors() report.Errors {
 	return e
 }
 
-// load is the load phases' throughput and their round trips, which are
-// mostly time queued behind the other clients in flight.
+// load is the throughput of the phases absorbed and their round trips,
+// which are mostly time queued behind the other clients in flight.
 func (f *fleet) load() report.Load {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return report.Load{Messages: f.loadMsgs, Elapsed: f.loadTime, InFlight: min(f.cfg.Concurrency, len(f.clients)), Queueing: harness.LatencyOf(f.hist)}
+	return report.Load{Messages: f.errs.Echoed, Elapsed: f.loadTime, InFlight: min(f.cfg.Concurrency, len(f.clients)), Queueing: harness.LatencyOf(f.hist)}
 }
