@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
@@ -86,10 +87,28 @@ func signalName(s os.Signal) string {
 // errTimeout is the cause of a context that --timeout ended.
 var errTimeout = errors.New("--timeout reached")
 
+// runStoppable runs fn, with ctx bounded by timeout when it is positive
+// (errTimeout is then the cause). When a signal or the timeout ended ctx,
+// what fn returned gives way to stoppedError's error: whatever failed
+// failed because of that, and partial results are not printed as if they
+// were complete. generate, validate and verify all stop this way.
+func runStoppable(ctx context.Context, what string, timeout time.Duration, fn func(context.Context) error) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errTimeout)
+		defer cancel()
+	}
+	err := fn(ctx)
+	if serr := stoppedError(ctx, what, timeout); serr != nil {
+		return serr
+	}
+	return err
+}
+
 // stoppedError reports that what (e.g. "validate") was stopped because
 // ctx ended: by a signal (exit 130 or 143) or by --timeout (exit 124).
 // It returns nil when ctx has not ended.
-func stoppedError(ctx context.Context, what string, timeout fmt.Stringer) error {
+func stoppedError(ctx context.Context, what string, timeout time.Duration) error {
 	if ctx.Err() == nil {
 		return nil
 	}

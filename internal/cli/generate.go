@@ -15,6 +15,7 @@ import (
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
+	"github.com/wslb/wslb/topology"
 )
 
 // GenerateOptions are the flags and arguments of wslb generate.
@@ -100,7 +101,11 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 }
 
 func runGenerate(ctx context.Context, opts *GenerateOptions) error {
-	topo, err := loadTopology(ctx, opts.Topology, "generate", nil, opts.Streams.ErrOut)
+	var topo *topology.Topology
+	err := runStoppable(ctx, "generate", 0, func(ctx context.Context) (err error) {
+		topo, err = loadTopology(ctx, opts.Topology, opts.Streams.ErrOut)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("%w; nothing was written", err)
 	}

@@ -39,14 +39,13 @@ func checkReadable(path string) error {
 
 // loadTopology loads the topology at path and prints its diagnostics on
 // errOut, the same way for every command. When ctx ends while loading it
-// returns stoppedError's error for what (a signal 130/143, --timeout 124;
-// timeout is the duration it names); a topology with errors is exit 3,
-// "PATH: N errors" after the diagnostics.
-func loadTopology(ctx context.Context, path, what string, timeout fmt.Stringer, errOut io.Writer) (*topology.Topology, error) {
+// returns ctx's cause, for runStoppable to report; a topology with errors
+// is exit 3, "PATH: N errors" after the diagnostics.
+func loadTopology(ctx context.Context, path string, errOut io.Writer) (*topology.Topology, error) {
 	loader := topology.NewLoader()
 	topo, diags := loader.LoadFileContext(ctx, path)
 	if topo == nil && ctx.Err() != nil {
-		return nil, stoppedError(ctx, what, timeout)
+		return nil, context.Cause(ctx)
 	}
 	if len(diags) > 0 {
 		_ = loader.WriteDiagnostics(errOut, diags, 0, isTerminal(errOut))

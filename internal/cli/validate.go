@@ -187,18 +187,11 @@ func checkValidateFlags(opts *ValidateOptions) error {
 
 func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	sandbox.AllowUnsandboxed(opts.Unsandboxed)
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, errTimeout)
-		defer cancel()
-	}
-	res, err := lintPaths(ctx, opts)
-	// Stopped by a signal or --timeout: say so instead of printing what a
-	// partial run found as if it were complete.
-	if serr := stoppedError(ctx, "validate", opts.Timeout); serr != nil {
-		return serr
-	}
-	if err != nil {
+	var res validate.Result
+	if err := runStoppable(ctx, "validate", opts.Timeout, func(ctx context.Context) (err error) {
+		res, err = lintPaths(ctx, opts)
+		return err
+	}); err != nil {
 		return err
 	}
 	return printValidate(opts, res)
@@ -362,7 +355,7 @@ func rejectedFiles(res validate.Result) []string {
 
 // generateForLint loads a topology and generates its configs in memory.
 func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([]validate.Source, topology.Targets, error) {
-	topo, err := loadTopology(ctx, path, "validate", opts.Timeout, opts.Streams.ErrOut)
+	topo, err := loadTopology(ctx, path, opts.Streams.ErrOut)
 	if err != nil {
 		return nil, topology.Targets{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,6 +241,26 @@ func TestStoppedErrorCodes(t *testing.T) {
 	err := stoppedError(ctx, "validate", 2*time.Second)
 	require.Equal(t, ExitTimeout, ExitCode(err))
 	require.Contains(t, err.Error(), "--timeout 2s")
+}
+
+// runStoppable passes fn's result through unless a signal or the timeout
+// ended the run, which then decides the exit code whatever fn returned.
+func TestRunStoppable(t *testing.T) {
+	boom := errors.New("boom")
+	require.ErrorIs(t, runStoppable(context.Background(), "validate", 0, func(context.Context) error { return boom }), boom)
+	require.NoError(t, runStoppable(context.Background(), "validate", time.Hour, func(context.Context) error { return nil }))
+
+	err := runStoppable(context.Background(), "validate", time.Millisecond, func(ctx context.Context) error {
+		<-ctx.Done()
+		return boom
+	})
+	require.Equal(t, ExitTimeout, ExitCode(err), "%v", err)
+	require.Contains(t, err.Error(), "--timeout 1ms")
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&SignalError{Signal: syscall.SIGTERM})
+	err = runStoppable(ctx, "verify", 0, func(context.Context) error { return nil })
+	require.Equal(t, 143, ExitCode(err), "%v", err)
 }
 
 // TestValidateBoundsInput: standard input is limited like a file, and a

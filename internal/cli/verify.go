@@ -214,38 +214,28 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if timeout == 0 {
 		timeout = verify.DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
-	defer cancel()
 	if bar := newVerifyProgress(o.IO.ErrOut); bar != nil {
 		vo.Progress = bar.update
 		defer bar.finish()
 	}
-
-	var (
-		summary *report.Summary
-		err     error
-	)
-	if topo {
-		topo, lerr := loadTopology(ctx, o.Path, "verify", timeout, o.IO.ErrOut)
-		if lerr != nil {
-			return lerr
+	var summary *report.Summary
+	if err := runStoppable(ctx, "verify", timeout, func(ctx context.Context) (err error) {
+		if topo {
+			t, lerr := loadTopology(ctx, o.Path, o.IO.ErrOut)
+			if lerr != nil {
+				return lerr
+			}
+			summary, err = verify.VerifyTopology(ctx, t, vo)
+			return verifyError(err)
 		}
-		summary, err = verify.VerifyTopology(ctx, topo, vo)
-	} else {
 		var kind proxybin.Kind
 		if o.Proxy != "all" {
 			kind = proxybin.Kind(o.Proxy)
 		}
 		summary, err = verify.VerifyConfig(ctx, o.Path, kind, vo)
-	}
-	// Stopped by SIGINT/SIGTERM (130/143) or --timeout (124): whatever
-	// failed, it failed because of that, and a partial report is not
-	// printed as if it were complete.
-	if serr := stoppedError(ctx, "verify", timeout); serr != nil {
-		return serr
-	}
-	if err != nil {
 		return verifyError(err)
+	}); err != nil {
+		return err
 	}
 
 	if o.ReportFile != "" {
@@ -253,6 +243,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 			return err
 		}
 	}
+	var err error
 	switch o.Format {
 	case "json":
 		err = report.WriteJSON(o.IO.Out, summary)
