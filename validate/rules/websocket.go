@@ -23,11 +23,17 @@ var wsNameRe = regexp.MustCompile(`(?i)(^|[^a-z0-9])(ws|wss|websockets?|socket[-
 // WebSocket traffic.
 func isWebSocketName(name string) bool { return wsNameRe.MatchString(name) }
 
+// locationPath lower-cases a location or ACL path and strips the
+// location modifiers and regex anchors around it ("^~ /WS/" is "/ws").
+func locationPath(p string) string {
+	p = strings.ToLower(strings.TrimLeft(p, "^~=*@ "))
+	return strings.TrimSuffix(strings.TrimSuffix(p, "$"), "/")
+}
+
 // isWebSocketPath reports whether a path or path prefix is one of the
 // well-known WebSocket endpoints.
 func isWebSocketPath(p string) bool {
-	p = strings.ToLower(strings.TrimLeft(p, "^~=*@ "))
-	p = strings.TrimSuffix(strings.TrimSuffix(p, "$"), "/")
+	p = locationPath(p)
 	for _, w := range WebSocketPaths {
 		if p == w || strings.HasPrefix(p, w+"/") || strings.HasPrefix(p, w+"(") || strings.HasPrefix(p, w+"\\") {
 			return true
@@ -99,8 +105,7 @@ func pollingPath(p string) bool {
 var pureWebSocketPaths = []string{"/mqtt", "/stomp"}
 
 func isPureWebSocketPath(p string) bool {
-	p = strings.ToLower(strings.TrimLeft(p, "^~=*@ "))
-	p = strings.TrimSuffix(strings.TrimSuffix(p, "$"), "/")
+	p = locationPath(p)
 	for _, w := range pureWebSocketPaths {
 		if p == w || strings.HasPrefix(p, w+"/") || strings.HasSuffix(p, w) {
 			return true
