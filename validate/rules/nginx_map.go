@@ -18,7 +18,7 @@ func nginxMaps(c *nginx.Config) map[string]*nginx.Node {
 }
 
 // mapValue returns the value a map gives for key ("default" for the
-// default entry) and whether the entry exists.
+// default entry) and the entry line, nil when there is none.
 func mapValue(m *nginx.Node, key string) (string, *nginx.Node) {
 	for _, e := range m.Children {
 		if e.Name == key {
@@ -38,7 +38,8 @@ func connectionVariable(h *nginx.Node) string {
 	return ""
 }
 
-// builtinVariables are nginx variables that need no map.
+// builtinVariable reports whether v is an nginx variable that needs no
+// map or set: a request header, a response header, an argument, a cookie.
 func builtinVariable(v string) bool {
 	return strings.HasPrefix(v, "$http_") || strings.HasPrefix(v, "$sent_http_") || v == "$connection" || strings.HasPrefix(v, "$arg_") || strings.HasPrefix(v, "$cookie_")
 }

@@ -82,7 +82,8 @@ func (w Why) String() string {
 // reconnects (Action Cable channels).
 var pollingPaths = []string{"/socket.io", "/sockjs", "/signalr", "/hub", "/hubs", "/cable"}
 
-// pollingName matches names of stacks that long-poll.
+// pollingNameRe matches names of stacks whose clients long-poll or keep
+// per-node state (Action Cable).
 var pollingNameRe = regexp.MustCompile(`(?i)socket[-_.]?io|sockjs|signalr|cable|(^|[^a-z])hubs?($|[^a-z])`)
 
 // longPollRe matches paths and names of stacks that hold HTTP long-polls
