@@ -41,11 +41,11 @@ const reasonTunnel = "timeout tunnel is set"
 
 // wsACL is an ACL that selects WebSocket requests.
 type wsACL struct {
-	reason  string
-	line    int
-	polling bool // a long-polling capable path
-	host    bool // tests the Host header only
-	upgrade bool // every line of it tests the Upgrade or Connection header
+	reason   string
+	line     int
+	pollPath string // the first long-polling capable path it tests, or ""
+	host     bool   // tests the Host header only
+	upgrade  bool   // every line of it tests the Upgrade or Connection header
 }
 
 func hapWhere(line int) string { return fmt.Sprintf("line %d", line) }
@@ -135,9 +135,8 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 			w.Frontends[fe] = Why{Reason: "it tests " + a.reason, Where: hapWhere(a.line)}
 			if fe.Type == "listen" && fe.SendsToServers() {
 				why := w.Frontends[fe]
-				if a.polling {
-					why.Polling = a.reason + " is a long-polling capable endpoint"
-					why.LongPoll = longPollRe.MatchString(a.reason)
+				if a.pollPath != "" {
+					why.Polling, why.LongPoll = a.polling()
 				} else if mode, _ := fe.Mode(); mode == "http" {
 					why.Polling = fe.Label() + " takes plain HTTP requests too"
 				}
@@ -158,9 +157,8 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 			switch {
 			case d.Keyword == "use_backend" && ok:
 				why := Why{Reason: "it is selected by " + a.reason + " in " + fe.Label(), Where: hapWhere(d.Line)}
-				if a.polling {
-					why.Polling = a.reason + " is a long-polling capable endpoint"
-					why.LongPoll = longPollRe.MatchString(a.reason)
+				if a.pollPath != "" {
+					why.Polling, why.LongPoll = a.polling()
 				} else if a.host {
 					why.Polling = "every request to that host reaches it, plain HTTP too"
 				}
@@ -216,11 +214,22 @@ func wsACLFor(d *haproxy.Directive) (wsACL, bool) {
 		return wsACL{}, false
 	}
 	if r := wsACLReason(d); r != "" {
-		return wsACL{reason: r, line: d.Line,
-			polling: len(d.Args) > 1 && pathFetchRe.MatchString(d.Arg(1)) && slices.ContainsFunc(d.Args[2:], pollingPath),
-			upgrade: upgradeFetchRe.MatchString(d.Arg(1))}, true
+		a := wsACL{reason: r, line: d.Line, upgrade: upgradeFetchRe.MatchString(d.Arg(1))}
+		if len(d.Args) > 1 && pathFetchRe.MatchString(d.Arg(1)) {
+			if i := slices.IndexFunc(d.Args[2:], pollingPath); i >= 0 {
+				a.pollPath = d.Args[2+i]
+			}
+		}
+		return a, true
 	}
 	return wsACL{}, false
+}
+
+// polling is Why.Polling and Why.LongPoll for a route the ACL selects,
+// read from the polling path itself: the reason may quote another path
+// of the same ACL (path_beg /ws /socket.io).
+func (a wsACL) polling() (string, bool) {
+	return "its path ACL tests " + a.pollPath + ", a long-polling capable endpoint", longPollRe.MatchString(a.pollPath)
 }
 
 // conditionACL reports whether an "if" condition selects WebSocket

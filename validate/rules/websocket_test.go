@@ -249,3 +249,29 @@ http {
 		}
 	}
 }
+
+// A path ACL that lists a plain WebSocket path first and a Socket.IO path
+// after it still sends long-polls to the backend: the polling path
+// decides, not the one the reason quotes.
+func TestHAProxyLongPollFromAnyPathOfTheACL(t *testing.T) {
+	c := haproxy.Parse("h.cfg", []byte(`defaults
+    mode http
+frontend fe
+    bind :80
+    acl ws path_beg /ws /socket.io
+    acl cable path_beg /ws /cable
+    use_backend io if ws
+    use_backend ac if cable
+backend io
+backend ac
+`))
+	w := DetectHAProxyWebSockets(c, false)
+	got := map[string]Why{}
+	for s, why := range w.Backends {
+		got[s.Name] = why
+	}
+	require.True(t, got["io"].LongPoll, "%+v", got["io"])
+	require.Contains(t, got["io"].Polling, "/socket.io")
+	require.False(t, got["ac"].LongPoll, "Action Cable never long-polls")
+	require.Contains(t, got["ac"].Polling, "/cable")
+}
