@@ -1,8 +1,8 @@
 package rewrite
 
 import (
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 // TestRewriteReadsLinesAsHAProxyDoes hides servers behind quotes, escapes,
@@ -49,14 +50,12 @@ backend be
 	require.NotContains(t, out, "${")
 	require.Contains(t, out, `X-Note a\ b\ \#\ c\ `)
 	require.Contains(t, out, ".if defined(WSLB_X)")
-	if bin, err := proxybin.Lookup(proxybin.HAProxy); err == nil {
+	t.Run("haproxy -c", func(t *testing.T) {
+		bin := testutil.NeedProxy(t, proxybin.HAProxy)
 		path := filepath.Join(t.TempDir(), res.ConfigName)
 		require.NoError(t, os.WriteFile(path, res.Config, 0o644))
-		cmd := exec.Command(bin.Path, "-c", "-f", path)
-		cmd.Env = []string{}
-		b, err := cmd.CombinedOutput()
-		require.NoError(t, err, "%s\n%s", b, out)
-	}
+		require.NoError(t, bin.Check(context.Background(), path), out)
+	})
 }
 
 func TestAllowCodeLetsCodeThrough(t *testing.T) {
