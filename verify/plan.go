@@ -30,10 +30,9 @@ type poolPlan struct {
 	Strict bool
 	// Servers are the pool's backends, by echo backend id.
 	Servers []BackendInfo
-	// Timers are the pool's production failure detection settings;
-	// FastChecks says this run checks every FastCheckInterval instead.
-	Timers     Timers
-	FastChecks bool
+	// Timers are the pool's production failure detection settings (the
+	// run checks every FastCheckInterval unless Options.ProductionTimers).
+	Timers Timers
 }
 
 // InputError is a topology or config that cannot be verified as given

@@ -559,7 +559,7 @@ func (r *runner) failover(before map[string]string) error {
 	sc := EvalFailover(FailoverInput{
 		Failed: failed, Before: before, During: during, After: after,
 		Strict: r.plan.Strict, Settle: settle, Unpinned: unpinned, Transient: transient,
-		Timers: r.plan.Timers, FastChecks: r.plan.FastChecks, ProxyDown: proxyDown, ProxyUp: proxyUp,
+		Timers: r.plan.Timers, FastChecks: !r.opts.ProductionTimers, ProxyDown: proxyDown, ProxyUp: proxyUp,
 	})
 	if !returned {
 		sc.Details = append(sc.Details, fmt.Sprintf("no new client reached %s within %s of its return", failed, settleMax))

@@ -123,7 +123,6 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 		if orig := topo.Pool(p.Name); orig != nil {
 			plan.Timers = poolTimers(orig, bin.Kind)
 		}
-		plan.FastChecks = !opts.ProductionTimers
 		run, err := runPool(ctx, e, plan, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s, pool %s: %w", bin.Kind, p.Name, err)
@@ -350,8 +349,6 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 		Strict:   res.Affinity.Consistent || res.Affinity.Mode == topology.AffinityCookie,
 		Origin:   opts.Origin,
 		Timers:   Timers{Kind: bin.Kind, Timers: res.Timers},
-		// Render shortened the checks unless --production-timers.
-		FastChecks: !opts.ProductionTimers,
 	}
 	if plan.Path == "" {
 		plan.Path = "/"
