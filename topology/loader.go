@@ -2,7 +2,9 @@ package topology
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -54,10 +56,15 @@ func (l *Loader) LoadFileContext(ctx context.Context, path string) (*Topology, h
 		return nil, interrupted(ctx)
 	}
 	if readErr != nil {
+		// The message names the path already; say only why.
+		var pe *fs.PathError
+		if errors.As(readErr, &pe) {
+			readErr = pe.Err
+		}
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Cannot read topology file",
-			Detail:   fmt.Sprintf("Reading %s failed: %s.", path, strings.TrimPrefix(readErr.Error(), "open "+path+": ")),
+			Detail:   fmt.Sprintf("Reading %s failed: %s.", path, readErr),
 		}}
 	}
 	l.parser.AddFile(path, file)

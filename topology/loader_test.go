@@ -419,11 +419,12 @@ func TestLoadFile(t *testing.T) {
 	require.Equal(t, path, topo.Filename)
 	require.Equal(t, path, topo.Listeners[0].Range.Filename)
 
-	topo, diags = topology.NewLoader().LoadFile(filepath.Join(dir, "missing.hcl"))
+	missing := filepath.Join(dir, "missing.hcl")
+	topo, diags = topology.NewLoader().LoadFile(missing)
 	require.Nil(t, topo)
 	require.True(t, diags.HasErrors())
 	require.Equal(t, "Cannot read topology file", diags[0].Summary)
-	require.Contains(t, diags[0].Detail, "missing.hcl")
+	require.Equal(t, "Reading "+missing+" failed: no such file or directory.", diags[0].Detail, "the path once, then why")
 }
 
 // Loading a second source under the same file name must not reuse the
