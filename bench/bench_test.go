@@ -192,28 +192,24 @@ func harnessClient(addr string, n int) error {
 // harnessHold holds n connections (Open) after a warm-up, telling the
 // parent when to read its memory: "ready" before, "held" after.
 func harnessHold(addr string, n int) error {
-	cfg := harness.Config{URL: "ws://" + addr + "/", Mode: harness.ModeSource, Messages: 1, FirstClient: 1000}
-	cfg.Clients = 8
-	warm, err := harness.New(cfg)
+	open := func(clients, first int) (*harness.Session, error) {
+		h, err := harness.New(harness.Config{URL: "ws://" + addr + "/", Mode: harness.ModeSource, Messages: 1, Clients: clients, FirstClient: first})
+		if err != nil {
+			return nil, err
+		}
+		return h.Open(context.Background())
+	}
+	warm, err := open(8, 1000)
 	if err != nil {
 		return err
 	}
-	ws, err := warm.Open(context.Background())
-	if err != nil {
-		return err
-	}
-	_ = ws.Close()
+	_ = warm.Close()
 	in := bufio.NewReader(os.Stdin)
 	fmt.Println("ready")
 	if _, err := in.ReadString('\n'); err != nil {
 		return err
 	}
-	cfg.Clients, cfg.FirstClient = n, 2000
-	h, err := harness.New(cfg)
-	if err != nil {
-		return err
-	}
-	s, err := h.Open(context.Background())
+	s, err := open(n, 2000)
 	if err != nil {
 		return err
 	}
