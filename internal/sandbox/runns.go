@@ -41,12 +41,8 @@ func RunInNamespace(ctx context.Context) (int, error) {
 	cmd.Env = append(os.Environ(), runNSEnv+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Cloneflags: syscall.CLONE_NEWNET}
-	if !hostRoot() {
-		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER
-		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
-		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
-	}
-	if err := Start(cmd); err != nil {
+	asRootInUserNS(cmd.SysProcAttr)
+	if err := spawn(cmd); err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) {
 			return 0, &UnavailableError{Reason: err}
 		}
@@ -87,10 +83,7 @@ func RunInNamespace(ctx context.Context) (int, error) {
 // setUpRunNamespace runs in the child of RunInNamespace before main.
 func setUpRunNamespace() {
 	_ = os.Unsetenv(runNSEnv)
-	if err := loopbackUp(); err != nil {
-		os.Exit(fail("bring lo up", err))
-	}
-	if err := lowPortsForAll(); err != nil {
-		os.Exit(fail("allow low ports", err))
+	if code := setUpNetwork(); code != 0 {
+		os.Exit(code)
 	}
 }

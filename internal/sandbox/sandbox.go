@@ -181,9 +181,9 @@ type Cmd struct {
 	binary *os.File
 }
 
-// Start starts the box (see the package function Start).
+// Start starts the box (see spawn).
 func (c *Cmd) Start() error {
-	err := Start(c.Cmd)
+	err := spawn(c.Cmd)
 	c.binary.Close() // the child has its own copy
 	return err
 }
@@ -230,19 +230,27 @@ func command(spec Spec) (*Cmd, error) {
 		if !spec.SharedNet {
 			flags |= syscall.CLONE_NEWNET
 		}
-		if !hostRoot() {
-			// An unprivileged user gets the namespaces through a user
-			// namespace in which it is root; the box's root is then that
-			// user on the host. (Host root sets the box up as root and
-			// then drops to boxUID instead: a user namespace whose root is
-			// boxUID could not reach a scratch dir below a 0700 dir.)
-			flags |= syscall.CLONE_NEWUSER
-			c.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
-			c.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
-		}
 		c.SysProcAttr.Cloneflags = flags
+		// An unprivileged user gets the namespaces through a user
+		// namespace in which it is root; the box's root is then that user
+		// on the host. (Host root sets the box up as root and then drops
+		// to boxUID instead: a user namespace whose root is boxUID could
+		// not reach a scratch dir below a 0700 dir.)
+		asRootInUserNS(c.SysProcAttr)
 	}
 	return c, nil
+}
+
+// asRootInUserNS adds, unless wslb is root on the host, a new user
+// namespace to attr's clone flags in which wslb's own user is root: what
+// an unprivileged user needs to create the other namespaces.
+func asRootInUserNS(attr *syscall.SysProcAttr) {
+	if hostRoot() {
+		return
+	}
+	attr.Cloneflags |= syscall.CLONE_NEWUSER
+	attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+	attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
 }
 
 func chownTree(dir string, id int) error {
@@ -270,7 +278,8 @@ func inInitUserNS() bool {
 }
 
 var probeOnce = sync.OnceValue(func() error {
-	cmd, err := command(Spec{Binary: "/bin/true", Dir: "/", Isolated: true, Limits: Limits{}.withDefaults()})
+	// The probe exits once the box is built, before limits would apply.
+	cmd, err := command(Spec{Binary: "/bin/true", Dir: "/", Isolated: true})
 	if err != nil {
 		return err
 	}
@@ -298,11 +307,11 @@ const probeEnv = "WSLB_SANDBOX_PROBE"
 // or an *UnavailableError saying why not.
 func Probe() error { return probeOnce() }
 
-// Start starts cmd from a thread that lives as long as wslb. Pdeathsig
+// spawn starts cmd from a thread that lives as long as wslb. Pdeathsig
 // fires when the thread that started the child exits, not the process,
 // and Go may end a thread whose goroutine locked it; so every boxed
 // process is started from one goroutine locked to a thread for good.
-func Start(cmd *exec.Cmd) error {
+func spawn(cmd *exec.Cmd) error {
 	done := make(chan error, 1)
 	spawner() <- spawnRequest{cmd: cmd, done: done}
 	return <-done

@@ -23,11 +23,8 @@ func trampoline(raw string) int {
 	unix.CloseOnExec(exeFD)
 	if spec.Isolated {
 		if !spec.SharedNet {
-			if err := loopbackUp(); err != nil {
-				return fail("bring lo up", err)
-			}
-			if err := lowPortsForAll(); err != nil {
-				return fail("allow low ports", err)
+			if code := setUpNetwork(); code != 0 {
+				return code
 			}
 		}
 		if err := privateMounts(spec.Dir, spec.DropTo); err != nil {
@@ -62,6 +59,18 @@ func trampoline(raw string) int {
 func fail(step string, err error) int {
 	fmt.Fprintf(os.Stderr, "%s%s: %v\n", TrampolineFailed, step, err)
 	return 125
+}
+
+// setUpNetwork readies a fresh network namespace: lo up, and every port
+// bindable by the unprivileged user. It returns 0, or fail's status.
+func setUpNetwork() int {
+	if err := loopbackUp(); err != nil {
+		return fail("bring lo up", err)
+	}
+	if err := lowPortsForAll(); err != nil {
+		return fail("allow low ports", err)
+	}
+	return 0
 }
 
 // loopbackUp brings lo up in the current network namespace.
