@@ -193,7 +193,8 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	if err != nil {
 		return fmt.Errorf("run %s: %w", strings.Join(args, " "), err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	errTooLong := fmt.Errorf("%s did not finish checking %s within %s; killed", b.Kind, configPath, CheckTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, CheckTimeout, errTooLong)
 	defer cancel()
 	// The binary is its PID namespace's init: killing it ends the box.
 	stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
@@ -202,8 +203,9 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	out, _ := os.ReadFile(outPath)
 	text := strings.TrimSpace(string(out))
 	if ctx.Err() != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && time.Until(deadlineOf(ctx)) <= 0 {
-			return fmt.Errorf("%s did not finish checking %s within %s; killed", b.Kind, configPath, CheckTimeout)
+		// CheckTimeout's own expiry, or the caller's end.
+		if cause := context.Cause(ctx); cause == errTooLong {
+			return cause
 		}
 		return ctx.Err()
 	}
@@ -218,11 +220,6 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 		return fmt.Errorf("run %s: %w", strings.Join(args, " "), err)
 	}
 	return nil
-}
-
-func deadlineOf(ctx context.Context) time.Time {
-	d, _ := ctx.Deadline()
-	return d
 }
 
 // nginxStartupLog is the first nginx with -e, which moves the startup

@@ -3,8 +3,11 @@ package proxybin
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/wslb/wslb/topology"
@@ -131,4 +134,16 @@ func TestCheckArgsFollowTheVersion(t *testing.T) {
 	}
 	_, err := Binary{Kind: "envoy"}.checkArgs("/x")
 	require.Error(t, err)
+}
+
+// A check the caller's context ends returns the context's error, not
+// CheckTimeout's message: the caller's own timeout is not the check's.
+func TestCheckEndedByTheCallerIsNoCheckTimeout(t *testing.T) {
+	fake := filepath.Join(t.TempDir(), "haproxy")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\nexec sleep 300\n"), 0o755))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err := Binary{Kind: HAProxy, Path: fake}.CheckText(ctx, []byte(goodHAProxy), nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotContains(t, err.Error(), "within "+CheckTimeout.String())
 }
