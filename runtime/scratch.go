@@ -29,6 +29,10 @@ const (
 	ExecPrefix   = "wslb-exec-"
 )
 
+// scratchPrefixes are every prefix NewScratchNamed is given: the dirs
+// RemoveOrphans looks at.
+var scratchPrefixes = []string{VerifyPrefix, ExecPrefix}
+
 // NewScratch creates a fresh scratch directory (wslb-verify-*) under the
 // system temp dir. A process killed with SIGKILL cannot remove its scratch
 // dir (its proxies die with it), so NewScratch first removes the dirs whose
@@ -67,10 +71,12 @@ func processID(pid int) (string, bool) {
 // under root whose owner process no longer runs, and returns them. Dirs
 // without an owner file (being created, or from elsewhere) are left alone.
 func RemoveOrphans(root string) []string {
-	var removed []string
-	verifyDirs, _ := filepath.Glob(filepath.Join(root, VerifyPrefix+"*"))
-	execDirs, _ := filepath.Glob(filepath.Join(root, ExecPrefix+"*"))
-	for _, dir := range append(verifyDirs, execDirs...) {
+	var dirs, removed []string
+	for _, prefix := range scratchPrefixes {
+		found, _ := filepath.Glob(filepath.Join(root, prefix+"*"))
+		dirs = append(dirs, found...)
+	}
+	for _, dir := range dirs {
 		owner, err := os.ReadFile(filepath.Join(dir, ownerFile))
 		if err != nil {
 			continue
