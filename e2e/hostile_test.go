@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -153,22 +152,11 @@ func runHostileCase(t *testing.T, src string) {
 	}
 
 	report := filepath.Join(root, "reaper-report")
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{wslbBin}, args...)...)
+	cmd := exec.Command(os.Args[0], append([]string{wslbBin}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "NO_COLOR=1", canarySecretEnv+"="+secret, reaperEnv+"="+report)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	out := stdout.String() + stderr.String()
-	require.NoError(t, ctx.Err(), "wslb did not finish within %s\n%s", timeout, out)
-	code := 0
-	if ee, ok := runErr.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, runErr)
-	}
+	code, stdout, stderr := runToEnd(t, cmd, timeout)
+	out := stdout + stderr
 	t.Logf("%s\nwslb %s → exit %d\n%s", c.Why, strings.Join(args, " "), code, out)
 
 	assert.Equal(t, *c.Exit, code, "exit code; output:\n%s", out)

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,24 +20,10 @@ import (
 // user.max_user_namespaces is 0.
 func nobodyRun(t *testing.T, dir string, blockUserNS bool, args ...string) (int, string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("switching to user nobody needs root")
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("setpriv (util-linux) is not installed")
-	}
-	// nobody must be able to run the binary: not from the 0700 build dir.
-	bin := filepath.Join(dir, "wslb")
-	b, err := os.ReadFile(wslbBin)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(bin, b, 0o755))
-	drop := append([]string{setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--", bin}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	drop := append([]string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", filepath.Join(dir, "wslb")}, args...)
 	var cmd *exec.Cmd
 	if blockUserNS {
-		cmd = exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", `echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"`, "sh"}, drop...)...)
+		cmd = exec.Command("/bin/sh", append([]string{"-c", `echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"`, "sh"}, drop...)...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{
 			Cloneflags:  syscall.CLONE_NEWUSER,
 			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}},
@@ -50,28 +34,33 @@ func nobodyRun(t *testing.T, dir string, blockUserNS bool, args ...string) (int,
 			GidMappingsEnableSetgroups: true,
 		}
 	} else {
-		cmd = exec.CommandContext(ctx, drop[0], drop[1:]...)
+		cmd = exec.Command(drop[0], drop[1:]...)
 	}
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TMPDIR=/tmp", "NO_COLOR=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	require.NoError(t, ctx.Err(), out.String())
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), out.String()
-	}
-	require.NoError(t, err, out.String())
-	return 0, out.String()
+	code, stdout, stderr := runToEnd(t, cmd, 2*time.Minute)
+	return code, stdout + stderr
 }
 
-// nobodyDir is a directory nobody can read, holding a copy of an existing
-// config.
+// nobodyDir is a directory the user nobody can read, holding a copy of an
+// existing config and of the wslb binary (nobody cannot run it from the
+// 0700 build dir), for nobodyRun. It skips the test where nobodyRun cannot
+// run.
 func nobodyDir(t *testing.T, config string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("switching to user nobody needs root")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv (util-linux) is not installed")
+	}
 	dir := testutil.ScratchDir(t)
-	b, err := os.ReadFile(filepath.Join("..", config))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(config)), b, 0o644))
+	for src, mode := range map[string]os.FileMode{filepath.Join("..", config): 0o644, wslbBin: 0o755} {
+		b, err := os.ReadFile(src)
+		require.NoError(t, err)
+		name := filepath.Base(src)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, mode))
+	}
 	return dir
 }
 

@@ -4,8 +4,8 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -106,6 +107,26 @@ func descendants(root int) []proc {
 func alive(p proc) bool {
 	f := statFields(p.pid)
 	return len(f) >= 20 && f[0] != "Z" && f[19] == p.start
+}
+
+// runToEnd runs cmd (wslb, or a wrapper that runs it) to its end, bounded
+// by limit, and returns its exit code, stdout and stderr. It fails the test
+// when the command cannot run or does not end in time.
+func runToEnd(t *testing.T, cmd *exec.Cmd, limit time.Duration) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	require.NoError(t, cmd.Start())
+	var late atomic.Bool
+	timer := time.AfterFunc(limit, func() { late.Store(true); _ = cmd.Process.Kill() })
+	err := cmd.Wait()
+	timer.Stop()
+	require.False(t, late.Load(), "%v did not end within %s\nstdout:\n%s\nstderr:\n%s", cmd.Args, limit, &out, &errOut)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		require.NoError(t, err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
 }
 
 // run is a wslb process under observation: every process it starts is
@@ -314,17 +335,10 @@ func TestVerifyInvalidTopologyExitsThree(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.hcl")
 	require.NoError(t, os.WriteFile(bad, []byte("pool \"p\" {\n  balanse = \"roundrobin\"\n}\n"), 0o644))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, wslbBin, "verify", bad)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee)
-	require.Equal(t, 3, ee.ExitCode(), stderr.String())
-	require.Contains(t, stderr.String(), "bad.hcl:2:3: error: Unsupported argument")
-	require.Contains(t, stderr.String(), `Did you mean "balance"?`)
+	code, _, stderr := runToEnd(t, exec.Command(wslbBin, "verify", bad), time.Minute)
+	require.Equal(t, 3, code, stderr)
+	require.Contains(t, stderr, "bad.hcl:2:3: error: Unsupported argument")
+	require.Contains(t, stderr, `Did you mean "balance"?`)
 }
 
 // A missing proxy binary exits 4 and names the command that installs it.
@@ -333,17 +347,11 @@ func TestVerifyMissingProxyExitsFour(t *testing.T) {
 	for _, kind := range []string{"haproxy", "nginx"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, wslbBin, "verify", "../examples/chat.hcl", "--proxy", kind)
+			cmd := exec.Command(wslbBin, "verify", "../examples/chat.hcl", "--proxy", kind)
 			cmd.Env = append(os.Environ(), "WSLB_"+strings.ToUpper(kind)+"="+filepath.Join(t.TempDir(), "absent", kind))
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			var ee *exec.ExitError
-			require.ErrorAs(t, err, &ee)
-			require.Equal(t, 4, ee.ExitCode(), stderr.String())
-			require.Contains(t, stderr.String(), "sudo apt-get install -y "+kind)
+			code, _, stderr := runToEnd(t, cmd, time.Minute)
+			require.Equal(t, 4, code, stderr)
+			require.Contains(t, stderr, "sudo apt-get install -y "+kind)
 		})
 	}
 }
