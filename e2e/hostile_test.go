@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -335,8 +334,7 @@ func startCanaryListener(t *testing.T) *canaryListener {
 			continue
 		}
 		c.addr = ln.Addr().String()
-		var closed atomic.Bool
-		t.Cleanup(func() { closed.Store(true); ln.Close(); pc.Close() })
+		t.Cleanup(func() { ln.Close(); pc.Close() })
 		go func() {
 			for {
 				conn, err := ln.Accept()
@@ -434,14 +432,14 @@ func reaperMain(report string) int {
 			}
 		}
 		left = left[:0]
-		kids := liveChildren(os.Getpid())
-		for _, pid := range kids {
-			left = append(left, fmt.Sprintf("%d %s", pid, procCmdline(pid)))
+		kids := descendants(os.Getpid())
+		for _, p := range kids {
+			left = append(left, fmt.Sprintf("%d %s", p.pid, strings.TrimSpace(p.cmd)))
 		}
 		if len(kids) == 0 || time.Now().After(deadline) {
-			for _, pid := range kids {
-				_ = syscall.Kill(-pid, syscall.SIGKILL)
-				_ = syscall.Kill(pid, syscall.SIGKILL)
+			for _, p := range kids {
+				_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+				_ = syscall.Kill(p.pid, syscall.SIGKILL)
 			}
 			break
 		}
@@ -452,29 +450,4 @@ func reaperMain(report string) int {
 		return 125
 	}
 	return code
-}
-
-// liveChildren lists the non-zombie processes whose parent is pid.
-func liveChildren(pid int) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		f := statFields(p)
-		if len(f) < 2 || f[0] == "Z" {
-			continue
-		}
-		if ppid, _ := strconv.Atoi(f[1]); ppid == pid {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func procCmdline(pid int) string {
-	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-	return strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
 }
