@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 // wslbIn runs wslb in dir and returns its exit code and output.
@@ -83,11 +85,7 @@ func TestVerifyRefusedConfigCitesUserLine(t *testing.T) {
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			t.Parallel()
-			if _, err := exec.LookPath(tc.kind); err != nil {
-				if _, err := os.Stat("/usr/sbin/" + tc.kind); err != nil {
-					t.Skip("needs " + tc.kind)
-				}
-			}
+			testutil.NeedProxy(t, proxybin.Kind(tc.kind))
 			cfg := filepath.Join(t.TempDir(), tc.name)
 			require.NoError(t, os.WriteFile(cfg, []byte(tc.text), 0o644))
 			r := start(t, "verify", cfg, "--clients", "5")
