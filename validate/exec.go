@@ -150,7 +150,13 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 		starts := lineStarts(src.Bytes)
 		for _, s := range h.Sections {
 			for _, d := range s.Directives {
-				i := map[string]int{"server": 1, "server-template": 2}[d.Keyword]
+				i := 0 // the address's argument
+				switch d.Keyword {
+				case "server":
+					i = 1
+				case "server-template":
+					i = 2
+				}
 				if i == 0 || len(d.Args) <= i {
 					continue
 				}
