@@ -86,11 +86,7 @@ func (o Options) reader(sources []Source) *safefile.Reader {
 			}
 		}
 	}
-	l := o.Limits
-	if l == (safefile.Limits{}) {
-		l = safefile.DefaultLimits
-	}
-	return safefile.NewReader(roots, l)
+	return safefile.NewReader(roots, o.Limits)
 }
 
 // Result is what a lint run found.

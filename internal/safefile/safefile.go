@@ -66,8 +66,12 @@ type Reader struct {
 }
 
 // NewReader returns a Reader for files below roots (directories; a file
-// stands for its directory). Roots that do not exist are ignored.
+// stands for its directory) within l; zero Limits mean DefaultLimits.
+// Roots that do not exist are ignored.
 func NewReader(roots []string, l Limits) *Reader {
+	if l == (Limits{}) {
+		l = DefaultLimits
+	}
 	r := &Reader{limits: l}
 	for _, root := range roots {
 		abs, err := filepath.Abs(root)

@@ -60,6 +60,8 @@ func TestReader(t *testing.T) {
 	_, err = r.Read(filepath.Join(root, "missing.conf"))
 	require.True(t, errors.Is(err, fs.ErrNotExist))
 
+	require.Equal(t, DefaultLimits, NewReader([]string{root}, Limits{}).Limits(), "zero Limits mean the defaults")
+
 	// A fresh reader on /dev as a root still refuses devices.
 	_, err = NewReader([]string{"/dev"}, DefaultLimits).Read("/dev/zero")
 	require.ErrorContains(t, err, "a character device")

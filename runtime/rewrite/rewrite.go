@@ -244,11 +244,7 @@ type Options struct {
 // reader is the safefile.Reader for the config at path: below its
 // directory and Roots, within Limits.
 func (o Options) reader(path string) *safefile.Reader {
-	l := o.Limits
-	if l == (safefile.Limits{}) {
-		l = safefile.DefaultLimits
-	}
-	return safefile.NewReader(append([]string{filepath.Dir(path)}, o.Roots...), l)
+	return safefile.NewReader(append([]string{filepath.Dir(path)}, o.Roots...), o.Limits)
 }
 
 // configDir is the absolute directory of the config at path, from which
