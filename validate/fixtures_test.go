@@ -22,8 +22,8 @@ import (
 // A fire fixture marks every line where the rule must fire with a
 // "# want WSLBNNN" comment; the rule must fire on exactly those lines,
 // and so must any other rule a "# want" names. A pass fixture must not
-// trigger the rule. A "# wslb-test:" line sets
-// options: --nginx-version V, --min-idle-timeout D, --websocket all, --exec.
+// trigger the rule. A "# wslb-test:" line sets options: --nginx-version V,
+// --haproxy-version V, --min-idle-timeout D, --websocket all, --exec.
 const rulesDir = "../testdata/rules"
 
 var (
@@ -46,7 +46,7 @@ func loadFixture(t *testing.T, rule, path string) fixture {
 	fx := fixture{path: path, rule: rule, fire: strings.HasPrefix(filepath.Base(path), "fire"), wants: map[string][]int{}}
 	for i, line := range strings.Split(string(data), "\n") {
 		if m := wantRe.FindStringSubmatch(line); m != nil {
-			for _, id := range regexp.MustCompile(`WSLB\d{3}`).FindAllString(m[1], -1) {
+			for _, id := range ruleIDRe.FindAllString(m[1], -1) {
 				fx.wants[id] = append(fx.wants[id], i+1)
 			}
 		}
