@@ -41,7 +41,7 @@ func setsVariablesElsewhere(d *haproxy.Directive) bool {
 
 var (
 	varReadRe = regexp.MustCompile(`var\(((?:proc|sess|txn|req|res)\.[A-Za-z0-9_.]+)`)
-	varSetRe  = regexp.MustCompile(`(?:set-var(?:-fmt)?|set-var|unset-var)\(((?:proc|sess|txn|req|res)\.[A-Za-z0-9_.]+)`)
+	varSetRe  = regexp.MustCompile(`(?:set-var(?:-fmt)?|unset-var)\(((?:proc|sess|txn|req|res)\.[A-Za-z0-9_.]+)`)
 )
 
 func checkVariablesSet(p *HAProxyPass) {
