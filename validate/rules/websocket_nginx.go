@@ -298,10 +298,11 @@ func divertTarget(blk *nginx.Node) string {
 
 // ownUpgradeHeader returns the block's own proxy_set_header line that
 // forwards the handshake (Upgrade, or Connection to an upgrade value).
+// An empty value removes the header: Upgrade "" keeps handshakes out.
 func ownUpgradeHeader(n *nginx.Node) *nginx.Node {
 	for _, h := range n.Own("proxy_set_header") {
 		name := strings.ToLower(h.Arg(0))
-		if name == "upgrade" || name == "connection" && connectionUpgrades(h.Arg(1)) {
+		if name == "upgrade" && strings.TrimSpace(h.Arg(1)) != "" || name == "connection" && connectionUpgrades(h.Arg(1)) {
 			return h
 		}
 	}
