@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -233,18 +234,18 @@ func copyCase(t *testing.T, src, dir string, subst *strings.Replacer) bool {
 }
 
 func applySetup(t *testing.T, dir string, s hostileSetup, subst *strings.Replacer) {
+	name := cmp.Or(s.Symlink, s.FIFO, s.Big)
+	if name == "" {
+		t.Fatalf("case.json: setup entry %+v names nothing to make", s)
+	}
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 	switch {
 	case s.Symlink != "":
-		p := filepath.Join(dir, s.Symlink)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.Symlink(subst.Replace(s.To), p))
 	case s.FIFO != "":
-		p := filepath.Join(dir, s.FIFO)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, unix.Mkfifo(p, 0o644))
-	case s.Big != "":
-		p := filepath.Join(dir, s.Big)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	default:
 		f, err := os.Create(p)
 		require.NoError(t, err)
 		w := bufio.NewWriterSize(f, 1<<20)
@@ -258,8 +259,6 @@ func applySetup(t *testing.T, dir string, s hostileSetup, subst *strings.Replace
 		}
 		require.NoError(t, w.Flush())
 		require.NoError(t, f.Close())
-	default:
-		t.Fatalf("case.json: setup entry %+v names nothing to make", s)
 	}
 }
 
