@@ -385,8 +385,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 				dropped[why]++
 				continue
 			}
-			if strings.HasPrefix(name, "ssl_") || strings.Contains(name, "_ssl") ||
-				strings.HasPrefix(name, "quic") || strings.HasPrefix(name, "http3") {
+			if nginxTLS(name) {
 				dropped["TLS directives (clients speak plain HTTP)"]++
 				continue
 			}

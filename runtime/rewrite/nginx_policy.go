@@ -28,7 +28,14 @@ func nginxRewrittenPath(name string) bool {
 	case "proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path", "scgi_cache_path", "include":
 		return true
 	}
-	return strings.HasPrefix(name, "ssl_") || strings.Contains(name, "_ssl")
+	return nginxTLS(name)
+}
+
+// nginxTLS reports whether a directive configures TLS or QUIC, which the
+// render drops (clients speak plain HTTP).
+func nginxTLS(name string) bool {
+	return strings.HasPrefix(name, "ssl_") || strings.Contains(name, "_ssl") ||
+		strings.HasPrefix(name, "quic") || strings.HasPrefix(name, "http3")
 }
 
 // checkDirective returns an *Error when d runs code (without
