@@ -17,7 +17,7 @@ func init() {
 			ID: NginxCodeRunningID, Slug: "nginx-runs-code", Severity: finding.Error,
 			Title:     "The config runs code: modules, Perl, njs or Lua",
 			Rationale: "load_module, perl*, js_* and Lua directives run code chosen by whoever wrote the config; a config from an unreviewed pull request must not run it in CI.",
-			Fix:       "remove the directive, or review it and pass --allow-code to validate --exec and verify",
+			Fix:       codeFix,
 		},
 		Proxy: "nginx",
 		Nginx: func(p *NginxPass) {

@@ -17,7 +17,7 @@ func init() {
 			ID: CodeRunningID, Slug: "haproxy-runs-code", Severity: finding.Error,
 			Title:     "The config runs code: Lua, external programs or checks",
 			Rationale: "lua-load, program sections and external checks run code chosen by whoever wrote the config; a config from an unreviewed pull request must not run it in CI.",
-			Fix:       "remove the directive, or review it and pass --allow-code to validate --exec and verify",
+			Fix:       codeFix,
 		},
 		Proxy: "haproxy",
 		HAProxy: func(p *HAProxyPass) {
@@ -27,6 +27,9 @@ func init() {
 		},
 	})
 }
+
+// codeFix is the fix of WSLB150 and WSLB250.
+const codeFix = "remove the directive, or review it and pass --allow-code to validate --exec and verify"
 
 // Code is a directive that runs code, and where it is.
 type Code struct {
