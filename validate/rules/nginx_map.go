@@ -29,13 +29,32 @@ func mapValue(m *nginx.Node, key string) (string, *nginx.Node) {
 }
 
 // connectionVariable returns the variable a proxy_set_header Connection
-// value uses ($connection_upgrade), or "".
+// value is ($connection_upgrade, also written ${connection_upgrade}), or
+// "" when the value is not one variable.
 func connectionVariable(h *nginx.Node) string {
-	v := strings.TrimSpace(h.Arg(1))
-	if strings.HasPrefix(v, "$") && !strings.ContainsAny(v[1:], " $") {
-		return strings.Trim(v, "{}")
+	if name, rest, ok := leadingVariable(strings.TrimSpace(h.Arg(1))); ok && rest == "" {
+		return "$" + name
 	}
 	return ""
+}
+
+// leadingVariable returns the name of the nginx variable v starts with,
+// $name or ${name}, and the text after it; ok is false when v does not
+// start with a variable.
+func leadingVariable(v string) (name, rest string, ok bool) {
+	s, found := strings.CutPrefix(v, "$")
+	if !found {
+		return "", v, false
+	}
+	if inner, braced := strings.CutPrefix(s, "{"); braced {
+		name, rest, ok = strings.Cut(inner, "}")
+		return name, rest, ok && name != ""
+	}
+	i := 0
+	for i < len(s) && (s[i] == '_' || '0' <= s[i] && s[i] <= '9' || 'a' <= s[i]|0x20 && s[i]|0x20 <= 'z') {
+		i++
+	}
+	return s[:i], s[i:], i > 0
 }
 
 // builtinVariable reports whether v is an nginx variable that needs no

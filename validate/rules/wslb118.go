@@ -71,11 +71,9 @@ func checkResolvedOnce(p *NginxPass) {
 // set to with "set" when it needs DNS (not an address, not an upstream),
 // or "". sets maps variable names to their set lines.
 func setHost(c *nginx.Config, sets map[string][]*nginx.Node, target string) string {
-	name := strings.TrimPrefix(target, "$")
-	if rest, ok := strings.CutPrefix(name, "{"); ok {
-		name, _, _ = strings.Cut(rest, "}")
-	} else if i := strings.IndexAny(name, "/:"); i >= 0 {
-		name = name[:i]
+	name, _, ok := leadingVariable(target)
+	if !ok {
+		return ""
 	}
 	for _, s := range sets[name] {
 		h := upstreamName(s.Arg(1))
