@@ -357,14 +357,23 @@ func TestVerifyMissingProxyExitsFour(t *testing.T) {
 }
 
 // oldest is the earliest started live descendant that runs the program
-// name (its binary, or a title "name: ..."): a proxy's master.
+// name (its binary, or a title "name: ..."): a proxy's master. Any command
+// line the process had counts: the master was wslb's fork and the sandbox's
+// trampoline before it exec'd the proxy.
 func (r *run) oldest(name string) proc {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	runs := func(p proc) bool {
+		for _, cmd := range strings.Split(p.cmd, " | ") {
+			if f := strings.Fields(cmd); len(f) > 0 && (filepath.Base(f[0]) == name || f[0] == name+":") {
+				return true
+			}
+		}
+		return false
+	}
 	var best proc
 	for _, p := range r.seen {
-		f := strings.Fields(p.cmd)
-		if len(f) == 0 || filepath.Base(f[0]) != name && f[0] != name+":" || !alive(p) {
+		if !runs(p) || !alive(p) {
 			continue
 		}
 		// Started in the same clock tick: the lower pid came first.
