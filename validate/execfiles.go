@@ -1,10 +1,7 @@
 package validate
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -46,11 +43,11 @@ func haproxyOutsideFiles(h *haproxy.Config, reader *safefile.Reader) []Finding {
 				}
 				p, why := arg, ""
 				if filepath.IsAbs(arg) {
-					why = refusedPath(reader, arg)
+					why = reader.Refusal(arg)
 				} else {
 					for _, b := range bases {
 						p = filepath.Join(b, arg)
-						if why = refusedPath(reader, p); why != "" {
+						if why = reader.Refusal(p); why != "" {
 							break
 						}
 					}
@@ -64,30 +61,6 @@ func haproxyOutsideFiles(h *haproxy.Config, reader *safefile.Reader) []Finding {
 		}
 	}
 	return out
-}
-
-// refusedPath says why reader refuses p (a file or, for the *-base
-// settings, a directory); "" when it would read it or p does not exist.
-func refusedPath(reader *safefile.Reader, p string) string {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return ""
-	}
-	if fi.IsDir() {
-		if reader.Within(p) {
-			return ""
-		}
-		return fmt.Sprintf("outside the directories given on the command line (%s); pass --include-root to allow it", strings.Join(reader.Roots(), ", "))
-	}
-	err = reader.Check(p)
-	var re *safefile.RefusedError
-	switch {
-	case err == nil || errors.Is(err, fs.ErrNotExist):
-		return ""
-	case errors.As(err, &re):
-		return re.Reason
-	}
-	return err.Error()
 }
 
 func argColumn(d *haproxy.Directive, i int) int {

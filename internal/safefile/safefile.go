@@ -117,6 +117,36 @@ func (r *Reader) within(abs string) bool {
 	return false
 }
 
+// outside is the reason for a path below none of the roots.
+func (r *Reader) outside() string {
+	return fmt.Sprintf("outside the directories given on the command line (%s); pass --include-root to allow it", strings.Join(r.roots, ", "))
+}
+
+// Refusal says why a proxy given path should not read it: what Check
+// refuses, and for a directory (the *-base settings) one below none of
+// the roots. It is "" when path may be read or does not exist.
+func (r *Reader) Refusal(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	if fi.IsDir() {
+		if r.Within(path) {
+			return ""
+		}
+		return r.outside()
+	}
+	err = r.Check(path)
+	var re *RefusedError
+	switch {
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		return ""
+	case errors.As(err, &re):
+		return re.Reason
+	}
+	return err.Error()
+}
+
 // Check says whether Read would accept path without reading it: it must
 // exist, resolve below a root and be a regular file no larger than
 // MaxFile. A missing file is an error wrapping fs.ErrNotExist.
@@ -133,7 +163,7 @@ func (r *Reader) Check(path string) error {
 		return &RefusedError{path, "cannot resolve it"}
 	}
 	if !r.within(real) {
-		return &RefusedError{path, fmt.Sprintf("outside the directories given on the command line (%s); pass --include-root to allow it", strings.Join(r.roots, ", "))}
+		return &RefusedError{path, r.outside()}
 	}
 	fi, err := os.Stat(real)
 	if err != nil {

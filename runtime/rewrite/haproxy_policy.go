@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/coderun"
-	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/validate/haproxy"
 )
 
@@ -203,18 +202,18 @@ func (h *haproxyConfig) checkFiles(l hline) error {
 	return nil
 }
 
-// checkPath refuses a file outside the directories the reader allows:
-// the proxy would read it (and may quote it in errors). Relative paths
-// are taken from the config's directory, as the render writes them.
+// checkPath refuses a file the reader would refuse (outside the
+// directories it allows, a FIFO or device, too large): the proxy would
+// read it (and may quote it in errors). Relative paths are taken from the
+// config's directory, as the render writes them. A file that does not
+// exist here is read by nobody: the render drops such errorfiles, and
+// HAProxy refuses the others.
 func (h *haproxyConfig) checkPath(l hline, p string) error {
 	if p == "" {
 		return nil
 	}
-	abs := h.absPath(p)
-	// A file that does not exist here is read by nobody: the render drops
-	// such errorfiles, and HAProxy refuses the others.
-	if !h.reader.Within(abs) && fileExists(abs) {
-		return &Error{h.file, l.num, outsideRoots(l.kw(), p, h.reader)}
+	if why := h.reader.Refusal(h.absPath(p)); why != "" {
+		return &Error{h.file, l.num, fmt.Sprintf("%s names %s: %s; verify only lets the proxy read regular files below the config's directory and --include-root", l.kw(), p, why)}
 	}
 	return nil
 }
@@ -225,10 +224,4 @@ func (h *haproxyConfig) absPath(p string) string {
 		p = filepath.Join(h.dir, p)
 	}
 	return filepath.Clean(p)
-}
-
-// outsideRoots is the message for a directive kw naming a file p that r
-// does not allow.
-func outsideRoots(kw, p string, r *safefile.Reader) string {
-	return fmt.Sprintf("%s names %s, outside %s; verify only lets the proxy read files below the config's directory and --include-root", kw, p, strings.Join(r.Roots(), ", "))
 }

@@ -8,6 +8,7 @@ import (
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 
 	"github.com/wslb/wslb/internal/coderun"
+	"github.com/wslb/wslb/internal/safefile"
 )
 
 // nginxStores write response bodies to files; anything but "off" is
@@ -71,4 +72,10 @@ func (n *nginxConfig) checkDirective(d *crossplane.Directive) error {
 		}
 	}
 	return nil
+}
+
+// outsideRoots is the message for a directive kw naming a file p that r
+// does not allow.
+func outsideRoots(kw, p string, r *safefile.Reader) string {
+	return fmt.Sprintf("%s names %s, outside %s; verify only lets the proxy read files below the config's directory and --include-root", kw, p, strings.Join(r.Roots(), ", "))
 }

@@ -189,3 +189,18 @@ func TestRootsAddToTheConfigDir(t *testing.T) {
 	require.ErrorAs(t, err, &rerr)
 	require.Equal(t, 6, rerr.Line)
 }
+
+// TestHAProxyFilesMustBeRegular: a file the proxy would read that is a
+// FIFO (it would hang the proxy) is refused even next to the config.
+func TestHAProxyFilesMustBeRegular(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "503.http"), 0o644))
+	src := filepath.Join(dir, "haproxy.cfg")
+	require.NoError(t, os.WriteFile(src, []byte("defaults\n    mode http\n    errorfile 503 503.http\nfrontend fe\n    bind :8080\n    default_backend be\nbackend be\n    server a 10.0.0.1:80\n"), 0o644))
+	_, err := Load(src)
+	var rerr *Error
+	require.ErrorAs(t, err, &rerr)
+	require.Equal(t, 3, rerr.Line)
+	require.Contains(t, rerr.Msg, "a FIFO")
+}
