@@ -174,19 +174,22 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	if err != nil {
 		return err
 	}
-	cmd, err := sandbox.Command(sandbox.Spec{
-		Binary: args[0], Args: args[1:], Dir: filepath.Dir(abs),
-		Limits: sandbox.Limits{CPUSeconds: uint64(CheckTimeout / time.Second)},
-	})
-	if err != nil {
-		return fmt.Errorf("check %s: %w", configPath, err)
-	}
 	outPath := filepath.Join(filepath.Dir(abs), ".wslb-check-output")
 	outFile, err := sandbox.CreateOutput(outPath)
 	if err != nil {
 		return fmt.Errorf("check %s: %w", configPath, err)
 	}
 	defer os.Remove(outPath)
+	// Made last before Start, which closes the proxy binary the command
+	// holds open.
+	cmd, err := sandbox.Command(sandbox.Spec{
+		Binary: args[0], Args: args[1:], Dir: filepath.Dir(abs),
+		Limits: sandbox.Limits{CPUSeconds: uint64(CheckTimeout / time.Second)},
+	})
+	if err != nil {
+		outFile.Close()
+		return fmt.Errorf("check %s: %w", configPath, err)
+	}
 	cmd.Stdout, cmd.Stderr = outFile, outFile
 	err = cmd.Start()
 	outFile.Close()
