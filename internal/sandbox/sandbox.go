@@ -86,9 +86,13 @@ type Spec struct {
 	SharedNet bool `json:"shared_net,omitempty"`
 	// Limits bound the box.
 	Limits Limits `json:"limits"`
+}
 
-	// Set by Command.
-	Isolated bool `json:"isolated"`
+// boxSpec is what the trampoline gets: the caller's Spec and what Command
+// decided about this machine.
+type boxSpec struct {
+	Spec
+	Isolated bool `json:"isolated"`          // the namespaces can be built
 	DropTo   int  `json:"drop_to,omitempty"` // uid and gid to become after setting up
 }
 
@@ -143,19 +147,19 @@ func Command(spec Spec) (*Cmd, error) {
 	}
 	spec.Limits = spec.Limits.withDefaults()
 	probe := Probe()
-	spec.Isolated = probe == nil
 	if probe != nil && !unsandboxedAllowed() {
 		return nil, probe
 	}
-	if spec.Isolated && hostRoot() {
-		spec.DropTo = boxUID
+	box := boxSpec{Spec: spec, Isolated: probe == nil}
+	if box.Isolated && hostRoot() {
+		box.DropTo = boxUID
 		// The box runs as an unused host uid: the scratch dir must be
 		// its own to write pid files, sockets, logs and temp dirs.
 		if err := chownTree(spec.Dir, boxUID); err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
 	}
-	return command(spec)
+	return command(box)
 }
 
 // CreateOutput creates (or appends to) the file a boxed process writes its
@@ -204,7 +208,7 @@ var selfExe = sync.OnceValues(func() (*os.File, error) {
 	return os.Open(self)
 })
 
-func command(spec Spec) (*Cmd, error) {
+func command(spec boxSpec) (*Cmd, error) {
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -279,7 +283,7 @@ func inInitUserNS() bool {
 
 var probeOnce = sync.OnceValue(func() error {
 	// The probe exits once the box is built, before limits would apply.
-	cmd, err := command(Spec{Binary: "/bin/true", Dir: "/", Isolated: true})
+	cmd, err := command(boxSpec{Spec: Spec{Binary: "/bin/true", Dir: "/"}, Isolated: true})
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 // execs the proxy. It returns only on failure, with the exit status.
 func trampoline(raw string) int {
 	goruntime.LockOSThread() // namespace and exec calls act on this thread
-	var spec Spec
+	var spec boxSpec
 	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
 		return fail("read spec", err)
 	}
