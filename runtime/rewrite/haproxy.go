@@ -643,7 +643,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 			}
 			if l.FastChecks && !hasCheckTimeout(s) && !hasCheckTimeout(s.defaults) {
 				// Without it a check may take no longer than inter.
-				emit("    timeout check " + fastCheckTimeout(""))
+				emit("    timeout check " + fastTimeoutMs)
 			}
 		}
 		bound := false
@@ -781,7 +781,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 		res.Notes = append(res.Notes, "dropped "+what)
 	}
 	if l.FastChecks {
-		res.Notes = append(res.Notes, fmt.Sprintf("health checks: inter, fastinter and downinter set to %s, timeout check at least %s (rise and fall as written)", fastMs, fastCheckTimeout("")))
+		res.Notes = append(res.Notes, fmt.Sprintf("health checks: inter, fastinter and downinter set to %s, timeout check at least %s (rise and fall as written)", fastMs, fastTimeoutMs))
 	}
 	res.Config = []byte(out.String())
 	return res, nil

@@ -151,10 +151,10 @@ type Timers struct {
 	Known bool
 	// Checks: HAProxy health-checks the servers; NGINX: max_fails > 0.
 	Checks bool
-	// HAProxy: inter, fastinter, downinter, rise, fall and `timeout check`
-	// (zero when unset).
-	Interval, FastInter, DownInter, CheckTimeout time.Duration
-	Rise, Fall                                   int
+	// HAProxy: inter, fastinter, downinter (zero when unset), rise and
+	// fall.
+	Interval, FastInter, DownInter time.Duration
+	Rise, Fall                     int
 	// NGINX: max_fails and fail_timeout.
 	MaxFails    int
 	FailTimeout time.Duration

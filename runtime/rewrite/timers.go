@@ -27,8 +27,12 @@ const (
 	nginxFailTimeout = 10 * time.Second
 )
 
-// fastMs is FastCheckInterval as HAProxy reads it.
-var fastMs = strconv.FormatInt(runtime.FastCheckInterval.Milliseconds(), 10) + "ms"
+// fastMs and fastTimeoutMs are FastCheckInterval and FastCheckTimeout as
+// HAProxy reads them.
+var (
+	fastMs        = strconv.FormatInt(runtime.FastCheckInterval.Milliseconds(), 10) + "ms"
+	fastTimeoutMs = strconv.FormatInt(runtime.FastCheckTimeout.Milliseconds(), 10) + "ms"
+)
 
 // haproxyTimers reads the health check settings of be's servers: each
 // server's own options over the default-server lines before it (in be, then
@@ -37,21 +41,6 @@ func (h *haproxyConfig) haproxyTimers(be *hsection) (Timers, error) {
 	var defaults []hline
 	if be.defaults != nil {
 		defaults = be.defaults.lines("default-server")
-	}
-	checkTimeout := time.Duration(0)
-	for _, sec := range []*hsection{be.defaults, be} {
-		if sec == nil {
-			continue
-		}
-		for _, l := range sec.lines("timeout") {
-			if len(l.parts) > 2 && l.parts[1] == "check" {
-				d, err := haproxy.ParseDuration(l.parts[2])
-				if err != nil {
-					return Timers{}, &Error{h.file, l.num, fmt.Sprintf("timeout check: %v", err)}
-				}
-				checkTimeout = d
-			}
-		}
 	}
 	var all []Timers
 	for _, l := range be.body {
@@ -63,7 +52,7 @@ func (h *haproxyConfig) haproxyTimers(be *hsection) (Timers, error) {
 		default:
 			continue
 		}
-		t := Timers{Known: true, Interval: haproxyInter, Rise: haproxyRise, Fall: haproxyFall, CheckTimeout: checkTimeout}
+		t := Timers{Known: true, Interval: haproxyInter, Rise: haproxyRise, Fall: haproxyFall}
 		lines := append(append([]hline(nil), defaults...), l)
 		for _, d := range lines {
 			opts := d.parts[1:]
@@ -144,11 +133,13 @@ func fastServerOptions(opts []string) []string {
 
 // fastCheckTimeout returns the `timeout check` value the fast local copy
 // uses for a configured v: at least runtime.FastCheckTimeout.
+// A value HAProxy cannot read stays, so that HAProxy names it at the
+// user's line.
 func fastCheckTimeout(v string) string {
-	if d, err := haproxy.ParseDuration(v); err == nil && d >= runtime.FastCheckTimeout {
+	if d, err := haproxy.ParseDuration(v); err != nil || d >= runtime.FastCheckTimeout {
 		return v
 	}
-	return strconv.FormatInt(runtime.FastCheckTimeout.Milliseconds(), 10) + "ms"
+	return fastTimeoutMs
 }
 
 // hasCheckTimeout reports whether s sets `timeout check`.

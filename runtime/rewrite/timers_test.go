@@ -40,7 +40,7 @@ func TestHAProxyTimersAreReadAndShortened(t *testing.T) {
 	c, err := Load(filepath.Join("testdata", "haproxy-timers.cfg"))
 	require.NoError(t, err)
 	want := Timers{Known: true, Checks: true, Interval: 3 * time.Second, FastInter: time.Second, DownInter: 10 * time.Second,
-		CheckTimeout: 300 * time.Millisecond, Rise: 2, Fall: 3}
+		Rise: 2, Fall: 3}
 	require.Equal(t, want, c.Timers)
 
 	fast := renderWith(t, c, true)
@@ -162,4 +162,14 @@ func TestNginxRenderIsRepeatable(t *testing.T) {
 		require.Equal(t, string(first.Config), string(again.Config), name)
 		require.Equal(t, first.Listeners, again.Listeners, name)
 	}
+}
+
+// TestFastCheckTimeout: the fast copy raises a short `timeout check` to
+// runtime.FastCheckTimeout, keeps a longer one, and leaves a value HAProxy
+// cannot read for HAProxy to report at the user's line.
+func TestFastCheckTimeout(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "1000ms", fastCheckTimeout("300ms"))
+	require.Equal(t, "2s", fastCheckTimeout("2s"))
+	require.Equal(t, "5x", fastCheckTimeout("5x"))
 }
