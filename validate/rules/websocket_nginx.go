@@ -337,19 +337,32 @@ func lastArg(n *nginx.Node) string {
 }
 
 // upstreamName extracts the host part of a proxy_pass URL; nginx matches
-// it against upstream names.
+// it against upstream names. An IPv6 address keeps its brackets.
 func upstreamName(target string) string {
+	t := proxyAuthority(target)
+	if strings.HasPrefix(t, "unix:") {
+		return ""
+	}
+	if strings.HasPrefix(t, "[") {
+		if i := strings.IndexByte(t, ']'); i >= 0 {
+			return t[:i+1]
+		}
+		return t
+	}
+	if i := strings.LastIndexByte(t, ':'); i >= 0 {
+		t = t[:i]
+	}
+	return t
+}
+
+// proxyAuthority is the host[:port] of a proxy_pass URL: the text
+// between the scheme and the path.
+func proxyAuthority(target string) string {
 	t := target
 	if i := strings.Index(t, "://"); i >= 0 {
 		t = t[i+3:]
 	}
-	if strings.HasPrefix(t, "unix:") {
-		return ""
-	}
-	if i := strings.IndexAny(t, "/"); i >= 0 {
-		t = t[:i]
-	}
-	if i := strings.LastIndex(t, ":"); i >= 0 && !strings.Contains(t, "]") {
+	if i := strings.IndexByte(t, '/'); i >= 0 {
 		t = t[:i]
 	}
 	return t

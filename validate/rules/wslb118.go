@@ -98,12 +98,6 @@ func setLines(c *nginx.Config) map[string][]*nginx.Node {
 // hasPort reports whether a proxy_pass URL names a port (an upstream
 // block is referenced without one).
 func hasPort(target string) bool {
-	t := target
-	if i := strings.Index(t, "://"); i >= 0 {
-		t = t[i+3:]
-	}
-	if i := strings.IndexByte(t, '/'); i >= 0 {
-		t = t[:i]
-	}
+	t := proxyAuthority(target)
 	return strings.LastIndexByte(t, ':') > strings.LastIndexByte(t, ']')
 }
