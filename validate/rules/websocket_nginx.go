@@ -167,9 +167,9 @@ func (d *nginxDetector) reason(blk, pp *nginx.Node) (Why, bool) {
 		path = lastArg(blk)
 	}
 	polling, longPoll := "", false
-	if blk.Name == "location" && pollingPath(strings.Join(blk.Args, " ")) {
+	if text := locationText(blk); blk.Name == "location" && pollingPath(text) {
 		polling = "its path " + path + " is a long-polling capable endpoint"
-		longPoll = longPollRe.MatchString(path)
+		longPoll = longPollRe.MatchString(text)
 	}
 	up := upstreamName(pp.Arg(0))
 	if polling == "" && pollingNameRe.MatchString(up) {
@@ -368,14 +368,26 @@ func proxyAuthority(target string) string {
 	return t
 }
 
+// regexAsPath undoes a location regex's escapes, groups and anchors:
+// ^/(socket\.io|ws)/ reads //socket.io/ws//, where path words show.
+var regexAsPath = strings.NewReplacer(`\.`, ".", "(", "/", ")", "/", "|", "/", "^", "", "$", "", "?", "")
+
+// locationText is a location's arguments as one path-like string, a
+// regex location's pattern read through regexAsPath.
+func locationText(loc *nginx.Node) string {
+	if len(loc.Args) >= 2 && strings.HasPrefix(loc.Args[0], "~") {
+		return regexAsPath.Replace(loc.Args[1])
+	}
+	return strings.Join(loc.Args, " ")
+}
+
 // regexNamesWebSocketPath catches regex locations such as
 // ~ ^/(socket\.io|ws)/ that list a well-known WebSocket path.
 func regexNamesWebSocketPath(loc *nginx.Node) bool {
 	if len(loc.Args) < 2 || !strings.HasPrefix(loc.Args[0], "~") {
 		return false
 	}
-	re := strings.NewReplacer(`\.`, ".", "(", "/", ")", "/", "|", "/", "^", "", "$", "", "?", "").Replace(loc.Args[1])
-	for _, part := range strings.Split(re, "/") {
+	for _, part := range strings.Split(regexAsPath.Replace(loc.Args[1]), "/") {
 		if part != "" && isWebSocketPath("/"+part) {
 			return true
 		}

@@ -56,7 +56,7 @@ func siblingHeader(h *nginx.Node, name string) *nginx.Node {
 // sharing its upstream do not matter here: their requests do not pass
 // through this block.
 func onlyHandshakes(ws *NginxWebSockets, blk *nginx.Node) bool {
-	if !ws.Serves(blk) || blk.Name != "location" || pollingPath(strings.Join(blk.Args, " ")) {
+	if !ws.Serves(blk) || blk.Name != "location" || pollingPath(locationText(blk)) {
 		return false
 	}
 	path := lastArg(blk)
