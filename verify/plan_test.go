@@ -2,11 +2,13 @@ package verify
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -177,9 +179,11 @@ func TestVictimAndSourceOfTruth(t *testing.T) {
 }
 
 func TestPortTaken(t *testing.T) {
-	require.True(t, portTaken(errors.New("start haproxy: exited during startup\n[ALERT] (1) : Starting frontend fe: cannot bind socket (Address already in use) [127.0.0.1:4000]")))
-	require.True(t, portTaken(errors.New(`start nginx: nginx: [emerg] bind() to 127.0.0.1:4000 failed (98: Address already in use)`)))
+	// As runtime.StartProxy wraps it, with the proxy's log after it.
+	require.True(t, portTaken(fmt.Errorf("start haproxy: exited during startup (exit status 1): %w\n  [ALERT] (1) : Starting frontend fe: cannot bind socket [127.0.0.1:4000]", runtime.ErrAddrInUse)))
 	require.False(t, portTaken(errors.New("start haproxy: Cannot raise FD limit to 20045")))
+	// The text alone is not enough: StartProxy decides from the log.
+	require.False(t, portTaken(errors.New("start nginx: not ready: Address already in use")))
 }
 
 func TestCapHAProxyLimits(t *testing.T) {

@@ -221,9 +221,9 @@ func capHAProxyLimits(cfg []byte, maxconn, nofile int) []byte {
 }
 
 // portTaken reports whether a proxy failed to start because a listen port
-// was in use.
+// was in use: runtime.StartProxy reads that from the proxy's own log.
 func portTaken(err error) bool {
-	return strings.Contains(err.Error(), "Address already in use")
+	return errors.Is(err, runtime.ErrAddrInUse)
 }
 
 // localMaxConns is the proxy connection budget that fits this process's
