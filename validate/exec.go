@@ -15,10 +15,10 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/haproxy"
-	"github.com/wslb/wslb/validate/nginx"
 	"github.com/wslb/wslb/validate/rules"
 )
 

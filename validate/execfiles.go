@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/safefile"
-	"github.com/wslb/wslb/validate/haproxy"
-	"github.com/wslb/wslb/validate/nginx"
+	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/rules"
 )
 

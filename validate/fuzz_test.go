@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/proxy/haproxy"
 )
 
 // fuzzOptions keep fuzzed NGINX includes off the disk.

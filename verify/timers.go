@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/runtime"
-	"github.com/wslb/wslb/runtime/rewrite"
 	"github.com/wslb/wslb/topology"
 )
 

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/report"
-	"github.com/wslb/wslb/runtime/rewrite"
 	"github.com/wslb/wslb/topology"
 )
 

@@ -14,9 +14,9 @@ import (
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/runtime"
-	"github.com/wslb/wslb/runtime/rewrite"
 	"github.com/wslb/wslb/topology"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/proxy/haproxy"
 )
 
 // hashAlgorithms are balance algorithms that hash a request property.

@@ -1,6 +1,6 @@
 package rules
 
-import "github.com/wslb/wslb/validate/nginx"
+import "github.com/wslb/wslb/proxy/nginx"
 
 // defaultWorkerConnections is nginx's worker_connections when unset.
 const defaultWorkerConnections = 512

@@ -3,7 +3,7 @@ package rules
 import (
 	"strings"
 
-	"github.com/wslb/wslb/validate/nginx"
+	"github.com/wslb/wslb/proxy/nginx"
 )
 
 // nginxMaps returns the map blocks by the variable they define.

@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/haproxy"
-	"github.com/wslb/wslb/validate/nginx"
 )
 
 // Options tune the checks.

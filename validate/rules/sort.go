@@ -3,8 +3,8 @@ package rules
 import (
 	"sort"
 
-	"github.com/wslb/wslb/validate/haproxy"
-	"github.com/wslb/wslb/validate/nginx"
+	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy/nginx"
 )
 
 func sortNodes(ns []*nginx.Node) {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/topology"
-	"github.com/wslb/wslb/validate/haproxy"
 )
 
 // keyword is one row of a per-version keyword table: the words a line

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/proxy/haproxy"
 )
 
 // HAProxyWebSockets records which proxies carry WebSocket traffic and why.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wslb/wslb/validate/nginx"
+	"github.com/wslb/wslb/proxy/nginx"
 )
 
 // NginxWebSockets records which locations and upstreams carry WebSockets.

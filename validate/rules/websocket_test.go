@@ -6,9 +6,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/topology"
-	"github.com/wslb/wslb/validate/haproxy"
-	"github.com/wslb/wslb/validate/nginx"
 )
 
 func TestWebSocketNames(t *testing.T) {

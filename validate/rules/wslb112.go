@@ -3,9 +3,9 @@ package rules
 import (
 	"slices"
 
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/nginx"
 )
 
 // NginxVersionID reports directives the target nginx rejects.

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/nginx"
 )
 
 func init() {

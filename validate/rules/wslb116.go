@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/nginx"
 )
 
 func init() {

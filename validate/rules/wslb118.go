@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/nginx"
 )
 
 func init() {

@@ -4,8 +4,8 @@ import (
 	"regexp"
 
 	"github.com/wslb/wslb/internal/coderun"
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/nginx"
 )
 
 // NginxCodeRunningID is the rule for NGINX directives that run code.

@@ -3,8 +3,8 @@ package rules
 import (
 	"fmt"
 
+	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/haproxy"
 )
 
 func init() {

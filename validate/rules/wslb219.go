@@ -5,8 +5,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/haproxy"
 )
 
 func init() {

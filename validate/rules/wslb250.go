@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/wslb/wslb/internal/coderun"
+	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/validate/finding"
-	"github.com/wslb/wslb/validate/haproxy"
 )
 
 // CodeRunningID is the rule for HAProxy directives that run code.

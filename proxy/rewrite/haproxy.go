@@ -13,8 +13,8 @@ import (
 	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
+	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/topology"
-	"github.com/wslb/wslb/validate/haproxy"
 )
 
 // hline is one line of a HAProxy config, split into words as HAProxy does
@@ -59,7 +59,7 @@ var haproxyDropSections = map[string]string{
 }
 
 // indexHAProxy splits the config into sections of lines, each split into
-// words the way HAProxy does (validate/haproxy.Tokenize), so keywords are
+// words the way HAProxy does (proxy/haproxy.Tokenize), so keywords are
 // matched as HAProxy reads them ("server", se"rv"er). Conditional blocks
 // (.if ... .endif) are kept, with every branch checked: a section keyword
 // inside one is refused, as verify could not tell where the lines below

@@ -9,9 +9,9 @@ import (
 	"github.com/haproxytech/config-parser/v5/params"
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 
+	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/runtime"
-	"github.com/wslb/wslb/validate/haproxy"
-	"github.com/wslb/wslb/validate/nginx"
 )
 
 // HAProxy's defaults for what a server line leaves out.

@@ -19,8 +19,8 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
+	vnginx "github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/topology"
-	vnginx "github.com/wslb/wslb/validate/nginx"
 )
 
 type nginxConfig struct {

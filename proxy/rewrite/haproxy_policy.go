@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/coderun"
-	"github.com/wslb/wslb/validate/haproxy"
+	"github.com/wslb/wslb/proxy/haproxy"
 )
 
 // The rewrite fails closed: a line whose keyword it does not know, or
