@@ -266,7 +266,7 @@ func TestE2EExistingConfigs(t *testing.T) {
 func TestE2EExistingConfigFastChecks(t *testing.T) {
 	t.Parallel()
 	testutil.NeedProxy(t, proxybin.HAProxy)
-	s, err := verify.VerifyConfig(context.Background(), filepath.Join("..", "runtime", "rewrite", "testdata", "haproxy-timers.cfg"), "", small())
+	s, err := verify.VerifyConfig(context.Background(), filepath.Join("..", "proxy", "rewrite", "testdata", "haproxy-timers.cfg"), "", small())
 	require.NoError(t, err)
 	requireAllPassed(t, s)
 	text := reportText(s)
