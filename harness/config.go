@@ -53,8 +53,14 @@ const (
 
 // Config describes a load run.
 type Config struct {
-	// URL is the proxy's WebSocket endpoint, e.g. ws://127.0.0.1:8080/chat.
+	// URL is the proxy's WebSocket endpoint, e.g. ws://127.0.0.1:8080/chat
+	// (with ClientSocketIO, the Engine.IO path: ws://127.0.0.1:8080/socket.io/).
 	URL string
+	// Client is the protocol each connection speaks: ClientWebSocket (the
+	// default: messages echoed by wslb's echo backend) or ClientSocketIO
+	// (a Socket.IO session per connection: long-polling handshake, then
+	// the upgrade; messages are events emitted over the WebSocket).
+	Client string
 	// Mode is the identity each client carries; Key names the header,
 	// query parameter or cookie (the cookie name is informational unless
 	// SeedCookie is set: the jar sends whatever the proxy set).
@@ -105,6 +111,9 @@ type Config struct {
 func (cfg Config) withDefaults() Config {
 	if cfg.Mode == "" {
 		cfg.Mode = ModeNone
+	}
+	if cfg.Client == "" {
+		cfg.Client = ClientWebSocket
 	}
 	if cfg.Key == "" {
 		switch cfg.Mode {
@@ -175,6 +184,9 @@ func (cfg Config) validate() (*url.URL, error) {
 	case ModeQuery, ModeNone:
 	default:
 		errs = append(errs, fmt.Errorf("unknown mode %q (want one of source, cookie, header, query, none)", cfg.Mode))
+	}
+	if cfg.Client != ClientWebSocket && cfg.Client != ClientSocketIO {
+		errs = append(errs, fmt.Errorf("unknown client %q (want %s or %s)", cfg.Client, ClientWebSocket, ClientSocketIO))
 	}
 	if cfg.SeedCookie && cfg.Mode != ModeCookie {
 		errs = append(errs, fmt.Errorf("seeding a cookie needs cookie mode, not %q", cfg.Mode))

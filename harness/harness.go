@@ -112,7 +112,11 @@ func (h *Harness) RunClients(ctx context.Context, idx []int, reconnects, message
 					continue // drain: clients not started are not tried
 				}
 				for n := 0; n <= reconnects && !ended(ctx); n++ {
-					h.session(ctx, col, i, n+1, messages)
+					if h.cfg.Client == ClientSocketIO {
+						h.sioSession(ctx, col, i, n+1, messages)
+					} else {
+						h.session(ctx, col, i, n+1, messages)
+					}
 				}
 			}
 		})

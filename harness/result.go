@@ -7,6 +7,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/wslb/wslb/harness/socketio"
 	"github.com/wslb/wslb/report"
 )
 
@@ -24,6 +25,9 @@ type Result struct {
 	Sent            int64    `json:"sent"`
 	Echoed          int64    `json:"echoed"`
 	ErrorSamples    []string `json:"error_samples,omitempty"`
+	// SessionUnknown counts Socket.IO requests answered "Session ID
+	// unknown" (a server that does not hold the session).
+	SessionUnknown int `json:"session_unknown,omitempty"`
 
 	hist *hdrhistogram.Histogram // RTT in microseconds
 }
@@ -49,6 +53,11 @@ type ConnResult struct {
 	Echoed int `json:"echoed"`
 	// Err describes what failed; empty when the connection completed.
 	Err string `json:"err,omitempty"`
+	// Requests are a Socket.IO session's HTTP requests in order, each with
+	// the backend that answered it; SessionUnknown counts those answered
+	// "Session ID unknown".
+	Requests       []socketio.Request `json:"requests,omitempty"`
+	SessionUnknown int                `json:"session_unknown,omitempty"`
 }
 
 // Backends lists the backend of every connection in order ("" for a
@@ -240,6 +249,7 @@ func (c *collector) conn(i int, conn ConnResult, handshakeFailed bool) {
 	}
 	c.res.Sent += int64(conn.Sent)
 	c.res.Echoed += int64(conn.Echoed)
+	c.res.SessionUnknown += conn.SessionUnknown
 	if conn.Err == "" {
 		return
 	}

@@ -1,0 +1,69 @@
+package harness
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wslb/wslb/harness/socketio/siotest"
+)
+
+func sioHarness(t *testing.T, nodes ...string) *Harness {
+	t.Helper()
+	f := &siotest.Front{}
+	for _, id := range nodes {
+		f.Nodes = append(f.Nodes, siotest.NewNode(id))
+	}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	h, err := New(Config{
+		URL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io", Client: ClientSocketIO,
+		Clients: 3, Reconnects: 1, Messages: 2, BackendHeader: "X-Wslb-Server",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestSocketIOSessions(t *testing.T) {
+	res, err := sioHarness(t, "io1").Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Clients {
+		if len(c.Conns) != 2 || !c.Sticky() || c.First() != "io1" {
+			t.Fatalf("%s: %+v", c.Client, c.Conns)
+		}
+		for _, conn := range c.Conns {
+			if conn.Err != "" || conn.Sent != 2 || len(conn.Requests) != 5 {
+				t.Errorf("%s: %+v", c.Client, conn)
+			}
+		}
+	}
+	if res.HandshakeErrors+res.MessageErrors+res.SessionUnknown != 0 || res.Backends["io1"] != 6 {
+		t.Errorf("result %+v", res)
+	}
+}
+
+// Requests spread over two servers, as a proxy without affinity does:
+// every session fails at the first request that reaches the other one
+// (clients run concurrently, so which request that is varies), naming
+// both servers.
+func TestSocketIOSplitSessions(t *testing.T) {
+	res, err := sioHarness(t, "io1", "io2").Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.HandshakeErrors != 6 || res.SessionUnknown != 6 {
+		t.Fatalf("handshake errors %d, unknown %d, want 6 and 6", res.HandshakeErrors, res.SessionUnknown)
+	}
+	for _, c := range res.Clients {
+		for _, conn := range c.Conns {
+			if !strings.Contains(conn.Err, "request") || !strings.Contains(conn.Err, " reached io") || !strings.Contains(conn.Err, ", session opened on io") || !strings.HasSuffix(conn.Err, ": 400 Session ID unknown") || conn.Backend != "" {
+				t.Errorf("%s: %+v", c.Client, conn)
+			}
+		}
+	}
+}
