@@ -13,9 +13,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -68,7 +68,7 @@ func TestDerivedMaxConnStartsOnThisMachine(t *testing.T) {
 		t.Skip("no hard descriptor limit to fit")
 	}
 	b := startBackend(t, "s1")
-	port, err := runtime.FreePort()
+	port, err := loopback.FreePort()
 	require.NoError(t, err)
 	topo := cookieTopology(port, []*backend{b})
 	topo.Limits = topology.Limits{MaxConns: topology.DefaultMaxConns}
@@ -80,7 +80,7 @@ func TestDerivedMaxConnStartsOnThisMachine(t *testing.T) {
 	require.NoError(t, os.WriteFile(cfg, cfgText, 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	px, err := runtime.StartProxy(ctx, runtime.ProxyOptions{Kind: proxybin.HAProxy, Config: cfg, Dir: dir, ReadyAddr: "127.0.0.1:" + strconv.Itoa(port)})
+	px, err := loopback.StartProxy(ctx, loopback.ProxyOptions{Kind: proxybin.HAProxy, Config: cfg, Dir: dir, ReadyAddr: "127.0.0.1:" + strconv.Itoa(port)})
 	require.NoError(t, err, "maxconn %d with a hard limit of %d", globalMaxConn(t, cfgText), rl.Max)
 	require.NoError(t, px.Close())
 }

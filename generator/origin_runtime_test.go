@@ -12,9 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -49,7 +49,7 @@ func handshake(t *testing.T, addr string, origins []string) (status int, seen st
 func TestRuntimeOriginAllowlist(t *testing.T) {
 	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
 		origins := startOriginBackend(t)
-		port, err := runtime.FreePort()
+		port, err := loopback.FreePort()
 		require.NoError(t, err)
 		topo := cookieTopology(port, []*backend{origins})
 		topo.Pools[0].Affinity = topology.Affinity{Mode: topology.AffinityNone, Consistent: true}

@@ -13,9 +13,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -79,7 +79,7 @@ func serveBackend(t *testing.T, name string, handle http.HandlerFunc) *backend {
 func (b *backend) stop() { _ = b.srv.Close() }
 
 // startProxy generates the runtime config of topo for kind and runs it.
-func startProxy(t *testing.T, kind proxybin.Kind, topo *topology.Topology) *runtime.Proxy {
+func startProxy(t *testing.T, kind proxybin.Kind, topo *topology.Topology) *loopback.Proxy {
 	t.Helper()
 	dir := testutil.ScratchDir(t)
 	arts, err := Generate(topo, Options{Kinds: []proxybin.Kind{kind}, Runtime: &Runtime{Dir: dir}, IdentityHeader: identity})
@@ -89,7 +89,7 @@ func startProxy(t *testing.T, kind proxybin.Kind, topo *topology.Topology) *runt
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	addr := "127.0.0.1:" + strconv.Itoa(topo.Listeners[0].Address.Port)
-	px, err := runtime.StartProxy(ctx, runtime.ProxyOptions{Kind: kind, Config: cfg, Dir: dir, ReadyAddr: addr})
+	px, err := loopback.StartProxy(ctx, loopback.ProxyOptions{Kind: kind, Config: cfg, Dir: dir, ReadyAddr: addr})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		require.NotContains(t, px.LogTail(100), "[emerg]")
@@ -147,7 +147,7 @@ func affinityCookie(resp *http.Response) string {
 func TestRuntimeCookieAffinity(t *testing.T) {
 	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
 		backends := []*backend{startBackend(t, "app1"), startBackend(t, "app2"), startBackend(t, "app3")}
-		port, err := runtime.FreePort()
+		port, err := loopback.FreePort()
 		require.NoError(t, err)
 		spare := startBackend(t, "spare")
 		topo := cookieTopology(port, append(backends, spare))
@@ -250,7 +250,7 @@ func dialHeader(t *testing.T, addr, path string, h http.Header) (string, error) 
 func TestRuntimeRoutesAndBackup(t *testing.T) {
 	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
 		primary, bk, web := startBackend(t, "primary"), startBackend(t, "bk"), startBackend(t, "web1")
-		port, err := runtime.FreePort()
+		port, err := loopback.FreePort()
 		require.NoError(t, err)
 		topo := baseTopology("runtime-routes", topology.Affinity{Mode: topology.AffinityHeader, Header: "X-User", Consistent: true})
 		topo.Listeners[0].Address = topology.Address{Host: "127.0.0.1", Port: port}
@@ -303,7 +303,7 @@ func TestRuntimeClientIPHeader(t *testing.T) {
 				t.Parallel()
 				testutil.NeedProxy(t, kind)
 				backends := []*backend{startBackend(t, "s1"), startBackend(t, "s2"), startBackend(t, "s3")}
-				port, err := runtime.FreePort()
+				port, err := loopback.FreePort()
 				require.NoError(t, err)
 				nets := []string{"10.0.0.0/8"}
 				if trusted {

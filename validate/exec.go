@@ -14,10 +14,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/proxy/nginx"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/rules"
 )
@@ -42,7 +42,7 @@ func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Conf
 	}
 	// Owned, so that a run killed meanwhile leaves nothing for long: the
 	// next one (or wslb verify --cleanup) removes it.
-	scratch, err := runtime.NewScratchNamed(runtime.ExecPrefix)
+	scratch, err := loopback.NewScratchNamed(loopback.ExecPrefix)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--exec: %w", err)
 	}

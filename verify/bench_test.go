@@ -10,12 +10,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/memstat"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -92,14 +92,14 @@ func TestHelperEchoBackends(t *testing.T) { testutil.ServeEchoBackends(t) }
 
 // startChat runs examples/chat.hcl on the proxy in front of the given
 // backend addresses and returns the listener address.
-func startChat(b *testing.B, kind proxybin.Kind, backends map[string]string) (string, *runtime.Proxy) {
+func startChat(b *testing.B, kind proxybin.Kind, backends map[string]string) (string, *loopback.Proxy) {
 	b.Helper()
 	bin := benchProxy(b, kind)
 	topo := benchChat(b)
-	scratch, err := runtime.NewScratch()
+	scratch, err := loopback.NewScratch()
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = scratch.Close() })
-	port, err := runtime.FreePort()
+	port, err := loopback.FreePort()
 	require.NoError(b, err)
 	local := localTopology(topo, map[string]int{topo.Listeners[0].Name: port}, func(s *topology.Server) topology.Address {
 		addr, ok := backends[s.Name]
@@ -118,7 +118,7 @@ func startChat(b *testing.B, kind proxybin.Kind, backends map[string]string) (st
 	cfg, err := scratch.WriteFile(arts[0].Name, arts[0].Bytes)
 	require.NoError(b, err)
 	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	p, err := runtime.StartProxy(context.Background(), runtime.ProxyOptions{
+	p, err := loopback.StartProxy(context.Background(), loopback.ProxyOptions{
 		Kind: kind, Binary: bin.Path, Config: cfg, Dir: scratch.Dir, ReadyAddr: listen,
 	})
 	require.NoError(b, err)
@@ -193,7 +193,7 @@ func BenchmarkEchoThroughput(b *testing.B) {
 	benchProxy(b, proxybin.HAProxy)
 	benchProxy(b, proxybin.Nginx)
 	eb := newEchoBackends()
-	backs, err := runtime.StartBackends([]string{"ws1", "ws2", "ws3", "web"}, eb.factory)
+	backs, err := loopback.StartBackends([]string{"ws1", "ws2", "ws3", "web"}, eb.factory)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = backs.Close() })
 	addrs := map[string]string{}

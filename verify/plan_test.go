@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -179,8 +179,8 @@ func TestVictimAndSourceOfTruth(t *testing.T) {
 }
 
 func TestPortTaken(t *testing.T) {
-	// As runtime.StartProxy wraps it, with the proxy's log after it.
-	require.True(t, portTaken(fmt.Errorf("start haproxy: exited during startup (exit status 1): %w\n  [ALERT] (1) : Starting frontend fe: cannot bind socket [127.0.0.1:4000]", runtime.ErrAddrInUse)))
+	// As loopback.StartProxy wraps it, with the proxy's log after it.
+	require.True(t, portTaken(fmt.Errorf("start haproxy: exited during startup (exit status 1): %w\n  [ALERT] (1) : Starting frontend fe: cannot bind socket [127.0.0.1:4000]", loopback.ErrAddrInUse)))
 	require.False(t, portTaken(errors.New("start haproxy: Cannot raise FD limit to 20045")))
 	// The text alone is not enough: StartProxy decides from the log.
 	require.False(t, portTaken(errors.New("start nginx: not ready: Address already in use")))

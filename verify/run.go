@@ -10,11 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/report"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -54,7 +54,7 @@ const (
 type env struct {
 	kind     proxybin.Kind
 	version  string
-	rt       *runtime.Env
+	rt       *loopback.Env
 	backends *echoBackends
 	watch    *proxyWatch // set once the proxy runs
 }
@@ -68,7 +68,7 @@ func (e *env) close() error {
 // is fine), and its last log lines then.
 func (e *env) proxyFailure() (string, []string) { return e.watch.failed() }
 
-// echoBackends makes the echo servers for runtime.Backends and remembers
+// echoBackends makes the echo servers for loopback.Backends and remembers
 // the current instance of each, for connection counts.
 type echoBackends struct {
 	mu   sync.Mutex
@@ -82,7 +82,7 @@ func newEchoBackends() *echoBackends {
 	return &echoBackends{live: map[string]*echo.Server{}, retired: map[string]uint64{}}
 }
 
-func (b *echoBackends) factory(id string) (runtime.Backend, error) {
+func (b *echoBackends) factory(id string) (loopback.Backend, error) {
 	s, err := echo.New(echo.Config{ID: id})
 	if err != nil {
 		return nil, err
@@ -586,7 +586,7 @@ func (r *runner) waitProxyView(addr string, up bool) (bool, error) {
 	start := time.Now()
 	for time.Since(start) < settleMax {
 		states, err := r.env.rt.Proxy.ServerStates(r.ctx)
-		if errors.Is(err, runtime.ErrNoServerState) {
+		if errors.Is(err, loopback.ErrNoServerState) {
 			return false, nil
 		}
 		if err == nil {

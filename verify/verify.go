@@ -11,12 +11,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/report"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -84,16 +84,16 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 			order = append(order, ids[s])
 		}
 	}
-	e := &env{kind: bin.Kind, version: bin.Version.String(), rt: &runtime.Env{}, backends: newEchoBackends()}
+	e := &env{kind: bin.Kind, version: bin.Version.String(), rt: &loopback.Env{}, backends: newEchoBackends()}
 	defer func() {
 		if cerr := e.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("teardown: %w", cerr)
 		}
 	}()
-	if e.rt.Scratch, err = runtime.NewScratch(); err != nil {
+	if e.rt.Scratch, err = loopback.NewScratch(); err != nil {
 		return nil, err
 	}
-	if e.rt.Backends, err = runtime.StartBackends(order, e.backends.factory); err != nil {
+	if e.rt.Backends, err = loopback.StartBackends(order, e.backends.factory); err != nil {
 		return nil, err
 	}
 	run := topo
@@ -141,7 +141,7 @@ const bindAttempts = 3
 func startLocal(ctx context.Context, e *env, topo *topology.Topology, bin proxybin.Binary, ids map[*topology.Server]string) (*topology.Topology, error) {
 	var local *topology.Topology
 	err := startProxy(ctx, e, bin, func() (string, []byte, string, error) {
-		ports, err := runtime.FreePorts(len(topo.Listeners))
+		ports, err := loopback.FreePorts(len(topo.Listeners))
 		if err != nil {
 			return "", nil, "", err
 		}
@@ -184,7 +184,7 @@ func startProxy(ctx context.Context, e *env, bin proxybin.Binary, render func() 
 		if err != nil {
 			return err
 		}
-		e.rt.Proxy, err = runtime.StartProxy(ctx, runtime.ProxyOptions{
+		e.rt.Proxy, err = loopback.StartProxy(ctx, loopback.ProxyOptions{
 			Kind: bin.Kind, Binary: bin.Path, Config: cfg, Dir: e.rt.Scratch.Dir, ReadyAddr: ready,
 		})
 		if err == nil {
@@ -221,9 +221,9 @@ func capHAProxyLimits(cfg []byte, maxconn, nofile int) []byte {
 }
 
 // portTaken reports whether a proxy failed to start because a listen port
-// was in use: runtime.StartProxy reads that from the proxy's own log.
+// was in use: loopback.StartProxy reads that from the proxy's own log.
 func portTaken(err error) bool {
-	return errors.Is(err, runtime.ErrAddrInUse)
+	return errors.Is(err, loopback.ErrAddrInUse)
 }
 
 // localMaxConns is the proxy connection budget that fits this process's
@@ -305,16 +305,16 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	e := &env{kind: bin.Kind, version: bin.Version.String(), rt: &runtime.Env{}, backends: newEchoBackends()}
+	e := &env{kind: bin.Kind, version: bin.Version.String(), rt: &loopback.Env{}, backends: newEchoBackends()}
 	defer func() {
 		if cerr := e.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("teardown: %w", cerr)
 		}
 	}()
-	if e.rt.Scratch, err = runtime.NewScratch(); err != nil {
+	if e.rt.Scratch, err = loopback.NewScratch(); err != nil {
 		return nil, err
 	}
-	if e.rt.Backends, err = runtime.StartBackends(cfg.ServerIDs(), e.backends.factory); err != nil {
+	if e.rt.Backends, err = loopback.StartBackends(cfg.ServerIDs(), e.backends.factory); err != nil {
 		return nil, err
 	}
 	addrs := map[string]string{}

@@ -14,11 +14,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/report"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/verify"
 )
 
@@ -261,7 +261,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 
 // runCleanup removes the scratch dirs of killed runs.
 func runCleanup(o *VerifyOptions) error {
-	for _, dir := range runtime.RemoveOrphans(os.TempDir()) {
+	for _, dir := range loopback.RemoveOrphans(os.TempDir()) {
 		fmt.Fprintf(o.IO.Out, "removed %s\n", dir)
 	}
 	return nil

@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
-	"github.com/wslb/wslb/runtime"
 )
 
 // TestEmptyBlocksRenderAsBlocks renders configs with empty blocks: each
@@ -31,7 +31,7 @@ func TestEmptyBlocksRenderAsBlocks(t *testing.T) {
 			require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
 			c, err := Load(src)
 			require.NoError(t, err)
-			scratch, err := runtime.NewScratch()
+			scratch, err := loopback.NewScratch()
 			require.NoError(t, err)
 			t.Cleanup(func() { scratch.Close() })
 			res := renderLocal(t, c, scratch.Dir)

@@ -7,7 +7,7 @@
 // the config then points at) between them:
 //
 //	cfg, err := rewrite.Load("haproxy.cfg")        // analyse; errors carry file:line
-//	backends, err := runtime.StartBackends(cfg.ServerIDs(), nil)
+//	backends, err := loopback.StartBackends(cfg.ServerIDs(), nil)
 //	out, err := cfg.Render(rewrite.Local{Dir: scratch.Dir, Backends: addrs})
 //
 // Rewriting keeps everything that does not reach outside the machine or
@@ -28,9 +28,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -134,11 +134,11 @@ type Local struct {
 	Dir string
 	// Backends maps every Server.ID to its echo backend "127.0.0.1:PORT".
 	Backends map[string]string
-	// FreePorts picks ports for the listeners; default runtime.FreePorts.
+	// FreePorts picks ports for the listeners; default loopback.FreePorts.
 	FreePorts func(n int) ([]int, error)
-	// FastChecks sets the health checks to runtime.FastCheckInterval
+	// FastChecks sets the health checks to loopback.FastCheckInterval
 	// (HAProxy: inter, fastinter and downinter, with `timeout check` at
-	// least runtime.FastCheckTimeout; NGINX: fail_timeout), as verify does
+	// least loopback.FastCheckTimeout; NGINX: fail_timeout), as verify does
 	// for generated configs. Config.Timers keeps the production values.
 	FastChecks bool
 }
@@ -334,7 +334,7 @@ func (c *Config) Render(l Local) (_ *Result, err error) {
 		}
 	}
 	if l.FreePorts == nil {
-		l.FreePorts = runtime.FreePorts
+		l.FreePorts = loopback.FreePorts
 	}
 	defer recoverInternal(c.File, &err)
 	return c.render(l)

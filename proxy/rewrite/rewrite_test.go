@@ -18,9 +18,9 @@ import (
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
-	"github.com/wslb/wslb/runtime"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -151,7 +151,7 @@ func TestLoadDetectsPoolAffinityAndPath(t *testing.T) {
 // renderLocal renders c against addresses that nothing listens on.
 func renderLocal(t *testing.T, c *Config, dir string) *Result {
 	t.Helper()
-	ports, err := runtime.FreePorts(len(c.Servers))
+	ports, err := loopback.FreePorts(len(c.Servers))
 	require.NoError(t, err)
 	backends := map[string]string{}
 	for i, id := range c.ServerIDs() {
@@ -172,7 +172,7 @@ func TestRenderedConfigsPassTheProxysOwnCheck(t *testing.T) {
 			bin := testutil.NeedProxy(t, tc.kind)
 			c, err := Load(filepath.Join("testdata", tc.file))
 			require.NoError(t, err)
-			scratch, err := runtime.NewScratch()
+			scratch, err := loopback.NewScratch()
 			require.NoError(t, err)
 			t.Cleanup(func() { scratch.Close() })
 			dir := scratch.Dir
@@ -222,11 +222,11 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 			testutil.NeedProxy(t, tc.kind)
 			c, err := Load(filepath.Join("testdata", tc.file))
 			require.NoError(t, err)
-			scratch, err := runtime.NewScratch()
+			scratch, err := loopback.NewScratch()
 			require.NoError(t, err)
-			env := &runtime.Env{Scratch: scratch}
+			env := &loopback.Env{Scratch: scratch}
 			t.Cleanup(func() { env.Close() })
-			env.Backends, err = runtime.StartBackends(c.ServerIDs(), nil)
+			env.Backends, err = loopback.StartBackends(c.ServerIDs(), nil)
 			require.NoError(t, err)
 			addrs := map[string]string{}
 			for _, id := range c.ServerIDs() {
@@ -236,7 +236,7 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 			require.NoError(t, err)
 			cfg, err := scratch.WriteFile(res.ConfigName, res.Config)
 			require.NoError(t, err)
-			env.Proxy, err = runtime.StartProxy(context.Background(), runtime.ProxyOptions{Kind: tc.kind, Config: cfg, Dir: scratch.Dir, ReadyAddr: res.Listen})
+			env.Proxy, err = loopback.StartProxy(context.Background(), loopback.ProxyOptions{Kind: tc.kind, Config: cfg, Dir: scratch.Dir, ReadyAddr: res.Listen})
 			require.NoError(t, err, "config:\n%s", res.Config)
 
 			wsIDs := map[string]bool{}
@@ -411,7 +411,7 @@ func TestProxyErrorsMapToTheUsersLines(t *testing.T) {
 			require.NoError(t, os.WriteFile(src, []byte(tc.text), 0o644))
 			c, err := Load(src)
 			require.NoError(t, err)
-			scratch, err := runtime.NewScratch()
+			scratch, err := loopback.NewScratch()
 			require.NoError(t, err)
 			t.Cleanup(func() { scratch.Close() })
 			res := renderLocal(t, c, scratch.Dir)

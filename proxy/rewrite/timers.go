@@ -9,9 +9,9 @@ import (
 	"github.com/haproxytech/config-parser/v5/params"
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 
+	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/proxy/nginx"
-	"github.com/wslb/wslb/runtime"
 )
 
 // HAProxy's defaults for what a server line leaves out.
@@ -30,8 +30,8 @@ const (
 // fastMs and fastTimeoutMs are FastCheckInterval and FastCheckTimeout as
 // HAProxy reads them.
 var (
-	fastMs        = strconv.FormatInt(runtime.FastCheckInterval.Milliseconds(), 10) + "ms"
-	fastTimeoutMs = strconv.FormatInt(runtime.FastCheckTimeout.Milliseconds(), 10) + "ms"
+	fastMs        = strconv.FormatInt(loopback.FastCheckInterval.Milliseconds(), 10) + "ms"
+	fastTimeoutMs = strconv.FormatInt(loopback.FastCheckTimeout.Milliseconds(), 10) + "ms"
 )
 
 // haproxyTimers reads the health check settings of be's servers: each
@@ -125,18 +125,18 @@ func (h *haproxyConfig) applyServerTimers(t *Timers, l hline, opts []string) err
 }
 
 // fastServerOptions replaces a server or default-server line's check
-// intervals with runtime.FastCheckInterval.
+// intervals with loopback.FastCheckInterval.
 func fastServerOptions(opts []string) []string {
 	opts = withoutOption(withoutOption(withoutOption(opts, "inter"), "fastinter"), "downinter")
 	return append(opts, "inter", fastMs, "fastinter", fastMs, "downinter", fastMs)
 }
 
 // fastCheckTimeout returns the `timeout check` value the fast local copy
-// uses for a configured v: at least runtime.FastCheckTimeout.
+// uses for a configured v: at least loopback.FastCheckTimeout.
 // A value HAProxy cannot read stays, so that HAProxy names it at the
 // user's line.
 func fastCheckTimeout(v string) string {
-	if d, err := haproxy.ParseDuration(v); err != nil || d >= runtime.FastCheckTimeout {
+	if d, err := haproxy.ParseDuration(v); err != nil || d >= loopback.FastCheckTimeout {
 		return v
 	}
 	return fastTimeoutMs
@@ -181,7 +181,7 @@ func nginxServerTimers(file string, line int, args []string) (Timers, error) {
 
 // fastNginxServerArgs sets fail_timeout on an upstream server's kept
 // parameters to what verify renders for generated configs checked every
-// runtime.FastCheckInterval with the line's max_fails.
+// loopback.FastCheckInterval with the line's max_fails.
 func fastNginxServerArgs(args []string) []string {
 	maxFails := nginxMaxFails
 	var out []string
@@ -196,7 +196,7 @@ func fastNginxServerArgs(args []string) []string {
 	if maxFails == 0 {
 		return args
 	}
-	ft := runtime.NginxFailTimeout(runtime.FastCheckInterval, maxFails)
+	ft := loopback.NginxFailTimeout(loopback.FastCheckInterval, maxFails)
 	return append(out, "fail_timeout="+strconv.FormatInt(int64(ft/time.Second), 10)+"s")
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/runtime"
+	"github.com/wslb/wslb/driver/loopback"
 )
 
 func renderWith(t *testing.T, c *Config, fast bool) *Result {
@@ -118,7 +118,7 @@ http {
 	fast := renderWith(t, c, true)
 	servers := linesWith(fast, "max_fails=")
 	require.Len(t, servers, 2)
-	require.Equal(t, time.Second, runtime.NginxFailTimeout(runtime.FastCheckInterval, 3))
+	require.Equal(t, time.Second, loopback.NginxFailTimeout(loopback.FastCheckInterval, 3))
 	for _, l := range servers {
 		require.Contains(t, l, "max_fails=3")
 		require.Contains(t, l, "fail_timeout=1s", "as generated configs checked every 100ms × 3, rounded up to 1s")
@@ -165,7 +165,7 @@ func TestNginxRenderIsRepeatable(t *testing.T) {
 }
 
 // TestFastCheckTimeout: the fast copy raises a short `timeout check` to
-// runtime.FastCheckTimeout, keeps a longer one, and leaves a value HAProxy
+// loopback.FastCheckTimeout, keeps a longer one, and leaves a value HAProxy
 // cannot read for HAProxy to report at the user's line.
 func TestFastCheckTimeout(t *testing.T) {
 	t.Parallel()

@@ -1,8 +1,8 @@
-// Package runtime runs a proxy topology on loopback for verification: a
+// Package loopback runs a proxy topology on loopback for verification: a
 // scratch directory, in-process echo backends on free ports, and the real
 // haproxy or nginx binary as a child process that is always torn down by
 // PID.
-package runtime
+package loopback
 
 import (
 	"fmt"
