@@ -1,0 +1,341 @@
+// Package backendcmd runs the user's own server as a verify backend
+// (`wslb verify --backend-cmd 'node server.js {port} {id}'`), one process
+// per server, instead of wslb's echo backend.
+//
+// The command is user code, often from the pull request under test, so it
+// runs like code a config is allowed to run (--allow-code): in the sandbox
+// every proxy runs in (internal/sandbox: the verify run's network
+// namespace, read-only file system but for its own scratch directory, an
+// empty environment apart from PATH and what is set here, limits, its own
+// PID namespace and process group, SIGKILL when wslb dies). It is torn
+// down by its process group on Stop, Close and when the run ends; its
+// output is kept for the report.
+package backendcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/wslb/wslb/internal/sandbox"
+)
+
+// Placeholders a command may use.
+const (
+	PortVar = "{port}" // the loopback port the server must listen on
+	IDVar   = "{id}"   // the server's name, as the report shows it
+)
+
+// Bounds.
+const (
+	// DefaultReadyTimeout bounds a server's start until its health path
+	// answers.
+	DefaultReadyTimeout = 30 * time.Second
+	stopGrace           = 3 * time.Second
+	readyPoll           = 50 * time.Millisecond
+	// OutputLines is how many of a server's last output lines are kept
+	// for a report.
+	OutputLines = 20
+	maxCmdLen   = 4096
+)
+
+// Check validates a --backend-cmd value: it must place the server on
+// {port}, and be a single line.
+func Check(cmd string) error {
+	switch {
+	case strings.TrimSpace(cmd) == "":
+		return errors.New("backend command is empty")
+	case len(cmd) > maxCmdLen:
+		return fmt.Errorf("backend command is longer than %d bytes", maxCmdLen)
+	case strings.ContainsFunc(cmd, func(r rune) bool { return r < ' ' && r != '\t' }):
+		return errors.New("backend command must be one line without control characters")
+	case !strings.Contains(cmd, PortVar):
+		return fmt.Errorf("backend command %q has no %s: the server must listen on the port verify gives it", cmd, PortVar)
+	}
+	return nil
+}
+
+// Runner starts the processes of one verify run.
+type Runner struct {
+	// Cmd is the command line (sh syntax) with {port} and {id}.
+	Cmd string
+	// WorkDir is where it runs (verify's working directory).
+	WorkDir string
+	// Env is added to the process's environment (NAME=value; values are
+	// verify's own, e.g. REDIS_URL).
+	Env []string
+	// Scratch is the run's scratch dir; each server writes below it.
+	Scratch string
+	// HealthPath maps a server id to the path polled until it answers
+	// 2xx or 3xx; a server without one is ready when its port accepts.
+	HealthPath map[string]string
+	// ReadyTimeout bounds each start; default DefaultReadyTimeout.
+	ReadyTimeout time.Duration
+
+	mu    sync.Mutex
+	procs map[string]*Process
+}
+
+// Process is one server's process. It implements the loopback driver's
+// Backend (Serve, Shutdown, Close), so that it can be stopped and started
+// again on the same port like an echo backend.
+type Process struct {
+	r    *Runner
+	id   string
+	log  string // output file
+	mu   sync.Mutex
+	cmd  *sandbox.Cmd
+	done chan struct{}
+	err  error // the exit status, after done
+}
+
+// Backend returns the process for server id (not started: Serve starts
+// it). The signature fits the loopback driver's BackendFactory.
+func (r *Runner) Backend(id string) (*Process, error) {
+	if err := Check(r.Cmd); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(r.Scratch, "backend-"+safeName(id))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("backend %s: %w", id, err)
+	}
+	p := &Process{r: r, id: id, log: filepath.Join(dir, "output.log")}
+	r.mu.Lock()
+	if r.procs == nil {
+		r.procs = map[string]*Process{}
+	}
+	r.procs[id] = p
+	r.mu.Unlock()
+	return p, nil
+}
+
+// safeName keeps a server id usable as a file name.
+func safeName(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == 0 || r == ':' {
+			return '_'
+		}
+		return r
+	}, id)
+}
+
+// shellQuote single-quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// script is the sh -c text that runs the command for port and id.
+func (r *Runner) script(port int, id string) string {
+	cmd := strings.ReplaceAll(r.Cmd, PortVar, strconv.Itoa(port))
+	cmd = strings.ReplaceAll(cmd, IDVar, shellQuote(id))
+	var b strings.Builder
+	b.WriteString("cd " + shellQuote(r.WorkDir) + " || exit 97\n")
+	for _, kv := range append([]string{"WSLB_PORT=" + strconv.Itoa(port), "WSLB_ID=" + id}, r.Env...) {
+		name, value, _ := strings.Cut(kv, "=")
+		b.WriteString("export " + name + "=" + shellQuote(value) + "\n")
+	}
+	b.WriteString(cmd + "\n")
+	return b.String()
+}
+
+// Serve starts the process on ln's port and waits for it to exit. The
+// listener is closed first (the server binds the port itself).
+func (p *Process) Serve(ln net.Listener) error {
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	out, err := sandbox.CreateOutput(p.log)
+	if err != nil {
+		return fmt.Errorf("backend %s: %w", p.id, err)
+	}
+	cmd, err := sandbox.Command(sandbox.Spec{
+		Binary: "/bin/sh", Args: []string{"-c", p.r.script(port, p.id)},
+		Dir: filepath.Dir(p.log), SharedNet: true,
+	})
+	if err != nil {
+		out.Close()
+		return fmt.Errorf("backend %s: %w", p.id, err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.cmd, p.done = cmd, done
+	err = cmd.Start()
+	p.mu.Unlock()
+	out.Close()
+	if err != nil {
+		close(done)
+		return fmt.Errorf("backend %s: start: %w", p.id, err)
+	}
+	err = cmd.Wait()
+	p.mu.Lock()
+	p.err = err
+	p.mu.Unlock()
+	close(done)
+	if err != nil {
+		return fmt.Errorf("backend %s exited: %w", p.id, err)
+	}
+	return nil
+}
+
+// Exited reports whether the process has ended, and how.
+func (p *Process) Exited() (bool, error) {
+	p.mu.Lock()
+	done, err := p.done, p.err
+	p.mu.Unlock()
+	if done == nil {
+		return false, nil
+	}
+	select {
+	case <-done:
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
+// signal sends sig to the process's group.
+func (p *Process) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil && p.cmd.Process != nil {
+		_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	}
+}
+
+// Shutdown asks the process group to stop (SIGTERM) and kills it when ctx
+// ends or after a grace period first.
+func (p *Process) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	done := p.done
+	p.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	p.signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	case <-time.After(stopGrace):
+	}
+	p.signal(syscall.SIGKILL)
+	<-done
+	return nil
+}
+
+// Close kills the process group at once, like a crash.
+func (p *Process) Close() error {
+	p.signal(syscall.SIGKILL)
+	return nil
+}
+
+// Output is the last lines the server printed.
+func (p *Process) Output() []string {
+	b, err := os.ReadFile(p.log)
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > OutputLines {
+		lines = lines[len(lines)-OutputLines:]
+	}
+	if len(lines) == 1 && lines[0] == "" {
+		return nil
+	}
+	return lines
+}
+
+// Outputs is every server's last output lines, by id, for a report.
+func (r *Runner) Outputs() map[string][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := map[string][]string{}
+	for id, p := range r.procs {
+		m[id] = p.Output()
+	}
+	return m
+}
+
+// WaitReady waits until every server answers its health path (or accepts
+// connections) at its address. A server that exits first, or is not ready
+// within ReadyTimeout, is an error quoting its output.
+func (r *Runner) WaitReady(ctx context.Context, addrs map[string]string) error {
+	timeout := r.ReadyTimeout
+	if timeout <= 0 {
+		timeout = DefaultReadyTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ids := make([]string, 0, len(addrs))
+	for id := range addrs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	for _, id := range ids {
+		if err := r.waitOne(ctx, client, id, addrs[id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) waitOne(ctx context.Context, client *http.Client, id, addr string) error {
+	r.mu.Lock()
+	p := r.procs[id]
+	r.mu.Unlock()
+	path := r.HealthPath[id]
+	last := "no answer yet"
+	for {
+		if p != nil {
+			if exited, err := p.Exited(); exited {
+				return p.failure(fmt.Sprintf("exited before it was ready (%v)", err))
+			}
+		}
+		if path == "" {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+				return nil
+			}
+			last = err.Error()
+		} else {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+			resp, err := client.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode < 400 {
+					return nil
+				}
+				last = "GET " + path + ": " + resp.Status
+			} else {
+				last = err.Error()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if p == nil {
+				return fmt.Errorf("backend %s on %s not ready: %s", id, addr, last)
+			}
+			return p.failure(fmt.Sprintf("not ready on %s: %s", addr, last))
+		case <-time.After(readyPoll):
+		}
+	}
+}
+
+// failure is an error about the process quoting its last output.
+func (p *Process) failure(what string) error {
+	msg := fmt.Sprintf("backend %s (%s) %s", p.id, p.r.Cmd, what)
+	if out := p.Output(); len(out) > 0 {
+		msg += "\n--- its output (last lines) ---\n" + strings.Join(out, "\n")
+	}
+	return errors.New(msg)
+}
