@@ -9,6 +9,7 @@ package generator
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"text/template"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -111,7 +112,14 @@ func checkOptions(opts Options) error {
 	return nil
 }
 
-var tmpl = template.Must(template.New("wslb").Option("missingkey=error").ParseFS(templates.FS, "*.tmpl"))
+// funcs format typed view fields; quoting stays in the view builders.
+var funcs = template.FuncMap{
+	"dur":     dur,
+	"seconds": seconds,
+	"words":   func(w []string) string { return strings.Join(w, " ") },
+}
+
+var tmpl = template.Must(template.New("wslb").Funcs(funcs).Option("missingkey=error").ParseFS(templates.FS, "*.tmpl"))
 
 func render(name string, view any) ([]byte, error) {
 	var buf bytes.Buffer

@@ -6,22 +6,25 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wslb/wslb/topology"
 )
 
-// haproxyView is everything haproxy.cfg.tmpl prints.
+// haproxyView is everything haproxy.cfg.tmpl prints. Values that reach
+// the config as words are already checked and quoted (haQuote); durations
+// are printed by the template's dur.
 type haproxyView struct {
 	Header  []string
 	MaxConn int
 	// MaxConnLowered: the derived budget was lowered to fit FDLimit.
 	MaxConnLowered bool
 	FDLimit        int
-	HardStopAfter  string
+	HardStopAfter  time.Duration
 	Runtime        bool
 	PidFile        string
 	StatsSocket    string
-	Timeouts       haTimeouts
+	Timeouts       topology.Timeouts
 	Frontends      []haFrontend
 	Backends       []haBackend
 	// NoRoute is the backend for requests no route matches ("" when every
@@ -29,35 +32,53 @@ type haproxyView struct {
 	NoRoute string
 }
 
-type haTimeouts struct {
-	Connect, Client, Server, Tunnel, ClientFin, ServerFin, HTTPRequest, HTTPKeepAlive string
-}
-
 type haFrontend struct {
 	Name           string
 	Listener       string
-	Bind           string
+	Bind           haBind
 	ForwardedProto string
 	Origin         *haOrigin
-	ACLs           []haACL
-	Rules          []haRule
-	Default        haRule
-	Shadowed       []string
+	// Routes are the conditional routes, in matching order.
+	Routes   []haRoute
+	Default  haDefault
+	Shadowed []string
+}
+
+type haBind struct {
+	Addr string
+	TLS  *haTLS
+}
+
+type haTLS struct {
+	Cert         string
+	ALPN         string
+	MinVer       string
+	Ciphers      string // "" for TLS 1.3 only
+	CipherSuites string
 }
 
 type haOrigin struct {
-	// Allowed holds the quoted patterns, space-separated, a bounded number
-	// per line: HAProxy reads at most 64 words on a line.
-	Allowed     []string
+	// Allowed holds the quoted patterns, a bounded number per acl line:
+	// HAProxy reads at most 64 words on a line.
+	Allowed     [][]string
 	DenyMissing bool
 }
 
-type haACL struct{ Name, Expr string }
+// haRoute is a route with its conditions: all that are set must hold.
+type haRoute struct {
+	Name      string
+	Backend   string
+	Path      *haACL // path prefix
+	Host      *haACL // Host header without port, case-insensitive
+	WebSocket bool   // WebSocket handshakes only
+}
 
-type haRule struct {
-	Route   string
+// haACL is a named ACL matching one (quoted) value.
+type haACL struct{ Name, Value string }
+
+type haDefault struct {
+	Route   string // "" when no route matches every request
 	Backend string
-	Cond    string
 }
 
 type haBackend struct {
@@ -67,19 +88,62 @@ type haBackend struct {
 	Ignore   string
 	Pool     string
 	Comments []string
-	Lines    []string
+	ClientIP *haClientIP
+	Balance  haBalance
+	// HashType is "consistent" or "map-based" for hashing methods, "" for
+	// the others.
+	HashType string
+	Cookie   *haCookie
 	// Tunnel is the backend's own timeout tunnel, set for WebSocket pools
 	// (the same value as defaults) so that the backend says what it
 	// carries, as a hand-written one would.
-	Tunnel   string
+	Tunnel   time.Duration
 	Health   *haHealth
 	Identity string
-	Servers  []string
+	Servers  []haServer
+}
+
+// haClientIP takes the client address from a request header for source
+// affinity, from trusted peers only when Trusted is set.
+type haClientIP struct {
+	Header string
+	// Trusted holds the trusted networks, a bounded number per acl line.
+	Trusted [][]string
+}
+
+// haBalance is the balance algorithm: "source", "roundrobin",
+// "leastconn", "hdr" (of Header) or "url_param" (Param).
+type haBalance struct {
+	Algorithm     string
+	Header, Param string
+}
+
+type haCookie struct {
+	Name   string
+	Secure bool
+	MaxAge time.Duration // 0: a session cookie
 }
 
 type haHealth struct {
-	Send    string
-	Timeout string
+	Path    string
+	Timeout time.Duration // 0: timeout check not set
+}
+
+type haServer struct {
+	Name, Addr string
+	Check      *haCheck
+	Weight     int // 0: the default weight
+	MaxConn    int
+	Backup     bool
+	Cookie     string
+	// InitAddrNone lets a host name that does not resolve at startup leave
+	// the server down instead of refusing to start.
+	InitAddrNone bool
+}
+
+type haCheck struct {
+	Inter      time.Duration
+	Rise, Fall int
 }
 
 // Mozilla server-side TLS guidelines (version 5.7), per profile.
@@ -129,20 +193,11 @@ func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
 		FDLimit:        opts.FDLimit,
 		Header:         header(t, t.Targets.HAProxy, "HAProxy"),
 		MaxConn:        maxConn,
-		HardStopAfter:  dur(t.Reload.Drain),
+		HardStopAfter:  t.Reload.Drain,
 		Runtime:        opts.Runtime != nil,
 		PidFile:        "/run/haproxy.pid",
 		StatsSocket:    "/run/haproxy/admin.sock",
-		Timeouts: haTimeouts{
-			Connect:       dur(t.Timeouts.Connect),
-			Client:        dur(t.Timeouts.Client),
-			Server:        dur(t.Timeouts.Server),
-			Tunnel:        dur(t.Timeouts.Tunnel),
-			ClientFin:     dur(t.Timeouts.ClientFin),
-			ServerFin:     dur(t.Timeouts.ServerFin),
-			HTTPRequest:   dur(t.Timeouts.HTTPRequest),
-			HTTPKeepAlive: dur(t.Timeouts.HTTPKeepAlive),
-		},
+		Timeouts:       t.Timeouts,
 	}
 	if opts.Runtime != nil {
 		v.StatsSocket = path.Join(opts.Runtime.Dir, "haproxy.sock")
@@ -153,7 +208,7 @@ func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
 			return nil, err
 		}
 		if needsNoRoute {
-			v.NoRoute = "wslb_no_route"
+			v.NoRoute = haNoRoute
 		}
 		v.Frontends = append(v.Frontends, fe)
 	}
@@ -166,6 +221,9 @@ func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
 	}
 	return v, nil
 }
+
+// haNoRoute is the backend that answers requests no route matches.
+const haNoRoute = "wslb_no_route"
 
 // maxConns is the client connection budget of the proxy; the loader always
 // sets it, topologies built in code may not. A derived budget is lowered to
@@ -196,28 +254,24 @@ func fdBudget(t *topology.Topology, limit int) int {
 	return max((limit-reserve)/2, 1)
 }
 
-func haBind(l *topology.Listener) (string, error) {
-	var addr string
+func haBindFor(l *topology.Listener) (haBind, error) {
+	var b haBind
 	switch {
 	case isWildcardHost(l.Address.Host):
-		addr = ":" + strconv.Itoa(l.Address.Port)
+		b.Addr = ":" + strconv.Itoa(l.Address.Port)
 	default:
-		addr = l.Address.String()
+		b.Addr = l.Address.String()
 	}
 	if l.TLS == nil {
-		return addr, nil
+		return b, nil
 	}
 	crt, err := haQuote("certificate path", l.TLS.Certificate)
 	if err != nil {
-		return "", err
+		return b, err
 	}
 	prof := profileFor(l.TLS.Profile)
-	parts := []string{addr, "ssl", "crt", crt, "alpn", "h2,http/1.1", "ssl-min-ver", prof.MinHAProxy}
-	if prof.Ciphers != "" {
-		parts = append(parts, "ciphers", prof.Ciphers)
-	}
-	parts = append(parts, "ciphersuites", cipherSuitesTLS13)
-	return strings.Join(parts, " "), nil
+	b.TLS = &haTLS{Cert: crt, ALPN: "h2,http/1.1", MinVer: prof.MinHAProxy, Ciphers: prof.Ciphers, CipherSuites: cipherSuitesTLS13}
+	return b, nil
 }
 
 func haFrontendFor(t *topology.Topology, l *topology.Listener) (haFrontend, bool, error) {
@@ -225,7 +279,7 @@ func haFrontendFor(t *topology.Topology, l *topology.Listener) (haFrontend, bool
 	if l.TLS != nil {
 		fe.ForwardedProto = "https"
 	}
-	bind, err := haBind(l)
+	bind, err := haBindFor(l)
 	if err != nil {
 		return fe, false, err
 	}
@@ -240,7 +294,7 @@ func haFrontendFor(t *topology.Topology, l *topology.Listener) (haFrontend, bool
 			}
 			quoted = append(quoted, q)
 		}
-		fe.Origin = &haOrigin{Allowed: haWordLines(quoted), DenyMissing: !t.Security.AllowMissingOrigin}
+		fe.Origin = &haOrigin{Allowed: haChunks(quoted), DenyMissing: !t.Security.AllowMissingOrigin}
 	}
 
 	var catchAll *topology.Route
@@ -251,36 +305,28 @@ func haFrontendFor(t *topology.Topology, l *topology.Listener) (haFrontend, bool
 		}
 		if unconditional(r) {
 			catchAll = r
-			fe.Default = haRule{Route: r.Name, Backend: "be_" + r.Pool}
+			fe.Default = haDefault{Route: r.Name, Backend: "be_" + r.Pool}
 			continue
 		}
-		var conds []string
+		route := haRoute{Name: r.Name, Backend: "be_" + r.Pool, WebSocket: r.WebSocketOnly}
 		if p := routePrefix(r); p != "/" {
 			q, err := haQuote("path", p)
 			if err != nil {
 				return fe, false, err
 			}
-			name := "route_" + r.Name + "_path"
-			fe.ACLs = append(fe.ACLs, haACL{Name: name, Expr: "path_beg " + q})
-			conds = append(conds, name)
+			route.Path = &haACL{Name: "route_" + r.Name + "_path", Value: q}
 		}
 		if r.Host != "" {
 			q, err := haQuote("host", strings.ToLower(r.Host))
 			if err != nil {
 				return fe, false, err
 			}
-			name := "route_" + r.Name + "_host"
-			// The Host header may carry a port; compare the name only.
-			fe.ACLs = append(fe.ACLs, haACL{Name: name, Expr: "hdr(host),field(1,:) -i " + q})
-			conds = append(conds, name)
+			route.Host = &haACL{Name: "route_" + r.Name + "_host", Value: q}
 		}
-		if r.WebSocketOnly {
-			conds = append(conds, "is_websocket")
-		}
-		fe.Rules = append(fe.Rules, haRule{Route: r.Name, Backend: "be_" + r.Pool, Cond: strings.Join(conds, " ")})
+		fe.Routes = append(fe.Routes, route)
 	}
 	if catchAll == nil {
-		fe.Default = haRule{Backend: "wslb_no_route"}
+		fe.Default = haDefault{Backend: haNoRoute}
 		return fe, true, nil
 	}
 	return fe, false, nil
@@ -304,8 +350,7 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 			if err != nil {
 				return be, err
 			}
-			fetch := "req.hdr_ip(" + h + ",-1)"
-			cond := "{ " + fetch + " -m found }"
+			be.ClientIP = &haClientIP{Header: h}
 			if len(a.TrustedProxies) > 0 {
 				var nets []string
 				for _, n := range a.TrustedProxies {
@@ -314,10 +359,7 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 					}
 					nets = append(nets, n)
 				}
-				for _, line := range haWordLines(nets) {
-					be.Lines = append(be.Lines, "acl wslb_trusted_proxy src "+line)
-				}
-				cond = "wslb_trusted_proxy " + cond
+				be.ClientIP.Trusted = haChunks(nets)
 				be.Comments = append(be.Comments,
 					fmt.Sprintf("Source affinity keys on the last address in %s when the peer is a trusted proxy in front,", a.ClientIPHeader),
 					"so that clients behind it are not all sent to one server.")
@@ -325,7 +367,6 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 				be.Comments = append(be.Comments,
 					fmt.Sprintf("Source affinity keys on the last address in %s, from any peer: no trusted proxies are listed.", a.ClientIPHeader))
 			}
-			be.Lines = append(be.Lines, "http-request set-src "+fetch+" if "+cond)
 		}
 		be.Comments = append(be.Comments, "Source affinity: a client address always hashes to the same server.")
 		if a.Consistent {
@@ -333,26 +374,20 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 				"hash-type consistent moves only a failed server's clients; the default map-based",
 				"hash reshuffles everyone when a server goes down.")
 		}
-		be.Lines = append(be.Lines, "balance source", "hash-type "+hashType)
+		be.Balance = haBalance{Algorithm: "source"}
+		be.HashType = hashType
 	case topology.AffinityCookie:
 		name, err := haQuote("cookie name", a.Cookie)
 		if err != nil {
 			return be, err
 		}
-		line := "cookie " + name + " insert indirect nocache httponly"
-		if secureCookie(t, p) {
-			line += " secure"
-		}
-		if a.CookieMaxAge > 0 {
-			line += " maxlife " + dur(a.CookieMaxAge) + " attr Max-Age=" + strconv.FormatInt(seconds(a.CookieMaxAge), 10)
-		}
-		line += " attr SameSite=Lax"
+		be.Cookie = &haCookie{Name: name, Secure: secureCookie(t, p), MaxAge: max(a.CookieMaxAge, 0)}
 		be.Comments = append(be.Comments,
 			"Cookie affinity: HAProxy sets the cookie on the first response (the WebSocket",
 			"handshake included) naming the server; browsers send it back on every request and",
 			"handshake. indirect hides it from the servers, nocache keeps shared caches from",
 			"storing responses that set it. New clients are spread by balance "+balance+".")
-		be.Lines = append(be.Lines, "balance "+balance, line)
+		be.Balance = haBalance{Algorithm: balance}
 	case topology.AffinityHeader:
 		h, err := haQuote("header name", a.Header)
 		if err != nil {
@@ -361,7 +396,8 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 		be.Comments = append(be.Comments,
 			fmt.Sprintf("Header affinity: requests with the same %s value reach the same server;", a.Header),
 			"requests without it are spread round-robin.")
-		be.Lines = append(be.Lines, "balance hdr("+h+")", "hash-type "+hashType)
+		be.Balance = haBalance{Algorithm: "hdr", Header: h}
+		be.HashType = hashType
 	case topology.AffinityQuery:
 		q, err := haQuote("query parameter", a.Param)
 		if err != nil {
@@ -370,7 +406,8 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 		be.Comments = append(be.Comments,
 			fmt.Sprintf("Query affinity: requests with the same ?%s= value reach the same server;", a.Param),
 			"requests without it are spread round-robin.")
-		be.Lines = append(be.Lines, "balance url_param "+q, "hash-type "+hashType)
+		be.Balance = haBalance{Algorithm: "url_param", Param: q}
+		be.HashType = hashType
 	default:
 		be.Comments = append(be.Comments, "No affinity: every request and handshake is balanced on its own.")
 		if a.Declared {
@@ -379,62 +416,50 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 			be.Comments = append(be.Comments, "affinity { mode = \"none\" }: the servers share their state.")
 			be.Ignore = "WSLB204"
 		}
-		be.Lines = append(be.Lines, "balance "+balance)
+		be.Balance = haBalance{Algorithm: balance}
 	}
 	if p.WebSocket {
-		be.Tunnel = dur(t.Timeouts.Tunnel)
+		be.Tunnel = t.Timeouts.Tunnel
 	}
 	h := p.Health
+	var check *haCheck
 	if h.Enabled {
 		hp, err := haQuote("health check path", h.Path)
 		if err != nil {
 			return be, err
 		}
-		be.Health = &haHealth{Send: "meth GET uri " + hp}
-		if h.Timeout > 0 {
-			be.Health.Timeout = dur(h.Timeout)
-		}
+		be.Health = &haHealth{Path: hp, Timeout: max(h.Timeout, 0)}
+		check = &haCheck{Inter: h.Interval, Rise: h.Rise, Fall: h.Fall}
 	}
-	if opts.IdentityHeader != "" {
-		be.Identity = opts.IdentityHeader
-	}
+	be.Identity = opts.IdentityHeader
 	for _, s := range p.Servers {
-		line, err := haServer(s, p, h)
+		srv, err := haServerFor(s, p, check)
 		if err != nil {
 			return be, err
 		}
-		be.Servers = append(be.Servers, line)
+		be.Servers = append(be.Servers, srv)
 	}
 	return be, nil
 }
 
-func haServer(s *topology.Server, p *topology.Pool, h topology.HealthCheck) (string, error) {
+func haServerFor(s *topology.Server, p *topology.Pool, check *haCheck) (haServer, error) {
 	addr, err := haQuote("server address", s.Address.String())
 	if err != nil {
-		return "", err
+		return haServer{}, err
 	}
-	parts := []string{"server", s.Name, addr}
-	if h.Enabled {
-		parts = append(parts, "check", "inter", dur(h.Interval), "rise", strconv.Itoa(h.Rise), "fall", strconv.Itoa(h.Fall))
-	}
+	srv := haServer{Name: s.Name, Addr: addr, Check: check, MaxConn: max(s.MaxConns, 0), Backup: s.Backup}
 	if s.Weight > 0 && s.Weight != 1 {
-		parts = append(parts, "weight", strconv.Itoa(s.Weight))
-	}
-	if s.MaxConns > 0 {
-		parts = append(parts, "maxconn", strconv.Itoa(s.MaxConns))
-	}
-	if s.Backup {
-		parts = append(parts, "backup")
+		srv.Weight = s.Weight
 	}
 	if p.Affinity.Mode == topology.AffinityCookie {
-		parts = append(parts, "cookie", s.Name)
+		srv.Cookie = s.Name
 	}
 	if _, err := netip.ParseAddr(s.Address.Host); err != nil {
 		// A host name that does not resolve at startup leaves the server
 		// down (health checks report it) instead of refusing to start.
-		parts = append(parts, "init-addr", "libc,none")
+		srv.InitAddrNone = true
 	}
-	return strings.Join(parts, " "), nil
+	return srv, nil
 }
 
 // haMaxValues is how many values one generated acl line holds. HAProxy
@@ -443,12 +468,12 @@ func haServer(s *topology.Server, p *topology.Pool, h topology.HealthCheck) (str
 // the same ACL name are ORed, so a long list is split over several.
 const haMaxValues = 32
 
-// haWordLines joins values space-separated, haMaxValues per line.
-func haWordLines(vals []string) []string {
-	var lines []string
+// haChunks splits values into lines of at most haMaxValues.
+func haChunks(vals []string) [][]string {
+	var lines [][]string
 	for len(vals) > 0 {
 		n := min(len(vals), haMaxValues)
-		lines = append(lines, strings.Join(vals[:n], " "))
+		lines = append(lines, vals[:n])
 		vals = vals[n:]
 	}
 	return lines

@@ -11,20 +11,22 @@ import (
 	"github.com/wslb/wslb/topology"
 )
 
-// nginxView is everything nginx.conf.tmpl prints.
+// nginxView is everything nginx.conf.tmpl prints. Values that reach the
+// config as words are already checked and quoted (ngQuote); durations are
+// printed by the template's dur.
 type nginxView struct {
 	Header            []string
 	WorkerConnections int
 	RlimitNofile      int
-	ShutdownTimeout   string
+	ShutdownTimeout   time.Duration
 	Runtime           *nginxRuntime
-	Timeouts          ngTimeouts
+	Timeouts          topology.Timeouts
 	Origin            *ngMap // nil: Origin is not checked
-	// ProxyHeaders are the proxy_set_header arguments set for every
-	// location in the http block.
-	ProxyHeaders []string
+	// ProxyHeaders are the proxy_set_header lines set for every location
+	// in the http block.
+	ProxyHeaders []ngHeader
 	// OriginHeader passes on the one Origin value checked (with Origin).
-	OriginHeader string
+	OriginHeader ngHeader
 	Maps         []ngMap
 	Geos         []ngMap
 	Upstreams    []ngUpstream
@@ -34,10 +36,6 @@ type nginxView struct {
 type nginxRuntime struct {
 	Pid, ErrorLog, AccessLog                                    string
 	ClientBodyTemp, ProxyTemp, FastCGITemp, UWSGITemp, SCGITemp string
-}
-
-type ngTimeouts struct {
-	Connect, ClientHeader, KeepAlive, Client string
 }
 
 // ngMap is a map (or geo) block.
@@ -58,13 +56,52 @@ type ngUpstream struct {
 	Ignore   string
 	Comments []string
 	Zone     string
-	// Directives choose the balancing method and affinity (none: round-robin).
-	Directives []string
-	Servers    []string
+	Balance  ngBalance
+	Servers  []ngUpstreamServer
+}
+
+// ngBalance chooses the balancing method and affinity of an upstream.
+type ngBalance struct {
+	Method string  // "least_conn", "ip_hash" or "" (round-robin)
+	Hash   *ngHash // hash on a key
+	Sticky *ngSticky
+}
+
+type ngHash struct {
+	Key        string // an NGINX variable
+	Consistent bool
+}
+
+type ngSticky struct {
+	Cookie string
+	// Expires is whole seconds (sticky expires takes no milliseconds); 0:
+	// a session cookie.
+	Expires time.Duration
+	Secure  bool
+}
+
+type ngUpstreamServer struct {
+	Name, Addr string
+	Weight     int // 0: the default weight
+	MaxConns   int
+	MaxFails   int
+	// FailTimeout is whole seconds (fail_timeout takes no milliseconds);
+	// 0: not set.
+	FailTimeout time.Duration
+	Backup      bool
+}
+
+// ngHeader is a header name and its value (an NGINX variable).
+type ngHeader struct{ Name, Value string }
+
+type ngListen struct {
+	Addr          string
+	SSL           bool
+	DefaultServer bool
 }
 
 type ngServer struct {
-	Listen     string
+	Listen     ngListen
 	ServerName string
 	TLS        *ngTLS
 	Origin     bool
@@ -72,7 +109,9 @@ type ngServer struct {
 }
 
 type ngTLS struct {
-	Certificate, Key, Protocols, Ciphers string
+	Certificate, Key string
+	Protocols        []string
+	Ciphers          string // "" for TLS 1.3 only
 }
 
 // ngLocation is a prefix location or a named one (Match starts with '@').
@@ -89,23 +128,26 @@ type ngLocation struct {
 }
 
 type ngProxy struct {
-	Pass        string
-	ReadTimeout string
-	SendTimeout string
-	AddHeaders  []string
-	// Headers are the location's own proxy_set_header arguments (WebSocket
+	// Upstream is the upstream name, or the variable holding it, that
+	// proxy_pass sends to over http.
+	Upstream    string
+	ReadTimeout time.Duration
+	SendTimeout time.Duration
+	// AddHeaders are response headers added to every response ("always").
+	AddHeaders []ngHeader
+	// Headers are the location's own proxy_set_header lines (WebSocket
 	// pools): the http block's set, repeated because a location that sets
 	// any header inherits none.
-	Headers  []string
+	Headers  []ngHeader
 	BackupTo string // named location for when every primary server failed
 }
 
 // ngPool is what locations need to know to proxy to a pool.
 type ngPool struct {
 	pool       *topology.Pool
-	pass       string   // proxy_pass argument
-	addHeaders []string // add_header arguments (without "add_header")
-	backup     string   // upstream of backup servers for hash methods, or ""
+	upstream   string     // upstream name or variable for proxy_pass
+	addHeaders []ngHeader // response headers added ("always")
+	backup     string     // upstream of backup servers for hash methods, or ""
 }
 
 type nginxBuilder struct {
@@ -126,19 +168,14 @@ func buildNginx(t *topology.Topology, opts Options) (*nginxView, error) {
 		Header:            header(t, t.Targets.Nginx, "NGINX"),
 		WorkerConnections: wc,
 		RlimitNofile:      rl,
-		ShutdownTimeout:   dur(t.Reload.Drain),
-		Timeouts: ngTimeouts{
-			Connect:      dur(t.Timeouts.Connect),
-			ClientHeader: dur(t.Timeouts.HTTPRequest),
-			KeepAlive:    dur(t.Timeouts.HTTPKeepAlive),
-			Client:       dur(t.Timeouts.Client),
+		ShutdownTimeout:   t.Reload.Drain,
+		Timeouts:          t.Timeouts,
+		ProxyHeaders: []ngHeader{
+			{"Upgrade", "$http_upgrade"}, {"Connection", "$connection_upgrade"}, {"Host", "$host"},
+			{"X-Real-IP", "$remote_addr"}, {"X-Forwarded-For", "$proxy_add_x_forwarded_for"},
+			{"X-Forwarded-Proto", "$scheme"},
 		},
-		ProxyHeaders: []string{
-			"Upgrade $http_upgrade", "Connection $connection_upgrade", "Host $host",
-			"X-Real-IP $remote_addr", "X-Forwarded-For $proxy_add_x_forwarded_for",
-			"X-Forwarded-Proto $scheme",
-		},
-		OriginHeader: "Origin $http_origin",
+		OriginHeader: ngHeader{"Origin", "$http_origin"},
 	}
 	if rt := opts.Runtime; rt != nil {
 		j := func(name string) string { return path.Join(rt.Dir, name) }
@@ -212,32 +249,21 @@ func (b *nginxBuilder) origin() error {
 	return nil
 }
 
-// serverLine renders one upstream server.
-func (b *nginxBuilder) serverLine(s *topology.Server, h topology.HealthCheck, backup bool) (string, error) {
+// upstreamServer is one upstream server.
+func (b *nginxBuilder) upstreamServer(s *topology.Server, h topology.HealthCheck, backup bool) (ngUpstreamServer, error) {
 	addr, err := ngQuote("server address", s.Address.String())
 	if err != nil {
-		return "", err
+		return ngUpstreamServer{}, err
 	}
-	parts := []string{"server", addr}
+	srv := ngUpstreamServer{Name: s.Name, Addr: addr, MaxConns: max(s.MaxConns, 0), Backup: backup}
 	if s.Weight > 1 {
-		parts = append(parts, "weight="+strconv.Itoa(s.Weight))
-	}
-	if s.MaxConns > 0 {
-		parts = append(parts, "max_conns="+strconv.Itoa(s.MaxConns))
+		srv.Weight = s.Weight
 	}
 	if h.Enabled {
-		fall := h.Fall
-		if fall < 1 {
-			fall = 1
-		}
-		parts = append(parts, "max_fails="+strconv.Itoa(fall), "fail_timeout="+durSeconds(h.Interval*time.Duration(fall)))
-	} else {
-		parts = append(parts, "max_fails=0")
+		srv.MaxFails = max(h.Fall, 1)
+		srv.FailTimeout = wholeSeconds(h.Interval * time.Duration(srv.MaxFails))
 	}
-	if backup {
-		parts = append(parts, "backup")
-	}
-	return strings.Join(parts, " ") + "; # " + s.Name, nil
+	return srv, nil
 }
 
 func zoneSize(servers int) string {
@@ -268,10 +294,6 @@ func ngVar(prefix, name string) (string, error) {
 // affinity needs the per-server routing of cookieRoutes.
 func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cookieMap bool, err error) {
 	a := p.Affinity
-	consistent := ""
-	if a.Consistent {
-		consistent = " consistent"
-	}
 	rr := ""
 	if p.Balance == topology.BalanceLeastConn {
 		rr = "least_conn"
@@ -288,17 +310,17 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 			up.Comments = append(up.Comments,
 				fmt.Sprintf("Source affinity on the client address a trusted proxy put last into %s", a.ClientIPHeader),
 				"(see the map above), so that clients behind it are not all sent to one server.")
-			up.Directives = appendNonEmpty(up.Directives, "hash "+key+consistent)
+			up.Balance.Hash = &ngHash{Key: key, Consistent: a.Consistent}
 		case a.NginxSource == topology.NginxHashRemoteAddr:
 			up.Comments = append(up.Comments,
 				"Source affinity on the full client address (IPv4 and IPv6).")
-			up.Directives = appendNonEmpty(up.Directives, "hash $remote_addr"+consistent)
+			up.Balance.Hash = &ngHash{Key: "$remote_addr", Consistent: a.Consistent}
 		default:
 			up.Comments = append(up.Comments,
 				"Source affinity with ip_hash: it keys on the first three octets of an IPv4",
 				"address (the /24), so neighbours share a server; nginx_method = \"hash\" keys",
 				"on the full address with consistent hashing instead.")
-			up.Directives = appendNonEmpty(up.Directives, "ip_hash")
+			up.Balance.Method = "ip_hash"
 		}
 	case topology.AffinityHeader:
 		hashed = true
@@ -308,7 +330,7 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 		}
 		up.Comments = append(up.Comments,
 			fmt.Sprintf("Header affinity: requests with the same %s value reach the same server.", a.Header))
-		up.Directives = appendNonEmpty(up.Directives, "hash "+v+consistent)
+		up.Balance.Hash = &ngHash{Key: v, Consistent: a.Consistent}
 	case topology.AffinityQuery:
 		hashed = true
 		v, err := ngVar("arg_", a.Param)
@@ -317,9 +339,9 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 		}
 		up.Comments = append(up.Comments,
 			fmt.Sprintf("Query affinity: requests with the same ?%s= value reach the same server.", a.Param))
-		up.Directives = appendNonEmpty(up.Directives, "hash "+v+consistent)
+		up.Balance.Hash = &ngHash{Key: v, Consistent: a.Consistent}
 	case topology.AffinityCookie:
-		up.Directives = appendNonEmpty(up.Directives, rr)
+		up.Balance.Method = rr
 		if v := topology.NginxSticky; !b.t.Targets.Nginx.AtLeast(v.Major, v.Minor, v.Patch) {
 			cookieMap = true
 		} else if err := b.sticky(p, up); err != nil {
@@ -333,7 +355,7 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 			up.Comments = append(up.Comments, "affinity { mode = \"none\" }: the servers share their state.")
 			up.Ignore = "WSLB105"
 		}
-		up.Directives = appendNonEmpty(up.Directives, rr)
+		up.Balance.Method = rr
 	}
 	return hashed, cookieMap, nil
 }
@@ -342,7 +364,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 	np := &ngPool{pool: p}
 	b.pools[p.Name] = np
 	up := ngUpstream{Name: b.ids.get("wslb", p.Name), Zone: zoneSize(len(p.Servers))}
-	np.pass = "http://" + up.Name
+	np.upstream = up.Name
 	hashed, cookieMap, err := b.balancing(p, &up)
 	if err != nil {
 		return err
@@ -359,11 +381,11 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 		if separate && isBackup(s) {
 			continue
 		}
-		line, err := b.serverLine(s, p.Health, isBackup(s))
+		srv, err := b.upstreamServer(s, p.Health, isBackup(s))
 		if err != nil {
 			return err
 		}
-		up.Servers = append(up.Servers, line)
+		up.Servers = append(up.Servers, srv)
 	}
 	if cookieMap {
 		if err := b.cookieRoutes(p, np, &up, primaries); err != nil {
@@ -385,11 +407,11 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 			bu.Comments = append(bu.Comments, "(the cookie routing above has no third tier for them).")
 		}
 		for _, s := range backups {
-			line, err := b.serverLine(s, p.Health, false)
+			srv, err := b.upstreamServer(s, p.Health, false)
 			if err != nil {
 				return err
 			}
-			bu.Servers = append(bu.Servers, line)
+			bu.Servers = append(bu.Servers, srv)
 		}
 		b.view.Upstreams = append(b.view.Upstreams, bu)
 		np.backup = bu.Name
@@ -399,7 +421,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 		if err != nil {
 			return err
 		}
-		np.addHeaders = append(np.addHeaders, b.opts.IdentityHeader+" "+served+" always")
+		np.addHeaders = append(np.addHeaders, ngHeader{b.opts.IdentityHeader, served})
 	}
 	return nil
 }
@@ -460,18 +482,14 @@ func (b *nginxBuilder) sticky(p *topology.Pool, up *ngUpstream) error {
 	if err != nil {
 		return err
 	}
-	line := "sticky cookie " + name
+	st := &ngSticky{Cookie: name, Secure: secureCookie(b.t, p)}
 	if a.CookieMaxAge > 0 {
-		line += " expires=" + durSeconds(a.CookieMaxAge)
-	}
-	line += " path=/ httponly samesite=lax"
-	if secureCookie(b.t, p) {
-		line += " secure"
+		st.Expires = wholeSeconds(a.CookieMaxAge)
 	}
 	up.Comments = append(up.Comments,
 		"Cookie affinity with sticky cookie (NGINX 1.29.6 and later): NGINX sets the",
 		"cookie on the first response, the WebSocket handshake included.")
-	up.Directives = append(up.Directives, line)
+	up.Balance.Sticky = st
 	return nil
 }
 
@@ -574,22 +592,22 @@ func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream
 	for _, s := range p.Servers {
 		// The named server first; the pool's primaries take over when it
 		// is down; the backup group (see the location) when they all are.
-		own := ngUpstream{Name: b.ids.get("wslb", p.Name, "server", s.Name), Zone: zoneSize(len(p.Servers)), Directives: up.Directives}
+		own := ngUpstream{Name: b.ids.get("wslb", p.Name, "server", s.Name), Zone: zoneSize(len(p.Servers)), Balance: up.Balance}
 		own.Comments = []string{fmt.Sprintf("Pool %s, clients whose cookie names %s.", p.Name, s.Name)}
-		line, err := b.serverLine(s, p.Health, false)
+		srv, err := b.upstreamServer(s, p.Health, false)
 		if err != nil {
 			return err
 		}
-		own.Servers = append(own.Servers, line)
+		own.Servers = append(own.Servers, srv)
 		for _, o := range primaries {
 			if o == s {
 				continue
 			}
-			line, err := b.serverLine(o, p.Health, true)
+			srv, err := b.upstreamServer(o, p.Health, true)
 			if err != nil {
 				return err
 			}
-			own.Servers = append(own.Servers, line)
+			own.Servers = append(own.Servers, srv)
 		}
 		b.view.Upstreams = append(b.view.Upstreams, own)
 		// Cookie values are matched case-sensitively (plain map keys are not).
@@ -623,26 +641,17 @@ func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream
 		set.Entries = append(set.Entries, ngEntry{`"~^` + n + `\|` + n + `$"`, `""`})
 	}
 	b.view.Maps = append(b.view.Maps, set)
-	np.pass = "http://" + route.Var
-	np.addHeaders = append(np.addHeaders, "Set-Cookie "+set.Var+" always")
+	np.upstream = route.Var
+	np.addHeaders = append(np.addHeaders, ngHeader{"Set-Cookie", set.Var})
 	return nil
 }
 
-func (b *nginxBuilder) listen(l *topology.Listener, def bool) string {
-	var addr string
-	switch {
-	case isWildcardHost(l.Address.Host):
-		addr = strconv.Itoa(l.Address.Port)
-	default:
-		addr = l.Address.String()
+func (b *nginxBuilder) listen(l *topology.Listener, def bool) ngListen {
+	ln := ngListen{Addr: l.Address.String(), SSL: l.TLS != nil, DefaultServer: def}
+	if isWildcardHost(l.Address.Host) {
+		ln.Addr = strconv.Itoa(l.Address.Port)
 	}
-	if l.TLS != nil {
-		addr += " ssl"
-	}
-	if def {
-		addr += " default_server"
-	}
-	return addr
+	return ln
 }
 
 func (b *nginxBuilder) listener(l *topology.Listener) error {
@@ -660,7 +669,7 @@ func (b *nginxBuilder) listener(l *topology.Listener) error {
 			}
 		}
 		prof := profileFor(l.TLS.Profile)
-		tls = &ngTLS{Certificate: crt, Key: key, Protocols: strings.Join(prof.Protocols, " "), Ciphers: prof.Ciphers}
+		tls = &ngTLS{Certificate: crt, Key: key, Protocols: prof.Protocols, Ciphers: prof.Ciphers}
 	}
 	hosts := append([]string{""}, hostBlocks(routes)...)
 	for _, h := range hosts {
@@ -690,15 +699,15 @@ func (b *nginxBuilder) listener(l *topology.Listener) error {
 
 // proxyFor returns the proxying settings for a pool.
 func (b *nginxBuilder) proxyFor(p *ngPool) *ngProxy {
-	px := &ngProxy{Pass: p.pass, AddHeaders: p.addHeaders}
+	px := &ngProxy{Upstream: p.upstream, AddHeaders: p.addHeaders}
 	if p.pool.WebSocket {
 		px.Headers = append(px.Headers, b.view.ProxyHeaders...)
 		if b.view.Origin != nil {
 			px.Headers = append(px.Headers, b.view.OriginHeader)
 		}
-		px.ReadTimeout, px.SendTimeout = dur(b.t.Timeouts.Tunnel), dur(b.t.Timeouts.Tunnel)
+		px.ReadTimeout, px.SendTimeout = b.t.Timeouts.Tunnel, b.t.Timeouts.Tunnel
 	} else {
-		px.ReadTimeout, px.SendTimeout = dur(b.t.Timeouts.Server), dur(b.t.Timeouts.Server)
+		px.ReadTimeout, px.SendTimeout = b.t.Timeouts.Server, b.t.Timeouts.Server
 	}
 	return px
 }
@@ -762,7 +771,7 @@ func (b *nginxBuilder) location(plan locationPlan, named *int) ([]ngLocation, er
 
 func (b *nginxBuilder) backupLocation(np *ngPool) ngLocation {
 	px := b.proxyFor(np)
-	px.Pass = "http://" + np.backup
+	px.Upstream = np.backup
 	return ngLocation{
 		Match:    "@" + np.backup,
 		Comments: []string{fmt.Sprintf("Backup servers of pool %s.", np.pool.Name)},
@@ -780,13 +789,6 @@ func dedupe(locs []ngLocation) []ngLocation {
 		}
 	}
 	return out
-}
-
-func appendNonEmpty(list []string, s string) []string {
-	if s == "" {
-		return list
-	}
-	return append(list, s)
 }
 
 // splitBackups separates primary and backup servers. A pool of backup

@@ -94,15 +94,11 @@ func dur(d time.Duration) string {
 	}
 }
 
-// durSeconds renders a duration rounded up to whole seconds, at least 1s,
-// for NGINX parameters that do not take milliseconds (fail_timeout,
-// sticky expires).
-func durSeconds(d time.Duration) string {
-	s := seconds(d)
-	if s < 1 {
-		s = 1
-	}
-	return dur(time.Duration(s) * time.Second)
+// wholeSeconds rounds a duration up to whole seconds, at least 1s, for
+// NGINX parameters that do not take milliseconds (fail_timeout, sticky
+// expires).
+func wholeSeconds(d time.Duration) time.Duration {
+	return time.Duration(max(seconds(d), 1)) * time.Second
 }
 
 // seconds renders d as whole seconds, rounded up (cookie Max-Age).

@@ -65,9 +65,9 @@ func TestDur(t *testing.T) {
 	for d, want := range tests {
 		require.Equal(t, want, dur(d), "%v", d)
 	}
-	require.Equal(t, "2s", durSeconds(1500*time.Millisecond))
-	require.Equal(t, "1s", durSeconds(100*time.Millisecond))
-	require.Equal(t, "6s", durSeconds(6*time.Second))
+	require.Equal(t, "2s", dur(wholeSeconds(1500*time.Millisecond)))
+	require.Equal(t, "1s", dur(wholeSeconds(100*time.Millisecond)))
+	require.Equal(t, "6s", dur(wholeSeconds(6*time.Second)))
 }
 
 func TestIdentsAreUniqueCaseInsensitively(t *testing.T) {
