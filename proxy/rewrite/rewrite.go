@@ -25,12 +25,12 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -276,11 +276,13 @@ func LoadWith(path string, o Options) (_ *Config, err error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer recoverInternal(path, &err)
-	switch DetectKind(path, text) {
+	switch kind := DetectKind(path, text); kind {
 	case proxybin.Nginx:
 		return loadNginx(path, text, r, o.AllowCode)
-	default:
+	case proxybin.HAProxy:
 		return loadHAProxy(path, text, r, o.AllowCode)
+	default:
+		return nil, &Error{File: path, Msg: fmt.Sprintf("this is a %s config, which verify cannot run yet", kind)}
 	}
 }
 
@@ -297,28 +299,11 @@ func recoverInternal(file string, err *error) {
 	}
 }
 
-// DetectKind guesses which proxy a config is for: nginx configs are made
-// of ";"-terminated directives and "{" blocks, HAProxy configs of sections
-// such as "global", "frontend" or "backend".
+// DetectKind tells which proxy a config is for, the way every wslb command
+// does (proxy.Detect); a file nothing tells apart is read as HAProxy's.
 func DetectKind(path string, text []byte) proxybin.Kind {
-	base := strings.ToLower(filepath.Base(path))
-	switch {
-	case strings.Contains(base, "nginx"):
-		return proxybin.Nginx
-	case strings.Contains(base, "haproxy") || strings.HasSuffix(base, ".cfg"):
-		return proxybin.HAProxy
-	}
-	for _, line := range strings.Split(string(text), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
-			continue
-		}
-		switch f[0] {
-		case "global", "defaults", "frontend", "backend", "listen":
-			return proxybin.HAProxy
-		case "http", "events", "stream", "upstream", "server", "worker_processes", "user", "pid", "include", "error_log":
-			return proxybin.Nginx
-		}
+	if k := proxy.DetectKind(path, text); k != "" {
+		return k
 	}
 	return proxybin.HAProxy
 }

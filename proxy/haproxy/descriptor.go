@@ -1,0 +1,42 @@
+package haproxy
+
+import (
+	"strings"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
+)
+
+// Descriptor is HAProxy's entry in the proxy registry.
+var Descriptor = &proxy.Descriptor{
+	Name:       proxybin.HAProxy,
+	Title:      "HAProxy",
+	ConfigName: "haproxy.cfg",
+	Detect:     Detect,
+}
+
+func init() { proxy.Register(Descriptor) }
+
+// Detect weighs how much a file reads as an HAProxy config: its lines are
+// keywords and words, not ";"-terminated or "{" blocks (an anonymous ACL
+// "if { ... }" is HAProxy's), and a config opens sections; a section
+// header weighs three lines. Text with no section header is prose, not a
+// config, and weighs nothing.
+func Detect(path string, content []byte) proxy.Evidence {
+	weight, sections := 0, 0
+	proxy.Lines(content, func(line string) {
+		if proxy.BlockLine(line) {
+			return
+		}
+		if sectionKeywords[strings.Fields(line)[0]] {
+			weight += 3
+			sections++
+		} else {
+			weight++
+		}
+	})
+	if sections == 0 {
+		weight = 0
+	}
+	return proxy.Evidence{Content: weight, Name: proxy.NameHint(path, "haproxy", ".cfg")}
+}

@@ -1,0 +1,29 @@
+package nginx
+
+import (
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
+)
+
+// Descriptor is NGINX's entry in the proxy registry.
+var Descriptor = &proxy.Descriptor{
+	Name:       proxybin.Nginx,
+	Title:      "NGINX",
+	ConfigName: "nginx.conf",
+	Detect:     Detect,
+}
+
+func init() { proxy.Register(Descriptor) }
+
+// Detect weighs how much a file reads as an NGINX config: one for every
+// line shaped like its directives, which end in ";" or open or close a "{"
+// block.
+func Detect(path string, content []byte) proxy.Evidence {
+	weight := 0
+	proxy.Lines(content, func(line string) {
+		if proxy.BlockLine(line) {
+			weight++
+		}
+	})
+	return proxy.Evidence{Content: weight, Name: proxy.NameHint(path, "nginx", ".conf")}
+}

@@ -1,0 +1,132 @@
+// Package proxy is the registry of the proxies wslb knows. Each proxy
+// package (proxy/haproxy, proxy/nginx) registers a Descriptor from its
+// init; commands, shell completion, help texts and kind detection read the
+// registry, so supporting another proxy is adding a package, not a case in
+// every switch. Import proxy/all to register every built-in proxy.
+//
+// This package knows no concrete proxy.
+package proxy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+// Kind names a proxy ("haproxy", "nginx").
+type Kind = proxybin.Kind
+
+// Descriptor is what wslb knows about one proxy.
+type Descriptor struct {
+	// Name is the proxy's kind, as flags and reports spell it.
+	Name Kind
+	// Aliases are other spellings Lookup accepts; they are never listed
+	// in choices or completion.
+	Aliases []string
+	// Title is the proxy's name in prose ("HAProxy").
+	Title string
+	// ConfigName is the conventional file name of its main config
+	// ("haproxy.cfg"), used for generated and rewritten configs.
+	ConfigName string
+	// Detect weighs how much a file looks like a config of this proxy.
+	Detect func(path string, content []byte) Evidence
+}
+
+// Binary finds the proxy's executable (the one $WSLB_<NAME> names, else
+// the one in PATH) and reads its version.
+func (d *Descriptor) Binary() (proxybin.Binary, error) { return proxybin.Lookup(d.Name) }
+
+// EnvVar is the environment variable that selects the proxy's binary.
+func (d *Descriptor) EnvVar() string { return proxybin.EnvVar(d.Name) }
+
+// Evidence is a detector's judgement of one file.
+type Evidence struct {
+	// Content grows with every line that reads as this proxy's syntax;
+	// zero when nothing does.
+	Content int
+	// Name is the hint the path gives: 3 when the file's name contains
+	// the proxy's name, 2 for its usual extension, 1 when a directory
+	// of the path is named after it.
+	Name int
+}
+
+var (
+	mu       sync.RWMutex
+	registry []*Descriptor
+)
+
+// Register adds d; a second proxy with the same name or alias is a
+// programming error.
+func Register(d *Descriptor) {
+	if d.Name == "" || d.Detect == nil || d.ConfigName == "" {
+		panic(fmt.Sprintf("proxy: descriptor %q needs a name, a config name and a detector", d.Name))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, name := range append([]string{string(d.Name)}, d.Aliases...) {
+		if lookup(name) != nil {
+			panic(fmt.Sprintf("proxy: %q registered twice", name))
+		}
+	}
+	registry = append(registry, d)
+	slices.SortFunc(registry, func(a, b *Descriptor) int { return strings.Compare(string(a.Name), string(b.Name)) })
+}
+
+// All returns every registered proxy, by name.
+func All() []*Descriptor {
+	mu.RLock()
+	defer mu.RUnlock()
+	return slices.Clone(registry)
+}
+
+// Names returns the names of every registered proxy, by name: the choices
+// a --proxy flag offers.
+func Names() []string {
+	var out []string
+	for _, d := range All() {
+		out = append(out, string(d.Name))
+	}
+	return out
+}
+
+// Kinds returns the kinds of every registered proxy, by name.
+func Kinds() []Kind {
+	var out []Kind
+	for _, d := range All() {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+// Lookup finds a proxy by name or alias.
+func Lookup(name string) (*Descriptor, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	d := lookup(name)
+	return d, d != nil
+}
+
+func lookup(name string) *Descriptor {
+	for _, d := range registry {
+		if string(d.Name) == name || slices.Contains(d.Aliases, name) {
+			return d
+		}
+	}
+	return nil
+}
+
+// Choices lists the registered names for messages: "haproxy or nginx",
+// "a, b or c".
+func Choices() string {
+	names := Names()
+	switch len(names) {
+	case 0:
+		return "none"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
