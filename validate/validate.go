@@ -15,6 +15,7 @@ import (
 	"github.com/wslb/wslb/internal/ctxrun"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
@@ -146,7 +147,12 @@ func Rules() []finding.Rule {
 type UnknownKindError struct{ Name string }
 
 func (e *UnknownKindError) Error() string {
-	return fmt.Sprintf("%s: cannot tell whether this is an HAProxy or NGINX config; pass --kind haproxy or --kind nginx", e.Name)
+	var titles, flags []string
+	for _, d := range proxy.All() {
+		titles = append(titles, d.Title)
+		flags = append(flags, "--proxy "+string(d.Name))
+	}
+	return fmt.Sprintf("%s: cannot tell whether this is an %s config; pass %s", e.Name, strings.Join(titles, " or "), strings.Join(flags, " or "))
 }
 
 // CodeError refuses to run a config whose directives run code.

@@ -10,7 +10,7 @@ func NewCmdCompletion(streams IOStreams) *cobra.Command {
 		Use:   "completion bash|zsh|fish",
 		Short: "Print a shell completion script",
 		Long: `Print a completion script for bash, zsh or fish. Enum flags such as
---target, --format and --proxy complete their values.`,
+--proxy, --format and --scenarios complete their values.`,
 		Example: `  # bash, for the current shell:
   source <(wslb completion bash)
   # zsh, installed:

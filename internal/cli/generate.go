@@ -25,8 +25,8 @@ type GenerateOptions struct {
 	Topology string
 	// Output is a directory, or "-" for standard output.
 	Output string
-	// Target is "haproxy", "nginx" or "" for both.
-	Target string
+	// Proxy is the one proxy to generate for, or "" for every one.
+	Proxy string
 	// Check compares instead of writing.
 	Check bool
 }
@@ -34,6 +34,7 @@ type GenerateOptions struct {
 // NewCmdGenerate compiles a topology into HAProxy and NGINX configs.
 func NewCmdGenerate(streams IOStreams) *cobra.Command {
 	opts := &GenerateOptions{Streams: streams}
+	var proxyFlag *proxyFlag
 	cmd := &cobra.Command{
 		Use:   "generate TOPOLOGY.hcl",
 		Short: "Generate HAProxy and NGINX configs from a topology",
@@ -58,7 +59,7 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
   wslb generate examples/chat.hcl -o out/
 
   # Only the NGINX config, to standard output
-  wslb generate examples/chat.hcl --target nginx
+  wslb generate examples/chat.hcl --proxy nginx
 
   # Both configs to standard output, each after a "# ---- NAME" line
   wslb generate examples/chat.hcl -o -
@@ -71,10 +72,8 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Topology = args[0]
-			switch opts.Target {
-			case "", string(proxybin.HAProxy), string(proxybin.Nginx):
-			default:
-				return UsageError("--target %q: want haproxy or nginx", opts.Target)
+			if _, err := proxyFlag.resolve(cmd, opts.Streams); err != nil {
+				return err
 			}
 			if opts.Output == "" {
 				return UsageError("--output must be a directory or - for standard output")
@@ -93,9 +92,8 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Output, "output", "o", "-", "directory to write the configs to, or - for standard output")
-	f.StringVar(&opts.Target, "target", "", "generate only this proxy's config: haproxy or nginx (default: both)")
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 with a diff when the files in -o DIR differ")
-	_ = cmd.RegisterFlagCompletionFunc("target", enumFlagCompletion(string(proxybin.HAProxy), string(proxybin.Nginx)))
+	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "generate only this proxy's config: %s (default: every one)", nil, "target")
 	_ = cmd.MarkFlagDirname("output")
 	return cmd
 }
@@ -110,8 +108,8 @@ func runGenerate(ctx context.Context, opts *GenerateOptions) error {
 		return fmt.Errorf("%w; nothing was written", err)
 	}
 	var kinds []proxybin.Kind
-	if opts.Target != "" {
-		kinds = []proxybin.Kind{proxybin.Kind(opts.Target)}
+	if opts.Proxy != "" {
+		kinds = []proxybin.Kind{proxybin.Kind(opts.Proxy)}
 	}
 	arts, err := generator.Generate(topo, generator.Options{Kinds: kinds, FDLimit: hostFDLimit()})
 	if err != nil {

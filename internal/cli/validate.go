@@ -31,7 +31,7 @@ type ValidateOptions struct {
 	Streams IOStreams
 
 	Paths          []string
-	Kind           string
+	Proxy          string
 	Format         string
 	FailOn         string
 	Disable        []string
@@ -56,6 +56,7 @@ var failOnValues = []string{"error", "warning", "info", "none"}
 // NewCmdValidate lints HAProxy and NGINX configs for WebSocket mistakes.
 func NewCmdValidate(streams IOStreams) *cobra.Command {
 	opts := &ValidateOptions{Streams: streams}
+	var proxyFlag *proxyFlag
 	cmd := &cobra.Command{
 		Use:   "validate PATH...",
 		Short: "Lint HAProxy and NGINX configs for WebSocket and affinity mistakes",
@@ -65,8 +66,9 @@ affinity gaps, reload hygiene. Each finding names a rule (WSLBNNN) documented
 in docs/rules/.
 
 PATH is a config file, a directory (searched for *.cfg and *.conf), "-" for
-standard input (with --kind), or a topology .hcl file, which is generated and
-the result linted. The proxy kind is detected from the file name and content.
+standard input (with --proxy), or a topology .hcl file, which is generated and
+the result linted. The proxy is detected from the content; the file name and
+extension decide when the content does not.
 
 A WebSocket route is a location/backend that forwards Upgrade/Connection, is
 selected by an Upgrade, WebSocket-path or WebSocket-host ACL, sets timeout
@@ -93,7 +95,7 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
   wslb validate nginx.conf --exec --format sarif > wslb.sarif
 
   # From standard input, targeting nginx 1.24, with a 5 minute idle threshold
-  cat site.conf | wslb validate - --kind nginx --nginx-version 1.24 --min-idle-timeout 5m
+  cat site.conf | wslb validate - --proxy nginx --nginx-version 1.24 --min-idle-timeout 5m
 
   # Generate configs from a topology and lint them
   wslb validate examples/chat.hcl`,
@@ -105,6 +107,9 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 			}
 			if len(args) == 0 {
 				return UsageError("validate needs at least one PATH (a file, a directory, - or a topology .hcl)")
+			}
+			if _, err := proxyFlag.resolve(cmd, opts.Streams); err != nil {
+				return err
 			}
 			if err := checkValidateFlags(opts); err != nil {
 				return err
@@ -121,7 +126,6 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Kind, "kind", "", "proxy kind of the inputs: haproxy or nginx (default: detect)")
 	f.StringVarP(&opts.Format, "format", "f", "text", "output format: "+strings.Join(output.Formats, ", "))
 	f.StringVar(&opts.FailOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or none")
 	f.StringSliceVar(&opts.Disable, "disable", nil, "rule IDs to skip, comma separated (e.g. WSLB104,WSLB107)")
@@ -135,7 +139,7 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 	f.BoolVar(&opts.ListRules, "list-rules", false, "print the rule catalog and exit")
 	f.DurationVar(&opts.Timeout, "timeout", 0, "stop and exit 124 when the whole run takes longer (e.g. 2m; default: no limit)")
 	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "with --exec, run the proxy's check without isolation where no sandbox can be built (see docs/security.md)")
-	_ = cmd.RegisterFlagCompletionFunc("kind", enumFlagCompletion("haproxy", "nginx"))
+	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "proxy of the inputs: %s (default: detect)", nil, "kind")
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion(output.Formats...))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", enumFlagCompletion(failOnValues...))
 	_ = cmd.RegisterFlagCompletionFunc("websocket", enumFlagCompletion("auto", "all"))
@@ -143,9 +147,6 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 }
 
 func checkValidateFlags(opts *ValidateOptions) error {
-	if opts.Kind != "" && opts.Kind != "haproxy" && opts.Kind != "nginx" {
-		return UsageError("--kind %q: want haproxy or nginx", opts.Kind)
-	}
 	if _, err := output.New(opts.Format, output.Options{}); err != nil {
 		return UsageError("--format: %v", err)
 	}
@@ -178,8 +179,8 @@ func checkValidateFlags(opts *ValidateOptions) error {
 		}
 	}
 	for _, p := range opts.Paths {
-		if p == "-" && opts.Kind == "" {
-			return UsageError("reading standard input needs --kind haproxy or --kind nginx")
+		if p == "-" && opts.Proxy == "" {
+			return UsageError("reading standard input needs %s", proxyAlternatives())
 		}
 	}
 	return nil
@@ -273,7 +274,7 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 			if err != nil {
 				return nil, nil, InvalidInputError(fmt.Errorf("read standard input: %w", err))
 			}
-			sources = append(sources, validate.Source{Name: "<stdin>", Kind: proxybin.Kind(opts.Kind), Bytes: b})
+			sources = append(sources, validate.Source{Name: "<stdin>", Kind: proxybin.Kind(opts.Proxy), Bytes: b})
 		case strings.EqualFold(filepath.Ext(p), ".hcl"):
 			gen, targets, err := generateForLint(ctx, opts, p)
 			if err != nil {
@@ -293,7 +294,7 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 				return nil, nil, InvalidInputError(err)
 			}
 			for i := range found {
-				found[i].Kind = proxybin.Kind(opts.Kind)
+				found[i].Kind = proxybin.Kind(opts.Proxy)
 			}
 			sources = append(sources, found...)
 		}
@@ -360,8 +361,8 @@ func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([
 		return nil, topology.Targets{}, err
 	}
 	var kinds []proxybin.Kind
-	if opts.Kind != "" {
-		kinds = []proxybin.Kind{proxybin.Kind(opts.Kind)}
+	if opts.Proxy != "" {
+		kinds = []proxybin.Kind{proxybin.Kind(opts.Proxy)}
 	}
 	arts, err := generator.Generate(topo, generator.Options{Kinds: kinds, FDLimit: hostFDLimit()})
 	if err != nil {

@@ -107,7 +107,7 @@ func TestValidateUsageAndInputErrors(t *testing.T) {
 		{"bad fail-on", []string{cfg, "--fail-on", "critical"}, ExitUsage, "--fail-on"},
 		{"bad kind", []string{cfg, "--kind", "envoy"}, ExitUsage, "--kind"},
 		{"unknown rule", []string{cfg, "--disable", "WSLB999"}, ExitUsage, "WSLB999"},
-		{"stdin without kind", []string{"-"}, ExitUsage, "--kind"},
+		{"stdin without kind", []string{"-"}, ExitUsage, "--proxy"},
 		{"bad nginx version", []string{cfg, "--nginx-version", "one"}, ExitUsage, "--nginx-version"},
 		{"bad haproxy version", []string{cfg, "--haproxy-version", "2"}, ExitUsage, "--haproxy-version"},
 		{"negative timeout", []string{cfg, "--timeout", "-1s"}, ExitUsage, "--timeout"},

@@ -18,6 +18,7 @@ import (
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/sandbox"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/verify"
 )
@@ -49,6 +50,7 @@ var runInNamespace = false
 // stickiness, spread, failover and reload survival.
 func NewCmdVerify(streams IOStreams) *cobra.Command {
 	opts := &VerifyOptions{IO: streams}
+	var proxyFlag *proxyFlag
 	cmd := &cobra.Command{
 		Use:   "verify TOPOLOGY.hcl | haproxy.cfg | nginx.conf",
 		Short: "Prove stickiness, spread, failover and reload survival against the real proxy",
@@ -95,6 +97,9 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 				// The default bound leaves room for the idle hold.
 				opts.Verify.Timeout = verify.DefaultTimeout + opts.Verify.Idle
 			}
+			if _, err := proxyFlag.resolve(cmd, opts.IO); err != nil {
+				return UsageError("--proxy must be %s, not %q", proxyFlag.choices(), opts.Proxy)
+			}
 			if err := opts.check(); err != nil {
 				return err
 			}
@@ -105,7 +110,8 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Proxy, "proxy", "all", "proxy to run: haproxy, nginx or all (an existing config runs its own kind)")
+	opts.Proxy = "all"
+	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "proxy to run: %s (an existing config runs its own kind)", []string{"all"})
 	f.IntVar(&opts.Verify.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
 	f.IntVar(&opts.Verify.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
 	f.IntVar(&opts.Verify.Messages, "messages", verify.DefaultMessages, "echo messages per connection")
@@ -125,7 +131,6 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "run an existing config even where no sandbox can be built (see docs/security.md)")
 	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove the scratch dirs (wslb-verify-*, wslb-exec-*) of runs that were killed, and exit")
 
-	_ = cmd.RegisterFlagCompletionFunc("proxy", enumFlagCompletion("haproxy", "nginx", "all"))
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
 	_ = cmd.RegisterFlagCompletionFunc("scenarios", enumFlagCompletion(verify.AllScenarios()...))
 	_ = cmd.RegisterFlagCompletionFunc("key", enumFlagCompletion("source", "none", "cookie:", "header:", "query:"))
@@ -134,10 +139,8 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 
 // check validates flag values (exit 2 on error).
 func (o *VerifyOptions) check() error {
-	switch o.Proxy {
-	case "haproxy", "nginx", "all":
-	default:
-		return UsageError("--proxy must be haproxy, nginx or all, not %q", o.Proxy)
+	if _, ok := proxy.Lookup(o.Proxy); !ok && o.Proxy != "all" {
+		return UsageError("--proxy must be %s or all, not %q", proxy.Choices(), o.Proxy)
 	}
 	switch o.Format {
 	case "text", "json":
@@ -176,12 +179,9 @@ func (o *VerifyOptions) verifyOptions() verify.Options {
 			vo.Key = &k
 		}
 	}
-	switch o.Proxy {
-	case "haproxy":
-		vo.Proxies = []proxybin.Kind{proxybin.HAProxy}
-	case "nginx":
-		vo.Proxies = []proxybin.Kind{proxybin.Nginx}
-	default:
+	if d, ok := proxy.Lookup(o.Proxy); ok {
+		vo.Proxies = []proxybin.Kind{d.Name}
+	} else {
 		vo.Proxies = proxybin.Kinds
 	}
 	return vo

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wslb/wslb/proxy"
+	_ "github.com/wslb/wslb/proxy/all" // the proxies the commands offer
+)
+
+// proxyFlag is the --proxy flag every command has. Its choices, help and
+// completion come from the proxy registry; extra values ("all" for verify)
+// come after them. Old spellings of the flag (--target, --kind) are hidden
+// aliases that still work for one release, with a note on standard error.
+type proxyFlag struct {
+	value   *string
+	extra   []string
+	aliases map[string]*string
+}
+
+// addProxyFlag defines --proxy on cmd, storing the proxy's name in value,
+// and the deprecated spellings in aliases.
+func addProxyFlag(cmd *cobra.Command, value *string, usage string, extra []string, aliases ...string) *proxyFlag {
+	p := &proxyFlag{value: value, extra: extra, aliases: map[string]*string{}}
+	f := cmd.Flags()
+	def := *value
+	f.StringVar(value, "proxy", def, fmt.Sprintf(usage, p.choices()))
+	complete := enumFlagCompletion(append(proxy.Names(), extra...)...)
+	_ = cmd.RegisterFlagCompletionFunc("proxy", complete)
+	for _, a := range aliases {
+		v := new(string)
+		p.aliases[a] = v
+		f.StringVar(v, a, def, "deprecated spelling of --proxy")
+		_ = f.MarkHidden(a)
+		_ = cmd.RegisterFlagCompletionFunc(a, complete)
+	}
+	return p
+}
+
+// choices lists the values --proxy takes, for help and messages.
+func (p *proxyFlag) choices() string {
+	names := append(proxy.Names(), p.extra...)
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// resolve folds a deprecated spelling into --proxy (noting it on stderr),
+// checks the value and turns a proxy's alias into its name. It returns the
+// flag as the user spelled it, for messages.
+func (p *proxyFlag) resolve(cmd *cobra.Command, streams IOStreams) (string, error) {
+	spelled := "--proxy"
+	for _, a := range sortedKeys(p.aliases) {
+		if !cmd.Flags().Changed(a) {
+			continue
+		}
+		fmt.Fprintf(streams.ErrOut, "wslb: --%s is deprecated and will be removed in the next release; use --proxy\n", a)
+		v := *p.aliases[a]
+		if cmd.Flags().Changed("proxy") && *p.value != v {
+			return "", UsageError("--proxy %q and --%s %q disagree; give only --proxy", *p.value, a, v)
+		}
+		*p.value, spelled = v, "--"+a
+	}
+	v := *p.value
+	if v == "" || slices.Contains(p.extra, v) {
+		return spelled, nil
+	}
+	d, ok := proxy.Lookup(v)
+	if !ok {
+		return spelled, UsageError("%s %q: want %s", spelled, v, p.choices())
+	}
+	*p.value = string(d.Name)
+	return spelled, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// proxyAlternatives is "--proxy haproxy or --proxy nginx", for messages
+// asking the user to name one.
+func proxyAlternatives() string {
+	var out []string
+	for _, n := range proxy.Names() {
+		out = append(out, "--proxy "+n)
+	}
+	return strings.Join(out, " or ")
+}
