@@ -8,6 +8,8 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wslb/wslb/internal/iostreams"
 )
 
 // TextOptions shape the terminal report.
@@ -40,10 +42,10 @@ func WriteText(w io.Writer, s *Summary, opts TextOptions) error {
 	}
 	width = max(width, minWidth)
 	bw := bufio.NewWriter(w)
-	t := &textReport{w: bw, width: width, p: painter{on: opts.Color}}
+	t := &textReport{w: bw, width: width, p: painter{iostreams.Painter{On: opts.Color}}}
 
 	if s.Source != "" {
-		t.line(t.p.bold("wslb verify") + " " + s.Source)
+		t.line(t.p.Bold("wslb verify") + " " + s.Source)
 		t.line("")
 	}
 	for _, r := range s.Runs {
@@ -76,9 +78,9 @@ func (t *textReport) run(r *Run) {
 	title := proxyTitle(r)
 	badge := "  " + passWord(r.Passed) + "  "
 	fill := t.width - textWidth(title) - textWidth(badge) - 6 // "━━ ", " ", "━━"
-	rule := t.p.paint("━━ ", verdictColor(r.Passed)) + t.p.bold(title) + " " +
-		t.p.paint(strings.Repeat("━", max(fill, 3)), verdictColor(r.Passed)) +
-		t.p.badge(badge, r.Passed) + t.p.paint("━━", verdictColor(r.Passed))
+	rule := t.p.Paint("━━ ", verdictColor(r.Passed)) + t.p.Bold(title) + " " +
+		t.p.Paint(strings.Repeat("━", max(fill, 3)), verdictColor(r.Passed)) +
+		t.p.badge(badge, r.Passed) + t.p.Paint("━━", verdictColor(r.Passed))
 	t.line(rule)
 
 	facts := [][2]string{
@@ -91,7 +93,7 @@ func (t *textReport) run(r *Run) {
 		if f[1] == "" {
 			continue
 		}
-		t.line(indent + t.p.dim(pad(f[0], 10)) + f[1])
+		t.line(indent + t.p.Dim(pad(f[0], 10)) + f[1])
 	}
 	t.line("")
 
@@ -106,7 +108,7 @@ func (t *textReport) run(r *Run) {
 // metrics underneath and, when it failed, its details.
 func (t *textReport) scenarios(r *Run) {
 	if len(r.Scenarios) == 0 {
-		t.line(indent + t.p.dim("no scenario ran"))
+		t.line(indent + t.p.Dim("no scenario ran"))
 		t.line("")
 		return
 	}
@@ -120,7 +122,7 @@ func (t *textReport) scenarios(r *Run) {
 	hang := strings.Repeat(" ", len(indent)+4+2+nameW+2)
 	avail := t.width - len(hang)
 
-	t.line(indent + t.p.bold("Scenarios"))
+	t.line(indent + t.p.Bold("Scenarios"))
 	for _, sc := range r.Scenarios {
 		if sc == nil {
 			continue
@@ -130,7 +132,7 @@ func (t *textReport) scenarios(r *Run) {
 		if len(lines) == 0 {
 			lines = []string{""}
 		}
-		t.line(indent + t.p.paint(word, scenarioColor(sc)) + "  " + t.p.bold(pad(sc.Name, nameW)) + "  " + lines[0])
+		t.line(indent + t.p.Paint(word, scenarioColor(sc)) + "  " + t.p.Bold(pad(sc.Name, nameW)) + "  " + lines[0])
 		for _, l := range lines[1:] {
 			t.line(hang + l)
 		}
@@ -151,9 +153,9 @@ func (t *textReport) scenarios(r *Run) {
 		for _, group := range wrapGroups(items, " · ", avail) {
 			parts := make([]string, len(group))
 			for j, k := range group {
-				parts[j] = t.p.dim(names[k]) + " " + values[k]
+				parts[j] = t.p.Dim(names[k]) + " " + values[k]
 			}
-			t.line(hang + strings.Join(parts, t.p.dim(" · ")))
+			t.line(hang + strings.Join(parts, t.p.Dim(" · ")))
 		}
 
 		if !sc.Passed && !sc.Skipped && len(sc.Details) > 0 {
@@ -164,14 +166,14 @@ func (t *textReport) scenarios(r *Run) {
 			for _, d := range shown {
 				for i, l := range wrapWords(strings.Fields(d), " ", avail-2) {
 					if i == 0 {
-						t.line(hang + t.p.paint("• ", colorRed) + l)
+						t.line(hang + t.p.Paint("• ", iostreams.Red) + l)
 					} else {
 						t.line(hang + "  " + l)
 					}
 				}
 			}
 			if more := len(sc.Details) - len(shown); more > 0 {
-				t.line(hang + t.p.dim(fmt.Sprintf("… and %s more", formatInt(int64(more)))))
+				t.line(hang + t.p.Dim(fmt.Sprintf("… and %s more", formatInt(int64(more)))))
 			}
 		}
 	}
@@ -198,20 +200,20 @@ func (t *textReport) backends(r *Run) {
 	barW := t.width - len(indent) - idW - 2 - tagW - 2 - 2 - countW - 2 - pctW
 	barW = max(barW, 10)
 
-	t.line(indent + t.p.bold("Connections per backend"))
+	t.line(indent + t.p.Bold("Connections per backend"))
 	for _, b := range r.Backends {
 		if b == nil {
 			continue
 		}
 		bar := barString(b.Connections, most, barW)
-		color := colorCyan
+		color := iostreams.Cyan
 		if b.Backup {
-			color = colorMagenta
+			color = iostreams.Magenta
 		}
-		t.line(indent + pad(b.ID, idW) + "  " + t.p.dim(pad(backendTag(b), tagW)) + "  " +
-			t.p.paint(bar, color) + strings.Repeat(" ", barW-textWidth(bar)) + "  " +
+		t.line(indent + pad(b.ID, idW) + "  " + t.p.Dim(pad(backendTag(b), tagW)) + "  " +
+			t.p.Paint(bar, color) + strings.Repeat(" ", barW-textWidth(bar)) + "  " +
 			padLeft(formatInt(int64(b.Connections)), countW) + "  " +
-			t.p.dim(padLeft(formatPercent(b.Connections, total), pctW)))
+			t.p.Dim(padLeft(formatPercent(b.Connections, total), pctW)))
 	}
 	t.line("")
 }
@@ -230,7 +232,7 @@ func backendTag(b *Backend) string {
 func (t *textReport) rtt(r *Run) {
 	l := r.RTT
 	if l.Samples == 0 && l.Max == 0 {
-		t.line(indent + t.p.bold(pad("RTT", 8)) + t.p.dim("no samples"))
+		t.line(indent + t.p.Bold(pad("RTT", 8)) + t.p.Dim("no samples"))
 	} else {
 		items := []string{
 			"proxied p50 " + formatLatency(l.P50), "p99 " + formatLatency(l.P99),
@@ -272,10 +274,10 @@ func (t *textReport) errors(r *Run) {
 	const sampleLimit = 3
 	for i, s := range e.Samples {
 		if i == sampleLimit {
-			t.line(hang + t.p.dim(fmt.Sprintf("… and %d more", len(e.Samples)-sampleLimit)))
+			t.line(hang + t.p.Dim(fmt.Sprintf("… and %d more", len(e.Samples)-sampleLimit)))
 			break
 		}
-		t.line(hang + t.p.dim(truncate(s, t.width-len(hang))))
+		t.line(hang + t.p.Dim(truncate(s, t.width-len(hang))))
 	}
 }
 
@@ -288,12 +290,12 @@ func (t *textReport) labelled(label string, items []string, bad []bool) {
 		for j, k := range group {
 			parts[j] = items[k]
 			if k < len(bad) && bad[k] {
-				parts[j] = t.p.paint(items[k], colorRed)
+				parts[j] = t.p.Paint(items[k], iostreams.Red)
 			}
 		}
 		head := hang
 		if i == 0 {
-			head = indent + t.p.bold(pad(label, 8))
+			head = indent + t.p.Bold(pad(label, 8))
 		}
 		t.line(head + strings.Join(parts, " · "))
 	}
@@ -301,7 +303,7 @@ func (t *textReport) labelled(label string, items []string, bad []bool) {
 
 // verdict closes the report with the outcome of the whole verification.
 func (t *textReport) verdict(s *Summary) {
-	t.line(t.p.paint(strings.Repeat("━", t.width), verdictColor(s.Passed)))
+	t.line(t.p.Paint(strings.Repeat("━", t.width), verdictColor(s.Passed)))
 	t.line(t.p.badge("  "+passWord(s.Passed)+"  ", s.Passed) + " " + verdictText(s))
 }
 
@@ -378,47 +380,27 @@ func truncate(s string, w int) string {
 	return string(r[:w-1]) + "…"
 }
 
-// ANSI SGR codes.
-const (
-	colorRed     = "31"
-	colorGreen   = "32"
-	colorYellow  = "33"
-	colorMagenta = "35"
-	colorCyan    = "36"
-)
-
 func verdictColor(passed bool) string {
 	if passed {
-		return colorGreen
+		return iostreams.Green
 	}
-	return colorRed
+	return iostreams.Red
 }
 
 func scenarioColor(sc *Scenario) string {
 	if sc.Skipped {
-		return colorYellow
+		return iostreams.Yellow
 	}
-	return "1;" + verdictColor(sc.Passed)
+	return iostreams.Bold + ";" + verdictColor(sc.Passed)
 }
 
-// painter wraps text in ANSI escapes when colour is on and leaves it
-// untouched otherwise, so widths are computed on the plain text.
-type painter struct{ on bool }
-
-func (p painter) paint(s, code string) string {
-	if !p.on || s == "" {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-func (p painter) bold(s string) string { return p.paint(s, "1") }
-func (p painter) dim(s string) string  { return p.paint(s, "2") }
+// painter is the CLI's Painter with the report's verdict badge.
+type painter struct{ iostreams.Painter }
 
 // badge is the big verdict: bold white on green or red.
 func (p painter) badge(s string, passed bool) string {
 	if passed {
-		return p.paint(s, "1;97;42")
+		return p.Paint(s, "1;97;42")
 	}
-	return p.paint(s, "1;97;41")
+	return p.Paint(s, "1;97;41")
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/mitchellh/go-wordwrap"
+
+	"github.com/wslb/wslb/internal/iostreams"
 )
 
 // Bounds on what WriteDiagnostics prints, whatever the input.
@@ -42,30 +44,25 @@ func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, width uint
 			fmt.Fprintf(bw, "… and %s.\n", countDiagnostics(diags[i:]))
 			break
 		}
-		severity, tint := "error", "\x1b[1;31m"
+		severity, tint := "error", iostreams.Bold+";"+iostreams.Red
 		if d.Severity == hcl.DiagWarning {
-			severity, tint = "warning", "\x1b[1;33m"
+			severity, tint = "warning", iostreams.Bold+";"+iostreams.Yellow
 		}
-		paint := func(code, s string) string {
-			if !color {
-				return s
-			}
-			return code + s + "\x1b[0m"
-		}
+		p := iostreams.Painter{On: color}
 		summary := escapeText(d.Summary)
 		if d.Subject != nil {
 			pos := fmt.Sprintf("%s:%d:%d:", escapeText(d.Subject.Filename), d.Subject.Start.Line, d.Subject.Start.Column)
-			fmt.Fprintf(bw, "%s %s %s\n", paint("\x1b[1m", pos), paint(tint, severity+":"), paint("\x1b[1m", summary))
+			fmt.Fprintf(bw, "%s %s %s\n", p.Bold(pos), p.Paint(severity+":", tint), p.Bold(summary))
 			if f := files[d.Subject.Filename]; f != nil {
 				idx := indexes[d.Subject.Filename]
 				if idx == nil {
 					idx = newLineIndex(f.Bytes)
 					indexes[d.Subject.Filename] = idx
 				}
-				writeSnippet(bw, idx, *d.Subject, func(s string) string { return paint(tint, s) })
+				writeSnippet(bw, idx, *d.Subject, func(s string) string { return p.Paint(s, tint) })
 			}
 		} else {
-			fmt.Fprintf(bw, "%s %s\n", paint(tint, severity+":"), paint("\x1b[1m", summary))
+			fmt.Fprintf(bw, "%s %s\n", p.Paint(severity+":", tint), p.Bold(summary))
 		}
 		if d.Detail != "" {
 			for _, line := range strings.Split(d.Detail, "\n") {

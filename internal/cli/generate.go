@@ -101,7 +101,7 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 func runGenerate(ctx context.Context, opts *GenerateOptions) error {
 	var topo *topology.Topology
 	err := runStoppable(ctx, "generate", 0, func(ctx context.Context) (err error) {
-		topo, err = loadTopology(ctx, opts.Topology, opts.Streams.ErrOut)
+		topo, err = loadTopology(ctx, opts.Topology, opts.Streams)
 		return err
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -38,17 +37,17 @@ func checkReadable(path string) error {
 }
 
 // loadTopology loads the topology at path and prints its diagnostics on
-// errOut, the same way for every command. When ctx ends while loading it
+// streams.ErrOut, the same way for every command. When ctx ends while loading it
 // returns ctx's cause, for runStoppable to report; a topology with errors
 // is exit 3, "PATH: N errors" after the diagnostics.
-func loadTopology(ctx context.Context, path string, errOut io.Writer) (*topology.Topology, error) {
+func loadTopology(ctx context.Context, path string, streams IOStreams) (*topology.Topology, error) {
 	loader := topology.NewLoader()
 	topo, diags := loader.LoadFileContext(ctx, path)
 	if topo == nil && ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
 	if len(diags) > 0 {
-		_ = loader.WriteDiagnostics(errOut, diags, 0, isTerminal(errOut))
+		_ = loader.WriteDiagnostics(streams.ErrOut, diags, 0, streams.ColorErr())
 	}
 	if diags.HasErrors() {
 		return nil, InvalidInputError(fmt.Errorf("%s: %s", path, countErrors(diags)))

@@ -6,25 +6,23 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wslb/wslb/internal/iostreams"
 )
 
-// IOStreams are the streams a command writes to; tests inject buffers.
-type IOStreams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-}
+// IOStreams are the streams a command uses, with their terminal, colour
+// and width detection; tests inject buffers and overrides.
+type IOStreams = iostreams.IOStreams
 
 // SystemStreams returns the process's standard streams.
 func SystemStreams() IOStreams {
-	return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	return iostreams.System()
 }
 
 // NewRootCmd builds the wslb command tree.

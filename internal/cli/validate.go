@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/ctxrun"
@@ -46,9 +45,6 @@ type ValidateOptions struct {
 	// Timeout bounds the whole run; 0 means none.
 	Timeout     time.Duration
 	Unsandboxed bool
-
-	// Color forces colour on or off; nil means "on a terminal".
-	Color *bool
 }
 
 var failOnValues = []string{"error", "warning", "info", "none"}
@@ -317,11 +313,7 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 // printValidate prints res and maps it to the exit status: 3 when the
 // real binary refused a config (WSLB002), else 1 at or above --fail-on.
 func printValidate(opts *ValidateOptions, res validate.Result) error {
-	color := isTerminal(opts.Streams.Out)
-	if opts.Color != nil {
-		color = *opts.Color
-	}
-	printer, err := output.New(opts.Format, output.Options{Color: color, ToolVersion: versionString()})
+	printer, err := output.New(opts.Format, output.Options{Color: opts.Streams.ColorOut(), ToolVersion: versionString()})
 	if err != nil {
 		return UsageError("--format: %v", err)
 	}
@@ -356,7 +348,7 @@ func rejectedFiles(res validate.Result) []string {
 
 // generateForLint loads a topology and generates its configs in memory.
 func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([]validate.Source, topology.Targets, error) {
-	topo, err := loadTopology(ctx, path, opts.Streams.ErrOut)
+	topo, err := loadTopology(ctx, path, opts.Streams)
 	if err != nil {
 		return nil, topology.Targets{}, err
 	}
@@ -406,12 +398,4 @@ func listRules(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func isTerminal(w io.Writer) bool {
-	if os.Getenv("NO_COLOR") != "" {
-		return false
-	}
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

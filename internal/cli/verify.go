@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/atomicfile"
@@ -214,14 +212,14 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if timeout == 0 {
 		timeout = verify.DefaultTimeout
 	}
-	if bar := newVerifyProgress(o.IO.ErrOut); bar != nil {
+	if bar := newVerifyProgress(o.IO); bar != nil {
 		vo.Progress = bar.update
 		defer bar.finish()
 	}
 	var summary *report.Summary
 	if err := runStoppable(ctx, "verify", timeout, func(ctx context.Context) (err error) {
 		if topo {
-			t, lerr := loadTopology(ctx, o.Path, o.IO.ErrOut)
+			t, lerr := loadTopology(ctx, o.Path, o.IO)
 			if lerr != nil {
 				return lerr
 			}
@@ -248,7 +246,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	case "json":
 		err = report.WriteJSON(o.IO.Out, summary)
 	default:
-		err = report.WriteText(o.IO.Out, summary, report.TextOptions{Color: isColorTerminal(o.IO.Out), Width: terminalWidth(o.IO.Out)})
+		err = report.WriteText(o.IO.Out, summary, report.TextOptions{Color: o.IO.ColorOut(), Width: o.IO.Width()})
 	}
 	if err != nil {
 		return err
@@ -283,45 +281,19 @@ func isTopologyFile(path string) bool {
 	return strings.EqualFold(filepath.Ext(path), ".hcl")
 }
 
-// terminalFile returns w's file descriptor when w is a terminal.
-func terminalFile(w io.Writer) (int, bool) {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0, false
-	}
-	return int(f.Fd()), true
-}
-
-func isColorTerminal(w io.Writer) bool {
-	_, ok := terminalFile(w)
-	return ok && os.Getenv("NO_COLOR") == ""
-}
-
-func terminalWidth(w io.Writer) int {
-	fd, ok := terminalFile(w)
-	if !ok {
-		return 0
-	}
-	width, _, err := term.GetSize(fd)
-	if err != nil {
-		return 0
-	}
-	return width
-}
-
 // verifyProgress shows the phases of the runs on a terminal's stderr.
 type verifyProgress struct {
 	bar   *progressbar.ProgressBar
 	total int
 }
 
-// newVerifyProgress returns nil unless w is a terminal.
-func newVerifyProgress(w io.Writer) *verifyProgress {
-	if _, ok := terminalFile(w); !ok {
+// newVerifyProgress returns nil unless ErrOut is a terminal.
+func newVerifyProgress(streams IOStreams) *verifyProgress {
+	if !streams.ErrIsTerminal() {
 		return nil
 	}
 	return &verifyProgress{bar: progressbar.NewOptions(-1,
-		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetWriter(streams.ErrOut),
 		progressbar.OptionSetDescription("starting"),
 		progressbar.OptionSpinnerType(14),
 		progressbar.OptionClearOnFinish(),

@@ -6,8 +6,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/fatih/color"
-
+	"github.com/wslb/wslb/internal/iostreams"
 	"github.com/wslb/wslb/validate"
 )
 
@@ -16,22 +15,12 @@ import (
 type textPrinter struct{ color bool }
 
 func (p textPrinter) Print(w io.Writer, r validate.Result) error {
-	paint := func(attrs ...color.Attribute) *color.Color {
-		c := color.New(attrs...)
-		if p.color {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-		return c
+	paint := iostreams.Painter{On: p.color}
+	sevColor := map[validate.Severity]string{
+		validate.Error:   iostreams.Red + ";" + iostreams.Bold,
+		validate.Warning: iostreams.Yellow + ";" + iostreams.Bold,
+		validate.Info:    iostreams.Cyan,
 	}
-	sevColor := map[validate.Severity]*color.Color{
-		validate.Error:   paint(color.FgRed, color.Bold),
-		validate.Warning: paint(color.FgYellow, color.Bold),
-		validate.Info:    paint(color.FgCyan),
-	}
-	dim := paint(color.Faint)
-	bold := paint(color.Bold)
 	var b strings.Builder
 	for _, f := range r.Findings {
 		pos := fmt.Sprintf("%s:%d", printable(f.File), f.Line)
@@ -40,11 +29,11 @@ func (p textPrinter) Print(w io.Writer, r validate.Result) error {
 		}
 		sev := f.Severity.String()
 		if c, ok := sevColor[f.Severity]; ok {
-			sev = c.Sprint(sev)
+			sev = paint.Paint(sev, c)
 		}
-		fmt.Fprintf(&b, "%s: %s %s %s\n", bold.Sprint(pos), sev, f.Rule, printable(f.Message))
+		fmt.Fprintf(&b, "%s: %s %s %s\n", paint.Bold(pos), sev, f.Rule, printable(f.Message))
 		if f.Fix != "" {
-			fmt.Fprintf(&b, "    %s %s\n", dim.Sprint("fix:"), printable(f.Fix))
+			fmt.Fprintf(&b, "    %s %s\n", paint.Dim("fix:"), printable(f.Fix))
 		}
 	}
 	for _, n := range r.Notes {
