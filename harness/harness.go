@@ -36,6 +36,10 @@ type Harness struct {
 	clients []Client
 	jars    []http.CookieJar // cookie mode only
 	pool    websocket.BufferPool
+	// keepAlive is the dialer's TCP keep-alive period: off (-1) for a
+	// loopback target, where a peer cannot vanish unseen and the four
+	// setsockopt calls per connection would only cost time.
+	keepAlive time.Duration
 }
 
 // New validates cfg and builds the clients.
@@ -50,6 +54,9 @@ func New(cfg Config) (*Harness, error) {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
 	h := &Harness{cfg: cfg, target: u, clients: clients, pool: &sync.Pool{}}
+	if isLoopbackHost(u.Hostname()) {
+		h.keepAlive = -1
+	}
 	if cfg.Mode == ModeCookie {
 		h.jars = make([]http.CookieJar, len(clients))
 		for i := range h.jars {
@@ -173,7 +180,7 @@ func (h *Harness) dial(ctx context.Context, i, readBuf int) (*websocket.Conn, Co
 	cr := ConnResult{Started: time.Now()}
 	c := h.clients[i]
 	network := "tcp"
-	nd := &net.Dialer{Timeout: h.cfg.HandshakeTimeout}
+	nd := &net.Dialer{Timeout: h.cfg.HandshakeTimeout, KeepAlive: h.keepAlive}
 	if c.Source.IsValid() {
 		network = "tcp4"
 		nd.LocalAddr = &net.TCPAddr{IP: c.Source.AsSlice()}
