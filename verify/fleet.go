@@ -44,12 +44,14 @@ type fleet struct {
 func newFleet(plan poolPlan, opts Options) (*fleet, error) {
 	u := url.URL{Scheme: "ws", Host: plan.Listener, Path: plan.Path}
 	cfg := harness.Config{
-		URL:           u.String(),
-		Mode:          harness.Mode(plan.Key.Mode),
-		Key:           plan.Key.Name,
-		SeedCookie:    plan.SeedCookie,
-		Clients:       opts.Clients,
-		Messages:      opts.Messages,
+		URL:        u.String(),
+		Mode:       harness.Mode(plan.Key.Mode),
+		Key:        plan.Key.Name,
+		SeedCookie: plan.SeedCookie,
+		Clients:    opts.Clients,
+		// What Open (the held connections of reload and idle) sends on
+		// each connection; the baseline passes --messages to RunClients.
+		Messages:      placeMessages,
 		Reconnects:    opts.Reconnects,
 		Concurrency:   concurrency,
 		BackendHeader: "", // the envelope names the backend; X-Backend-Id otherwise
@@ -174,8 +176,8 @@ type holding struct {
 }
 
 // hold opens one connection per client (with the same identities and
-// cookie jars), checks it with the configured messages and keeps it open
-// without traffic.
+// cookie jars), checks it with one message (placeMessages) and keeps it
+// open without traffic.
 func (f *fleet) hold(ctx context.Context) (*holding, error) {
 	h := f.h
 	s, err := h.Open(ctx)
@@ -220,6 +222,10 @@ func closureLine(c harness.Closure) string {
 }
 
 func (hd *holding) close() { _ = hd.s.Close() }
+
+// traces is where each client's held connection went when it opened, one
+// Trace per client as a one-connection cycle gives.
+func (hd *holding) traces() []Trace { return traces(hd.s.Opened(), hd.f.all()) }
 
 // backends maps every client whose held connection is open to the backend
 // serving it.

@@ -46,8 +46,6 @@ const (
 	// --messages already measured the message stream. Each further echo
 	// costs two proxied hops in the kernel and was most of those phases.
 	placeMessages = 1
-	// duringConns bounds the connections per client while a backend is down.
-	duringConns = 2
 )
 
 // env is one running proxy in front of echo backends.
@@ -376,18 +374,44 @@ func (r *runner) scenarios() error {
 	before := stuckTo(base)
 	r.latest = before
 
+	var fo *failoverRun
 	if o.wants(ScenarioFailover) {
 		r.progress("failover")
-		if err := r.failover(before); err != nil {
+		if fo, err = r.failover(before); err != nil {
+			return err
+		}
+	}
+	// The reload's held connections, one per client opened after the
+	// failover's return, are also where the failover sees each client
+	// land after the return: one connection each, opened once for both.
+	if o.wants(ScenarioReload) {
+		if fo != nil {
+			r.progress("failover: where clients land after the return")
+		}
+		reloadStarted := time.Now()
+		held, err := r.fleet.hold(r.ctx)
+		if err != nil {
+			return err
+		}
+		if fo != nil {
+			r.finishFailover(fo, held.traces())
+			r.phase++
+		}
+		r.progress("reload")
+		err = r.reload(held, reloadStarted)
+		held.close()
+		if err != nil {
 			return err
 		}
 		r.phase++
-	}
-	if o.wants(ScenarioReload) {
-		r.progress("reload")
-		if err := r.reload(); err != nil {
+	} else if fo != nil {
+		// One connection per client shows where each lands now (moved back
+		// or stayed); stickiness was judged by the full phases before.
+		after, err := r.fleet.cycle(r.ctx, r.fleet.all(), 1, placeMessages)
+		if err != nil {
 			return err
 		}
+		r.finishFailover(fo, after)
 		r.phase++
 	}
 	if o.wants(ScenarioIdle) {
@@ -428,12 +452,27 @@ func victim(before map[string]string, servers []BackendInfo) string {
 	return best
 }
 
-func (r *runner) failover(before map[string]string) error {
+// failoverRun is a failover scenario whose backend is back: what it
+// observed until then, waiting for where the clients land after the
+// return.
+type failoverRun struct {
+	in       FailoverInput
+	started  time.Time
+	returned bool
+	settled  bool
+}
+
+// failover stops the busiest backend, waits until the proxy routes its
+// clients elsewhere, checks every client while it is down, starts it again
+// and waits until the proxy sends clients to it. It returns nil when the
+// scenario was decided (skipped) without that; finishFailover judges it
+// once the clients' connections after the return are known.
+func (r *runner) failover(before map[string]string) (*failoverRun, error) {
 	started := time.Now()
 	// A single primary with a backup fails over to the backup.
 	if len(r.plan.Servers) < 2 {
 		r.add(Skipped(ScenarioFailover, "the pool has a single server"), started)
-		return nil
+		return nil, nil
 	}
 	unpinned := r.plan.Key.Mode == topology.AffinityNone
 	failed := victim(before, r.plan.Servers)
@@ -443,7 +482,7 @@ func (r *runner) failover(before map[string]string) error {
 	if failed == "" {
 		sc := &report.Scenario{Name: ScenarioFailover, Summary: "no client stuck to a backend, so there is nothing to fail over"}
 		r.add(sc, started)
-		return nil
+		return nil, nil
 	}
 	var orphans []int
 	for i := range r.fleet.clients {
@@ -455,7 +494,7 @@ func (r *runner) failover(before map[string]string) error {
 
 	addr := r.env.rt.Backends.Addr(failed)
 	if err := r.env.rt.Backends.Stop(r.ctx, failed); err != nil {
-		return fmt.Errorf("failover: %w", err)
+		return nil, fmt.Errorf("failover: %w", err)
 	}
 	r.event(report.EventBackendDown, failed)
 	stopped := time.Now()
@@ -463,7 +502,7 @@ func (r *runner) failover(before map[string]string) error {
 	// probes below then confirm rather than poll a timer.
 	var proxyDown time.Duration
 	if seen, err := r.waitProxyView(addr, false); err != nil {
-		return err
+		return nil, err
 	} else if seen {
 		proxyDown = time.Since(stopped)
 	}
@@ -471,12 +510,13 @@ func (r *runner) failover(before map[string]string) error {
 	// probe rounds in a row with every orphan served by a survivor, the
 	// same one both times.
 	var prev map[string]string
+	var prevProbe, lastProbe []Trace
 	settled := false
 	transient := 0 // failed probe connections while the proxy caught up
 	for time.Since(stopped) < settleMax {
 		probe, err := r.fleet.probeClients(r.ctx, orphans)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, t := range probe {
 			transient += t.Errors
@@ -494,15 +534,16 @@ func (r *runner) failover(before map[string]string) error {
 		// survivor both times (a round can avoid a dead server by luck).
 		if ok && prev != nil && (unpinned || maps.Equal(prev, now)) {
 			settled = true
+			lastProbe = probe
 			break
 		}
 		if ok {
-			prev = now
+			prev, prevProbe = now, probe
 		} else {
-			prev = nil
+			prev, prevProbe = nil, nil
 		}
 		if err := sleep(r.ctx, settlePoll); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	settle := time.Since(stopped)
@@ -510,17 +551,22 @@ func (r *runner) failover(before map[string]string) error {
 		r.event("routed-around", fmt.Sprintf("%s: clients re-pinned after %s", failed, settle.Round(time.Millisecond)))
 	}
 
-	// Two connections per client show whether each stays where it went
-	// (the probes above already required two rounds in a row to agree);
-	// the baseline's 1 + reconnects judged stickiness itself.
-	during, err := r.fleet.cycle(r.ctx, r.fleet.all(), min(r.opts.Reconnects+1, duringConns), placeMessages)
+	// Every client connects once more now that the proxy routed around the
+	// stopped backend: the others must be where the baseline put them (the
+	// baseline's 1 + reconnects connections judged their stickiness), and
+	// each orphan on the survivor both settled probe rounds put it on, so
+	// an orphan is judged over three connections in a row.
+	during, err := r.fleet.cycle(r.ctx, r.fleet.all(), 1, placeMessages)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.count(during)
+	if settled {
+		during = withProbes(during, prevProbe, lastProbe)
+	}
 
 	if err := r.env.rt.Backends.Start(r.ctx, failed); err != nil {
-		return fmt.Errorf("failover: %w", err)
+		return nil, fmt.Errorf("failover: %w", err)
 	}
 	r.event(report.EventBackendUp, failed)
 	// Wait until fresh clients reach the returned backend (health checks
@@ -528,7 +574,7 @@ func (r *runner) failover(before map[string]string) error {
 	back := time.Now()
 	var proxyUp time.Duration
 	if seen, err := r.waitProxyView(addr, true); err != nil {
-		return err
+		return nil, err
 	} else if seen {
 		proxyUp = time.Since(back)
 	}
@@ -536,40 +582,69 @@ func (r *runner) failover(before map[string]string) error {
 	for time.Since(back) < settleMax {
 		probe, err := r.fleet.probe(r.ctx, probeClients)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if served(probe, failed) {
 			returned = true
 			break
 		}
 		if err := sleep(r.ctx, settlePoll); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	// One connection per client shows where each lands now (moved back or
-	// stayed); stickiness was judged by the full phases before.
-	after, err := r.fleet.cycle(r.ctx, r.fleet.all(), 1, placeMessages)
-	if err != nil {
-		return err
+	return &failoverRun{
+		in: FailoverInput{
+			Failed: failed, Before: before, During: during,
+			Strict: r.plan.Strict, Settle: settle, Unpinned: unpinned, Transient: transient,
+			Timers: r.plan.Timers, FastChecks: !r.opts.ProductionTimers, ProxyDown: proxyDown, ProxyUp: proxyUp,
+		},
+		started: started, returned: returned, settled: settled,
+	}, nil
+}
+
+// withProbes puts the two settled probe rounds' connections in front of
+// the orphans' traces in during: they are connections made once the proxy
+// had routed around the stopped backend, like during's.
+func withProbes(during, prev, last []Trace) []Trace {
+	probed := map[string][]Trace{}
+	for _, round := range [][]Trace{prev, last} {
+		for _, t := range round {
+			probed[t.Client] = append(probed[t.Client], t)
+		}
 	}
+	out := make([]Trace, len(during))
+	for i, t := range during {
+		ps := probed[t.Client]
+		if len(ps) == 0 {
+			out[i] = t
+			continue
+		}
+		m := Trace{Client: t.Client}
+		for _, p := range append(ps, t) {
+			m.Backends = append(m.Backends, p.Backends...)
+			m.Errors += p.Errors
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// finishFailover judges the failover with after, one connection per
+// client made once the stopped backend was back.
+func (r *runner) finishFailover(fo *failoverRun, after []Trace) {
 	r.count(after)
 	// Where clients are now, for the reload to compare against.
 	r.latest = stuckTo(after)
-
-	sc := EvalFailover(FailoverInput{
-		Failed: failed, Before: before, During: during, After: after,
-		Strict: r.plan.Strict, Settle: settle, Unpinned: unpinned, Transient: transient,
-		Timers: r.plan.Timers, FastChecks: !r.opts.ProductionTimers, ProxyDown: proxyDown, ProxyUp: proxyUp,
-	})
-	if !returned {
-		sc.Details = append(sc.Details, fmt.Sprintf("no new client reached %s within %s of its return", failed, settleMax))
+	fo.in.After = after
+	sc := EvalFailover(fo.in)
+	if !fo.returned {
+		sc.Details = append(sc.Details, fmt.Sprintf("no new client reached %s within %s of its return", fo.in.Failed, settleMax))
 	}
-	if !settled {
+	if !fo.settled {
 		sc.Passed = false
-		sc.Details = append([]string{fmt.Sprintf("the proxy did not route %s's clients to one survivor each within %s", failed, settleMax)}, sc.Details...)
+		sc.Details = append([]string{fmt.Sprintf("the proxy did not route %s's clients to one survivor each within %s", fo.in.Failed, settleMax)}, sc.Details...)
 	}
-	r.add(sc, started)
-	return nil
+	r.add(sc, fo.started)
 }
 
 // proxyViewPoll is the pause between questions to the proxy's runtime API.
@@ -620,13 +695,9 @@ func served(traces []Trace, backend string) bool {
 	return false
 }
 
-func (r *runner) reload() error {
-	started := time.Now()
-	h, err := r.fleet.hold(r.ctx)
-	if err != nil {
-		return err
-	}
-	defer h.close()
+// reload reloads the proxy under h, one connection per client opened at
+// started, then connects new clients and checks every held connection.
+func (r *runner) reload(h *holding, started time.Time) error {
 	// Where each client is right before the reload: its held connection,
 	// opened with the same identity (and cookie jar) the new connections
 	// use. An earlier phase is not the reference: a failover in between
