@@ -225,6 +225,9 @@ func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
 // haNoRoute is the backend that answers requests no route matches.
 const haNoRoute = "wslb_no_route"
 
+// haBackendName is the backend of a pool; routes name it in use_backend.
+func haBackendName(pool string) string { return "be_" + pool }
+
 // maxConns is the client connection budget of the proxy; the loader always
 // sets it, topologies built in code may not. A derived budget is lowered to
 // what fits opts.FDLimit; lowered reports that.
@@ -305,10 +308,10 @@ func haFrontendFor(t *topology.Topology, l *topology.Listener) (haFrontend, bool
 		}
 		if unconditional(r) {
 			catchAll = r
-			fe.Default = haDefault{Route: r.Name, Backend: "be_" + r.Pool}
+			fe.Default = haDefault{Route: r.Name, Backend: haBackendName(r.Pool)}
 			continue
 		}
-		route := haRoute{Name: r.Name, Backend: "be_" + r.Pool, WebSocket: r.WebSocketOnly}
+		route := haRoute{Name: r.Name, Backend: haBackendName(r.Pool), WebSocket: r.WebSocketOnly}
 		if p := routePrefix(r); p != "/" {
 			q, err := haQuote("path", p)
 			if err != nil {
@@ -333,7 +336,7 @@ func haFrontendFor(t *topology.Topology, l *topology.Listener) (haFrontend, bool
 }
 
 func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBackend, error) {
-	be := haBackend{Name: "be_" + p.Name, Pool: p.Name}
+	be := haBackend{Name: haBackendName(p.Name), Pool: p.Name}
 	a := p.Affinity
 	hashType := "map-based"
 	if a.Consistent {

@@ -14,14 +14,16 @@ import (
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"
 )
 
 // IdentityHeader is the response header verify asks the proxy to add, naming
 // the server that served the request, so that a backend's identity is known
-// from the proxy's side too.
-const IdentityHeader = "X-Wslb-Server"
+// from the proxy's side too: in generated configs the one rewritten configs
+// add.
+const IdentityHeader = rewrite.ServerHeader
 
 // Bounds of the waits inside scenarios.
 const (

@@ -473,7 +473,7 @@ func acceptedWithUnits(s *Section, d *Directive) bool {
 	if err != nil {
 		return false
 	}
-	_, err = p.Get(parser.Section(s.Type), "wslb_check", "")
+	_, err = p.Get(parser.Section(s.Type), checkName, "")
 	return err != nil // no unprocessed lines
 }
 

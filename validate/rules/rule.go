@@ -34,7 +34,7 @@ type Options struct {
 // Defaults used when Options leave a field zero.
 var (
 	DefaultMinIdleTimeout = 120 * time.Second
-	OldestNginx           = topology.Version{Major: 1, Minor: 18}
+	OldestNginx           = topology.MinNginx
 	OldestHAProxy         = topology.MinHAProxy
 )
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -21,7 +22,7 @@ func init() {
 
 func checkSticky(p *NginxPass) {
 	v := p.Opts.nginxVersion()
-	if v.AtLeast(1, 29, 6) {
+	if s := topology.NginxSticky; v.AtLeast(s.Major, s.Minor, s.Patch) {
 		return
 	}
 	for _, d := range p.Config.All("sticky") {
