@@ -62,9 +62,9 @@ type Info struct {
 
 // Stats counts what the server has seen.
 type Stats struct {
-	Open     int    `json:"open"`     // WebSocket connections open now
-	Total    uint64 `json:"total"`    // WebSocket connections accepted
-	Messages uint64 `json:"messages"` // messages received and answered
+	Open     int    // WebSocket connections open now
+	Total    uint64 // WebSocket connections accepted
+	Messages uint64 // messages received and answered
 }
 
 // Config configures a Server.

@@ -42,22 +42,22 @@ type held struct {
 
 // Closure is a held connection that ended without the harness closing it.
 type Closure struct {
-	Client  Client        `json:"client"`
-	Backend string        `json:"backend,omitempty"`
-	At      time.Time     `json:"at"`
-	After   time.Duration `json:"after_ns"` // since the session opened
+	Client  Client
+	Backend string
+	At      time.Time
+	After   time.Duration // since the session opened
 	// Code is the WebSocket close code the peer sent; 0 when the
 	// connection just ended (TCP close or reset) or failed a ping.
-	Code int    `json:"code,omitempty"`
-	Err  string `json:"err,omitempty"`
+	Code int
+	Err  string
 }
 
 // HeldConn is a snapshot of one client's slot.
 type HeldConn struct {
-	Client  Client    `json:"client"`
-	Open    bool      `json:"open"`
-	Backend string    `json:"backend,omitempty"`
-	Since   time.Time `json:"since"` // when the current connection opened
+	Client  Client
+	Open    bool
+	Backend string
+	Since   time.Time // when the current connection opened
 }
 
 // Open connects every client once, exchanges Messages messages on each

@@ -7,14 +7,14 @@ import (
 
 // Client is one client's identity.
 type Client struct {
-	Index int    `json:"index"`
-	Name  string `json:"name"` // client-0042
+	Index int
+	Name  string // client-0042
 	// Source is the address the client binds to in source mode; the zero
 	// Addr otherwise.
-	Source netip.Addr `json:"source,omitzero"`
+	Source netip.Addr
 	// Value is the header or query parameter value in header and query
 	// mode (the client's name); empty otherwise.
-	Value string `json:"value,omitempty"`
+	Value string
 }
 
 // String names the client for reports: "client-0042 (127.1.43.43)".

@@ -13,51 +13,51 @@ import (
 
 // Result is what a run (or a ping of held connections) observed.
 type Result struct {
-	Started time.Time     `json:"started"`
-	Elapsed time.Duration `json:"elapsed_ns"`
+	Started time.Time
+	Elapsed time.Duration
 	// Clients in client order; each lists its connections in order.
-	Clients []ClientResult `json:"clients"`
+	Clients []ClientResult
 	// Backends counts identified connections per backend.
-	Backends map[string]int `json:"backends"`
+	Backends map[string]int
 
-	HandshakeErrors int      `json:"handshake_errors"`
-	MessageErrors   int      `json:"message_errors"`
-	Sent            int64    `json:"sent"`
-	Echoed          int64    `json:"echoed"`
-	ErrorSamples    []string `json:"error_samples,omitempty"`
+	HandshakeErrors int
+	MessageErrors   int
+	Sent            int64
+	Echoed          int64
+	ErrorSamples    []string
 	// SessionUnknown counts Socket.IO requests answered "Session ID
 	// unknown" (a server that does not hold the session).
-	SessionUnknown int `json:"session_unknown,omitempty"`
+	SessionUnknown int
 
 	hist *hdrhistogram.Histogram // RTT in microseconds
 }
 
 // ClientResult is one client's connections.
 type ClientResult struct {
-	Client Client       `json:"client"`
-	Conns  []ConnResult `json:"conns"`
+	Client Client
+	Conns  []ConnResult
 }
 
 // ConnResult is one connection.
 type ConnResult struct {
-	Started time.Time `json:"started"`
+	Started time.Time
 	// Backend is the envelope's backend when an echo arrived, else the
 	// handshake header's; empty when the connection was not identified.
-	Backend string `json:"backend,omitempty"`
+	Backend string
 	// EnvelopeBackend and HeaderBackend are the two sources separately.
-	EnvelopeBackend string `json:"envelope_backend,omitempty"`
-	HeaderBackend   string `json:"header_backend,omitempty"`
+	EnvelopeBackend string
+	HeaderBackend   string
 	// Status is the HTTP status of a refused handshake (e.g. 502), else 0.
-	Status int `json:"status,omitempty"`
-	Sent   int `json:"sent"`
-	Echoed int `json:"echoed"`
+	Status int
+	Sent   int
+	Echoed int
 	// Err describes what failed; empty when the connection completed.
-	Err string `json:"err,omitempty"`
+	Err string
 	// Requests are a Socket.IO session's HTTP requests in order, each with
 	// the backend that answered it; SessionUnknown counts those answered
 	// "Session ID unknown".
-	Requests       []socketio.Request `json:"requests,omitempty"`
-	SessionUnknown int                `json:"session_unknown,omitempty"`
+	Requests       []socketio.Request
+	SessionUnknown int
 }
 
 // Backends lists the backend of every connection in order ("" for a
