@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,10 +13,62 @@ import (
 	"github.com/wslb/wslb/validate/rules"
 )
 
+// The rule registry (validate/rules) is the one source of each rule's
+// title, slug, severity and proxy: the catalog table in docs/rules/README.md
+// and the header of every rule page are generated from it.
+var update = flag.Bool("update", false, "rewrite docs/rules/README.md's table and the rule pages' headers from the rule registry")
+
+const catalogPath = "../docs/rules/README.md"
+
+// catalogHead opens the catalog table in docs/rules/README.md; a blank
+// line ends it.
+const catalogHead = "| Rule | Severity | Slug | Checks |\n|---|---|---|---|\n"
+
+// catalogTable renders the catalog table from the registry.
+func catalogTable() string {
+	var b strings.Builder
+	b.WriteString(catalogHead)
+	for _, r := range rules.All() {
+		b.WriteString(catalogRow(r))
+	}
+	return b.String()
+}
+
+func catalogRow(r *rules.Rule) string {
+	return fmt.Sprintf("| [%s](%s.md) | %s | `%s` | %s |\n", r.ID, r.ID, r.Severity, r.Slug, r.Title)
+}
+
+// pageHeader is how a rule's page starts: what the code registers.
+func pageHeader(t *testing.T, r *rules.Rule) string {
+	applies := map[string]string{"": "HAProxy and NGINX", "nginx": "NGINX", "haproxy": "HAProxy"}[r.Proxy]
+	require.NotEmpty(t, applies, "%s: unknown Proxy %q", r.ID, r.Proxy)
+	return fmt.Sprintf("# %s: %s\n\nSlug: `%s` · Severity: %s · Applies to: %s\n", r.ID, r.Title, r.Slug, r.Severity, applies)
+}
+
+// TestRuleCatalogIsTheRegistry: the catalog table lists exactly the
+// registered rules, in ID order, as the registry describes them; a row
+// for a rule that is gone fails too. -update rewrites it.
+func TestRuleCatalogIsTheRegistry(t *testing.T) {
+	b, err := os.ReadFile(catalogPath)
+	require.NoError(t, err, "docs/rules/README.md lists the catalog")
+	text := string(b)
+	start := strings.Index(text, catalogHead)
+	require.GreaterOrEqual(t, start, 0, "docs/rules/README.md has no table opening with\n%s", catalogHead)
+	end := strings.Index(text[start:], "\n\n")
+	require.GreaterOrEqual(t, end, 0, "the catalog table must end with a blank line")
+	end += start + 1
+	want := catalogTable()
+	if *update && text[start:end] != want {
+		require.NoError(t, os.WriteFile(catalogPath, []byte(text[:start]+want+text[end:]), 0o644))
+		return
+	}
+	require.Equal(t, want, text[start:end], "docs/rules/README.md's table is generated from the rule registry: run go test ./validate -run TestRuleCatalogIsTheRegistry -update")
+}
+
 // TestEveryRuleHasDocsAndFixtures keeps the catalog honest: a rule
 // without its page, a firing fixture or a non-firing fixture fails.
 func TestEveryRuleHasDocsAndFixtures(t *testing.T) {
-	index, err := os.ReadFile("../docs/rules/README.md")
+	index, err := os.ReadFile(catalogPath)
 	require.NoError(t, err, "docs/rules/README.md lists the catalog")
 	for _, r := range rules.All() {
 		t.Run(r.ID, func(t *testing.T) {
@@ -29,6 +82,15 @@ func TestEveryRuleHasDocsAndFixtures(t *testing.T) {
 			page, err := os.ReadFile(filepath.Join("..", r.DocPath()))
 			require.NoError(t, err, "rule %s needs its page %s", r.ID, r.DocPath())
 			text := string(page)
+			header := pageHeader(t, r)
+			if *update && !strings.HasPrefix(text, header) {
+				// The header runs to the end of the "Slug: ..." line.
+				slug := strings.Index(text, "\nSlug: ")
+				require.GreaterOrEqual(t, slug, 0, "%s has no Slug line to replace", r.DocPath())
+				rest := text[slug+1:]
+				text = header + rest[strings.IndexByte(rest, '\n')+1:]
+				require.NoError(t, os.WriteFile(filepath.Join("..", r.DocPath()), []byte(text), 0o644))
+			}
 			require.True(t, strings.HasPrefix(text, "# "+r.ID), "%s must start with '# %s'", r.DocPath(), r.ID)
 			for _, heading := range []string{"## What", "## Why", "## Fix", "## Suppress"} {
 				require.Contains(t, text, heading, "%s lacks a %q section", r.DocPath(), heading)
@@ -37,12 +99,9 @@ func TestEveryRuleHasDocsAndFixtures(t *testing.T) {
 			require.Contains(t, text, "After", "%s needs a before/after snippet", r.DocPath())
 			// The page's header and the catalog's row say what the code
 			// registers: title, slug, severity and proxy.
-			applies := map[string]string{"": "HAProxy and NGINX", "nginx": "NGINX", "haproxy": "HAProxy"}[r.Proxy]
-			require.NotEmpty(t, applies, "%s: unknown Proxy %q", r.ID, r.Proxy)
-			header := fmt.Sprintf("# %s: %s\n\nSlug: `%s` · Severity: %s · Applies to: %s\n", r.ID, r.Title, r.Slug, r.Severity, applies)
-			require.True(t, strings.HasPrefix(text, header), "%s must start with\n%s", r.DocPath(), header)
-			row := fmt.Sprintf("| [%s](%s.md) | %s | `%s` | %s |\n", r.ID, r.ID, r.Severity, r.Slug, r.Title)
-			require.True(t, strings.Contains(string(index), row), "docs/rules/README.md should list %s as\n%s", r.ID, row)
+			require.True(t, strings.HasPrefix(text, header), "%s must start with\n%s(go test ./validate -update writes it)", r.DocPath(), header)
+			row := catalogRow(r)
+			require.True(t, *update || strings.Contains(string(index), row), "docs/rules/README.md should list %s as\n%s(go test ./validate -update writes it)", r.ID, row)
 
 			fire, err := filepath.Glob(filepath.Join(rulesDir, r.ID, "fire*"))
 			require.NoError(t, err)
