@@ -10,9 +10,12 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
+	_ "github.com/wslb/wslb/proxy/all" // the descriptors of the built-in generators
 	"github.com/wslb/wslb/templates"
 	"github.com/wslb/wslb/topology"
 )
@@ -36,7 +39,7 @@ type Runtime struct {
 // Options tune generation.
 type Options struct {
 	// Kinds selects the proxies to generate for, in order; empty means
-	// HAProxy then NGINX.
+	// every registered proxy with a generator, by name (HAProxy, NGINX).
 	Kinds []proxybin.Kind
 	// Runtime, when set, puts every path the proxy writes under Runtime.Dir
 	// and keeps the proxy in the foreground; nil gives production paths.
@@ -52,12 +55,56 @@ type Options struct {
 	FDLimit int
 }
 
-// FileName returns the conventional config file name for kind.
+// FileName returns the conventional config file name for kind, from the
+// proxy registry ("" for a proxy it does not know).
 func FileName(kind proxybin.Kind) string {
-	if kind == proxybin.Nginx {
-		return "nginx.conf"
+	if d, ok := proxy.Lookup(string(kind)); ok {
+		return d.ConfigName
 	}
-	return "haproxy.cfg"
+	return ""
+}
+
+// Func builds one proxy's config for t.
+type Func func(t *topology.Topology, opts Options) ([]byte, error)
+
+var (
+	generatorsMu sync.RWMutex
+	generators   = map[proxybin.Kind]Func{}
+)
+
+// Register adds the generator of the proxy kind, which must be in the proxy
+// registry. A proxy's package calls it from init, next to
+// proxy.Register; a second generator for a kind is a programming error.
+func Register(kind proxybin.Kind, f Func) {
+	generatorsMu.Lock()
+	defer generatorsMu.Unlock()
+	if _, dup := generators[kind]; dup {
+		panic(fmt.Sprintf("generator: %q registered twice", kind))
+	}
+	generators[kind] = f
+}
+
+func lookupGenerator(kind proxybin.Kind) Func {
+	generatorsMu.RLock()
+	defer generatorsMu.RUnlock()
+	return generators[kind]
+}
+
+func init() {
+	Register(proxybin.HAProxy, fromView(buildHAProxy, "haproxy.cfg.tmpl"))
+	Register(proxybin.Nginx, fromView(buildNginx, "nginx.conf.tmpl"))
+}
+
+// fromView is the Func of a proxy whose view model build makes and whose
+// template tmplName prints.
+func fromView[V any](build func(*topology.Topology, Options) (V, error), tmplName string) Func {
+	return func(t *topology.Topology, opts Options) ([]byte, error) {
+		view, err := build(t, opts)
+		if err != nil {
+			return nil, err
+		}
+		return render(tmplName, view)
+	}
 }
 
 // Generate renders the configs for t.
@@ -70,30 +117,23 @@ func Generate(t *topology.Topology, opts Options) ([]Artifact, error) {
 	}
 	kinds := opts.Kinds
 	if len(kinds) == 0 {
-		kinds = proxybin.Kinds
+		for _, k := range proxy.Kinds() {
+			if lookupGenerator(k) != nil {
+				kinds = append(kinds, k)
+			}
+		}
 	}
 	var out []Artifact
 	for _, kind := range kinds {
-		var (
-			view any
-			err  error
-		)
-		switch kind {
-		case proxybin.HAProxy:
-			view, err = buildHAProxy(t, opts)
-		case proxybin.Nginx:
-			view, err = buildNginx(t, opts)
-		default:
+		gen, name := lookupGenerator(kind), FileName(kind)
+		if gen == nil || name == "" {
 			return nil, fmt.Errorf("generate: unknown proxy %q", kind)
 		}
+		b, err := gen(t, opts)
 		if err != nil {
 			return nil, fmt.Errorf("generate %s config: %w", kind, err)
 		}
-		b, err := render(FileName(kind)+".tmpl", view)
-		if err != nil {
-			return nil, fmt.Errorf("generate %s config: %w", kind, err)
-		}
-		out = append(out, Artifact{Name: FileName(kind), Kind: kind, Bytes: b})
+		out = append(out, Artifact{Name: name, Kind: kind, Bytes: b})
 	}
 	return out, nil
 }

@@ -230,6 +230,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 			sup   *suppressions
 			h     *haproxy.Config
 			n     *nginx.Config
+			other bool // a registered proxy validate has no parser for
 		)
 		// Parsing and the rules run beside a watch on ctx, so a cancelled
 		// run returns at once even inside a huge file. The parsers stop at
@@ -253,6 +254,11 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 				}
 				found = append(found, rules.CheckNginx(n, opts.Options, disabled)...)
 				sup = nginxSuppressions(n)
+			default:
+				if _, ok := proxy.Lookup(string(src.Kind)); ok {
+					other = true
+					found = append(found, rules.CheckFile(string(src.Kind), src.Name, src.Bytes, opts.Options, disabled)...)
+				}
 			}
 		})
 		if err != nil {
@@ -268,8 +274,12 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 					included[filepath.Clean(f)] = true
 				}
 			}
+		case other && opts.Exec:
+			return res, fmt.Errorf("%s: validate --exec cannot check %s configs with the proxy's binary yet", src.Name, src.Kind)
+		case other:
+			res.Files = append(res.Files, src.Name)
 		default:
-			return res, fmt.Errorf("%s: unknown kind %q (want haproxy or nginx)", src.Name, src.Kind)
+			return res, fmt.Errorf("%s: unknown kind %q (want %s)", src.Name, src.Kind, proxy.Choices())
 		}
 		if opts.Exec && !opts.AllowCode {
 			// Neither --disable nor an ignore comment lets it run.

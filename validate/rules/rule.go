@@ -63,16 +63,30 @@ func (o Options) nginxVersion() topology.Version {
 // function: the validate stage emits them itself.
 type Rule struct {
 	finding.Rule
-	// Proxy is "haproxy", "nginx" or "" for both.
+	// Proxy is the proxy the rule checks ("haproxy", "nginx"), or "" for
+	// both built-in ones.
 	Proxy   string
 	HAProxy func(*HAProxyPass)
 	Nginx   func(*NginxPass)
+	// File checks a config of Proxy when validate has no parser of its
+	// own for it: the rules of a proxy registered from outside wslb's
+	// built-in packages.
+	File func(*FilePass)
 }
 
 var (
 	registryMu sync.Mutex
 	registry   = map[string]*Rule{}
 )
+
+// Register adds a rule from outside this package, for the proxy named in
+// r.Proxy, at init; a duplicate ID is a programming error.
+func Register(r *Rule) {
+	if r.Proxy == "" || r.File == nil {
+		panic(fmt.Sprintf("rules: rule %s registered from outside needs Proxy and File", r.ID))
+	}
+	register(r)
+}
 
 // register adds a rule at init; a duplicate ID is a programming error.
 func register(r *Rule) {
@@ -192,6 +206,34 @@ func CheckNginx(c *nginx.Config, opts Options, disabled map[string]bool) []findi
 			continue
 		}
 		r.Nginx(&NginxPass{Config: c, Opts: opts, WS: ws, rule: r, out: &out})
+	}
+	return out
+}
+
+// FilePass is what a rule of a proxy without a parser in validate sees
+// of one file: its name and text.
+type FilePass struct {
+	File string
+	Text []byte
+	Opts Options
+	rule *Rule
+	out  *[]finding.Finding
+}
+
+// Report records a finding at line and column (from 1; column 0 for the
+// whole line).
+func (p *FilePass) Report(line, col int, msg, fix string) {
+	*p.out = append(*p.out, newFinding(p.rule, p.File, line, col, msg, fix))
+}
+
+// CheckFile runs every rule of proxy kind not in disabled over the file.
+func CheckFile(kind, file string, text []byte, opts Options, disabled map[string]bool) []finding.Finding {
+	var out []finding.Finding
+	for _, r := range All() {
+		if r.File == nil || r.Proxy != kind || disabled[r.ID] {
+			continue
+		}
+		r.File(&FilePass{File: file, Text: text, Opts: opts, rule: r, out: &out})
 	}
 	return out
 }
