@@ -55,7 +55,7 @@ type ngUpstream struct {
 	// choices the topology made explicitly.
 	Ignore   string
 	Comments []string
-	Zone     string
+	ZoneKB   int
 	Balance  ngBalance
 	Servers  []ngUpstreamServer
 }
@@ -237,7 +237,7 @@ func (b *nginxBuilder) origin() error {
 	if sec.AllowMissingOrigin {
 		missing = "1"
 	}
-	m.Entries = append(m.Entries, ngEntry{`""`, missing})
+	m.Entries = append(m.Entries, ngEntry{ngString(""), missing})
 	for _, o := range sec.AllowedOrigins {
 		q, err := ngQuote("origin", o)
 		if err != nil {
@@ -266,8 +266,9 @@ func (b *nginxBuilder) upstreamServer(s *topology.Server, h topology.HealthCheck
 	return srv, nil
 }
 
-func zoneSize(servers int) string {
-	return strconv.Itoa(64+2*servers) + "k"
+// zoneKB sizes an upstream's shared memory zone in kilobytes.
+func zoneKB(servers int) int {
+	return 64 + 2*servers
 }
 
 // ngVar is the NGINX variable holding a request header, cookie or query
@@ -363,7 +364,7 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 func (b *nginxBuilder) pool(p *topology.Pool) error {
 	np := &ngPool{pool: p}
 	b.pools[p.Name] = np
-	up := ngUpstream{Name: b.ids.get("wslb", p.Name), Zone: zoneSize(len(p.Servers))}
+	up := ngUpstream{Name: b.ids.get("wslb", p.Name), ZoneKB: zoneKB(len(p.Servers))}
 	np.upstream = up.Name
 	hashed, cookieMap, err := b.balancing(p, &up)
 	if err != nil {
@@ -399,7 +400,7 @@ func (b *nginxBuilder) pool(p *topology.Pool) error {
 	}
 	b.view.Upstreams = append(b.view.Upstreams, up)
 	if separate {
-		bu := ngUpstream{Name: b.ids.get("wslb", p.Name, "backup"), Zone: zoneSize(len(backups))}
+		bu := ngUpstream{Name: b.ids.get("wslb", p.Name, "backup"), ZoneKB: zoneKB(len(backups))}
 		bu.Comments = []string{fmt.Sprintf("Backup servers of pool %s, used when every primary server failed", p.Name)}
 		if hashed {
 			bu.Comments = append(bu.Comments, "(NGINX cannot combine backup servers with hash or ip_hash).")
@@ -454,11 +455,11 @@ func (b *nginxBuilder) clientIPKey(p *topology.Pool) (string, error) {
 			fmt.Sprintf("Client address for pool %s: the last %s entry when the peer is trusted,", p.Name, a.ClientIPHeader),
 			"the peer address otherwise.",
 		},
-		Source: `"` + source + `"`,
+		Source: ngString(source),
 		Var:    key,
 		Entries: []ngEntry{
 			{"default", "$remote_addr"},
-			{`"~^1\|(?:.*,)?\s*([^,\s]+)\s*$"`, "$1"},
+			{ngString(`~^1\|(?:.*,)?\s*([^,\s]+)\s*$`), "$1"},
 		},
 	})
 	return key, nil
@@ -508,7 +509,7 @@ func (b *nginxBuilder) servedMap(p *topology.Pool) (string, error) {
 		Source:   "$upstream_addr",
 		Var:      v,
 		Volatile: true,
-		Entries:  []ngEntry{{"default", `""`}},
+		Entries:  []ngEntry{{"default", ngString("")}},
 	}
 	for _, s := range p.Servers {
 		addr, ok := literalAddr(s.Address)
@@ -516,7 +517,7 @@ func (b *nginxBuilder) servedMap(p *topology.Pool) (string, error) {
 			m.Comments = append(m.Comments, fmt.Sprintf("Server %s has a host name: NGINX reports its resolved address, which no entry names.", s.Name))
 			continue
 		}
-		m.Entries = append(m.Entries, ngEntry{`"~(^|\s)` + regexpQuote(addr) + `$"`, s.Name})
+		m.Entries = append(m.Entries, ngEntry{ngString(`~(^|\s)` + regexpQuote(addr) + `$`), s.Name})
 	}
 	b.view.Maps = append(b.view.Maps, m)
 	return v, nil
@@ -592,7 +593,7 @@ func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream
 	for _, s := range p.Servers {
 		// The named server first; the pool's primaries take over when it
 		// is down; the backup group (see the location) when they all are.
-		own := ngUpstream{Name: b.ids.get("wslb", p.Name, "server", s.Name), Zone: zoneSize(len(p.Servers)), Balance: up.Balance}
+		own := ngUpstream{Name: b.ids.get("wslb", p.Name, "server", s.Name), ZoneKB: zoneKB(len(p.Servers)), Balance: up.Balance}
 		own.Comments = []string{fmt.Sprintf("Pool %s, clients whose cookie names %s.", p.Name, s.Name)}
 		srv, err := b.upstreamServer(s, p.Health, false)
 		if err != nil {
@@ -611,7 +612,7 @@ func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream
 		}
 		b.view.Upstreams = append(b.view.Upstreams, own)
 		// Cookie values are matched case-sensitively (plain map keys are not).
-		route.Entries = append(route.Entries, ngEntry{`"~^` + regexpQuote(s.Name) + `$"`, own.Name})
+		route.Entries = append(route.Entries, ngEntry{ngString("~^" + regexpQuote(s.Name) + "$"), own.Name})
 	}
 	b.view.Maps = append(b.view.Maps, route)
 
@@ -628,17 +629,17 @@ func (b *nginxBuilder) cookieRoutes(p *topology.Pool, np *ngPool, up *ngUpstream
 			"Set the cookie when the server that answered is not the one the cookie names:",
 			"on a client's first response and after a failover.",
 		},
-		Source:   `"` + cookieVar + "|" + served + `"`,
+		Source:   ngString(cookieVar + "|" + served),
 		Var:      "$" + b.ids.get("wslb", p.Name, "set_cookie"),
 		Volatile: true,
 		Entries: []ngEntry{
-			{"default", `"` + name + "=" + served + b.cookieAttrs(p) + `"`},
-			{`"~\|$"`, `""`},
+			{"default", ngString(name + "=" + served + b.cookieAttrs(p))},
+			{ngString(`~\|$`), ngString("")},
 		},
 	}
 	for _, s := range p.Servers {
 		n := regexpQuote(s.Name)
-		set.Entries = append(set.Entries, ngEntry{`"~^` + n + `\|` + n + `$"`, `""`})
+		set.Entries = append(set.Entries, ngEntry{ngString(`~^` + n + `\|` + n + `$`), ngString("")})
 	}
 	b.view.Maps = append(b.view.Maps, set)
 	np.upstream = route.Var
@@ -673,7 +674,7 @@ func (b *nginxBuilder) listener(l *topology.Listener) error {
 	}
 	hosts := append([]string{""}, hostBlocks(routes)...)
 	for _, h := range hosts {
-		srv := ngServer{Listen: b.listen(l, h == ""), ServerName: `""`, TLS: tls, Origin: b.view.Origin != nil}
+		srv := ngServer{Listen: b.listen(l, h == ""), ServerName: ngString(""), TLS: tls, Origin: b.view.Origin != nil}
 		if h != "" {
 			q, err := ngQuote("host", h)
 			if err != nil {

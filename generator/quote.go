@@ -76,6 +76,14 @@ func ngQuote(what, s string) (string, error) {
 	return `"` + s + `"`, nil
 }
 
+// ngString renders a string the generator composed itself — variables,
+// regular expressions over regexpQuote'd names, a cookie with its
+// attributes — as one NGINX word. Such strings hold '$', '\' and spaces,
+// which ngQuote refuses in user values; they never hold '"'.
+func ngString(s string) string {
+	return `"` + s + `"`
+}
+
 // dur renders a duration in the largest unit that divides it exactly; both
 // proxies read ms, s, m and h.
 func dur(d time.Duration) string {
