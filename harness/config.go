@@ -92,6 +92,10 @@ type Config struct {
 	// e.g. one the proxy config adds. When empty or absent on a response,
 	// X-Backend-Id (set by wslb's echo backends) is used.
 	BackendHeader string
+	// ResolveBackend, when set, turns BackendHeader's value into the
+	// backend's name in Socket.IO sessions (NGINX names the server by
+	// its address, $upstream_addr).
+	ResolveBackend func(string) string
 	// Header is sent on every handshake; Origin, when set, too.
 	Header http.Header
 	Origin string

@@ -119,6 +119,7 @@ func (h *Harness) sioConfig(i int, onEvent func(string, [][]byte)) socketio.Conf
 		Dialer:         d,
 		Header:         header,
 		BackendHeaders: []string{h.cfg.BackendHeader, echo.HeaderBackendID},
+		Resolve:        h.cfg.ResolveBackend,
 		Timeout:        h.cfg.MessageTimeout,
 		OnEvent:        onEvent,
 	}

@@ -41,6 +41,9 @@ type fleet struct {
 	loadTime time.Duration
 }
 
+// socketIOPath is where Socket.IO servers listen unless told otherwise.
+const socketIOPath = "/socket.io/"
+
 func newFleet(plan poolPlan, opts Options) (*fleet, error) {
 	u := url.URL{Scheme: "ws", Host: plan.Listener, Path: plan.Path}
 	cfg := harness.Config{
@@ -55,9 +58,20 @@ func newFleet(plan poolPlan, opts Options) (*fleet, error) {
 		Reconnects:    opts.Reconnects,
 		Concurrency:   concurrency,
 		BackendHeader: "", // the envelope names the backend; X-Backend-Id otherwise
+		Client:        opts.Client,
 		Origin:        plan.Origin,
 		AllowRemote:   opts.AllowRemote,
 		ErrorSamples:  maxErrorSamples,
+	}
+	if opts.Client == harness.ClientSocketIO {
+		// A Socket.IO server names nothing: the proxy's header does.
+		cfg.BackendHeader = IdentityHeader
+		cfg.ResolveBackend = plan.resolve
+		if plan.Path == "/" {
+			// A config that sends every path to the pool: Socket.IO's own.
+			u.Path = socketIOPath
+			cfg.URL = u.String()
+		}
 	}
 	if plan.Host != "" {
 		cfg.Header = http.Header{"Host": {plan.Host}}
@@ -111,8 +125,12 @@ func traces(res *harness.Result, idx []int) []Trace {
 		c := res.Clients[i]
 		t := Trace{Client: c.Client.String()}
 		for _, conn := range c.Conns {
+			t.Unknown += conn.SessionUnknown
 			if conn.Err != "" || conn.Backend == "" {
 				t.Errors++
+				if conn.Err != "" && len(t.Failures) < maxFailures {
+					t.Failures = append(t.Failures, conn.Err)
+				}
 				continue
 			}
 			t.Backends = append(t.Backends, conn.Backend)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wslb/wslb/harness"
+	"github.com/wslb/wslb/internal/backendcmd"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/topology"
 )
@@ -96,6 +98,18 @@ type Options struct {
 	// external checks, load_module, js_*, ...); without it such a config
 	// is refused as invalid input.
 	AllowCode bool
+	// BackendCmd, when set, runs the user's own server instead of the echo
+	// backend, once per server: a shell command line with {port} (where
+	// it must listen, on 127.0.0.1) and {id} (the server's name). It runs
+	// in the sandbox; see internal/backendcmd.
+	BackendCmd string
+	// Client is the protocol of the clients: harness.ClientWebSocket (the
+	// default; the backend must echo like wslb's) or harness.ClientSocketIO
+	// (Socket.IO sessions, for a Socket.IO server run by BackendCmd).
+	Client string
+	// Redis starts a redis-server on a free loopback port for the
+	// backends, whose command gets its URL in REDIS_URL.
+	Redis bool
 	// IncludeRoots are directories an existing config's includes and the
 	// files it names may be read from besides the config's own directory.
 	IncludeRoots []string
@@ -128,7 +142,7 @@ const (
 	MaxClients = 9000
 )
 
-var allScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioFailover, ScenarioReload, ScenarioIdle}
+var allScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioFailover, ScenarioReload, ScenarioIdle, ScenarioBroadcast}
 
 // AllScenarios lists every scenario name.
 func AllScenarios() []string { return append([]string(nil), allScenarios...) }
@@ -150,6 +164,12 @@ func (o Options) Normalize() (Options, error) {
 	}
 	if len(o.Proxies) == 0 {
 		o.Proxies = proxybin.Kinds
+	}
+	if o.Client == "" {
+		o.Client = harness.ClientWebSocket
+	}
+	if len(o.Scenarios) == 0 && o.Client == harness.ClientSocketIO {
+		o.Scenarios = append([]string(nil), SocketIOScenarios...)
 	}
 	if len(o.Scenarios) == 0 {
 		o.Scenarios = append([]string(nil), DefaultScenarios...)
@@ -189,6 +209,7 @@ func (o Options) Normalize() (Options, error) {
 		}
 		seen[s] = true
 	}
+	errs = append(errs, o.checkBackends(seen)...)
 	if o.Idle > 0 && !seen[ScenarioIdle] {
 		o.Scenarios = append(o.Scenarios, ScenarioIdle)
 	}
@@ -205,6 +226,38 @@ func (o Options) Normalize() (Options, error) {
 		errs = append(errs, errors.New("stickiness needs at least one reconnect"))
 	}
 	return o, errors.Join(errs...)
+}
+
+// checkBackends checks the backend command, the client protocol and the
+// scenarios they allow.
+func (o Options) checkBackends(seen map[string]bool) []error {
+	var errs []error
+	if o.BackendCmd != "" {
+		if err := backendcmd.Check(o.BackendCmd); err != nil {
+			errs = append(errs, fmt.Errorf("backend-cmd: %w", err))
+		}
+	}
+	switch o.Client {
+	case harness.ClientWebSocket:
+		if seen[ScenarioBroadcast] {
+			errs = append(errs, errors.New("the broadcast scenario needs --client socketio"))
+		}
+	case harness.ClientSocketIO:
+		if o.BackendCmd == "" {
+			errs = append(errs, errors.New("--client socketio needs --backend-cmd: the echo backend does not speak Socket.IO"))
+		}
+		for _, s := range []string{ScenarioFailover, ScenarioReload, ScenarioIdle} {
+			if seen[s] {
+				errs = append(errs, fmt.Errorf("the %s scenario does not run with --client socketio yet (want %s)", s, strings.Join(SocketIOScenarios, ", ")))
+			}
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown client %q (want %s or %s)", o.Client, harness.ClientWebSocket, harness.ClientSocketIO))
+	}
+	if o.Redis && o.BackendCmd == "" {
+		errs = append(errs, errors.New("--redis is for the servers of --backend-cmd"))
+	}
+	return errs
 }
 
 // wants reports whether the scenario is selected.

@@ -30,6 +30,9 @@ type poolPlan struct {
 	Strict bool
 	// Servers are the pool's backends, by echo backend id.
 	Servers []BackendInfo
+	// resolve, when set, names the backend behind a proxy's identity
+	// header value (an address for NGINX).
+	resolve func(string) string
 	// Timers are the pool's production failure detection settings (the
 	// run checks every FastCheckInterval unless Options.ProductionTimers).
 	Timers Timers

@@ -56,12 +56,24 @@ type env struct {
 	version  string
 	rt       *loopback.Env
 	backends *echoBackends
-	watch    *proxyWatch // set once the proxy runs
+	watch    *proxyWatch   // set once the proxy runs
+	user     *userBackends // with --backend-cmd
 }
 
-func (e *env) close() error {
-	e.watch.close() // before the proxy stops, which is no failure
-	return e.rt.Close()
+func (e *env) close() error { return e.closeAll() }
+
+// backendName is the server id behind an identity header's value: NGINX
+// gives $upstream_addr ("127.0.0.1:PORT", the last of a list when it
+// retried), HAProxy the name itself.
+func (e *env) backendName(v string) string {
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	v = strings.TrimSpace(v)
+	if id, ok := e.rt.Backends.IDByAddr(v); ok {
+		return id
+	}
+	return v
 }
 
 // proxyFailure says why the proxy died or stopped answering ("" while it
@@ -160,6 +172,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 		}
 	}
 	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, conns: map[string]int{}, first: map[string]int{}, firstOf: map[string]string{}}
+	plan.resolve = e.backendName
 	f, err := newFleet(plan, opts)
 	if err != nil {
 		return nil, err
@@ -170,7 +183,8 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	// connections through the proxy, next to the same straight to a
 	// backend. The load phases report throughput and queueing apart.
 	r.progress("measuring round trips")
-	if direct := directBackend(plan.Servers); direct != "" {
+	// A Socket.IO server does not echo: no direct round trips.
+	if direct := directBackend(plan.Servers); direct != "" && opts.Client != harness.ClientSocketIO {
 		if run.RTT, run.DirectRTT, err = f.rttProbe(ctx, e.rt.Backends.Addr(direct)); err != nil {
 			return nil, err
 		}
@@ -205,6 +219,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 			run.Passed = false
 		}
 	}
+	e.withOutputs(run)
 	return run, nil
 }
 
@@ -360,7 +375,10 @@ func (r *runner) scenarios() error {
 	}
 	r.run.Stickiness = Stickiness(base)
 	judge := func(sc *report.Scenario) *report.Scenario {
-		if failed > 0 && !sc.Skipped {
+		// A Socket.IO session that failed is what stickiness judges: it
+		// names its cause there.
+		sessions := o.Client == harness.ClientSocketIO && sc.Name == ScenarioStickiness
+		if failed > 0 && !sc.Skipped && !sessions {
 			sc.Passed = false
 			sc.Summary += fmt.Sprintf("; %d connections failed, which this scenario does not test", failed)
 		}
@@ -371,6 +389,15 @@ func (r *runner) scenarios() error {
 	}
 	if o.wants(ScenarioSpread) {
 		r.add(judge(EvalSpread(base, r.plan.Servers)), started)
+	}
+	if o.wants(ScenarioBroadcast) {
+		r.progress("broadcast")
+		started := time.Now()
+		sc, err := r.broadcast()
+		if err != nil {
+			return err
+		}
+		r.add(sc, started)
 	}
 	r.phase++
 	before := stuckTo(base)

@@ -20,11 +20,15 @@ const (
 	ScenarioFailover   = "failover"
 	ScenarioReload     = "reload"
 	ScenarioIdle       = "idle"
+	ScenarioBroadcast  = "broadcast"
 )
 
 // DefaultScenarios run when none are named; idle is opt-in (it needs a
 // duration).
 var DefaultScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioFailover, ScenarioReload}
+
+// SocketIOScenarios run when none are named with --client socketio.
+var SocketIOScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioBroadcast}
 
 // maxDetails bounds the lines a scenario lists (offending clients, ...).
 const maxDetails = 20
@@ -35,6 +39,21 @@ type Trace struct {
 	Client   string
 	Backends []string
 	Errors   int
+	// Failures are the first failed connections' errors; Unknown counts
+	// the Socket.IO requests answered "Session ID unknown".
+	Failures []string
+	Unknown  int
+}
+
+// maxFailures bounds the errors a Trace keeps.
+const maxFailures = 3
+
+// why is the first failure, for a detail line ("" when none was kept).
+func (t Trace) why() string {
+	if len(t.Failures) == 0 {
+		return ""
+	}
+	return ": " + t.Failures[0]
 }
 
 // distinct returns the distinct backends of t in first-seen order.
@@ -85,10 +104,10 @@ func EvalStickiness(traces []Trace, min float64) *report.Scenario {
 			// One backend, but some connections failed: the client may have
 			// been sent elsewhere had they succeeded.
 			failed++
-			offenders = append(offenders, fmt.Sprintf("%s: %d connections to %s, %d failed", t.Client, len(t.Backends), d[0], t.Errors))
+			offenders = append(offenders, fmt.Sprintf("%s: %d connections to %s, %d failed%s", t.Client, len(t.Backends), d[0], t.Errors, t.why()))
 		case len(d) == 0:
 			failed++
-			offenders = append(offenders, fmt.Sprintf("%s: no connection succeeded (%d failed)", t.Client, t.Errors))
+			offenders = append(offenders, fmt.Sprintf("%s: no connection succeeded (%d failed)%s", t.Client, t.Errors, t.why()))
 		default:
 			offenders = append(offenders, fmt.Sprintf("%s: hit %d backends: %s", t.Client, len(d), strings.Join(t.Backends, " → ")))
 		}
@@ -106,6 +125,14 @@ func EvalStickiness(traces []Trace, min float64) *report.Scenario {
 		{Name: "stickiness", Value: 100 * frac, Unit: "%"},
 		{Name: "clients on several backends", Value: float64(n - sticky - failed), Unit: "clients"},
 		{Name: "clients with failed connections", Value: float64(failed), Unit: "clients"},
+	}
+	unknown := 0
+	for _, t := range traces {
+		unknown += t.Unknown
+	}
+	if unknown > 0 {
+		sc.Metrics = append(sc.Metrics, report.Metric{Name: "Session ID unknown answers", Value: float64(unknown), Unit: "requests"})
+		sc.Summary += fmt.Sprintf("; %d requests answered \"Session ID unknown\"", unknown)
 	}
 	sc.Details = limitDetails(offenders)
 	return sc

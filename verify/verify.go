@@ -93,7 +93,7 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 	if e.rt.Scratch, err = loopback.NewScratch(); err != nil {
 		return nil, err
 	}
-	if e.rt.Backends, err = loopback.StartBackends(order, e.backends.factory); err != nil {
+	if err := e.startBackends(ctx, order, topologyHealth(topo, ids), opts); err != nil {
 		return nil, err
 	}
 	run := topo
@@ -314,7 +314,7 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	if e.rt.Scratch, err = loopback.NewScratch(); err != nil {
 		return nil, err
 	}
-	if e.rt.Backends, err = loopback.StartBackends(cfg.ServerIDs(), e.backends.factory); err != nil {
+	if err := e.startBackends(ctx, cfg.ServerIDs(), nil, opts); err != nil {
 		return nil, err
 	}
 	addrs := map[string]string{}

@@ -50,8 +50,10 @@ type Config struct {
 	// Header is sent on every request (Origin, an affinity header, Host).
 	Header http.Header
 	// BackendHeaders are the response headers naming the backend, tried in
-	// order.
+	// order; Resolve, when set, turns a header's value into the backend's
+	// name (a proxy may name it by address).
 	BackendHeaders []string
+	Resolve        func(string) string
 	// Timeout bounds each request and each wait for a packet.
 	Timeout time.Duration
 	// OnEvent, when set, is called from the reading goroutine for every
@@ -166,6 +168,9 @@ func (s *Session) pollURL(transport string) string {
 func (s *Session) backendOf(h http.Header) string {
 	for _, name := range s.cfg.BackendHeaders {
 		if v := h.Get(name); v != "" {
+			if s.cfg.Resolve != nil {
+				return s.cfg.Resolve(v)
+			}
 			return v
 		}
 	}

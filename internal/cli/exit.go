@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wslb/wslb/internal/backendcmd"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/sandbox"
@@ -150,7 +151,7 @@ func verifyError(err error) error {
 	var nf *proxybin.NotFoundError
 	var inv *verify.InputError
 	switch {
-	case errors.As(err, &nf):
+	case errors.As(err, &nf), errors.Is(err, backendcmd.ErrNoRedis):
 		return MissingEnvironmentError(err)
 	case errors.As(err, &inv):
 		return InvalidInputError(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/sandbox"
@@ -62,6 +63,8 @@ WebSocket clients with distinct identities — and check, with numbers:
               other clients stay; what moves back when it returns is reported
   reload      a graceful reload drops no open connection; new ones work
   idle        (with --idle) connections held idle are not closed
+  broadcast   (with --client socketio) a message emitted on one server
+              reaches the clients of every server exactly once
 
 Everything runs on loopback: listen and server addresses are rewritten to free
 local ports, and every process is torn down on exit, failure or Ctrl-C.
@@ -77,6 +80,10 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 
   # an existing config, cookie affinity named explicitly, JSON for CI
   wslb verify /etc/haproxy/haproxy.cfg --key cookie:SERVERID --format json
+
+  # your own Socket.IO servers, sharing broadcasts through Redis
+  wslb verify examples/socketio.hcl --pool socketio --client socketio --redis \
+    --backend-cmd 'node examples/socketio/server.js {port} {id}'
 
   # a quick run plus an idle check and an HTML report
   wslb verify examples/cookie.hcl --proxy nginx --clients 50 --idle 90s --report verify.html`,
@@ -97,6 +104,9 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 			}
 			if _, err := proxyFlag.resolve(cmd, opts.IO); err != nil {
 				return UsageError("--proxy must be %s, not %q", proxyFlag.choices(), opts.Proxy)
+			}
+			if !cmd.Flags().Changed("scenarios") && opts.Verify.Client == harness.ClientSocketIO {
+				opts.Verify.Scenarios = nil // Socket.IO's own defaults
 			}
 			if err := opts.check(); err != nil {
 				return err
@@ -126,11 +136,15 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.BoolVar(&opts.Verify.ProductionTimers, "production-timers", false, "run health checks at the configured intervals (default: every 100ms, with the production timing computed in the report)")
 	f.BoolVar(&opts.Verify.AllowCode, "allow-code", false, "let an existing config run code (lua-load, program, external checks, load_module, js_*, ...)")
 	f.StringSliceVar(&opts.Verify.IncludeRoots, "include-root", nil, "directory an existing config's includes and files may also come from, besides the config's directory")
+	f.StringVar(&opts.Verify.BackendCmd, "backend-cmd", "", "run your own server instead of the echo backend, once per server: a shell command with {port} (listen on 127.0.0.1:{port}) and {id}; it runs your code, in the sandbox (see docs/security.md)")
+	f.StringVar(&opts.Verify.Client, "client", harness.ClientWebSocket, "client protocol: websocket (echo messages) or socketio (Socket.IO sessions: long-polling handshake, then the upgrade; needs --backend-cmd)")
+	f.BoolVar(&opts.Verify.Redis, "redis", false, "start a redis-server on a free loopback port for the --backend-cmd servers, its URL in their REDIS_URL")
 	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "run an existing config even where no sandbox can be built (see docs/security.md)")
 	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove the scratch dirs (wslb-verify-*, wslb-exec-*) of runs that were killed, and exit")
 
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
 	_ = cmd.RegisterFlagCompletionFunc("scenarios", enumFlagCompletion(verify.AllScenarios()...))
+	_ = cmd.RegisterFlagCompletionFunc("client", enumFlagCompletion(harness.ClientWebSocket, harness.ClientSocketIO))
 	_ = cmd.RegisterFlagCompletionFunc("key", enumFlagCompletion("source", "none", "cookie:", "header:", "query:"))
 	return cmd
 }
@@ -186,9 +200,11 @@ func (o *VerifyOptions) verifyOptions() verify.Options {
 }
 
 func runVerify(ctx context.Context, o *VerifyOptions) error {
+	// A generated config is wslb's own; an existing one is untrusted, and
+	// so is the code a backend command runs.
 	topo := isTopologyFile(o.Path)
-	// A generated config is wslb's own; an existing one is untrusted.
-	sandbox.AllowUnsandboxed(o.Unsandboxed || topo)
+	trusted := topo && o.Verify.BackendCmd == ""
+	sandbox.AllowUnsandboxed(o.Unsandboxed || trusted)
 	if runInNamespace && !sandbox.IsolatedNetwork() {
 		code, err := sandbox.RunInNamespace(ctx)
 		switch {
@@ -198,7 +214,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 			return &ExitError{Code: code, Silent: true}
 		case !errors.Is(err, sandbox.ErrUnavailable):
 			return err
-		case !topo && !o.Unsandboxed:
+		case !trusted && !o.Unsandboxed && o.Verify.BackendCmd != "":
+			return MissingEnvironmentError(fmt.Errorf("refusing to run --backend-cmd, your own code, without isolation: %w", err))
+		case !trusted && !o.Unsandboxed:
 			return MissingEnvironmentError(fmt.Errorf("refusing to verify %s, a config that may be untrusted, without isolation: %w", o.Path, err))
 		}
 		fmt.Fprintf(o.IO.ErrOut, "warning: verify runs without a network namespace of its own: %v\n", err)

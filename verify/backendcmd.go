@@ -1,0 +1,129 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/internal/backendcmd"
+	"github.com/wslb/wslb/report"
+	"github.com/wslb/wslb/topology"
+)
+
+// userBackends is what --backend-cmd started in a run: the runner of the
+// user's servers and, with --redis, the redis-server they share.
+type userBackends struct {
+	runner *backendcmd.Runner
+	redis  *backendcmd.Redis
+}
+
+// startBackends starts one backend per id in e: wslb's echo server, or
+// with opts.BackendCmd the user's command (after redis-server when
+// opts.Redis), waiting until every one answers its health path (health
+// maps a server id to it; none: until its port accepts).
+func (e *env) startBackends(ctx context.Context, ids []string, health map[string]string, opts Options) error {
+	if opts.BackendCmd == "" {
+		var err error
+		e.rt.Backends, err = loopback.StartBackends(ids, e.backends.factory)
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("backend-cmd: %w", err)
+	}
+	u := &userBackends{runner: &backendcmd.Runner{Cmd: opts.BackendCmd, WorkDir: wd, Scratch: e.rt.Scratch.Dir, HealthPath: health}}
+	e.user = u
+	if opts.Redis {
+		dir := filepath.Join(e.rt.Scratch.Dir, "redis")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		if u.redis, err = backendcmd.StartRedis(ctx, dir); err != nil {
+			return err
+		}
+		u.runner.Env = append(u.runner.Env, "REDIS_URL="+u.redis.URL())
+	}
+	e.rt.Backends, err = loopback.StartBackends(ids, func(id string) (loopback.Backend, error) {
+		return u.runner.Backend(id)
+	})
+	if err != nil {
+		return err
+	}
+	addrs := make(map[string]string, len(ids))
+	for _, id := range ids {
+		addrs[id] = e.rt.Backends.Addr(id)
+	}
+	return u.runner.WaitReady(ctx, addrs)
+}
+
+// close stops what --backend-cmd started; the backends themselves are
+// stopped with the rest of the run's environment, before redis.
+func (u *userBackends) close() error {
+	if u == nil {
+		return nil
+	}
+	return u.redis.Close()
+}
+
+// topologyHealth maps every server id to its pool's health path.
+func topologyHealth(t *topology.Topology, ids map[*topology.Server]string) map[string]string {
+	m := map[string]string{}
+	for _, p := range t.Pools {
+		if !p.Health.Enabled {
+			continue
+		}
+		for _, s := range p.Servers {
+			m[ids[s]] = p.Health.Path
+		}
+	}
+	return m
+}
+
+// outputLines is how many of each server's last output lines a failed
+// scenario shows.
+const outputLines = 5
+
+// withOutputs adds, to every failed scenario of run, the last lines each
+// user server printed: the application's own account of what went wrong.
+func (e *env) withOutputs(run *report.Run) {
+	if e.user == nil || run == nil || run.Passed {
+		return
+	}
+	outs := e.user.runner.Outputs()
+	ids := make([]string, 0, len(outs))
+	for id := range outs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var lines []string
+	for _, id := range ids {
+		out := outs[id]
+		if len(out) > outputLines {
+			out = out[len(out)-outputLines:]
+		}
+		for _, l := range out {
+			lines = append(lines, fmt.Sprintf("backend %s output: %.200s", id, l))
+		}
+	}
+	for _, sc := range run.Scenarios {
+		if !sc.Passed && !sc.Skipped {
+			sc.Details = append(sc.Details, lines...)
+		}
+	}
+}
+
+// closeAll tears e down: the proxy, the backends and the scratch dir,
+// with redis stopped after the backends that use it.
+func (e *env) closeAll() error {
+	e.watch.close() // before the proxy stops, which is no failure
+	var errs []error
+	if e.rt.Proxy != nil {
+		errs = append(errs, e.rt.Proxy.Close())
+	}
+	errs = append(errs, e.rt.Backends.Close(), e.user.close(), e.rt.Close())
+	return errors.Join(errs...)
+}
