@@ -21,12 +21,15 @@ build:
 
 # deps installs haproxy and nginx (run by `wslb verify` and the tests) with
 # apt-get when missing; test-deps adds chromium, which renders the HTML
-# report in a test.
+# report in a test, redis-server and the Socket.IO example's node_modules
+# (examples/socketio/deps.sh: npm ci, cached outside the clone), which
+# the Socket.IO end-to-end tests run.
 deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES)"
 
 test-deps:
-	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium"
+	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server"
+	@examples/socketio/deps.sh
 
 apt-install:
 	@missing=""; \
