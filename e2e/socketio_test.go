@@ -127,7 +127,10 @@ func TestSocketIOInterrupted(t *testing.T) {
 	needSocketIO(t)
 	testutil.NeedProxy(t, proxybin.HAProxy)
 	r := start(t, sioVerify("examples/socketio.hcl", "--proxy", "haproxy", "--backend-cmd", sioApp, "--redis")...)
-	r.waitFor(t, "node", time.Minute)
+	// wslb's own command line names node and server.js, not a server id:
+	// " io3" is the last server's node process.
+	r.waitFor(t, "redis-server", time.Minute)
+	r.waitFor(t, " io3", time.Minute)
 	require.NoError(t, r.cmd.Process.Signal(syscall.SIGINT))
 	require.Equal(t, 130, r.wait(t, time.Minute), r.stderr.String())
 	r.requireClean(t, "node")
