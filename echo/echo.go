@@ -9,6 +9,7 @@
 package echo
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/wslb/wslb/internal/lazydeadline"
 )
 
 // HeaderBackendID names the backend on handshakes and plain HTTP responses.
@@ -81,7 +84,9 @@ type Config struct {
 	WriteBufferSize int
 	// MaxMessageSize closes connections that send larger messages.
 	MaxMessageSize int64
-	// WriteTimeout bounds each reply.
+	// WriteTimeout bounds each reply: a reply gets at least half of it,
+	// since the deadline moves only once half of it is used up (each move
+	// costs a runtime timer update).
 	WriteTimeout time.Duration
 }
 
@@ -220,6 +225,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	// process exit) before that connection got its close frame.
 	s.wg.Add(1)
 	s.mu.Unlock()
+	if hj, ok := w.(http.Hijacker); ok {
+		w = lazyHijacker{w, hj}
+	}
 	c, err := s.upgrader.Upgrade(w, r, http.Header{HeaderBackendID: {s.cfg.ID}})
 	if err != nil {
 		s.wg.Done()
@@ -257,6 +265,7 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 		_ = c.Close()
 	}()
 	var seq uint64
+	var deadline time.Time
 	for {
 		typ, r, err := c.NextReader()
 		if err != nil {
@@ -279,8 +288,12 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 		b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, now, b.in)
 		// Counted before the write so a client that has its echo sees it.
 		s.msgs.Add(1)
-		// Only stored: gorilla puts it on the socket with every write.
-		_ = c.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
+		// gorilla puts the stored deadline on the socket before every
+		// write; the lazydeadline.Conn under it passes on only a moved one.
+		if deadline.Sub(now) < s.cfg.WriteTimeout/2 {
+			deadline = now.Add(s.cfg.WriteTimeout)
+			_ = c.SetWriteDeadline(deadline)
+		}
 		err = c.WriteMessage(typ, b.out)
 		b.release()
 		if err != nil {
@@ -288,6 +301,22 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 			return
 		}
 	}
+}
+
+// lazyHijacker hands the upgrader the hijacked connection wrapped in a
+// lazydeadline.Conn, so that a write deadline that did not move costs
+// nothing per reply.
+type lazyHijacker struct {
+	http.ResponseWriter
+	hj http.Hijacker
+}
+
+func (w lazyHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := w.hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return lazydeadline.New(nc), brw, nil
 }
 
 // replyBufs hold one message and its reply while it is answered (an idle

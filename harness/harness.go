@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/internal/lazydeadline"
 )
 
 // Buffer sizes: reads are small echoes, writes use a shared pool, so an
@@ -191,10 +192,13 @@ func (h *Harness) dial(ctx context.Context, i, readBuf int) (*websocket.Conn, Co
 	d := websocket.Dialer{
 		NetDialContext: func(dctx context.Context, _, addr string) (net.Conn, error) {
 			nc, err := nd.DialContext(dctx, network, addr)
-			if err == nil {
-				stopWatch = context.AfterFunc(ctx, func() { _ = nc.Close() })
+			if err != nil {
+				return nil, err
 			}
-			return nc, err
+			stopWatch = context.AfterFunc(ctx, func() { _ = nc.Close() })
+			// gorilla puts its stored write deadline on the socket before
+			// every frame; exchange moves it only now and then.
+			return lazydeadline.New(nc), nil
 		},
 		Proxy:            nil, // never an environment proxy: the target is the proxy under test
 		TLSClientConfig:  h.cfg.TLSConfig,
@@ -265,10 +269,10 @@ func (st *connState) flush(col *collector) {
 
 // exchange sends message m and waits for its echo, recording the RTT in st
 // and the envelope's backend in cr. The deadlines are moved only when half
-// of MessageTimeout is used up, since each move of the read deadline resets
-// a runtime timer (the write deadline is only stored: gorilla sets it on the
-// socket with every write), so a message gets between half and all of
-// MessageTimeout.
+// of MessageTimeout is used up, since each move resets a runtime timer
+// (gorilla sets the stored write deadline on the socket before every write;
+// the lazydeadline.Conn under it passes on only a moved one), so a message
+// gets between half and all of MessageTimeout.
 func (h *Harness) exchange(conn *websocket.Conn, st *connState, cr *ConnResult, i, connNo, m int) error {
 	b := msgPool.Get().(*msgBufs)
 	defer msgPool.Put(b)
