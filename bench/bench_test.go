@@ -291,6 +291,8 @@ func (p *proc) wait(tb testing.TB) time.Duration {
 	return cpuOf(p.cmd)
 }
 
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
@@ -310,16 +312,28 @@ func median(xs []float64) float64 {
 //     the same load against one `wslb echo`.
 //
 // Each round gives a ratio (wslb / gorilla, from the processes' rusage);
-// the median over the rounds is the metric. 1.0 means as cheap.
+// the median over the rounds is the metric. 1.0 means as cheap. The echo
+// ratio is over each server's whole life (echo/gorilla-cpu) and, next to
+// it, without what starting and stopping it costs with no message at all,
+// measured in the same round (echo/gorilla-cpu-net): the wslb binary's
+// package initialisers cost a few ms once, not per message.
 //
 //	go test ./bench -run '^$' -bench CPUPerMessage
 func BenchmarkCPUPerMessage(b *testing.B) {
 	rounds, n := envInt(envRounds, 5), envInt(envMessages, 50_000)
 	n -= n % benchConns
-	var echoR, harnessR, echoUS, gorillaSrvUS, harnessUS, gorillaCliUS []float64
+	var echoR, echoNetR, harnessR, echoUS, gorillaSrvUS, harnessUS, gorillaCliUS, echoIdleMS, gorillaIdleMS []float64
 	perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
 	measure := func() {
 		for range rounds {
+			// What each server costs to start and stop with no message:
+			// the same programs, started and stopped side by side.
+			e0, _ := startWslbEcho(b)
+			g0 := startHelper(b, "gorilla-server", "", 0)
+			g0.line(b)
+			ie, ig := e0.stop(b), g0.stop(b)
+			echoIdleMS, gorillaIdleMS = append(echoIdleMS, ms(ie)), append(gorillaIdleMS, ms(ig))
+
 			// Servers: the same load from this process, at once.
 			e, addr := startWslbEcho(b)
 			g := startHelper(b, "gorilla-server", "", 0)
@@ -333,6 +347,7 @@ func BenchmarkCPUPerMessage(b *testing.B) {
 			require.NoError(b, gErr)
 			we, ge := e.stop(b), g.stop(b)
 			echoR = append(echoR, float64(we)/float64(ge))
+			echoNetR = append(echoNetR, float64(we-ie)/float64(ge-ig))
 			echoUS, gorillaSrvUS = append(echoUS, perMsg(we)), append(gorillaSrvUS, perMsg(ge))
 
 			// Clients: the same load against one wslb echo, at once.
@@ -346,8 +361,10 @@ func BenchmarkCPUPerMessage(b *testing.B) {
 		}
 	}
 	testutil.BenchOnce(b, measure)
-	b.Logf("echo/gorilla-server CPU ratios %.3f; harness/gorilla-client %.3f", echoR, harnessR)
+	b.Logf("echo/gorilla-server CPU ratios %.3f (without starting and stopping: %.3f; that took %.1f ms and %.1f ms of CPU); harness/gorilla-client %.3f",
+		echoR, echoNetR, echoIdleMS, gorillaIdleMS, harnessR)
 	b.ReportMetric(median(echoR), "echo/gorilla-cpu")
+	b.ReportMetric(median(echoNetR), "echo/gorilla-cpu-net")
 	b.ReportMetric(median(harnessR), "harness/gorilla-cpu")
 	b.ReportMetric(median(echoUS), "echo-cpu-µs/msg")
 	b.ReportMetric(median(gorillaSrvUS), "gorilla-server-cpu-µs/msg")
