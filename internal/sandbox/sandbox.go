@@ -86,6 +86,11 @@ type Spec struct {
 	SharedNet bool `json:"shared_net,omitempty"`
 	// Limits bound the box.
 	Limits Limits `json:"limits"`
+	// Root, when set, is a root filesystem (another Debian release's,
+	// holding another proxy version) that becomes the box's root instead
+	// of a read-only view of the host's; Binary must lie inside it. See
+	// rootMounts.
+	Root string `json:"root,omitempty"`
 }
 
 // boxSpec is what the trampoline gets: the caller's Spec and what Command
@@ -146,7 +151,14 @@ func Command(spec Spec) (*Cmd, error) {
 		return nil, errors.New("sandbox: Binary and an absolute Dir are required")
 	}
 	spec.Limits = spec.Limits.withDefaults()
+	if spec.Root != "" && !strings.HasPrefix(spec.Binary, strings.TrimSuffix(spec.Root, "/")+"/") {
+		return nil, fmt.Errorf("sandbox: %s is not inside the root filesystem %s", spec.Binary, spec.Root)
+	}
 	probe := Probe()
+	if probe != nil && spec.Root != "" {
+		// Without namespaces there is no way into the root filesystem.
+		return nil, probe
+	}
 	if probe != nil && !unsandboxedAllowed() {
 		return nil, probe
 	}

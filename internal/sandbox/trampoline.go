@@ -27,7 +27,11 @@ func trampoline(raw string) int {
 				return code
 			}
 		}
-		if err := privateMounts(spec.Dir, spec.DropTo); err != nil {
+		mounts := func() error { return privateMounts(spec.Dir, spec.DropTo) }
+		if spec.Root != "" {
+			mounts = func() error { return rootMounts(spec.Root, spec.Dir, spec.DropTo) }
+		}
+		if err := mounts(); err != nil {
 			return fail("mounts", err)
 		}
 	}
@@ -51,7 +55,12 @@ func trampoline(raw string) int {
 	}
 	// By its open file (left open across exec, or a script's interpreter
 	// could not read it); the proxy still sees its own name as argv[0].
-	argv := append([]string{spec.Binary}, spec.Args...)
+	// A binary in a root filesystem sees itself at its path there.
+	argv0 := spec.Binary
+	if spec.Root != "" {
+		argv0 = "/" + strings.TrimLeft(strings.TrimPrefix(spec.Binary, spec.Root), "/")
+	}
+	argv := append([]string{argv0}, spec.Args...)
 	err := unix.Exec(fmt.Sprintf("/proc/self/fd/%d", binaryFD), argv, []string{ProxyPath})
 	return fail("exec "+spec.Binary, err)
 }
@@ -142,10 +151,10 @@ func privateMounts(dir string, owner int) error {
 			return fmt.Errorf("make %s writable: %w", dir, err)
 		}
 	}
-	if err := mountProc(); err != nil {
+	if err := mountProc("/proc"); err != nil {
 		return err
 	}
-	mountSys()
+	mountSys("/sys")
 	return nil
 }
 
@@ -153,8 +162,8 @@ func privateMounts(dir string, owner int) error {
 // host's interfaces do not show. Where the kernel refuses (a user
 // namespace that does not own the network namespace) the host's stays,
 // read-only.
-func mountSys() {
-	_ = unix.Mount("sysfs", "/sys", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "")
+func mountSys(at string) {
+	_ = unix.Mount("sysfs", at, "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "")
 }
 
 // writableDirs are where configs usually put pid files, logs, sockets and
@@ -240,12 +249,12 @@ func makeReachable(dir string) error {
 // mountProc gives the box a /proc showing only its own processes, so no
 // other process's environment or files can be read through it; where the
 // kernel refuses (a /proc with parts masked), an empty read-only one.
-func mountProc() error {
-	err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "")
+func mountProc(at string) error {
+	err := unix.Mount("proc", at, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "")
 	if err == nil {
 		return nil
 	}
-	if err2 := unix.Mount("tmpfs", "/proc", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "size=4k"); err2 != nil {
+	if err2 := unix.Mount("tmpfs", at, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "size=4k"); err2 != nil {
 		return fmt.Errorf("mount /proc: %v; cover it: %w", err, err2)
 	}
 	return nil
