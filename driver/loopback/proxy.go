@@ -121,7 +121,7 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	// The proxy shares this process's network namespace: verify runs in
 	// one of its own (sandbox.RunInNamespace), where its backends and
 	// clients live too.
-	cmd, err := sandbox.Command(sandbox.Spec{Binary: opts.Binary, Args: args, Dir: dir, SharedNet: true})
+	cmd, err := sandbox.Command(sandbox.Spec{Binary: opts.Binary, Args: args, Dir: dir, SharedNet: true, Root: proxybin.RootOf(opts.Binary)})
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Kind, err)
 	}

@@ -34,8 +34,12 @@ var Kinds = []Kind{HAProxy, Nginx}
 
 // Binary is an installed proxy executable.
 type Binary struct {
-	Kind    Kind
-	Path    string
+	Kind Kind
+	// Path is the executable as the host sees it.
+	Path string
+	// Root, when set, is the root filesystem the binary belongs to (one of
+	// CacheDir's): it runs in the sandbox with that as its root.
+	Root    string
 	Version topology.Version
 }
 
@@ -44,9 +48,25 @@ type NotFoundError struct {
 	Kind Kind
 	// Path is the binary named by the environment variable, if any.
 	Path string
+	// Want, when set, is the version asked for, and Have the versions
+	// there are.
+	Want Want
+	Have []topology.Version
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Want != (Want{}) {
+		have := "none"
+		if len(e.Have) > 0 {
+			var vs []string
+			for _, v := range e.Have {
+				vs = append(vs, v.String())
+			}
+			have = strings.Join(vs, ", ")
+		}
+		return fmt.Sprintf("%s %s is not available here (have: %s); run `%s` to build the other supported versions into %s, or point $%s at a %s %s binary",
+			e.Kind, e.Want, have, BuildHint, CacheDir(), EnvVar(e.Kind), e.Kind, e.Want)
+	}
 	if e.Path != "" {
 		return fmt.Sprintf("%s not found at %s (from $%s); point $%s at the binary, or unset it and install %s with: sudo apt-get install -y %s",
 			e.Kind, e.Path, EnvVar(e.Kind), EnvVar(e.Kind), e.Kind, e.Kind)
@@ -61,8 +81,12 @@ func EnvVar(kind Kind) string {
 	return "WSLB_" + strings.ToUpper(string(kind))
 }
 
-// InstallHint is the command that installs the proxy on Debian/Ubuntu.
+// InstallHint is the command that installs the proxy on Debian/Ubuntu,
+// or builds the cached versions.
 func (e *NotFoundError) InstallHint() string {
+	if e.Want != (Want{}) {
+		return BuildHint
+	}
 	return "sudo apt-get install -y " + string(e.Kind)
 }
 
@@ -83,18 +107,25 @@ func Lookup(kind Kind) (Binary, error) {
 }
 
 // At describes the proxy binary at path, reading its version once per
-// process.
+// process. A binary in one of CacheDir's root filesystems gets the version
+// recorded there, and runs there.
 func At(kind Kind, path string) (Binary, error) {
 	lookupMu.Lock()
 	defer lookupMu.Unlock()
 	if b, ok := lookupCache[path]; ok {
 		return b, nil
 	}
-	v, err := readVersion(kind, path)
+	var b Binary
+	var err error
+	if root := RootOf(path); root != "" {
+		b, err = cachedBinary(kind, root)
+	} else {
+		b.Version, err = readVersion(kind, path)
+		b.Kind, b.Path = kind, path
+	}
 	if err != nil {
 		return Binary{}, err
 	}
-	b := Binary{Kind: kind, Path: path, Version: v}
 	lookupCache[path] = b
 	return b, nil
 }
@@ -183,7 +214,7 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	// Made last before Start, which closes the proxy binary the command
 	// holds open.
 	cmd, err := sandbox.Command(sandbox.Spec{
-		Binary: args[0], Args: args[1:], Dir: filepath.Dir(abs),
+		Binary: b.Path, Args: args[1:], Dir: filepath.Dir(abs), Root: b.Root,
 		Limits: sandbox.Limits{CPUSeconds: uint64(CheckTimeout / time.Second)},
 	})
 	if err != nil {

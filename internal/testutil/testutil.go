@@ -47,6 +47,54 @@ func NeedProxy(tb testing.TB, kind proxybin.Kind) proxybin.Binary {
 	return bin
 }
 
+// SupportedVersions are the proxy versions wslb is tested against: Debian
+// 12's (installed with apt) and those `make proxies` builds from trixie and
+// sid (see docs/proxies.md). Tests that run "every version" run these.
+var SupportedVersions = map[proxybin.Kind][]string{
+	proxybin.HAProxy: {"2.6", "3.0", "3.2"},
+	proxybin.Nginx:   {"1.22", "1.26", "1.30"},
+}
+
+// NeedProxyVersion returns the binary of kind whose version is version
+// (MAJOR.MINOR). Like NeedProxy it skips with -short, and when the version
+// is missing (naming `make proxies`) unless $WSLB_REQUIRE_PROXIES=1, where
+// it fails.
+func NeedProxyVersion(tb testing.TB, kind proxybin.Kind, version string) proxybin.Binary {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("end-to-end run with a real proxy; skipped with -short")
+	}
+	bin, err := proxybin.Find(kind, proxybin.Want{Version: version})
+	var nf *proxybin.NotFoundError
+	if errors.As(err, &nf) {
+		if os.Getenv(RequireProxiesEnv) == "1" {
+			tb.Fatalf("%s %s is required ($%s=1) but missing: %v", kind, version, RequireProxiesEnv, err)
+		}
+		tb.Skipf("%s %s is missing (%s)", kind, version, nf.InstallHint())
+	}
+	require.NoError(tb, err)
+	return bin
+}
+
+// EachProxyVersion runs test once per supported version of every proxy
+// kind, in parallel subtests named after both ("haproxy-3.0");
+// NeedProxyVersion skips (or, in CI, fails) those that are missing.
+func EachProxyVersion(t *testing.T, test func(t *testing.T, bin proxybin.Binary)) {
+	for _, kind := range proxybin.Kinds {
+		EachVersionOf(t, kind, test)
+	}
+}
+
+// EachVersionOf is EachProxyVersion for one proxy kind.
+func EachVersionOf(t *testing.T, kind proxybin.Kind, test func(t *testing.T, bin proxybin.Binary)) {
+	for _, v := range SupportedVersions[kind] {
+		t.Run(string(kind)+"-"+v, func(t *testing.T) {
+			t.Parallel()
+			test(t, NeedProxyVersion(t, kind, v))
+		})
+	}
+}
+
 // EachProxy runs test once per proxy kind, in parallel subtests named
 // after it; NeedProxy skips those that cannot run.
 func EachProxy(t *testing.T, test func(t *testing.T, kind proxybin.Kind)) {
