@@ -11,8 +11,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # RACE_PKGS run again under the race detector in `make test-race`: the
 # packages with concurrent code whose tests are fast enough for it.
 RACE_PKGS := ./harness/... ./echo/... ./report/... ./validate/... ./topology/... ./internal/...
+# WSLB_PROXY_CACHE holds the root filesystems with the other supported
+# haproxy and nginx versions (docs/proxies.md): outside the clone, so every
+# checkout and CI run reuses it. wslb and the tests read the same variable.
+WSLB_PROXY_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/wslb/proxies
+export WSLB_PROXY_CACHE
 
-.PHONY: all build test test-race run deps test-deps apt-install lint fuzz bench clean
+.PHONY: all build test test-race run deps test-deps proxies apt-install lint fuzz bench clean
 
 all: build
 
@@ -23,13 +28,22 @@ build:
 # apt-get when missing; test-deps adds chromium, which renders the HTML
 # report in a test, redis-server and the Socket.IO example's node_modules
 # (examples/socketio/deps.sh: npm ci, cached outside the clone), which
-# the Socket.IO end-to-end tests run.
+# the Socket.IO end-to-end tests run, and the other proxy versions
+# (`make proxies`), which the tests run too.
 deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES)"
 
 test-deps:
-	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server"
+	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server mmdebstrap"
 	@examples/socketio/deps.sh
+	@$(MAKE) --no-print-directory proxies
+
+# proxies builds (once; reused while healthy) the Debian trixie and sid
+# root filesystems holding HAProxy 3.0 and 3.2, NGINX 1.26 and 1.30 into
+# $(WSLB_PROXY_CACHE). See scripts/proxies.
+proxies:
+	@$(MAKE) --no-print-directory apt-install PKGS="mmdebstrap"
+	@$(SUDO) env WSLB_PROXY_CACHE="$(WSLB_PROXY_CACHE)" scripts/proxies
 
 apt-install:
 	@missing=""; \
