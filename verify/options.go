@@ -62,6 +62,12 @@ type Options struct {
 	// Proxies to run, one Run each, in order. Ignored for an existing
 	// config, whose kind is detected.
 	Proxies []proxybin.Kind
+	// ProxyVersions picks the version of each proxy to run
+	// (--proxy-version): "3.0" or "3.0.11"; the "" key applies to every
+	// kind. Without one, a topology's target version picks the binary
+	// (the default one when it is recent enough, else the oldest
+	// available that is), and an existing config runs on the default one.
+	ProxyVersions map[proxybin.Kind]string
 	// Clients, Reconnects (connections per client after the first) and
 	// Messages (per connection) size the load of each phase.
 	Clients    int

@@ -34,7 +34,7 @@ func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) 
 	if _, err := selectPools(topo, opts.Pools); err != nil {
 		return nil, err
 	}
-	bins, err := lookup(opts.Proxies)
+	bins, err := lookup(topo, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -53,17 +53,33 @@ func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) 
 }
 
 // lookup finds every binary first, so that a missing one is reported before
-// any run starts.
-func lookup(kinds []proxybin.Kind) ([]proxybin.Binary, error) {
+// any run starts: the version asked for, else the one the topology targets.
+func lookup(topo *topology.Topology, opts Options) ([]proxybin.Binary, error) {
 	var bins []proxybin.Binary
-	for _, k := range kinds {
-		b, err := proxybin.Lookup(k)
+	for _, k := range opts.Proxies {
+		want := wantVersion(opts, k)
+		if want == (proxybin.Want{}) {
+			want.AtLeast = topo.Targets.HAProxy
+			if k == proxybin.Nginx {
+				want.AtLeast = topo.Targets.Nginx
+			}
+		}
+		b, err := proxybin.Find(k, want)
 		if err != nil {
 			return nil, err
 		}
 		bins = append(bins, b)
 	}
 	return bins, nil
+}
+
+// wantVersion is the --proxy-version asked for kind, if any.
+func wantVersion(opts Options, kind proxybin.Kind) proxybin.Want {
+	v, ok := opts.ProxyVersions[kind]
+	if !ok {
+		v = opts.ProxyVersions[""]
+	}
+	return proxybin.Want{Version: v}
 }
 
 func timeoutError(ctx context.Context, opts Options, err error) error {
@@ -298,7 +314,7 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 			return nil, inputErrorf("%s: %v", path, err)
 		}
 	}
-	bin, err := proxybin.Lookup(cfg.Kind)
+	bin, err := proxybin.Find(cfg.Kind, wantVersion(opts, cfg.Kind))
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,9 @@ type ValidateOptions struct {
 	IncludeRoots   []string
 	NginxVersion   string
 	HAProxyVersion string
+	// ProxyVersions are the --proxy-version values: the binaries --exec
+	// runs.
+	ProxyVersions  []string
 	MinIdleTimeout time.Duration
 	WebSocket      string
 	ListRules      bool
@@ -130,6 +133,7 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 	f.BoolVar(&opts.AllowCode, "allow-code", false, "let --exec run configs with directives that run code (lua-load, program, load_module, js_*, ...)")
 	f.StringVar(&opts.NginxVersion, "nginx-version", "", "target nginx version (default: the installed nginx, else 1.18)")
 	f.StringVar(&opts.HAProxyVersion, "haproxy-version", "", "target haproxy version (default: the installed haproxy, else 2.4)")
+	f.StringSliceVar(&opts.ProxyVersions, "proxy-version", nil, "with --exec, "+proxyVersionUsage)
 	f.DurationVar(&opts.MinIdleTimeout, "min-idle-timeout", rules.DefaultMinIdleTimeout, "shortest idle time a WebSocket must survive")
 	f.StringVar(&opts.WebSocket, "websocket", "auto", "which routes carry WebSockets: auto (detect) or all")
 	f.BoolVar(&opts.ListRules, "list-rules", false, "print the rule catalog and exit")
@@ -167,6 +171,9 @@ func checkValidateFlags(opts *ValidateOptions) error {
 		if _, err := topology.ParseVersion(opts.HAProxyVersion); err != nil {
 			return UsageError("--haproxy-version: %v", err)
 		}
+	}
+	if _, err := parseProxyVersions(opts.ProxyVersions); err != nil {
+		return err
 	}
 	for _, id := range opts.Disable {
 		id = strings.ToUpper(strings.TrimSpace(id))
@@ -235,10 +242,26 @@ func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, err
 		lintOpts.HAProxyVersion, _ = topology.ParseVersion(opts.HAProxyVersion)
 	}
 
+	versions, err := parseProxyVersions(opts.ProxyVersions)
+	if err != nil {
+		return validate.Result{}, err
+	}
+	// --exec runs the version asked for, else the one a topology targets,
+	// else the installed one.
+	var targets *topology.Targets
+	lintOpts.Binaries = versionFinder(versions, func(k proxybin.Kind) topology.Version {
+		switch {
+		case targets == nil:
+			return topology.Version{}
+		case k == proxybin.Nginx:
+			return targets.Nginx
+		}
+		return targets.HAProxy
+	})
+
 	var sources []validate.Source
 	var notes []string
-	var err error
-	if cerr := ctxrun.Run(ctx, func() { sources, notes, err = collectSources(ctx, opts, &lintOpts) }); cerr != nil {
+	if cerr := ctxrun.Run(ctx, func() { sources, notes, err = collectSources(ctx, opts, &lintOpts, &targets) }); cerr != nil {
 		return validate.Result{}, cerr
 	}
 	if err != nil {
@@ -253,9 +276,9 @@ func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, err
 }
 
 // collectSources turns opts.Paths into sources, generating the configs of
-// topologies; it sets lintOpts' target versions when a topology or the
-// installed binaries tell them.
-func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *validate.Options) ([]validate.Source, []string, error) {
+// topologies (whose targets it sets); it sets lintOpts' target versions when
+// a topology or the binaries --exec would run tell them.
+func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *validate.Options, topoTargets **topology.Targets) ([]validate.Source, []string, error) {
 	var sources []validate.Source
 	var notes []string
 	for _, p := range opts.Paths {
@@ -282,6 +305,7 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 			if opts.HAProxyVersion == "" && targets.HAProxy != (topology.Version{}) {
 				lintOpts.HAProxyVersion = targets.HAProxy
 			}
+			*topoTargets = &targets
 			sources = append(sources, gen...)
 			notes = append(notes, fmt.Sprintf("linted the configs generated from %s", p))
 		default:
@@ -295,15 +319,16 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 			sources = append(sources, found...)
 		}
 	}
-	// The installed binary is the best guess at the target; without one,
-	// the oldest supported version is assumed.
+	// The binary --exec would run (the installed one, or the
+	// --proxy-version) is the best guess at the target; without one, the
+	// oldest supported version is assumed.
 	if lintOpts.NginxVersion == (topology.Version{}) && mayBe(sources, proxybin.Nginx) {
-		if b, err := proxybin.Lookup(proxybin.Nginx); err == nil {
+		if b, err := lintOpts.Binaries(proxybin.Nginx); err == nil {
 			lintOpts.NginxVersion = b.Version
 		}
 	}
 	if lintOpts.HAProxyVersion == (topology.Version{}) && mayBe(sources, proxybin.HAProxy) {
-		if b, err := proxybin.Lookup(proxybin.HAProxy); err == nil {
+		if b, err := lintOpts.Binaries(proxybin.HAProxy); err == nil {
 			lintOpts.HAProxyVersion = b.Version
 		}
 	}

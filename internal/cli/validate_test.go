@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,6 +112,7 @@ func TestValidateUsageAndInputErrors(t *testing.T) {
 		{"bad nginx version", []string{cfg, "--nginx-version", "one"}, ExitUsage, "--nginx-version"},
 		{"bad haproxy version", []string{cfg, "--haproxy-version", "2"}, ExitUsage, "--haproxy-version"},
 		{"negative timeout", []string{cfg, "--timeout", "-1s"}, ExitUsage, "--timeout"},
+		{"bad proxy version", []string{cfg, "--proxy-version", "nginx=1"}, ExitUsage, "--proxy-version nginx=1"},
 		{"missing file", []string{filepath.Join(t.TempDir(), "nope.conf")}, ExitInvalidInput, "nope.conf"},
 		{"missing topology", []string{filepath.Join(t.TempDir(), "nope.hcl")}, ExitInvalidInput, "nope.hcl"},
 		{"empty directory", []string{t.TempDir()}, ExitInvalidInput, "no HAProxy or NGINX config"},
@@ -212,6 +214,41 @@ func TestValidateExecMissingBinary(t *testing.T) {
 			require.Contains(t, stderr, "apt-get install -y "+tt.kind)
 		})
 	}
+}
+
+// --exec --proxy-version with a version that is not here is a missing
+// environment too, and the message says what builds it.
+func TestValidateExecMissingVersion(t *testing.T) {
+	t.Setenv(proxybin.CacheEnv, filepath.Join(t.TempDir(), "empty-cache"))
+	code, _, stderr := runValidateCLI(t, "", writeConfig(t, "nginx.conf", onlyWarnings), "--exec", "--proxy-version", "nginx=1.99", "--fail-on", "none")
+	require.Equal(t, ExitMissingEnviron, code, "stderr: %s", stderr)
+	require.Contains(t, stderr, "nginx 1.99 is not available")
+	require.Contains(t, stderr, "make proxies")
+}
+
+// --exec --proxy-version runs the version asked for: a keyword HAProxy
+// dropped in 2.7 (bind-process) passes 2.6 only, one NGINX added in 1.25.1
+// (http2 on) fails 1.22 only.
+func TestValidateExecOnEveryVersion(t *testing.T) {
+	testutil.EachProxyVersion(t, func(t *testing.T, bin proxybin.Binary) {
+		name := "nginx.conf"
+		text := "events {}\nhttp {\n    server {\n        listen 127.0.0.1:8080;\n        http2 on;\n        location / { proxy_pass http://127.0.0.1:9; }\n    }\n}\n"
+		rejected := !bin.Version.AtLeast(1, 25, 1)
+		if bin.Kind == proxybin.HAProxy {
+			name = "haproxy.cfg"
+			text = "global\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:8080\n    bind-process 1\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9 check\n"
+			rejected = bin.Version.AtLeast(2, 7, 0)
+		}
+		v := fmt.Sprintf("%s=%d.%d", bin.Kind, bin.Version.Major, bin.Version.Minor)
+		code, stdout, stderr := runValidateCLI(t, "", writeConfig(t, name, text), "--exec", "--proxy-version", v, "--fail-on", "none")
+		if rejected {
+			require.Equal(t, ExitInvalidInput, code, "stdout: %s\nstderr: %s", stdout, stderr)
+			require.Contains(t, stdout, "WSLB002")
+			return
+		}
+		require.Equal(t, ExitOK, code, "stdout: %s\nstderr: %s", stdout, stderr)
+		require.NotContains(t, stdout, "WSLB002")
+	})
 }
 
 // A config the real binary refuses to load exits 3, with its findings

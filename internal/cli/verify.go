@@ -29,11 +29,13 @@ type VerifyOptions struct {
 
 	// Verify holds the flags that map one to one onto the library's
 	// options; Proxy and Key are parsed into it by verifyOptions.
-	Verify     verify.Options
-	Proxy      string
-	Key        string
-	Format     string
-	ReportFile string
+	Verify verify.Options
+	Proxy  string
+	Key    string
+	// ProxyVersions are the --proxy-version values.
+	ProxyVersions []string
+	Format        string
+	ReportFile    string
 	// Unsandboxed lets an existing config run where no sandbox can be
 	// built; Cleanup only removes what killed runs left.
 	Unsandboxed bool
@@ -120,6 +122,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f := cmd.Flags()
 	opts.Proxy = "all"
 	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "proxy to run: %s (an existing config runs its own kind)", []string{"all"})
+	f.StringSliceVar(&opts.ProxyVersions, "proxy-version", nil, proxyVersionUsage)
 	f.IntVar(&opts.Verify.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
 	f.IntVar(&opts.Verify.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
 	f.IntVar(&opts.Verify.Messages, "messages", verify.DefaultMessages, "echo messages per connection")
@@ -159,6 +162,15 @@ func (o *VerifyOptions) check() error {
 	default:
 		return UsageError("--format must be text or json, not %q", o.Format)
 	}
+	versions, err := parseProxyVersions(o.ProxyVersions)
+	if err != nil {
+		return err
+	}
+	// A bare version names one proxy: which one is ambiguous when a
+	// topology runs on both.
+	if _, bare := versions[""]; bare && o.Proxy == "all" && isTopologyFile(o.Path) {
+		return UsageError("--proxy-version %s: name the proxy (haproxy=VERSION or nginx=VERSION), or pick one with --proxy", versions[""])
+	}
 	if o.Key != "" {
 		if _, err := verify.ParseKey(o.Key); err != nil {
 			return UsageError("--key: %v", err)
@@ -186,6 +198,7 @@ func (o *VerifyOptions) check() error {
 
 func (o *VerifyOptions) verifyOptions() verify.Options {
 	vo := o.Verify
+	vo.ProxyVersions, _ = parseProxyVersions(o.ProxyVersions)
 	if o.Key != "" {
 		if k, err := verify.ParseKey(o.Key); err == nil {
 			vo.Key = &k

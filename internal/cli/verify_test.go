@@ -39,6 +39,10 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"idle longer than timeout", []string{"verify", "x.hcl", "--idle", "5m", "--timeout", "1m"}, "does not fit in the timeout"},
 		{"origin with a path", []string{"verify", "x.cfg", "--origin", "https://a.example/x"}, "an Origin has no path"},
 		{"report in a missing directory", []string{"verify", "x.hcl", "--report", "/nonexistent/dir/r.html"}, "--report /nonexistent/dir/r.html: the directory"},
+		{"bad proxy version", []string{"verify", "x.hcl", "--proxy-version", "haproxy=three"}, "--proxy-version haproxy=three"},
+		{"proxy version of an unknown proxy", []string{"verify", "x.hcl", "--proxy-version", "envoy=1.30"}, `unknown proxy "envoy"`},
+		{"two versions of one proxy", []string{"verify", "x.hcl", "--proxy-version", "nginx=1.26,nginx=1.30"}, "two versions for nginx"},
+		{"bare version for both proxies", []string{"verify", "x.hcl", "--proxy-version", "3.0"}, "name the proxy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

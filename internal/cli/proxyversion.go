@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/topology"
+)
+
+// proxyVersionUsage is the help of --proxy-version (verify, validate).
+const proxyVersionUsage = "run this version of the proxy: VERSION or KIND=VERSION, e.g. 3.0 or nginx=1.30 " +
+	"(repeatable; default: the topology's target, else the installed one; `make proxies` builds the others, see docs/proxies.md)"
+
+// parseProxyVersions reads --proxy-version values: "KIND=VERSION", or a
+// bare "VERSION" for whichever proxy runs (the "" key).
+func parseProxyVersions(values []string) (map[proxybin.Kind]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	out := map[proxybin.Kind]string{}
+	for _, val := range values {
+		kind, version, named := strings.Cut(val, "=")
+		if !named {
+			kind, version = "", val
+		}
+		k := proxybin.Kind(strings.TrimSpace(kind))
+		if named && !slices.Contains(proxybin.Kinds, k) {
+			return nil, UsageError("--proxy-version %s: unknown proxy %q (want haproxy or nginx)", val, kind)
+		}
+		version = strings.TrimSpace(version)
+		if _, err := topology.ParseVersion(version); err != nil {
+			return nil, UsageError("--proxy-version %s: %v", val, err)
+		}
+		if prev, ok := out[k]; ok && prev != version {
+			return nil, UsageError("--proxy-version: two versions for %s (%s and %s)", orAny(k), prev, version)
+		}
+		out[k] = version
+	}
+	return out, nil
+}
+
+func orAny(k proxybin.Kind) string {
+	if k == "" {
+		return "the proxy"
+	}
+	return string(k)
+}
+
+// versionFinder returns the binary lookup for a run: the --proxy-version
+// asked for kind, else the target version the topology gives (targets;
+// zero when there is none), else the default binary.
+func versionFinder(versions map[proxybin.Kind]string, targets func(proxybin.Kind) topology.Version) func(proxybin.Kind) (proxybin.Binary, error) {
+	return func(kind proxybin.Kind) (proxybin.Binary, error) {
+		var want proxybin.Want
+		if v, ok := versions[kind]; ok {
+			want.Version = v
+		} else if v, ok := versions[""]; ok {
+			want.Version = v
+		} else if targets != nil {
+			want.AtLeast = targets(kind)
+		}
+		return proxybin.Find(kind, want)
+	}
+}
