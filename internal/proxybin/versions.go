@@ -51,7 +51,7 @@ func CacheDir() string {
 // missing is left out (Lookup says why).
 func All(kind Kind) ([]Binary, error) {
 	var all []Binary
-	if b, err := Lookup(kind); err == nil {
+	if b, err := lookupDefault(kind); err == nil {
 		all = append(all, b)
 	} else if nf := (*NotFoundError)(nil); !errors.As(err, &nf) {
 		return nil, err
@@ -68,6 +68,9 @@ func All(kind Kind) ([]Binary, error) {
 	slices.SortStableFunc(all, func(a, b Binary) int { return compare(a.Version, b.Version) })
 	return all, nil
 }
+
+// lookupDefault is Lookup; tests replace it to hide the host's binaries.
+var lookupDefault = Lookup
 
 // cachedBinaries reads the root filesystems below dir.
 func cachedBinaries(kind Kind, dir string) ([]Binary, error) {
@@ -163,7 +166,7 @@ type Want struct {
 // are and how to get the others.
 func Find(kind Kind, w Want) (Binary, error) {
 	if w == (Want{}) {
-		return Lookup(kind)
+		return lookupDefault(kind)
 	}
 	var match func(topology.Version) bool
 	switch {
@@ -179,8 +182,14 @@ func Find(kind Kind, w Want) (Binary, error) {
 	default:
 		t := w.AtLeast
 		match = func(v topology.Version) bool { return v.AtLeast(t.Major, t.Minor, t.Patch) }
-		if b, err := Lookup(kind); err == nil && match(b.Version) {
+		b, err := lookupDefault(kind)
+		if err == nil && match(b.Version) {
 			return b, nil
+		}
+		// A binary named by the environment that is not there is a
+		// mistake to report, not a reason to run another.
+		if nf := (*NotFoundError)(nil); errors.As(err, &nf) && nf.Path != "" {
+			return Binary{}, err
 		}
 	}
 	all, err := All(kind)

@@ -28,10 +28,15 @@ func fakeCache(t *testing.T, suites map[string]map[Kind]string) string {
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".sid.abc123", metaDir), 0o755))
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "broken", "usr", "sbin"), 0o755))
 	t.Setenv(CacheEnv, dir)
-	// No host binary: the tests see the cache alone.
-	t.Setenv(EnvVar(HAProxy), "/nonexistent/haproxy")
-	t.Setenv(EnvVar(Nginx), "/nonexistent/nginx")
+	noHostBinaries(t)
 	return dir
+}
+
+// noHostBinaries hides the installed binaries: the tests see the cache
+// alone.
+func noHostBinaries(t *testing.T) {
+	lookupDefault = func(k Kind) (Binary, error) { return Binary{}, &NotFoundError{Kind: k} }
+	t.Cleanup(func() { lookupDefault = Lookup })
 }
 
 func ver(major, minor, patch int) topology.Version {
@@ -95,11 +100,20 @@ func TestFindPicksTheVersionAskedFor(t *testing.T) {
 	}
 	_, err := Find(HAProxy, Want{Version: "three"})
 	require.Error(t, err)
+
+	// A binary named by the environment but missing is reported, not
+	// replaced by a cached one.
+	lookupDefault = Lookup
+	t.Setenv(EnvVar(HAProxy), "/nonexistent/haproxy")
+	_, err = Find(HAProxy, Want{AtLeast: ver(2, 4, 0)})
+	var nf *NotFoundError
+	require.ErrorAs(t, err, &nf)
+	require.Equal(t, "/nonexistent/haproxy", nf.Path)
 }
 
 func TestNoCacheHoldsNothing(t *testing.T) {
 	t.Setenv(CacheEnv, filepath.Join(t.TempDir(), "absent"))
-	t.Setenv(EnvVar(HAProxy), "/nonexistent/haproxy")
+	noHostBinaries(t)
 	all, err := All(HAProxy)
 	require.NoError(t, err)
 	require.Empty(t, all)
