@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -24,9 +24,13 @@ func parseProxyVersions(values []string) (map[proxybin.Kind]string, error) {
 		if !named {
 			kind, version = "", val
 		}
-		k := proxybin.Kind(strings.TrimSpace(kind))
-		if named && !slices.Contains(proxybin.Kinds, k) {
-			return nil, UsageError("--proxy-version %s: unknown proxy %q (want haproxy or nginx)", val, kind)
+		var k proxybin.Kind
+		if named {
+			d, ok := proxy.Lookup(strings.TrimSpace(kind))
+			if !ok {
+				return nil, UsageError("--proxy-version %s: unknown proxy %q (want %s)", val, kind, proxy.Choices())
+			}
+			k = d.Name
 		}
 		version = strings.TrimSpace(version)
 		if _, err := topology.ParseVersion(version); err != nil {
