@@ -81,6 +81,13 @@ func (b *backend) stop() { _ = b.srv.Close() }
 // startProxy generates the runtime config of topo for kind and runs it.
 func startProxy(t *testing.T, kind proxybin.Kind, topo *topology.Topology) *loopback.Proxy {
 	t.Helper()
+	return startProxyOn(t, testutil.NeedProxy(t, kind), topo)
+}
+
+// startProxyOn is startProxy with a given binary (another version).
+func startProxyOn(t *testing.T, bin proxybin.Binary, topo *topology.Topology) *loopback.Proxy {
+	t.Helper()
+	kind := bin.Kind
 	dir := testutil.ScratchDir(t)
 	arts, err := Generate(topo, Options{Kinds: []proxybin.Kind{kind}, Runtime: &Runtime{Dir: dir}, IdentityHeader: identity})
 	require.NoError(t, err)
@@ -89,7 +96,7 @@ func startProxy(t *testing.T, kind proxybin.Kind, topo *topology.Topology) *loop
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	addr := "127.0.0.1:" + strconv.Itoa(topo.Listeners[0].Address.Port)
-	px, err := loopback.StartProxy(ctx, loopback.ProxyOptions{Kind: kind, Config: cfg, Dir: dir, ReadyAddr: addr})
+	px, err := loopback.StartProxy(ctx, loopback.ProxyOptions{Kind: kind, Binary: bin.Path, Config: cfg, Dir: dir, ReadyAddr: addr})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		require.NotContains(t, px.LogTail(100), "[emerg]")
