@@ -15,6 +15,7 @@ import (
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/proxybin"
+	_ "github.com/wslb/wslb/proxy/all" // the proxies VerifyConfig rewrites
 	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"

@@ -5,6 +5,7 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/proxy/rewrite"
 )
 
 // Descriptor is HAProxy's entry in the proxy registry.
@@ -40,3 +41,5 @@ func Detect(path string, content []byte) proxy.Evidence {
 	}
 	return proxy.Evidence{Content: weight, Name: proxy.NameHint(path, "haproxy", ".cfg")}
 }
+
+func init() { rewrite.RegisterLoader(proxybin.HAProxy, loadHAProxy) }

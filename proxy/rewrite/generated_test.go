@@ -1,6 +1,8 @@
-package rewrite
+package rewrite_test
 
 import (
+	_ "github.com/wslb/wslb/proxy/all"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,15 +24,15 @@ func TestGeneratedNginxConfigsDetectTheirPool(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		example, pool, path string
-		affinity            Affinity
+		affinity            rewrite.Affinity
 		servers             []wantServer
 	}{
-		{"chat", "wslb_realtime", "/ws", Affinity{Mode: topology.AffinitySource, Consistent: true},
+		{"chat", "wslb_realtime", "/ws", rewrite.Affinity{Mode: topology.AffinitySource, Consistent: true},
 			[]wantServer{{"ws1", 1, false}, {"ws2", 1, false}, {"ws3", 1, false}}},
-		{"cookie", "wslb_app", "/", Affinity{Mode: topology.AffinityCookie, Key: "WSLB_SRV"},
+		{"cookie", "wslb_app", "/", rewrite.Affinity{Mode: topology.AffinityCookie, Key: "WSLB_SRV"},
 			[]wantServer{{"app1", 1, false}, {"app2", 1, false}, {"app3", 2, false}, {"spare", 1, true}}},
-		{"session-key", "wslb_rooms", "/play", Affinity{Mode: topology.AffinityQuery, Key: "room", Consistent: true}, nil},
-		{"socketio", "wslb_socketio", "/socket.io/", Affinity{Mode: topology.AffinityCookie, Key: "io_srv"}, nil},
+		{"session-key", "wslb_rooms", "/play", rewrite.Affinity{Mode: topology.AffinityQuery, Key: "room", Consistent: true}, nil},
+		{"socketio", "wslb_socketio", "/socket.io/", rewrite.Affinity{Mode: topology.AffinityCookie, Key: "io_srv"}, nil},
 	} {
 		t.Run(tc.example, func(t *testing.T) {
 			t.Parallel()
@@ -41,7 +43,7 @@ func TestGeneratedNginxConfigsDetectTheirPool(t *testing.T) {
 			path := filepath.Join(t.TempDir(), arts[0].Name)
 			require.NoError(t, os.WriteFile(path, arts[0].Bytes, 0o644))
 
-			c, err := Load(path)
+			c, err := rewrite.Load(path)
 			require.NoError(t, err)
 			t.Logf("notes: %q", c.Notes)
 			require.Equal(t, tc.pool, c.Pool)
@@ -81,7 +83,7 @@ func TestGeneratedHAProxyConfigsFindTheirOrigin(t *testing.T) {
 			require.NoError(t, err)
 			cfg := filepath.Join(t.TempDir(), arts[0].Name)
 			require.NoError(t, os.WriteFile(cfg, arts[0].Bytes, 0o644))
-			c, err := Load(cfg)
+			c, err := rewrite.Load(cfg)
 			require.NoError(t, err)
 			if origins := topo.Security.AllowedOrigins; len(origins) > 0 {
 				require.Contains(t, origins, c.AllowedOrigin)
@@ -120,9 +122,9 @@ http {
     }
 }
 `), 0o644))
-	c, err := Load(src)
+	c, err := rewrite.Load(src)
 	require.NoError(t, err)
-	res, err := c.Render(Local{Dir: t.TempDir(), Backends: map[string]string{"u-1": "127.0.0.1:1001", "u-2": "127.0.0.1:1002"},
+	res, err := c.Render(rewrite.Local{Dir: t.TempDir(), Backends: map[string]string{"u-1": "127.0.0.1:1001", "u-2": "127.0.0.1:1002"},
 		FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }})
 	require.NoError(t, err)
 	text := string(res.Config)

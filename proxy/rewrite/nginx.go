@@ -332,7 +332,7 @@ var keepListenParam = regexp.MustCompile(`^(default_server|default|deferred|reus
 
 func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	tree, a := n.tree, n.analysis
-	res := c.newResult(proxybin.Nginx, "nginx.conf")
+	res := c.NewResult(proxybin.Nginx, "nginx.conf")
 	for _, s := range c.WebSocketServers() {
 		res.HeaderIDs[l.Backends[s.ID]] = s.ID
 	}
@@ -510,7 +510,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	}
 	var buf bytes.Buffer
 	all := append(head, rewritten...)
-	res.origins = buildOrigins(all, nil)
+	res.Sources = buildOrigins(all, nil)
 	if err := crossplane.Build(&buf, crossplane.Config{Parsed: all}, &crossplane.BuildOptions{}); err != nil {
 		return nil, fmt.Errorf("render %s: %w", c.File, err)
 	}
@@ -518,11 +518,11 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	if mapAddrs > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("map entries naming server addresses now name the local backends (%d)", mapAddrs))
 	}
-	for _, what := range sortedKeys(dropped) {
+	for _, what := range SortedKeys(dropped) {
 		res.Notes = append(res.Notes, "dropped "+what)
 	}
 	if l.FastChecks {
-		res.Notes = append(res.Notes, "health checks: fail_timeout set as for checks every "+fastMs+" × max_fails (at least 1s; max_fails as written)")
+		res.Notes = append(res.Notes, "health checks: fail_timeout set as for checks every "+FastMs+" × max_fails (at least 1s; max_fails as written)")
 	}
 	res.Config = buf.Bytes()
 	return res, nil
@@ -613,12 +613,12 @@ func modulePath(p string) string {
 
 // buildOrigins lists, line by line, where crossplane.Build's output comes
 // from: one line per directive, and one for each closing brace.
-func buildOrigins(block crossplane.Directives, out []origin) []origin {
+func buildOrigins(block crossplane.Directives, out []SourceLine) []SourceLine {
 	for _, d := range block {
-		out = append(out, origin{d.File, d.Line})
+		out = append(out, SourceLine{d.File, d.Line})
 		if d.IsBlock() {
 			out = buildOrigins(d.Block, out)
-			out = append(out, origin{})
+			out = append(out, SourceLine{})
 		}
 	}
 	return out

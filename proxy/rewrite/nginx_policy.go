@@ -13,11 +13,11 @@ import (
 
 // nginxStores write response bodies to files; anything but "off" is
 // refused.
-var nginxStores = set("proxy_store", "fastcgi_store", "uwsgi_store", "scgi_store")
+var nginxStores = map[string]bool{"proxy_store": true, "fastcgi_store": true, "uwsgi_store": true, "scgi_store": true}
 
 // nginxFileDirectives read files named in their arguments, besides every
 // *_file, *_path and *_log directive.
-var nginxFileDirectives = set("xslt_stylesheet", "geoip_country", "geoip_city", "geoip_org", "geoip2", "google_perftools_profiles", "ssl_dhparam")
+var nginxFileDirectives = map[string]bool{"xslt_stylesheet": true, "geoip_country": true, "geoip_city": true, "geoip_org": true, "geoip2": true, "google_perftools_profiles": true, "ssl_dhparam": true}
 
 // nginxRewrittenPaths are the path directives the render drops or points
 // at the scratch dir, so their arguments need no check.
@@ -47,7 +47,7 @@ func nginxTLS(name string) bool {
 func (n *nginxConfig) checkDirective(d *crossplane.Directive) error {
 	name := d.Directive
 	if why, ok := coderun.Nginx(name); ok && !n.allowCode {
-		return codeError(d.File, d.Line, name, why)
+		return CodeError(d.File, d.Line, name, why)
 	}
 	if nginxStores[name] && len(d.Args) > 0 && d.Args[0] != "off" {
 		return &Error{d.File, d.Line, fmt.Sprintf("%s writes responses to files; verify stops rather than let the proxy write outside its scratch dir", name)}

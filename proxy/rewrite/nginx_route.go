@@ -29,7 +29,7 @@ type nginxAnalysis struct {
 }
 
 func loadNginx(path string, text []byte, r *safefile.Reader, allowCode bool) (*Config, error) {
-	n := &nginxConfig{file: path, dir: configDir(path), reader: r, allowCode: allowCode}
+	n := &nginxConfig{file: path, dir: ConfigDir(path), reader: r, allowCode: allowCode}
 	if abs, err := filepath.Abs(path); err == nil {
 		n.sources = map[string][]byte{abs: text}
 	}
@@ -71,7 +71,7 @@ func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginx
 		case firstErr != nil:
 		default:
 			firstErr = n.checkDirective(d)
-			if firstErr == nil && d.Directive == "load_module" && len(d.Args) > 0 && !fileExists(modulePath(d.Args[0])) {
+			if firstErr == nil && d.Directive == "load_module" && len(d.Args) > 0 && !FileExists(modulePath(d.Args[0])) {
 				firstErr = &Error{d.File, d.Line, fmt.Sprintf("load_module %s: the module is not installed here; install it or remove the line", d.Args[0])}
 			}
 		}
@@ -396,7 +396,7 @@ func (r *nginxRoute) locate(parents []*crossplane.Directive, vars *nginxVars) bo
 		r.why = append(r.why, "forwards the Upgrade header")
 	}
 	switch lpath := locationPath(r.pathLoc); {
-	case wsName.MatchString(strings.Trim(lpath, "/")):
+	case WebSocketName.MatchString(strings.Trim(lpath, "/")):
 		r.score += 2
 		r.why = append(r.why, "path looks like WebSockets")
 	case lpath == "/":
@@ -602,8 +602,6 @@ type nginxVars struct {
 	order []*crossplane.Directive
 }
 
-var originValue = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:\d+)?$`)
-
 // allowedOrigin finds an Origin allowlist (map $http_origin $allowed with
 // listed sites) and returns one listed site and the map.
 func (v *nginxVars) allowedOrigin() (string, *crossplane.Directive) {
@@ -613,7 +611,7 @@ func (v *nginxVars) allowedOrigin() (string, *crossplane.Directive) {
 		}
 		def := evalMap(mp, "\x00no-such-origin")
 		for _, ch := range mapChoices(mp) {
-			if !ch.isDefault && originValue.MatchString(ch.key) && ch.value != def {
+			if !ch.isDefault && OriginValue.MatchString(ch.key) && ch.value != def {
 				return ch.key, mp
 			}
 		}
@@ -800,3 +798,5 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
+
+func init() { RegisterLoader(proxybin.Nginx, loadNginx) }

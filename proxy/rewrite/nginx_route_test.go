@@ -1,7 +1,9 @@
-package rewrite
+package rewrite_test
 
 import (
 	"context"
+	_ "github.com/wslb/wslb/proxy/all"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +31,7 @@ func TestEmptyBlocksRenderAsBlocks(t *testing.T) {
 			t.Parallel()
 			src := filepath.Join(t.TempDir(), "nginx.conf")
 			require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
-			c, err := Load(src)
+			c, err := rewrite.Load(src)
 			require.NoError(t, err)
 			scratch, err := loopback.NewScratch()
 			require.NoError(t, err)
@@ -48,42 +50,4 @@ func TestEmptyBlocksRenderAsBlocks(t *testing.T) {
 			require.NoError(t, bin.Check(context.Background(), path), "rewritten config:\n%s", out)
 		})
 	}
-}
-
-// TestUpgradeConditions evaluates `if` conditions against the values a
-// variable takes on WebSocket handshakes and on other requests.
-func TestUpgradeConditions(t *testing.T) {
-	t.Parallel()
-	src := filepath.Join(t.TempDir(), "nginx.conf")
-	require.NoError(t, os.WriteFile(src, []byte(`events {}
-http {
-    map $http_upgrade $is_ws { default 0; "~*websocket" 1; }
-    map $http_upgrade $plain { default 0; "" 1; }
-    map $is_ws $ws_label { 1 yes; default no; }
-    map $http_upgrade $connection_upgrade { default upgrade; "" close; }
-    map $http_origin $unrelated { default 0; }
-}
-`), 0o644))
-	tree, err := (&nginxConfig{file: src}).parse()
-	require.NoError(t, err)
-	vars := collectVars(tree)
-	for cond, want := range map[string]int{
-		"$is_ws":                        1,
-		"$is_ws = 0":                    -1,
-		"$is_ws != 1":                   -1,
-		"$plain":                        -1,
-		"$ws_label = yes":               1,
-		"$http_upgrade":                 1,
-		"$http_upgrade ~* websocket":    1,
-		"$http_upgrade !~* ^websocket$": -1,
-		"$http_upgrade = websocket":     1,
-		"$connection_upgrade = upgrade": 1,
-		"$connection_upgrade = close":   -1,
-		"$unrelated":                    0,
-		"$request_method = GET":         0,
-		"$http_upgrade ~* (":            0,
-	} {
-		require.Equal(t, want, vars.upgradeCondition(strings.Fields(cond)), cond)
-	}
-	require.Equal(t, -1, vars.upgradeCondition([]string{"$http_upgrade", "=", ""}))
 }

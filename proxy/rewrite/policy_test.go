@@ -1,7 +1,9 @@
-package rewrite
+package rewrite_test
 
 import (
 	"context"
+	_ "github.com/wslb/wslb/proxy/all"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +43,7 @@ backend be
 	dir := t.TempDir()
 	src := filepath.Join(dir, "haproxy.cfg")
 	require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
-	c, err := Load(src)
+	c, err := rewrite.Load(src)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"a", "b", "c", "d", "e"}, c.ServerIDs())
 	res := renderLocal(t, c, t.TempDir())
@@ -61,9 +63,9 @@ backend be
 func TestAllowCodeLetsCodeThrough(t *testing.T) {
 	t.Parallel()
 	src := filepath.Join("testdata", "invalid", "nginx-load-module.conf")
-	_, err := Load(src)
+	_, err := rewrite.Load(src)
 	require.ErrorContains(t, err, "--allow-code")
-	_, err = LoadWith(src, Options{AllowCode: true})
+	_, err = rewrite.LoadWith(src, rewrite.Options{AllowCode: true})
 	require.ErrorContains(t, err, "the module is not installed here")
 }
 
@@ -80,8 +82,8 @@ func TestNginxIncludeBomb(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "b8.conf"), []byte(strings.Repeat("proxy_set_header A b;\n", 20)), 0o644))
 	main := filepath.Join(dir, "nginx.conf")
 	require.NoError(t, os.WriteFile(main, []byte("events {}\nhttp {\n  upstream u { server 10.0.0.1:80; }\n  server {\n    listen 80;\n    location / {\n      include b0.conf;\n      proxy_pass http://u;\n    }\n  }\n}\n"), 0o644))
-	_, err := Load(main)
-	var rerr *Error
+	_, err := rewrite.Load(main)
+	var rerr *rewrite.Error
 	require.ErrorAs(t, err, &rerr)
 	require.Contains(t, rerr.Msg, "include")
 	require.NotZero(t, rerr.Line)
@@ -108,8 +110,8 @@ func TestNginxIncludesReadSafely(t *testing.T) {
 			text := "events {}\nhttp {\n    upstream app { server 10.0.0.1:80; }\n    server {\n        listen 80;\n        " + tc.inc + "\n        location / { proxy_pass http://app; }\n    }\n}\n"
 			src := filepath.Join(dir, "nginx.conf")
 			require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
-			_, err := Load(src)
-			var rerr *Error
+			_, err := rewrite.Load(src)
+			var rerr *rewrite.Error
 			require.ErrorAs(t, err, &rerr)
 			require.Equal(t, 6, rerr.Line, "%v", err)
 			require.Contains(t, rerr.Msg, tc.want)
@@ -149,7 +151,7 @@ backend be
 `
 	src := filepath.Join(t.TempDir(), "haproxy.cfg")
 	require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
-	c, err := Load(src)
+	c, err := rewrite.Load(src)
 	require.NoError(t, err)
 	out := string(renderLocal(t, c, t.TempDir()).Config)
 	for _, gone := range []string{"ssl-", "dhparam", "server-state", "10.9.0.1"} {
@@ -172,10 +174,10 @@ func TestRootsAddToTheConfigDir(t *testing.T) {
 		require.NoError(t, os.WriteFile(src, []byte("defaults\n    mode http\nfrontend fe\n    bind :8080\n    acl ok src -f "+acl+"\n    default_backend be\nbackend be\n    server a 10.0.0.1:80\n"), 0o644))
 		return src
 	}
-	_, err := LoadWith(cfg(patterns), Options{Roots: []string{extra}})
+	_, err := rewrite.LoadWith(cfg(patterns), rewrite.Options{Roots: []string{extra}})
 	require.NoError(t, err)
-	_, err = LoadWith(cfg(outside), Options{Roots: []string{extra}})
-	var rerr *Error
+	_, err = rewrite.LoadWith(cfg(outside), rewrite.Options{Roots: []string{extra}})
+	var rerr *rewrite.Error
 	require.ErrorAs(t, err, &rerr)
 	require.Equal(t, 5, rerr.Line)
 	require.Contains(t, rerr.Msg, "outside")
@@ -183,9 +185,9 @@ func TestRootsAddToTheConfigDir(t *testing.T) {
 	ng := filepath.Join(dir, "nginx.conf")
 	require.NoError(t, os.WriteFile(filepath.Join(extra, "users"), []byte("u:x\n"), 0o644))
 	require.NoError(t, os.WriteFile(ng, []byte("events {}\nhttp {\n    upstream app { server 10.0.0.1:80; }\n    server {\n        listen 80;\n        auth_basic_user_file "+filepath.Join(extra, "users")+";\n        location / { proxy_pass http://app; }\n    }\n}\n"), 0o644))
-	_, err = LoadWith(ng, Options{Roots: []string{extra}})
+	_, err = rewrite.LoadWith(ng, rewrite.Options{Roots: []string{extra}})
 	require.NoError(t, err)
-	_, err = Load(ng)
+	_, err = rewrite.Load(ng)
 	require.ErrorAs(t, err, &rerr)
 	require.Equal(t, 6, rerr.Line)
 }
@@ -198,8 +200,8 @@ func TestHAProxyFilesMustBeRegular(t *testing.T) {
 	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "503.http"), 0o644))
 	src := filepath.Join(dir, "haproxy.cfg")
 	require.NoError(t, os.WriteFile(src, []byte("defaults\n    mode http\n    errorfile 503 503.http\nfrontend fe\n    bind :8080\n    default_backend be\nbackend be\n    server a 10.0.0.1:80\n"), 0o644))
-	_, err := Load(src)
-	var rerr *Error
+	_, err := rewrite.Load(src)
+	var rerr *rewrite.Error
 	require.ErrorAs(t, err, &rerr)
 	require.Equal(t, 3, rerr.Line)
 	require.Contains(t, rerr.Msg, "a FIFO")

@@ -14,6 +14,11 @@
 // need privileges: balance, cookies, stick tables, ACLs, timeouts, health
 // checks stay as written, except that Local.FastChecks shortens the health
 // check timers the way verify does for generated configs. Every change is listed in Notes.
+//
+// This package holds what the proxies share (the Config and Result, the
+// loader registry, timers); each proxy's package (proxy/haproxy, ...)
+// reads and renders its own configs and registers its LoadFunc, so Load
+// needs them registered: import proxy/all.
 package rewrite
 
 import (
@@ -25,6 +30,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wslb/wslb/driver/loopback"
@@ -97,9 +103,9 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-// codeError refuses directive kw at file:line, which runs code for the
+// CodeError refuses directive kw at file:line, which runs code for the
 // reason why (from coderun), without --allow-code.
-func codeError(file string, line int, kw, why string) *Error {
+func CodeError(file string, line int, kw, why string) *Error {
 	return &Error{file, line, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", kw, why)}
 }
 
@@ -127,6 +133,9 @@ type Config struct {
 
 	render func(Local) (*Result, error)
 }
+
+// SetRender sets how the proxy's package renders c; its loader calls it.
+func (c *Config) SetRender(render func(Local) (*Result, error)) { c.render = render }
 
 // Local is where the rendered config must point.
 type Local struct {
@@ -188,25 +197,34 @@ type Result struct {
 	HeaderIDs map[string]string
 	Notes     []string
 
-	// origins maps each line of Config (index = line-1) to the line it
-	// came from; added lines have Line 0.
-	origins []origin
+	// Sources maps each line of Config (index = line-1) to the line it
+	// came from; lines wslb added have Line 0.
+	Sources []SourceLine
 }
 
-type origin struct {
-	file string
-	line int
+// SourceLine is a line of the user's config.
+type SourceLine struct {
+	File string
+	Line int
 }
 
 // Origin tells which line of the user's config produced line n (from 1)
 // of the rewritten config; ok is false for lines wslb added.
 func (r *Result) Origin(n int) (file string, line int, ok bool) {
-	if n < 1 || n > len(r.origins) || r.origins[n-1].line == 0 {
+	if n < 1 || n > len(r.Sources) || r.Sources[n-1].Line == 0 {
 		return "", 0, false
 	}
-	o := r.origins[n-1]
-	return o.file, o.line, true
+	o := r.Sources[n-1]
+	return o.File, o.Line, true
 }
+
+// WebSocketName matches a backend, upstream or path name that says it
+// serves WebSockets ("ws", "chat-ws", "socket.io").
+var WebSocketName = regexp.MustCompile(`(?i)(^|[_.-])(ws|wss|websockets?|socket\.?io|sockjs)($|[_.-])`)
+
+// OriginValue matches an Origin a config may allow: scheme, host and
+// port, nothing else.
+var OriginValue = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:\d+)?$`)
 
 // configRef is a reference to a line of the rewritten config: its path
 // (up to a blank, bracket or quote) and the line.
@@ -247,9 +265,9 @@ func (o Options) reader(path string) *safefile.Reader {
 	return safefile.NewReader(append([]string{filepath.Dir(path)}, o.Roots...), o.Limits)
 }
 
-// configDir is the absolute directory of the config at path, from which
+// ConfigDir is the absolute directory of the config at path, from which
 // relative file names are read.
-func configDir(path string) string {
+func ConfigDir(path string) string {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
@@ -276,14 +294,12 @@ func LoadWith(path string, o Options) (_ *Config, err error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer recoverInternal(path, &err)
-	switch kind := DetectKind(path, text); kind {
-	case proxybin.Nginx:
-		return loadNginx(path, text, r, o.AllowCode)
-	case proxybin.HAProxy:
-		return loadHAProxy(path, text, r, o.AllowCode)
-	default:
+	kind := DetectKind(path, text)
+	load := loader(kind)
+	if load == nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("this is a %s config, which verify cannot run yet", kind)}
 	}
+	return load(path, text, r, o.AllowCode)
 }
 
 // ErrInternal marks a config whose structure the rewriter did not expect
@@ -345,9 +361,9 @@ func (c *Config) WebSocketServers() []Server {
 	return out
 }
 
-// assignIDs gives every server a unique echo id: its name, prefixed by the
+// AssignIDs gives every server a unique echo id: its name, prefixed by the
 // pool where names repeat across pools.
-func assignIDs(servers []Server) {
+func AssignIDs(servers []Server) {
 	count := map[string]int{}
 	for _, s := range servers {
 		count[s.Name]++
@@ -377,12 +393,14 @@ func sanitizeID(s string) string {
 	return string(b)
 }
 
-func fileExists(path string) bool {
+// FileExists reports whether path is a file (not a directory).
+func FileExists(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && !fi.IsDir()
 }
 
-func sortedKeys(m map[string]int) []string {
+// SortedKeys returns m's keys in order.
+func SortedKeys(m map[string]int) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -391,9 +409,9 @@ func sortedKeys(m map[string]int) []string {
 	return keys
 }
 
-// newResult starts the Result of rendering c: what Load detected, with
+// NewResult starts the Result of rendering c: what Load detected, with
 // the listener and header maps still empty.
-func (c *Config) newResult(kind proxybin.Kind, configName string) *Result {
+func (c *Config) NewResult(kind proxybin.Kind, configName string) *Result {
 	return &Result{
 		Kind:          kind,
 		ConfigName:    configName,
@@ -406,4 +424,30 @@ func (c *Config) newResult(kind proxybin.Kind, configName string) *Result {
 		HeaderIDs:     map[string]string{},
 		Notes:         append([]string(nil), c.Notes...),
 	}
+}
+
+// LoadFunc reads and analyses one proxy's config: path's text, with its
+// includes and the files it names read through r.
+type LoadFunc func(path string, text []byte, r *safefile.Reader, allowCode bool) (*Config, error)
+
+var (
+	loadersMu sync.RWMutex
+	loaders   = map[proxybin.Kind]LoadFunc{}
+)
+
+// RegisterLoader adds the loader of the proxy kind; the proxy's package
+// calls it from init. A second loader for a kind is a programming error.
+func RegisterLoader(kind proxybin.Kind, load LoadFunc) {
+	loadersMu.Lock()
+	defer loadersMu.Unlock()
+	if _, dup := loaders[kind]; dup {
+		panic(fmt.Sprintf("rewrite: a loader for %q registered twice", kind))
+	}
+	loaders[kind] = load
+}
+
+func loader(kind proxybin.Kind) LoadFunc {
+	loadersMu.RLock()
+	defer loadersMu.RUnlock()
+	return loaders[kind]
 }

@@ -1,8 +1,10 @@
-package rewrite
+package rewrite_test
 
 import (
 	"context"
 	"fmt"
+	_ "github.com/wslb/wslb/proxy/all"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,7 +17,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	crossplane "github.com/nginxinc/nginx-go-crossplane"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/driver/loopback"
@@ -34,7 +35,7 @@ var loadCases = []struct {
 	file     string
 	kind     proxybin.Kind
 	pool     string
-	affinity Affinity
+	affinity rewrite.Affinity
 	path     string
 	servers  []wantServer // the WebSocket pool
 	all      int          // servers in the whole config
@@ -42,85 +43,85 @@ var loadCases = []struct {
 }{
 	{
 		file: "haproxy-source.cfg", kind: proxybin.HAProxy, pool: "sockets",
-		affinity: Affinity{Mode: topology.AffinitySource, Consistent: true}, path: "/",
+		affinity: rewrite.Affinity{Mode: topology.AffinitySource, Consistent: true}, path: "/",
 		servers: []wantServer{{"ws1", 2, false}, {"ws2", 1, false}, {"ws3", 1, true}}, all: 4,
 		notes: []string{"use_backend on the Upgrade header", "TLS removed", "dropped global `chroot`", "dropped redirects to https", "dropped resolvers sections", "dropped `errorfile`", "dropped `http-check expect`"},
 	},
 	{
 		file: "haproxy-cookie.cfg", kind: proxybin.HAProxy, pool: "chat",
-		affinity: Affinity{Mode: topology.AffinityCookie, Key: "SRVID"}, path: "/",
+		affinity: rewrite.Affinity{Mode: topology.AffinityCookie, Key: "SRVID"}, path: "/",
 		servers: []wantServer{{"app1", 1, false}, {"app2", 1, false}, {"app3", 1, false}}, all: 3,
 		notes: []string{"affinity: cookie SRVID", "dropped extra `bind` lines", "dropped global `daemon`"},
 	},
 	{
 		file: "haproxy-roundrobin.cfg", kind: proxybin.HAProxy, pool: "live",
-		affinity: Affinity{Mode: topology.AffinityNone}, path: "/ws/",
+		affinity: rewrite.Affinity{Mode: topology.AffinityNone}, path: "/ws/",
 		servers: []wantServer{{"live.a", 1, false}, {"b", 1, false}}, all: 3,
 		notes: []string{"affinity: none (balance leastconn)"},
 	},
 	{
 		file: "haproxy-cookie-rewrite.cfg", kind: proxybin.HAProxy, pool: "app",
-		affinity: Affinity{Mode: topology.AffinityCookie, Key: "JSESSIONID"}, path: "/ws",
+		affinity: rewrite.Affinity{Mode: topology.AffinityCookie, Key: "JSESSIONID"}, path: "/ws",
 		servers: []wantServer{{"s1", 1, false}, {"s2", 1, false}}, all: 2,
 		notes: []string{"prefix mode becomes insert", "use_backend on a WebSocket path"},
 	},
 	{
 		file: "haproxy-hash-cookie.cfg", kind: proxybin.HAProxy, pool: "realtime",
-		affinity: Affinity{Mode: topology.AffinityCookie, Key: "sid", Consistent: true, ClientCookie: true}, path: "/",
+		affinity: rewrite.Affinity{Mode: topology.AffinityCookie, Key: "sid", Consistent: true, ClientCookie: true}, path: "/",
 		servers: []wantServer{{"rt1", 1, false}, {"rt2", 1, false}, {"rt3", 1, false}}, all: 3,
 		notes: []string{"affinity: cookie sid from balance hash"},
 	},
 	{
 		file: "haproxy-timers.cfg", kind: proxybin.HAProxy, pool: "chat",
-		affinity: Affinity{Mode: topology.AffinitySource, Consistent: true}, path: "/",
+		affinity: rewrite.Affinity{Mode: topology.AffinitySource, Consistent: true}, path: "/",
 		servers: []wantServer{{"c1", 1, false}, {"c2", 1, false}, {"c3", 1, false}}, all: 3,
 		notes: []string{"health checks: inter, fastinter and downinter set to 100ms"},
 	},
 	{
 		file: "nginx-hash-cookie.conf", kind: proxybin.Nginx, pool: "app",
-		affinity: Affinity{Mode: topology.AffinityCookie, Key: "session_id", Consistent: true, ClientCookie: true}, path: "/",
+		affinity: rewrite.Affinity{Mode: topology.AffinityCookie, Key: "session_id", Consistent: true, ClientCookie: true}, path: "/",
 		servers: []wantServer{{"app-1", 1, false}, {"app-2", 1, false}, {"app-3", 1, false}}, all: 3,
 		notes: []string{"affinity: cookie session_id from hash $cookie_session_id"},
 	},
 	{
 		file: "nginx-iphash.conf", kind: proxybin.Nginx, pool: "realtime",
-		affinity: Affinity{Mode: topology.AffinitySource}, path: "/socket.io/",
+		affinity: rewrite.Affinity{Mode: topology.AffinitySource}, path: "/socket.io/",
 		servers: []wantServer{{"realtime-1", 3, false}, {"realtime-2", 1, false}, {"realtime-3", 1, false}}, all: 3,
 		notes: []string{"first three octets", "TLS removed", "dropped `user`", "dropped redirects to https", "dropped `stream` blocks", "dropped extra `listen` lines", "answer 502"},
 	},
 	{
 		file: "nginx-hash-arg.conf", kind: proxybin.Nginx, pool: "ws_pool",
-		affinity: Affinity{Mode: topology.AffinityQuery, Key: "sid", Consistent: true}, path: "/ws",
+		affinity: rewrite.Affinity{Mode: topology.AffinityQuery, Key: "sid", Consistent: true}, path: "/ws",
 		servers: []wantServer{{"ws_pool-1", 1, false}, {"ws_pool-2", 1, false}}, all: 3,
 		notes: []string{"affinity: query sid from hash $arg_sid"},
 	},
 	{
 		file: "nginx-include/nginx.conf", kind: proxybin.Nginx, pool: "sockets",
-		affinity: Affinity{Mode: topology.AffinityHeader, Key: "X-User-Id"}, path: "/live/",
+		affinity: rewrite.Affinity{Mode: topology.AffinityHeader, Key: "X-User-Id"}, path: "/live/",
 		servers: []wantServer{{"sockets-1", 1, false}, {"sockets-2", 1, false}}, all: 2,
 		notes: []string{"include /etc/wslb-test-absent/mime.types does not exist here", "TLS removed"},
 	},
 	{
 		file: "nginx-sites/nginx.conf", kind: proxybin.Nginx, pool: "ws_backend",
-		affinity: Affinity{Mode: topology.AffinityQuery, Key: "token", Consistent: true}, path: "/ws",
+		affinity: rewrite.Affinity{Mode: topology.AffinityQuery, Key: "token", Consistent: true}, path: "/ws",
 		servers: []wantServer{{"ws_backend-1", 1, false}, {"ws_backend-2", 1, false}, {"ws_backend-3", 1, false}}, all: 4,
 		notes: []string{"affinity: query token from hash $arg_token", "mime.types does not exist here", "dropped extra `listen` lines"},
 	},
 	{
 		file: "nginx-cookie-sid.conf", kind: proxybin.Nginx, pool: "app",
-		affinity: Affinity{Mode: topology.AffinityCookie, Key: "sid", ClientCookie: true}, path: "/",
+		affinity: rewrite.Affinity{Mode: topology.AffinityCookie, Key: "sid", ClientCookie: true}, path: "/",
 		servers: []wantServer{{"app-1", 2, false}, {"app-2", 1, false}}, all: 4,
 		notes: []string{"location / (", "forwards the Upgrade header"},
 	},
 	{
 		file: "nginx-upgrade-map.conf", kind: proxybin.Nginx, pool: "realtime",
-		affinity: Affinity{Mode: topology.AffinitySource}, path: "/",
+		affinity: rewrite.Affinity{Mode: topology.AffinitySource}, path: "/",
 		servers: []wantServer{{"rt-a", 1, false}, {"rt-b", 1, false}}, all: 4,
 		notes: []string{"chosen for Upgrade requests", "first three octets"},
 	},
 	{
 		file: "nginx-if-upgrade.conf", kind: proxybin.Nginx, pool: "live",
-		affinity: Affinity{Mode: topology.AffinityHeader, Key: "Authorization"}, path: "/events",
+		affinity: rewrite.Affinity{Mode: topology.AffinityHeader, Key: "Authorization"}, path: "/events",
 		servers: []wantServer{{"live-1", 1, false}, {"live-2", 1, false}}, all: 3,
 		notes: []string{"chosen for Upgrade requests", "affinity: header Authorization"},
 	},
@@ -131,7 +132,7 @@ func TestLoadDetectsPoolAffinityAndPath(t *testing.T) {
 	for _, tc := range loadCases {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			c, err := Load(filepath.Join("testdata", tc.file))
+			c, err := rewrite.Load(filepath.Join("testdata", tc.file))
 			require.NoError(t, err)
 			require.Equal(t, tc.kind, c.Kind)
 			require.Equal(t, tc.pool, c.Pool)
@@ -149,7 +150,7 @@ func TestLoadDetectsPoolAffinityAndPath(t *testing.T) {
 }
 
 // renderLocal renders c against addresses that nothing listens on.
-func renderLocal(t *testing.T, c *Config, dir string) *Result {
+func renderLocal(t *testing.T, c *rewrite.Config, dir string) *rewrite.Result {
 	t.Helper()
 	ports, err := loopback.FreePorts(len(c.Servers))
 	require.NoError(t, err)
@@ -159,7 +160,7 @@ func renderLocal(t *testing.T, c *Config, dir string) *Result {
 	}
 	// With the fast checks verify runs by default, so the proxy's own
 	// check sees them.
-	res, err := c.Render(Local{Dir: dir, Backends: backends, FastChecks: true})
+	res, err := c.Render(rewrite.Local{Dir: dir, Backends: backends, FastChecks: true})
 	require.NoError(t, err)
 	return res
 }
@@ -170,7 +171,7 @@ func TestRenderedConfigsPassTheProxysOwnCheck(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
 			bin := testutil.NeedProxy(t, tc.kind)
-			c, err := Load(filepath.Join("testdata", tc.file))
+			c, err := rewrite.Load(filepath.Join("testdata", tc.file))
 			require.NoError(t, err)
 			scratch, err := loopback.NewScratch()
 			require.NoError(t, err)
@@ -192,7 +193,7 @@ func TestRenderedConfigsPassTheProxysOwnCheck(t *testing.T) {
 			for _, bad := range []string{"10.0.", "192.168.", "172.16.", ".internal", "/var/log", "/run/", "chroot", "ssl", "crt ", "resolvers"} {
 				require.NotContains(t, strings.Join(directives, "\n"), bad)
 			}
-			require.Contains(t, text, ServerHeader)
+			require.Contains(t, text, rewrite.ServerHeader)
 			require.Contains(t, res.Listen, "127.0.0.1:")
 			path := filepath.Join(dir, res.ConfigName)
 			require.NoError(t, os.WriteFile(path, res.Config, 0o644))
@@ -220,7 +221,7 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
 			testutil.NeedProxy(t, tc.kind)
-			c, err := Load(filepath.Join("testdata", tc.file))
+			c, err := rewrite.Load(filepath.Join("testdata", tc.file))
 			require.NoError(t, err)
 			scratch, err := loopback.NewScratch()
 			require.NoError(t, err)
@@ -232,7 +233,7 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 			for _, id := range c.ServerIDs() {
 				addrs[id] = env.Backends.Addr(id)
 			}
-			res, err := c.Render(Local{Dir: scratch.Dir, Backends: addrs})
+			res, err := c.Render(rewrite.Local{Dir: scratch.Dir, Backends: addrs})
 			require.NoError(t, err)
 			cfg, err := scratch.WriteFile(res.ConfigName, res.Config)
 			require.NoError(t, err)
@@ -248,7 +249,7 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 			for i := 0; i < 4; i++ {
 				backend, server := dialThrough(t, res, jar)
 				require.True(t, wsIDs[backend], "echo backend %s is not in the WebSocket pool %v", backend, wsIDs)
-				require.Equal(t, backend, server, "the %s header must name the serving backend", ServerHeader)
+				require.Equal(t, backend, server, "the %s header must name the serving backend", rewrite.ServerHeader)
 				if res.Affinity.Mode == topology.AffinityCookie {
 					require.NotEmpty(t, jar.Get("Cookie"), "the proxy must set the %s cookie", res.Affinity.Key)
 				}
@@ -267,7 +268,7 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 // dialThrough opens a WebSocket through the proxy with the client's
 // affinity key, echoes one message and returns the backend from the
 // envelope and the server the proxy names in its header.
-func dialThrough(t *testing.T, res *Result, jar http.Header) (backend, server string) {
+func dialThrough(t *testing.T, res *rewrite.Result, jar http.Header) (backend, server string) {
 	t.Helper()
 	u := url.URL{Scheme: "ws", Host: res.Listen, Path: res.Path}
 	h := http.Header{}
@@ -293,7 +294,7 @@ func dialThrough(t *testing.T, res *Result, jar http.Header) (backend, server st
 			jar.Set("Cookie", c.Name+"="+c.Value)
 		}
 	}
-	server = resp.Header.Get(ServerHeader)
+	server = resp.Header.Get(rewrite.ServerHeader)
 	if id, ok := res.HeaderIDs[server]; ok {
 		server = id
 	}
@@ -328,9 +329,9 @@ func TestInvalidConfigsPointAtTheLine(t *testing.T) {
 			}
 			require.NotEmpty(t, want, "fixture lacks an ERROR comment")
 
-			_, err = Load(file)
+			_, err = rewrite.Load(file)
 			require.Error(t, err)
-			var rerr *Error
+			var rerr *rewrite.Error
 			require.ErrorAs(t, err, &rerr)
 			require.Contains(t, rerr.Msg, want)
 			require.Equal(t, wantLine, rerr.Line, "error: %v", err)
@@ -356,39 +357,8 @@ func TestDetectKind(t *testing.T) {
 		{"site", "upstream u { server a:1; }\n", proxybin.Nginx},
 		{"site", "listen l\n  bind :80\n", proxybin.HAProxy},
 	} {
-		require.Equal(t, tc.want, DetectKind(tc.name, []byte(tc.text)), "%s %q", tc.name, tc.text)
+		require.Equal(t, tc.want, rewrite.DetectKind(tc.name, []byte(tc.text)), "%s %q", tc.name, tc.text)
 	}
-}
-
-func TestNginxHelpers(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, "X-User-Id", headerName("x_user_id"))
-	require.Equal(t, "Authorization", headerName("authorization"))
-	for args, want := range map[string]string{
-		"/ws":              "/ws",
-		"= /socket":        "/socket",
-		"~ ^/socket.io/":   "/socket.io/",
-		"~ ^/ws/?$":        "/ws/",
-		"~ ^/live/.*":      "/live/",
-		"~ ^/a\\.b/":       "/a.b/",
-		"~* \\.php$":       "/",
-		"^~ /live/":        "/live/",
-		"@fallback":        "/",
-		"~ ^/chat/(\\d+)$": "/chat/",
-	} {
-		loc := &crossplane.Directive{Directive: "location", Args: strings.Fields(args)}
-		require.Equal(t, want, locationPath(loc), args)
-	}
-}
-
-func TestHAProxyHelpers(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, []string{"check", "weight", "2", "backup", "cookie", "a1"},
-		filterServerOptions(strings.Fields("check ssl verify none weight 2 send-proxy-v2 backup resolvers dns init-addr none cookie a1 ca-file /etc/ssl/ca.pem")))
-	require.Equal(t, []string{"name", "web", "maxconn", "100"}, filterBindOptions(strings.Fields("ssl crt /etc/site.pem name web alpn h2 maxconn 100 accept-proxy")))
-	acls := map[string][][]string{"is_ws": {{"hdr(Upgrade)", "-i", "websocket"}}, "api": {{"path_beg", "/api"}}}
-	require.Equal(t, [][]string{{"hdr(Upgrade)", "-i", "websocket"}, {"path_beg", "/ws"}},
-		conditionTests(strings.Fields("if is_ws { path_beg /ws } !missing"), acls))
 }
 
 // TestProxyErrorsMapToTheUsersLines breaks a config in a way only the
@@ -409,7 +379,7 @@ func TestProxyErrorsMapToTheUsersLines(t *testing.T) {
 			bin := testutil.NeedProxy(t, tc.kind)
 			src := filepath.Join(t.TempDir(), tc.name)
 			require.NoError(t, os.WriteFile(src, []byte(tc.text), 0o644))
-			c, err := Load(src)
+			c, err := rewrite.Load(src)
 			require.NoError(t, err)
 			scratch, err := loopback.NewScratch()
 			require.NoError(t, err)
@@ -454,8 +424,8 @@ func FuzzLoadAndRender(f *testing.F) {
 		defer os.RemoveAll(sub)
 		path := filepath.Join(sub, name)
 		require.NoError(t, os.WriteFile(path, text, 0o644))
-		c, err := Load(path)
-		require.NotErrorIs(t, err, ErrInternal)
+		c, err := rewrite.Load(path)
+		require.NotErrorIs(t, err, rewrite.ErrInternal)
 		if err != nil {
 			return
 		}
@@ -463,14 +433,14 @@ func FuzzLoadAndRender(f *testing.F) {
 		for i, id := range c.ServerIDs() {
 			backends[id] = "127.0.0.1:" + strconv.Itoa(20000+i)
 		}
-		res, err := c.Render(Local{Dir: sub, Backends: backends, FastChecks: true, FreePorts: func(n int) ([]int, error) {
+		res, err := c.Render(rewrite.Local{Dir: sub, Backends: backends, FastChecks: true, FreePorts: func(n int) ([]int, error) {
 			ports := make([]int, n)
 			for i := range ports {
 				ports[i] = 30000 + i
 			}
 			return ports, nil
 		}})
-		require.NotErrorIs(t, err, ErrInternal)
+		require.NotErrorIs(t, err, rewrite.ErrInternal)
 		if err != nil {
 			return
 		}
@@ -494,7 +464,7 @@ func TestRenderedHAProxyChecksStayOnLoopback(t *testing.T) {
 				"backend be\n    " + check + "\n    server a 10.1.1.1:80 check\n"
 			src := filepath.Join(t.TempDir(), "haproxy.cfg")
 			require.NoError(t, os.WriteFile(src, []byte(text), 0o644))
-			c, err := Load(src)
+			c, err := rewrite.Load(src)
 			require.NoError(t, err)
 			dir := t.TempDir()
 			res := renderLocal(t, c, dir)
@@ -507,16 +477,4 @@ func TestRenderedHAProxyChecksStayOnLoopback(t *testing.T) {
 			require.NoError(t, err, "%s\n%s", out, res.Config)
 		})
 	}
-}
-
-func TestPanicsBecomeErrors(t *testing.T) {
-	rewrite := func() (err error) {
-		defer recoverInternal("odd.conf", &err)
-		var args []string
-		_ = args[1] // what an unexpected config structure would do
-		return nil
-	}
-	err := rewrite()
-	require.ErrorIs(t, err, ErrInternal)
-	require.Contains(t, err.Error(), "odd.conf")
 }

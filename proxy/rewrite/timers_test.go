@@ -1,6 +1,8 @@
-package rewrite
+package rewrite_test
 
 import (
+	_ "github.com/wslb/wslb/proxy/all"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,20 +15,20 @@ import (
 	"github.com/wslb/wslb/driver/loopback"
 )
 
-func renderWith(t *testing.T, c *Config, fast bool) *Result {
+func renderWith(t *testing.T, c *rewrite.Config, fast bool) *rewrite.Result {
 	t.Helper()
 	backends := map[string]string{}
 	for i, id := range c.ServerIDs() {
 		backends[id] = "127.0.0.1:" + string(rune('1'+i)) + "000"
 	}
-	res, err := c.Render(Local{Dir: t.TempDir(), Backends: backends, FastChecks: fast,
+	res, err := c.Render(rewrite.Local{Dir: t.TempDir(), Backends: backends, FastChecks: fast,
 		FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }})
 	require.NoError(t, err)
 	return res
 }
 
 // linesWith returns the rendered lines containing sub, trimmed.
-func linesWith(res *Result, sub string) []string {
+func linesWith(res *rewrite.Result, sub string) []string {
 	var out []string
 	for _, l := range strings.Split(string(res.Config), "\n") {
 		if strings.Contains(l, sub) {
@@ -37,9 +39,9 @@ func linesWith(res *Result, sub string) []string {
 }
 
 func TestHAProxyTimersAreReadAndShortened(t *testing.T) {
-	c, err := Load(filepath.Join("testdata", "haproxy-timers.cfg"))
+	c, err := rewrite.Load(filepath.Join("testdata", "haproxy-timers.cfg"))
 	require.NoError(t, err)
-	want := Timers{Known: true, Checks: true, Interval: 3 * time.Second, FastInter: time.Second, DownInter: 10 * time.Second,
+	want := rewrite.Timers{Known: true, Checks: true, Interval: 3 * time.Second, FastInter: time.Second, DownInter: 10 * time.Second,
 		Rise: 2, Fall: 3}
 	require.Equal(t, want, c.Timers)
 
@@ -63,14 +65,14 @@ func TestHAProxyTimersAreReadAndShortened(t *testing.T) {
 func TestHAProxyTimersDefaultsAndDisagreement(t *testing.T) {
 	// haproxy-hash-cookie.cfg: inter 1s on each server, HAProxy's rise 2
 	// and fall 3, no timeout check.
-	c, err := Load(filepath.Join("testdata", "haproxy-hash-cookie.cfg"))
+	c, err := rewrite.Load(filepath.Join("testdata", "haproxy-hash-cookie.cfg"))
 	require.NoError(t, err)
-	require.Equal(t, Timers{Known: true, Checks: true, Interval: time.Second, Rise: 2, Fall: 3}, c.Timers)
+	require.Equal(t, rewrite.Timers{Known: true, Checks: true, Interval: time.Second, Rise: 2, Fall: 3}, c.Timers)
 	fast := renderWith(t, c, true)
 	require.Equal(t, []string{"timeout check 1000ms"}, linesWith(fast, "timeout check"), "added where the config sets none")
 
 	// No `check`: known, but no health checks.
-	c, err = Load(filepath.Join("testdata", "haproxy-roundrobin.cfg"))
+	c, err = rewrite.Load(filepath.Join("testdata", "haproxy-roundrobin.cfg"))
 	require.NoError(t, err)
 	require.True(t, c.Timers.Known)
 	require.False(t, c.Timers.Checks)
@@ -82,11 +84,11 @@ func TestHAProxyTimersDefaultsAndDisagreement(t *testing.T) {
 		return p
 	}
 	const head = "defaults\n    mode http\nfrontend fe\n    bind :80\n    default_backend b\nbackend b\n"
-	c, err = Load(write("differ.cfg", head+"    server a 10.0.0.1:80 check inter 1s\n    server b 10.0.0.2:80 check inter 2s\n"))
+	c, err = rewrite.Load(write("differ.cfg", head+"    server a 10.0.0.1:80 check inter 1s\n    server b 10.0.0.2:80 check inter 2s\n"))
 	require.NoError(t, err)
 	require.False(t, c.Timers.Known, "servers with different timers have no one production timing")
 
-	_, err = Load(write("bad.cfg", head+"    server a 10.0.0.1:80 check inter soon\n"))
+	_, err = rewrite.Load(write("bad.cfg", head+"    server a 10.0.0.1:80 check inter soon\n"))
 	require.ErrorContains(t, err, "bad.cfg:7: inter \"soon\" is not a positive time")
 }
 
@@ -111,9 +113,9 @@ http {
     }
 }
 `), 0o644))
-	c, err := Load(p)
+	c, err := rewrite.Load(p)
 	require.NoError(t, err)
-	require.Equal(t, Timers{Known: true, Checks: true, MaxFails: 3, FailTimeout: 30 * time.Second}, c.Timers)
+	require.Equal(t, rewrite.Timers{Known: true, Checks: true, MaxFails: 3, FailTimeout: 30 * time.Second}, c.Timers)
 
 	fast := renderWith(t, c, true)
 	servers := linesWith(fast, "max_fails=")
@@ -136,9 +138,9 @@ http {
 	require.NoError(t, err)
 	// NGINX's defaults when the server lines set nothing.
 	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(strings.ReplaceAll(string(orig), " max_fails=3 fail_timeout=30s", ""), "weight=2", "")), 0o644))
-	c, err = Load(p)
+	c, err = rewrite.Load(p)
 	require.NoError(t, err)
-	require.Equal(t, Timers{Known: true, Checks: true, MaxFails: 1, FailTimeout: 10 * time.Second}, c.Timers)
+	require.Equal(t, rewrite.Timers{Known: true, Checks: true, MaxFails: 1, FailTimeout: 10 * time.Second}, c.Timers)
 	require.Len(t, linesWith(renderWith(t, c, true), "fail_timeout=1s"), 2, "the 10s default becomes 1s")
 }
 
@@ -148,9 +150,9 @@ http {
 func TestNginxRenderIsRepeatable(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"nginx-upgrade-map.conf", "nginx-hash-cookie.conf", "nginx-if-upgrade.conf", "nginx-iphash.conf"} {
-		c, err := Load(filepath.Join("testdata", name))
+		c, err := rewrite.Load(filepath.Join("testdata", name))
 		require.NoError(t, err)
-		l := Local{Dir: t.TempDir(), Backends: map[string]string{}, FastChecks: true,
+		l := rewrite.Local{Dir: t.TempDir(), Backends: map[string]string{}, FastChecks: true,
 			FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }}
 		for i, id := range c.ServerIDs() {
 			l.Backends[id] = "127.0.0.1:" + strconv.Itoa(1000+i)
@@ -162,14 +164,4 @@ func TestNginxRenderIsRepeatable(t *testing.T) {
 		require.Equal(t, string(first.Config), string(again.Config), name)
 		require.Equal(t, first.Listeners, again.Listeners, name)
 	}
-}
-
-// TestFastCheckTimeout: the fast copy raises a short `timeout check` to
-// loopback.FastCheckTimeout, keeps a longer one, and leaves a value HAProxy
-// cannot read for HAProxy to report at the user's line.
-func TestFastCheckTimeout(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, "1000ms", fastCheckTimeout("300ms"))
-	require.Equal(t, "2s", fastCheckTimeout("2s"))
-	require.Equal(t, "5x", fastCheckTimeout("5x"))
 }

@@ -1,4 +1,4 @@
-package rewrite
+package haproxy
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
-	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -59,7 +59,7 @@ var haproxyDropSections = map[string]string{
 }
 
 // indexHAProxy splits the config into sections of lines, each split into
-// words the way HAProxy does (proxy/haproxy.Tokenize), so keywords are
+// words the way HAProxy does (proxy/Tokenize), so keywords are
 // matched as HAProxy reads them ("server", se"rv"er). Conditional blocks
 // (.if ... .endif) are kept, with every branch checked: a section keyword
 // inside one is refused, as verify could not tell where the lines below
@@ -72,9 +72,9 @@ func indexHAProxy(file string, text []byte) ([]*hsection, error) {
 	var open []int // lines of the .if blocks open
 	for i, raw := range strings.Split(string(text), "\n") {
 		raw = strings.TrimRight(raw, "\r")
-		words, _, err := haproxy.Tokenize(raw)
+		words, _, err := Tokenize(raw)
 		if err != nil {
-			return nil, &Error{file, i + 1, fmt.Sprintf("HAProxy cannot read this line: %v", err)}
+			return nil, &rewrite.Error{File: file, Line: i + 1, Msg: fmt.Sprintf("HAProxy cannot read this line: %v", err)}
 		}
 		parts := make([]string, len(words))
 		for j, w := range words {
@@ -86,17 +86,17 @@ func indexHAProxy(file string, text []byte) ([]*hsection, error) {
 			open = append(open, l.num)
 		case ".endif":
 			if len(open) == 0 {
-				return nil, &Error{file, l.num, ".endif without .if"}
+				return nil, &rewrite.Error{File: file, Line: l.num, Msg: ".endif without .if"}
 			}
 			open = open[:len(open)-1]
 		case ".elif", ".else":
 			if len(open) == 0 {
-				return nil, &Error{file, l.num, l.kw() + " without .if"}
+				return nil, &rewrite.Error{File: file, Line: l.num, Msg: l.kw() + " without .if"}
 			}
 		}
 		if len(parts) > 0 && haproxySections[parts[0]] {
 			if len(open) > 0 {
-				return nil, &Error{file, l.num, fmt.Sprintf("section %q inside the .if block of line %d: verify cannot tell which section the lines below belong to; move the section out of the block", parts[0], open[len(open)-1])}
+				return nil, &rewrite.Error{File: file, Line: l.num, Msg: fmt.Sprintf("section %q inside the .if block of line %d: verify cannot tell which section the lines below belong to; move the section out of the block", parts[0], open[len(open)-1])}
 			}
 			cur = &hsection{kind: parts[0], header: l}
 			if len(parts) > 1 {
@@ -122,7 +122,7 @@ func indexHAProxy(file string, text []byte) ([]*hsection, error) {
 		cur.body = append(cur.body, l)
 	}
 	if len(open) > 0 {
-		return nil, &Error{file, open[len(open)-1], ".if without .endif"}
+		return nil, &rewrite.Error{File: file, Line: open[len(open)-1], Msg: ".if without .endif"}
 	}
 	return sections, nil
 }
@@ -165,34 +165,34 @@ type haproxyConfig struct {
 	wsFrontend *hsection
 }
 
-func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (*Config, error) {
+func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (*rewrite.Config, error) {
 	sections, err := indexHAProxy(path, text)
 	if err != nil {
 		return nil, err
 	}
-	h := &haproxyConfig{file: path, dir: configDir(path), reader: r, sections: sections, allowCode: allowCode}
+	h := &haproxyConfig{file: path, dir: rewrite.ConfigDir(path), reader: r, sections: sections, allowCode: allowCode}
 	for _, s := range h.sections {
 		if s.kind != "" {
 			if why, ok := coderun.HAProxy(s.kind, s.kind, nil); ok && !h.allowCode {
-				return nil, codeError(path, s.header.num, s.kind, why)
+				return nil, rewrite.CodeError(path, s.header.num, s.kind, why)
 			}
 			if _, dropped := haproxyDropSections[s.kind]; dropped {
 				continue
 			}
 		}
 		for _, l := range s.body {
-			if l.kw() == "" || haproxy.Conditional(l.kw()) {
+			if l.kw() == "" || Conditional(l.kw()) {
 				continue
 			}
 			if s.kind == "" {
-				return nil, &Error{path, l.num, fmt.Sprintf("%q is outside any section", l.kw())}
+				return nil, &rewrite.Error{File: path, Line: l.num, Msg: fmt.Sprintf("%q is outside any section", l.kw())}
 			}
 			if err := h.checkHAProxyLine(s.kind, l); err != nil {
 				return nil, err
 			}
 		}
 	}
-	c := &Config{Kind: proxybin.HAProxy, File: path, Path: "/"}
+	c := &rewrite.Config{Kind: proxybin.HAProxy, File: path, Path: "/"}
 
 	var frontends []*hsection
 	backends := map[string]*hsection{}
@@ -208,7 +208,7 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 			for _, l := range s.body {
 				switch l.kw() {
 				case "server-template":
-					return nil, &Error{path, l.num, "server-template is not supported: list the servers with `server NAME ADDRESS` lines"}
+					return nil, &rewrite.Error{File: path, Line: l.num, Msg: "server-template is not supported: list the servers with `server NAME ADDRESS` lines"}
 				case "server":
 					srv, err := parseHAProxyServer(path, s.name, l)
 					if err != nil {
@@ -220,15 +220,15 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 		}
 	}
 	if len(frontends) == 0 {
-		return nil, &Error{File: path, Msg: "no frontend or listen section with a `bind` line: nothing accepts client connections"}
+		return nil, &rewrite.Error{File: path, Msg: "no frontend or listen section with a `bind` line: nothing accepts client connections"}
 	}
 	if len(c.Servers) == 0 {
-		return nil, &Error{File: path, Msg: "no `server` lines in any backend or listen section: nothing to send clients to"}
+		return nil, &rewrite.Error{File: path, Msg: "no `server` lines in any backend or listen section: nothing to send clients to"}
 	}
 
 	fe, be, why, path2 := h.findWebSocketRoute(frontends, backends)
 	if be == nil {
-		return nil, &Error{path, fe.header.num, fmt.Sprintf("%s %s routes to no backend with servers: add a default_backend", fe.kind, fe.name)}
+		return nil, &rewrite.Error{File: path, Line: fe.header.num, Msg: fmt.Sprintf("%s %s routes to no backend with servers: add a default_backend", fe.kind, fe.name)}
 	}
 	h.wsFrontend = fe
 	c.Pool = be.name
@@ -239,7 +239,7 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 	for i := range c.Servers {
 		c.Servers[i].WebSocket = c.Servers[i].Pool == be.name
 	}
-	assignIDs(c.Servers)
+	rewrite.AssignIDs(c.Servers)
 	c.Affinity, c.Notes = haproxyAffinity(be, c.Notes)
 	if c.Timers, err = h.haproxyTimers(be); err != nil {
 		return nil, err
@@ -251,7 +251,7 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 			}
 		}
 	}
-	c.render = func(l Local) (*Result, error) { return h.render(c, l) }
+	c.SetRender(func(l rewrite.Local) (*rewrite.Result, error) { return h.render(c, l) })
 	if o, l := haproxyAllowedOrigin(h.sections); o != "" {
 		c.AllowedOrigin = o
 		c.Notes = append(c.Notes, fmt.Sprintf("handshakes send Origin %s, which the acl at %s:%d allows", o, path, l.num))
@@ -272,11 +272,11 @@ func serverHasCookie(be *hsection, line int) bool {
 	return false
 }
 
-func parseHAProxyServer(path, pool string, l hline) (Server, error) {
+func parseHAProxyServer(path, pool string, l hline) (rewrite.Server, error) {
 	if len(l.parts) < 3 {
-		return Server{}, &Error{path, l.num, "server line needs a name and an address: `server NAME ADDRESS [options]`"}
+		return rewrite.Server{}, &rewrite.Error{File: path, Line: l.num, Msg: "server line needs a name and an address: `server NAME ADDRESS [options]`"}
 	}
-	s := Server{Name: l.parts[1], Pool: pool, Addr: l.parts[2], Weight: 1, File: path, Line: l.num}
+	s := rewrite.Server{Name: l.parts[1], Pool: pool, Addr: l.parts[2], Weight: 1, File: path, Line: l.num}
 	for _, o := range params.ParseServerOptions(l.parts[3:]) {
 		switch o := o.(type) {
 		case *params.ServerOptionWord:
@@ -287,7 +287,7 @@ func parseHAProxyServer(path, pool string, l hline) (Server, error) {
 			if o.Name == "weight" {
 				w, err := strconv.Atoi(o.Value)
 				if err != nil || w < 0 || w > 256 {
-					return Server{}, &Error{path, l.num, fmt.Sprintf("server %s: weight %q is not a number from 0 to 256", s.Name, o.Value)}
+					return rewrite.Server{}, &rewrite.Error{File: path, Line: l.num, Msg: fmt.Sprintf("server %s: weight %q is not a number from 0 to 256", s.Name, o.Value)}
 				}
 				s.Weight = w
 			}
@@ -300,7 +300,6 @@ func parseHAProxyServer(path, pool string, l hline) (Server, error) {
 var (
 	wsHeaderCriterion = regexp.MustCompile(`(?i)^(req\.)?hdr(_beg|_sub|_str|_reg|_end)?\((upgrade|connection)\)$`)
 	pathCriterion     = regexp.MustCompile(`^(path|path_beg|path_dir|path_reg|path_sub|path_end|url_beg)(,.*)?$`)
-	wsName            = regexp.MustCompile(`(?i)(^|[_.-])(ws|wss|websockets?|socket\.?io|sockjs)($|[_.-])`)
 )
 
 // findWebSocketRoute picks the frontend and backend that serve WebSockets:
@@ -352,13 +351,13 @@ func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[s
 						if path == "" {
 							path = strings.Trim(v, `"'`)
 						}
-						if wsName.MatchString(strings.Trim(v, "/\"'")) && score < 8 {
+						if rewrite.WebSocketName.MatchString(strings.Trim(v, "/\"'")) && score < 8 {
 							score, why = 8, "use_backend on a WebSocket path"
 						}
 					}
 				}
 			}
-			if score < 8 && wsName.MatchString(l.parts[1]) {
+			if score < 8 && rewrite.WebSocketName.MatchString(l.parts[1]) {
 				score, why = 6, "backend named for WebSockets"
 			}
 			if score < 8 {
@@ -369,7 +368,7 @@ func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[s
 		if l, ok := f.lookup("default_backend"); ok && len(l.parts) > 1 {
 			b := backends[l.parts[1]]
 			score, why := 3, "default_backend"
-			if b != nil && wsName.MatchString(b.name) {
+			if b != nil && rewrite.WebSocketName.MatchString(b.name) {
 				score, why = 6, "backend named for WebSockets"
 			}
 			consider(candidate{fe: f, be: b, score: score, why: why})
@@ -419,7 +418,7 @@ var (
 // sampleKey sets a's mode and key from a sample expression that stick
 // rules or `balance hash` key on (src, req.cook(X), req.hdr(X),
 // url_param(X)); it reports false for anything else.
-func sampleKey(expr string, a *Affinity) bool {
+func sampleKey(expr string, a *rewrite.Affinity) bool {
 	switch {
 	case expr == "src":
 		a.Mode = topology.AffinitySource
@@ -439,8 +438,8 @@ func sampleKey(expr string, a *Affinity) bool {
 
 // haproxyAffinity reads the affinity of backend be: a persistence cookie
 // wins (it overrides balancing), then stick rules, then the balance hash.
-func haproxyAffinity(be *hsection, notes []string) (Affinity, []string) {
-	var a Affinity
+func haproxyAffinity(be *hsection, notes []string) (rewrite.Affinity, []string) {
+	var a rewrite.Affinity
 	if l, ok := be.lookup("hash-type"); ok && len(l.parts) > 1 && l.parts[1] == "consistent" {
 		a.Consistent = true
 	}
@@ -572,10 +571,10 @@ func filterBindOptions(opts []string) []string {
 
 // joinLine writes words as an HAProxy line, each quoted as needed.
 func joinLine(indent string, words ...string) string {
-	return indent + haproxy.JoinWords(words)
+	return indent + JoinWords(words)
 }
 
-func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
+func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Result, error) {
 	var listeners []*hsection
 	for _, s := range h.sections {
 		if (s.kind == "frontend" || s.kind == "listen") && len(s.lines("bind")) > 0 {
@@ -586,7 +585,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := c.newResult(proxybin.HAProxy, "haproxy.cfg")
+	res := c.NewResult(proxybin.HAProxy, "haproxy.cfg")
 	portOf := map[*hsection]string{}
 	for i, s := range listeners {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i]))
@@ -616,7 +615,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 	emit := func(s string) {
 		out.WriteString(s)
 		out.WriteByte('\n')
-		res.origins = append(res.origins, origin{h.file, cur})
+		res.Sources = append(res.Sources, rewrite.SourceLine{File: h.file, Line: cur})
 	}
 	sawGlobal := false
 	for _, s := range h.sections {
@@ -626,7 +625,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 				continue
 			}
 			cur = s.header.num
-			emit(haproxy.JoinWords(s.header.parts))
+			emit(JoinWords(s.header.parts))
 		}
 		cur = 0
 		if s.kind == "global" {
@@ -639,7 +638,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 			if m, ok := s.lookup("mode"); ok && len(m.parts) > 1 && m.parts[1] == "tcp" {
 				res.Notes = append(res.Notes, fmt.Sprintf("%s %s is in TCP mode: only the echo reply tells which server answered", s.kind, s.name))
 			} else {
-				emit("    http-response set-header " + ServerHeader + " %[srv_name]")
+				emit("    http-response set-header " + rewrite.ServerHeader + " %[srv_name]")
 			}
 			if l.FastChecks && !hasCheckTimeout(s) && !hasCheckTimeout(s.defaults) {
 				// Without it a check may take no longer than inter.
@@ -654,7 +653,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 			// Lines are written back from the words checked, quoted so
 			// HAProxy reads exactly those words: nothing the check did not
 			// see (an escape, a variable) can turn into something else.
-			words := indent + haproxy.JoinWords(ln.parts)
+			words := indent + JoinWords(ln.parts)
 			if kw == "" {
 				emit("")
 				continue
@@ -665,8 +664,8 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 					continue
 				}
 				if (kw == "lua-load" || kw == "lua-load-per-thread") && len(ln.parts) > 1 {
-					if !fileExists(h.absPath(ln.parts[1])) {
-						return nil, &Error{h.file, ln.num, fmt.Sprintf("%s: %s does not exist here", kw, ln.parts[1])}
+					if !rewrite.FileExists(h.absPath(ln.parts[1])) {
+						return nil, &rewrite.Error{File: h.file, Line: ln.num, Msg: fmt.Sprintf("%s: %s does not exist here", kw, ln.parts[1])}
 					}
 					emit(joinLine(indent, append([]string{kw, h.absPath(ln.parts[1])}, ln.parts[2:]...)...))
 					continue
@@ -688,7 +687,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 			case "server":
 				id, ok := idOf[ln.num]
 				if !ok {
-					return nil, &Error{h.file, ln.num, "`server` outside a backend or listen section"}
+					return nil, &rewrite.Error{File: h.file, Line: ln.num, Msg: "`server` outside a backend or listen section"}
 				}
 				opts := filterServerOptions(ln.parts[3:])
 				if l.FastChecks {
@@ -714,7 +713,7 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 					drop("`log` targets")
 				}
 			case "errorfile":
-				if len(ln.parts) > 2 && !fileExists(h.absPath(ln.parts[2])) {
+				if len(ln.parts) > 2 && !rewrite.FileExists(h.absPath(ln.parts[2])) {
 					drop("`errorfile` lines whose file does not exist here")
 					continue
 				}
@@ -775,9 +774,9 @@ func (h *haproxyConfig) render(c *Config, l Local) (*Result, error) {
 		text := "global\n" + statsSocket + "\n" + out.String()
 		out.Reset()
 		out.WriteString(text)
-		res.origins = append([]origin{{}, {}}, res.origins...)
+		res.Sources = append([]rewrite.SourceLine{{}, {}}, res.Sources...)
 	}
-	for _, what := range sortedKeys(dropped) {
+	for _, what := range rewrite.SortedKeys(dropped) {
 		res.Notes = append(res.Notes, "dropped "+what)
 	}
 	if l.FastChecks {
@@ -832,7 +831,7 @@ func haproxyAllowedOrigin(sections []*hsection) (string, hline) {
 				continue
 			}
 			for _, v := range l.parts[3:] {
-				if originValue.MatchString(v) {
+				if rewrite.OriginValue.MatchString(v) {
 					return v, l
 				}
 			}

@@ -1,4 +1,4 @@
-package rewrite
+package haproxy
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/coderun"
-	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy/rewrite"
 )
 
 // The rewrite fails closed: a line whose keyword it does not know, or
@@ -117,16 +117,16 @@ func droppedGlobal(kw string) bool {
 		kw == "issuers-chain-path" || kw == "h1-case-adjust-file" || kw == "set-dumpable"
 }
 
-// checkHAProxyLine returns an *Error when line l of a section of type
+// checkHAProxyLine returns an *rewrite.Error when line l of a section of type
 // kind may open a socket, a file or a process that the rewrite cannot
 // make local. Lines the render drops or rewrites pass.
 func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 	kw := l.kw()
 	refuse := func(format string, args ...any) error {
-		return &Error{h.file, l.num, fmt.Sprintf(format, args...) + "; verify stops rather than run what it cannot make local"}
+		return &rewrite.Error{File: h.file, Line: l.num, Msg: fmt.Sprintf(format, args...) + "; verify stops rather than run what it cannot make local"}
 	}
 	if why, ok := coderun.HAProxy(kind, kw, l.parts[1:]); ok && !h.allowCode {
-		return codeError(h.file, l.num, kw, why)
+		return rewrite.CodeError(h.file, l.num, kw, why)
 	}
 	switch kind {
 	case "global":
@@ -186,7 +186,7 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 	return h.checkFiles(l)
 }
 
-// checkFiles checks every file l names (haproxy.FilesNamed, the list
+// checkFiles checks every file l names (FilesNamed, the list
 // validate --exec uses). The options of bind, server and default-server
 // lines are left out: the render keeps none that names a file.
 func (h *haproxyConfig) checkFiles(l hline) error {
@@ -194,7 +194,7 @@ func (h *haproxyConfig) checkFiles(l hline) error {
 	case "bind", "server", "default-server":
 		return nil
 	}
-	for _, f := range haproxy.FilesNamed(l.kw(), l.parts[1:]) {
+	for _, f := range FilesNamed(l.kw(), l.parts[1:]) {
 		if err := h.checkPath(l, f.Path); err != nil {
 			return err
 		}
@@ -213,7 +213,7 @@ func (h *haproxyConfig) checkPath(l hline, p string) error {
 		return nil
 	}
 	if why := h.reader.Refusal(h.absPath(p)); why != "" {
-		return &Error{h.file, l.num, fmt.Sprintf("%s names %s: %s; verify only lets the proxy read regular files below the config's directory and --include-root", l.kw(), p, why)}
+		return &rewrite.Error{File: h.file, Line: l.num, Msg: fmt.Sprintf("%s names %s: %s; verify only lets the proxy read regular files below the config's directory and --include-root", l.kw(), p, why)}
 	}
 	return nil
 }
