@@ -58,6 +58,9 @@ type ConnResult struct {
 	// "Session ID unknown".
 	Requests       []socketio.Request
 	SessionUnknown int
+	// Emitted counts the events a Socket.IO session emitted over its
+	// WebSocket (a Socket.IO server echoes nothing, so they are not Sent).
+	Emitted int
 }
 
 // Backends lists the backend of every connection in order ("" for a

@@ -50,7 +50,7 @@ func (h *Harness) sioSession(ctx context.Context, col *collector, i, connNo, mes
 	cr.Backend = s.Opened
 	defer func() { col.conn(i, cr, false) }()
 	for m := 1; m <= messages; m++ {
-		cr.Sent++
+		cr.Emitted++ // not Sent: nothing echoes an event back
 		if err := s.Emit("wslb", fmt.Sprintf("%s c%d m%d", h.clients[i].Name, connNo, m)); err != nil {
 			cr.Err = fmt.Sprintf("session %d message %d: %v", connNo, m, err)
 			s.Close()

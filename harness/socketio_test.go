@@ -37,7 +37,7 @@ func TestSocketIOSessions(t *testing.T) {
 			t.Fatalf("%s: %+v", c.Client, c.Conns)
 		}
 		for _, conn := range c.Conns {
-			if conn.Err != "" || conn.Sent != 2 || len(conn.Requests) != 5 {
+			if conn.Err != "" || conn.Emitted != 2 || conn.Sent != 0 || len(conn.Requests) != 5 {
 				t.Errorf("%s: %+v", c.Client, conn)
 			}
 		}
