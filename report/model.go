@@ -8,88 +8,88 @@ import "time"
 // Summary is everything one `wslb verify` invocation produced: one Run per
 // proxy (--proxy all runs both).
 type Summary struct {
-	Passed bool   `json:"passed"`
-	Source string `json:"source"` // the topology or config verified
-	Runs   []*Run `json:"runs"`
+	Passed bool
+	Source string // the topology or config verified
+	Runs   []*Run
 }
 
 // Run is the verification of one proxy.
 type Run struct {
-	Proxy        string        `json:"proxy"`         // "haproxy" | "nginx"
-	ProxyVersion string        `json:"proxy_version"` // e.g. "2.6.12"
-	Pool         string        `json:"pool"`          // the pool (backend/upstream) exercised
-	Affinity     Affinity      `json:"affinity"`
-	Passed       bool          `json:"passed"`
-	Started      time.Time     `json:"started"`
-	Duration     time.Duration `json:"duration_ns"`
+	Proxy        string // "haproxy" | "nginx"
+	ProxyVersion string // e.g. "2.6.12"
+	Pool         string // the pool (backend/upstream) exercised
+	Affinity     Affinity
+	Passed       bool
+	Started      time.Time
+	Duration     time.Duration
 
-	Clients    int `json:"clients"`
-	Reconnects int `json:"reconnects"` // connections per client after the first
-	Messages   int `json:"messages"`   // messages per connection
+	Clients    int
+	Reconnects int // connections per client after the first
+	Messages   int // messages per connection
 
-	Scenarios []*Scenario `json:"scenarios"`
+	Scenarios []*Scenario
 	// Stickiness is the fraction of clients whose connections all reached
 	// one backend, in the stickiness scenario.
-	Stickiness float64    `json:"stickiness"`
-	Backends   []*Backend `json:"backends"`
+	Stickiness float64
+	Backends   []*Backend
 	// RTT is the echo round trip through the proxy, measured by a probe
 	// of a few connections with one message in flight at a time, and
 	// DirectRTT the same probe straight to a backend, in the same run: the
 	// difference is what the proxy adds.
-	RTT       Latency `json:"rtt"`
-	DirectRTT Latency `json:"direct_rtt"`
+	RTT       Latency
+	DirectRTT Latency
 	// Load is what the load phases (many clients in flight) measured:
 	// throughput and the round trips under load, mostly queueing.
-	Load   Load   `json:"load"`
-	Errors Errors `json:"errors"`
+	Load   Load
+	Errors Errors
 	// Timeline records what happened when (backend stopped, reload, ...),
 	// for the failover chart.
-	Timeline []Event `json:"timeline"`
+	Timeline []Event
 }
 
 // Affinity describes what the run keyed clients on.
 type Affinity struct {
-	Mode string `json:"mode"`          // source | cookie | header | query | none
-	Key  string `json:"key,omitempty"` // cookie, header or parameter name
+	Mode string // source | cookie | header | query | none
+	Key  string // cookie, header or parameter name
 }
 
 // Scenario is one check (stickiness, spread, failover, reload, idle).
 type Scenario struct {
-	Name    string `json:"name"`
-	Passed  bool   `json:"passed"`
-	Skipped bool   `json:"skipped,omitempty"`
+	Name    string
+	Passed  bool
+	Skipped bool
 	// Summary is a one-line statement with the deciding numbers, e.g.
 	// "200/200 clients stayed on one backend (100.0%)".
-	Summary string        `json:"summary"`
-	Metrics []Metric      `json:"metrics,omitempty"`
-	Details []string      `json:"details,omitempty"` // e.g. clients that hit several backends
-	Elapsed time.Duration `json:"elapsed_ns"`
+	Summary string
+	Metrics []Metric
+	Details []string // e.g. clients that hit several backends
+	Elapsed time.Duration
 }
 
 // Metric is a named number of a scenario, shown in its table.
 type Metric struct {
-	Name  string  `json:"name"`
-	Value float64 `json:"value"`
-	Unit  string  `json:"unit,omitempty"` // "%", "ms", "clients", ...
+	Name  string
+	Value float64
+	Unit  string // "%", "ms", "clients", ...
 }
 
 // Backend is one echo backend's share of the traffic.
 type Backend struct {
-	ID          string `json:"id"`
-	Weight      int    `json:"weight"`
-	Backup      bool   `json:"backup,omitempty"`
-	Clients     int    `json:"clients"`     // clients whose first connection landed here
-	Connections int    `json:"connections"` // connections served
+	ID          string
+	Weight      int
+	Backup      bool
+	Clients     int // clients whose first connection landed here
+	Connections int // connections served
 }
 
 // Latency summarises echo round trips.
 type Latency struct {
-	P50       time.Duration `json:"p50_ns"`
-	P90       time.Duration `json:"p90_ns"`
-	P99       time.Duration `json:"p99_ns"`
-	Max       time.Duration `json:"max_ns"`
-	Samples   int64         `json:"samples"`
-	Histogram []Bucket      `json:"histogram"`
+	P50       time.Duration
+	P90       time.Duration
+	P99       time.Duration
+	Max       time.Duration
+	Samples   int64
+	Histogram []Bucket
 }
 
 // ProxyAdded is the median round trip the proxy adds (probe through the
@@ -103,12 +103,12 @@ func (r *Run) ProxyAdded() (time.Duration, bool) {
 
 // Load is the load phases' throughput and queueing delay.
 type Load struct {
-	Messages int64         `json:"messages"` // echoed in the load phases
-	Elapsed  time.Duration `json:"elapsed_ns"`
-	InFlight int           `json:"in_flight"` // clients in flight at most
+	Messages int64 // echoed in the load phases
+	Elapsed  time.Duration
+	InFlight int // clients in flight at most
 	// Queueing is the round trips measured under that load: the path
 	// plus the time each message waited behind the others.
-	Queueing Latency `json:"queueing"`
+	Queueing Latency
 }
 
 // Throughput is echoed messages per second in the load phases.
@@ -122,18 +122,18 @@ func (l Load) Throughput() float64 {
 // Bucket is one bar of the RTT histogram: Count samples at or below
 // UpperBound and above the previous bucket's bound.
 type Bucket struct {
-	UpperBound time.Duration `json:"upper_bound_ns"`
-	Count      int64         `json:"count"`
+	UpperBound time.Duration
+	Count      int64
 }
 
 // Errors counts what went wrong on the client side.
 type Errors struct {
-	Handshake int      `json:"handshake"`
-	Message   int      `json:"message"`
-	Dropped   int      `json:"dropped"` // established connections closed unexpectedly
-	Sent      int64    `json:"sent"`
-	Echoed    int64    `json:"echoed"`
-	Samples   []string `json:"samples,omitempty"` // a few error messages
+	Handshake int
+	Message   int
+	Dropped   int // established connections closed unexpectedly
+	Sent      int64
+	Echoed    int64
+	Samples   []string // a few error messages
 }
 
 // Event kinds the renderers know. Any other kind is still drawn as a
@@ -149,16 +149,16 @@ const (
 
 // Event is a point on the run's timeline.
 type Event struct {
-	At     time.Duration `json:"at_ns"` // since Started
-	Kind   string        `json:"kind"`  // one of the Event* kinds, or another word
-	Detail string        `json:"detail,omitempty"`
+	At     time.Duration // since Started
+	Kind   string        // one of the Event* kinds, or another word
+	Detail string
 	// Connections per backend open at that moment.
-	Connections map[string]int `json:"connections,omitempty"`
+	Connections map[string]int
 	// Served counts per backend the connections open at any time during
 	// the Interval that ends at this event (open at its start or opened
 	// within it), for the timeline chart. Verify's clients connect and
 	// disconnect within milliseconds, so Connections, an instant's count,
 	// misses most of them. Set on samples only.
-	Served   map[string]int `json:"served,omitempty"`
-	Interval time.Duration  `json:"interval_ns,omitempty"`
+	Served   map[string]int
+	Interval time.Duration
 }
