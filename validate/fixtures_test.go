@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/rules"
@@ -111,30 +112,41 @@ func TestRuleFixtures(t *testing.T) {
 			t.Run(r.ID+"/"+filepath.Base(path), func(t *testing.T) {
 				t.Parallel()
 				fx := loadFixture(t, r.ID, path)
-				if fx.opts.Exec {
-					kind, _ := Detect(path, nil)
-					testutil.NeedProxy(t, kind)
+				if !fx.opts.Exec {
+					checkFixture(t, r.ID, path, fx, fx.opts)
+					return
 				}
-				res, err := Lint(context.Background(), []Source{{Name: path}}, fx.opts)
-				require.NoError(t, err)
-				got := map[string][]int{}
-				for _, f := range res.Findings {
-					if f.File == path {
-						got[f.Rule] = append(got[f.Rule], f.Line)
-					}
-				}
-				if fx.fire {
-					require.NotEmpty(t, fx.wants[r.ID], "fire fixture %s marks no line with '# want %s'", path, r.ID)
-				} else {
-					require.Empty(t, got[r.ID], "%s fired on pass fixture %s\nfindings: %s", r.ID, path, describe(res))
-				}
-				// Every rule a "# want" names fires on exactly its lines,
-				// the fixture's own and any other it names.
-				for id, lines := range fx.wants {
-					require.Equal(t, uniq(lines), uniq(got[id]), "lines where %s fired in %s\nfindings: %s", id, path, describe(res))
-				}
+				// --exec fixtures hold on every supported version.
+				kind, _ := Detect(path, nil)
+				testutil.EachVersionOf(t, kind, func(t *testing.T, bin proxybin.Binary) {
+					opts := fx.opts
+					opts.Binaries = func(Kind) (proxybin.Binary, error) { return bin, nil }
+					checkFixture(t, r.ID, path, fx, opts)
+				})
 			})
 		}
+	}
+}
+
+func checkFixture(t *testing.T, id, path string, fx fixture, opts Options) {
+	t.Helper()
+	res, err := Lint(context.Background(), []Source{{Name: path}}, opts)
+	require.NoError(t, err)
+	got := map[string][]int{}
+	for _, f := range res.Findings {
+		if f.File == path {
+			got[f.Rule] = append(got[f.Rule], f.Line)
+		}
+	}
+	if fx.fire {
+		require.NotEmpty(t, fx.wants[id], "fire fixture %s marks no line with '# want %s'", path, id)
+	} else {
+		require.Empty(t, got[id], "%s fired on pass fixture %s\nfindings: %s", id, path, describe(res))
+	}
+	// Every rule a "# want" names fires on exactly its lines,
+	// the fixture's own and any other it names.
+	for rule, lines := range fx.wants {
+		require.Equal(t, uniq(lines), uniq(got[rule]), "lines where %s fired in %s\nfindings: %s", rule, path, describe(res))
 	}
 }
 
