@@ -567,10 +567,12 @@ func (r *runner) failover(before map[string]string) (*failoverRun, error) {
 			break
 		}
 		if ok {
+			// The confirming round follows at once: only waiting for the
+			// proxy to catch up needs a pause.
 			prev, prevProbe = now, probe
-		} else {
-			prev, prevProbe = nil, nil
+			continue
 		}
+		prev, prevProbe = nil, nil
 		if err := sleep(r.ctx, settlePoll); err != nil {
 			return nil, err
 		}
