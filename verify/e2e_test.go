@@ -261,7 +261,7 @@ func TestE2EExistingConfigs(t *testing.T) {
 
 // TestE2EExistingConfigFastChecks runs an existing config whose production
 // checks take ~5s to route around a dead server (inter 3s, then fastinter
-// 1s, fall 3): the local copy checks every 100ms, and the report gives the
+// 1s, fall 3): the local copy checks every 50ms, and the report gives the
 // production timing next to what this run observed.
 func TestE2EExistingConfigFastChecks(t *testing.T) {
 	t.Parallel()

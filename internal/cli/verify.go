@@ -136,7 +136,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.StringVar(&opts.ReportFile, "report", "", "also write a self-contained HTML report to this file")
 	f.DurationVar(&opts.Verify.Timeout, "timeout", verify.DefaultTimeout, "bound for the whole verification (plus --idle when not given)")
 	f.BoolVar(&opts.Verify.AllowRemote, "allow-remote", false, "permit client traffic to non-loopback addresses")
-	f.BoolVar(&opts.Verify.ProductionTimers, "production-timers", false, "run health checks at the configured intervals (default: every 100ms, with the production timing computed in the report)")
+	f.BoolVar(&opts.Verify.ProductionTimers, "production-timers", false, "run health checks at the configured intervals (default: every "+verify.FastCheckInterval.String()+", with the production timing computed in the report)")
 	f.BoolVar(&opts.Verify.AllowCode, "allow-code", false, "let an existing config run code (lua-load, program, external checks, load_module, js_*, ...)")
 	f.StringSliceVar(&opts.Verify.IncludeRoots, "include-root", nil, "directory an existing config's includes and files may also come from, besides the config's directory")
 	f.StringVar(&opts.Verify.BackendCmd, "backend-cmd", "", "run your own server instead of the echo backend, once per server: a shell command with {port} (listen on 127.0.0.1:{port}) and {id}; it runs your code, in the sandbox (see docs/security.md)")

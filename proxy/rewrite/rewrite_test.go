@@ -75,7 +75,7 @@ var loadCases = []struct {
 		file: "haproxy-timers.cfg", kind: proxybin.HAProxy, pool: "chat",
 		affinity: rewrite.Affinity{Mode: topology.AffinitySource, Consistent: true}, path: "/",
 		servers: []wantServer{{"c1", 1, false}, {"c2", 1, false}, {"c3", 1, false}}, all: 3,
-		notes: []string{"health checks: inter, fastinter and downinter set to 100ms"},
+		notes: []string{"health checks: inter, fastinter and downinter set to 50ms"},
 	},
 	{
 		file: "nginx-hash-cookie.conf", kind: proxybin.Nginx, pool: "app",

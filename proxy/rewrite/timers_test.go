@@ -48,18 +48,18 @@ func TestHAProxyTimersAreReadAndShortened(t *testing.T) {
 	fast := renderWith(t, c, true)
 	require.Equal(t, want, fast.Timers, "the result reports the production timers, not the local ones")
 	for _, l := range append(linesWith(fast, "    server "), linesWith(fast, "default-server")...) {
-		require.Contains(t, l, "inter 100ms fastinter 100ms downinter 100ms", "every server and default-server line checks fast")
+		require.Contains(t, l, "inter 50ms fastinter 50ms downinter 50ms", "every server and default-server line checks fast")
 		require.NotContains(t, l, "3s")
 		require.NotContains(t, l, "10s")
 	}
 	require.Len(t, linesWith(fast, "server c"), 3)
 	require.Equal(t, []string{"timeout check 1000ms"}, linesWith(fast, "timeout check"), "a check may take 1s on a busy machine")
-	require.True(t, containsSubstring(fast.Notes, "health checks: inter, fastinter and downinter set to 100ms"), fast.Notes)
+	require.True(t, containsSubstring(fast.Notes, "health checks: inter, fastinter and downinter set to 50ms"), fast.Notes)
 
 	slow := renderWith(t, c, false)
 	require.Equal(t, []string{"timeout check 300ms"}, linesWith(slow, "timeout check"))
 	require.Equal(t, []string{"default-server inter 3s fastinter 1s downinter 10s"}, linesWith(slow, "default-server inter"))
-	require.Empty(t, linesWith(slow, "100ms"), "production timers stay as written")
+	require.Empty(t, linesWith(slow, "50ms"), "production timers stay as written")
 }
 
 func TestHAProxyTimersDefaultsAndDisagreement(t *testing.T) {
@@ -123,7 +123,7 @@ http {
 	require.Equal(t, time.Second, loopback.NginxFailTimeout(loopback.FastCheckInterval, 3))
 	for _, l := range servers {
 		require.Contains(t, l, "max_fails=3")
-		require.Contains(t, l, "fail_timeout=1s", "as generated configs checked every 100ms × 3, rounded up to 1s")
+		require.Contains(t, l, "fail_timeout=1s", "as generated configs checked every 50ms × 3, rounded up to 1s")
 		require.NotContains(t, l, "30s")
 	}
 	require.Contains(t, servers[1], "weight=2")
