@@ -102,6 +102,11 @@ type Config struct {
 	// TLSConfig is used for wss:// URLs.
 	TLSConfig *tls.Config
 
+	// Sources hands out the source addresses of source mode; nil means
+	// SourceAddr's 127.X.Y.Z addresses of this host. A driver that runs
+	// the clients on hosts of its own passes its addresses here.
+	Sources Sources
+
 	// AllowRemote permits targets outside loopback.
 	AllowRemote bool
 	// ErrorSamples is how many error messages a result keeps.
@@ -169,11 +174,11 @@ func (cfg Config) validate() (*url.URL, error) {
 	}
 	switch cfg.Mode {
 	case ModeSource:
-		if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.To4() == nil) || !loopback {
+		if ip := net.ParseIP(u.Hostname()); cfg.Sources == nil && ((ip != nil && ip.To4() == nil) || !loopback) {
 			errs = append(errs, fmt.Errorf("source mode binds 127.X.Y.Z source addresses and needs an IPv4 loopback target, not %s", u.Host))
 		}
-		if cfg.FirstClient+cfg.Clients > MaxSourceClients {
-			errs = append(errs, fmt.Errorf("source mode has %d distinct source addresses; %d clients asked", MaxSourceClients, cfg.Clients))
+		if n := cfg.sources().MaxSources(); cfg.FirstClient+cfg.Clients > n {
+			errs = append(errs, fmt.Errorf("source mode has %d distinct source addresses; %d clients asked", n, cfg.Clients))
 		}
 	case ModeHeader:
 		if !validToken(cfg.Key) {

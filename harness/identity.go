@@ -42,6 +42,30 @@ func SourceAddr(i int) (netip.Addr, error) {
 	return netip.AddrFrom4([4]byte{127, byte(1 + q), byte(1 + r), byte(1 + (r+q)%250)}), nil
 }
 
+// Sources hands out client i's source address in source mode, up to
+// MaxSources distinct ones.
+type Sources interface {
+	Source(i int) (netip.Addr, error)
+	MaxSources() int
+}
+
+// loopbackSources are SourceAddr's addresses.
+type loopbackSources struct{}
+
+func (loopbackSources) Source(i int) (netip.Addr, error) { return SourceAddr(i) }
+func (loopbackSources) MaxSources() int                  { return MaxSourceClients }
+
+// LoopbackSources are the 127.X.Y.Z addresses of SourceAddr, the default
+// Config.Sources.
+var LoopbackSources Sources = loopbackSources{}
+
+func (cfg Config) sources() Sources {
+	if cfg.Sources == nil {
+		return LoopbackSources
+	}
+	return cfg.Sources
+}
+
 // identities builds the clients for cfg (validated, defaults applied).
 func identities(cfg Config) ([]Client, error) {
 	clients := make([]Client, cfg.Clients)
@@ -50,7 +74,7 @@ func identities(cfg Config) ([]Client, error) {
 		c := Client{Index: i, Name: ClientName(n)}
 		switch cfg.Mode {
 		case ModeSource:
-			src, err := SourceAddr(n)
+			src, err := cfg.sources().Source(n)
 			if err != nil {
 				return nil, err
 			}

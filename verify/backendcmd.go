@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/backendcmd"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"
@@ -27,18 +27,16 @@ type userBackends struct {
 // maps a server id to it; none: until its port accepts).
 func (e *env) startBackends(ctx context.Context, ids []string, health map[string]string, opts Options) error {
 	if opts.BackendCmd == "" {
-		var err error
-		e.rt.Backends, err = loopback.StartBackends(ids, e.backends.factory)
-		return err
+		return e.runBackends(ctx, ids, e.backends.factory)
 	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return fmt.Errorf("backend-cmd: %w", err)
 	}
-	u := &userBackends{runner: &backendcmd.Runner{Cmd: opts.BackendCmd, WorkDir: wd, Scratch: e.rt.Scratch.Dir, HealthPath: health}}
+	u := &userBackends{runner: &backendcmd.Runner{Cmd: opts.BackendCmd, WorkDir: wd, Scratch: e.rt.Dir(), HealthPath: health}}
 	e.user = u
 	if opts.Redis {
-		dir := filepath.Join(e.rt.Scratch.Dir, "redis")
+		dir := filepath.Join(e.rt.Dir(), "redis")
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return fmt.Errorf("redis: %w", err)
 		}
@@ -47,7 +45,7 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 		}
 		u.runner.Env = append(u.runner.Env, "REDIS_URL="+u.redis.URL())
 	}
-	e.rt.Backends, err = loopback.StartBackends(ids, func(id string) (loopback.Backend, error) {
+	err = e.runBackends(ctx, ids, func(id string) (driver.Server, error) {
 		return u.runner.Backend(id)
 	})
 	if err != nil {
@@ -55,7 +53,7 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 	}
 	addrs := make(map[string]string, len(ids))
 	for _, id := range ids {
-		addrs[id] = e.rt.Backends.Addr(id)
+		addrs[id] = e.servers.Addr(id)
 	}
 	return u.runner.WaitReady(ctx, addrs)
 }
@@ -121,9 +119,12 @@ func (e *env) withOutputs(run *report.Run) {
 func (e *env) closeAll() error {
 	e.watch.close() // before the proxy stops, which is no failure
 	var errs []error
-	if e.rt.Proxy != nil {
-		errs = append(errs, e.rt.Proxy.Close())
+	if e.proxy != nil {
+		errs = append(errs, e.proxy.Close())
 	}
-	errs = append(errs, e.rt.Backends.Close(), e.user.close(), e.rt.Close())
+	if e.servers != nil {
+		errs = append(errs, e.servers.Close())
+	}
+	errs = append(errs, e.user.close(), e.rt.Close())
 	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"net"
+	"net/netip"
 	"strconv"
 	"syscall"
 	"testing"
@@ -99,9 +100,9 @@ func startChat(b *testing.B, kind proxybin.Kind, backends map[string]string) (st
 	scratch, err := loopback.NewScratch()
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = scratch.Close() })
-	port, err := loopback.FreePort()
+	addrs, err := loopback.ListenAddrs(1)
 	require.NoError(b, err)
-	local := localTopology(topo, map[string]int{topo.Listeners[0].Name: port}, func(s *topology.Server) topology.Address {
+	local := localTopology(topo, map[string]netip.AddrPort{topo.Listeners[0].Name: addrs[0]}, func(s *topology.Server) topology.Address {
 		addr, ok := backends[s.Name]
 		if !ok {
 			addr = backends["web"]
@@ -117,7 +118,7 @@ func startChat(b *testing.B, kind proxybin.Kind, backends map[string]string) (st
 	require.NoError(b, err)
 	cfg, err := scratch.WriteFile(arts[0].Name, arts[0].Bytes)
 	require.NoError(b, err)
-	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	listen := addrs[0].String()
 	p, err := loopback.StartProxy(context.Background(), loopback.ProxyOptions{
 		Kind: kind, Binary: bin.Path, Config: cfg, Dir: scratch.Dir, ReadyAddr: listen,
 	})

@@ -44,7 +44,9 @@ type fleet struct {
 // socketIOPath is where Socket.IO servers listen unless told otherwise.
 const socketIOPath = "/socket.io/"
 
-func newFleet(plan poolPlan, opts Options) (*fleet, error) {
+// newFleet makes the clients of plan, with source addresses from sources
+// (the driver's client hosts; nil: this host's 127.X.Y.Z).
+func newFleet(plan poolPlan, opts Options, sources harness.Sources) (*fleet, error) {
 	u := url.URL{Scheme: "ws", Host: plan.Listener, Path: plan.Path}
 	cfg := harness.Config{
 		URL:        u.String(),
@@ -62,6 +64,7 @@ func newFleet(plan poolPlan, opts Options) (*fleet, error) {
 		Origin:        plan.Origin,
 		AllowRemote:   opts.AllowRemote,
 		ErrorSamples:  maxErrorSamples,
+		Sources:       sources,
 	}
 	if opts.Client == harness.ClientSocketIO {
 		// A Socket.IO server names nothing: the proxy's header does.

@@ -23,7 +23,7 @@ func TestHoldCheckFailsWhenCutShort(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Close() })
 
 	plan := poolPlan{Listener: ln.Addr().String(), Path: "/", Key: Key{Mode: topology.AffinityNone}}
-	f, err := newFleet(plan, Options{Clients: 20, Messages: 1})
+	f, err := newFleet(plan, Options{Clients: 20, Messages: 1}, nil)
 	require.NoError(t, err)
 	hd, err := f.hold(context.Background())
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/backendcmd"
 	"github.com/wslb/wslb/internal/proxybin"
@@ -59,6 +60,9 @@ func ParseKey(s string) (Key, error) {
 
 // Options shape one verification.
 type Options struct {
+	// Driver names the driver that runs the backends, the proxy and the
+	// clients' hosts (driver.Lookup); empty means driver.Default.
+	Driver string
 	// Proxies to run, one Run each, in order. Ignored for an existing
 	// config, whose kind is detected.
 	Proxies []proxybin.Kind
@@ -184,6 +188,12 @@ func (o Options) Normalize() (Options, error) {
 		}
 	}
 	var errs []error
+	if o.Driver == "" {
+		o.Driver = driver.Default
+	}
+	if _, err := driver.Lookup(o.Driver); err != nil {
+		errs = append(errs, err)
+	}
 	if o.Clients < 1 || o.Clients > MaxClients {
 		errs = append(errs, fmt.Errorf("clients must be between 1 and %d, not %d", MaxClients, o.Clients))
 	}

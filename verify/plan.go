@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 // test: how clients reach it and how it is expected to balance.
 type poolPlan struct {
 	Name string
-	// Listener is the local address clients connect to (127.0.0.1:PORT).
+	// Listener is the local address clients connect to (HOST:PORT).
 	Listener string
 	// Path is the request path of the WebSocket handshake; Host, when set,
 	// is sent as the Host header; Origin, when set, as the Origin header.
@@ -71,15 +72,16 @@ func backendIDs(t *topology.Topology) map[*topology.Server]string {
 	return ids
 }
 
-// localTopology copies t with every listener on its given local port and
-// every server on its echo backend's address, without TLS (the clients
-// speak plain ws:// to loopback). t is not modified.
-func localTopology(t *topology.Topology, listenPorts map[string]int, serverAddr func(*topology.Server) topology.Address) *topology.Topology {
+// localTopology copies t with every listener on the address the driver
+// gave it and every server on its backend's address, without TLS (the
+// clients speak plain ws:// to the local copy). t is not modified.
+func localTopology(t *topology.Topology, listen map[string]netip.AddrPort, serverAddr func(*topology.Server) topology.Address) *topology.Topology {
 	c := *t
 	c.Listeners = nil
 	for _, l := range t.Listeners {
 		lc := *l
-		lc.Address = topology.Address{Host: "127.0.0.1", Port: listenPorts[l.Name]}
+		a := listen[l.Name]
+		lc.Address = topology.Address{Host: a.Addr().String(), Port: int(a.Port())}
 		lc.TLS = nil
 		c.Listeners = append(c.Listeners, &lc)
 	}

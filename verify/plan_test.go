@@ -3,6 +3,10 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,7 +112,7 @@ func TestLocalTopologyLeavesTheOriginalAlone(t *testing.T) {
 	require.Equal(t, "web.a", ids[topo.Pools[1].Servers[0]])
 
 	port := 20000
-	local := localTopology(topo, map[string]int{"pub": 18080}, func(s *topology.Server) topology.Address {
+	local := localTopology(topo, map[string]netip.AddrPort{"pub": netip.MustParseAddrPort("127.0.0.1:18080")}, func(s *topology.Server) topology.Address {
 		port++
 		return topology.Address{Host: "127.0.0.1", Port: port}
 	})
@@ -181,6 +185,8 @@ func TestVictimAndSourceOfTruth(t *testing.T) {
 func TestPortTaken(t *testing.T) {
 	// As loopback.StartProxy wraps it, with the proxy's log after it.
 	require.True(t, portTaken(fmt.Errorf("start haproxy: exited during startup (exit status 1): %w\n  [ALERT] (1) : Starting frontend fe: cannot bind socket [127.0.0.1:4000]", loopback.ErrAddrInUse)))
+	// A bind in this process (a driver's own listener) says so too.
+	require.True(t, portTaken(fmt.Errorf("start: %w", &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", syscall.EADDRINUSE)})))
 	require.False(t, portTaken(errors.New("start haproxy: Cannot raise FD limit to 20045")))
 	// The text alone is not enough: StartProxy decides from the log.
 	require.False(t, portTaken(errors.New("start nginx: not ready: Address already in use")))

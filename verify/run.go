@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/proxybin"
@@ -52,9 +52,13 @@ const (
 
 // env is one running proxy in front of echo backends.
 type env struct {
-	kind     proxybin.Kind
-	version  string
-	rt       *loopback.Env
+	kind    proxybin.Kind
+	version string
+	// rt is the driver's run: the servers and the proxy are what it
+	// started.
+	rt       driver.Env
+	servers  driver.Backends
+	proxy    driver.Proxy
 	backends *echoBackends
 	watch    *proxyWatch   // set once the proxy runs
 	user     *userBackends // with --backend-cmd
@@ -62,15 +66,36 @@ type env struct {
 
 func (e *env) close() error { return e.closeAll() }
 
+// newEnv opens a run of the driver opts name.
+func newEnv(ctx context.Context, bin proxybin.Binary, opts Options) (*env, error) {
+	d, err := driver.Lookup(opts.Driver)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := d.Open(ctx, driver.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("driver %s: %w", d.Name, err)
+	}
+	return &env{kind: bin.Kind, version: bin.Version.String(), rt: rt, backends: newEchoBackends()}, nil
+}
+
+// runBackends has the driver run one backend per id, served by what
+// factory makes.
+func (e *env) runBackends(ctx context.Context, ids []string, factory driver.ServerFactory) error {
+	var err error
+	e.servers, err = e.rt.StartBackends(ctx, driver.BackendSpec{IDs: ids, New: factory})
+	return err
+}
+
 // backendName is the server id behind an identity header's value: NGINX
-// gives $upstream_addr ("127.0.0.1:PORT", the last of a list when it
+// gives $upstream_addr ("HOST:PORT", the last of a list when it
 // retried), HAProxy the name itself.
 func (e *env) backendName(v string) string {
 	if i := strings.LastIndexByte(v, ','); i >= 0 {
 		v = v[i+1:]
 	}
 	v = strings.TrimSpace(v)
-	if id, ok := e.rt.Backends.IDByAddr(v); ok {
+	if id, ok := e.servers.IDByAddr(v); ok {
 		return id
 	}
 	return v
@@ -80,7 +105,7 @@ func (e *env) backendName(v string) string {
 // is fine), and its last log lines then.
 func (e *env) proxyFailure() (string, []string) { return e.watch.failed() }
 
-// echoBackends makes the echo servers for loopback.Backends and remembers
+// echoBackends makes the echo servers the driver runs and remembers
 // the current instance of each, for connection counts.
 type echoBackends struct {
 	mu   sync.Mutex
@@ -94,7 +119,7 @@ func newEchoBackends() *echoBackends {
 	return &echoBackends{live: map[string]*echo.Server{}, retired: map[string]uint64{}}
 }
 
-func (b *echoBackends) factory(id string) (loopback.Backend, error) {
+func (b *echoBackends) factory(id string) (driver.Server, error) {
 	s, err := echo.New(echo.Config{ID: id})
 	if err != nil {
 		return nil, err
@@ -173,7 +198,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	}
 	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, conns: map[string]int{}, first: map[string]int{}, firstOf: map[string]string{}}
 	plan.resolve = e.backendName
-	f, err := newFleet(plan, opts)
+	f, err := newFleet(plan, opts, e.rt.Clients())
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +210,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	r.progress("measuring round trips")
 	// A Socket.IO server does not echo: no direct round trips.
 	if direct := directBackend(plan.Servers); direct != "" && opts.Client != harness.ClientSocketIO {
-		if run.RTT, run.DirectRTT, err = f.rttProbe(ctx, e.rt.Backends.Addr(direct)); err != nil {
+		if run.RTT, run.DirectRTT, err = f.rttProbe(ctx, e.servers.Addr(direct)); err != nil {
 			return nil, err
 		}
 	}
@@ -521,8 +546,8 @@ func (r *runner) failover(before map[string]string) (*failoverRun, error) {
 		}
 	}
 
-	addr := r.env.rt.Backends.Addr(failed)
-	if err := r.env.rt.Backends.Stop(r.ctx, failed); err != nil {
+	addr := r.env.servers.Addr(failed)
+	if err := r.env.servers.Stop(r.ctx, failed); err != nil {
 		return nil, fmt.Errorf("failover: %w", err)
 	}
 	r.event(report.EventBackendDown, failed)
@@ -596,7 +621,7 @@ func (r *runner) failover(before map[string]string) (*failoverRun, error) {
 		during = withProbes(during, prevProbe, lastProbe)
 	}
 
-	if err := r.env.rt.Backends.Start(r.ctx, failed); err != nil {
+	if err := r.env.servers.Start(r.ctx, failed); err != nil {
 		return nil, fmt.Errorf("failover: %w", err)
 	}
 	r.event(report.EventBackendUp, failed)
@@ -691,8 +716,8 @@ func (r *runner) waitProxyView(addr string, up bool) (bool, error) {
 	}
 	start := time.Now()
 	for time.Since(start) < settleMax {
-		states, err := r.env.rt.Proxy.ServerStates(r.ctx)
-		if errors.Is(err, loopback.ErrNoServerState) {
+		states, err := r.env.proxy.ServerStates(r.ctx)
+		if errors.Is(err, driver.ErrNoServerState) {
 			return false, nil
 		}
 		if err == nil {
@@ -737,7 +762,7 @@ func (r *runner) reload(h *holding, started time.Time) error {
 	if r.plan.Key.Mode != topology.AffinityNone {
 		before = pinned(h.backends(), r.latest)
 	}
-	if err := r.env.rt.Proxy.Reload(r.ctx); err != nil {
+	if err := r.env.proxy.Reload(r.ctx); err != nil {
 		return fmt.Errorf("reload scenario: %w", err)
 	}
 	r.event(report.EventReload, "graceful reload")

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/topology"
@@ -15,10 +15,10 @@ import (
 // verification runs (unless Options.ProductionTimers), shared with the
 // rewrite of existing configs: the failover then takes a fraction of a
 // second, and the report states what the production timers would take.
-const FastCheckInterval = loopback.FastCheckInterval
+const FastCheckInterval = driver.FastCheckInterval
 
 // fastCheckTimeout is the least time a check may take in the local copy.
-const fastCheckTimeout = loopback.FastCheckTimeout
+const fastCheckTimeout = driver.FastCheckTimeout
 
 // Timers are a pool's failure detection settings as the user wrote them,
 // for the proxy of Kind: read by rewrite from an existing config, or from a
@@ -41,7 +41,7 @@ func poolTimers(p *topology.Pool, kind proxybin.Kind) Timers {
 	t := Timers{Kind: kind, Timers: rewrite.Timers{Known: true, Checks: h.Enabled, Interval: h.Interval, Rise: h.Rise, Fall: h.Fall}}
 	if kind == proxybin.Nginx && h.Enabled {
 		t.MaxFails = max(h.Fall, 1)
-		t.FailTimeout = loopback.NginxFailTimeout(h.Interval, t.MaxFails)
+		t.FailTimeout = driver.NginxFailTimeout(h.Interval, t.MaxFails)
 	}
 	return t
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -11,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/proxybin"
@@ -101,15 +102,15 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 			order = append(order, ids[s])
 		}
 	}
-	e := &env{kind: bin.Kind, version: bin.Version.String(), rt: &loopback.Env{}, backends: newEchoBackends()}
+	e, err := newEnv(ctx, bin, opts)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if cerr := e.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("teardown: %w", cerr)
 		}
 	}()
-	if e.rt.Scratch, err = loopback.NewScratch(); err != nil {
-		return nil, err
-	}
 	if err := e.startBackends(ctx, order, topologyHealth(topo, ids), opts); err != nil {
 		return nil, err
 	}
@@ -158,28 +159,35 @@ const bindAttempts = 3
 func startLocal(ctx context.Context, e *env, topo *topology.Topology, bin proxybin.Binary, ids map[*topology.Server]string) (*topology.Topology, error) {
 	var local *topology.Topology
 	err := startProxy(ctx, e, bin, func() (string, []byte, string, error) {
-		ports, err := loopback.FreePorts(len(topo.Listeners))
+		addrs, err := e.rt.ListenAddrs(len(topo.Listeners))
 		if err != nil {
 			return "", nil, "", err
 		}
-		listen := map[string]int{}
+		listen := map[string]netip.AddrPort{}
 		for i, l := range topo.Listeners {
-			listen[l.Name] = ports[i]
+			listen[l.Name] = addrs[i]
 		}
-		local = localTopology(topo, listen, func(s *topology.Server) topology.Address {
-			return topology.Address{Host: "127.0.0.1", Port: e.rt.Backends.Port(ids[s])}
-		})
+		servers := map[*topology.Server]topology.Address{}
+		for _, p := range topo.Pools {
+			for _, s := range p.Servers {
+				a, err := netip.ParseAddrPort(e.servers.Addr(ids[s]))
+				if err != nil {
+					return "", nil, "", fmt.Errorf("backend %s: %w", ids[s], err)
+				}
+				servers[s] = topology.Address{Host: a.Addr().String(), Port: int(a.Port())}
+			}
+		}
+		local = localTopology(topo, listen, func(s *topology.Server) topology.Address { return servers[s] })
 		local.Limits.MaxConns = min(local.Limits.MaxConns, localMaxConns())
 		arts, err := generator.Generate(local, generator.Options{
 			Kinds:          []proxybin.Kind{bin.Kind},
-			Runtime:        &generator.Runtime{Dir: e.rt.Scratch.Dir},
+			Runtime:        &generator.Runtime{Dir: e.rt.Dir()},
 			IdentityHeader: IdentityHeader,
 		})
 		if err != nil {
 			return "", nil, "", fmt.Errorf("generate %s config: %w", bin.Kind, err)
 		}
-		ready := "127.0.0.1:" + strconv.Itoa(local.Listeners[0].Address.Port)
-		return arts[0].Name, arts[0].Bytes, ready, nil
+		return arts[0].Name, arts[0].Bytes, addrs[0].String(), nil
 	})
 	if err != nil {
 		return nil, err
@@ -197,15 +205,14 @@ func startProxy(ctx context.Context, e *env, bin proxybin.Binary, render func() 
 		if err != nil {
 			return err
 		}
-		cfg, err := e.rt.Scratch.WriteFile(name, text)
+		cfg, err := e.rt.WriteFile(name, text)
 		if err != nil {
 			return err
 		}
-		e.rt.Proxy, err = loopback.StartProxy(ctx, loopback.ProxyOptions{
-			Kind: bin.Kind, Binary: bin.Path, Config: cfg, Dir: e.rt.Scratch.Dir, ReadyAddr: ready,
-		})
+		p, err := e.rt.StartProxy(ctx, driver.ProxySpec{Binary: bin, Config: cfg, ReadyAddr: ready})
 		if err == nil {
-			e.watch = watchProxy(e.rt.Proxy)
+			e.proxy = p
+			e.watch = watchProxy(p)
 			return nil
 		}
 		if attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {
@@ -238,9 +245,10 @@ func capHAProxyLimits(cfg []byte, maxconn, nofile int) []byte {
 }
 
 // portTaken reports whether a proxy failed to start because a listen port
-// was in use: loopback.StartProxy reads that from the proxy's own log.
+// was in use. Drivers report that as EADDRINUSE whichever way they learn
+// it (the loopback driver reads it from the proxy's own log).
 func portTaken(err error) bool {
-	return errors.Is(err, loopback.ErrAddrInUse)
+	return errors.Is(err, syscall.EADDRINUSE)
 }
 
 // localMaxConns is the proxy connection budget that fits this process's
@@ -322,27 +330,27 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	e := &env{kind: bin.Kind, version: bin.Version.String(), rt: &loopback.Env{}, backends: newEchoBackends()}
+	e, err := newEnv(ctx, bin, opts)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if cerr := e.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("teardown: %w", cerr)
 		}
 	}()
-	if e.rt.Scratch, err = loopback.NewScratch(); err != nil {
-		return nil, err
-	}
 	if err := e.startBackends(ctx, cfg.ServerIDs(), nil, opts); err != nil {
 		return nil, err
 	}
 	addrs := map[string]string{}
 	for _, id := range cfg.ServerIDs() {
-		addrs[id] = e.rt.Backends.Addr(id)
+		addrs[id] = e.servers.Addr(id)
 	}
 	var res *rewrite.Result
 	err = startProxy(ctx, e, bin, func() (string, []byte, string, error) {
 		// Render picks fresh listener ports each time.
 		var err error
-		if res, err = cfg.Render(rewrite.Local{Dir: e.rt.Scratch.Dir, Backends: addrs, FastChecks: !opts.ProductionTimers}); err != nil {
+		if res, err = cfg.Render(rewrite.Local{Dir: e.rt.Dir(), Backends: addrs, ListenAddrs: e.rt.ListenAddrs, FastChecks: !opts.ProductionTimers}); err != nil {
 			return "", nil, "", &InputError{Err: err}
 		}
 		text := res.Config
@@ -353,7 +361,7 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	})
 	if err != nil {
 		if res != nil && ctx.Err() == nil {
-			err = startError(ctx, bin, path, filepath.Join(e.rt.Scratch.Dir, res.ConfigName), res, err)
+			err = startError(ctx, bin, path, filepath.Join(e.rt.Dir(), res.ConfigName), res, err)
 		}
 		return nil, timeoutError(ctx, opts, err)
 	}

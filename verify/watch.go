@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
 )
 
 // A proxy that exits, or stops accepting connections, in the middle of a
@@ -27,7 +27,7 @@ const (
 
 // proxyWatch notices a proxy that dies or stops answering during a run.
 type proxyWatch struct {
-	p       *loopback.Proxy
+	p       driver.Proxy
 	started time.Time
 
 	mu      sync.Mutex
@@ -38,7 +38,7 @@ type proxyWatch struct {
 	done chan struct{}
 }
 
-func watchProxy(p *loopback.Proxy) *proxyWatch {
+func watchProxy(p driver.Proxy) *proxyWatch {
 	w := &proxyWatch{p: p, started: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w

@@ -7,24 +7,22 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/echo"
 )
 
-// Backend is a server run in process on a listener the driver owns. The
-// echo server satisfies it; Shutdown must close the listener and every
-// open connection.
-type Backend interface {
-	Serve(ln net.Listener) error
-	Shutdown(ctx context.Context) error
-}
+// Backend is a server run on a listener the driver owns (driver.Server).
+type Backend = driver.Server
 
-// BackendFactory makes a fresh backend for a server id. Start calls it again
-// after Stop, because a shut-down server cannot serve twice.
-type BackendFactory func(id string) (Backend, error)
+// BackendFactory makes a fresh backend for a server id (driver.ServerFactory).
+// Start calls it again after Stop, because a shut-down server cannot serve
+// twice.
+type BackendFactory = driver.ServerFactory
 
 // EchoBackend is the default BackendFactory: wslb's echo server.
 func EchoBackend(id string) (Backend, error) {
@@ -60,7 +58,7 @@ type backendSlot struct {
 	done chan struct{} // closed when Serve returns; nil while stopped
 }
 
-// StartBackends starts one backend per id on a free 127.0.0.1 port; a nil
+// StartBackends starts one backend per id on a free loopback port; a nil
 // factory means EchoBackend. On error the backends already started are
 // stopped.
 func StartBackends(ids []string, factory BackendFactory) (*Backends, error) {
@@ -122,13 +120,13 @@ func (b *Backends) Port(id string) int {
 	return 0
 }
 
-// Addr is "127.0.0.1:PORT" of server id ("" if unknown).
+// Addr is "HOST:PORT" of server id ("" if unknown).
 func (b *Backends) Addr(id string) string {
 	p := b.Port(id)
 	if p == 0 {
 		return ""
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+	return netip.AddrPortFrom(host, uint16(p)).String()
 }
 
 // Ports maps every server id to its port.
@@ -142,7 +140,7 @@ func (b *Backends) Ports() map[string]int {
 	return m
 }
 
-// IDByAddr finds the server id listening on addr ("127.0.0.1:PORT"), as a
+// IDByAddr finds the server id listening on addr ("HOST:PORT"), as a
 // proxy reports it in $upstream_addr.
 func (b *Backends) IDByAddr(addr string) (string, bool) {
 	_, portStr, err := net.SplitHostPort(addr)
@@ -239,7 +237,7 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	port := s.port
 	b.mu.Unlock()
 
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	addr := netip.AddrPortFrom(host, uint16(port)).String()
 	var ln net.Listener
 	var err error
 	for attempt := 0; attempt < rebindAttempts; attempt++ {
@@ -265,6 +263,17 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 		return nil
 	}
 	return b.serve(s, ln)
+}
+
+// Pause would freeze server id; in-process servers cannot be frozen apart
+// from wslb itself, so it is not supported.
+func (b *Backends) Pause(_ context.Context, id string) error {
+	return driver.NotSupported(Name, "pause backend "+id)
+}
+
+// Resume is not supported either (see Pause).
+func (b *Backends) Resume(_ context.Context, id string) error {
+	return driver.NotSupported(Name, "resume backend "+id)
 }
 
 // Close stops every backend. It is idempotent and safe on a nil receiver.

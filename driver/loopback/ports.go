@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +20,10 @@ const (
 	lowestPort   = 10000
 	pickAttempts = 200
 )
+
+// host is the address every backend and proxy listener of this driver
+// binds; clients come from elsewhere in 127.0.0.0/8 (Clients).
+var host = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 
 // ephemeralLow is the first port of the kernel's ephemeral range.
 func ephemeralLow() int {
@@ -40,13 +45,13 @@ func listenFree() (net.Listener, error) {
 	if low-lowestPort >= 1000 {
 		for i := 0; i < pickAttempts; i++ {
 			port := lowestPort + rand.IntN(low-lowestPort)
-			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			ln, err := net.Listen("tcp", netip.AddrPortFrom(host, uint16(port)).String())
 			if err == nil {
 				return ln, nil
 			}
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(host, 0).String())
 	if err != nil {
 		return nil, fmt.Errorf("pick a free loopback port: %w", err)
 	}
@@ -78,6 +83,20 @@ func FreePorts(n int) ([]int, error) {
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// ListenAddrs returns n distinct free addresses on the loopback host for a
+// proxy's listeners (see FreePorts).
+func ListenAddrs(n int) ([]netip.AddrPort, error) {
+	ports, err := FreePorts(n)
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]netip.AddrPort, len(ports))
+	for i, p := range ports {
+		addrs[i] = netip.AddrPortFrom(host, uint16(p))
+	}
+	return addrs, nil
 }
 
 // FreePort returns one free TCP port on 127.0.0.1 (see FreePorts).

@@ -157,8 +157,16 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 
 // ErrAddrInUse says the proxy could not bind a listen address: another
 // program took the port after it was picked. Render the config with fresh
-// ports and start again.
-var ErrAddrInUse = errors.New("a listen address is already in use")
+// ports and start again. It errors.Is syscall.EADDRINUSE, as a bind in
+// this process would fail, so callers need not know the driver.
+var ErrAddrInUse error = addrInUseError{}
+
+// addrInUseError is read from the proxy's own log: the proxy is another
+// process, so its bind error reaches wslb only as text.
+type addrInUseError struct{}
+
+func (addrInUseError) Error() string        { return "a listen address is already in use" }
+func (addrInUseError) Is(target error) bool { return target == syscall.EADDRINUSE }
 
 var addrInUse = regexp.MustCompile(`(?i)address already in use|cannot bind socket|could not bind`)
 

@@ -3,7 +3,6 @@ package loopback
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,26 +10,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/proxybin"
 )
 
-// ServerState is one server as the proxy itself sees it (HAProxy's
-// `show servers state`).
-type ServerState struct {
-	Backend string
-	Name    string
-	// Addr is "IP:PORT", the address the proxy connects to.
-	Addr string
-	// Up is true when the proxy sends traffic to the server (operational
-	// state RUNNING); a server being taken back (STARTING) or marked down
-	// (STOPPED) is not up.
-	Up bool
-}
+// ServerState is one server as the proxy itself sees it.
+type ServerState = driver.ServerState
 
 // ErrNoServerState is returned by ServerStates for proxies without a
-// runtime API (nginx open source): their view can only be observed
-// through the traffic they route.
-var ErrNoServerState = errors.New("the proxy has no runtime API for server state")
+// runtime API (nginx open source).
+var ErrNoServerState = driver.ErrNoServerState
 
 // ServerStates asks the running proxy for the state of every server, on
 // HAProxy's master CLI (routed to the current worker with "@1").

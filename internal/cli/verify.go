@@ -12,7 +12,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
+	_ "github.com/wslb/wslb/driver/all" // every driver --driver can name
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
@@ -97,7 +98,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Cleanup {
-				return runCleanup(opts)
+				return runCleanup(cmd.Context(), opts)
 			}
 			opts.Path = args[0]
 			if !cmd.Flags().Changed("timeout") {
@@ -123,6 +124,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	opts.Proxy = "all"
 	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "proxy to run: %s (an existing config runs its own kind)", []string{"all"})
 	f.StringSliceVar(&opts.ProxyVersions, "proxy-version", nil, proxyVersionUsage)
+	f.StringVar(&opts.Verify.Driver, "driver", driver.Default, "what runs the backends, the proxy and the clients' hosts: "+strings.Join(driver.Names(), ", "))
 	f.IntVar(&opts.Verify.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
 	f.IntVar(&opts.Verify.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
 	f.IntVar(&opts.Verify.Messages, "messages", verify.DefaultMessages, "echo messages per connection")
@@ -145,6 +147,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "run an existing config even where no sandbox can be built (see docs/security.md)")
 	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove the scratch dirs (wslb-verify-*, wslb-exec-*) of runs that were killed, and exit")
 
+	_ = cmd.RegisterFlagCompletionFunc("driver", driverCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
 	_ = cmd.RegisterFlagCompletionFunc("scenarios", enumFlagCompletion(verify.AllScenarios()...))
 	_ = cmd.RegisterFlagCompletionFunc("client", enumFlagCompletion(harness.ClientWebSocket, harness.ClientSocketIO))
@@ -288,12 +291,33 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	return nil
 }
 
-// runCleanup removes the scratch dirs of killed runs.
-func runCleanup(o *VerifyOptions) error {
-	for _, dir := range loopback.RemoveOrphans(os.TempDir()) {
-		fmt.Fprintf(o.IO.Out, "removed %s\n", dir)
+// driverCompletion completes --driver with every registered driver and
+// its summary.
+func driverCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	for _, d := range driver.All() {
+		out = append(out, d.Name+"\t"+d.Summary)
 	}
-	return nil
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// runCleanup removes what killed runs of every driver left (the loopback
+// driver: scratch dirs).
+func runCleanup(ctx context.Context, o *VerifyOptions) error {
+	var errs []error
+	for _, d := range driver.All() {
+		if d.Cleanup == nil {
+			continue
+		}
+		removed, err := d.Cleanup(ctx)
+		for _, what := range removed {
+			fmt.Fprintf(o.IO.Out, "removed %s\n", what)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cleanup %s: %w", d.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // writeHTMLReport writes the page atomically (exit 5 when it cannot).

@@ -2,7 +2,6 @@ package haproxy
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -581,14 +580,14 @@ func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Res
 			listeners = append(listeners, s)
 		}
 	}
-	ports, err := l.FreePorts(len(listeners))
+	addrs, err := l.ListenAddrs(len(listeners))
 	if err != nil {
 		return nil, err
 	}
 	res := c.NewResult(proxybin.HAProxy, "haproxy.cfg")
 	portOf := map[*hsection]string{}
 	for i, s := range listeners {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i]))
+		addr := addrs[i].String()
 		portOf[s] = addr
 		res.Listeners[s.name] = addr
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/haproxytech/config-parser/v5/params"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/proxy/rewrite"
 )
 
@@ -22,7 +22,7 @@ const (
 // HAProxy reads them.
 var (
 	fastMs        = rewrite.FastMs
-	fastTimeoutMs = strconv.FormatInt(loopback.FastCheckTimeout.Milliseconds(), 10) + "ms"
+	fastTimeoutMs = strconv.FormatInt(driver.FastCheckTimeout.Milliseconds(), 10) + "ms"
 )
 
 // haproxyTimers reads the health check settings of be's servers: each
@@ -102,18 +102,18 @@ func (h *haproxyConfig) applyServerTimers(t *rewrite.Timers, l hline, opts []str
 }
 
 // fastServerOptions replaces a server or default-server line's check
-// intervals with loopback.FastCheckInterval.
+// intervals with driver.FastCheckInterval.
 func fastServerOptions(opts []string) []string {
 	opts = withoutOption(withoutOption(withoutOption(opts, "inter"), "fastinter"), "downinter")
 	return append(opts, "inter", fastMs, "fastinter", fastMs, "downinter", fastMs)
 }
 
 // fastCheckTimeout returns the `timeout check` value the fast local copy
-// uses for a configured v: at least loopback.FastCheckTimeout.
+// uses for a configured v: at least driver.FastCheckTimeout.
 // A value HAProxy cannot read stays, so that HAProxy names it at the
 // user's line.
 func fastCheckTimeout(v string) string {
-	if d, err := ParseDuration(v); err != nil || d >= loopback.FastCheckTimeout {
+	if d, err := ParseDuration(v); err != nil || d >= driver.FastCheckTimeout {
 		return v
 	}
 	return fastTimeoutMs

@@ -125,7 +125,7 @@ http {
 	c, err := rewrite.Load(src)
 	require.NoError(t, err)
 	res, err := c.Render(rewrite.Local{Dir: t.TempDir(), Backends: map[string]string{"u-1": "127.0.0.1:1001", "u-2": "127.0.0.1:1002"},
-		FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }})
+		ListenAddrs: zeroAddrs})
 	require.NoError(t, err)
 	text := string(res.Config)
 	require.Contains(t, text, `(^|\s)127\.0\.0\.1:1001$`)

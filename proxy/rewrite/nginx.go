@@ -358,13 +358,13 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 		}
 		return true
 	})
-	ports, err := l.FreePorts(len(servers))
+	listen, err := l.ListenAddrs(len(servers))
 	if err != nil {
 		return nil, err
 	}
 	portOf := map[*crossplane.Directive]string{}
 	for i, s := range servers {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i]))
+		addr := listen[i].String()
 		portOf[s] = addr
 		res.Listeners[fmt.Sprintf("server:%d", s.Line)] = addr
 	}

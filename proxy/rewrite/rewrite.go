@@ -7,8 +7,8 @@
 // the config then points at) between them:
 //
 //	cfg, err := rewrite.Load("haproxy.cfg")        // analyse; errors carry file:line
-//	backends, err := loopback.StartBackends(cfg.ServerIDs(), nil)
-//	out, err := cfg.Render(rewrite.Local{Dir: scratch.Dir, Backends: addrs})
+//	backends, err := env.StartBackends(ctx, driver.BackendSpec{IDs: cfg.ServerIDs(), New: echo})
+//	out, err := cfg.Render(rewrite.Local{Dir: env.Dir(), Backends: addrs, ListenAddrs: env.ListenAddrs})
 //
 // Rewriting keeps everything that does not reach outside the machine or
 // need privileges: balance, cookies, stick tables, ACLs, timeouts, health
@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,7 +34,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/proxy"
@@ -141,13 +141,15 @@ func (c *Config) SetRender(render func(Local) (*Result, error)) { c.render = ren
 type Local struct {
 	// Dir is the scratch dir for pid file, logs, sockets and temp paths.
 	Dir string
-	// Backends maps every Server.ID to its echo backend "127.0.0.1:PORT".
+	// Backends maps every Server.ID to the address ("HOST:PORT") of the
+	// backend the driver started for it.
 	Backends map[string]string
-	// FreePorts picks ports for the listeners; default loopback.FreePorts.
-	FreePorts func(n int) ([]int, error)
-	// FastChecks sets the health checks to loopback.FastCheckInterval
+	// ListenAddrs hands out addresses for the listeners: the driver's
+	// (driver.Env.ListenAddrs). Required.
+	ListenAddrs func(n int) ([]netip.AddrPort, error)
+	// FastChecks sets the health checks to driver.FastCheckInterval
 	// (HAProxy: inter, fastinter and downinter, with `timeout check` at
-	// least loopback.FastCheckTimeout; NGINX: fail_timeout), as verify does
+	// least driver.FastCheckTimeout; NGINX: fail_timeout), as verify does
 	// for generated configs. Config.Timers keeps the production values.
 	FastChecks bool
 }
@@ -175,8 +177,8 @@ type Result struct {
 	// Config is the rewritten config text; write it as ConfigName in Dir.
 	Config     []byte
 	ConfigName string
-	// Listen is the local "127.0.0.1:PORT" of the listener that routes to
-	// the WebSocket pool.
+	// Listen is the local address ("HOST:PORT", one of Local.ListenAddrs)
+	// of the listener that routes to the WebSocket pool.
 	Listen string
 	// Listeners maps every rewritten listener (frontend/listen name, or
 	// "server:LINE" for nginx) to its local address.
@@ -334,8 +336,8 @@ func (c *Config) Render(l Local) (_ *Result, err error) {
 			return nil, fmt.Errorf("render %s: no local backend for server %s", c.File, s.ID)
 		}
 	}
-	if l.FreePorts == nil {
-		l.FreePorts = loopback.FreePorts
+	if l.ListenAddrs == nil {
+		return nil, fmt.Errorf("render %s: no listen addresses", c.File)
 	}
 	defer recoverInternal(c.File, &err)
 	return c.render(l)

@@ -7,6 +7,7 @@ import (
 	"github.com/wslb/wslb/proxy/rewrite"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -149,6 +150,15 @@ func TestLoadDetectsPoolAffinityAndPath(t *testing.T) {
 	}
 }
 
+// zeroAddrs hands out port 0 on 127.0.0.1 for configs that are only read.
+func zeroAddrs(n int) ([]netip.AddrPort, error) {
+	addrs := make([]netip.AddrPort, n)
+	for i := range addrs {
+		addrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 0)
+	}
+	return addrs, nil
+}
+
 // renderLocal renders c against addresses that nothing listens on.
 func renderLocal(t *testing.T, c *rewrite.Config, dir string) *rewrite.Result {
 	t.Helper()
@@ -160,7 +170,7 @@ func renderLocal(t *testing.T, c *rewrite.Config, dir string) *rewrite.Result {
 	}
 	// With the fast checks verify runs by default, so the proxy's own
 	// check sees them.
-	res, err := c.Render(rewrite.Local{Dir: dir, Backends: backends, FastChecks: true})
+	res, err := c.Render(rewrite.Local{Dir: dir, Backends: backends, ListenAddrs: loopback.ListenAddrs, FastChecks: true})
 	require.NoError(t, err)
 	return res
 }
@@ -233,7 +243,7 @@ func TestRewrittenConfigsRunWithEchoBackends(t *testing.T) {
 			for _, id := range c.ServerIDs() {
 				addrs[id] = env.Backends.Addr(id)
 			}
-			res, err := c.Render(rewrite.Local{Dir: scratch.Dir, Backends: addrs})
+			res, err := c.Render(rewrite.Local{Dir: scratch.Dir, Backends: addrs, ListenAddrs: loopback.ListenAddrs})
 			require.NoError(t, err)
 			cfg, err := scratch.WriteFile(res.ConfigName, res.Config)
 			require.NoError(t, err)
@@ -433,12 +443,12 @@ func FuzzLoadAndRender(f *testing.F) {
 		for i, id := range c.ServerIDs() {
 			backends[id] = "127.0.0.1:" + strconv.Itoa(20000+i)
 		}
-		res, err := c.Render(rewrite.Local{Dir: sub, Backends: backends, FastChecks: true, FreePorts: func(n int) ([]int, error) {
-			ports := make([]int, n)
-			for i := range ports {
-				ports[i] = 30000 + i
+		res, err := c.Render(rewrite.Local{Dir: sub, Backends: backends, FastChecks: true, ListenAddrs: func(n int) ([]netip.AddrPort, error) {
+			addrs := make([]netip.AddrPort, n)
+			for i := range addrs {
+				addrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(30000+i))
 			}
-			return ports, nil
+			return addrs, nil
 		}})
 		require.NotErrorIs(t, err, rewrite.ErrInternal)
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/proxy/nginx"
 )
 
@@ -18,9 +18,9 @@ const (
 	nginxFailTimeout = 10 * time.Second
 )
 
-// FastMs is loopback.FastCheckInterval written in milliseconds, as both
+// FastMs is driver.FastCheckInterval written in milliseconds, as both
 // proxies read it ("100ms").
-var FastMs = strconv.FormatInt(loopback.FastCheckInterval.Milliseconds(), 10) + "ms"
+var FastMs = strconv.FormatInt(driver.FastCheckInterval.Milliseconds(), 10) + "ms"
 
 // SameTimers are the timers every server of a pool has; unknown (zero)
 // when servers differ or there are none.
@@ -62,7 +62,7 @@ func nginxServerTimers(file string, line int, args []string) (Timers, error) {
 
 // fastNginxServerArgs sets fail_timeout on an upstream server's kept
 // parameters to what verify renders for generated configs checked every
-// loopback.FastCheckInterval with the line's max_fails.
+// driver.FastCheckInterval with the line's max_fails.
 func fastNginxServerArgs(args []string) []string {
 	maxFails := nginxMaxFails
 	var out []string
@@ -77,7 +77,7 @@ func fastNginxServerArgs(args []string) []string {
 	if maxFails == 0 {
 		return args
 	}
-	ft := loopback.NginxFailTimeout(loopback.FastCheckInterval, maxFails)
+	ft := driver.NginxFailTimeout(driver.FastCheckInterval, maxFails)
 	return append(out, "fail_timeout="+strconv.FormatInt(int64(ft/time.Second), 10)+"s")
 }
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/driver/loopback"
+	"github.com/wslb/wslb/driver"
 )
 
 func renderWith(t *testing.T, c *rewrite.Config, fast bool) *rewrite.Result {
@@ -22,7 +22,7 @@ func renderWith(t *testing.T, c *rewrite.Config, fast bool) *rewrite.Result {
 		backends[id] = "127.0.0.1:" + string(rune('1'+i)) + "000"
 	}
 	res, err := c.Render(rewrite.Local{Dir: t.TempDir(), Backends: backends, FastChecks: fast,
-		FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }})
+		ListenAddrs: zeroAddrs})
 	require.NoError(t, err)
 	return res
 }
@@ -120,7 +120,7 @@ http {
 	fast := renderWith(t, c, true)
 	servers := linesWith(fast, "max_fails=")
 	require.Len(t, servers, 2)
-	require.Equal(t, time.Second, loopback.NginxFailTimeout(loopback.FastCheckInterval, 3))
+	require.Equal(t, time.Second, driver.NginxFailTimeout(driver.FastCheckInterval, 3))
 	for _, l := range servers {
 		require.Contains(t, l, "max_fails=3")
 		require.Contains(t, l, "fail_timeout=1s", "as generated configs checked every 50ms × 3, rounded up to 1s")
@@ -153,7 +153,7 @@ func TestNginxRenderIsRepeatable(t *testing.T) {
 		c, err := rewrite.Load(filepath.Join("testdata", name))
 		require.NoError(t, err)
 		l := rewrite.Local{Dir: t.TempDir(), Backends: map[string]string{}, FastChecks: true,
-			FreePorts: func(n int) ([]int, error) { return make([]int, n), nil }}
+			ListenAddrs: zeroAddrs}
 		for i, id := range c.ServerIDs() {
 			l.Backends[id] = "127.0.0.1:" + strconv.Itoa(1000+i)
 		}

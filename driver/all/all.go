@@ -1,0 +1,7 @@
+// Package all registers every built-in driver: import it for its side
+// effect wherever a driver is picked by name.
+package all
+
+import (
+	_ "github.com/wslb/wslb/driver/loopback" // processes on 127.0.0.0/8
+)

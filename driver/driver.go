@@ -1,0 +1,189 @@
+// Package driver is the seam between verify and what runs a topology: the
+// backends, the proxy and the hosts the clients connect from. A driver
+// (driver/loopback today: processes on 127.0.0.0/8; network namespaces and
+// containers next) registers a Descriptor from its init, and verify picks
+// one by name. Every address — a backend's, the proxy's listeners, the
+// clients' sources — is one the driver hands out, so verify never assumes
+// a host. Import driver/all to register every built-in driver.
+//
+// This package knows no concrete driver.
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/wslb/wslb/internal/proxybin"
+)
+
+// Options shape one run of a driver. They are the room for what a driver
+// needs to know before anything starts (images, address plans); the
+// loopback driver needs nothing.
+type Options struct {
+	// ScratchPrefix names the run's scratch directory (VerifyPrefix by
+	// default), so that leftovers of killed runs can be told apart.
+	ScratchPrefix string
+}
+
+// Env is one run of a driver: everything it started, torn down by Close in
+// order (the proxy, then the backends, then the hosts and scratch space).
+type Env interface {
+	// Driver is the name of the driver that opened the run.
+	Driver() string
+	// Dir is the run's private scratch directory on wslb's side: the
+	// proxy's config, logs, pid files and sockets live there.
+	Dir() string
+	// WriteFile writes a file inside Dir and returns its absolute path.
+	WriteFile(name string, data []byte) (string, error)
+
+	// StartBackends starts one backend per id of spec, each on an address
+	// of the driver's choosing, which stays the same across Stop and
+	// Start. It may be called once per run.
+	StartBackends(ctx context.Context, spec BackendSpec) (Backends, error)
+	// ListenAddrs hands out n distinct addresses for the proxy's
+	// listeners, free a moment ago (StartProxy reports a lost race as
+	// an error that errors.Is syscall.EADDRINUSE: ask again).
+	ListenAddrs(n int) ([]netip.AddrPort, error)
+	// StartProxy starts the proxy and waits until it accepts connections
+	// on spec.ReadyAddr. One proxy per run; a failed start may be retried.
+	StartProxy(ctx context.Context, spec ProxySpec) (Proxy, error)
+	// Clients are the hosts the load clients connect from.
+	Clients() Clients
+
+	// Close tears down everything the run started. It is idempotent.
+	Close() error
+}
+
+// Server is one backend's server on a listener the driver owns: wslb's
+// echo server, or the user's program started on the listener's port
+// (--backend-cmd). Shutdown must close the listener and every open
+// connection; a Server with a Close method is killed with it.
+type Server interface {
+	Serve(ln net.Listener) error
+	Shutdown(ctx context.Context) error
+}
+
+// ServerFactory makes a fresh Server for a backend id. Drivers call it
+// again after Stop, because a shut-down server cannot serve twice.
+type ServerFactory func(id string) (Server, error)
+
+// BackendSpec says which backends to start and what serves them. The
+// backend kind is the factory's business: drivers only run what it makes.
+type BackendSpec struct {
+	IDs []string
+	New ServerFactory
+}
+
+// Backends are the servers of one run, by id.
+type Backends interface {
+	// IDs lists the server ids in the order they were started.
+	IDs() []string
+	// Addr is server id's address as the proxy connects to it
+	// ("HOST:PORT"; "" if unknown).
+	Addr(id string) string
+	// IDByAddr finds the server id at addr ("HOST:PORT"), as a proxy
+	// reports it.
+	IDByAddr(addr string) (string, bool)
+	// Running reports whether server id is serving.
+	Running(id string) bool
+	// Stop takes server id down like a stopped server: listener and
+	// connections are closed gracefully; new connections are refused.
+	Stop(ctx context.Context, id string) error
+	// Kill takes server id down like a crashed server.
+	Kill(id string) error
+	// Start brings a stopped server back on the same address.
+	Start(ctx context.Context, id string) error
+	// Pause freezes server id without closing anything (SIGSTOP, docker
+	// pause); Resume lets it go on. A driver that cannot returns an
+	// error that errors.Is ErrNotSupported.
+	Pause(ctx context.Context, id string) error
+	Resume(ctx context.Context, id string) error
+	// Close stops every backend (Env.Close does too). It is idempotent.
+	Close() error
+}
+
+// ProxySpec says how to run a proxy.
+type ProxySpec struct {
+	// Binary is the proxy's executable, kind and version.
+	Binary proxybin.Binary
+	// Config is the main config file, inside the run's Dir.
+	Config string
+	// ReadyAddr is the listener ("HOST:PORT", one of ListenAddrs) polled
+	// until it accepts TCP connections.
+	ReadyAddr string
+	// ReadyPath, when set, also requires an HTTP GET of this path through
+	// ReadyAddr to get any HTTP response.
+	ReadyPath string
+	// ReadyTimeout bounds startup and reload; StopGrace is how long a
+	// stop waits before killing. Zero means the driver's defaults.
+	ReadyTimeout time.Duration
+	StopGrace    time.Duration
+}
+
+// Proxy is the running proxy of one run.
+type Proxy interface {
+	// Kind is the proxy kind.
+	Kind() proxybin.Kind
+	// Addr is the listener it was checked on ("HOST:PORT").
+	Addr() string
+	// Reload makes the proxy re-read its config gracefully and returns
+	// once new connections reach the new workers.
+	Reload(ctx context.Context) error
+	// ServerStates asks the proxy for its view of every server; a proxy
+	// without a runtime API returns ErrNoServerState.
+	ServerStates(ctx context.Context) ([]ServerState, error)
+	// Exited is closed once the proxy has exited, by Close or on its own.
+	Exited() <-chan struct{}
+	// Died reports an exit the proxy made on its own, not by Close: when
+	// and its exit status; ok is false while it runs or after Close.
+	Died() (at time.Time, status error, ok bool)
+	// Stopped reports whether the proxy is frozen (SIGSTOP, a paused
+	// container): it neither serves nor exits.
+	Stopped() bool
+	// LogTail returns the last n lines of the proxy's output and logs.
+	LogTail(n int) string
+	// Close stops the proxy (Env.Close does too). It is idempotent.
+	Close() error
+}
+
+// ServerState is one server as the proxy itself sees it (HAProxy's
+// `show servers state`).
+type ServerState struct {
+	Backend string
+	Name    string
+	// Addr is "HOST:PORT", the address the proxy connects to.
+	Addr string
+	// Up is true when the proxy sends traffic to the server (operational
+	// state RUNNING); a server being taken back (STARTING) or marked down
+	// (STOPPED) is not up.
+	Up bool
+}
+
+// ErrNoServerState is returned by ServerStates for proxies without a
+// runtime API (nginx open source): their view can only be observed
+// through the traffic they route.
+var ErrNoServerState = errors.New("the proxy has no runtime API for server state")
+
+// Clients are the hosts load clients connect from. In source mode every
+// client has an address of its own; neighbouring clients differ in their
+// /24, because nginx ip_hash keys on the /24 only.
+type Clients interface {
+	// Source is client i's source address.
+	Source(i int) (netip.Addr, error)
+	// MaxSources is how many distinct source addresses Source hands out.
+	MaxSources() int
+}
+
+// ErrNotSupported says a driver cannot do what was asked (pause a
+// backend on loopback, say).
+var ErrNotSupported = errors.New("not supported")
+
+// NotSupported is the error a driver returns for an operation it cannot
+// carry out: it names the driver and errors.Is ErrNotSupported.
+func NotSupported(driver, op string) error {
+	return fmt.Errorf("%s: %w by driver %s", op, ErrNotSupported, driver)
+}

@@ -1,0 +1,46 @@
+package driver_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/driver"
+)
+
+// A driver is a package that registers itself: verify finds it by name
+// with no switch to extend.
+func TestRegisterAndLookup(t *testing.T) {
+	opened := false
+	driver.Register(&driver.Descriptor{
+		Name:    "toy-test",
+		Summary: "a driver that only exists in this test",
+		Open: func(context.Context, driver.Options) (driver.Env, error) {
+			opened = true
+			return nil, errors.New("toy")
+		},
+	})
+	require.Contains(t, driver.Names(), "toy-test")
+	d, err := driver.Lookup("toy-test")
+	require.NoError(t, err)
+	_, err = d.Open(context.Background(), driver.Options{})
+	require.EqualError(t, err, "toy")
+	require.True(t, opened)
+
+	_, err = driver.Lookup("warp")
+	require.ErrorContains(t, err, `unknown driver "warp": want `)
+	require.ErrorContains(t, err, "toy-test")
+
+	require.Panics(t, func() {
+		driver.Register(&driver.Descriptor{Name: "toy-test", Open: d.Open})
+	}, "a name is registered once")
+	require.Panics(t, func() { driver.Register(&driver.Descriptor{Name: "no-open"}) })
+}
+
+func TestNotSupported(t *testing.T) {
+	err := driver.NotSupported("loopback", "pause backend ws1")
+	require.ErrorIs(t, err, driver.ErrNotSupported)
+	require.EqualError(t, err, "pause backend ws1: not supported by driver loopback")
+}
