@@ -584,7 +584,7 @@ func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Res
 	if err != nil {
 		return nil, err
 	}
-	res := c.NewResult(proxybin.HAProxy, "haproxy.cfg")
+	res := c.NewResult(Descriptor.Name, Descriptor.ConfigName)
 	portOf := map[*hsection]string{}
 	for i, s := range listeners {
 		addr := addrs[i].String()

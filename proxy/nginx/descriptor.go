@@ -3,6 +3,7 @@ package nginx
 import (
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/proxy/rewrite"
 )
 
 // Descriptor is NGINX's entry in the proxy registry.
@@ -27,3 +28,5 @@ func Detect(path string, content []byte) proxy.Evidence {
 	})
 	return proxy.Evidence{Content: weight, Name: proxy.NameHint(path, "nginx", ".conf")}
 }
+
+func init() { rewrite.RegisterLoader(proxybin.Nginx, loadNginx) }

@@ -228,20 +228,15 @@ var WebSocketName = regexp.MustCompile(`(?i)(^|[_.-])(ws|wss|websockets?|socket\
 // port, nothing else.
 var OriginValue = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:\d+)?$`)
 
-// configRef is a reference to a line of the rewritten config: its path
-// (up to a blank, bracket or quote) and the line.
-var configRef = regexp.MustCompile(`([^\s\[\]"']*?)(haproxy\.cfg|nginx\.conf):(\d+)`)
-
 // MapLines rewrites references to the rewritten config's lines in a proxy
 // message ("[/tmp/wslb-verify-1/haproxy.cfg:12]", "nginx.conf:7") into the
 // user's file and line, so errors point at what the user wrote.
 func (r *Result) MapLines(msg string) string {
-	return configRef.ReplaceAllStringFunc(msg, func(m string) string {
-		sub := configRef.FindStringSubmatch(m)
-		if sub[2] != r.ConfigName {
-			return m
-		}
-		n, _ := strconv.Atoi(sub[3])
+	// A reference is the config's path (up to a blank, bracket or quote),
+	// its name and the line.
+	ref := regexp.MustCompile(`[^\s\[\]"']*?` + regexp.QuoteMeta(r.ConfigName) + `:(\d+)`)
+	return ref.ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.Atoi(ref.FindStringSubmatch(m)[1])
 		if file, line, ok := r.Origin(n); ok {
 			return fmt.Sprintf("%s:%d", file, line)
 		}
@@ -261,9 +256,9 @@ type Options struct {
 	Limits safefile.Limits
 }
 
-// reader is the safefile.Reader for the config at path: below its
+// Reader is the safefile.Reader for the config at path: below its
 // directory and Roots, within Limits.
-func (o Options) reader(path string) *safefile.Reader {
+func (o Options) Reader(path string) *safefile.Reader {
 	return safefile.NewReader(append([]string{filepath.Dir(path)}, o.Roots...), o.Limits)
 }
 
@@ -284,7 +279,7 @@ func Load(path string) (*Config, error) { return LoadWith(path, Options{}) }
 // are read through one safefile.Reader: regular files below the roots,
 // within its limits.
 func LoadWith(path string, o Options) (_ *Config, err error) {
-	r := o.reader(path)
+	r := o.Reader(path)
 	text, err := r.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -371,16 +366,16 @@ func AssignIDs(servers []Server) {
 		count[s.Name]++
 	}
 	for i := range servers {
-		id := sanitizeID(servers[i].Name)
+		id := SanitizeID(servers[i].Name)
 		if count[servers[i].Name] > 1 {
-			id = sanitizeID(servers[i].Pool + "." + servers[i].Name)
+			id = SanitizeID(servers[i].Pool + "." + servers[i].Name)
 		}
 		servers[i].ID = id
 	}
 }
 
-// sanitizeID maps s onto the echo id alphabet (letters, digits, "._:-").
-func sanitizeID(s string) string {
+// SanitizeID maps s onto the echo id alphabet (letters, digits, "._:-").
+func SanitizeID(s string) string {
 	b := []byte(s)
 	for i, c := range b {
 		switch {

@@ -1,4 +1,4 @@
-package rewrite
+package nginx
 
 import (
 	"bytes"
@@ -17,9 +17,8 @@ import (
 
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 
-	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
-	vnginx "github.com/wslb/wslb/proxy/nginx"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -58,10 +57,10 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 		n.sources = map[string][]byte{}
 	}
 	if n.reader == nil {
-		n.reader = Options{}.reader(n.file)
+		n.reader = rewrite.Options{}.Reader(n.file)
 	}
 	rl := n.reader.Limits()
-	limits := vnginx.Limits{Check: n.reader.Check, MaxFanOut: rl.MaxFanOut, MaxDepth: rl.MaxDepth, MaxNodes: vnginx.DefaultMaxNodes}
+	limits := Limits{Check: n.reader.Check, MaxFanOut: rl.MaxFanOut, MaxDepth: rl.MaxDepth, MaxNodes: DefaultMaxNodes}
 	refused := map[string]string{} // include pattern → why
 	payload, err := crossplane.Parse(main, &crossplane.ParseOptions{
 		Open: func(path string) (io.ReadCloser, error) {
@@ -103,21 +102,21 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	if len(payload.Errors) > 0 {
 		e := payload.Errors[0]
 		if pe := new(crossplane.ParseError); errors.As(e.Error, &pe) && pe.File != nil && pe.Line != nil {
-			return nil, &Error{*pe.File, *pe.Line, pe.What}
+			return nil, &rewrite.Error{File: *pe.File, Line: *pe.Line, Msg: pe.What}
 		}
 		line := 0
 		if e.Line != nil {
 			line = *e.Line
 		}
-		return nil, &Error{e.File, line, e.Error.Error()}
+		return nil, &rewrite.Error{File: e.File, Line: line, Msg: e.Error.Error()}
 	}
 	if len(payload.Config) == 0 {
-		return nil, &Error{File: n.file, Msg: "empty config"}
+		return nil, &rewrite.Error{File: n.file, Msg: "empty config"}
 	}
 	// Inlining copies a file at every include of it: bound the result
 	// before building it (include bombs).
-	if p := vnginx.CheckIncludes(payload, limits.MaxDepth, limits.MaxNodes); p != nil {
-		return nil, &Error{p.File, p.Line, p.Message}
+	if p := CheckIncludes(payload, limits.MaxDepth, limits.MaxNodes); p != nil {
+		return nil, &rewrite.Error{File: p.File, Line: p.Line, Msg: p.Message}
 	}
 	for _, cfg := range payload.Config {
 		setFile(cfg.Parsed, cfg.File, 0)
@@ -129,14 +128,14 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	return combined.Config[0].Parsed, nil
 }
 
-// refusedInclude is an *Error at the first include whose pattern Glob
+// refusedInclude is an *rewrite.Error at the first include whose pattern Glob
 // refused.
 func refusedInclude(p *crossplane.Payload, dir string, refused map[string]string) error {
-	if probs := vnginx.RefusedIncludes(p, dir, refused, nil); len(probs) > 0 {
-		return &Error{probs[0].File, probs[0].Line, probs[0].Message}
+	if probs := RefusedIncludes(p, dir, refused, nil); len(probs) > 0 {
+		return &rewrite.Error{File: probs[0].File, Line: probs[0].Line, Msg: probs[0].Message}
 	}
 	for pattern, why := range refused {
-		return &Error{File: p.Config[0].File, Msg: fmt.Sprintf("include %s refused: %s", pattern, why)}
+		return &rewrite.Error{File: p.Config[0].File, Msg: fmt.Sprintf("include %s refused: %s", pattern, why)}
 	}
 	return nil
 }
@@ -156,17 +155,17 @@ func setFile(ds crossplane.Directives, file string, depth int) {
 func nginxError(file string, err error) error {
 	var pe *crossplane.ParseError
 	if errors.As(err, &pe) && pe.File != nil && pe.Line != nil {
-		return &Error{*pe.File, *pe.Line, pe.What}
+		return &rewrite.Error{File: *pe.File, Line: *pe.Line, Msg: pe.What}
 	}
-	return &Error{File: file, Msg: err.Error()}
+	return &rewrite.Error{File: file, Msg: err.Error()}
 }
 
 // walk calls fn for every directive with its enclosing blocks (outermost
 // first); fn returning false skips the directive's block.
-func walk(ds crossplane.Directives, parents []*crossplane.Directive, fn func(d *crossplane.Directive, parents []*crossplane.Directive) bool) {
+func walkDirectives(ds crossplane.Directives, parents []*crossplane.Directive, fn func(d *crossplane.Directive, parents []*crossplane.Directive) bool) {
 	for _, d := range ds {
 		if fn(d, parents) && d.IsBlock() {
-			walk(d.Block, append(parents, d), fn)
+			walkDirectives(d.Block, append(parents, d), fn)
 		}
 	}
 }
@@ -198,7 +197,7 @@ func sortedUpstreams(m map[string]*crossplane.Directive) []*crossplane.Directive
 	for _, d := range m {
 		out = append(out, d)
 	}
-	// Config order: by file, then line.
+	// rewrite.Config order: by file, then line.
 	slices.SortFunc(out, func(a, b *crossplane.Directive) int {
 		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 	})
@@ -260,22 +259,22 @@ var (
 	hashArg    = regexp.MustCompile(`^\$arg_(\w+)$`)
 )
 
-func nginxAffinity(up *crossplane.Directive, notes []string) (Affinity, []string) {
+func nginxAffinity(up *crossplane.Directive, notes []string) (rewrite.Affinity, []string) {
 	for _, d := range up.Block {
 		switch d.Directive {
 		case "ip_hash":
 			notes = append(notes, fmt.Sprintf("affinity: source from ip_hash (%s:%d; keys on the first three octets of IPv4 addresses)", d.File, d.Line))
-			return Affinity{Mode: topology.AffinitySource}, notes
+			return rewrite.Affinity{Mode: topology.AffinitySource}, notes
 		case "sticky":
 			if len(d.Args) >= 2 && d.Args[0] == "cookie" {
 				notes = append(notes, fmt.Sprintf("affinity: cookie %s from sticky (%s:%d)", d.Args[1], d.File, d.Line))
-				return Affinity{Mode: topology.AffinityCookie, Key: d.Args[1]}, notes
+				return rewrite.Affinity{Mode: topology.AffinityCookie, Key: d.Args[1]}, notes
 			}
 		case "hash":
 			if len(d.Args) == 0 {
 				continue
 			}
-			a := Affinity{Consistent: len(d.Args) > 1 && d.Args[1] == "consistent"}
+			a := rewrite.Affinity{Consistent: len(d.Args) > 1 && d.Args[1] == "consistent"}
 			key := d.Args[0]
 			switch {
 			case key == "$remote_addr" || key == "$binary_remote_addr":
@@ -289,14 +288,14 @@ func nginxAffinity(up *crossplane.Directive, notes []string) (Affinity, []string
 				a.Mode, a.Key = topology.AffinityQuery, hashArg.FindStringSubmatch(key)[1]
 			default:
 				notes = append(notes, fmt.Sprintf("affinity: none (hash %s is not a per-client key; %s:%d)", key, d.File, d.Line))
-				return Affinity{Mode: topology.AffinityNone}, notes
+				return rewrite.Affinity{Mode: topology.AffinityNone}, notes
 			}
 			notes = append(notes, fmt.Sprintf("affinity: %s from hash %s (%s:%d)", strings.TrimSpace(string(a.Mode)+" "+a.Key), key, d.File, d.Line))
 			return a, notes
 		}
 	}
 	notes = append(notes, "affinity: none (upstream "+up.Args[0]+" has no ip_hash, hash or sticky)")
-	return Affinity{Mode: topology.AffinityNone}, notes
+	return rewrite.Affinity{Mode: topology.AffinityNone}, notes
 }
 
 // headerName turns nginx's $http_x_user_id suffix into X-User-Id.
@@ -330,9 +329,9 @@ var opaqueBlocks = map[string]bool{"map": true, "geo": true, "split_clients": tr
 
 var keepListenParam = regexp.MustCompile(`^(default_server|default|deferred|reuseport|backlog=\d+|rcvbuf=\w+|sndbuf=\w+|so_keepalive=\S+)$`)
 
-func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
+func (n *nginxConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Result, error) {
 	tree, a := n.tree, n.analysis
-	res := c.NewResult(proxybin.Nginx, "nginx.conf")
+	res := c.NewResult(Descriptor.Name, Descriptor.ConfigName)
 	for _, s := range c.WebSocketServers() {
 		res.HeaderIDs[l.Backends[s.ID]] = s.ID
 	}
@@ -352,7 +351,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 
 	// Every server block in http gets its own port.
 	var servers []*crossplane.Directive
-	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
+	walkDirectives(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
 		if d.Directive == "server" && d.IsBlock() && inContext(parents, "http") {
 			servers = append(servers, d)
 		}
@@ -488,7 +487,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 					{Directive: "fastcgi_temp_path", Args: []string{filepath.Join(l.Dir, "fastcgi_temp")}},
 					{Directive: "uwsgi_temp_path", Args: []string{filepath.Join(l.Dir, "uwsgi_temp")}},
 					{Directive: "scgi_temp_path", Args: []string{filepath.Join(l.Dir, "scgi_temp")}},
-					{Directive: "add_header", Args: []string{ServerHeader, "$upstream_addr", "always"}},
+					{Directive: "add_header", Args: []string{rewrite.ServerHeader, "$upstream_addr", "always"}},
 				}, nd.Block...)
 			case name == "server" && d.IsBlock() && portOf[d] != "":
 				// A server block without listen would take port 80.
@@ -496,7 +495,7 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 				portOf[d] = ""
 			}
 			if d.IsBlock() && name != "http" && hasAddHeaderIn(d.Block) {
-				nd.Block = append(nd.Block, &crossplane.Directive{Directive: "add_header", Args: []string{ServerHeader, "$upstream_addr", "always"}})
+				nd.Block = append(nd.Block, &crossplane.Directive{Directive: "add_header", Args: []string{rewrite.ServerHeader, "$upstream_addr", "always"}})
 			}
 			out = append(out, &nd)
 		}
@@ -518,11 +517,11 @@ func (n *nginxConfig) render(c *Config, l Local) (*Result, error) {
 	if mapAddrs > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("map entries naming server addresses now name the local backends (%d)", mapAddrs))
 	}
-	for _, what := range SortedKeys(dropped) {
+	for _, what := range rewrite.SortedKeys(dropped) {
 		res.Notes = append(res.Notes, "dropped "+what)
 	}
 	if l.FastChecks {
-		res.Notes = append(res.Notes, "health checks: fail_timeout set as for checks every "+FastMs+" × max_fails (at least 1s; max_fails as written)")
+		res.Notes = append(res.Notes, "health checks: fail_timeout set as for checks every "+rewrite.FastMs+" × max_fails (at least 1s; max_fails as written)")
 	}
 	res.Config = buf.Bytes()
 	return res, nil
@@ -613,12 +612,12 @@ func modulePath(p string) string {
 
 // buildOrigins lists, line by line, where crossplane.Build's output comes
 // from: one line per directive, and one for each closing brace.
-func buildOrigins(block crossplane.Directives, out []SourceLine) []SourceLine {
+func buildOrigins(block crossplane.Directives, out []rewrite.SourceLine) []rewrite.SourceLine {
 	for _, d := range block {
-		out = append(out, SourceLine{d.File, d.Line})
+		out = append(out, rewrite.SourceLine{File: d.File, Line: d.Line})
 		if d.IsBlock() {
 			out = buildOrigins(d.Block, out)
-			out = append(out, SourceLine{})
+			out = append(out, rewrite.SourceLine{})
 		}
 	}
 	return out

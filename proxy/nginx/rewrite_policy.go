@@ -1,7 +1,8 @@
-package rewrite
+package nginx
 
 import (
 	"fmt"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"path/filepath"
 	"strings"
 
@@ -39,7 +40,7 @@ func nginxTLS(name string) bool {
 		strings.HasPrefix(name, "quic") || strings.HasPrefix(name, "http3")
 }
 
-// checkDirective returns an *Error when d runs code (without
+// checkDirective returns an *rewrite.Error when d runs code (without
 // --allow-code) or names a file outside the config's directory that the
 // rendered config would still read or write. Sockets are handled by the
 // render: listen, proxy_pass and upstream servers are made local,
@@ -47,10 +48,10 @@ func nginxTLS(name string) bool {
 func (n *nginxConfig) checkDirective(d *crossplane.Directive) error {
 	name := d.Directive
 	if why, ok := coderun.Nginx(name); ok && !n.allowCode {
-		return CodeError(d.File, d.Line, name, why)
+		return rewrite.CodeError(d.File, d.Line, name, why)
 	}
 	if nginxStores[name] && len(d.Args) > 0 && d.Args[0] != "off" {
-		return &Error{d.File, d.Line, fmt.Sprintf("%s writes responses to files; verify stops rather than let the proxy write outside its scratch dir", name)}
+		return &rewrite.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("%s writes responses to files; verify stops rather than let the proxy write outside its scratch dir", name)}
 	}
 	fileArgs := nginxFileDirectives[name] || strings.HasSuffix(name, "_file") || strings.HasSuffix(name, "_path") || strings.HasSuffix(name, "_log")
 	if !fileArgs || nginxRewrittenPath(name) {
@@ -61,14 +62,14 @@ func (n *nginxConfig) checkDirective(d *crossplane.Directive) error {
 			continue
 		}
 		if strings.Contains(a, "$") {
-			return &Error{d.File, d.Line, fmt.Sprintf("%s %s: a path built from variables may name any file; verify stops rather than let the proxy read it", name, a)}
+			return &rewrite.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("%s %s: a path built from variables may name any file; verify stops rather than let the proxy read it", name, a)}
 		}
 		p := a
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(n.dir, p)
 		}
 		if !n.reader.Within(p) {
-			return &Error{d.File, d.Line, outsideRoots(name, a, n.reader)}
+			return &rewrite.Error{File: d.File, Line: d.Line, Msg: outsideRoots(name, a, n.reader)}
 		}
 	}
 	return nil

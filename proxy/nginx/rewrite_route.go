@@ -1,7 +1,8 @@
-package rewrite
+package nginx
 
 import (
 	"fmt"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -28,8 +29,8 @@ type nginxAnalysis struct {
 	wsServer *crossplane.Directive
 }
 
-func loadNginx(path string, text []byte, r *safefile.Reader, allowCode bool) (*Config, error) {
-	n := &nginxConfig{file: path, dir: ConfigDir(path), reader: r, allowCode: allowCode}
+func loadNginx(path string, text []byte, r *safefile.Reader, allowCode bool) (*rewrite.Config, error) {
+	n := &nginxConfig{file: path, dir: rewrite.ConfigDir(path), reader: r, allowCode: allowCode}
 	if abs, err := filepath.Abs(path); err == nil {
 		n.sources = map[string][]byte{abs: text}
 	}
@@ -37,7 +38,7 @@ func loadNginx(path string, text []byte, r *safefile.Reader, allowCode bool) (*C
 	if err != nil {
 		return nil, err
 	}
-	c := &Config{Kind: proxybin.Nginx, File: path, Path: "/"}
+	c := &rewrite.Config{Kind: proxybin.Nginx, File: path, Path: "/"}
 	var missing []string
 	for _, m := range n.missing {
 		missing = appendNew(missing, m)
@@ -50,29 +51,29 @@ func loadNginx(path string, text []byte, r *safefile.Reader, allowCode bool) (*C
 		return nil, err
 	}
 	n.tree, n.analysis = tree, a
-	c.render = func(l Local) (*Result, error) { return n.render(c, l) }
+	c.SetRender(func(l rewrite.Local) (*rewrite.Result, error) { return n.render(c, l) })
 	return c, nil
 }
 
 // membership is a server line of one upstream.
 type membership struct {
-	server int // index in Config.Servers
+	server int // index in rewrite.Config.Servers
 	weight int
 	backup bool
 }
 
-func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginxAnalysis, error) {
+func analyseNginx(tree crossplane.Directives, c *rewrite.Config, n *nginxConfig) (*nginxAnalysis, error) {
 	a := &nginxAnalysis{upstreams: map[string]*crossplane.Directive{}, direct: map[string]string{}, slots: map[string]string{}}
 	var firstErr error
-	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
+	walkDirectives(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
 		switch {
 		case d.Directive == "upstream" && len(d.Args) == 1 && inContext(parents, "http"):
 			a.upstreams[d.Args[0]] = d
 		case firstErr != nil:
 		default:
 			firstErr = n.checkDirective(d)
-			if firstErr == nil && d.Directive == "load_module" && len(d.Args) > 0 && !FileExists(modulePath(d.Args[0])) {
-				firstErr = &Error{d.File, d.Line, fmt.Sprintf("load_module %s: the module is not installed here; install it or remove the line", d.Args[0])}
+			if firstErr == nil && d.Directive == "load_module" && len(d.Args) > 0 && !rewrite.FileExists(modulePath(d.Args[0])) {
+				firstErr = &rewrite.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("load_module %s: the module is not installed here; install it or remove the line", d.Args[0])}
 			}
 		}
 		return true
@@ -88,7 +89,7 @@ func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginx
 
 	var best *nginxRoute
 	var listens int
-	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
+	walkDirectives(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
 		if d.Directive == "server" && d.IsBlock() && inContext(parents, "http") {
 			listens++
 		}
@@ -114,10 +115,10 @@ func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginx
 		return nil, firstErr
 	}
 	if listens == 0 {
-		return nil, &Error{File: c.File, Msg: "no server block in the http context: nothing accepts client connections"}
+		return nil, &rewrite.Error{File: c.File, Msg: "no server block in the http context: nothing accepts client connections"}
 	}
 	if best == nil || len(c.Servers) == 0 {
-		return nil, &Error{File: c.File, Msg: "no location with proxy_pass to an upstream or address: nothing to send clients to"}
+		return nil, &rewrite.Error{File: c.File, Msg: "no location with proxy_pass to an upstream or address: nothing to send clients to"}
 	}
 	a.wsServer = best.srv
 	c.Pool = best.entry
@@ -139,13 +140,13 @@ func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginx
 	}
 	if best.key != nil && best.setsCookie {
 		name := hashCookie.FindStringSubmatch(best.key.Args[0])[1]
-		c.Affinity = Affinity{Mode: topology.AffinityCookie, Key: name}
+		c.Affinity = rewrite.Affinity{Mode: topology.AffinityCookie, Key: name}
 		c.Notes = append(c.Notes, fmt.Sprintf("affinity: cookie %s from map %s choosing the upstream (%s:%d); the proxy sets it with add_header Set-Cookie",
 			name, best.key.Args[0], best.key.File, best.key.Line))
 	} else if up := a.upstreams[best.entry]; up != nil {
 		c.Affinity, c.Notes = nginxAffinity(up, c.Notes)
 	} else {
-		c.Affinity = Affinity{Mode: topology.AffinityNone}
+		c.Affinity = rewrite.Affinity{Mode: topology.AffinityNone}
 		c.Notes = append(c.Notes, "affinity: none (proxy_pass to a single address)")
 	}
 	return a, nil
@@ -153,7 +154,7 @@ func analyseNginx(tree crossplane.Directives, c *Config, n *nginxConfig) (*nginx
 
 // collectServers lists the servers of every upstream, one per address,
 // and returns each upstream's server lines.
-func (a *nginxAnalysis) collectServers(c *Config, sources map[string][]byte) (map[string][]membership, error) {
+func (a *nginxAnalysis) collectServers(c *rewrite.Config, sources map[string][]byte) (map[string][]membership, error) {
 	members := map[string][]membership{}
 	byAddr := map[string]int{}
 	for _, up := range sortedUpstreams(a.upstreams) {
@@ -171,7 +172,7 @@ func (a *nginxAnalysis) collectServers(c *Config, sources map[string][]byte) (ma
 				case strings.HasPrefix(p, "weight="):
 					w, err := strconv.Atoi(strings.TrimPrefix(p, "weight="))
 					if err != nil || w < 1 {
-						return nil, &Error{d.File, d.Line, fmt.Sprintf("server %s: %s is not a positive weight", d.Args[0], p)}
+						return nil, &rewrite.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("server %s: %s is not a positive weight", d.Args[0], p)}
 					}
 					m.weight = w
 				}
@@ -181,7 +182,7 @@ func (a *nginxAnalysis) collectServers(c *Config, sources map[string][]byte) (ma
 			if !seen {
 				i = len(c.Servers)
 				byAddr[d.Args[0]] = i
-				c.Servers = append(c.Servers, Server{Name: slot, Pool: up.Args[0], Addr: d.Args[0], Weight: m.weight, Backup: m.backup, File: d.File, Line: d.Line})
+				c.Servers = append(c.Servers, rewrite.Server{Name: slot, Pool: up.Args[0], Addr: d.Args[0], Weight: m.weight, Backup: m.backup, File: d.File, Line: d.Line})
 			}
 			m.server = i
 			members[up.Args[0]] = append(members[up.Args[0]], m)
@@ -203,7 +204,7 @@ var commentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 // line ("server 10.0.0.11:8080; # ws1"), which is how people name nginx
 // servers, else "<upstream>-<n>". If names would repeat, all servers take
 // "<upstream>-<n>".
-func nameServers(servers []Server, sources map[string][]byte) {
+func nameServers(servers []rewrite.Server, sources map[string][]byte) {
 	lines := map[string][]string{}
 	names := make([]string, len(servers))
 	seen := map[string]bool{}
@@ -228,7 +229,7 @@ func nameServers(servers []Server, sources map[string][]byte) {
 		if unique {
 			servers[i].Name = names[i]
 		}
-		servers[i].ID = sanitizeID(servers[i].Name)
+		servers[i].ID = rewrite.SanitizeID(servers[i].Name)
 	}
 }
 
@@ -268,23 +269,23 @@ var hostVar = regexp.MustCompile(`^\$\{?(\w+)\}?(\$.*)?$`)
 
 // routes lists where a proxy_pass sends requests: a fixed upstream or
 // address, or the upstreams a variable set by map or set may name.
-func (a *nginxAnalysis) routes(d *crossplane.Directive, vars *nginxVars, c *Config) ([]*nginxRoute, error) {
+func (a *nginxAnalysis) routes(d *crossplane.Directive, vars *nginxVars, c *rewrite.Config) ([]*nginxRoute, error) {
 	m := proxyPassRe.FindStringSubmatch(d.Args[0])
 	if m == nil {
-		return nil, &Error{d.File, d.Line, fmt.Sprintf("proxy_pass %s: only http(s)://upstream or http(s)://host:port targets can be pointed at local backends", d.Args[0])}
+		return nil, &rewrite.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("proxy_pass %s: only http(s)://upstream or http(s)://host:port targets can be pointed at local backends", d.Args[0])}
 	}
 	host := m[2]
 	if !strings.Contains(host, "$") {
 		if _, ok := a.upstreams[host]; !ok {
 			if _, seen := a.direct[host]; !seen {
-				a.direct[host] = sanitizeID(host)
-				c.Servers = append(c.Servers, Server{ID: sanitizeID(host), Name: host, Pool: host, Addr: host, Weight: 1, File: d.File, Line: d.Line})
+				a.direct[host] = rewrite.SanitizeID(host)
+				c.Servers = append(c.Servers, rewrite.Server{ID: rewrite.SanitizeID(host), Name: host, Pool: host, Addr: host, Weight: 1, File: d.File, Line: d.Line})
 			}
 		}
 		return []*nginxRoute{{pass: d, entry: host, group: []string{host}}}, nil
 	}
 	refuse := func(why string) error {
-		return &Error{d.File, d.Line, fmt.Sprintf("proxy_pass %s: %s; variables in proxy_pass must name upstreams of this config through map or set", d.Args[0], why)}
+		return &rewrite.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("proxy_pass %s: %s; variables in proxy_pass must name upstreams of this config through map or set", d.Args[0], why)}
 	}
 	hv := hostVar.FindStringSubmatch(host)
 	if hv == nil {
@@ -396,7 +397,7 @@ func (r *nginxRoute) locate(parents []*crossplane.Directive, vars *nginxVars) bo
 		r.why = append(r.why, "forwards the Upgrade header")
 	}
 	switch lpath := locationPath(r.pathLoc); {
-	case WebSocketName.MatchString(strings.Trim(lpath, "/")):
+	case rewrite.WebSocketName.MatchString(strings.Trim(lpath, "/")):
 		r.score += 2
 		r.why = append(r.why, "path looks like WebSockets")
 	case lpath == "/":
@@ -416,7 +417,7 @@ func (r *nginxRoute) locate(parents []*crossplane.Directive, vars *nginxVars) bo
 // markPool flags the servers of the chosen route's pool: the entry
 // upstream's servers as written there, servers reachable only through
 // the route's other upstreams or its error_page fallbacks as backups.
-func (a *nginxAnalysis) markPool(c *Config, best *nginxRoute, members map[string][]membership, vars *nginxVars) {
+func (a *nginxAnalysis) markPool(c *rewrite.Config, best *nginxRoute, members map[string][]membership, vars *nginxVars) {
 	inPool := map[int]bool{}
 	for _, m := range members[best.entry] {
 		s := &c.Servers[m.server]
@@ -426,7 +427,7 @@ func (a *nginxAnalysis) markPool(c *Config, best *nginxRoute, members map[string
 	extra := append([]string(nil), best.group[1:]...)
 	if best.loc != nil && best.srv != nil && !best.fallback {
 		for _, fb := range fallbackLocations(best, best.srv) {
-			walk(fb.Block, nil, func(d *crossplane.Directive, _ []*crossplane.Directive) bool {
+			walkDirectives(fb.Block, nil, func(d *crossplane.Directive, _ []*crossplane.Directive) bool {
 				if d.Directive == "proxy_pass" && len(d.Args) > 0 {
 					if rs, err := a.routes(d, vars, c); err == nil {
 						for _, r := range rs {
@@ -473,7 +474,7 @@ func fallbackLocations(r *nginxRoute, srv *crossplane.Directive) []*crossplane.D
 			if !ok || !ep.serverErrors() {
 				continue
 			}
-			walk(srv.Block, nil, func(l *crossplane.Directive, _ []*crossplane.Directive) bool {
+			walkDirectives(srv.Block, nil, func(l *crossplane.Directive, _ []*crossplane.Directive) bool {
 				if l.Directive == "location" && firstArg(l) == ep.target && l != r.loc {
 					out = append(out, l)
 				}
@@ -538,7 +539,7 @@ func parseErrorPage(d *crossplane.Directive) (handOver, bool) {
 // the named location.
 func handOvers(srv *crossplane.Directive, name string) []handOver {
 	var out []handOver
-	walk(crossplane.Directives{srv}, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
+	walkDirectives(crossplane.Directives{srv}, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
 		if ep, ok := parseErrorPage(d); ok && ep.target == name && len(parents) > 0 {
 			ep.from = parents[len(parents)-1]
 			out = append(out, ep)
@@ -611,7 +612,7 @@ func (v *nginxVars) allowedOrigin() (string, *crossplane.Directive) {
 		}
 		def := evalMap(mp, "\x00no-such-origin")
 		for _, ch := range mapChoices(mp) {
-			if !ch.isDefault && OriginValue.MatchString(ch.key) && ch.value != def {
+			if !ch.isDefault && rewrite.OriginValue.MatchString(ch.key) && ch.value != def {
 				return ch.key, mp
 			}
 		}
@@ -621,7 +622,7 @@ func (v *nginxVars) allowedOrigin() (string, *crossplane.Directive) {
 
 func collectVars(tree crossplane.Directives) *nginxVars {
 	v := &nginxVars{maps: map[string]*crossplane.Directive{}, sets: map[string][]*crossplane.Directive{}}
-	walk(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
+	walkDirectives(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
 		switch {
 		case d.Directive == "map" && len(d.Args) == 2 && d.IsBlock():
 			v.maps[d.Args[1]] = d
@@ -798,5 +799,3 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
-
-func init() { RegisterLoader(proxybin.Nginx, loadNginx) }
