@@ -114,6 +114,11 @@ type Config struct {
 	// CheckInterval is how often held connections are checked for a peer
 	// close (Open).
 	CheckInterval time.Duration
+	// KeepGC leaves garbage collection alone in Open: no lower GC target
+	// while 1,000 or more connections open and no return of memory to the
+	// operating system afterwards. For callers that hold connections
+	// briefly and set their own target (verify).
+	KeepGC bool
 }
 
 // withDefaults returns cfg with zero fields filled in.

@@ -76,12 +76,13 @@ func (h *Harness) Open(ctx context.Context) (*Session, error) {
 	for i := range s.conns {
 		s.conns[i] = &held{client: i}
 	}
-	if len(s.conns) >= releaseAfter {
+	release := len(s.conns) >= releaseAfter && !h.cfg.KeepGC
+	if release {
 		defer lowerGC()()
 	}
 	res, err := s.connect(ctx, s.conns)
 	s.opened = res
-	if len(s.conns) >= releaseAfter {
+	if release {
 		// The handshakes' garbage (HTTP buffers and headers, several KB
 		// per connection) would otherwise stay resident until the heap
 		// doubles; a held session is long and quiet, so return it now.

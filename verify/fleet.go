@@ -65,6 +65,7 @@ func newFleet(plan poolPlan, opts Options, sources harness.Sources) (*fleet, err
 		AllowRemote:   opts.AllowRemote,
 		ErrorSamples:  maxErrorSamples,
 		Sources:       sources,
+		KeepGC:        true, // runPool sets the run's GC target
 	}
 	if opts.Client == harness.ClientSocketIO {
 		// A Socket.IO server names nothing: the proxy's header does.

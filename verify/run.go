@@ -196,6 +196,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 			return run, nil
 		}
 	}
+	defer tuneGC()()
 	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, conns: map[string]int{}, first: map[string]int{}, firstOf: map[string]string{}}
 	plan.resolve = e.backendName
 	f, err := newFleet(plan, opts, e.rt.Clients())
