@@ -49,7 +49,8 @@ type hostileCase struct {
 	// MustNotExist lists host paths the run must not create (use {run} in
 	// them for a name no other run uses).
 	MustNotExist []string `json:"must_not_exist"`
-	// Needs lists the proxies the case runs ("haproxy", "nginx"); without
+	// Needs lists the proxies the case runs ("haproxy", "nginx", or a
+	// version of one: "nginx=1.30"); without
 	// it, a case with a haproxy.cfg or nginx.conf needs that proxy when
 	// its args run one (--exec or verify).
 	Needs []string `json:"needs"`
@@ -112,8 +113,12 @@ func runHostileCase(t *testing.T, src string) {
 		timeout, err = time.ParseDuration(c.Timeout)
 		require.NoError(t, err, "case.json: timeout")
 	}
-	for _, kind := range hostileNeeds(t, src, c) {
-		testutil.NeedProxy(t, kind)
+	for _, need := range hostileNeeds(t, src, c) {
+		if kind, version, ok := strings.Cut(string(need), "="); ok {
+			testutil.NeedProxyVersion(t, proxybin.Kind(kind), version)
+			continue
+		}
+		testutil.NeedProxy(t, need)
 	}
 
 	// Short /tmp paths: unix socket paths in scratch dirs must stay under
@@ -181,7 +186,8 @@ func runHostileCase(t *testing.T, src string) {
 	assert.Empty(t, listener.contacts(), "the canary listener %s was contacted", listener.addr)
 }
 
-// hostileNeeds lists the proxies a case runs.
+// hostileNeeds lists the proxies a case runs (a "KIND=VERSION" entry is
+// that version).
 func hostileNeeds(t *testing.T, src string, c hostileCase) []proxybin.Kind {
 	var kinds []proxybin.Kind
 	if len(c.Needs) > 0 {
