@@ -107,6 +107,9 @@ func Lines(content []byte, f func(line string)) {
 // hdr(upgrade) -i websocket }") is not: words, not ";" or "{", come before
 // its "}".
 func BlockLine(line string) bool {
+	if line == "" {
+		return false
+	}
 	switch line[len(line)-1] {
 	case ';', '{':
 		return true
