@@ -33,6 +33,9 @@ type Descriptor struct {
 	ConfigName string
 	// Detect weighs how much a file looks like a config of this proxy.
 	Detect func(path string, content []byte) Evidence
+	// Run says how a driver runs the proxy in the foreground; nil when
+	// wslb cannot run it.
+	Run func(RunRequest) (RunPlan, error)
 }
 
 // Binary finds the proxy's executable (the one $WSLB_<NAME> names, else

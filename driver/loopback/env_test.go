@@ -12,6 +12,7 @@ import (
 
 	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/driver/loopback"
+	_ "github.com/wslb/wslb/proxy/all" // the proxies StartProxy runs
 )
 
 // The loopback driver is found by name and runs the backends the spec's

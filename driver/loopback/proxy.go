@@ -20,6 +20,7 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/sandbox"
+	"github.com/wslb/wslb/proxy"
 )
 
 // Defaults for ProxyOptions.
@@ -61,9 +62,11 @@ type Proxy struct {
 	cmd     *exec.Cmd
 	pid     int
 	logPath string
-	// errorLogs are the nginx error logs scanned for reload failures.
+	// errorLogs are the proxy's error logs (nginx's) scanned for reload
+	// failures; masterSock is its master CLI (HAProxy's), if any.
 	errorLogs  []string
 	masterSock string
+	reload     proxy.Reload
 
 	exited   chan struct{} // closed once the master is reaped
 	waitErr  error         // the master's exit status, valid after exited
@@ -170,59 +173,22 @@ func (addrInUseError) Is(target error) bool { return target == syscall.EADDRINUS
 
 var addrInUse = regexp.MustCompile(`(?i)address already in use|cannot bind socket|could not bind`)
 
-var (
-	nginxDaemonRe   = regexp.MustCompile(`(?m)^\s*daemon\s`)
-	nginxPidRe      = regexp.MustCompile(`(?m)^\s*pid\s`)
-	nginxErrorLogRe = regexp.MustCompile(`(?m)^\s*error_log\s+("[^"]*"|'[^']*'|[^\s;]+)`)
-)
-
+// args asks the proxy's descriptor how to run it, and keeps what the
+// plan says about reloading and logs.
 func (p *Proxy) args() ([]string, error) {
 	o := p.opts
-	switch o.Kind {
-	case proxybin.HAProxy:
-		p.masterSock = filepath.Join(o.Dir, "haproxy-master.sock")
-		// -W master-worker, -db foreground; the master CLI tells which
-		// workers are current after a reload.
-		return []string{"-W", "-db", "-f", o.Config, "-p", filepath.Join(o.Dir, "haproxy.pid"), "-S", p.masterSock}, nil
-	case proxybin.Nginx:
-		text, err := os.ReadFile(o.Config)
-		if err != nil {
-			return nil, fmt.Errorf("start nginx: %w", err)
-		}
-		bin, err := proxybin.At(o.Kind, o.Binary)
-		if err != nil {
-			return nil, fmt.Errorf("start nginx: %w", err)
-		}
-		args := []string{"-p", o.Dir + "/", "-c", o.Config}
-		if bin.HasStartupLogFlag() {
-			startupLog := filepath.Join(o.Dir, "nginx-startup.log")
-			p.errorLogs = append(p.errorLogs, startupLog)
-			args = append(args, "-e", startupLog)
-		}
-		for _, m := range nginxErrorLogRe.FindAllSubmatch(text, -1) {
-			path := strings.Trim(string(m[1]), `"'`)
-			if path == "stderr" || strings.HasPrefix(path, "syslog:") || strings.HasPrefix(path, "memory:") {
-				continue
-			}
-			if !filepath.IsAbs(path) {
-				path = filepath.Join(o.Dir, path)
-			}
-			p.errorLogs = append(p.errorLogs, path)
-		}
-		var global []string
-		if !nginxDaemonRe.Match(text) {
-			global = append(global, "daemon off;")
-		}
-		if !nginxPidRe.Match(text) {
-			global = append(global, "pid "+filepath.Join(o.Dir, "nginx.pid")+";")
-		}
-		if len(global) > 0 {
-			args = append(args, "-g", strings.Join(global, " "))
-		}
-		return args, nil
-	default:
+	d, ok := proxy.Lookup(string(o.Kind))
+	if !ok || d.Run == nil {
 		return nil, fmt.Errorf("start proxy: unknown kind %q", o.Kind)
 	}
+	plan, err := d.Run(proxy.RunRequest{Binary: o.Binary, Config: o.Config, Dir: o.Dir})
+	if err != nil {
+		return nil, err
+	}
+	p.masterSock = plan.MasterSocket
+	p.errorLogs = append(p.errorLogs, plan.ErrorLogs...)
+	p.reload = plan.Reload
+	return plan.Args, nil
 }
 
 // wait notices the master's exit without reaping it, kills whatever is left

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
 )
 
 // Reload makes the proxy re-read its config gracefully and waits until the
@@ -22,16 +22,20 @@ import (
 // keep their established connections (until HAProxy's hard-stop-after or
 // nginx's worker_shutdown_timeout).
 //
-//   - HAProxy: SIGUSR2 to the master, which re-executes itself (same pid),
-//     forks new workers and soft-stops the old ones once the new ones are
-//     ready. Done when the master CLI's `show proc` counts one more reload,
-//     lists a new current worker and lists none of the previous current
-//     workers as current. A failed reload (the master's "failed" counter
-//     grew) is an error; the old workers then keep serving.
-//   - nginx: SIGHUP to the master, which starts new workers and tells the
-//     old ones to shut down gracefully. Done when a new worker exists and
-//     every previous worker has exited or titles itself "shutting down". An
-//     [emerg] line appearing in the error log is an error.
+// The strategy is the proxy descriptor's (proxy.RunPlan.Reload):
+//
+//   - HAProxy (proxy.ReloadMasterCLI): SIGUSR2 to the master, which
+//     re-executes itself (same pid), forks new workers and soft-stops the
+//     old ones once the new ones are ready. Done when the master CLI's
+//     `show proc` counts one more reload, lists a new current worker and
+//     lists none of the previous current workers as current. A failed
+//     reload (the master's "failed" counter grew) is an error; the old
+//     workers then keep serving.
+//   - nginx (proxy.ReloadSIGHUP): SIGHUP to the master, which starts new
+//     workers and tells the old ones to shut down gracefully. Done when a
+//     new worker exists and every previous worker has exited or titles
+//     itself "shutting down". An [emerg] line appearing in the error log
+//     is an error.
 //
 // It fails after ReadyTimeout, and if the proxy exits meanwhile.
 func (p *Proxy) Reload(ctx context.Context) error {
@@ -43,13 +47,13 @@ func (p *Proxy) Reload(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.ReadyTimeout)
 	defer cancel()
 	var err error
-	switch p.opts.Kind {
-	case proxybin.HAProxy:
-		err = p.reloadHAProxy(ctx)
-	case proxybin.Nginx:
-		err = p.reloadNginx(ctx)
+	switch p.reload {
+	case proxy.ReloadMasterCLI:
+		err = p.reloadMasterCLI(ctx)
+	case proxy.ReloadSIGHUP:
+		err = p.reloadSIGHUP(ctx)
 	default:
-		err = fmt.Errorf("unknown kind %q", p.opts.Kind)
+		err = errors.New("no reload strategy")
 	}
 	if err != nil {
 		return fmt.Errorf("reload %s: %w%s", p.opts.Kind, err, formatTail(p.LogTail(logTailLines)))
@@ -91,7 +95,7 @@ func (p *Proxy) poll(ctx context.Context, what string, done func() (bool, error)
 	}
 }
 
-func (p *Proxy) reloadHAProxy(ctx context.Context) error {
+func (p *Proxy) reloadMasterCLI(ctx context.Context) error {
 	var before procTable
 	if err := p.poll(ctx, "read master CLI", func() (bool, error) {
 		t, err := p.showProc()
@@ -179,7 +183,7 @@ func parseShowProc(r io.Reader) (procTable, error) {
 	return t, nil
 }
 
-func (p *Proxy) reloadNginx(ctx context.Context) error {
+func (p *Proxy) reloadSIGHUP(ctx context.Context) error {
 	before := p.Workers()
 	offsets := make(map[string]int64, len(p.errorLogs))
 	for _, path := range p.errorLogs {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/wslb/wslb/driver"
-	"github.com/wslb/wslb/internal/proxybin"
 )
 
 // ServerState is one server as the proxy itself sees it.
@@ -24,7 +23,7 @@ var ErrNoServerState = driver.ErrNoServerState
 // ServerStates asks the running proxy for the state of every server, on
 // HAProxy's master CLI (routed to the current worker with "@1").
 func (p *Proxy) ServerStates(ctx context.Context) ([]ServerState, error) {
-	if p.opts.Kind != proxybin.HAProxy || p.masterSock == "" {
+	if p.masterSock == "" {
 		return nil, ErrNoServerState
 	}
 	var states []ServerState

@@ -14,6 +14,7 @@ var Descriptor = &proxy.Descriptor{
 	Title:      "HAProxy",
 	ConfigName: "haproxy.cfg",
 	Detect:     Detect,
+	Run:        run,
 }
 
 func init() { proxy.Register(Descriptor) }

@@ -12,6 +12,7 @@ var Descriptor = &proxy.Descriptor{
 	Title:      "NGINX",
 	ConfigName: "nginx.conf",
 	Detect:     Detect,
+	Run:        run,
 }
 
 func init() { proxy.Register(Descriptor) }

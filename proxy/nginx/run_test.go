@@ -1,4 +1,4 @@
-package loopback
+package nginx
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
 )
 
 // fakeNginx is an executable that reports the given version, as `nginx -v`
@@ -27,9 +27,9 @@ func TestNginxArgsFollowTheVersion(t *testing.T) {
 	conf := filepath.Join(dir, "nginx.conf")
 	require.NoError(t, os.WriteFile(conf, []byte("events {}\n"), 0o644))
 	for version, wantE := range map[string]bool{"1.18.0": false, "1.19.5": true, "1.22.1": true} {
-		p := &Proxy{opts: ProxyOptions{Kind: proxybin.Nginx, Binary: fakeNginx(t, version), Config: conf, Dir: dir}}
-		args, err := p.args()
+		plan, err := run(proxy.RunRequest{Binary: fakeNginx(t, version), Config: conf, Dir: dir})
 		require.NoError(t, err)
+		args := plan.Args
 		require.Equal(t, wantE, slices.Contains(args, "-e"), "nginx %s: %v", version, args)
 		require.Contains(t, args, "-g", "daemon off and the pid file come from the command line")
 	}

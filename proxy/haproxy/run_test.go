@@ -1,0 +1,23 @@
+package haproxy
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/proxy"
+)
+
+// HAProxy runs as a master with workers, in the foreground, its master CLI
+// in the scratch dir: the reload is followed there.
+func TestRunPlan(t *testing.T) {
+	plan, err := run(proxy.RunRequest{Binary: "/usr/sbin/haproxy", Config: "/s/haproxy.cfg", Dir: "/s"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"-W", "-db", "-f", "/s/haproxy.cfg", "-p", "/s/haproxy.pid", "-S", "/s/haproxy-master.sock"}, plan.Args)
+	require.Equal(t, filepath.Join("/s", "haproxy-master.sock"), plan.MasterSocket)
+	require.Equal(t, proxy.ReloadMasterCLI, plan.Reload)
+	d, ok := proxy.Lookup("haproxy")
+	require.True(t, ok)
+	require.NotNil(t, d.Run, "drivers find it through the registry")
+}

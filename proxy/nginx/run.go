@@ -1,0 +1,61 @@
+package nginx
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
+)
+
+var (
+	daemonRe   = regexp.MustCompile(`(?m)^\s*daemon\s`)
+	pidRe      = regexp.MustCompile(`(?m)^\s*pid\s`)
+	errorLogRe = regexp.MustCompile(`(?m)^\s*error_log\s+("[^"]*"|'[^']*'|[^\s;]+)`)
+)
+
+// run starts nginx with the scratch dir as its prefix (-p), in the
+// foreground and with its pid file there unless the config says otherwise
+// (-g), and its startup errors in a file of their own where the binary
+// has -e (1.19.5 and later; older ones refuse to start with it). The
+// error logs the config names are scanned for a rejected reload.
+func run(r proxy.RunRequest) (proxy.RunPlan, error) {
+	text, err := os.ReadFile(r.Config)
+	if err != nil {
+		return proxy.RunPlan{}, fmt.Errorf("start nginx: %w", err)
+	}
+	bin, err := proxybin.At(proxybin.Nginx, r.Binary)
+	if err != nil {
+		return proxy.RunPlan{}, fmt.Errorf("start nginx: %w", err)
+	}
+	plan := proxy.RunPlan{Args: []string{"-p", r.Dir + "/", "-c", r.Config}, Reload: proxy.ReloadSIGHUP}
+	if bin.HasStartupLogFlag() {
+		startupLog := filepath.Join(r.Dir, "nginx-startup.log")
+		plan.ErrorLogs = append(plan.ErrorLogs, startupLog)
+		plan.Args = append(plan.Args, "-e", startupLog)
+	}
+	for _, m := range errorLogRe.FindAllSubmatch(text, -1) {
+		path := strings.Trim(string(m[1]), `"'`)
+		if path == "stderr" || strings.HasPrefix(path, "syslog:") || strings.HasPrefix(path, "memory:") {
+			continue
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(r.Dir, path)
+		}
+		plan.ErrorLogs = append(plan.ErrorLogs, path)
+	}
+	var global []string
+	if !daemonRe.Match(text) {
+		global = append(global, "daemon off;")
+	}
+	if !pidRe.Match(text) {
+		global = append(global, "pid "+filepath.Join(r.Dir, "nginx.pid")+";")
+	}
+	if len(global) > 0 {
+		plan.Args = append(plan.Args, "-g", strings.Join(global, " "))
+	}
+	return plan, nil
+}
