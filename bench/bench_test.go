@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/memstat"
 	"github.com/wslb/wslb/internal/testutil"
@@ -92,7 +93,9 @@ func TestHelperBench(t *testing.T) {
 	var err error
 	switch role {
 	case "gorilla-server":
-		err = gorillaServer()
+		err = gorillaServer(0)
+	case "gorilla-server-sized":
+		err = gorillaServer(n)
 	case "gorilla-client":
 		err = pingPong(addr, benchConns, n/benchConns)
 	case "harness-client":
@@ -111,7 +114,9 @@ func TestHelperBench(t *testing.T) {
 
 // gorillaServer is the minimal gorilla echo server a user would write:
 // upgrade, then read a message and write it back until the connection ends.
-func gorillaServer() error {
+// With replySize > 0 it pads each reply to that many bytes, as long as
+// wslb echo's envelope, so that both servers write as much.
+func gorillaServer(replySize int) error {
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -124,10 +129,15 @@ func gorillaServer() error {
 				return
 			}
 			defer c.Close()
+			var out []byte
 			for {
 				typ, msg, err := c.ReadMessage()
 				if err != nil {
 					return
+				}
+				if len(msg) < replySize {
+					out = append(append(out[:0], msg...), padding[:replySize-len(msg)]...)
+					msg = out
 				}
 				if err := c.WriteMessage(typ, msg); err != nil {
 					return
@@ -138,6 +148,14 @@ func gorillaServer() error {
 	fmt.Println("listening on", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
 	return nil
+}
+
+var padding = []byte(strings.Repeat(" ", 4096))
+
+// envelopeSize is how long wslb echo's reply to a payloadSize message of
+// the benchmark is (connection 16, the highest sequence number of a round).
+func envelopeSize(msgsPerConn int) int {
+	return len(echo.AppendEnvelope(nil, "bench", benchConns/2, uint64(msgsPerConn), time.Now(), []byte(strings.Repeat("x", payloadSize))))
 }
 
 // pingPong is the minimal gorilla client: conns connections, each sending
@@ -316,13 +334,18 @@ func median(xs []float64) float64 {
 // ratio is over each server's whole life (echo/gorilla-cpu) and, next to
 // it, without what starting and stopping it costs with no message at all,
 // measured in the same round (echo/gorilla-cpu-net): the wslb binary's
-// package initialisers cost a few ms once, not per message.
+// package initialisers cost a few ms once, not per message. A third server
+// under the same load at the same time, the minimal one padding its
+// replies to the envelope's length (the envelope is about four times the
+// 32-byte payload), gives echo/gorilla-same-size-cpu-net: the same bytes
+// on the wire, the envelope's formatting left as the difference.
 //
 //	go test ./bench -run '^$' -bench CPUPerMessage
 func BenchmarkCPUPerMessage(b *testing.B) {
 	rounds, n := envInt(envRounds, 5), envInt(envMessages, 50_000)
 	n -= n % benchConns
-	var echoR, echoNetR, harnessR, echoUS, gorillaSrvUS, harnessUS, gorillaCliUS, echoIdleMS, gorillaIdleMS []float64
+	var echoR, echoNetR, echoSizedR, harnessR, echoUS, gorillaSrvUS, sizedSrvUS, harnessUS, gorillaCliUS, echoIdleMS, gorillaIdleMS []float64
+	replySize := envelopeSize(n / benchConns)
 	perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
 	measure := func() {
 		for range rounds {
@@ -334,21 +357,28 @@ func BenchmarkCPUPerMessage(b *testing.B) {
 			ie, ig := e0.stop(b), g0.stop(b)
 			echoIdleMS, gorillaIdleMS = append(echoIdleMS, ms(ie)), append(gorillaIdleMS, ms(ig))
 
-			// Servers: the same load from this process, at once.
+			// Servers: the same load from this process, at once, to wslb
+			// echo, the minimal server and the minimal server writing
+			// replies as long as the envelope.
 			e, addr := startWslbEcho(b)
 			g := startHelper(b, "gorilla-server", "", 0)
 			gaddr := strings.TrimPrefix(g.line(b), "listening on ")
-			var eErr, gErr error
+			gs := startHelper(b, "gorilla-server-sized", "", replySize)
+			gsaddr := strings.TrimPrefix(gs.line(b), "listening on ")
+			var eErr, gErr, gsErr error
 			var wg sync.WaitGroup
 			wg.Go(func() { eErr = pingPong(addr, benchConns, n/benchConns) })
 			wg.Go(func() { gErr = pingPong(gaddr, benchConns, n/benchConns) })
+			wg.Go(func() { gsErr = pingPong(gsaddr, benchConns, n/benchConns) })
 			wg.Wait()
 			require.NoError(b, eErr)
 			require.NoError(b, gErr)
-			we, ge := e.stop(b), g.stop(b)
+			require.NoError(b, gsErr)
+			we, ge, gse := e.stop(b), g.stop(b), gs.stop(b)
 			echoR = append(echoR, float64(we)/float64(ge))
 			echoNetR = append(echoNetR, float64(we-ie)/float64(ge-ig))
-			echoUS, gorillaSrvUS = append(echoUS, perMsg(we)), append(gorillaSrvUS, perMsg(ge))
+			echoSizedR = append(echoSizedR, float64(we-ie)/float64(gse-ig))
+			echoUS, gorillaSrvUS, sizedSrvUS = append(echoUS, perMsg(we)), append(gorillaSrvUS, perMsg(ge)), append(sizedSrvUS, perMsg(gse))
 
 			// Clients: the same load against one wslb echo, at once.
 			srv, saddr := startWslbEcho(b)
@@ -361,10 +391,13 @@ func BenchmarkCPUPerMessage(b *testing.B) {
 		}
 	}
 	testutil.BenchOnce(b, measure)
-	b.Logf("echo/gorilla-server CPU ratios %.3f (without starting and stopping: %.3f; that took %.1f ms and %.1f ms of CPU); harness/gorilla-client %.3f",
-		echoR, echoNetR, echoIdleMS, gorillaIdleMS, harnessR)
+	b.Logf("echo/gorilla-server CPU ratios %.3f (without starting and stopping: %.3f; that took %.1f ms and %.1f ms of CPU); "+
+		"against %d-byte replies (the envelope's length), without starting and stopping: %.3f; harness/gorilla-client %.3f",
+		echoR, echoNetR, echoIdleMS, gorillaIdleMS, replySize, echoSizedR, harnessR)
 	b.ReportMetric(median(echoR), "echo/gorilla-cpu")
 	b.ReportMetric(median(echoNetR), "echo/gorilla-cpu-net")
+	b.ReportMetric(median(echoSizedR), "echo/gorilla-same-size-cpu-net")
+	b.ReportMetric(median(sizedSrvUS), "gorilla-same-size-server-cpu-µs/msg")
 	b.ReportMetric(median(harnessR), "harness/gorilla-cpu")
 	b.ReportMetric(median(echoUS), "echo-cpu-µs/msg")
 	b.ReportMetric(median(gorillaSrvUS), "gorilla-server-cpu-µs/msg")
