@@ -27,6 +27,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"no file", []string{"verify"}, "accepts 1 arg"},
 		{"bad proxy", []string{"verify", "x.hcl", "--proxy", "envoy"}, "--proxy must be haproxy, nginx or all"},
 		{"bad format", []string{"verify", "x.hcl", "--format", "xml"}, "--format must be text or json"},
+		{"unknown driver", []string{"verify", "x.hcl", "--driver", "warp"}, `unknown driver "warp": want loopback`},
 		{"bad key", []string{"verify", "x.cfg", "--key", "cookie:"}, "want cookie:NAME"},
 		{"key with injection", []string{"verify", "x.cfg", "--key", "header:X-A\nB"}, "want header:NAME"},
 		{"unknown key mode", []string{"verify", "x.cfg", "--key", "ip"}, "want source, none"},
@@ -103,6 +104,10 @@ func TestVerifyFlagCompletion(t *testing.T) {
 			require.Contains(t, stdout, w+"\n", flag)
 		}
 	}
+	// The drivers come from the registry, each with its summary.
+	code, stdout, _ := runCLI(t, "__complete", "verify", "x.hcl", "--driver", "")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, stdout, "loopback\tevery node a process on this host")
 }
 
 // A real run is covered end to end in verify and e2e; this one checks the
