@@ -32,7 +32,8 @@ import (
 
 // Placeholders a command may use.
 const (
-	PortVar = "{port}" // the loopback port the server must listen on
+	PortVar = "{port}" // the port the server must listen on
+	HostVar = "{host}" // the address it must listen on (127.0.0.1 on loopback)
 	IDVar   = "{id}"   // the server's name, as the report shows it
 )
 
@@ -132,13 +133,14 @@ func safeName(id string) string {
 // shellQuote single-quotes s for sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// script is the sh -c text that runs the command for port and id.
-func (r *Runner) script(port int, id string) string {
+// script is the sh -c text that runs the command for host, port and id.
+func (r *Runner) script(host string, port int, id string) string {
 	cmd := strings.ReplaceAll(r.Cmd, PortVar, strconv.Itoa(port))
+	cmd = strings.ReplaceAll(cmd, HostVar, shellQuote(host))
 	cmd = strings.ReplaceAll(cmd, IDVar, shellQuote(id))
 	var b strings.Builder
 	b.WriteString("cd " + shellQuote(r.WorkDir) + " || exit 97\n")
-	for _, kv := range append([]string{"WSLB_PORT=" + strconv.Itoa(port), "WSLB_ID=" + id}, r.Env...) {
+	for _, kv := range append([]string{"WSLB_HOST=" + host, "WSLB_PORT=" + strconv.Itoa(port), "WSLB_ID=" + id}, r.Env...) {
 		name, value, _ := strings.Cut(kv, "=")
 		b.WriteString("export " + name + "=" + shellQuote(value) + "\n")
 	}
@@ -146,17 +148,18 @@ func (r *Runner) script(port int, id string) string {
 	return b.String()
 }
 
-// Serve starts the process on ln's port and waits for it to exit. The
-// listener is closed first (the server binds the port itself).
+// Serve starts the process on ln's address and waits for it to exit. The
+// listener is closed first (the server binds the address itself).
 func (p *Process) Serve(ln net.Listener) error {
-	port := ln.Addr().(*net.TCPAddr).Port
+	addr := ln.Addr().(*net.TCPAddr)
+	host, port := addr.IP.String(), addr.Port
 	_ = ln.Close()
 	out, err := sandbox.CreateOutput(p.log)
 	if err != nil {
 		return fmt.Errorf("backend %s: %w", p.id, err)
 	}
 	cmd, err := sandbox.Command(sandbox.Spec{
-		Binary: "/bin/sh", Args: []string{"-c", p.r.script(port, p.id)},
+		Binary: "/bin/sh", Args: []string{"-c", p.r.script(host, port, p.id)},
 		Dir: filepath.Dir(p.log), SharedNet: true,
 	})
 	if err != nil {
@@ -183,6 +186,14 @@ func (p *Process) Serve(ln net.Listener) error {
 		return fmt.Errorf("backend %s exited: %w", p.id, err)
 	}
 	return nil
+}
+
+// started reports whether Serve has started the process (and closed the
+// driver's listener before that).
+func (p *Process) started() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done != nil
 }
 
 // Exited reports whether the process has ended, and how.
@@ -300,14 +311,20 @@ func (r *Runner) waitOne(ctx context.Context, client *http.Client, id, addr stri
 				return p.failure(fmt.Sprintf("exited before it was ready (%v)", err))
 			}
 		}
-		if path == "" {
+		switch {
+		case p != nil && !p.started():
+			// The driver's listener may still be open on the port until
+			// Serve closes it: an accept now would be its, not the
+			// server's.
+			last = "not started yet"
+		case path == "":
 			c, err := net.DialTimeout("tcp", addr, time.Second)
 			if err == nil {
 				c.Close()
 				return nil
 			}
 			last = err.Error()
-		} else {
+		default:
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
 			resp, err := client.Do(req)
 			if err == nil {

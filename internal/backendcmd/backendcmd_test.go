@@ -21,9 +21,9 @@ func TestCheck(t *testing.T) {
 }
 
 func TestScript(t *testing.T) {
-	r := &Runner{Cmd: "node server.js {port} {id}", WorkDir: "/srv/it's", Env: []string{"REDIS_URL=redis://127.0.0.1:6380"}}
-	got := r.script(4321, "io1")
-	for _, want := range []string{`cd '/srv/it'\''s' || exit 97`, "export WSLB_PORT='4321'", "export REDIS_URL='redis://127.0.0.1:6380'", "node server.js 4321 'io1'"} {
+	r := &Runner{Cmd: "node server.js --host {host} {port} {id}", WorkDir: "/srv/it's", Env: []string{"REDIS_URL=redis://127.0.0.1:6380"}}
+	got := r.script("127.0.0.1", 4321, "io1")
+	for _, want := range []string{`cd '/srv/it'\''s' || exit 97`, "export WSLB_PORT='4321'", "export WSLB_HOST='127.0.0.1'", "export REDIS_URL='redis://127.0.0.1:6380'", "node server.js --host '127.0.0.1' 4321 'io1'"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("script lacks %q:\n%s", want, got)
 		}
@@ -46,7 +46,7 @@ func TestProcessLifecycle(t *testing.T) {
 		t.Skip("python3 not installed")
 	}
 	r := &Runner{
-		Cmd:     "echo starting {id}; exec python3 -m http.server {port} --bind 127.0.0.1",
+		Cmd:     "echo starting {id}; exec python3 -m http.server {port} --bind {host}",
 		WorkDir: "/", Scratch: t.TempDir(), HealthPath: map[string]string{"web1": "/"},
 	}
 	p, err := r.Backend("web1")
