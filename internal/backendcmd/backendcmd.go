@@ -41,7 +41,7 @@ const (
 const (
 	// DefaultReadyTimeout bounds a server's start until its health path
 	// answers.
-	DefaultReadyTimeout = 30 * time.Second
+	DefaultReadyTimeout = 60 * time.Second
 	stopGrace           = 3 * time.Second
 	readyPoll           = 50 * time.Millisecond
 	// OutputLines is how many of a server's last output lines are kept
