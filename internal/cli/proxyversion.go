@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy"
@@ -66,4 +69,19 @@ func versionFinder(versions map[proxybin.Kind]string, targets func(proxybin.Kind
 		}
 		return proxybin.Find(kind, want)
 	}
+}
+
+// proxyVersionCompletion offers the versions there are, as KIND=MAJOR.MINOR.
+func proxyVersionCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	for _, d := range proxy.All() {
+		bins, err := proxybin.All(d.Name)
+		if err != nil {
+			continue
+		}
+		for _, b := range bins {
+			out = append(out, fmt.Sprintf("%s=%d.%d", d.Name, b.Version.Major, b.Version.Minor))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }

@@ -143,6 +143,7 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion(output.Formats...))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", enumFlagCompletion(failOnValues...))
 	_ = cmd.RegisterFlagCompletionFunc("websocket", enumFlagCompletion("auto", "all"))
+	_ = cmd.RegisterFlagCompletionFunc("proxy-version", proxyVersionCompletion)
 	return cmd
 }
 

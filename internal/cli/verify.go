@@ -149,6 +149,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 
 	_ = cmd.RegisterFlagCompletionFunc("driver", driverCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
+	_ = cmd.RegisterFlagCompletionFunc("proxy-version", proxyVersionCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("scenarios", enumFlagCompletion(verify.AllScenarios()...))
 	_ = cmd.RegisterFlagCompletionFunc("client", enumFlagCompletion(harness.ClientWebSocket, harness.ClientSocketIO))
 	_ = cmd.RegisterFlagCompletionFunc("key", enumFlagCompletion("source", "none", "cookie:", "header:", "query:"))

@@ -176,3 +176,19 @@ func TestVerifyCleanup(t *testing.T) {
 	code, _, stderr = runCLI(t, "verify", "--cleanup", "x.hcl")
 	require.Equal(t, ExitUsage, code, stderr)
 }
+
+// --proxy-version completes to the versions in the proxy cache.
+func TestProxyVersionCompletion(t *testing.T) {
+	cache := t.TempDir()
+	root := filepath.Join(cache, "sid")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "usr", "sbin"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, ".wslb-proxies"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "usr", "sbin", "nginx"), nil, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, ".wslb-proxies", "nginx.version"), []byte("nginx version: nginx/1.31.2\n"), 0o644))
+	t.Setenv(proxybin.CacheEnv, cache)
+	for _, cmd := range []string{"verify", "validate"} {
+		code, stdout, _ := runCLI(t, "__complete", cmd, "x.hcl", "--proxy-version", "")
+		require.Equal(t, ExitOK, code)
+		require.Contains(t, stdout, "nginx=1.31\n", cmd)
+	}
+}
