@@ -41,12 +41,6 @@ type hsection struct {
 	defaults *hsection
 }
 
-var haproxySections = map[string]bool{
-	"global": true, "defaults": true, "frontend": true, "backend": true, "listen": true,
-	"peers": true, "resolvers": true, "userlist": true, "mailers": true, "program": true,
-	"cache": true, "http-errors": true, "ring": true, "log-forward": true, "fcgi-app": true,
-}
-
 // Sections that reach other machines or run programs; they are removed.
 var haproxyDropSections = map[string]string{
 	"peers":       "peers sections (they connect to other machines)",
@@ -93,7 +87,7 @@ func indexHAProxy(file string, text []byte) ([]*hsection, error) {
 				return nil, &rewrite.Error{File: file, Line: l.num, Msg: l.kw() + " without .if"}
 			}
 		}
-		if len(parts) > 0 && haproxySections[parts[0]] {
+		if len(parts) > 0 && sectionKeywords[parts[0]] {
 			if len(open) > 0 {
 				return nil, &rewrite.Error{File: file, Line: l.num, Msg: fmt.Sprintf("section %q inside the .if block of line %d: verify cannot tell which section the lines below belong to; move the section out of the block", parts[0], open[len(open)-1])}
 			}
