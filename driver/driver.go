@@ -20,14 +20,10 @@ import (
 	"github.com/wslb/wslb/internal/proxybin"
 )
 
-// Options shape one run of a driver. They are the room for what a driver
-// needs to know before anything starts (images, address plans); the
-// loopback driver needs nothing.
-type Options struct {
-	// ScratchPrefix names the run's scratch directory (VerifyPrefix by
-	// default), so that leftovers of killed runs can be told apart.
-	ScratchPrefix string
-}
+// Options shape one run of a driver: the room for what a driver needs to
+// know before anything starts (images, address plans, faults). The
+// loopback driver needs nothing, so there is nothing here yet.
+type Options struct{}
 
 // Env is one run of a driver: everything it started, torn down by Close in
 // order (the proxy, then the backends, then the hosts and scratch space).
