@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/internal/sandbox"
 )
 
@@ -106,6 +107,9 @@ func (r *Runner) Backend(id string) (*Process, error) {
 	if err := Check(r.Cmd); err != nil {
 		return nil, err
 	}
+	if err := echo.ValidateID(id); err != nil { // it goes into the command line as is
+		return nil, fmt.Errorf("backend: %w", err)
+	}
 	dir := filepath.Join(r.Scratch, "backend-"+safeName(id))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("backend %s: %w", id, err)
@@ -135,9 +139,12 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // script is the sh -c text that runs the command for host, port and id.
 func (r *Runner) script(host string, port int, id string) string {
+	// Substituted as they are, so that they work inside the user's own
+	// quotes too: an address, a number and a server id (letters, digits,
+	// '.', '_', ':' and '-': echo.ValidateID) hold nothing sh reads.
 	cmd := strings.ReplaceAll(r.Cmd, PortVar, strconv.Itoa(port))
-	cmd = strings.ReplaceAll(cmd, HostVar, shellQuote(host))
-	cmd = strings.ReplaceAll(cmd, IDVar, shellQuote(id))
+	cmd = strings.ReplaceAll(cmd, HostVar, host)
+	cmd = strings.ReplaceAll(cmd, IDVar, id)
 	var b strings.Builder
 	b.WriteString("cd " + shellQuote(r.WorkDir) + " || exit 97\n")
 	for _, kv := range append([]string{"WSLB_HOST=" + host, "WSLB_PORT=" + strconv.Itoa(port), "WSLB_ID=" + id}, r.Env...) {

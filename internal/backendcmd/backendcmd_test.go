@@ -23,10 +23,17 @@ func TestCheck(t *testing.T) {
 func TestScript(t *testing.T) {
 	r := &Runner{Cmd: "node server.js --host {host} {port} {id}", WorkDir: "/srv/it's", Env: []string{"REDIS_URL=redis://127.0.0.1:6380"}}
 	got := r.script("127.0.0.1", 4321, "io1")
-	for _, want := range []string{`cd '/srv/it'\''s' || exit 97`, "export WSLB_PORT='4321'", "export WSLB_HOST='127.0.0.1'", "export REDIS_URL='redis://127.0.0.1:6380'", "node server.js --host '127.0.0.1' 4321 'io1'"} {
+	for _, want := range []string{`cd '/srv/it'\''s' || exit 97`, "export WSLB_PORT='4321'", "export WSLB_HOST='127.0.0.1'", "export REDIS_URL='redis://127.0.0.1:6380'", "node server.js --host 127.0.0.1 4321 io1"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("script lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestBackendRefusesUnsafeID(t *testing.T) {
+	r := &Runner{Cmd: "node s.js {port} {id}", WorkDir: "/", Scratch: t.TempDir()}
+	if _, err := r.Backend("io1; rm -rf ~"); err == nil {
+		t.Fatal("an id with shell syntax was accepted")
 	}
 }
 
