@@ -192,3 +192,24 @@ func TestProxyVersionCompletion(t *testing.T) {
 		require.Contains(t, stdout, "nginx=1.31\n", cmd)
 	}
 }
+
+// A version that is not here, asked for by name or by a topology's
+// target, is a missing environment (exit 4) naming `make proxies`, before
+// anything starts.
+func TestVerifyMissingVersionExitsFour(t *testing.T) {
+	t.Setenv(proxybin.CacheEnv, filepath.Join(t.TempDir(), "empty"))
+	topo := filepath.Join(t.TempDir(), "future.hcl")
+	require.NoError(t, os.WriteFile(topo, []byte("target {\n  nginx = \"9.0\"\n}\n"+
+		"listener \"l\" {\n  address = \"127.0.0.1:8080\"\n}\nroute \"r\" {\n  path = \"/\"\n  websocket = true\n  pool = \"p\"\n}\n"+
+		"pool \"p\" {\n  affinity {\n    mode = \"source\"\n  }\n  server \"a\" {\n    address = \"127.0.0.1:9001\"\n  }\n}\n"), 0o644))
+	for _, args := range [][]string{
+		{"verify", "../../examples/chat.hcl", "--proxy", "nginx", "--proxy-version", "1.99"},
+		{"verify", "../../examples/chat.hcl", "--proxy-version", "haproxy=9.9"},
+		{"verify", topo, "--proxy", "nginx"},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		require.Equal(t, ExitMissingEnviron, code, "%v\nstdout: %s\nstderr: %s", args, stdout, stderr)
+		require.Contains(t, stderr, "is not available here", "%v", args)
+		require.Contains(t, stderr, "make proxies", "%v", args)
+	}
+}
