@@ -40,10 +40,12 @@ test-deps:
 
 # proxies builds (once; reused while healthy) the Debian trixie and sid
 # root filesystems holding HAProxy 3.0 and 3.2, NGINX 1.26 and 1.30 into
-# $(WSLB_PROXY_CACHE). See scripts/proxies.
+# $(WSLB_PROXY_CACHE). See scripts/proxies. sudo only when there is
+# something to build.
 proxies:
-	@$(MAKE) --no-print-directory apt-install PKGS="mmdebstrap"
-	@$(SUDO) env WSLB_PROXY_CACHE="$(WSLB_PROXY_CACHE)" scripts/proxies
+	@scripts/proxies --check 2>/dev/null || { \
+		$(MAKE) --no-print-directory apt-install PKGS="mmdebstrap" && \
+		$(SUDO) env WSLB_PROXY_CACHE="$(WSLB_PROXY_CACHE)" scripts/proxies; }
 
 apt-install:
 	@missing=""; \
