@@ -54,6 +54,9 @@ func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Conf
 		return nil, nil, err
 	}
 	notes := st.notes(src.Name)
+	if note := originNote(src.Name, bin, n); note != "" {
+		notes = append(notes, note)
+	}
 	err = bin.Check(ctx, main)
 	var ce *proxybin.CheckError
 	if errors.As(err, &ce) && ctx.Err() == nil {
@@ -70,6 +73,41 @@ func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Conf
 		return nil, notes, fmt.Errorf("--exec %s: %w", src.Name, err)
 	}
 	return nil, notes, nil
+}
+
+// nginxAllOrigins is the first NGINX that keeps every Origin line in
+// $http_origin (joined by commas); older ones keep only the first.
+var nginxAllOrigins = [3]int{1, 23, 0}
+
+// originNote warns when the NGINX --exec runs is older than
+// nginxAllOrigins and the config reads $http_origin: an Origin check there
+// decides on the first of several Origin lines alone (docs/security.md).
+func originNote(name string, bin proxybin.Binary, n *nginx.Config) string {
+	v := nginxAllOrigins
+	if n == nil || bin.Kind != proxybin.Nginx || bin.Version.AtLeast(v[0], v[1], v[2]) || !readsVar(n.Root, httpOriginVar) {
+		return ""
+	}
+	return fmt.Sprintf("%s reads $http_origin, which nginx %s sets from the first Origin header line only: an Origin check there lets a second line through (NGINX %d.%d and later see every line; see docs/security.md)",
+		name, bin.Version, v[0], v[1])
+}
+
+// httpOriginVar matches $http_origin and ${http_origin} (NGINX variable
+// names ignore case), not $http_origin_x.
+var httpOriginVar = regexp.MustCompile(`(?i)\$(http_origin\b|\{http_origin\})`)
+
+// readsVar reports whether a directive below nodes names the variable.
+func readsVar(nodes []*nginx.Node, variable *regexp.Regexp) bool {
+	for _, n := range nodes {
+		for _, a := range n.Args {
+			if variable.MatchString(a) {
+				return true
+			}
+		}
+		if readsVar(n.Children, variable) {
+			return true
+		}
+	}
+	return false
 }
 
 // stubs says which tokens in server addresses were replaced and which were

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,4 +37,33 @@ func TestHAProxySectionVersionsAgreeWithTheBinaries(t *testing.T) {
 			require.Equal(t, fired["WSLB002"], fired["WSLB215"], "%s %s on a %q section: the rule and the binary disagree\n%s", bin.Kind, bin.Version, section, describe(res))
 		}
 	})
+}
+
+// --exec with an NGINX older than 1.23 notes that a config reading
+// $http_origin sees only the first Origin line; newer ones get no note.
+func TestExecNotesTheFirstOriginLineOnOldNginx(t *testing.T) {
+	const conf = "events {}\nhttp {\n    map $http_origin $bad_origin {\n        default 1;\n        \"https://app.example.test\" 0;\n    }\n" +
+		"    server {\n        listen 127.0.0.1:8080;\n        location /ws {\n            if ($bad_origin) { return 403; }\n" +
+		"            proxy_pass http://127.0.0.1:9;\n        }\n    }\n}\n"
+	testutil.EachVersionOf(t, proxybin.Nginx, func(t *testing.T, bin proxybin.Binary) {
+		path := filepath.Join(t.TempDir(), "nginx.conf")
+		require.NoError(t, os.WriteFile(path, []byte(conf), 0o644))
+		opts := Options{Exec: true, Binaries: func(Kind) (proxybin.Binary, error) { return bin, nil }}
+		res, err := Lint(context.Background(), []Source{{Name: path}}, opts)
+		require.NoError(t, err)
+		noted := false
+		for _, n := range res.Notes {
+			noted = noted || strings.Contains(n, "first Origin header line")
+		}
+		require.Equal(t, !bin.Version.AtLeast(1, 23, 0), noted, "nginx %s: %q", bin.Version, res.Notes)
+	})
+}
+
+func TestHTTPOriginVar(t *testing.T) {
+	for arg, want := range map[string]bool{
+		"$http_origin": true, "${http_origin}": true, "$HTTP_Origin": true, `"$scheme:$http_origin"`: true,
+		"$http_origin_x": false, "$http_originator": false, "$origin": false, "http_origin": false,
+	} {
+		require.Equal(t, want, httpOriginVar.MatchString(arg), arg)
+	}
 }
