@@ -39,7 +39,8 @@ type Runtime struct {
 // Options tune generation.
 type Options struct {
 	// Kinds selects the proxies to generate for, in order; empty means
-	// every registered proxy with a generator, by name (HAProxy, NGINX).
+	// every registered proxy with a generator, by name (HAProxy, NGINX),
+	// but no ConfigOnly target (Istio), which is written only when named.
 	Kinds []proxybin.Kind
 	// Runtime, when set, puts every path the proxy writes under Runtime.Dir
 	// and keeps the proxy in the foreground; nil gives production paths.
@@ -58,7 +59,7 @@ type Options struct {
 // FileName returns the conventional config file name for kind, from the
 // proxy registry ("" for a proxy it does not know).
 func FileName(kind proxybin.Kind) string {
-	if d, ok := proxy.Lookup(string(kind)); ok {
+	if d, ok := proxy.LookupTarget(string(kind)); ok {
 		return d.ConfigName
 	}
 	return ""

@@ -32,10 +32,17 @@ type Descriptor struct {
 	// ("haproxy.cfg"), used for generated and rewritten configs.
 	ConfigName string
 	// Detect weighs how much a file looks like a config of this proxy.
+	// A ConfigOnly target may leave it nil.
 	Detect func(path string, content []byte) Evidence
 	// Run says how a driver runs the proxy in the foreground; nil when
 	// wslb cannot run it.
 	Run func(RunRequest) (RunPlan, error)
+	// ConfigOnly marks a target wslb writes configs for but neither runs
+	// nor reads back (Istio: Envoy cannot be installed here, and validate
+	// has no parser for its YAML). Only generate offers it, and only when
+	// it is named: All, Names, Kinds, Lookup and Detect leave it out, so
+	// verify, validate and a plain `generate -o DIR` never meet it.
+	ConfigOnly bool
 }
 
 // Binary finds the proxy's executable (the one $WSLB_<NAME> names, else
@@ -64,13 +71,13 @@ var (
 // Register adds d; a second proxy with the same name or alias is a
 // programming error.
 func Register(d *Descriptor) {
-	if d.Name == "" || d.Detect == nil || d.ConfigName == "" {
+	if d.Name == "" || (d.Detect == nil && !d.ConfigOnly) || d.ConfigName == "" {
 		panic(fmt.Sprintf("proxy: descriptor %q needs a name, a config name and a detector", d.Name))
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, name := range append([]string{string(d.Name)}, d.Aliases...) {
-		if lookup(name) != nil {
+		if lookup(name, true) != nil {
 			panic(fmt.Sprintf("proxy: %q registered twice", name))
 		}
 	}
@@ -78,11 +85,28 @@ func Register(d *Descriptor) {
 	slices.SortFunc(registry, func(a, b *Descriptor) int { return strings.Compare(string(a.Name), string(b.Name)) })
 }
 
-// All returns every registered proxy, by name.
+// All returns every registered proxy wslb runs and reads, by name (not
+// the ConfigOnly targets).
 func All() []*Descriptor {
+	return slices.DeleteFunc(Targets(), func(d *Descriptor) bool { return d.ConfigOnly })
+}
+
+// Targets returns every registered proxy generate can write for, by name:
+// All and the ConfigOnly targets.
+func Targets() []*Descriptor {
 	mu.RLock()
 	defer mu.RUnlock()
 	return slices.Clone(registry)
+}
+
+// TargetNames returns the names of Targets: the choices of generate's
+// --proxy flag.
+func TargetNames() []string {
+	var out []string
+	for _, d := range Targets() {
+		out = append(out, string(d.Name))
+	}
+	return out
 }
 
 // Names returns the names of every registered proxy, by name: the choices
@@ -104,16 +128,28 @@ func Kinds() []Kind {
 	return out
 }
 
-// Lookup finds a proxy by name or alias.
+// Lookup finds a proxy of All by name or alias.
 func Lookup(name string) (*Descriptor, bool) {
 	mu.RLock()
 	defer mu.RUnlock()
-	d := lookup(name)
+	d := lookup(name, false)
 	return d, d != nil
 }
 
-func lookup(name string) *Descriptor {
+// LookupTarget finds any target, ConfigOnly ones included, by name or
+// alias.
+func LookupTarget(name string) (*Descriptor, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	d := lookup(name, true)
+	return d, d != nil
+}
+
+func lookup(name string, configOnly bool) *Descriptor {
 	for _, d := range registry {
+		if d.ConfigOnly && !configOnly {
+			continue
+		}
 		if string(d.Name) == name || slices.Contains(d.Aliases, name) {
 			return d
 		}

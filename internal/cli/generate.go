@@ -93,7 +93,7 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Output, "output", "o", "-", "directory to write the configs to, or - for standard output")
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 with a diff when the files in -o DIR differ")
-	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "generate only this proxy's config: %s (default: every one)", nil, "target")
+	proxyFlag = addTargetFlag(cmd, &opts.Proxy, "generate only this proxy's config: %s (default: every proxy wslb also runs; config-only targets only when named)", "target")
 	_ = cmd.MarkFlagDirname("output")
 	return cmd
 }

@@ -19,16 +19,28 @@ type proxyFlag struct {
 	value   *string
 	extra   []string
 	aliases map[string]*string
+	// targets offers the config-only targets too (generate's flag).
+	targets bool
 }
 
 // addProxyFlag defines --proxy on cmd, storing the proxy's name in value,
 // and the deprecated spellings in aliases.
 func addProxyFlag(cmd *cobra.Command, value *string, usage string, extra []string, aliases ...string) *proxyFlag {
-	p := &proxyFlag{value: value, extra: extra, aliases: map[string]*string{}}
+	return newProxyFlag(cmd, value, usage, false, extra, aliases)
+}
+
+// addTargetFlag is addProxyFlag for generate, whose --proxy also takes
+// the config-only targets (proxy.Descriptor.ConfigOnly).
+func addTargetFlag(cmd *cobra.Command, value *string, usage string, aliases ...string) *proxyFlag {
+	return newProxyFlag(cmd, value, usage, true, nil, aliases)
+}
+
+func newProxyFlag(cmd *cobra.Command, value *string, usage string, targets bool, extra, aliases []string) *proxyFlag {
+	p := &proxyFlag{value: value, extra: extra, aliases: map[string]*string{}, targets: targets}
 	f := cmd.Flags()
 	def := *value
 	f.StringVar(value, "proxy", def, fmt.Sprintf(usage, p.choices()))
-	complete := enumFlagCompletion(append(proxy.Names(), extra...)...)
+	complete := enumFlagCompletion(append(p.names(), extra...)...)
 	_ = cmd.RegisterFlagCompletionFunc("proxy", complete)
 	for _, a := range aliases {
 		v := new(string)
@@ -40,9 +52,17 @@ func addProxyFlag(cmd *cobra.Command, value *string, usage string, extra []strin
 	return p
 }
 
+// names are the proxies the flag offers.
+func (p *proxyFlag) names() []string {
+	if p.targets {
+		return proxy.TargetNames()
+	}
+	return proxy.Names()
+}
+
 // choices lists the values --proxy takes, for help and messages.
 func (p *proxyFlag) choices() string {
-	names := append(proxy.Names(), p.extra...)
+	names := append(p.names(), p.extra...)
 	if len(names) == 1 {
 		return names[0]
 	}
@@ -69,7 +89,11 @@ func (p *proxyFlag) resolve(cmd *cobra.Command, streams IOStreams) (string, erro
 	if v == "" || slices.Contains(p.extra, v) {
 		return spelled, nil
 	}
-	d, ok := proxy.Lookup(v)
+	lookup := proxy.Lookup
+	if p.targets {
+		lookup = proxy.LookupTarget
+	}
+	d, ok := lookup(v)
 	if !ok {
 		return spelled, UsageError("%s %q: want %s", spelled, v, p.choices())
 	}
