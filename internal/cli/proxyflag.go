@@ -8,7 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wslb/wslb/proxy"
-	_ "github.com/wslb/wslb/proxy/all" // the proxies the commands offer
+	_ "github.com/wslb/wslb/proxy/all"   // the proxies the commands offer
+	_ "github.com/wslb/wslb/proxy/istio" // a config-only target; it imports the generator, which imports proxy/all
 )
 
 // proxyFlag is the --proxy flag every command has. Its choices, help and

@@ -1,0 +1,36 @@
+// Package istio is the Istio target of wslb generate: Kubernetes YAML for
+// an Istio mesh, from the same topology as the HAProxy and NGINX configs.
+// A Gateway holds the listeners, a VirtualService the routes, and each
+// pool becomes a ServiceEntry (its servers, as endpoints) and a
+// DestinationRule (affinity as consistentHash, connection limits,
+// timeouts, outlier detection).
+//
+// Every spec is built from the Istio API's own Go types (istio.io/api), so
+// no field name is spelled here; the tests decode each object into
+// istio.io/client-go's type for its kind and check it against the CRD
+// schemas the API ships.
+// wslb cannot run Envoy on the machines it verifies with, so the target is
+// ConfigOnly: generate writes it when named, and the tests check it
+// against the CRD schemas Istio ships.
+package istio
+
+import (
+	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/proxy"
+)
+
+// Kind is the target's name.
+const Kind proxy.Kind = "istio"
+
+// Descriptor is Istio's entry in the proxy registry.
+var Descriptor = &proxy.Descriptor{
+	Name:       Kind,
+	Title:      "Istio",
+	ConfigName: "istio.yaml",
+	ConfigOnly: true,
+}
+
+func init() {
+	proxy.Register(Descriptor)
+	generator.Register(Kind, Generate)
+}
