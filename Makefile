@@ -29,7 +29,8 @@ build:
 # report in a test, redis-server and the Socket.IO example's node_modules
 # (examples/socketio/deps.sh: npm ci, cached outside the clone), which
 # the Socket.IO end-to-end tests run, and the other proxy versions
-# (`make proxies`), which the tests run too.
+# (`make proxies`), which the tests run too; it also builds tools/istiocheck
+# (a module of its own, slow to build the first time) that the Istio tests run.
 deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES)"
 
@@ -37,6 +38,7 @@ test-deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server mmdebstrap"
 	@examples/socketio/deps.sh
 	@$(MAKE) --no-print-directory proxies
+	@$(GO) build -C tools/istiocheck -o /dev/null .
 
 # proxies builds (once; reused while healthy) the Debian trixie and sid
 # root filesystems holding HAProxy 3.0 and 3.2, NGINX 1.26 and 1.30 into
@@ -74,6 +76,7 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
+	$(GO) vet -C tools/istiocheck ./...
 
 # fuzz runs each fuzz target for FUZZTIME (go test fuzzes one target at a time).
 fuzz:

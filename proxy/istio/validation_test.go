@@ -1,0 +1,107 @@
+package istio_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The Istio YAML is checked by Istio's own schemas, the way the HAProxy
+// and NGINX configs are checked by their binaries: tools/istiocheck (a
+// module of its own, so wslb links none of it) applies the CRD schemas
+// of the istio.io/api version wslb is built with, with the Kubernetes API
+// server's validation code, and decodes every object into
+// istio.io/client-go's type.
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if checkerPath != "" {
+		os.RemoveAll(filepath.Dir(checkerPath))
+	}
+	os.Exit(code)
+}
+
+var (
+	checkerOnce sync.Once
+	checkerPath string
+	checkerErr  error
+)
+
+// checker builds tools/istiocheck once per test run and finds the CRD
+// file of the istio.io/api module wslb links.
+func checker(t *testing.T) (bin, crds string) {
+	t.Helper()
+	checkerOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wslb-istiocheck-")
+		if err != nil {
+			checkerErr = err
+			return
+		}
+		checkerPath = filepath.Join(dir, "istiocheck")
+		out, err := exec.Command("go", "build", "-C", "../../tools/istiocheck", "-o", checkerPath, ".").CombinedOutput()
+		if err != nil {
+			checkerErr = &buildError{err, string(out)}
+		}
+	})
+	require.NoError(t, checkerErr)
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "istio.io/api").Output()
+	require.NoError(t, err)
+	crds = filepath.Join(strings.TrimSpace(string(out)), "kubernetes", "customresourcedefinitions.gen.yaml")
+	require.FileExists(t, crds)
+	return checkerPath, crds
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return "build tools/istiocheck: " + e.err.Error() + "\n" + e.out }
+
+func istiocheck(t *testing.T, files ...string) (string, error) {
+	t.Helper()
+	bin, crds := checker(t)
+	out, err := exec.Command(bin, append([]string{"-crds", crds}, files...)...).CombinedOutput()
+	return string(out), err
+}
+
+func TestGoldenPassesIstioValidation(t *testing.T) {
+	var files []string
+	for _, c := range goldenCases(t) {
+		files = append(files, filepath.Join(goldenDir, c.name, "istio.yaml"))
+	}
+	out, err := istiocheck(t, files...)
+	require.NoError(t, err, out)
+	require.Contains(t, out, ", 0 problems")
+	require.NotContains(t, out, " 0 objects checked")
+}
+
+// The checker refuses what the API server would: each mistake below is
+// one a hand-made or drifted generator could make.
+func TestIstioValidationRefusesMistakes(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join(goldenDir, "chat", "istio.yaml"))
+	require.NoError(t, err)
+	for _, c := range []struct{ name, from, to, want string }{
+		{"64-bit integer as a string", "minimumRingSize: 1024", `minimumRingSize: "1024"`, "must be of type integer"},
+		{"misspelled field", "useSourceIp: true", "useSourceIP: true", `unknown field "spec.trafficPolicy.loadBalancer.consistentHash.useSourceIP"`},
+		{"unknown enum value", "simple: ROUND_ROBIN", "simple: ROUNDROBIN", "Unsupported value"},
+		{"CEL rule", "number: 8080\n    protocol: HTTP", "number: 80800\n    protocol: HTTP", "port must be between 1-65535"},
+		{"bad duration", "baseEjectionTime: 4s", "baseEjectionTime: 4x", "must be a valid duration"},
+		{"invalid name", "name: chat-web", "name: Chat_Web", "RFC 1123 subdomain"},
+		{"wrong version", "apiVersion: networking.istio.io/v1\nkind: DestinationRule", "apiVersion: networking.istio.io/v2\nkind: DestinationRule", "no CRD serves"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			require.Contains(t, string(good), c.from)
+			path := filepath.Join(t.TempDir(), "istio.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(good), c.from, c.to, 1)), 0o644))
+			out, err := istiocheck(t, path)
+			require.Error(t, err, out)
+			require.Contains(t, out, c.want)
+		})
+	}
+}

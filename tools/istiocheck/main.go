@@ -1,0 +1,255 @@
+// Command istiocheck checks Kubernetes YAML for Istio the way a cluster
+// would: every object against the CRD schema Istio ships for its kind
+// (OpenAPI validation, unknown fields as with kubectl --validate=strict,
+// and the schema's CEL rules, with the API server's own code from
+// k8s.io/apiextensions-apiserver), its metadata against Kubernetes' name
+// and label rules, and its decoding into istio.io/client-go's type.
+//
+// It is a module of its own so that none of this is linked into wslb: the
+// wslb tests build and run it.
+//
+//	istiocheck -crds customresourcedefinitions.gen.yaml FILE.yaml...
+//
+// It prints one line per problem, FILE: KIND/NAME: problem, and exits 1
+// when there is any, 2 when it cannot run.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	netv1 "istio.io/client-go/pkg/apis/networking/v1"
+	apiextensions "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	metavalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"sigs.k8s.io/yaml"
+)
+
+// version is one served version of one CRD, ready to validate.
+type version struct {
+	structural *structuralschema.Structural
+	validator  apiservervalidation.SchemaValidator
+	cel        *cel.Validator
+}
+
+func main() {
+	crds := flag.String("crds", "", "the CRD file (istio.io/api's kubernetes/customresourcedefinitions.gen.yaml)")
+	flag.Parse()
+	if *crds == "" || flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: istiocheck -crds CRDS.yaml FILE.yaml...")
+		os.Exit(2)
+	}
+	schemas, err := loadCRDs(*crds)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "istiocheck:", err)
+		os.Exit(2)
+	}
+	problems, checked := 0, 0
+	for _, path := range flag.Args() {
+		n, errs, err := checkFile(path, schemas)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "istiocheck:", err)
+			os.Exit(2)
+		}
+		checked += n
+		for _, e := range errs {
+			fmt.Printf("%s: %s\n", path, e)
+		}
+		problems += len(errs)
+	}
+	fmt.Printf("%d objects checked, %d problems\n", checked, problems)
+	if problems > 0 {
+		os.Exit(1)
+	}
+}
+
+// loadCRDs reads every CRD of the file, keyed "group/version, Kind=kind"
+// as the objects' apiVersion and kind spell it.
+func loadCRDs(path string) (map[string]*version, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*version{}
+	r := utilyaml.NewYAMLReader(bufioReader(b))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(doc, &crd); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if crd.Kind != "CustomResourceDefinition" {
+			continue
+		}
+		for _, v := range crd.Spec.Versions {
+			if !v.Served || v.Schema == nil || v.Schema.OpenAPIV3Schema == nil {
+				continue
+			}
+			var internal apiextensions.JSONSchemaProps
+			if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v.Schema.OpenAPIV3Schema, &internal, nil); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", crd.Name, v.Name, err)
+			}
+			s, err := structuralschema.NewStructural(&internal)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: not a structural schema: %w", crd.Name, v.Name, err)
+			}
+			validator, _, err := apiservervalidation.NewSchemaValidator(&internal)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", crd.Name, v.Name, err)
+			}
+			out[crd.Spec.Group+"/"+v.Name+", Kind="+crd.Spec.Names.Kind] = &version{
+				structural: s,
+				validator:  validator,
+				cel:        cel.NewValidator(s, true, celconfig.PerCallLimit),
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no CustomResourceDefinition", path)
+	}
+	return out, nil
+}
+
+func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// checkFile checks every object of a multi-document YAML file.
+func checkFile(path string, schemas map[string]*version) (int, []string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	var problems []string
+	n := 0
+	r := utilyaml.NewYAMLReader(bufioReader(b))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return n, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		j, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("document %d: %v", n+1, err))
+			continue
+		}
+		if bytes.Equal(bytes.TrimSpace(j), []byte("null")) {
+			continue // a comment or an empty document
+		}
+		n++
+		problems = append(problems, checkObject(j, schemas)...)
+	}
+	return n, problems, nil
+}
+
+func checkObject(j []byte, schemas map[string]*version) []string {
+	// As the API server decodes: integers as int64, not float64.
+	var obj map[string]any
+	if err := utiljson.Unmarshal(j, &obj); err != nil {
+		return []string{err.Error()}
+	}
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	where := kind + "/" + name
+	v, ok := schemas[apiVersion+", Kind="+kind]
+	if !ok {
+		return []string{fmt.Sprintf("%s: no CRD serves apiVersion %q kind %q", where, apiVersion, kind)}
+	}
+	var errs field.ErrorList
+	for _, msg := range metavalidation.NameIsDNSSubdomain(name, false) {
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), name, msg))
+	}
+	labels := map[string]string{}
+	if l, ok := meta["labels"].(map[string]any); ok {
+		for k, v := range l {
+			s, _ := v.(string)
+			labels[k] = s
+		}
+	}
+	errs = append(errs, metav1validation.ValidateLabels(labels, field.NewPath("metadata", "labels"))...)
+	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, v.validator)...)
+	celErrs, _ := v.cel.Validate(context.Background(), nil, v.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+	errs = append(errs, celErrs...)
+
+	var out []string
+	for _, e := range errs {
+		out = append(out, fmt.Sprintf("%s: %v", where, e))
+	}
+	// Strict field validation, as kubectl --validate=strict: a field the
+	// schema does not know would be dropped silently by the API server.
+	pruned := deepCopy(obj)
+	for _, p := range pruning.PruneWithOptions(pruned, v.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
+		out = append(out, fmt.Sprintf("%s: unknown field %q", where, p))
+	}
+	if err := decodeTyped(kind, j); err != nil {
+		out = append(out, fmt.Sprintf("%s: istio.io/client-go: %v", where, err))
+	}
+	return out
+}
+
+// decodeTyped decodes the object into istio.io/client-go's type for its
+// kind, refusing unknown fields, and checks its group and version.
+func decodeTyped(kind string, j []byte) error {
+	var target any
+	switch kind {
+	case "Gateway":
+		target = &netv1.Gateway{}
+	case "VirtualService":
+		target = &netv1.VirtualService{}
+	case "DestinationRule":
+		target = &netv1.DestinationRule{}
+	case "ServiceEntry":
+		target = &netv1.ServiceEntry{}
+	case "WorkloadEntry":
+		target = &netv1.WorkloadEntry{}
+	default:
+		return nil
+	}
+	d := json.NewDecoder(bytes.NewReader(j))
+	d.DisallowUnknownFields()
+	if err := d.Decode(target); err != nil {
+		return err
+	}
+	var tm struct {
+		APIVersion string `json:"apiVersion"`
+	}
+	if err := json.Unmarshal(j, &tm); err != nil {
+		return err
+	}
+	if want := netv1.SchemeGroupVersion.String(); tm.APIVersion != want {
+		return fmt.Errorf("apiVersion %q, want %q", tm.APIVersion, want)
+	}
+	return nil
+}
+
+func deepCopy(obj map[string]any) map[string]any {
+	b, _ := json.Marshal(obj)
+	var out map[string]any
+	_ = utiljson.Unmarshal(b, &out)
+	return out
+}
