@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,6 +110,11 @@ func (s *Session) open(ctx context.Context, extraPolls int) error {
 	if s.Handshake, err = DecodeHandshake(ps[0].Data); err != nil {
 		return s.fail(err)
 	}
+	if !slices.Contains(s.Handshake.Upgrades, "websocket") {
+		// A server with transports: ["polling"] only: nothing to upgrade
+		// to, and the WebSocket path is not what it serves.
+		return s.fail(fmt.Errorf("server offers no WebSocket upgrade (upgrades %q)", s.Handshake.Upgrades))
+	}
 	// 2, 3: connect the main namespace and read the server's CONNECT.
 	if err := s.post(ctx, EIOPacket{Type: EIOMessage, Data: SIOPacket{Type: SIOConnect, ID: -1}.Encode()}); err != nil {
 		return err
@@ -131,12 +137,18 @@ func (s *Session) open(ctx context.Context, extraPolls int) error {
 	return s.upgrade(ctx)
 }
 
-// fail marks the last request failed with err and returns err.
+// fail marks the last request failed with err and returns the error
+// naming that request.
 func (s *Session) fail(err error) error {
-	if n := len(s.Requests); n > 0 && s.Requests[n-1].Err == "" {
-		s.Requests[n-1].Err = err.Error()
+	n := len(s.Requests)
+	if n == 0 {
+		return err
 	}
-	return err
+	r := &s.Requests[n-1]
+	if r.Err == "" {
+		r.Err = err.Error()
+	}
+	return s.requestErr(r)
 }
 
 // pollURL is the Engine.IO URL for transport with the session's sid.

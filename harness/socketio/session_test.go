@@ -2,6 +2,7 @@ package socketio_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -92,4 +93,21 @@ func TestSessionSplitAcrossNodes(t *testing.T) {
 		t.Errorf("last request %+v", last)
 	}
 	s.Close() // a failed session closes without blocking
+}
+
+// A server that only polls (transports: ["polling"]) is reported as such,
+// not as a failed WebSocket handshake.
+func TestSessionNoUpgradeOffered(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Wslb-Server", "io1")
+		io.WriteString(w, `0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
+	}))
+	defer srv.Close()
+	s, err := socketio.Open(context.Background(), testConfig(t, srv, nil), 0)
+	if err == nil || err.Error() != `handshake request 1: server offers no WebSocket upgrade (upgrades [])` {
+		t.Fatalf("err = %v", err)
+	}
+	if len(s.Requests) != 1 {
+		t.Errorf("requests %+v", s.Requests)
+	}
 }

@@ -127,7 +127,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.StringVar(&opts.Verify.Driver, "driver", driver.Default, "what runs the backends, the proxy and the clients' hosts: "+strings.Join(driver.Names(), ", "))
 	f.IntVar(&opts.Verify.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
 	f.IntVar(&opts.Verify.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
-	f.IntVar(&opts.Verify.Messages, "messages", verify.DefaultMessages, "echo messages per connection")
+	f.IntVar(&opts.Verify.Messages, "messages", verify.DefaultMessages, "echo messages per connection (with --client socketio: events emitted per session)")
 	f.StringSliceVar(&opts.Verify.Scenarios, "scenarios", verify.DefaultScenarios, "scenarios to run: "+strings.Join(verify.AllScenarios(), ","))
 	f.DurationVar(&opts.Verify.Idle, "idle", 0, "also hold connections idle this long and report any the proxy closes")
 	f.Float64Var(&opts.Verify.MinStickiness, "min-stickiness", verify.DefaultMinStickiness, "fraction of clients (0..1) that must stay on one backend")
