@@ -121,7 +121,7 @@ func ByID(id string) *Rule {
 type HAProxyPass struct {
 	Config *haproxy.Config
 	Opts   Options
-	WS     *HAProxyWebSockets
+	WS     *haproxy.WebSockets
 	rule   *Rule
 	out    *[]finding.Finding
 }
@@ -156,7 +156,7 @@ func (p *HAProxyPass) report(line, col int, msg, fix string) {
 type NginxPass struct {
 	Config *nginx.Config
 	Opts   Options
-	WS     *NginxWebSockets
+	WS     *nginx.WebSockets
 	rule   *Rule
 	out    *[]finding.Finding
 }
@@ -184,7 +184,7 @@ func newFinding(r *Rule, file string, line, col int, msg, fix string) finding.Fi
 // CheckHAProxy runs every HAProxy rule not in disabled over c.
 func CheckHAProxy(c *haproxy.Config, opts Options, disabled map[string]bool) []finding.Finding {
 	var out []finding.Finding
-	ws := DetectHAProxyWebSockets(c, opts.WebSocketAll)
+	ws := haproxy.DetectWebSockets(c, opts.WebSocketAll)
 	for _, r := range All() {
 		if r.HAProxy == nil || disabled[r.ID] {
 			continue
@@ -200,7 +200,7 @@ func CheckNginx(c *nginx.Config, opts Options, disabled map[string]bool) []findi
 	if len(c.Root) == 0 {
 		return nil // nothing parsed (a syntax error, reported as WSLB001)
 	}
-	ws := DetectNginxWebSockets(c, opts.WebSocketAll)
+	ws := nginx.DetectWebSockets(c, opts.WebSocketAll)
 	for _, r := range All() {
 		if r.Nginx == nil || disabled[r.ID] {
 			continue

@@ -4,17 +4,7 @@ import (
 	"sort"
 
 	"github.com/wslb/wslb/proxy/haproxy"
-	"github.com/wslb/wslb/proxy/nginx"
 )
-
-func sortNodes(ns []*nginx.Node) {
-	sort.Slice(ns, func(i, j int) bool {
-		if ns[i].File != ns[j].File {
-			return ns[i].File < ns[j].File
-		}
-		return ns[i].Line < ns[j].Line
-	})
-}
 
 func sortedSections[V any](m map[*haproxy.Section]V) []*haproxy.Section {
 	out := make([]*haproxy.Section, 0, len(m))

@@ -22,7 +22,7 @@ func init() {
 }
 
 func checkUpgradeHeaders(p *NginxPass) {
-	for _, blk := range sortedNodes(p.WS.Locations) {
+	for _, blk := range nginx.SortedNodes(p.WS.Locations) {
 		headers, from := blk.Effective("proxy_set_header")
 		upgrade, connection := false, false
 		for _, h := range headers {
@@ -30,7 +30,7 @@ func checkUpgradeHeaders(p *NginxPass) {
 			case "upgrade":
 				upgrade = strings.Contains(h.Arg(1), "$") || strings.EqualFold(strings.TrimSpace(h.Arg(1)), "websocket")
 			case "connection":
-				connection = connectionUpgrades(h.Arg(1))
+				connection = nginx.ConnectionUpgrades(h.Arg(1))
 			}
 		}
 		if upgrade && connection {
@@ -45,19 +45,9 @@ func checkUpgradeHeaders(p *NginxPass) {
 		}
 		msg := fmt.Sprintf("%s carries WebSockets (because %s) but does not forward %s to the backend",
 			blk.Label(), p.WS.Locations[blk], strings.Join(missing, " and "))
-		if from == blk && upgradeIntent(blk.Parent) {
+		if from == blk && nginx.UpgradeIntent(blk.Parent) {
 			msg += "; its own proxy_set_header lines stop nginx from inheriting the enclosing block's Upgrade/Connection headers"
 		}
 		p.Report(blk, msg, "")
 	}
-}
-
-// sortedNodes returns map keys in file/line order for stable output.
-func sortedNodes[V any](m map[*nginx.Node]V) []*nginx.Node {
-	out := make([]*nginx.Node, 0, len(m))
-	for n := range m {
-		out = append(out, n)
-	}
-	sortNodes(out)
-	return out
 }

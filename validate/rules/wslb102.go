@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -25,7 +26,7 @@ func checkHTTPVersion(p *NginxPass) {
 		return
 	}
 	target := fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
-	for _, blk := range sortedNodes(p.WS.Locations) {
+	for _, blk := range nginx.SortedNodes(p.WS.Locations) {
 		d := blk.EffectiveOne("proxy_http_version")
 		if d != nil && d.Arg(0) != "1.0" {
 			continue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
 )
@@ -55,10 +56,10 @@ func siblingHeader(h *nginx.Node, name string) *nginx.Node {
 // hard-coded Connection: upgrade meets no plain request. Plain locations
 // sharing its upstream do not matter here: their requests do not pass
 // through this block.
-func onlyHandshakes(ws *NginxWebSockets, blk *nginx.Node) bool {
-	if !ws.Serves(blk) || blk.Name != "location" || pollingPath(locationText(blk)) {
+func onlyHandshakes(ws *nginx.WebSockets, blk *nginx.Node) bool {
+	if !ws.Serves(blk) || blk.Name != "location" || proxy.PollingPath(nginx.LocationText(blk)) {
 		return false
 	}
-	path := lastArg(blk)
-	return isWebSocketPath(path) || isPureWebSocketPath(path) || regexNamesWebSocketPath(blk)
+	path := nginx.LastArg(blk)
+	return proxy.IsWebSocketPath(path) || proxy.IsPureWebSocketPath(path) || nginx.RegexNamesWebSocketPath(blk)
 }

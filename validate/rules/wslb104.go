@@ -26,7 +26,7 @@ const nginxDefaultReadTimeout = 60 * time.Second
 
 func checkReadTimeout(p *NginxPass) {
 	limit := p.Opts.minIdle()
-	for _, blk := range sortedNodes(p.WS.Locations) {
+	for _, blk := range nginx.SortedNodes(p.WS.Locations) {
 		if p.WS.Locations[blk].Generic {
 			continue // location / passing Upgrade through: nothing says WebSockets live here
 		}

@@ -24,7 +24,7 @@ func init() {
 var affinityDirectives = []string{"ip_hash", "hash", "sticky"}
 
 func checkUpstreamAffinity(p *NginxPass) {
-	for _, up := range sortedNodes(p.WS.Upstreams) {
+	for _, up := range nginx.SortedNodes(p.WS.Upstreams) {
 		why := p.WS.Upstreams[up]
 		if activeServers(up) < 2 || hasAny(up, affinityDirectives...) || why.Polling == "" {
 			continue // a pure WebSocket stays on the server it connected to

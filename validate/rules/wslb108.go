@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -20,7 +21,7 @@ func init() {
 }
 
 func checkIPHash(p *NginxPass) {
-	for _, up := range sortedNodes(p.WS.Upstreams) {
+	for _, up := range nginx.SortedNodes(p.WS.Upstreams) {
 		for _, d := range up.Own("ip_hash") {
 			p.Report(d, fmt.Sprintf("upstream %s (carries WebSockets because %s) uses ip_hash: IPv4 clients in one /24 (office, NAT, CDN) all go to the same server", up.Arg(0), p.WS.Upstreams[up]), "")
 		}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -20,7 +21,7 @@ func init() {
 }
 
 func checkHashConsistent(p *NginxPass) {
-	for _, up := range sortedNodes(p.WS.Upstreams) {
+	for _, up := range nginx.SortedNodes(p.WS.Upstreams) {
 		for _, d := range up.Own("hash") {
 			if d.Arg(1) != "consistent" {
 				p.Report(d, fmt.Sprintf("upstream %s (carries WebSockets because %s) hashes %s without consistent: a server change remaps nearly all sessions", up.Arg(0), p.WS.Upstreams[up], d.Arg(0)), "")

@@ -21,7 +21,7 @@ func init() {
 }
 
 func checkNginxPollTimeout(p *NginxPass) {
-	for _, blk := range sortedNodes(p.WS.Locations) {
+	for _, blk := range nginx.SortedNodes(p.WS.Locations) {
 		why := p.WS.Locations[blk]
 		if !why.LongPoll {
 			continue

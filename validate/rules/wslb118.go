@@ -37,7 +37,7 @@ func checkResolvedOnce(p *NginxPass) {
 			continue
 		}
 		target := pp.Arg(0)
-		host := upstreamName(target)
+		host := nginx.UpstreamName(target)
 		if strings.Contains(target, "$") {
 			// A variable set to a URL whose host needs DNS: nginx resolves
 			// it per request and needs a resolver. Variables from a map
@@ -58,7 +58,7 @@ func checkResolvedOnce(p *NginxPass) {
 	}
 	for _, up := range p.Config.All("upstream") {
 		for _, srv := range up.Own("server") {
-			host := upstreamName("http://" + srv.Arg(0))
+			host := nginx.UpstreamName("http://" + srv.Arg(0))
 			if staticHost(host) || strings.HasPrefix(srv.Arg(0), "unix:") || strings.ContainsAny(host, "$%{}<>") || slices.Contains(srv.Args, "resolve") {
 				continue
 			}
@@ -76,7 +76,7 @@ func setHost(c *nginx.Config, sets map[string][]*nginx.Node, target string) stri
 		return ""
 	}
 	for _, s := range sets[name] {
-		h := upstreamName(s.Arg(1))
+		h := nginx.UpstreamName(s.Arg(1))
 		if h != "" && !strings.Contains(h, "$") && !staticHost(h) && c.Upstream(h) == nil {
 			return h
 		}
@@ -98,6 +98,6 @@ func setLines(c *nginx.Config) map[string][]*nginx.Node {
 // hasPort reports whether a proxy_pass URL names a port (an upstream
 // block is referenced without one).
 func hasPort(target string) bool {
-	t := proxyAuthority(target)
+	t := nginx.ProxyAuthority(target)
 	return strings.LastIndexByte(t, ':') > strings.LastIndexByte(t, ']')
 }

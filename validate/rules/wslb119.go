@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -21,7 +22,7 @@ func init() {
 }
 
 func checkAddHeaderInheritance(p *NginxPass) {
-	for _, blk := range sortedNodes(p.WS.Locations) {
+	for _, blk := range nginx.SortedNodes(p.WS.Locations) {
 		own := blk.Own("add_header")
 		if blk.Name != "location" || len(own) == 0 || blk.Parent == nil {
 			continue

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/validate/finding"
 )
@@ -22,7 +23,7 @@ func init() {
 
 func checkHTTPClose(p *HAProxyPass) {
 	seen := map[*haproxy.Directive]bool{}
-	report := func(s *haproxy.Section, reason Why) {
+	report := func(s *haproxy.Section, reason proxy.Why) {
 		d := connectionMode(s)
 		if d == nil || seen[d] || d.Keyword == "no" {
 			return

@@ -25,7 +25,7 @@ func checkTunnelShort(p *HAProxyPass) {
 	seen := map[*haproxy.Directive]bool{}
 	for _, be := range sortedSections(p.WS.Backends) {
 		v, d, ok := be.Timeout("tunnel")
-		if !ok || v >= limit || seen[d] || p.WS.Backends[be].Reason == reasonTunnel {
+		if !ok || v >= limit || seen[d] || p.WS.Backends[be].Reason == haproxy.ReasonTunnel {
 			continue
 		}
 		seen[d] = true

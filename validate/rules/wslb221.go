@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -27,7 +28,7 @@ var schemeValues = map[string]bool{"ws": true, "wss": true, "ws://": true, "wss:
 func checkWebSocketHostACL(p *HAProxyPass) {
 	for _, s := range p.Config.Proxies() {
 		for _, d := range s.Own("acl") {
-			if len(d.Args) < 3 || !hostFetchRe.MatchString(d.Arg(1)) {
+			if len(d.Args) < 3 || !haproxy.HostFetchRe.MatchString(d.Arg(1)) {
 				continue
 			}
 			for i, v := range d.Args[2:] {

@@ -1,4 +1,4 @@
-package rules
+package proxy
 
 import (
 	"regexp"
@@ -19,9 +19,9 @@ var WebSocketPaths = []string{
 // WebSocket traffic: ws, wss, websocket(s), socketio, sockjs, cable.
 var wsNameRe = regexp.MustCompile(`(?i)(^|[^a-z0-9])(ws|wss|websockets?|socket[-_.]?io|sockjs|cable|signalr)($|[^a-z])|websocket`)
 
-// isWebSocketName reports whether a backend/upstream/ACL name announces
+// IsWebSocketName reports whether a backend/upstream/ACL name announces
 // WebSocket traffic.
-func isWebSocketName(name string) bool { return wsNameRe.MatchString(name) }
+func IsWebSocketName(name string) bool { return wsNameRe.MatchString(name) }
 
 // locationPath lower-cases a location or ACL path and strips the
 // location modifiers and regex anchors around it ("^~ /WS/" is "/ws").
@@ -30,9 +30,9 @@ func locationPath(p string) string {
 	return strings.TrimSuffix(strings.TrimSuffix(p, "$"), "/")
 }
 
-// isWebSocketPath reports whether a path or path prefix is one of the
+// IsWebSocketPath reports whether a path or path prefix is one of the
 // well-known WebSocket endpoints.
-func isWebSocketPath(p string) bool {
+func IsWebSocketPath(p string) bool {
 	p = locationPath(p)
 	for _, w := range WebSocketPaths {
 		if p == w || strings.HasPrefix(p, w+"/") || strings.HasPrefix(p, w+"(") || strings.HasPrefix(p, w+"\\") {
@@ -82,16 +82,16 @@ func (w Why) String() string {
 // reconnects (Action Cable channels).
 var pollingPaths = []string{"/socket.io", "/sockjs", "/signalr", "/hub", "/hubs", "/cable"}
 
-// pollingNameRe matches names of stacks whose clients long-poll or keep
+// PollingNameRe matches names of stacks whose clients long-poll or keep
 // per-node state (Action Cable).
-var pollingNameRe = regexp.MustCompile(`(?i)socket[-_.]?io|sockjs|signalr|cable|(^|[^a-z])hubs?($|[^a-z])`)
+var PollingNameRe = regexp.MustCompile(`(?i)socket[-_.]?io|sockjs|signalr|cable|(^|[^a-z])hubs?($|[^a-z])`)
 
-// longPollRe matches paths and names of stacks that hold HTTP long-polls
+// LongPollRe matches paths and names of stacks that hold HTTP long-polls
 // (Action Cable never long-polls).
-var longPollRe = regexp.MustCompile(`(?i)socket[-_.]?io|sockjs|signalr|(^|[^a-z])hubs?($|[^a-z])`)
+var LongPollRe = regexp.MustCompile(`(?i)socket[-_.]?io|sockjs|signalr|(^|[^a-z])hubs?($|[^a-z])`)
 
-// pollingPath reports whether a path names a long-polling capable stack.
-func pollingPath(p string) bool {
+// PollingPath reports whether a path names a long-polling capable stack.
+func PollingPath(p string) bool {
 	p = strings.ToLower(p)
 	for _, w := range pollingPaths {
 		if strings.Contains(p, w) {
@@ -105,7 +105,7 @@ func pollingPath(p string) bool {
 // WebSocket): they carry WebSockets but never long-poll.
 var pureWebSocketPaths = []string{"/mqtt", "/stomp"}
 
-func isPureWebSocketPath(p string) bool {
+func IsPureWebSocketPath(p string) bool {
 	p = locationPath(p)
 	for _, w := range pureWebSocketPaths {
 		if p == w || strings.HasPrefix(p, w+"/") || strings.HasSuffix(p, w) {
@@ -120,4 +120,4 @@ func isPureWebSocketPath(p string) bool {
 // socketio.example.com.
 var wsHostRe = regexp.MustCompile(`(?i)^\.?(ws|wss|websockets?|socket[-_]?io|sockjs|signalr|cable)[.-]`)
 
-func isWebSocketHost(h string) bool { return wsHostRe.MatchString(strings.TrimPrefix(h, "*.")) }
+func IsWebSocketHost(h string) bool { return wsHostRe.MatchString(strings.TrimPrefix(h, "*.")) }

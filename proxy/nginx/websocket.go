@@ -1,27 +1,28 @@
-package rules
+package nginx
 
 import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
-	"github.com/wslb/wslb/proxy/nginx"
+	"github.com/wslb/wslb/proxy"
 )
 
-// NginxWebSockets records which locations and upstreams carry WebSockets.
-type NginxWebSockets struct {
+// WebSockets records which locations and upstreams carry WebSockets.
+type WebSockets struct {
 	// Locations maps proxying locations (or servers proxying at their
 	// top level) that serve WebSockets to the reason.
-	Locations map[*nginx.Node]Why
+	Locations map[*Node]proxy.Why
 	// Upstreams maps upstream blocks such locations proxy to.
-	Upstreams map[*nginx.Node]Why
+	Upstreams map[*Node]proxy.Why
 }
 
 // Serves reports whether a proxying block serves WebSockets.
-func (w *NginxWebSockets) Serves(n *nginx.Node) bool { _, ok := w.Locations[n]; return ok }
+func (w *WebSockets) Serves(n *Node) bool { _, ok := w.Locations[n]; return ok }
 
-// DetectNginxWebSockets applies the documented definition: a block with
+// DetectWebSockets applies the documented definition: a block with
 // proxy_pass serves WebSockets when it sets proxy_set_header Upgrade (or
 // Connection to upgrade) itself, when an enclosing block sets them but the
 // block's own proxy_set_header lines drop them, when its location is a
@@ -32,9 +33,9 @@ func (w *NginxWebSockets) Serves(n *nginx.Node) bool { _, ok := w.Locations[n]; 
 // elsewhere (if ($is_websocket) { return 418; } with error_page 418 =
 // @ws) does not serve them itself. Upstreams such blocks proxy to serve
 // WebSockets too.
-func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
-	w := &NginxWebSockets{Locations: map[*nginx.Node]Why{}, Upstreams: map[*nginx.Node]Why{}}
-	d := &nginxDetector{c: c, all: all, divertedTo: map[string]*nginx.Node{}, handshakeTo: map[serverUpstream]bool{}, fallbacks: map[*nginx.Node]map[string]bool{}}
+func DetectWebSockets(c *Config, all bool) *WebSockets {
+	w := &WebSockets{Locations: map[*Node]proxy.Why{}, Upstreams: map[*Node]proxy.Why{}}
+	d := &nginxDetector{c: c, all: all, divertedTo: map[string]*Node{}, handshakeTo: map[serverUpstream]bool{}, fallbacks: map[*Node]map[string]bool{}}
 	for _, loc := range c.All("location") {
 		if target := divertTarget(loc); target != "" {
 			d.divertedTo[target] = loc
@@ -43,7 +44,7 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 	proxyPasses := c.All("proxy_pass")
 	for _, pp := range proxyPasses {
 		if blk := proxyBlock(pp); blk != nil && ownUpgradeHeader(blk) != nil {
-			d.handshakeTo[serverUpstream{blk.Enclosing("server"), upstreamName(pp.Arg(0))}] = true
+			d.handshakeTo[serverUpstream{blk.Enclosing("server"), UpstreamName(pp.Arg(0))}] = true
 		}
 	}
 	// Upstreams that plain (non-WebSocket) locations proxy to as well.
@@ -58,20 +59,20 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 		}
 		why, ok := d.reason(blk, pp)
 		if !ok {
-			plainUse[upstreamName(pp.Arg(0))] = true
+			plainUse[UpstreamName(pp.Arg(0))] = true
 			continue
 		}
 		w.Locations[blk] = why
 	}
 	// In file order, so an upstream reached from several locations names
 	// the same one on every run.
-	for _, blk := range sortedNodes(w.Locations) {
+	for _, blk := range SortedNodes(w.Locations) {
 		why := w.Locations[blk]
 		pp := lastOwn(blk, "proxy_pass")
 		if pp == nil {
 			continue
 		}
-		name := upstreamName(pp.Arg(0))
+		name := UpstreamName(pp.Arg(0))
 		if why.Polling == "" {
 			switch {
 			case plainUse[name]:
@@ -84,7 +85,7 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 		if up := c.Upstream(name); up != nil {
 			prev, seen := w.Upstreams[up]
 			if !seen || prev.Generic && !why.Generic || prev.Polling == "" && why.Polling != "" || !prev.LongPoll && why.LongPoll {
-				w.Upstreams[up] = Why{Reason: "the WebSocket " + blk.Label() + " proxies to it", Where: d.at(blk), Generic: why.Generic && (!seen || prev.Generic), Polling: firstNonEmpty(why.Polling, prev.Polling), LongPoll: why.LongPoll || prev.LongPoll}
+				w.Upstreams[up] = proxy.Why{Reason: "the WebSocket " + blk.Label() + " proxies to it", Where: d.at(blk), Generic: why.Generic && (!seen || prev.Generic), Polling: firstNonEmpty(why.Polling, prev.Polling), LongPoll: why.LongPoll || prev.LongPoll}
 			}
 		}
 	}
@@ -93,13 +94,13 @@ func DetectNginxWebSockets(c *nginx.Config, all bool) *NginxWebSockets {
 
 // serverUpstream is an upstream as proxied to from one server block.
 type serverUpstream struct {
-	server   *nginx.Node
+	server   *Node
 	upstream string
 }
 
 // proxyBlock is the block a proxy_pass configures: its location or
 // server, looking through if and limit_except.
-func proxyBlock(pp *nginx.Node) *nginx.Node {
+func proxyBlock(pp *Node) *Node {
 	blk := pp.Parent
 	if blk != nil && (blk.Name == "if" || blk.Name == "limit_except") {
 		blk = blk.Parent
@@ -109,7 +110,7 @@ func proxyBlock(pp *nginx.Node) *nginx.Node {
 
 // lastOwn returns the block's proxy_pass-like directive name, its own or
 // one inside an if/limit_except in it.
-func lastOwn(blk *nginx.Node, name string) *nginx.Node {
+func lastOwn(blk *Node, name string) *Node {
 	if own := blk.Own(name); len(own) > 0 {
 		return own[len(own)-1]
 	}
@@ -133,7 +134,7 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // nginxWhere is "line N", or "file:N" for a line in an included file.
-func nginxWhere(c *nginx.Config, n *nginx.Node) string {
+func nginxWhere(c *Config, n *Node) string {
 	if n.File != "" && n.File != c.File {
 		return fmt.Sprintf("%s:%d", filepath.Base(n.File), n.Line)
 	}
@@ -143,11 +144,11 @@ func nginxWhere(c *nginx.Config, n *nginx.Node) string {
 // nginxDetector is what deciding one proxying block needs to know about
 // the rest of the config.
 type nginxDetector struct {
-	c   *nginx.Config
+	c   *Config
 	all bool
 	// divertedTo maps named locations to the location that diverts
 	// handshakes there.
-	divertedTo map[string]*nginx.Node
+	divertedTo map[string]*Node
 	// handshakeTo holds the upstreams that a block of a server forwards
 	// the handshake to itself: there a reader sees where the WebSockets
 	// go, and another block proxying to the same upstream without
@@ -155,26 +156,26 @@ type nginxDetector struct {
 	// name says.
 	handshakeTo map[serverUpstream]bool
 	// fallbacks caches rootFallbacks by block.
-	fallbacks map[*nginx.Node]map[string]bool
+	fallbacks map[*Node]map[string]bool
 }
 
-func (d *nginxDetector) at(n *nginx.Node) string { return nginxWhere(d.c, n) }
+func (d *nginxDetector) at(n *Node) string { return nginxWhere(d.c, n) }
 
 // reason decides whether one proxying block serves WebSockets.
-func (d *nginxDetector) reason(blk, pp *nginx.Node) (Why, bool) {
+func (d *nginxDetector) reason(blk, pp *Node) (proxy.Why, bool) {
 	path := ""
 	if blk.Name == "location" {
-		path = lastArg(blk)
+		path = LastArg(blk)
 	}
 	polling, longPoll := "", false
-	if text := locationText(blk); blk.Name == "location" && pollingPath(text) {
+	if text := LocationText(blk); blk.Name == "location" && proxy.PollingPath(text) {
 		polling = "its path " + path + " is a long-polling capable endpoint"
-		longPoll = longPollRe.MatchString(text)
+		longPoll = proxy.LongPollRe.MatchString(text)
 	}
-	up := upstreamName(pp.Arg(0))
-	if polling == "" && pollingNameRe.MatchString(up) {
+	up := UpstreamName(pp.Arg(0))
+	if polling == "" && proxy.PollingNameRe.MatchString(up) {
 		polling = "its upstream " + up + " names a long-polling capable stack"
-		longPoll = longPollRe.MatchString(up)
+		longPoll = proxy.LongPollRe.MatchString(up)
 	}
 	why, ok := d.sign(blk, pp, path, up)
 	if ok {
@@ -184,41 +185,41 @@ func (d *nginxDetector) reason(blk, pp *nginx.Node) (Why, bool) {
 }
 
 // sign finds the sign that a proxying block serves WebSockets.
-func (d *nginxDetector) sign(blk, pp *nginx.Node, path, up string) (Why, bool) {
+func (d *nginxDetector) sign(blk, pp *Node, path, up string) (proxy.Why, bool) {
 	switch {
 	case d.all:
-		return Why{Reason: "--websocket all is given"}, true
+		return proxy.Why{Reason: "--websocket all is given"}, true
 	case divertTarget(blk) != "":
-		return Why{}, false // handshakes go to the named location
+		return proxy.Why{}, false // handshakes go to the named location
 	case blk.Name == "location" && d.divertedTo[path] != nil:
-		return Why{Reason: "WebSocket handshakes are sent here from " + d.divertedTo[path].Label(), Where: d.at(d.divertedTo[path])}, true
+		return proxy.Why{Reason: "WebSocket handshakes are sent here from " + d.divertedTo[path].Label(), Where: d.at(d.divertedTo[path])}, true
 	}
 	if h := ownUpgradeHeader(blk); h != nil {
-		generic := d.isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !isWebSocketName(up)
-		return Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: d.at(h), Generic: generic}, true
+		generic := d.isCatchAll(blk) && strings.Contains(h.Arg(1), "$") && !proxy.IsWebSocketName(up)
+		return proxy.Why{Reason: "it sets proxy_set_header " + h.Arg(0), Where: d.at(h), Generic: generic}, true
 	}
 	if len(blk.Own("proxy_set_header")) > 0 {
 		if h := upgradeIntentHeader(blk.Parent); h != nil {
-			return Why{Reason: "the enclosing " + h.Parent.Name + " sets proxy_set_header " + h.Arg(0), Where: d.at(h)}, true
+			return proxy.Why{Reason: "the enclosing " + h.Parent.Name + " sets proxy_set_header " + h.Arg(0), Where: d.at(h)}, true
 		}
 	}
 	switch {
-	case blk.Name == "location" && (isWebSocketPath(path) || regexNamesWebSocketPath(blk) || isPureWebSocketPath(path)):
-		return Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: d.at(blk)}, true
-	case isWebSocketName(up) && !d.handshakeTo[serverUpstream{blk.Enclosing("server"), up}]:
-		return Why{Reason: "it proxies to " + up, Where: d.at(pp)}, true
+	case blk.Name == "location" && (proxy.IsWebSocketPath(path) || RegexNamesWebSocketPath(blk) || proxy.IsPureWebSocketPath(path)):
+		return proxy.Why{Reason: "its path " + path + " is a well-known WebSocket endpoint", Where: d.at(blk)}, true
+	case proxy.IsWebSocketName(up) && !d.handshakeTo[serverUpstream{blk.Enclosing("server"), up}]:
+		return proxy.Why{Reason: "it proxies to " + up, Where: d.at(pp)}, true
 	}
-	return Why{}, false
+	return proxy.Why{}, false
 }
 
 // isCatchAll reports whether a block takes every request of its server:
 // location /, proxy_pass at server level, or the named location that
 // location /'s try_files falls back to (try_files $uri @app).
-func (d *nginxDetector) isCatchAll(blk *nginx.Node) bool {
+func (d *nginxDetector) isCatchAll(blk *Node) bool {
 	if blk.Name == "server" || blk.Name == "location" && len(blk.Args) == 1 && blk.Args[0] == "/" {
 		return true
 	}
-	name := lastArg(blk)
+	name := LastArg(blk)
 	if blk.Name != "location" || !strings.HasPrefix(name, "@") || blk.Parent == nil {
 		return false
 	}
@@ -228,7 +229,7 @@ func (d *nginxDetector) isCatchAll(blk *nginx.Node) bool {
 // rootFallbacks returns what the try_files of block b's location / fall
 // back to, read once per block: scanning b's locations for each named
 // location in it is quadratic in a server with thousands of them.
-func (d *nginxDetector) rootFallbacks(b *nginx.Node) map[string]bool {
+func (d *nginxDetector) rootFallbacks(b *Node) map[string]bool {
 	if fb, ok := d.fallbacks[b]; ok {
 		return fb
 	}
@@ -236,7 +237,7 @@ func (d *nginxDetector) rootFallbacks(b *nginx.Node) map[string]bool {
 	for _, loc := range b.Own("location") {
 		if len(loc.Args) == 1 && loc.Args[0] == "/" {
 			for _, tf := range loc.Own("try_files") {
-				fb[lastArg(tf)] = true
+				fb[LastArg(tf)] = true
 			}
 		}
 	}
@@ -248,7 +249,7 @@ func (d *nginxDetector) rootFallbacks(b *nginx.Node) map[string]bool {
 // not a WebSocket handshake itself: if ($is_websocket = 0) { return 404; }
 // or if ($http_upgrade != "websocket") { return 403; }. Plain HTTP then
 // never reaches its servers, even on a catch-all location.
-func refusesPlainHTTP(blk *nginx.Node) bool {
+func refusesPlainHTTP(blk *Node) bool {
 	for _, cond := range blk.Own("if") {
 		test, ok := handshakeTest(cond)
 		if !ok {
@@ -266,7 +267,7 @@ func refusesPlainHTTP(blk *nginx.Node) bool {
 // handshakeTest returns an if block's condition, lower-cased, when it
 // tests for WebSocket handshakes: it names an upgrade or websocket
 // variable ($http_upgrade, $is_websocket, $is_ws).
-func handshakeTest(cond *nginx.Node) (string, bool) {
+func handshakeTest(cond *Node) (string, bool) {
 	test := strings.ToLower(strings.Join(cond.Args, " "))
 	return test, strings.Contains(test, "upgrade") || strings.Contains(test, "websocket") || strings.Contains(test, "_ws")
 }
@@ -274,7 +275,7 @@ func handshakeTest(cond *nginx.Node) (string, bool) {
 // divertTarget returns the named location a block sends WebSocket
 // handshakes to: an if on an upgrade/websocket variable that returns a
 // code the block (or its server) maps with error_page to @name.
-func divertTarget(blk *nginx.Node) string {
+func divertTarget(blk *Node) string {
 	for _, cond := range blk.Own("if") {
 		if _, ok := handshakeTest(cond); !ok {
 			continue
@@ -284,7 +285,7 @@ func divertTarget(blk *nginx.Node) string {
 			for b := blk; b != nil; b = b.Parent {
 				for _, ep := range b.Own("error_page") {
 					if slices.Contains(ep.Args, code) {
-						target := strings.TrimLeft(lastArg(ep), "=")
+						target := strings.TrimLeft(LastArg(ep), "=")
 						if strings.HasPrefix(target, "@") {
 							return target
 						}
@@ -299,22 +300,22 @@ func divertTarget(blk *nginx.Node) string {
 // ownUpgradeHeader returns the block's own proxy_set_header line that
 // forwards the handshake (Upgrade, or Connection to an upgrade value).
 // An empty value removes the header: Upgrade "" keeps handshakes out.
-func ownUpgradeHeader(n *nginx.Node) *nginx.Node {
+func ownUpgradeHeader(n *Node) *Node {
 	for _, h := range n.Own("proxy_set_header") {
 		name := strings.ToLower(h.Arg(0))
-		if name == "upgrade" && strings.TrimSpace(h.Arg(1)) != "" || name == "connection" && connectionUpgrades(h.Arg(1)) {
+		if name == "upgrade" && strings.TrimSpace(h.Arg(1)) != "" || name == "connection" && ConnectionUpgrades(h.Arg(1)) {
 			return h
 		}
 	}
 	return nil
 }
 
-// upgradeIntent reports whether the block or any enclosing block sets
+// UpgradeIntent reports whether the block or any enclosing block sets
 // proxy_set_header Upgrade, or Connection to an upgrade value: the
 // author meant WebSockets here even if inheritance later drops it.
-func upgradeIntent(n *nginx.Node) bool { return upgradeIntentHeader(n) != nil }
+func UpgradeIntent(n *Node) bool { return upgradeIntentHeader(n) != nil }
 
-func upgradeIntentHeader(n *nginx.Node) *nginx.Node {
+func upgradeIntentHeader(n *Node) *Node {
 	for b := n; b != nil; b = b.Parent {
 		if h := ownUpgradeHeader(b); h != nil {
 			return h
@@ -323,23 +324,23 @@ func upgradeIntentHeader(n *nginx.Node) *nginx.Node {
 	return nil
 }
 
-// connectionUpgrades reports whether a Connection header value can carry
+// ConnectionUpgrades reports whether a Connection header value can carry
 // "upgrade": the literal, or a variable (mapped from $http_upgrade).
-func connectionUpgrades(v string) bool {
+func ConnectionUpgrades(v string) bool {
 	return strings.EqualFold(strings.TrimSpace(v), "upgrade") || strings.Contains(v, "$")
 }
 
-func lastArg(n *nginx.Node) string {
+func LastArg(n *Node) string {
 	if len(n.Args) == 0 {
 		return ""
 	}
 	return n.Args[len(n.Args)-1]
 }
 
-// upstreamName extracts the host part of a proxy_pass URL; nginx matches
+// UpstreamName extracts the host part of a proxy_pass URL; nginx matches
 // it against upstream names. An IPv6 address keeps its brackets.
-func upstreamName(target string) string {
-	t := proxyAuthority(target)
+func UpstreamName(target string) string {
+	t := ProxyAuthority(target)
 	if strings.HasPrefix(t, "unix:") {
 		return ""
 	}
@@ -355,9 +356,9 @@ func upstreamName(target string) string {
 	return t
 }
 
-// proxyAuthority is the host[:port] of a proxy_pass URL: the text
+// ProxyAuthority is the host[:port] of a proxy_pass URL: the text
 // between the scheme and the path.
-func proxyAuthority(target string) string {
+func ProxyAuthority(target string) string {
 	t := target
 	if i := strings.Index(t, "://"); i >= 0 {
 		t = t[i+3:]
@@ -372,25 +373,40 @@ func proxyAuthority(target string) string {
 // ^/(socket\.io|ws)/ reads //socket.io/ws//, where path words show.
 var regexAsPath = strings.NewReplacer(`\.`, ".", "(", "/", ")", "/", "|", "/", "^", "", "$", "", "?", "")
 
-// locationText is a location's arguments as one path-like string, a
+// LocationText is a location's arguments as one path-like string, a
 // regex location's pattern read through regexAsPath.
-func locationText(loc *nginx.Node) string {
+func LocationText(loc *Node) string {
 	if len(loc.Args) >= 2 && strings.HasPrefix(loc.Args[0], "~") {
 		return regexAsPath.Replace(loc.Args[1])
 	}
 	return strings.Join(loc.Args, " ")
 }
 
-// regexNamesWebSocketPath catches regex locations such as
+// RegexNamesWebSocketPath catches regex locations such as
 // ~ ^/(socket\.io|ws)/ that list a well-known WebSocket path.
-func regexNamesWebSocketPath(loc *nginx.Node) bool {
+func RegexNamesWebSocketPath(loc *Node) bool {
 	if len(loc.Args) < 2 || !strings.HasPrefix(loc.Args[0], "~") {
 		return false
 	}
 	for _, part := range strings.Split(regexAsPath.Replace(loc.Args[1]), "/") {
-		if part != "" && isWebSocketPath("/"+part) {
+		if part != "" && proxy.IsWebSocketPath("/"+part) {
 			return true
 		}
 	}
 	return false
+}
+
+// SortedNodes returns map keys in file/line order for stable output.
+func SortedNodes[V any](m map[*Node]V) []*Node {
+	out := make([]*Node, 0, len(m))
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return out[i].Line < out[j].Line
+	})
+	return out
 }

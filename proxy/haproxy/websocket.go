@@ -1,4 +1,4 @@
-package rules
+package haproxy
 
 import (
 	"fmt"
@@ -6,24 +6,24 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wslb/wslb/proxy/haproxy"
+	"github.com/wslb/wslb/proxy"
 )
 
-// HAProxyWebSockets records which proxies carry WebSocket traffic and why.
-type HAProxyWebSockets struct {
+// WebSockets records which proxies carry WebSocket traffic and why.
+type WebSockets struct {
 	// Backends maps backend and listen sections that serve WebSockets to
 	// the reason, for messages.
-	Backends map[*haproxy.Section]Why
+	Backends map[*Section]proxy.Why
 	// Frontends maps frontend and listen sections that route WebSocket
 	// traffic to the reason.
-	Frontends map[*haproxy.Section]Why
+	Frontends map[*Section]proxy.Why
 }
 
 // Serves reports whether a backend or listen section serves WebSockets.
-func (w *HAProxyWebSockets) Serves(s *haproxy.Section) bool { _, ok := w.Backends[s]; return ok }
+func (w *WebSockets) Serves(s *Section) bool { _, ok := w.Backends[s]; return ok }
 
 // Routes reports whether a frontend or listen section carries WebSockets.
-func (w *HAProxyWebSockets) Routes(s *haproxy.Section) bool { _, ok := w.Frontends[s]; return ok }
+func (w *WebSockets) Routes(s *Section) bool { _, ok := w.Frontends[s]; return ok }
 
 // upgradeFetchRe matches a fetch on the Upgrade header, or on Connection
 // (tested for "upgrade").
@@ -32,12 +32,12 @@ var upgradeFetchRe = regexp.MustCompile(`(?i)^(req\.)?(f?hdr|hdr_[a-z]+)\((upgra
 // pathFetchRe matches fetches on the request path or URL.
 var pathFetchRe = regexp.MustCompile(`(?i)^(req\.)?(path|url|base)(_(beg|end|sub|reg|dir|str))?(,|$)`)
 
-// hostFetchRe matches fetches on the Host header.
-var hostFetchRe = regexp.MustCompile(`(?i)^(req\.)?(f?hdr|hdr_[a-z]+)\(host[,)]`)
+// HostFetchRe matches fetches on the Host header.
+var HostFetchRe = regexp.MustCompile(`(?i)^(req\.)?(f?hdr|hdr_[a-z]+)\(host[,)]`)
 
-// reasonTunnel is the reason of a backend that is a WebSocket route only
+// ReasonTunnel is the reason of a backend that is a WebSocket route only
 // because it sets timeout tunnel.
-const reasonTunnel = "timeout tunnel is set"
+const ReasonTunnel = "timeout tunnel is set"
 
 // wsACL is an ACL that selects WebSocket requests.
 type wsACL struct {
@@ -50,22 +50,22 @@ type wsACL struct {
 
 func hapWhere(line int) string { return fmt.Sprintf("line %d", line) }
 
-// DetectHAProxyWebSockets applies the documented definition: a backend or
+// DetectWebSockets applies the documented definition: a backend or
 // listen serves WebSockets when a use_backend selects it with an ACL on
 // the Upgrade header, a well-known WebSocket path or a WebSocket host
 // name, when it sets timeout tunnel itself, when a frontend that sets
 // timeout tunnel routes to it, when its name announces it (ws,
 // websocket, socket.io, ...), or when all is set. It also records whether
-// long-polling or plain HTTP can reach the backend (Why.Polling).
-func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
-	w := &HAProxyWebSockets{Backends: map[*haproxy.Section]Why{}, Frontends: map[*haproxy.Section]Why{}}
-	mark := func(be *haproxy.Section, why Why) {
+// long-polling or plain HTTP can reach the backend (proxy.Why.Polling).
+func DetectWebSockets(c *Config, all bool) *WebSockets {
+	w := &WebSockets{Backends: map[*Section]proxy.Why{}, Frontends: map[*Section]proxy.Why{}}
+	mark := func(be *Section, why proxy.Why) {
 		prev, ok := w.Backends[be]
 		if !ok {
 			w.Backends[be] = why
 			return
 		}
-		if prev.Reason == reasonTunnel && why.Reason != reasonTunnel {
+		if prev.Reason == ReasonTunnel && why.Reason != ReasonTunnel {
 			// A rule that selects the backend is the better reason.
 			prev.Reason, prev.Where = why.Reason, why.Where
 		}
@@ -78,26 +78,26 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 	for _, s := range c.Proxies() {
 		if all {
 			if s.SendsToServers() {
-				w.Backends[s] = Why{Reason: "--websocket all is given"}
+				w.Backends[s] = proxy.Why{Reason: "--websocket all is given"}
 			}
 			if s.HasFrontend() {
-				w.Frontends[s] = Why{Reason: "--websocket all is given"}
+				w.Frontends[s] = proxy.Why{Reason: "--websocket all is given"}
 			}
 			continue
 		}
 		if !s.SendsToServers() {
 			continue
 		}
-		if isWebSocketName(s.Name) {
-			why := Why{Reason: "its name says WebSocket", Where: hapWhere(s.Line)}
-			if pollingNameRe.MatchString(s.Name) {
+		if proxy.IsWebSocketName(s.Name) {
+			why := proxy.Why{Reason: "its name says WebSocket", Where: hapWhere(s.Line)}
+			if proxy.PollingNameRe.MatchString(s.Name) {
 				why.Polling = "its name " + s.Name + " names a long-polling capable stack"
-				why.LongPoll = longPollRe.MatchString(s.Name)
+				why.LongPoll = proxy.LongPollRe.MatchString(s.Name)
 			}
 			mark(s, why)
 		}
 		if t := s.Own("timeout", "tunnel"); len(t) > 0 {
-			mark(s, Why{Reason: reasonTunnel, Where: hapWhere(t[len(t)-1].Line)})
+			mark(s, proxy.Why{Reason: ReasonTunnel, Where: hapWhere(t[len(t)-1].Line)})
 		}
 	}
 	if all {
@@ -105,13 +105,13 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 	}
 	// plain records how plain HTTP reaches a backend: as a default
 	// backend or through a rule that is not about WebSockets.
-	plain := map[*haproxy.Section]string{}
+	plain := map[*Section]string{}
 	for _, fe := range c.Proxies() {
 		if !fe.HasFrontend() {
 			continue
 		}
 		wsACLs := map[string]wsACL{}
-		var first *haproxy.Directive
+		var first *Directive
 		for _, d := range fe.Own("acl") {
 			if prev, seen := wsACLs[d.Arg(0)]; seen {
 				// Later lines of the same ACL are ORed in; the first says
@@ -132,7 +132,7 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 		}
 		if first != nil {
 			a := wsACLs[first.Arg(0)]
-			w.Frontends[fe] = Why{Reason: "it tests " + a.reason, Where: hapWhere(a.line)}
+			w.Frontends[fe] = proxy.Why{Reason: "it tests " + a.reason, Where: hapWhere(a.line)}
 			if fe.Type == "listen" && fe.SendsToServers() {
 				why := w.Frontends[fe]
 				if a.pollPath != "" {
@@ -156,17 +156,17 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 			a, ok := conditionACL(cond, wsACLs)
 			switch {
 			case d.Keyword == "use_backend" && ok:
-				why := Why{Reason: "it is selected by " + a.reason + " in " + fe.Label(), Where: hapWhere(d.Line)}
+				why := proxy.Why{Reason: "it is selected by " + a.reason + " in " + fe.Label(), Where: hapWhere(d.Line)}
 				if a.pollPath != "" {
 					why.Polling, why.LongPoll = a.polling()
 				} else if a.host {
 					why.Polling = "every request to that host reaches it, plain HTTP too"
 				}
 				mark(be, why)
-				w.Frontends[fe] = Why{Reason: "it routes WebSocket requests to " + be.Label(), Where: hapWhere(d.Line)}
+				w.Frontends[fe] = proxy.Why{Reason: "it routes WebSocket requests to " + be.Label(), Where: hapWhere(d.Line)}
 				continue
 			case len(tunnel) > 0 && (d.Keyword == "default_backend" || len(cond) == 0):
-				mark(be, Why{Reason: fe.Label() + " sets timeout tunnel and routes here", Where: hapWhere(tunnel[len(tunnel)-1].Line)})
+				mark(be, proxy.Why{Reason: fe.Label() + " sets timeout tunnel and routes here", Where: hapWhere(tunnel[len(tunnel)-1].Line)})
 			}
 			if _, seen := plain[be]; !seen {
 				plain[be] = fmt.Sprintf("plain HTTP requests reach it too (%s %s in %s on line %d)", d.Keyword, be.Name, fe.Label(), d.Line)
@@ -192,7 +192,7 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 		for _, d := range append(fe.Own("use_backend"), fe.Own("default_backend")...) {
 			if be := c.Backend(d.Arg(0)); be != nil && w.Serves(be) {
 				if _, ok := w.Frontends[fe]; !ok {
-					w.Frontends[fe] = Why{Reason: "it routes to " + be.Label(), Where: hapWhere(d.Line)}
+					w.Frontends[fe] = proxy.Why{Reason: "it routes to " + be.Label(), Where: hapWhere(d.Line)}
 				}
 			}
 		}
@@ -201,14 +201,14 @@ func DetectHAProxyWebSockets(c *haproxy.Config, all bool) *HAProxyWebSockets {
 }
 
 // wsACLFor says whether an acl line matches WebSocket requests.
-func wsACLFor(d *haproxy.Directive) (wsACL, bool) {
-	if len(d.Args) > 1 && hostFetchRe.MatchString(d.Arg(1)) {
+func wsACLFor(d *Directive) (wsACL, bool) {
+	if len(d.Args) > 1 && HostFetchRe.MatchString(d.Arg(1)) {
 		for _, v := range d.Args[2:] {
-			if !strings.HasPrefix(v, "-") && isWebSocketHost(v) {
+			if !strings.HasPrefix(v, "-") && proxy.IsWebSocketHost(v) {
 				return wsACL{reason: "a Host ACL (" + v + ")", line: d.Line, host: true}, true
 			}
 		}
-		if d.Arg(0) != "inline" && isWebSocketName(d.Arg(0)) {
+		if d.Arg(0) != "inline" && proxy.IsWebSocketName(d.Arg(0)) {
 			return wsACL{reason: "Host ACL " + d.Arg(0), line: d.Line, host: true}, true
 		}
 		return wsACL{}, false
@@ -216,7 +216,7 @@ func wsACLFor(d *haproxy.Directive) (wsACL, bool) {
 	if r := wsACLReason(d); r != "" {
 		a := wsACL{reason: r, line: d.Line, upgrade: upgradeFetchRe.MatchString(d.Arg(1))}
 		if len(d.Args) > 1 && pathFetchRe.MatchString(d.Arg(1)) {
-			if i := slices.IndexFunc(d.Args[2:], pollingPath); i >= 0 {
+			if i := slices.IndexFunc(d.Args[2:], proxy.PollingPath); i >= 0 {
 				a.pollPath = d.Args[2+i]
 			}
 		}
@@ -225,11 +225,11 @@ func wsACLFor(d *haproxy.Directive) (wsACL, bool) {
 	return wsACL{}, false
 }
 
-// polling is Why.Polling and Why.LongPoll for a route the ACL selects,
+// polling is proxy.Why.Polling and proxy.Why.LongPoll for a route the ACL selects,
 // read from the polling path itself: the reason may quote another path
 // of the same ACL (path_beg /ws /socket.io).
 func (a wsACL) polling() (string, bool) {
-	return "its path ACL tests " + a.pollPath + ", a long-polling capable endpoint", longPollRe.MatchString(a.pollPath)
+	return "its path ACL tests " + a.pollPath + ", a long-polling capable endpoint", proxy.LongPollRe.MatchString(a.pollPath)
 }
 
 // conditionACL reports whether an "if" condition selects WebSocket
@@ -255,7 +255,7 @@ func conditionACL(args []string, wsACLs map[string]wsACL) (wsACL, bool) {
 			continue
 		}
 		if a == "{" && i+2 < len(args) {
-			inline := &haproxy.Directive{Keyword: "acl", Args: append([]string{"inline"}, inlineACL(args[i+2:])...)}
+			inline := &Directive{Keyword: "acl", Args: append([]string{"inline"}, inlineACL(args[i+2:])...)}
 			if r, ok := wsACLFor(inline); ok && r.reason != "ACL inline" {
 				found = append(found, r)
 			}
@@ -275,7 +275,7 @@ func conditionACL(args []string, wsACLs map[string]wsACL) (wsACL, bool) {
 }
 
 // wsACLReason says why an acl line matches WebSocket requests, or "".
-func wsACLReason(d *haproxy.Directive) string {
+func wsACLReason(d *Directive) string {
 	if len(d.Args) < 2 {
 		return ""
 	}
@@ -285,12 +285,12 @@ func wsACLReason(d *haproxy.Directive) string {
 	}
 	if pathFetchRe.MatchString(fetch) {
 		for _, v := range d.Args[2:] {
-			if !strings.HasPrefix(v, "-") && isWebSocketPath(v) {
+			if !strings.HasPrefix(v, "-") && proxy.IsWebSocketPath(v) {
 				return "a WebSocket path ACL (" + v + ")"
 			}
 		}
 	}
-	if isWebSocketName(name) {
+	if proxy.IsWebSocketName(name) {
 		return "ACL " + name
 	}
 	return ""
