@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -58,9 +59,10 @@ var GatewaySelector = map[string]string{"istio": "ingressgateway"}
 // so the same topology always gives the same bytes.
 func Generate(t *topology.Topology, _ generator.Options) ([]byte, error) {
 	b := newBuilder(t)
-	objs := []object{
-		newObject("Gateway", b.name, b.gateway()),
-		newObject("VirtualService", b.name, b.virtualService()),
+	objs := []object{newObject("Gateway", b.name, b.gateway())}
+	// Istio refuses a VirtualService without routes.
+	if vs := b.virtualService(); len(vs.Http) > 0 {
+		objs = append(objs, newObject("VirtualService", b.name, vs))
 	}
 	for _, p := range t.Pools {
 		name := b.pools[p.Name].object
@@ -216,7 +218,14 @@ func (b *builder) gateway() *netv1alpha3.Gateway {
 	g := &netv1alpha3.Gateway{}
 	g.Selector = GatewaySelector
 	ports := newNames()
+	seen := map[int]bool{}
 	for _, l := range b.t.Listeners {
+		// Listeners on one port and different addresses are one port of
+		// the gateway, where routes tell them apart by port alone.
+		if seen[l.Address.Port] {
+			continue
+		}
+		seen[l.Address.Port] = true
 		s := &netv1alpha3.Server{
 			Port:  &netv1alpha3.Port{Number: uint32(l.Address.Port), Name: ports.get(label(l.Name)), Protocol: "HTTP"},
 			Hosts: []string{"*"},
@@ -512,19 +521,20 @@ func (b *builder) connectionPool(p *topology.Pool) *netv1alpha3.ConnectionPoolSe
 }
 
 // maxConns is the sum of the servers' limits when each has one, else the
-// topology's connection limit.
+// topology's connection limit; Istio's field is a 32-bit integer.
 func (b *builder) maxConns(p *topology.Pool) int {
+	limit := min(b.t.Limits.MaxConns, math.MaxInt32)
 	sum := 0
 	for _, s := range primaries(p) {
 		if s.MaxConns <= 0 {
-			return b.t.Limits.MaxConns
+			return limit
 		}
 		sum += s.MaxConns
 	}
 	if sum == 0 {
-		return b.t.Limits.MaxConns
+		return limit
 	}
-	return min(sum, b.t.Limits.MaxConns)
+	return min(sum, limit)
 }
 
 // outlierDetection is the health check's passive side: a server that
