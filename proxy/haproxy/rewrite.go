@@ -225,6 +225,7 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 	}
 	h.wsFrontend = fe
 	c.Pool = be.name
+	c.Route = rewrite.SourceLine{File: path, Line: be.header.num}
 	if path2 != "" {
 		c.Path = path2
 	}

@@ -122,6 +122,7 @@ func analyseNginx(tree crossplane.Directives, c *rewrite.Config, n *nginxConfig)
 	}
 	a.wsServer = best.srv
 	c.Pool = best.entry
+	c.Route = rewrite.SourceLine{File: best.loc.File, Line: best.loc.Line}
 	if up := a.upstreams[best.entry]; up != nil && len(best.group) <= 1 {
 		t, err := upstreamTimers(up)
 		if err != nil {

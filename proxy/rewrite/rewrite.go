@@ -117,7 +117,11 @@ type Config struct {
 	// echo backend.
 	Servers []Server
 	// Pool is the backend/upstream that serves WebSockets.
-	Pool     string
+	Pool string
+	// Route is where the config sends WebSockets to Pool: the NGINX
+	// location holding the proxy_pass, or the HAProxy backend or listen
+	// section.
+	Route    SourceLine
 	Affinity Affinity
 	// Path is a request path that reaches Pool ("/" unless the config
 	// routes WebSockets by path, e.g. "/ws" or "/socket.io/").
