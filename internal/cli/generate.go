@@ -41,6 +41,8 @@ func NewCmdGenerate(streams IOStreams) *cobra.Command {
 		Long: `Compile a topology (HCL, see docs/topology.md) into haproxy.cfg and
 nginx.conf, tuned for WebSockets: upgrade handling, affinity, idle and
 tunnel timeouts, graceful reloads, health checks and Origin checks.
+--proxy istio writes istio.yaml instead: Kubernetes resources for an
+Istio mesh (see docs/istio.md).
 
 The files are written atomically: a topology with errors, or a failure
 while writing, leaves the existing files untouched. Problems in the
