@@ -138,6 +138,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB117": "nginx-connection-upgrade-map-no-empty-case",
 		"WSLB118": "nginx-proxy-pass-host-resolved-once",
 		"WSLB119": "nginx-add-header-drops-inherited",
+		"WSLB120": "nginx-poll-transport-timeout-short",
 		"WSLB140": "nginx-affinity-on-handshake-header",
 		"WSLB150": "nginx-runs-code",
 		"WSLB201": "haproxy-no-timeout-tunnel",
@@ -163,6 +164,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB221": "haproxy-websocket-acl-on-host",
 		"WSLB222": "haproxy-duplicate-bind",
 		"WSLB223": "haproxy-timeout-absurd",
+		"WSLB224": "haproxy-poll-transport-timeout-short",
 		"WSLB240": "haproxy-affinity-on-handshake-header",
 		"WSLB250": "haproxy-runs-code",
 	}
