@@ -15,10 +15,10 @@ var transportRe = regexp.MustCompile(`(?i)(^|[/(|])(xhr|xhr_send|xhr_streaming|e
 
 // PollTransport classifies a route's path (a location's argument or
 // regex, or an ACL's path value) by the transport endpoints of
-// long-polling stacks: it names the stack's endpoint when the path is
-// one. The well-known stack prefixes (/socket.io, /sockjs, /signalr,
-// /hub(s), /cable) are PollingPath's: the route detectors mark
-// such routes as WebSocket routes that long-poll; this
+// long-polling stacks: it names the endpoint ("SockJS's xhr transport")
+// when the path is one. The well-known stack prefixes (/socket.io,
+// /sockjs, /signalr, /hub(s), /cable) are PollingPath's: the route
+// detectors mark such routes as WebSocket routes that long-poll; this
 // adds the endpoints that sit under a prefix of the application's
 // choosing and carry no WebSocket themselves.
 func PollTransport(path string) (string, bool) {
@@ -28,9 +28,9 @@ func PollTransport(path string) (string, bool) {
 			continue
 		}
 		if ep := strings.ToLower(path[m[4]:m[5]]); ep != "negotiate" {
-			return "SockJS's " + ep + " transport (" + path + ")", true
+			return "SockJS's " + ep + " transport", true
 		}
-		return "SignalR's negotiate endpoint (" + path + ")", true
+		return "SignalR's negotiate endpoint", true
 	}
 	return "", false
 }

@@ -31,6 +31,20 @@ func checkUpstreamAffinity(p *NginxPass) {
 		}
 		p.Report(up, fmt.Sprintf("upstream %s carries WebSockets (because %s) with %d servers and no ip_hash, hash or sticky; %s, so when clients long-poll or reconnect their requests land on servers that do not know the session", up.Arg(0), why, activeServers(up), why.Polling), "")
 	}
+	// Long-polling transports under a prefix of the application's
+	// choosing need the same affinity, WebSocket or not.
+	seen := map[*nginx.Node]bool{}
+	for _, t := range nginxTransports(p.Config) {
+		up := p.Config.Upstream(nginx.UpstreamName(t.proxyPass.Arg(0)))
+		if up == nil || seen[up] || activeServers(up) < 2 || hasAny(up, affinityDirectives...) {
+			continue
+		}
+		if why, ok := p.WS.Upstreams[up]; ok && why.Polling != "" {
+			continue // reported above
+		}
+		seen[up] = true
+		p.Report(up, fmt.Sprintf("upstream %s serves %s (%s on line %d) with %d servers and no ip_hash, hash or sticky; every request of a session must reach the server that holds it, so when clients long-poll their requests land on servers that do not know the session", up.Arg(0), t.stack, t.loc.Label(), t.loc.Line, activeServers(up)), "")
+	}
 }
 
 // activeServers counts an upstream's server lines that take traffic

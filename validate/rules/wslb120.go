@@ -27,16 +27,11 @@ func init() {
 // location whose path is a transport endpoint of a long-polling stack.
 func checkNginxTransportTimeout(p *NginxPass) {
 	seen := map[*nginx.Node]bool{}
-	for _, loc := range p.Config.All("location") {
-		if why, ok := p.WS.Locations[loc]; ok && why.LongPoll || !proxiesHTTP(loc) {
+	for _, t := range nginxTransports(p.Config) {
+		if why, ok := p.WS.Locations[t.loc]; ok && why.LongPoll {
 			continue
 		}
-		path := strings.Join(loc.Args, " ")
-		stack, ok := proxy.PollTransport(path)
-		if !ok {
-			continue
-		}
-		d := loc.EffectiveOne("proxy_read_timeout")
+		d := t.loc.EffectiveOne("proxy_read_timeout")
 		if d == nil {
 			continue // the 60s default holds a poll
 		}
@@ -45,20 +40,42 @@ func checkNginxTransportTimeout(p *NginxPass) {
 			continue
 		}
 		seen[d] = true
-		p.Report(d, fmt.Sprintf("proxy_read_timeout %s applies to %s, which serves %s: its requests are held up to %s (Engine.IO's and SockJS's ping interval), so idle polls end in 504 when clients long-poll", d.Arg(0), loc.Label(), stack, formatDuration(engineIOPingInterval)), "")
+		p.Report(d, fmt.Sprintf("proxy_read_timeout %s applies to %s, which serves %s: its requests are held up to %s (Engine.IO's and SockJS's ping interval), so idle polls end in 504 when clients long-poll", d.Arg(0), t.loc.Label(), t.stack, formatDuration(engineIOPingInterval)), "")
 	}
 }
 
-// proxiesHTTP reports whether a location proxy_passes, itself or in an
-// if or limit_except inside it.
-func proxiesHTTP(loc *nginx.Node) bool {
-	if len(loc.Own("proxy_pass")) > 0 {
-		return true
-	}
-	for _, ch := range loc.Children {
-		if (ch.Name == "if" || ch.Name == "limit_except") && len(ch.Own("proxy_pass")) > 0 {
-			return true
+// nginxTransport is a proxying location whose path is a transport
+// endpoint of a long-polling stack (proxy.PollTransport).
+type nginxTransport struct {
+	loc, proxyPass *nginx.Node
+	stack          string
+}
+
+// nginxTransports lists the transport locations in file order.
+func nginxTransports(c *nginx.Config) []nginxTransport {
+	var out []nginxTransport
+	for _, loc := range c.All("location") {
+		pp := proxyPassOf(loc)
+		if pp == nil {
+			continue
+		}
+		if stack, ok := proxy.PollTransport(strings.Join(loc.Args, " ")); ok {
+			out = append(out, nginxTransport{loc: loc, proxyPass: pp, stack: stack})
 		}
 	}
-	return false
+	return out
+}
+
+// proxyPassOf is a location's proxy_pass, its own or one in an if or
+// limit_except inside it; nil when it does not proxy over HTTP.
+func proxyPassOf(loc *nginx.Node) *nginx.Node {
+	if own := loc.Own("proxy_pass"); len(own) > 0 {
+		return own[len(own)-1]
+	}
+	for _, ch := range loc.Children {
+		if own := ch.Own("proxy_pass"); len(own) > 0 && (ch.Name == "if" || ch.Name == "limit_except") {
+			return own[len(own)-1]
+		}
+	}
+	return nil
 }

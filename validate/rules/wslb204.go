@@ -29,6 +29,20 @@ func checkBackendAffinity(p *HAProxyPass) {
 		}
 		p.ReportSection(be, fmt.Sprintf("%s carries WebSockets (because %s) with %d servers and no affinity (hash balance, cookie or stick table); %s, so when clients long-poll or reconnect their requests land on servers that do not know the session", be.Label(), why, n, why.Polling), "")
 	}
+	// Long-polling transports under a prefix of the application's
+	// choosing need the same affinity, WebSocket or not.
+	seen := map[*haproxy.Section]bool{}
+	for _, t := range haproxyTransports(p.Config) {
+		n := activeServerCount(t.be)
+		if seen[t.be] || n < 2 || hasAffinity(t.be) || serversHaveCookies(t.be) {
+			continue
+		}
+		if why, ok := p.WS.Backends[t.be]; ok && why.Polling != "" {
+			continue // reported above
+		}
+		seen[t.be] = true
+		p.ReportSection(t.be, fmt.Sprintf("%s serves %s (use_backend on line %d) with %d servers and no affinity (hash balance, cookie or stick table); every request of a session must reach the server that holds it, so when clients long-poll their requests land on servers that do not know the session", t.be.Label(), t.stack, t.use.Line, n), "")
+	}
 }
 
 // hasAffinity reports whether a backend pins clients to servers.

@@ -28,11 +28,36 @@ func init() {
 // stack.
 func checkTransportTimeout(p *HAProxyPass) {
 	seen := map[*haproxy.Directive]bool{}
-	for _, fe := range p.Config.Proxies() {
+	for _, t := range haproxyTransports(p.Config) {
+		if why, ok := p.WS.Backends[t.be]; ok && why.LongPoll {
+			continue
+		}
+		v, td, ok := t.be.Timeout("server")
+		if !ok || v >= minPollTimeout || seen[td] {
+			continue
+		}
+		seen[td] = true
+		p.Report(td, fmt.Sprintf("timeout server %s applies to %s, which serves %s (use_backend on line %d): its requests are held up to %s (Engine.IO's and SockJS's ping interval), so idle polls are cut when clients long-poll", td.Arg(1), t.be.Label(), t.stack, t.use.Line, formatDuration(engineIOPingInterval)), "")
+	}
+}
+
+// haproxyTransport is a use_backend that selects a backend with a path
+// ACL on a transport endpoint of a long-polling stack
+// (proxy.PollTransport).
+type haproxyTransport struct {
+	use   *haproxy.Directive
+	be    *haproxy.Section
+	stack string
+}
+
+// haproxyTransports lists the transport routes in file order.
+func haproxyTransports(c *haproxy.Config) []haproxyTransport {
+	var out []haproxyTransport
+	for _, fe := range c.Proxies() {
 		if !fe.HasFrontend() {
 			continue
 		}
-		acls := map[string]string{} // ACL name → the stack its path names
+		acls := map[string]string{} // ACL name → the endpoint its path names
 		for _, d := range fe.Own("acl") {
 			if stack := transportACL(d.Args[min(1, len(d.Args)):]); stack != "" {
 				if _, dup := acls[d.Arg(0)]; !dup {
@@ -41,29 +66,20 @@ func checkTransportTimeout(p *HAProxyPass) {
 			}
 		}
 		for _, d := range fe.Own("use_backend") {
-			be := p.Config.Backend(d.Arg(0))
+			be := c.Backend(d.Arg(0))
 			if be == nil {
 				continue
 			}
-			if why, ok := p.WS.Backends[be]; ok && why.LongPoll {
-				continue
+			if stack := conditionTransport(d.Args[1:], acls); stack != "" {
+				out = append(out, haproxyTransport{use: d, be: be, stack: stack})
 			}
-			stack := conditionTransport(d.Args[1:], acls)
-			if stack == "" {
-				continue
-			}
-			v, td, ok := be.Timeout("server")
-			if !ok || v >= minPollTimeout || seen[td] {
-				continue
-			}
-			seen[td] = true
-			p.Report(td, fmt.Sprintf("timeout server %s applies to %s, which serves %s (use_backend on line %d): its requests are held up to %s (Engine.IO's and SockJS's ping interval), so idle polls are cut when clients long-poll", td.Arg(1), be.Label(), stack, d.Line, formatDuration(engineIOPingInterval)), "")
 		}
 	}
+	return out
 }
 
-// transportACL returns the stack a path test (fetch, then flags and
-// values) names, or "".
+// transportACL returns the endpoint and path value a path test (fetch,
+// then flags and values) names, or "".
 func transportACL(test []string) string {
 	if len(test) < 2 || !haproxy.IsPathFetch(test[0]) {
 		return ""
@@ -73,7 +89,7 @@ func transportACL(test []string) string {
 			continue
 		}
 		if stack, ok := proxy.PollTransport(v); ok {
-			return stack
+			return stack + " " + v
 		}
 	}
 	return ""
