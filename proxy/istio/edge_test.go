@@ -74,6 +74,7 @@ func TestEdgeTopologiesPassIstioValidation(t *testing.T) {
 	}
 	out, err := istiocheck(t, files...)
 	require.NoError(t, err, out)
+	require.Contains(t, out, ", 0 problems, 0 warnings")
 }
 
 func label(s string) string {

@@ -242,10 +242,25 @@ func (b *builder) gateway() *netv1alpha3.Gateway {
 				PrivateKey:         key,
 				MinProtocolVersion: minTLS(l.TLS.Profile),
 			}
+			if l.TLS.Profile == topology.TLSOld {
+				s.Tls.CipherSuites = oldCiphers
+			}
 		}
 		g.Servers = append(g.Servers, s)
 	}
 	return g
+}
+
+// oldCiphers are Mozilla's "old" profile ciphers that Envoy (BoringSSL)
+// has: Envoy's defaults hold none that TLS 1.0 and 1.1 clients speak, so
+// without them the old profile's floor would admit no legacy client.
+var oldCiphers = []string{
+	"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+	"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+	"ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+	"ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA",
+	"ECDHE-ECDSA-AES256-SHA", "ECDHE-RSA-AES256-SHA",
+	"AES128-GCM-SHA256", "AES256-GCM-SHA384", "AES128-SHA", "AES256-SHA",
 }
 
 func minTLS(p topology.TLSProfile) netv1alpha3.ServerTLSSettings_TLSProtocol {
@@ -281,10 +296,12 @@ func (b *builder) virtualService() *netv1alpha3.VirtualService {
 			// HAProxy's and NGINX's Origin check: allowed handshakes
 			// first, every other handshake refused, then the rest.
 			var allowed []*netv1alpha3.HTTPMatchRequest
-			origin := &netv1alpha3.StringMatch{MatchType: &netv1alpha3.StringMatch_Regex{Regex: originRegex(b.t.Security.AllowedOrigins)}}
-			m := b.match(r)
-			m.Headers = map[string]*netv1alpha3.StringMatch{"upgrade": upgradeWebSocket, "origin": origin}
-			allowed = append(allowed, m)
+			for _, re := range originRegexes(b.t.Security.AllowedOrigins) {
+				origin := &netv1alpha3.StringMatch{MatchType: &netv1alpha3.StringMatch_Regex{Regex: re}}
+				m := b.match(r)
+				m.Headers = map[string]*netv1alpha3.StringMatch{"upgrade": upgradeWebSocket, "origin": origin}
+				allowed = append(allowed, m)
+			}
 			if b.t.Security.AllowMissingOrigin {
 				m := b.match(r)
 				m.Headers = map[string]*netv1alpha3.StringMatch{"upgrade": upgradeWebSocket}
@@ -331,12 +348,35 @@ func (b *builder) match(r *topology.Route) *netv1alpha3.HTTPMatchRequest {
 	return m
 }
 
-func originRegex(origins []string) string {
-	quoted := make([]string, len(origins))
-	for i, o := range origins {
-		quoted[i] = regexp.QuoteMeta(o)
+// maxRegex is the longest regex Istio accepts in a match.
+const maxRegex = 1024
+
+// originRegexes match the allowed origins, in any case, in as few
+// regexes as Istio's length limit allows (one match each; matches are
+// alternatives).
+func originRegexes(origins []string) []string {
+	const open, closing = "(?i)^(", ")$"
+	var out, group []string
+	size := len(open) + len(closing)
+	flush := func() {
+		if len(group) > 0 {
+			out = append(out, open+strings.Join(group, "|")+closing)
+		}
+		group, size = nil, len(open)+len(closing)
 	}
-	return "(?i)^(" + strings.Join(quoted, "|") + ")$"
+	for _, o := range origins {
+		q := regexp.QuoteMeta(o)
+		if len(group) > 0 && size+1+len(q) > maxRegex {
+			flush()
+		}
+		if len(group) > 0 {
+			size++
+		}
+		group = append(group, q)
+		size += len(q)
+	}
+	flush()
+	return out
 }
 
 // primaries are the servers a pool balances over. Istio has no backup

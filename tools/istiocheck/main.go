@@ -3,15 +3,18 @@
 // (OpenAPI validation, unknown fields as with kubectl --validate=strict,
 // and the schema's CEL rules, with the API server's own code from
 // k8s.io/apiextensions-apiserver), its metadata against Kubernetes' name
-// and label rules, and its decoding into istio.io/client-go's type.
+// and label rules, its decoding into istio.io/client-go's type, and
+// Istio's semantic validation (istio.io/istio's pkg/config/validation, the
+// code behind istioctl validate and Istio's admission webhook).
 //
 // It is a module of its own so that none of this is linked into wslb: the
 // wslb tests build and run it.
 //
 //	istiocheck -crds customresourcedefinitions.gen.yaml FILE.yaml...
 //
-// It prints one line per problem, FILE: KIND/NAME: problem, and exits 1
-// when there is any, 2 when it cannot run.
+// It prints one line per problem, FILE: KIND/NAME: problem, and one per
+// warning of Istio's validation, and exits 1 when there is any problem, 2
+// when it cannot run.
 package main
 
 import (
@@ -24,8 +27,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	netv1 "istio.io/client-go/pkg/apis/networking/v1"
+	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/schema/collections"
+	"istio.io/istio/pkg/config/validation"
 	apiextensions "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
@@ -60,9 +67,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "istiocheck:", err)
 		os.Exit(2)
 	}
-	problems, checked := 0, 0
+	problems, warnings, checked := 0, 0, 0
 	for _, path := range flag.Args() {
-		n, errs, err := checkFile(path, schemas)
+		n, errs, warns, err := checkFile(path, schemas)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "istiocheck:", err)
 			os.Exit(2)
@@ -71,9 +78,13 @@ func main() {
 		for _, e := range errs {
 			fmt.Printf("%s: %s\n", path, e)
 		}
+		for _, w := range warns {
+			fmt.Printf("%s: warning: %s\n", path, w)
+		}
 		problems += len(errs)
+		warnings += len(warns)
 	}
-	fmt.Printf("%d objects checked, %d problems\n", checked, problems)
+	fmt.Printf("%d objects checked, %d problems, %d warnings\n", checked, problems, warnings)
 	if problems > 0 {
 		os.Exit(1)
 	}
@@ -135,13 +146,11 @@ func loadCRDs(path string) (map[string]*version, error) {
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
 
 // checkFile checks every object of a multi-document YAML file.
-func checkFile(path string, schemas map[string]*version) (int, []string, error) {
+func checkFile(path string, schemas map[string]*version) (n int, problems, warnings []string, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
-	var problems []string
-	n := 0
 	r := utilyaml.NewYAMLReader(bufioReader(b))
 	for {
 		doc, err := r.Read()
@@ -149,7 +158,7 @@ func checkFile(path string, schemas map[string]*version) (int, []string, error) 
 			break
 		}
 		if err != nil {
-			return n, nil, fmt.Errorf("%s: %w", path, err)
+			return n, nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 		j, err := yaml.YAMLToJSON(doc)
 		if err != nil {
@@ -160,16 +169,18 @@ func checkFile(path string, schemas map[string]*version) (int, []string, error) 
 			continue // a comment or an empty document
 		}
 		n++
-		problems = append(problems, checkObject(j, schemas)...)
+		p, w := checkObject(j, schemas)
+		problems = append(problems, p...)
+		warnings = append(warnings, w...)
 	}
-	return n, problems, nil
+	return n, problems, warnings, nil
 }
 
-func checkObject(j []byte, schemas map[string]*version) []string {
+func checkObject(j []byte, schemas map[string]*version) (problems, warnings []string) {
 	// As the API server decodes: integers as int64, not float64.
 	var obj map[string]any
 	if err := utiljson.Unmarshal(j, &obj); err != nil {
-		return []string{err.Error()}
+		return []string{err.Error()}, nil
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
@@ -178,7 +189,7 @@ func checkObject(j []byte, schemas map[string]*version) []string {
 	where := kind + "/" + name
 	v, ok := schemas[apiVersion+", Kind="+kind]
 	if !ok {
-		return []string{fmt.Sprintf("%s: no CRD serves apiVersion %q kind %q", where, apiVersion, kind)}
+		return []string{fmt.Sprintf("%s: no CRD serves apiVersion %q kind %q", where, apiVersion, kind)}, nil
 	}
 	var errs field.ErrorList
 	for _, msg := range metavalidation.NameIsDNSSubdomain(name, false) {
@@ -209,7 +220,39 @@ func checkObject(j []byte, schemas map[string]*version) []string {
 	if err := decodeTyped(kind, j); err != nil {
 		out = append(out, fmt.Sprintf("%s: istio.io/client-go: %v", where, err))
 	}
-	return out
+	warn, err := semantic(apiVersion, kind, name, labels, obj["spec"])
+	if err != nil {
+		out = append(out, fmt.Sprintf("%s: istio validation: %v", where, err))
+	}
+	if warn != nil {
+		warnings = append(warnings, fmt.Sprintf("%s: istio validation: %v", where, warn))
+	}
+	return out, warnings
+}
+
+// semantic runs Istio's own validation of the object, as istioctl
+// validate does, in the namespace "default".
+func semantic(apiVersion, kind, name string, labels map[string]string, spec any) (validation.Warning, error) {
+	group, ver, _ := strings.Cut(apiVersion, "/")
+	s, ok := collections.Pilot.FindByGroupVersionAliasesKind(config.GroupVersionKind{Group: group, Version: ver, Kind: kind})
+	if !ok {
+		return nil, fmt.Errorf("no Istio schema for %s %s", apiVersion, kind)
+	}
+	js, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.NewInstance()
+	if err != nil {
+		return nil, err
+	}
+	if err := config.ApplyJSONStrict(out, string(js)); err != nil {
+		return nil, err
+	}
+	return s.ValidateConfig(config.Config{
+		Meta: config.Meta{GroupVersionKind: s.GroupVersionKind(), Name: name, Namespace: "default", Labels: labels},
+		Spec: out,
+	})
 }
 
 // decodeTyped decodes the object into istio.io/client-go's type for its
