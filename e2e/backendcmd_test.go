@@ -25,7 +25,7 @@ func publicWslb(t *testing.T) string {
 	b, err := os.ReadFile(wslbBin)
 	require.NoError(t, err)
 	bin := filepath.Join(dir, "wslb")
-	require.NoError(t, os.WriteFile(bin, b, 0o755))
+	testutil.WriteExecutable(t, bin, b)
 	return bin
 }
 

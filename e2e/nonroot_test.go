@@ -55,12 +55,12 @@ func nobodyDir(t *testing.T, config string) string {
 		t.Skip("setpriv (util-linux) is not installed")
 	}
 	dir := testutil.ScratchDir(t)
-	for src, mode := range map[string]os.FileMode{filepath.Join("..", config): 0o644, wslbBin: 0o755} {
-		b, err := os.ReadFile(src)
-		require.NoError(t, err)
-		name := filepath.Base(src)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, mode))
-	}
+	b, err := os.ReadFile(filepath.Join("..", config))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(config)), b, 0o644))
+	b, err = os.ReadFile(wslbBin)
+	require.NoError(t, err)
+	testutil.WriteExecutable(t, filepath.Join(dir, "wslb"), b)
 	return dir
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/testutil"
 )
 
 // writeBigHAProxy writes an HAProxy config of about size bytes: many
@@ -128,7 +130,7 @@ func TestValidateExecInterruptedKillsChecker(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	fake := filepath.Join(dir, "haproxy")
-	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\ncase \"$1\" in -v) echo 'HAProxy version 2.6.12 2023/01/01'; exit 0;; esac\nexec sleep 300\n"), 0o755))
+	testutil.WriteExecutable(t, fake, []byte("#!/bin/sh\ncase \"$1\" in -v) echo 'HAProxy version 2.6.12 2023/01/01'; exit 0;; esac\nexec sleep 300\n"))
 	cfg := filepath.Join(dir, "haproxy.cfg")
 	require.NoError(t, os.WriteFile(cfg, []byte("global\ndefaults\n    mode http\nfrontend fe\n    bind :8080\n    default_backend be\nbackend be\n    server s1 app.example:80 check\n"), 0o644))
 	for _, tc := range []struct {

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -208,4 +209,16 @@ func ScratchDir(tb testing.TB) string {
 	require.NoError(tb, os.Chmod(dir, 0o755))
 	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
 	return dir
+}
+
+// WriteExecutable writes a program file for a test to run. It holds
+// syscall.ForkLock while the file is open for writing: a parallel test
+// forking in that window would inherit the descriptor, and exec of the
+// program would fail with "text file busy" until that child execs.
+func WriteExecutable(tb testing.TB, path string, content []byte) {
+	tb.Helper()
+	syscall.ForkLock.Lock()
+	err := os.WriteFile(path, content, 0o755)
+	syscall.ForkLock.Unlock()
+	require.NoError(tb, err)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/proxy"
 )
 
@@ -17,7 +18,7 @@ func fakeNginx(t *testing.T, version string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "nginx")
 	script := "#!/bin/sh\necho 'nginx version: nginx/" + version + "' >&2\n"
-	require.NoError(t, os.WriteFile(path, []byte(script), 0o755))
+	testutil.WriteExecutable(t, path, []byte(script))
 	return path
 }
 
