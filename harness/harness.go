@@ -210,22 +210,7 @@ func (h *Harness) dial(ctx context.Context, i, readBuf int) (*websocket.Conn, Co
 	if h.jars != nil {
 		d.Jar = h.jars[i]
 	}
-	header := http.Header{}
-	for k, v := range h.cfg.Header {
-		header[k] = append([]string(nil), v...)
-	}
-	if h.cfg.Origin != "" {
-		header.Set("Origin", h.cfg.Origin)
-	}
-	target := *h.target
-	switch h.cfg.Mode {
-	case ModeHeader:
-		header.Set(h.cfg.Key, c.Value)
-	case ModeQuery:
-		q := target.Query()
-		q.Set(h.cfg.Key, c.Value)
-		target.RawQuery = q.Encode()
-	}
+	header, target := h.identity(c)
 	conn, resp, err := d.DialContext(ctx, target.String(), header)
 	if !stopWatch() && err == nil {
 		// Cancelled as the handshake completed: the watch closed it.
@@ -273,6 +258,29 @@ func (st *connState) flush(col *collector) {
 // (gorilla sets the stored write deadline on the socket before every write;
 // the lazydeadline.Conn under it passes on only a moved one), so a message
 // gets between half and all of MessageTimeout.
+// identity is the handshake header and target URL of client c: the
+// configured headers and Origin, and c's affinity key in the header or
+// query the mode names.
+func (h *Harness) identity(c Client) (http.Header, url.URL) {
+	header := http.Header{}
+	for k, v := range h.cfg.Header {
+		header[k] = append([]string(nil), v...)
+	}
+	if h.cfg.Origin != "" {
+		header.Set("Origin", h.cfg.Origin)
+	}
+	target := *h.target
+	switch h.cfg.Mode {
+	case ModeHeader:
+		header.Set(h.cfg.Key, c.Value)
+	case ModeQuery:
+		q := target.Query()
+		q.Set(h.cfg.Key, c.Value)
+		target.RawQuery = q.Encode()
+	}
+	return header, target
+}
+
 func (h *Harness) exchange(conn *websocket.Conn, st *connState, cr *ConnResult, i, connNo, m int) error {
 	b := msgPool.Get().(*msgBufs)
 	defer msgPool.Put(b)

@@ -94,22 +94,7 @@ func (h *Harness) sioConfig(i int, onEvent func(string, [][]byte)) socketio.Conf
 		hc.Jar = h.jars[i]
 		d.Jar = h.jars[i]
 	}
-	header := http.Header{}
-	for k, v := range h.cfg.Header {
-		header[k] = append([]string(nil), v...)
-	}
-	if h.cfg.Origin != "" {
-		header.Set("Origin", h.cfg.Origin)
-	}
-	target := *h.target
-	switch h.cfg.Mode {
-	case ModeHeader:
-		header.Set(h.cfg.Key, c.Value)
-	case ModeQuery:
-		q := target.Query()
-		q.Set(h.cfg.Key, c.Value)
-		target.RawQuery = q.Encode()
-	}
+	header, target := h.identity(c)
 	if !strings.HasSuffix(target.Path, "/") {
 		target.Path += "/" // Engine.IO serves /socket.io/, not /socket.io
 	}
