@@ -35,7 +35,7 @@ deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES)"
 
 test-deps:
-	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server mmdebstrap"
+	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server mmdebstrap npm"
 	@examples/socketio/deps.sh
 	@$(MAKE) --no-print-directory proxies
 	@$(GO) build -C tools/istiocheck -o /dev/null .
