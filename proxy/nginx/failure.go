@@ -1,0 +1,50 @@
+package nginx
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wslb/wslb/driver"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy/rewrite"
+	"github.com/wslb/wslb/topology"
+)
+
+// failure is NGINX's failure model: it only counts failed connections.
+// After max_fails of them within fail_timeout the server is skipped for
+// fail_timeout, then tried again.
+type failure struct{}
+
+func init() { rewrite.RegisterFailureModel(proxybin.Nginx, failure{}) }
+
+// FromHealth follows the generator: max_fails = fall, fail_timeout =
+// interval × fall in whole seconds.
+func (failure) FromHealth(h topology.HealthCheck) rewrite.Timers {
+	t := rewrite.Timers{Known: true, Checks: h.Enabled, Interval: h.Interval, Rise: h.Rise, Fall: h.Fall}
+	if h.Enabled {
+		t.MaxFails = max(h.Fall, 1)
+		t.FailTimeout = driver.NginxFailTimeout(h.Interval, t.MaxFails)
+	}
+	return t
+}
+
+// RouteAround: each connection the dead server refuses is retried on
+// another at once; after max_fails of them the server is skipped.
+func (failure) RouteAround(t rewrite.Timers) (time.Duration, bool) { return 0, t.Checks }
+
+func (failure) TakeBack(t rewrite.Timers) time.Duration { return t.FailTimeout }
+
+func (failure) Describe(t rewrite.Timers) string {
+	if !t.Checks {
+		return "with your production settings (max_fails=0) NGINX never marks a dead server down; each connection to it is retried on another"
+	}
+	return fmt.Sprintf("with your production settings NGINX retries each connection a dead server refuses on another at once, skips the server after %d failures (max_fails) and tries it again every %s (fail_timeout)",
+		t.MaxFails, rewrite.FormatDuration(t.FailTimeout))
+}
+
+func (failure) Short(t rewrite.Timers) string {
+	if !t.Checks {
+		return "no health checks in production"
+	}
+	return "production: retried at once, back after fail_timeout " + rewrite.FormatDuration(t.FailTimeout)
+}
