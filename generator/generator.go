@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"sync"
 	"text/template"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -68,28 +67,12 @@ func FileName(kind proxybin.Kind) string {
 // Func builds one proxy's config for t.
 type Func func(t *topology.Topology, opts Options) ([]byte, error)
 
-var (
-	generatorsMu sync.RWMutex
-	generators   = map[proxybin.Kind]Func{}
-)
+var generators = proxy.NewPerKind[Func]("generator")
 
 // Register adds the generator of the proxy kind, which must be in the proxy
 // registry. A proxy's package calls it from init, next to
 // proxy.Register; a second generator for a kind is a programming error.
-func Register(kind proxybin.Kind, f Func) {
-	generatorsMu.Lock()
-	defer generatorsMu.Unlock()
-	if _, dup := generators[kind]; dup {
-		panic(fmt.Sprintf("generator: %q registered twice", kind))
-	}
-	generators[kind] = f
-}
-
-func lookupGenerator(kind proxybin.Kind) Func {
-	generatorsMu.RLock()
-	defer generatorsMu.RUnlock()
-	return generators[kind]
-}
+func Register(kind proxybin.Kind, f Func) { generators.Register(kind, f) }
 
 func init() {
 	Register(proxybin.HAProxy, fromView(buildHAProxy, "haproxy.cfg.tmpl"))
@@ -119,14 +102,14 @@ func Generate(t *topology.Topology, opts Options) ([]Artifact, error) {
 	kinds := opts.Kinds
 	if len(kinds) == 0 {
 		for _, k := range proxy.Kinds() {
-			if lookupGenerator(k) != nil {
+			if generators.Get(k) != nil {
 				kinds = append(kinds, k)
 			}
 		}
 	}
 	var out []Artifact
 	for _, kind := range kinds {
-		gen, name := lookupGenerator(kind), FileName(kind)
+		gen, name := generators.Get(kind), FileName(kind)
 		if gen == nil || name == "" {
 			return nil, fmt.Errorf("generate: unknown proxy %q", kind)
 		}

@@ -31,7 +31,6 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -296,7 +295,7 @@ func LoadWith(path string, o Options) (_ *Config, err error) {
 	}
 	defer recoverInternal(path, &err)
 	kind := DetectKind(path, text)
-	load := loader(kind)
+	load := loaders.Get(kind)
 	if load == nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("this is a %s config, which verify cannot run yet", kind)}
 	}
@@ -431,24 +430,8 @@ func (c *Config) NewResult(kind proxybin.Kind, configName string) *Result {
 // includes and the files it names read through r.
 type LoadFunc func(path string, text []byte, r *safefile.Reader, allowCode bool) (*Config, error)
 
-var (
-	loadersMu sync.RWMutex
-	loaders   = map[proxybin.Kind]LoadFunc{}
-)
+var loaders = proxy.NewPerKind[LoadFunc]("rewrite: a loader")
 
 // RegisterLoader adds the loader of the proxy kind; the proxy's package
 // calls it from init. A second loader for a kind is a programming error.
-func RegisterLoader(kind proxybin.Kind, load LoadFunc) {
-	loadersMu.Lock()
-	defer loadersMu.Unlock()
-	if _, dup := loaders[kind]; dup {
-		panic(fmt.Sprintf("rewrite: a loader for %q registered twice", kind))
-	}
-	loaders[kind] = load
-}
-
-func loader(kind proxybin.Kind) LoadFunc {
-	loadersMu.RLock()
-	defer loadersMu.RUnlock()
-	return loaders[kind]
-}
+func RegisterLoader(kind proxybin.Kind, load LoadFunc) { loaders.Register(kind, load) }

@@ -1,13 +1,12 @@
 package rewrite
 
 import (
-	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -48,28 +47,14 @@ type FailureModel interface {
 	Short(t Timers) string
 }
 
-var (
-	failureMu     sync.RWMutex
-	failureModels = map[proxybin.Kind]FailureModel{}
-)
+var failureModels = proxy.NewPerKind[FailureModel]("rewrite: a failure model")
 
 // RegisterFailureModel adds the failure model of the proxy kind; the
 // proxy's package calls it from init. A second one is a programming error.
-func RegisterFailureModel(kind proxybin.Kind, m FailureModel) {
-	failureMu.Lock()
-	defer failureMu.Unlock()
-	if _, dup := failureModels[kind]; dup {
-		panic(fmt.Sprintf("rewrite: a failure model for %q registered twice", kind))
-	}
-	failureModels[kind] = m
-}
+func RegisterFailureModel(kind proxybin.Kind, m FailureModel) { failureModels.Register(kind, m) }
 
 // Failure is the failure model of kind, nil when none is registered.
-func Failure(kind proxybin.Kind) FailureModel {
-	failureMu.RLock()
-	defer failureMu.RUnlock()
-	return failureModels[kind]
-}
+func Failure(kind proxybin.Kind) FailureModel { return failureModels.Get(kind) }
 
 // FormatDuration prints a duration briefly, as reports show timers: 6s,
 // 1.5s, 300ms.
