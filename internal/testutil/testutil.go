@@ -33,16 +33,23 @@ const RequireProxiesEnv = "WSLB_REQUIRE_PROXIES"
 // command) — unless $WSLB_REQUIRE_PROXIES=1, where a missing binary fails.
 func NeedProxy(tb testing.TB, kind proxybin.Kind) proxybin.Binary {
 	tb.Helper()
+	return needBinary(tb, string(kind), func() (proxybin.Binary, error) { return proxybin.Lookup(kind) })
+}
+
+// needBinary is NeedProxy and NeedProxyVersion: what names the binary
+// find looks for, in the skip or failure.
+func needBinary(tb testing.TB, what string, find func() (proxybin.Binary, error)) proxybin.Binary {
+	tb.Helper()
 	if testing.Short() {
 		tb.Skip("end-to-end run with a real proxy; skipped with -short")
 	}
-	bin, err := proxybin.Lookup(kind)
+	bin, err := find()
 	var nf *proxybin.NotFoundError
 	if errors.As(err, &nf) {
 		if os.Getenv(RequireProxiesEnv) == "1" {
-			tb.Fatalf("%s is required ($%s=1) but not installed (%s)", kind, RequireProxiesEnv, nf.InstallHint())
+			tb.Fatalf("%s is required ($%s=1) but missing: %v", what, RequireProxiesEnv, err)
 		}
-		tb.Skipf("%s is not installed (%s)", kind, nf.InstallHint())
+		tb.Skipf("%s is missing (%s)", what, nf.InstallHint())
 	}
 	require.NoError(tb, err)
 	return bin
@@ -62,19 +69,9 @@ var SupportedVersions = map[proxybin.Kind][]string{
 // it fails.
 func NeedProxyVersion(tb testing.TB, kind proxybin.Kind, version string) proxybin.Binary {
 	tb.Helper()
-	if testing.Short() {
-		tb.Skip("end-to-end run with a real proxy; skipped with -short")
-	}
-	bin, err := proxybin.Find(kind, proxybin.Want{Version: version})
-	var nf *proxybin.NotFoundError
-	if errors.As(err, &nf) {
-		if os.Getenv(RequireProxiesEnv) == "1" {
-			tb.Fatalf("%s %s is required ($%s=1) but missing: %v", kind, version, RequireProxiesEnv, err)
-		}
-		tb.Skipf("%s %s is missing (%s)", kind, version, nf.InstallHint())
-	}
-	require.NoError(tb, err)
-	return bin
+	return needBinary(tb, string(kind)+" "+version, func() (proxybin.Binary, error) {
+		return proxybin.Find(kind, proxybin.Want{Version: version})
+	})
 }
 
 // EachProxyVersion runs test once per supported version of every proxy
