@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -75,7 +76,7 @@ func (p *proxyFlag) choices() string {
 // flag as the user spelled it, for messages.
 func (p *proxyFlag) resolve(cmd *cobra.Command, streams IOStreams) (string, error) {
 	spelled := "--proxy"
-	for _, a := range sortedKeys(p.aliases) {
+	for _, a := range slices.Sorted(maps.Keys(p.aliases)) {
 		if !cmd.Flags().Changed(a) {
 			continue
 		}
@@ -100,15 +101,6 @@ func (p *proxyFlag) resolve(cmd *cobra.Command, streams IOStreams) (string, erro
 	}
 	*p.value = string(d.Name)
 	return spelled, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // proxyAlternatives is "--proxy haproxy or --proxy nginx", for messages
