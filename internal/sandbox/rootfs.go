@@ -17,13 +17,10 @@ import (
 // scratch dir bound writable at its own path. Nothing of the host's file
 // system is left in the box.
 func rootMounts(root, dir string, owner int) error {
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make / private: %w", err)
-	}
 	// Held open: the mount points below cover their paths.
-	scratch, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	scratch, err := holdScratch(dir)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
+		return err
 	}
 	defer unix.Close(scratch)
 	rootFD, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -88,12 +85,8 @@ func rootMounts(root, dir string, owner int) error {
 		if err := mountPoint(newRoot, dir); err != nil {
 			return err
 		}
-		if err := unix.Mount(fdPath(scratch), in(dir), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("bind %s: %w", dir, err)
-		}
-		rw := &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
-		if err := unix.MountSetattr(unix.AT_FDCWD, in(dir), unix.AT_RECURSIVE, rw); err != nil {
-			return fmt.Errorf("make %s writable: %w", dir, err)
+		if err := bindScratch(scratch, in(dir), dir); err != nil {
+			return err
 		}
 	}
 	for _, d := range []string{"proc", "sys"} {

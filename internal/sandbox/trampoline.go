@@ -109,13 +109,10 @@ func lowPortsForAll() error {
 // privateMounts makes every mount read-only, mounts a private /tmp and
 // /proc, and binds the scratch dir back writable at its own path.
 func privateMounts(dir string, owner int) error {
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make / private: %w", err)
-	}
 	// Hold the scratch dir before /tmp is covered.
-	scratch, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	scratch, err := holdScratch(dir)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
+		return err
 	}
 	defer unix.Close(scratch)
 	ro := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
@@ -142,19 +139,41 @@ func privateMounts(dir string, owner int) error {
 				return err
 			}
 		}
-		src := filepath.Join("/proc/self/fd", fmt.Sprint(scratch))
-		if err := unix.Mount(src, dir, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("bind %s: %w", dir, err)
-		}
-		rw := &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
-		if err := unix.MountSetattr(unix.AT_FDCWD, dir, unix.AT_RECURSIVE, rw); err != nil {
-			return fmt.Errorf("make %s writable: %w", dir, err)
+		if err := bindScratch(scratch, dir, dir); err != nil {
+			return err
 		}
 	}
 	if err := mountProc("/proc"); err != nil {
 		return err
 	}
 	mountSys("/sys")
+	return nil
+}
+
+// holdScratch makes the mount tree private (nothing the box mounts
+// reaches the host) and opens the scratch dir dir, to bind it back once
+// the mounts above cover its path.
+func holdScratch(dir string) (int, error) {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return -1, fmt.Errorf("make / private: %w", err)
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open %s: %w", dir, err)
+	}
+	return fd, nil
+}
+
+// bindScratch binds the scratch dir held open as scratch (holdScratch)
+// at target, writable; dir is its path, for errors.
+func bindScratch(scratch int, target, dir string) error {
+	if err := unix.Mount(fdPath(scratch), target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s: %w", dir, err)
+	}
+	rw := &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(unix.AT_FDCWD, target, unix.AT_RECURSIVE, rw); err != nil {
+		return fmt.Errorf("make %s writable: %w", dir, err)
+	}
 	return nil
 }
 
