@@ -282,155 +282,173 @@ func requireGone(t *testing.T, pids []int, dir string) {
 	}
 }
 
-var proxyCases = []struct {
+// options are the ProxyOptions that start kind on r's config and address.
+func (r testRun) options(kind proxybin.Kind) ProxyOptions {
+	return ProxyOptions{Kind: kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr}
+}
+
+// proxyProcesses lists the live (not zombie) processes running r's config.
+func (r testRun) proxyProcesses() []int {
+	return processes(func(st procStat) bool {
+		return strings.Contains(cmdline(st.pid), r.config) && st.state != 'Z'
+	})
+}
+
+// allGone reports whether none of pids is running any more.
+func allGone(pids []int) bool {
+	for _, pid := range pids {
+		if ProcessAlive(pid) {
+			return false
+		}
+	}
+	return true
+}
+
+type proxyCase struct {
 	kind proxybin.Kind
 	tmpl string
-}{
+}
+
+var proxyCases = []proxyCase{
 	{proxybin.HAProxy, haproxyTestConfig},
 	{proxybin.Nginx, nginxTestConfig},
 }
 
-func TestProxyLifecycle(t *testing.T) {
-	t.Parallel()
+// forEachProxy runs test in parallel for each proxy kind, on a fresh setup
+// whose config is the kind's template followed by extra.
+func forEachProxy(t *testing.T, extra string, test func(t *testing.T, tc proxyCase, r testRun)) {
+	t.Helper()
 	for _, tc := range proxyCases {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			t.Parallel()
-			r := setup(t, tc.kind, tc.tmpl)
-			ctx := context.Background()
-			p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyPath: "/healthz"})
-			require.NoError(t, err)
-			t.Cleanup(func() { p.Close() })
-			require.Equal(t, r.addr, p.Addr())
-
-			// A WebSocket through the proxy reaches a backend.
-			held, hdr := dialEcho(t, r.addr, "/ws")
-			first, err := roundTrip(held, "before reload")
-			require.NoError(t, err)
-			require.Equal(t, hdr, first)
-			require.Contains(t, []string{"s1", "s2"}, first)
-
-			// HAProxy's own view of its servers, from the runtime API.
-			states, err := p.ServerStates(ctx)
-			if tc.kind == proxybin.HAProxy {
-				require.NoError(t, err)
-				require.Len(t, states, 2)
-				for _, st := range states {
-					require.Contains(t, []string{r.backends.Addr("s1"), r.backends.Addr("s2")}, st.Addr)
-					require.True(t, st.Up, "%+v", st)
-				}
-			} else {
-				require.ErrorIs(t, err, ErrNoServerState)
-			}
-
-			workersBefore := p.Workers()
-			require.NotEmpty(t, workersBefore)
-			require.NoError(t, p.Reload(ctx))
-			workersAfter := p.Workers()
-			fresh := 0
-			for _, w := range workersAfter {
-				if !slices.Contains(workersBefore, w) {
-					fresh++
-				}
-			}
-			require.Positive(t, fresh, "reload must start new workers (before %v, after %v)", workersBefore, workersAfter)
-
-			// The connection opened before the reload still echoes, and
-			// a new one works.
-			got, err := roundTrip(held, "after reload")
-			require.NoError(t, err)
-			require.Equal(t, first, got)
-			c2, _ := dialEcho(t, r.addr, "/ws")
-			_, err = roundTrip(c2, "new")
-			require.NoError(t, err)
-
-			// Stopping the backend that serves the held connection ends it.
-			require.NoError(t, r.backends.Stop(ctx, first))
-			_ = held.SetReadDeadline(time.Now().Add(5 * time.Second))
-			_, _, err = held.ReadMessage()
-			require.Error(t, err)
-
-			pids := p.Pids()
-			require.Contains(t, pids, p.Pid())
-			require.NoError(t, p.Close())
-			require.NoError(t, p.Close(), "Close is idempotent")
-			<-p.Exited()
-			require.NoError(t, r.backends.Close())
-			require.NoError(t, r.scratch.Close())
-			requireGone(t, append(pids, workersBefore...), r.scratch.Dir)
+			test(t, tc, setup(t, tc.kind, tc.tmpl+extra))
 		})
 	}
+}
+
+func TestProxyLifecycle(t *testing.T) {
+	t.Parallel()
+	forEachProxy(t, "", func(t *testing.T, tc proxyCase, r testRun) {
+		ctx := context.Background()
+		p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyPath: "/healthz"})
+		require.NoError(t, err)
+		t.Cleanup(func() { p.Close() })
+		require.Equal(t, r.addr, p.Addr())
+
+		// A WebSocket through the proxy reaches a backend.
+		held, hdr := dialEcho(t, r.addr, "/ws")
+		first, err := roundTrip(held, "before reload")
+		require.NoError(t, err)
+		require.Equal(t, hdr, first)
+		require.Contains(t, []string{"s1", "s2"}, first)
+
+		// HAProxy's own view of its servers, from the runtime API.
+		states, err := p.ServerStates(ctx)
+		if tc.kind == proxybin.HAProxy {
+			require.NoError(t, err)
+			require.Len(t, states, 2)
+			for _, st := range states {
+				require.Contains(t, []string{r.backends.Addr("s1"), r.backends.Addr("s2")}, st.Addr)
+				require.True(t, st.Up, "%+v", st)
+			}
+		} else {
+			require.ErrorIs(t, err, ErrNoServerState)
+		}
+
+		workersBefore := p.Workers()
+		require.NotEmpty(t, workersBefore)
+		require.NoError(t, p.Reload(ctx))
+		workersAfter := p.Workers()
+		fresh := 0
+		for _, w := range workersAfter {
+			if !slices.Contains(workersBefore, w) {
+				fresh++
+			}
+		}
+		require.Positive(t, fresh, "reload must start new workers (before %v, after %v)", workersBefore, workersAfter)
+
+		// The connection opened before the reload still echoes, and
+		// a new one works.
+		got, err := roundTrip(held, "after reload")
+		require.NoError(t, err)
+		require.Equal(t, first, got)
+		c2, _ := dialEcho(t, r.addr, "/ws")
+		_, err = roundTrip(c2, "new")
+		require.NoError(t, err)
+
+		// Stopping the backend that serves the held connection ends it.
+		require.NoError(t, r.backends.Stop(ctx, first))
+		_ = held.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _, err = held.ReadMessage()
+		require.Error(t, err)
+
+		pids := p.Pids()
+		require.Contains(t, pids, p.Pid())
+		require.NoError(t, p.Close())
+		require.NoError(t, p.Close(), "Close is idempotent")
+		<-p.Exited()
+		require.NoError(t, r.backends.Close())
+		require.NoError(t, r.scratch.Close())
+		requireGone(t, append(pids, workersBefore...), r.scratch.Dir)
+	})
 }
 
 func TestProxyContextCancelTearsDown(t *testing.T) {
 	t.Parallel()
-	for _, tc := range proxyCases {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			t.Parallel()
-			r := setup(t, tc.kind, tc.tmpl)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
-			require.NoError(t, err)
-			c, _ := dialEcho(t, r.addr, "/")
-			_, err = roundTrip(c, "x")
-			require.NoError(t, err)
-			pids := p.Pids()
-			require.GreaterOrEqual(t, len(pids), 2, "master and at least one worker")
+	forEachProxy(t, "", func(t *testing.T, tc proxyCase, r testRun) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		p, err := StartProxy(ctx, r.options(tc.kind))
+		require.NoError(t, err)
+		c, _ := dialEcho(t, r.addr, "/")
+		_, err = roundTrip(c, "x")
+		require.NoError(t, err)
+		pids := p.Pids()
+		require.GreaterOrEqual(t, len(pids), 2, "master and at least one worker")
 
-			cancel() // as SIGINT does in the CLI
-			select {
-			case <-p.Exited():
-			case <-time.After(15 * time.Second):
-				t.Fatal("proxy still running after the context was cancelled")
-			}
-			require.ErrorIs(t, p.Reload(context.Background()), errNotRunning)
-			env := &Env{Scratch: r.scratch, Backends: r.backends, Proxy: p}
-			require.NoError(t, env.Close())
-			require.NoError(t, env.Close())
-			requireGone(t, pids, r.scratch.Dir)
-		})
-	}
+		cancel() // as SIGINT does in the CLI
+		select {
+		case <-p.Exited():
+		case <-time.After(15 * time.Second):
+			t.Fatal("proxy still running after the context was cancelled")
+		}
+		require.ErrorIs(t, p.Reload(context.Background()), errNotRunning)
+		env := &Env{Scratch: r.scratch, Backends: r.backends, Proxy: p}
+		require.NoError(t, env.Close())
+		require.NoError(t, env.Close())
+		requireGone(t, pids, r.scratch.Dir)
+	})
 }
 
 func TestProxyStartFailureShowsLogAndLeavesNothing(t *testing.T) {
 	t.Parallel()
-	for _, tc := range proxyCases {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			t.Parallel()
-			r := setup(t, tc.kind, tc.tmpl+"\nbogus_directive_here 1;\n")
-			_, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyTimeout: 5 * time.Second})
-			require.Error(t, err)
-			require.Contains(t, err.Error(), "bogus_directive_here", "the error carries the proxy's own message")
-			require.Empty(t, processes(func(st procStat) bool {
-				return strings.Contains(cmdline(st.pid), r.config) && st.state != 'Z'
-			}))
-		})
-	}
+	forEachProxy(t, "\nbogus_directive_here 1;\n", func(t *testing.T, tc proxyCase, r testRun) {
+		_, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyTimeout: 5 * time.Second})
+		require.Error(t, err)
+		require.Contains(t, err.Error(), "bogus_directive_here", "the error carries the proxy's own message")
+		require.Empty(t, r.proxyProcesses())
+	})
 }
 
 func TestProxyReloadWithBrokenConfigFailsAndKeepsServing(t *testing.T) {
 	t.Parallel()
-	for _, tc := range proxyCases {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			t.Parallel()
-			r := setup(t, tc.kind, tc.tmpl)
-			p, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
-			require.NoError(t, err)
-			t.Cleanup(func() { p.Close() })
+	forEachProxy(t, "", func(t *testing.T, tc proxyCase, r testRun) {
+		p, err := StartProxy(context.Background(), r.options(tc.kind))
+		require.NoError(t, err)
+		t.Cleanup(func() { p.Close() })
 
-			f, err := os.OpenFile(r.config, os.O_APPEND|os.O_WRONLY, 0)
-			require.NoError(t, err)
-			_, err = f.WriteString("\nbogus_directive_here 1;\n")
-			require.NoError(t, err)
-			require.NoError(t, f.Close())
+		f, err := os.OpenFile(r.config, os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = f.WriteString("\nbogus_directive_here 1;\n")
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
 
-			err = p.Reload(context.Background())
-			require.ErrorContains(t, err, "rejected")
-			c, _ := dialEcho(t, r.addr, "/")
-			_, err = roundTrip(c, "still here")
-			require.NoError(t, err)
-		})
-	}
+		err = p.Reload(context.Background())
+		require.ErrorContains(t, err, "rejected")
+		c, _ := dialEcho(t, r.addr, "/")
+		_, err = roundTrip(c, "still here")
+		require.NoError(t, err)
+	})
 }
 
 func TestProbeRequiresHTTPAnswer(t *testing.T) {
@@ -490,62 +508,47 @@ func TestHelperProcess(t *testing.T) {
 
 func TestKilledParentLeavesNoProxy(t *testing.T) {
 	t.Parallel()
-	for _, tc := range proxyCases {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			t.Parallel()
-			r := setup(t, tc.kind, tc.tmpl)
-			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-			cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join([]string{string(tc.kind), r.config, r.scratch.Dir, r.addr}, "|"))
-			out, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	forEachProxy(t, "", func(t *testing.T, tc proxyCase, r testRun) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+		cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join([]string{string(tc.kind), r.config, r.scratch.Dir, r.addr}, "|"))
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
-			line, err := bufio.NewReader(out).ReadString('\n')
+		line, err := bufio.NewReader(out).ReadString('\n')
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(line, "PIDS "), line)
+		var pids []int
+		for _, f := range strings.Fields(strings.TrimPrefix(line, "PIDS ")) {
+			pid, err := strconv.Atoi(f)
 			require.NoError(t, err)
-			require.True(t, strings.HasPrefix(line, "PIDS "), line)
-			var pids []int
-			for _, f := range strings.Fields(strings.TrimPrefix(line, "PIDS ")) {
-				pid, err := strconv.Atoi(f)
-				require.NoError(t, err)
-				pids = append(pids, pid)
-			}
-			require.GreaterOrEqual(t, len(pids), 2)
+			pids = append(pids, pid)
+		}
+		require.GreaterOrEqual(t, len(pids), 2)
 
-			require.NoError(t, cmd.Process.Kill()) // no chance to tear down
-			_ = cmd.Wait()
-			require.Eventually(t, func() bool {
-				for _, pid := range pids {
-					if ProcessAlive(pid) {
-						return false
-					}
-				}
-				return true
-			}, 10*time.Second, 20*time.Millisecond, "proxy processes %v outlived their killed parent", pids)
-		})
-	}
+		require.NoError(t, cmd.Process.Kill()) // no chance to tear down
+		_ = cmd.Wait()
+		require.Eventually(t, func() bool { return allGone(pids) }, 10*time.Second, 20*time.Millisecond, "proxy processes %v outlived their killed parent", pids)
+	})
 }
 
 func TestStartFailsWhenAnotherProgramHoldsThePort(t *testing.T) {
 	t.Parallel()
-	for _, tc := range proxyCases {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			t.Parallel()
-			r := setup(t, tc.kind, tc.tmpl)
-			// A stranger answers HTTP on the proxy's port: the probe
-			// succeeds, but the listener is not the proxy's.
-			ln, err := net.Listen("tcp", r.addr)
-			require.NoError(t, err)
-			srv := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})}
-			go srv.Serve(ln)
-			defer srv.Close()
-			// nginx retries bind for a few seconds before it exits; the
-			// timeout only guards against a hang, so that a loaded machine
-			// cannot turn the refusal into "not ready".
-			_, err = StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyPath: "/healthz", ReadyTimeout: 2 * time.Minute})
-			require.ErrorIs(t, err, ErrAddrInUse)
-		})
-	}
+	forEachProxy(t, "", func(t *testing.T, tc proxyCase, r testRun) {
+		// A stranger answers HTTP on the proxy's port: the probe
+		// succeeds, but the listener is not the proxy's.
+		ln, err := net.Listen("tcp", r.addr)
+		require.NoError(t, err)
+		srv := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})}
+		go srv.Serve(ln)
+		defer srv.Close()
+		// nginx retries bind for a few seconds before it exits; the
+		// timeout only guards against a hang, so that a loaded machine
+		// cannot turn the refusal into "not ready".
+		_, err = StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, ReadyPath: "/healthz", ReadyTimeout: 2 * time.Minute})
+		require.ErrorIs(t, err, ErrAddrInUse)
+	})
 }
 
 func TestListenerOwned(t *testing.T) {
@@ -562,43 +565,32 @@ func TestListenerOwned(t *testing.T) {
 
 func TestProxyCrashIsNoticed(t *testing.T) {
 	t.Parallel()
-	for _, tc := range proxyCases {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			t.Parallel()
-			r := setup(t, tc.kind, tc.tmpl)
-			p, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
-			require.NoError(t, err)
-			t.Cleanup(func() { p.Close() })
-			pids := p.Pids()
-			_, _, died := p.Died()
-			require.False(t, died, "a running proxy has not died")
-			require.NoError(t, syscall.Kill(p.Pid(), syscall.SIGSTOP))
-			// The bounds below only guard against a hang: each wait ends
-			// as soon as the state is seen, however busy the machine.
-			require.Eventually(t, p.Stopped, 30*time.Second, 20*time.Millisecond)
-			killed := time.Now()
-			require.NoError(t, syscall.Kill(p.Pid(), syscall.SIGKILL))
-			select {
-			case <-p.Exited():
-			case <-time.After(30 * time.Second):
-				t.Fatal("a killed master went unnoticed")
-			}
-			require.Error(t, p.Err())
-			at, status, died := p.Died()
-			require.True(t, died, "an exit Close did not cause is a death")
-			require.False(t, at.Before(killed))
-			require.ErrorContains(t, status, "killed")
-			require.Eventually(t, func() bool {
-				for _, pid := range pids {
-					if ProcessAlive(pid) {
-						return false
-					}
-				}
-				return true
-			}, 30*time.Second, 20*time.Millisecond, "workers of a killed master must not survive")
-			require.NoError(t, p.Close())
-		})
-	}
+	forEachProxy(t, "", func(t *testing.T, tc proxyCase, r testRun) {
+		p, err := StartProxy(context.Background(), r.options(tc.kind))
+		require.NoError(t, err)
+		t.Cleanup(func() { p.Close() })
+		pids := p.Pids()
+		_, _, died := p.Died()
+		require.False(t, died, "a running proxy has not died")
+		require.NoError(t, syscall.Kill(p.Pid(), syscall.SIGSTOP))
+		// The bounds below only guard against a hang: each wait ends
+		// as soon as the state is seen, however busy the machine.
+		require.Eventually(t, p.Stopped, 30*time.Second, 20*time.Millisecond)
+		killed := time.Now()
+		require.NoError(t, syscall.Kill(p.Pid(), syscall.SIGKILL))
+		select {
+		case <-p.Exited():
+		case <-time.After(30 * time.Second):
+			t.Fatal("a killed master went unnoticed")
+		}
+		require.Error(t, p.Err())
+		at, status, died := p.Died()
+		require.True(t, died, "an exit Close did not cause is a death")
+		require.False(t, at.Before(killed))
+		require.ErrorContains(t, status, "killed")
+		require.Eventually(t, func() bool { return allGone(pids) }, 30*time.Second, 20*time.Millisecond, "workers of a killed master must not survive")
+		require.NoError(t, p.Close())
+	})
 }
 
 // An exit Close causes is no death.
@@ -607,7 +599,7 @@ func TestClosedProxyDidNotDie(t *testing.T) {
 	tc := proxyCases[0]
 	testutil.NeedProxy(t, tc.kind)
 	r := setup(t, tc.kind, tc.tmpl)
-	p, err := StartProxy(context.Background(), ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
+	p, err := StartProxy(context.Background(), r.options(tc.kind))
 	require.NoError(t, err)
 	require.NoError(t, p.Close())
 	_, _, died := p.Died()
@@ -616,23 +608,17 @@ func TestClosedProxyDidNotDie(t *testing.T) {
 
 func TestProxyStartWithCancelledContextLeavesNothing(t *testing.T) {
 	t.Parallel()
-	for _, tc := range proxyCases {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			t.Parallel()
-			r := setup(t, tc.kind, tc.tmpl)
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel()
-			start := time.Now()
-			// A proxy that is not serving yet has nothing to drain: it is
-			// killed, not given StopGrace to stop (the master, as a PID
-			// namespace's init, ignores SIGTERM until it handles it).
-			p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, StopGrace: time.Minute})
-			require.ErrorIs(t, err, context.Canceled)
-			require.Nil(t, p)
-			require.Less(t, time.Since(start), 30*time.Second, "StartProxy waited for StopGrace")
-			require.Empty(t, processes(func(st procStat) bool {
-				return strings.Contains(cmdline(st.pid), r.config) && st.state != 'Z'
-			}))
-		})
-	}
+	forEachProxy(t, "", func(t *testing.T, tc proxyCase, r testRun) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		start := time.Now()
+		// A proxy that is not serving yet has nothing to drain: it is
+		// killed, not given StopGrace to stop (the master, as a PID
+		// namespace's init, ignores SIGTERM until it handles it).
+		p, err := StartProxy(ctx, ProxyOptions{Kind: tc.kind, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr, StopGrace: time.Minute})
+		require.ErrorIs(t, err, context.Canceled)
+		require.Nil(t, p)
+		require.Less(t, time.Since(start), 30*time.Second, "StartProxy waited for StopGrace")
+		require.Empty(t, r.proxyProcesses())
+	})
 }
