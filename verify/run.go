@@ -709,10 +709,11 @@ const proxyViewPoll = 20 * time.Millisecond
 
 // waitProxyView waits (up to settleMax) until the proxy itself sees the
 // server at addr up (or down), and reports whether it could watch that at
-// all: only HAProxy has a runtime API, and only a health-checked server is
-// ever marked down.
+// all: only a proxy with a runtime API answers (the driver says
+// ErrNoServerState otherwise), and only a health-checked server is ever
+// marked down.
 func (r *runner) waitProxyView(addr string, up bool) (bool, error) {
-	if r.env.kind != proxybin.HAProxy || !r.plan.Timers.Checks {
+	if !r.plan.Timers.Checks {
 		return false, nil
 	}
 	start := time.Now()
