@@ -174,24 +174,33 @@ func (h *Harness) session(ctx context.Context, col *collector, i, connNo, messag
 	col.conn(i, cr, false)
 }
 
+// netDialer dials TCP connections for client c: from its source address
+// in source mode, without keep-alive probes to a loopback target.
+func (h *Harness) netDialer(c Client) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: h.cfg.HandshakeTimeout, KeepAlive: h.keepAlive}
+	network := "tcp"
+	if c.Source.IsValid() {
+		network = "tcp4"
+		nd.LocalAddr = &net.TCPAddr{IP: c.Source.AsSlice()}
+	}
+	return func(ctx context.Context, _, addr string) (net.Conn, error) {
+		return nd.DialContext(ctx, network, addr)
+	}
+}
+
 // dial performs client i's handshake, with a read buffer of readBuf
 // bytes. The returned ConnResult carries the start time and the backend
 // named by the handshake header.
 func (h *Harness) dial(ctx context.Context, i, readBuf int) (*websocket.Conn, ConnResult, error) {
 	cr := ConnResult{Started: time.Now()}
 	c := h.clients[i]
-	network := "tcp"
-	nd := &net.Dialer{Timeout: h.cfg.HandshakeTimeout, KeepAlive: h.keepAlive}
-	if c.Source.IsValid() {
-		network = "tcp4"
-		nd.LocalAddr = &net.TCPAddr{IP: c.Source.AsSlice()}
-	}
+	netDial := h.netDialer(c)
 	// The dialer watches only ctx's deadline while it waits for the
 	// handshake response; a cancel (Ctrl-C) must end that wait too.
 	stopWatch := func() bool { return true }
 	d := websocket.Dialer{
 		NetDialContext: func(dctx context.Context, _, addr string) (net.Conn, error) {
-			nc, err := nd.DialContext(dctx, network, addr)
+			nc, err := netDial(dctx, "", addr)
 			if err != nil {
 				return nil, err
 			}
@@ -252,12 +261,6 @@ func (st *connState) flush(col *collector) {
 	st.rtts = st.rtts[:0]
 }
 
-// exchange sends message m and waits for its echo, recording the RTT in st
-// and the envelope's backend in cr. The deadlines are moved only when half
-// of MessageTimeout is used up, since each move resets a runtime timer
-// (gorilla sets the stored write deadline on the socket before every write;
-// the lazydeadline.Conn under it passes on only a moved one), so a message
-// gets between half and all of MessageTimeout.
 // identity is the handshake header and target URL of client c: the
 // configured headers and Origin, and c's affinity key in the header or
 // query the mode names.
@@ -281,6 +284,12 @@ func (h *Harness) identity(c Client) (http.Header, url.URL) {
 	return header, target
 }
 
+// exchange sends message m and waits for its echo, recording the RTT in st
+// and the envelope's backend in cr. The deadlines are moved only when half
+// of MessageTimeout is used up, since each move resets a runtime timer
+// (gorilla sets the stored write deadline on the socket before every write;
+// the lazydeadline.Conn under it passes on only a moved one), so a message
+// gets between half and all of MessageTimeout.
 func (h *Harness) exchange(conn *websocket.Conn, st *connState, cr *ConnResult, i, connNo, m int) error {
 	b := msgPool.Get().(*msgBufs)
 	defer msgPool.Put(b)

@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -73,15 +72,7 @@ func (h *Harness) OpenSocketIO(ctx context.Context, i int, onEvent func(name str
 // jar, header or query value, like its WebSocket handshakes.
 func (h *Harness) sioConfig(i int, onEvent func(string, [][]byte)) socketio.Config {
 	c := h.clients[i]
-	nd := &net.Dialer{Timeout: h.cfg.HandshakeTimeout}
-	network := "tcp"
-	if c.Source.IsValid() {
-		network = "tcp4"
-		nd.LocalAddr = &net.TCPAddr{IP: c.Source.AsSlice()}
-	}
-	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
-		return nd.DialContext(ctx, network, addr)
-	}
+	dial := h.netDialer(c)
 	// No keep-alive: every polling request is balanced on its own, as a
 	// browser's may be on a fresh connection.
 	hc := &http.Client{
