@@ -36,11 +36,23 @@ const (
 
 var eioNames = [...]string{"open", "close", "ping", "pong", "message", "upgrade", "noop"}
 
-func (t EIOType) String() string {
-	if int(t) < len(eioNames) {
-		return eioNames[t]
+func (t EIOType) String() string { return typeName(eioNames[:], byte(t)) }
+
+// typeName is a packet type's name in names, or its number when unknown.
+func typeName(names []string, t byte) string {
+	if int(t) < len(names) {
+		return names[t]
 	}
 	return "type " + strconv.Itoa(int(t))
+}
+
+// typeDigit reads a packet's leading type digit; both protocols have
+// types 0 to 6.
+func typeDigit(protocol string, c byte) (byte, error) {
+	if c < '0' || c > '6' {
+		return 0, fmt.Errorf("%s: unknown packet type %q", protocol, c)
+	}
+	return c - '0', nil
 }
 
 // recordSeparator joins the packets of a long-polling payload.
@@ -87,10 +99,11 @@ func DecodeEIO(b []byte) (EIOPacket, error) {
 		}
 		return EIOPacket{Type: EIOMessage, Data: data[:n], Binary: true}, nil
 	}
-	if b[0] < '0' || b[0] > '6' {
-		return EIOPacket{}, fmt.Errorf("engine.io: unknown packet type %q", b[0])
+	t, err := typeDigit("engine.io", b[0])
+	if err != nil {
+		return EIOPacket{}, err
 	}
-	return EIOPacket{Type: EIOType(b[0] - '0'), Data: append([]byte(nil), b[1:]...)}, nil
+	return EIOPacket{Type: EIOType(t), Data: append([]byte(nil), b[1:]...)}, nil
 }
 
 // EncodePayload joins packets into a long-polling payload.
@@ -163,12 +176,7 @@ const (
 
 var sioNames = [...]string{"CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "BINARY_EVENT", "BINARY_ACK"}
 
-func (t SIOType) String() string {
-	if int(t) < len(sioNames) {
-		return sioNames[t]
-	}
-	return "type " + strconv.Itoa(int(t))
-}
+func (t SIOType) String() string { return typeName(sioNames[:], byte(t)) }
 
 // maxAttachments and maxAckID bound the numbers a packet may carry.
 const (
@@ -214,10 +222,11 @@ func DecodeSIO(b []byte) (SIOPacket, error) {
 	if len(b) > MaxPayload {
 		return p, fmt.Errorf("socket.io: packet of %d bytes exceeds %d", len(b), MaxPayload)
 	}
-	if b[0] < '0' || b[0] > '6' {
-		return p, fmt.Errorf("socket.io: unknown packet type %q", b[0])
+	t, err := typeDigit("socket.io", b[0])
+	if err != nil {
+		return p, err
 	}
-	p.Type = SIOType(b[0] - '0')
+	p.Type = SIOType(t)
 	i := 1
 	if p.Type == SIOBinaryEvent || p.Type == SIOBinaryAck {
 		j := bytes.IndexByte(b[i:], '-')
