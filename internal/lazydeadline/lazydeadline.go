@@ -31,25 +31,24 @@ func New(c net.Conn) *Conn { return &Conn{Conn: c} }
 
 // SetReadDeadline sets the read deadline unless it is t already.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	if t.Equal(c.read) {
-		return nil
-	}
-	if err := c.Conn.SetReadDeadline(t); err != nil {
-		return err
-	}
-	c.read = t
-	return nil
+	return setIfMoved(&c.read, t, c.Conn.SetReadDeadline)
 }
 
 // SetWriteDeadline sets the write deadline unless it is t already.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
-	if t.Equal(c.write) {
+	return setIfMoved(&c.write, t, c.Conn.SetWriteDeadline)
+}
+
+// setIfMoved calls set with t unless t is *last, and records it in *last
+// once set.
+func setIfMoved(last *time.Time, t time.Time, set func(time.Time) error) error {
+	if t.Equal(*last) {
 		return nil
 	}
-	if err := c.Conn.SetWriteDeadline(t); err != nil {
+	if err := set(t); err != nil {
 		return err
 	}
-	c.write = t
+	*last = t
 	return nil
 }
 
