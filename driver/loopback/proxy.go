@@ -217,6 +217,9 @@ func (p *Proxy) waitReady(ctx context.Context) error {
 	var last error
 	for {
 		if last = p.probe(ctx); last == nil {
+			last = p.masterReady()
+		}
+		if last == nil {
 			if listenerOwned(p.opts.ReadyAddr, p.Pids()) {
 				return nil
 			}
@@ -235,6 +238,20 @@ func (p *Proxy) waitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// masterReady checks that the master CLI, when the proxy has one, accepts
+// connections: HAProxy's master can serve the listener through its workers
+// before it listens on the CLI, and server states and reloads need it.
+func (p *Proxy) masterReady() error {
+	if p.masterSock == "" {
+		return nil
+	}
+	c, err := net.Dial("unix", p.masterSock)
+	if err != nil {
+		return fmt.Errorf("master CLI: %w", err)
+	}
+	return c.Close()
 }
 
 // probe checks once that the listener accepts, and answers HTTP when
