@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -261,7 +262,7 @@ func (b *nginxBuilder) upstreamServer(s *topology.Server, h topology.HealthCheck
 	}
 	if h.Enabled {
 		srv.MaxFails = max(h.Fall, 1)
-		srv.FailTimeout = wholeSeconds(h.Interval * time.Duration(srv.MaxFails))
+		srv.FailTimeout = driver.NginxFailTimeout(h.Interval, srv.MaxFails)
 	}
 	return srv, nil
 }

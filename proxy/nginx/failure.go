@@ -17,8 +17,8 @@ type failure struct{}
 
 func init() { rewrite.RegisterFailureModel(proxybin.Nginx, failure{}) }
 
-// FromHealth follows the generator: max_fails = fall, fail_timeout =
-// interval × fall in whole seconds.
+// FromHealth gives what the generator writes: max_fails = fall and
+// fail_timeout from the same driver.NginxFailTimeout.
 func (failure) FromHealth(h topology.HealthCheck) rewrite.Timers {
 	t := rewrite.Timers{Known: true, Checks: h.Enabled, Interval: h.Interval, Rise: h.Rise, Fall: h.Fall}
 	if h.Enabled {
