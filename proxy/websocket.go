@@ -35,11 +35,9 @@ func locationPath(p string) string {
 func IsWebSocketPath(p string) bool {
 	p = locationPath(p)
 	for _, w := range WebSocketPaths {
-		if p == w || strings.HasPrefix(p, w+"/") || strings.HasPrefix(p, w+"(") || strings.HasPrefix(p, w+"\\") {
-			return true
-		}
-		// nested: /api/ws, /app/socket.io
-		if strings.HasSuffix(p, w) || strings.Contains(p, w+"/") {
+		// anywhere in the path (/ws, /ws/x, /api/ws, /app/socket.io/x),
+		// or opening a regex location ("/ws(/|$)", "/ws\b")
+		if strings.HasSuffix(p, w) || strings.Contains(p, w+"/") || strings.HasPrefix(p, w+"(") || strings.HasPrefix(p, w+"\\") {
 			return true
 		}
 	}
@@ -108,7 +106,7 @@ var pureWebSocketPaths = []string{"/mqtt", "/stomp"}
 func IsPureWebSocketPath(p string) bool {
 	p = locationPath(p)
 	for _, w := range pureWebSocketPaths {
-		if p == w || strings.HasPrefix(p, w+"/") || strings.HasSuffix(p, w) {
+		if strings.HasPrefix(p, w+"/") || strings.HasSuffix(p, w) {
 			return true
 		}
 	}
