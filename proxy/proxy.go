@@ -101,19 +101,15 @@ func Targets() []*Descriptor {
 
 // TargetNames returns the names of Targets: the choices of generate's
 // --proxy flag.
-func TargetNames() []string {
-	var out []string
-	for _, d := range Targets() {
-		out = append(out, string(d.Name))
-	}
-	return out
-}
+func TargetNames() []string { return names(Targets()) }
 
 // Names returns the names of every registered proxy, by name: the choices
 // a --proxy flag offers.
-func Names() []string {
+func Names() []string { return names(All()) }
+
+func names(ds []*Descriptor) []string {
 	var out []string
-	for _, d := range All() {
+	for _, d := range ds {
 		out = append(out, string(d.Name))
 	}
 	return out
