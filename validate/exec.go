@@ -84,7 +84,7 @@ var nginxAllOrigins = [3]int{1, 23, 0}
 // decides on the first of several Origin lines alone (docs/security.md).
 func originNote(name string, bin proxybin.Binary, n *nginx.Config) string {
 	v := nginxAllOrigins
-	if n == nil || bin.Kind != proxybin.Nginx || bin.Version.AtLeast(v[0], v[1], v[2]) || !readsVar(n.Root, httpOriginVar) {
+	if n == nil || bin.Kind != proxybin.Nginx || bin.Version.AtLeast(v[0], v[1], v[2]) || !readsVar(n, httpOriginVar) {
 		return ""
 	}
 	return fmt.Sprintf("%s reads $http_origin, which nginx %s sets from the first Origin header line only: an Origin check there lets a second line through (NGINX %d.%d and later see every line; see docs/security.md)",
@@ -95,19 +95,13 @@ func originNote(name string, bin proxybin.Binary, n *nginx.Config) string {
 // names ignore case), not $http_origin_x.
 var httpOriginVar = regexp.MustCompile(`(?i)\$(http_origin\b|\{http_origin\})`)
 
-// readsVar reports whether a directive below nodes names the variable.
-func readsVar(nodes []*nginx.Node, variable *regexp.Regexp) bool {
-	for _, n := range nodes {
-		for _, a := range n.Args {
-			if variable.MatchString(a) {
-				return true
-			}
-		}
-		if readsVar(n.Children, variable) {
-			return true
-		}
-	}
-	return false
+// readsVar reports whether a directive of c names the variable.
+func readsVar(c *nginx.Config, variable *regexp.Regexp) bool {
+	found := false
+	c.Walk(func(n *nginx.Node) {
+		found = found || slices.ContainsFunc(n.Args, variable.MatchString)
+	})
+	return found
 }
 
 // stubs says which tokens in server addresses were replaced and which were
