@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/proxy"
 )
@@ -396,15 +396,7 @@ func (p *Proxy) teardown() error {
 }
 
 func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
+	return strings.TrimSpace(strings.Join(safefile.TailLines(path, n), "\n"))
 }
 
 func formatTail(tail string) string {

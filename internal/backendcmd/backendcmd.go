@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/sandbox"
 )
 
@@ -256,20 +257,7 @@ func (p *Process) Close() error {
 }
 
 // Output is the last lines the server printed.
-func (p *Process) Output() []string {
-	b, err := os.ReadFile(p.log)
-	if err != nil {
-		return nil
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > OutputLines {
-		lines = lines[len(lines)-OutputLines:]
-	}
-	if len(lines) == 1 && lines[0] == "" {
-		return nil
-	}
-	return lines
-}
+func (p *Process) Output() []string { return safefile.TailLines(p.log, OutputLines) }
 
 // Outputs is every server's last output lines, by id, for a report.
 func (r *Runner) Outputs() map[string][]string {
