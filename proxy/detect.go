@@ -89,7 +89,7 @@ const maxDetectLines = 2000
 func Lines(content []byte, f func(line string)) {
 	sc := bufio.NewScanner(bytes.NewReader(content))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 0; sc.Scan() && n < maxDetectLines; n++ {
+	for n := 0; n < maxDetectLines && sc.Scan(); n++ {
 		line := sc.Text()
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
