@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/wslb/wslb/internal/words"
 )
 
 // Default is the driver verify uses unless told otherwise.
@@ -90,11 +92,8 @@ func choices() string {
 	for _, d := range registry {
 		names = append(names, d.Name)
 	}
-	switch len(names) {
-	case 0:
+	if len(names) == 0 {
 		return "none (no driver is registered)"
-	case 1:
-		return names[0]
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	return words.Or(names)
 }

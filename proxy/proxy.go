@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/words"
 )
 
 // Kind names a proxy ("haproxy", "nginx").
@@ -156,12 +157,8 @@ func lookup(name string, configOnly bool) *Descriptor {
 // Choices lists the registered names for messages: "haproxy or nginx",
 // "a, b or c".
 func Choices() string {
-	names := Names()
-	switch len(names) {
-	case 0:
-		return "none"
-	case 1:
-		return names[0]
+	if names := Names(); len(names) > 0 {
+		return words.Or(names)
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	return "none"
 }

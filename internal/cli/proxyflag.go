@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wslb/wslb/internal/words"
 	"github.com/wslb/wslb/proxy"
 	_ "github.com/wslb/wslb/proxy/all"   // the proxies the commands offer
 	_ "github.com/wslb/wslb/proxy/istio" // a config-only target; it imports the generator, which imports proxy/all
@@ -64,11 +65,7 @@ func (p *proxyFlag) names() []string {
 
 // choices lists the values --proxy takes, for help and messages.
 func (p *proxyFlag) choices() string {
-	names := append(p.names(), p.extra...)
-	if len(names) == 1 {
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	return words.Or(append(p.names(), p.extra...))
 }
 
 // resolve folds a deprecated spelling into --proxy (noting it on stderr),
