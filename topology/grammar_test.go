@@ -127,6 +127,11 @@ func TestParsedValues(t *testing.T) {
 	require.Equal(t, Version{1, 29, 6}, v)
 	require.True(t, v.AtLeast(1, 29, 6))
 	require.False(t, v.AtLeast(1, 29, 7))
+	require.True(t, v.AtLeast(1, 28, 9))
+	require.False(t, v.AtLeast(2, 0, 0))
+	require.Negative(t, v.Compare(Version{1, 30, 0}))
+	require.Positive(t, v.Compare(Version{1, 29, 5}))
+	require.Zero(t, v.Compare(Version{1, 29, 6}))
 	require.Equal(t, "1.29.6", v.String())
 
 	c, err := ParseCIDR("fd00:0::/8")

@@ -14,6 +14,7 @@
 package topology
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -273,13 +274,19 @@ func (t *Topology) Listener(name string) *Listener {
 
 // AtLeast reports whether v >= major.minor.patch.
 func (v Version) AtLeast(major, minor, patch int) bool {
-	if v.Major != major {
-		return v.Major > major
+	return v.Compare(Version{Major: major, Minor: minor, Patch: patch}) >= 0
+}
+
+// Compare orders versions: negative when v is older than o, zero when
+// they are equal, positive when v is newer.
+func (v Version) Compare(o Version) int {
+	if v.Major != o.Major {
+		return cmp.Compare(v.Major, o.Major)
 	}
-	if v.Minor != minor {
-		return v.Minor > minor
+	if v.Minor != o.Minor {
+		return cmp.Compare(v.Minor, o.Minor)
 	}
-	return v.Patch >= patch
+	return cmp.Compare(v.Patch, o.Patch)
 }
 
 // String renders the address as host:port, bracketing IPv6 hosts.

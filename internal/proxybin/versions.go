@@ -65,7 +65,7 @@ func All(kind Kind) ([]Binary, error) {
 			all = append(all, b)
 		}
 	}
-	slices.SortStableFunc(all, func(a, b Binary) int { return compare(a.Version, b.Version) })
+	slices.SortStableFunc(all, func(a, b Binary) int { return a.Version.Compare(b.Version) })
 	return all, nil
 }
 
@@ -137,16 +137,6 @@ func RootOf(path string) string {
 		return ""
 	}
 	return root
-}
-
-func compare(a, b topology.Version) int {
-	if c := a.Major - b.Major; c != 0 {
-		return c
-	}
-	if c := a.Minor - b.Minor; c != 0 {
-		return c
-	}
-	return a.Patch - b.Patch
 }
 
 // Want says which version of a proxy to run. The zero Want is the default
