@@ -8,11 +8,11 @@ import (
 // maxLabel is the length of a DNS label, the strictest Kubernetes name.
 const maxLabel = 63
 
-// label turns a topology name (a letter, then letters, digits, "_", "."
+// Label turns a topology name (a letter, then letters, digits, "_", "."
 // or "-") into a DNS-1123 label: lower case, "_" and "." become "-", and
-// it ends in a letter or digit. Distinct names may give one label: names
+// it ends in a letter or digit. Distinct names may give one label: Names
 // dedupes them.
-func label(name string) string {
+func Label(name string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(name) {
 		switch {
@@ -33,17 +33,19 @@ func label(name string) string {
 	return s
 }
 
-// names hands out distinct labels: the second "web" is "web-2".
-type names struct{ used map[string]bool }
+// Names hands out distinct labels: the second "web" is "web-2".
+type Names struct{ used map[string]bool }
 
-func newNames() *names { return &names{used: map[string]bool{}} }
+// NewNames hands out labels none of which is taken yet.
+func NewNames() *Names { return &Names{used: map[string]bool{}} }
 
-func (n *names) get(want string) string {
-	want = label(want)
+// Get is want as a label, with a suffix when it is taken already.
+func (n *Names) Get(want string) string {
+	want = Label(want)
 	got := want
 	for i := 2; n.used[got]; i++ {
 		suffix := "-" + strconv.Itoa(i)
-		got = label(want[:min(len(want), maxLabel-len(suffix))]) + suffix
+		got = Label(want[:min(len(want), maxLabel-len(suffix))]) + suffix
 	}
 	n.used[got] = true
 	return got
