@@ -11,6 +11,7 @@ import (
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/backendcmd"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -125,6 +126,10 @@ type Options struct {
 	IncludeRoots []string
 	// Progress, when set, is told what the run is doing.
 	Progress func(Progress)
+	// Observe, when set, is given every finished Run with what it
+	// observed, from which Judge computed its scenarios (a sharded run
+	// writes them to its results file).
+	Observe func(*report.Run, *Observations)
 
 	// afterRun, in tests, is called after each run with its pool while
 	// the proxy still runs, to measure through the same proxy.
@@ -274,6 +279,13 @@ func (o Options) checkBackends(seen map[string]bool) []error {
 		errs = append(errs, errors.New("--redis is for the servers of --backend-cmd"))
 	}
 	return errs
+}
+
+// observed hands a finished run to Observe, if set.
+func (o Options) observed(run *report.Run, obs *Observations) {
+	if o.Observe != nil {
+		o.Observe(run, obs)
+	}
 }
 
 // wants reports whether the scenario is selected.

@@ -173,8 +173,9 @@ func (b *echoBackends) open() map[string]int {
 	return m
 }
 
-// runPool runs the selected scenarios against one pool and returns the Run.
-func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.Run, error) {
+// runPool runs the selected scenarios against one pool and returns the
+// Run and what it observed (which the Run's scenarios judge).
+func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.Run, *Observations, error) {
 	run := &report.Run{
 		Proxy:        string(e.kind),
 		ProxyVersion: e.version,
@@ -189,19 +190,21 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 		if err := harness.CheckSendable(plan.Key.Name); err != nil {
 			// The harness cannot exercise this key: say so instead of
 			// reporting the proxy's affinity as broken.
+			obs := newObservations(plan, opts)
 			for _, s := range opts.Scenarios {
-				run.Scenarios = append(run.Scenarios, Skipped(s, err.Error()))
+				obs.Skips[s] = err.Error()
 			}
+			run.Scenarios = Judge(obs)
 			run.Passed = true
-			return run, nil
+			return run, obs, nil
 		}
 	}
 	defer tuneGC()()
-	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, conns: map[string]int{}, first: map[string]int{}, firstOf: map[string]string{}}
+	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, obs: newObservations(plan, opts), conns: map[string]int{}, first: map[string]int{}, firstOf: map[string]string{}}
 	plan.resolve = e.backendName
 	f, err := newFleet(plan, opts, e.rt.Clients())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.fleet = f
 
@@ -212,7 +215,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	// A Socket.IO server does not echo: no direct round trips.
 	if direct := directBackend(plan.Servers); direct != "" && opts.Client != harness.ClientSocketIO {
 		if run.RTT, run.DirectRTT, err = f.rttProbe(ctx, e.servers.Addr(direct)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 
@@ -222,9 +225,9 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	if err != nil {
 		if why, log := e.proxyFailure(); why != "" {
 			// What failed failed because the proxy went away.
-			return nil, fmt.Errorf("%s (then: %w)\n--- proxy log (last lines) ---\n%s", why, err, strings.Join(log, "\n"))
+			return nil, nil, fmt.Errorf("%s (then: %w)\n--- proxy log (last lines) ---\n%s", why, err, strings.Join(log, "\n"))
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	run.Duration = time.Since(run.Started)
 	run.Load = f.load()
@@ -239,14 +242,10 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 			Clients: r.first[s.ID], Connections: r.conns[s.ID],
 		})
 	}
-	run.Passed = true
-	for _, sc := range run.Scenarios {
-		if !sc.Skipped && !sc.Passed {
-			run.Passed = false
-		}
-	}
+	run.Scenarios = Judge(r.obs)
+	run.Passed = passed(run.Scenarios)
 	e.withOutputs(run)
-	return run, nil
+	return run, r.obs, nil
 }
 
 // directBackend is the server the RTT probe reaches directly: the first
@@ -270,6 +269,7 @@ type runner struct {
 	plan  poolPlan
 	opts  Options
 	run   *report.Run
+	obs   *Observations
 	fleet *fleet
 
 	mu      sync.Mutex
@@ -354,20 +354,19 @@ func (r *runner) count(traces []Trace) {
 	}
 }
 
-// add records a finished scenario. Every scenario checks that the proxy
-// lived and answered throughout: if not, it fails, saying when and how.
-func (r *runner) add(sc *report.Scenario, started time.Time) {
-	sc.Elapsed = time.Since(started)
-	if why, log := r.env.proxyFailure(); why != "" && !sc.Skipped {
-		sc.Passed = false
-		sc.Summary = why + "; " + sc.Summary
-		details := make([]string, 0, len(log)+len(sc.Details))
-		for _, l := range log {
-			details = append(details, "proxy log: "+l)
-		}
-		sc.Details = append(details, sc.Details...)
-	}
-	r.run.Scenarios = append(r.run.Scenarios, sc)
+// note records that a scenario's observations are complete: how long it
+// took, and whether the proxy had died or stopped answering by then
+// (Judge fails the scenario if so).
+func (r *runner) note(name string, started time.Time) {
+	n := Note{Elapsed: time.Since(started)}
+	n.ProxyFailure, n.ProxyLog = r.env.proxyFailure()
+	r.obs.Notes[name] = n
+}
+
+// skip records that a scenario did not run, and why.
+func (r *runner) skip(name, why string, started time.Time) {
+	r.obs.Skips[name] = why
+	r.note(name, started)
 }
 
 func (r *runner) scenarios() error {
@@ -388,42 +387,25 @@ func (r *runner) scenarios() error {
 		return err
 	}
 	r.count(base)
-	// The baseline tests affinity and spread, not reachability: a
-	// connection that failed there failed for another reason, and the
-	// scenarios cannot vouch for the clients it left out.
-	failed := 0
 	for _, t := range base {
 		if b := t.first(); b != "" {
 			r.first[b]++
 			r.firstOf[t.Client] = b
 		}
-		failed += t.Errors
 	}
 	r.run.Stickiness = Stickiness(base)
-	judge := func(sc *report.Scenario) *report.Scenario {
-		// A Socket.IO session that failed is what stickiness judges: it
-		// names its cause there.
-		sessions := o.Client == harness.ClientSocketIO && sc.Name == ScenarioStickiness
-		if failed > 0 && !sc.Skipped && !sessions {
-			sc.Passed = false
-			sc.Summary += fmt.Sprintf("; %d connections failed, which this scenario does not test", failed)
-		}
-		return sc
-	}
-	if o.wants(ScenarioStickiness) {
-		r.add(judge(EvalStickiness(base, o.MinStickiness)), started)
-	}
-	if o.wants(ScenarioSpread) {
-		r.add(judge(EvalSpread(base, r.plan.Servers)), started)
-	}
+	r.obs.Baseline = base
+	r.note(ScenarioStickiness, started)
+	r.note(ScenarioSpread, started)
 	if o.wants(ScenarioBroadcast) {
 		r.progress("broadcast")
 		started := time.Now()
-		sc, err := r.broadcast()
+		in, err := r.broadcast()
 		if err != nil {
 			return err
 		}
-		r.add(sc, started)
+		r.obs.Broadcast = &in
+		r.note(ScenarioBroadcast, started)
 	}
 	r.phase++
 	before := stuckTo(base)
@@ -526,7 +508,7 @@ func (r *runner) failover(before map[string]string) (*failoverRun, error) {
 	started := time.Now()
 	// A single primary with a backup fails over to the backup.
 	if len(r.plan.Servers) < 2 {
-		r.add(Skipped(ScenarioFailover, "the pool has a single server"), started)
+		r.skip(ScenarioFailover, "the pool has a single server", started)
 		return nil, nil
 	}
 	unpinned := r.plan.Key.Mode == topology.AffinityNone
@@ -535,8 +517,8 @@ func (r *runner) failover(before map[string]string) (*failoverRun, error) {
 		failed = victim(r.firstOf, r.plan.Servers)
 	}
 	if failed == "" {
-		sc := &report.Scenario{Name: ScenarioFailover, Summary: "no client stuck to a backend, so there is nothing to fail over"}
-		r.add(sc, started)
+		r.obs.Failover = &FailoverObs{NoVictim: true}
+		r.note(ScenarioFailover, started)
 		return nil, nil
 	}
 	var orphans []int
@@ -693,15 +675,8 @@ func (r *runner) finishFailover(fo *failoverRun, after []Trace) {
 	// Where clients are now, for the reload to compare against.
 	r.latest = stuckTo(after)
 	fo.in.After = after
-	sc := EvalFailover(fo.in)
-	if !fo.returned {
-		sc.Details = append(sc.Details, fmt.Sprintf("no new client reached %s within %s of its return", fo.in.Failed, settleMax))
-	}
-	if !fo.settled {
-		sc.Passed = false
-		sc.Details = append([]string{fmt.Sprintf("the proxy did not route %s's clients to one survivor each within %s", fo.in.Failed, settleMax)}, sc.Details...)
-	}
-	r.add(sc, fo.started)
+	r.obs.Failover = &FailoverObs{Input: fo.in, Settled: fo.settled, Returned: fo.returned}
+	r.note(ScenarioFailover, fo.started)
 }
 
 // proxyViewPoll is the pause between questions to the proxy's runtime API.
@@ -786,7 +761,8 @@ func (r *runner) reload(h *holding, started time.Time) error {
 		return fmt.Errorf("reload scenario: %w", err)
 	}
 	r.dropped += len(dropped)
-	r.add(EvalReload(ReloadInput{Held: h.held, Dropped: dropped, New: fresh, Before: before}), started)
+	r.obs.Reload = &ReloadInput{Held: h.held, Dropped: dropped, New: fresh, Before: before}
+	r.note(ScenarioReload, started)
 	return nil
 }
 
@@ -818,7 +794,8 @@ func (r *runner) idle() error {
 		return fmt.Errorf("idle scenario: %w", err)
 	}
 	r.dropped += len(closed)
-	r.add(EvalIdle(h.held, closed, r.opts.Idle), started)
+	r.obs.Idle = &IdleInput{Held: h.held, Closed: closed, Idle: r.opts.Idle}
+	r.note(ScenarioIdle, started)
 	return nil
 }
 

@@ -141,10 +141,11 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 		if orig := topo.Pool(p.Name); orig != nil {
 			plan.Timers = poolTimers(orig, bin.Kind)
 		}
-		run, err := runPool(ctx, e, plan, opts)
+		run, obs, err := runPool(ctx, e, plan, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s, pool %s: %w", bin.Kind, p.Name, err)
 		}
+		opts.observed(run, obs)
 		runs = append(runs, run)
 	}
 	return runs, nil
@@ -397,9 +398,10 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 	if len(plan.Servers) == 0 {
 		return nil, inputErrorf("%s: no server serves WebSockets", path)
 	}
-	run, err := runPool(ctx, e, plan, opts)
+	run, obs, err := runPool(ctx, e, plan, opts)
 	if err != nil {
 		return nil, timeoutError(ctx, opts, err)
 	}
+	opts.observed(run, obs)
 	return summarize(path, []*report.Run{run}), nil
 }
