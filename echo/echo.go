@@ -68,6 +68,9 @@ type Stats struct {
 	Open     int    // WebSocket connections open now
 	Total    uint64 // WebSocket connections accepted
 	Messages uint64 // messages received and answered
+	// Published counts publish messages received, Refused those the Bus
+	// refused, Delivered the publications written to this node's clients.
+	Published, Refused, Delivered uint64
 }
 
 // Config configures a Server.
@@ -88,6 +91,9 @@ type Config struct {
 	// since the deadline moves only once half of it is used up (each move
 	// costs a runtime timer update).
 	WriteTimeout time.Duration
+	// Bus, when set, carries publish messages to every node (see
+	// fanout.go); nil delivers them to this node's clients only.
+	Bus Bus
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -112,8 +118,16 @@ type Server struct {
 	total   atomic.Uint64
 	msgs    atomic.Uint64
 
+	published, refused, delivered atomic.Uint64
+	// ctx ends when the server stops: it bounds publications in flight.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	roomsMu sync.RWMutex
+	rooms   map[string]*room
+
 	mu    sync.Mutex
-	conns map[*websocket.Conn]struct{}
+	conns map[*websocket.Conn]*member
 	https []*http.Server
 	wg    sync.WaitGroup // one per connection reader
 }
@@ -141,8 +155,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:   cfg,
 		log:   cfg.Logger.With("backend", cfg.ID),
-		conns: make(map[*websocket.Conn]struct{}),
+		conns: make(map[*websocket.Conn]*member),
+		rooms: make(map[string]*room),
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  cfg.ReadBufferSize,
 		WriteBufferSize: cfg.WriteBufferSize,
@@ -163,7 +179,8 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	open := len(s.conns)
 	s.mu.Unlock()
-	return Stats{Open: open, Total: s.total.Load(), Messages: s.msgs.Load()}
+	return Stats{Open: open, Total: s.total.Load(), Messages: s.msgs.Load(),
+		Published: s.published.Load(), Refused: s.refused.Load(), Delivered: s.delivered.Load()}
 }
 
 // Serve accepts connections on ln until Shutdown or Close, then returns nil.
@@ -214,6 +231,17 @@ func (s *Server) serveHealth(w http.ResponseWriter) {
 }
 
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	// Rooms joined with the handshake: ?room=a&room=b.
+	var rooms []string
+	if r.URL.RawQuery != "" {
+		rooms = r.URL.Query()["room"]
+		for _, name := range rooms {
+			if !ValidRoom([]byte(name)) {
+				http.Error(w, fmt.Sprintf("invalid room %q: use 1 to %d letters, digits, '.', '_', ':' or '-'", name, MaxRoomName), http.StatusBadRequest)
+				return
+			}
+		}
+	}
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
@@ -247,25 +275,31 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		s.wg.Done()
 		return
 	}
-	s.conns[c] = struct{}{}
+	m := &member{c: c}
+	s.conns[c] = m
 	s.mu.Unlock()
+	for _, name := range rooms {
+		s.join(m, []byte(name))
+	}
 	id := s.total.Add(1)
 	// A fresh goroutine starts with a small stack; the HTTP server's
 	// goroutine, grown while parsing the request, ends here.
-	go s.readLoop(c, id)
+	go s.readLoop(m, id)
 }
 
-// readLoop echoes every message until the connection ends.
-func (s *Server) readLoop(c *websocket.Conn, id uint64) {
+// readLoop answers every message until the connection ends: a join or a
+// publish (fanout.go) is handled as such, anything else echoed.
+func (s *Server) readLoop(m *member, id uint64) {
+	c := m.c
 	defer s.wg.Done()
 	defer func() {
+		s.leaveAll(m)
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
 		_ = c.Close()
 	}()
 	var seq uint64
-	var deadline time.Time
 	for {
 		typ, r, err := c.NextReader()
 		if err != nil {
@@ -284,17 +318,21 @@ func (s *Server) readLoop(c *websocket.Conn, id uint64) {
 			return
 		}
 		seq++
-		now := time.Now()
-		b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, now, b.in)
-		// Counted before the write so a client that has its echo sees it.
+		// Counted before the write so a client that has its answer sees it.
 		s.msgs.Add(1)
-		// gorilla puts the stored deadline on the socket before every
-		// write; the lazydeadline.Conn under it passes on only a moved one.
-		if deadline.Sub(now) < s.cfg.WriteTimeout/2 {
-			deadline = now.Add(s.cfg.WriteTimeout)
-			_ = c.SetWriteDeadline(deadline)
+		if room, ok := PublishRoom(b.in); ok {
+			err = s.publish(m, typ, room, b.in, b)
+		} else if room, ok := JoinRoom(b.in); ok {
+			s.join(m, room)
+			b.out = AppendJoined(b.out[:0], room, s.cfg.ID)
+			err = m.write(typ, b.out, s.cfg.WriteTimeout)
+		} else {
+			b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, time.Now(), b.in)
+			// gorilla puts the stored deadline on the socket before every
+			// write; the lazydeadline.Conn under it passes on only a moved
+			// one, and write moves it only now and then.
+			err = m.write(typ, b.out, s.cfg.WriteTimeout)
 		}
-		err = c.WriteMessage(typ, b.out)
 		b.release()
 		if err != nil {
 			s.log.Debug("websocket write failed", "conn", id, "err", err)
@@ -341,6 +379,7 @@ const maxPooledBuffer = 64 << 10
 // are dropped and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
+	defer s.cancel()
 	s.mu.Lock()
 	https := append([]*http.Server(nil), s.https...)
 	conns := make([]*websocket.Conn, 0, len(s.conns))
@@ -399,6 +438,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.crashed.Store(true)
 	s.closing.Store(true)
+	s.cancel()
 	s.mu.Lock()
 	https := append([]*http.Server(nil), s.https...)
 	s.mu.Unlock()
