@@ -21,9 +21,24 @@ import (
 )
 
 // Options shape one run of a driver: the room for what a driver needs to
-// know before anything starts (images, address plans, faults). The
-// loopback driver needs nothing, so there is nothing here yet.
-type Options struct{}
+// know before anything starts (images, address plans).
+type Options struct {
+	// Clients is how many client identities the run may use: a driver
+	// that gives every client an address of its own sizes its client
+	// hosts by it (zero: the driver's default).
+	Clients int
+}
+
+// Needs are what a run asks of a driver beyond running wslb's echo
+// backends, a proxy and clients; --driver auto picks the first driver
+// whose Check accepts them.
+type Needs struct {
+	// ForeignServers: the servers are what BackendSpec.New makes (the
+	// user's --backend-cmd), not wslb's echo server.
+	ForeignServers bool
+	// Faults the run injects.
+	Faults []Fault
+}
 
 // Env is one run of a driver: everything it started, torn down by Close in
 // order (the proxy, then the backends, then the hosts and scratch space).
@@ -49,6 +64,9 @@ type Env interface {
 	StartProxy(ctx context.Context, spec ProxySpec) (Proxy, error)
 	// Clients are the hosts the load clients connect from.
 	Clients() Clients
+	// Fault injects f and returns what lifts it. A driver that cannot
+	// returns an error that errors.Is ErrNotSupported.
+	Fault(ctx context.Context, f Fault) (Undo, error)
 
 	// Close tears down everything the run started. It is idempotent.
 	Close() error
@@ -72,6 +90,9 @@ type ServerFactory func(id string) (Server, error)
 type BackendSpec struct {
 	IDs []string
 	New ServerFactory
+	// Echo says New makes wslb's echo server: a driver that runs every
+	// backend as a process of its own runs `wslb echo` there instead.
+	Echo bool
 }
 
 // Backends are the servers of one run, by id.
@@ -172,6 +193,13 @@ type Clients interface {
 	Source(i int) (netip.Addr, error)
 	// MaxSources is how many distinct source addresses Source hands out.
 	MaxSources() int
+	// Dial dials addr with d from the client host holding d.LocalAddr
+	// (any client host when d has none): the connection's socket lives
+	// there, so it reaches what that host reaches.
+	Dial(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error)
+	// Local reports whether addr is a host of the run's own network
+	// (loopback, or the driver's isolated hosts), not the outside world.
+	Local(addr netip.Addr) bool
 }
 
 // ErrNotSupported says a driver cannot do what was asked (pause a

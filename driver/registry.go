@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,8 +11,11 @@ import (
 	"github.com/wslb/wslb/internal/words"
 )
 
+// Auto is the --driver value that picks a driver (Pick): the default.
+const Auto = "auto"
+
 // Default is the driver verify uses unless told otherwise.
-const Default = "loopback"
+const Default = Auto
 
 // Descriptor is what wslb knows about one driver.
 type Descriptor struct {
@@ -25,6 +29,12 @@ type Descriptor struct {
 	// (scratch dirs, namespaces, containers) and names each thing it
 	// removed. Nil when the driver leaves nothing.
 	Cleanup func(ctx context.Context) ([]string, error)
+	// Check says whether the driver can run here with needs (nil: yes),
+	// and why not. Nil means it always can.
+	Check func(needs Needs) error
+	// AutoRank orders the drivers Auto tries, highest first; zero means
+	// Auto never picks this one.
+	AutoRank int
 }
 
 var (
@@ -54,20 +64,26 @@ func All() []*Descriptor {
 	return slices.Clone(registry)
 }
 
-// Names returns the names of every registered driver: the choices of
-// --driver.
+// Names returns the choices of --driver: Auto and every registered
+// driver.
 func Names() []string {
-	var out []string
+	out := []string{Auto}
 	for _, d := range All() {
 		out = append(out, d.Name)
 	}
 	return out
 }
 
-// Lookup finds a driver by name; "" means Default.
+// Lookup finds a driver by name; "" means Default. Auto is a valid name
+// with no descriptor of its own: Pick resolves it.
 func Lookup(name string) (*Descriptor, error) {
 	if name == "" {
 		name = Default
+	}
+	if name == Auto {
+		return &Descriptor{Name: Auto, Open: func(context.Context, Options) (Env, error) {
+			return nil, errors.New("driver auto: resolve it with Pick first")
+		}}, nil
 	}
 	mu.RLock()
 	defer mu.RUnlock()
@@ -75,6 +91,38 @@ func Lookup(name string) (*Descriptor, error) {
 		return d, nil
 	}
 	return nil, fmt.Errorf("unknown driver %q: want %s", name, choices())
+}
+
+// Pick resolves a --driver value for a run with needs: a named driver
+// must pass its Check; Auto ("" too) is the highest-ranked driver that
+// does.
+func Pick(name string, needs Needs) (*Descriptor, error) {
+	if name != "" && name != Auto {
+		d, err := Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		if d.Check != nil {
+			if err := d.Check(needs); err != nil {
+				return nil, fmt.Errorf("driver %s: %w", d.Name, err)
+			}
+		}
+		return d, nil
+	}
+	ranked := slices.DeleteFunc(All(), func(d *Descriptor) bool { return d.AutoRank == 0 })
+	slices.SortStableFunc(ranked, func(a, b *Descriptor) int { return b.AutoRank - a.AutoRank })
+	var whyNot []string
+	for _, d := range ranked {
+		if d.Check == nil {
+			return d, nil
+		}
+		err := d.Check(needs)
+		if err == nil {
+			return d, nil
+		}
+		whyNot = append(whyNot, fmt.Sprintf("%s: %v", d.Name, err))
+	}
+	return nil, fmt.Errorf("driver auto: no driver can run here (%s)", strings.Join(whyNot, "; "))
 }
 
 func lookup(name string) *Descriptor {
@@ -88,12 +136,9 @@ func lookup(name string) *Descriptor {
 
 // choices lists the registered names for messages: "a, b or c".
 func choices() string {
-	var names []string
+	names := []string{Auto}
 	for _, d := range registry {
 		names = append(names, d.Name)
-	}
-	if len(names) == 0 {
-		return "none (no driver is registered)"
 	}
 	return words.Or(names)
 }

@@ -44,3 +44,25 @@ func TestNotSupported(t *testing.T) {
 	require.ErrorIs(t, err, driver.ErrNotSupported)
 	require.EqualError(t, err, "pause backend ws1: not supported by driver loopback")
 }
+
+// Auto picks the highest-ranked driver whose Check accepts the run;
+// a named driver must pass its own Check.
+func TestPick(t *testing.T) {
+	open := func(context.Context, driver.Options) (driver.Env, error) { return nil, nil }
+	driver.Register(&driver.Descriptor{Name: "pick-low-test", Open: open, AutoRank: -1000})
+	driver.Register(&driver.Descriptor{Name: "pick-high-test", Open: open, AutoRank: 1000, Check: func(n driver.Needs) error {
+		if n.ForeignServers {
+			return errors.New("runs only echo servers")
+		}
+		return nil
+	}})
+	d, err := driver.Pick("", driver.Needs{})
+	require.NoError(t, err)
+	require.Equal(t, "pick-high-test", d.Name)
+	d, err = driver.Pick(driver.Auto, driver.Needs{ForeignServers: true})
+	require.NoError(t, err)
+	require.NotEqual(t, "pick-high-test", d.Name)
+	_, err = driver.Pick("pick-high-test", driver.Needs{ForeignServers: true})
+	require.EqualError(t, err, "driver pick-high-test: runs only echo servers")
+	require.Contains(t, driver.Names(), driver.Auto)
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -174,6 +175,9 @@ func (cfg Config) validate() (*url.URL, error) {
 		return nil, fmt.Errorf("harness: target URL %q has no host", cfg.URL)
 	}
 	loopback := isLoopbackHost(u.Hostname())
+	if a, err := netip.ParseAddr(u.Hostname()); err == nil && cfg.Sources != nil && cfg.Sources.Local(a) {
+		loopback = true // the driver's own isolated network
+	}
 	if !loopback && !cfg.AllowRemote {
 		errs = append(errs, fmt.Errorf("target %s is not a loopback address (127.0.0.0/8, ::1, localhost); pass --allow-remote to load a remote host", u.Host))
 	}

@@ -183,8 +183,9 @@ func (h *Harness) netDialer(c Client) func(ctx context.Context, network, addr st
 		network = "tcp4"
 		nd.LocalAddr = &net.TCPAddr{IP: c.Source.AsSlice()}
 	}
+	sources := h.cfg.sources()
 	return func(ctx context.Context, _, addr string) (net.Conn, error) {
-		return nd.DialContext(ctx, network, addr)
+		return sources.Dial(ctx, nd, network, addr)
 	}
 }
 

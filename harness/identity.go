@@ -1,7 +1,9 @@
 package harness
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/netip"
 )
 
@@ -42,18 +44,29 @@ func SourceAddr(i int) (netip.Addr, error) {
 	return netip.AddrFrom4([4]byte{127, byte(1 + q), byte(1 + r), byte(1 + (r+q)%250)}), nil
 }
 
-// Sources hands out client i's source address in source mode, up to
-// MaxSources distinct ones.
+// Sources are the hosts clients connect from: client i's source address
+// in source mode (up to MaxSources distinct ones), and the dial that opens
+// a connection on the host holding an address (driver.Clients).
 type Sources interface {
 	Source(i int) (netip.Addr, error)
 	MaxSources() int
+	// Dial dials with d from the host holding d.LocalAddr (any client
+	// host when it has none).
+	Dial(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error)
+	// Local reports whether addr belongs to the run's own network: a
+	// target there needs no AllowRemote.
+	Local(addr netip.Addr) bool
 }
 
-// loopbackSources are SourceAddr's addresses.
+// loopbackSources are SourceAddr's addresses, on this host.
 type loopbackSources struct{}
 
 func (loopbackSources) Source(i int) (netip.Addr, error) { return SourceAddr(i) }
 func (loopbackSources) MaxSources() int                  { return MaxSourceClients }
+func (loopbackSources) Local(addr netip.Addr) bool       { return addr.Unmap().IsLoopback() }
+func (loopbackSources) Dial(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error) {
+	return d.DialContext(ctx, network, addr)
+}
 
 // LoopbackSources are the 127.X.Y.Z addresses of SourceAddr, the default
 // Config.Sources.

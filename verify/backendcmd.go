@@ -27,7 +27,7 @@ type userBackends struct {
 // maps a server id to it; none: until its port accepts).
 func (e *env) startBackends(ctx context.Context, ids []string, health map[string]string, opts Options) error {
 	if opts.BackendCmd == "" {
-		return e.runBackends(ctx, ids, e.backends.factory)
+		return e.runBackends(ctx, ids, e.backends.factory, true)
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -47,7 +47,7 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 	}
 	err = e.runBackends(ctx, ids, func(id string) (driver.Server, error) {
 		return u.runner.Backend(id)
-	})
+	}, false)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,11 @@ func ParseKey(s string) (Key, error) {
 	return k, nil
 }
 
+// needs are what the run asks of its driver.
+func (o Options) needs() driver.Needs {
+	return driver.Needs{ForeignServers: o.BackendCmd != ""}
+}
+
 // Options shape one verification.
 type Options struct {
 	// Driver names the driver that runs the backends, the proxy and the
@@ -196,7 +201,7 @@ func (o Options) Normalize() (Options, error) {
 	if o.Driver == "" {
 		o.Driver = driver.Default
 	}
-	if _, err := driver.Lookup(o.Driver); err != nil {
+	if _, err := driver.Pick(o.Driver, o.needs()); err != nil {
 		errs = append(errs, err)
 	}
 	if o.Clients < 1 || o.Clients > MaxClients {

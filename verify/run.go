@@ -68,11 +68,11 @@ func (e *env) close() error { return e.closeAll() }
 
 // newEnv opens a run of the driver opts name.
 func newEnv(ctx context.Context, bin proxybin.Binary, opts Options) (*env, error) {
-	d, err := driver.Lookup(opts.Driver)
+	d, err := driver.Pick(opts.Driver, opts.needs())
 	if err != nil {
 		return nil, err
 	}
-	rt, err := d.Open(ctx, driver.Options{})
+	rt, err := d.Open(ctx, driver.Options{Clients: opts.Clients})
 	if err != nil {
 		return nil, fmt.Errorf("driver %s: %w", d.Name, err)
 	}
@@ -81,9 +81,9 @@ func newEnv(ctx context.Context, bin proxybin.Binary, opts Options) (*env, error
 
 // runBackends has the driver run one backend per id, served by what
 // factory makes.
-func (e *env) runBackends(ctx context.Context, ids []string, factory driver.ServerFactory) error {
+func (e *env) runBackends(ctx context.Context, ids []string, factory driver.ServerFactory, echo bool) error {
 	var err error
-	e.servers, err = e.rt.StartBackends(ctx, driver.BackendSpec{IDs: ids, New: factory})
+	e.servers, err = e.rt.StartBackends(ctx, driver.BackendSpec{IDs: ids, New: factory, Echo: echo})
 	return err
 }
 

@@ -213,7 +213,7 @@ func startProxy(ctx context.Context, e *env, bin proxybin.Binary, render func() 
 		p, err := e.rt.StartProxy(ctx, driver.ProxySpec{Binary: bin, Config: cfg, ReadyAddr: ready})
 		if err == nil {
 			e.proxy = p
-			e.watch = watchProxy(p)
+			e.watch = watchProxy(p, e.rt.Clients())
 			return nil
 		}
 		if attempt == bindAttempts || !portTaken(err) || ctx.Err() != nil {

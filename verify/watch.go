@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -28,6 +29,7 @@ const (
 // proxyWatch notices a proxy that dies or stops answering during a run.
 type proxyWatch struct {
 	p       driver.Proxy
+	clients driver.Clients // where the watch dials from
 	started time.Time
 
 	mu      sync.Mutex
@@ -38,8 +40,8 @@ type proxyWatch struct {
 	done chan struct{}
 }
 
-func watchProxy(p driver.Proxy) *proxyWatch {
-	w := &proxyWatch{p: p, started: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+func watchProxy(p driver.Proxy, clients driver.Clients) *proxyWatch {
+	w := &proxyWatch{p: p, clients: clients, started: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -61,7 +63,7 @@ func (w *proxyWatch) run() {
 			return
 		case <-tick.C:
 		}
-		conn, err := net.DialTimeout("tcp", w.p.Addr(), 2*time.Second)
+		conn, err := w.clients.Dial(context.Background(), &net.Dialer{Timeout: 2 * time.Second}, "tcp", w.p.Addr())
 		if err == nil {
 			conn.Close()
 			if w.p.Stopped() {

@@ -21,6 +21,13 @@ func init() {
 		Cleanup: func(context.Context) ([]string, error) {
 			return RemoveOrphans(os.TempDir()), nil
 		},
+		Check: func(needs driver.Needs) error {
+			if len(needs.Faults) > 0 {
+				return driver.FaultNotSupported(Name, needs.Faults[0])
+			}
+			return nil
+		},
+		AutoRank: 1, // runs anywhere: what auto falls back to
 	})
 }
 
@@ -102,6 +109,13 @@ func (e *Env) StartProxy(ctx context.Context, spec driver.ProxySpec) (driver.Pro
 
 // Clients are this host's 127.X.Y.Z addresses (harness.SourceAddr).
 func (e *Env) Clients() driver.Clients { return harness.LoopbackSources }
+
+// Fault is not supported: every node shares this host's loopback, so no
+// link of one backend can be cut, slowed or made lossy apart from the
+// others.
+func (e *Env) Fault(_ context.Context, f driver.Fault) (driver.Undo, error) {
+	return nil, driver.FaultNotSupported(Name, f)
+}
 
 // Close tears everything down. It is idempotent.
 func (e *Env) Close() error {

@@ -27,7 +27,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"no file", []string{"verify"}, "accepts 1 arg"},
 		{"bad proxy", []string{"verify", "x.hcl", "--proxy", "envoy"}, "--proxy must be haproxy, nginx or all"},
 		{"bad format", []string{"verify", "x.hcl", "--format", "xml"}, "--format must be text or json"},
-		{"unknown driver", []string{"verify", "x.hcl", "--driver", "warp"}, `unknown driver "warp": want loopback`},
+		{"unknown driver", []string{"verify", "x.hcl", "--driver", "warp"}, `unknown driver "warp": want auto`},
 		{"bad key", []string{"verify", "x.cfg", "--key", "cookie:"}, "want cookie:NAME"},
 		{"key with injection", []string{"verify", "x.cfg", "--key", "header:X-A\nB"}, "want header:NAME"},
 		{"unknown key mode", []string{"verify", "x.cfg", "--key", "ip"}, "want source, none"},
