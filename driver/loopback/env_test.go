@@ -18,9 +18,9 @@ import (
 // The loopback driver is found by name and runs the backends the spec's
 // factory makes on the addresses it hands out.
 func TestEnvThroughTheRegistry(t *testing.T) {
-	d, err := driver.Lookup("")
+	d, err := driver.Pick("", driver.Needs{})
 	require.NoError(t, err)
-	require.Equal(t, loopback.Name, d.Name, "loopback is the default")
+	require.Equal(t, loopback.Name, d.Name, "auto falls back to loopback, the only driver here")
 	env, err := d.Open(context.Background(), driver.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, env.Close()) })
@@ -58,6 +58,9 @@ func TestEnvThroughTheRegistry(t *testing.T) {
 	require.ErrorIs(t, err, driver.ErrNotSupported)
 	require.EqualError(t, err, "pause backend b: not supported by driver loopback")
 	require.ErrorIs(t, backends.Resume(context.Background(), "b"), driver.ErrNotSupported)
+	_, err = env.Fault(context.Background(), driver.Fault{Kind: driver.FaultLoss, Backend: "b", Percent: 5})
+	require.EqualError(t, err, "fault loss:b:5%: not supported by driver loopback")
+	require.ErrorIs(t, err, driver.ErrNotSupported)
 
 	listen, err := env.ListenAddrs(3)
 	require.NoError(t, err)
