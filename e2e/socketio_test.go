@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wslb/wslb/internal/backendcmd"
+	"github.com/wslb/wslb/internal/brokerproc"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
 )
@@ -35,7 +35,7 @@ func needSocketIO(t *testing.T) {
 	if _, err := os.Stat("../examples/socketio/node_modules/socket.io"); err != nil {
 		missing = append(missing, "the example's modules (npm ci --prefix examples/socketio)")
 	}
-	if _, err := backendcmd.FindRedis(); err != nil {
+	if _, err := brokerproc.FindRedis(); err != nil {
 		missing = append(missing, "redis-server (apt-get install redis-server)")
 	}
 	if len(missing) == 0 {

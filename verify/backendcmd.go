@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/backendcmd"
+	"github.com/wslb/wslb/internal/brokerproc"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"
 )
@@ -18,7 +18,7 @@ import (
 // user's servers and, with --redis, the redis-server they share.
 type userBackends struct {
 	runner *backendcmd.Runner
-	redis  *backendcmd.Redis
+	redis  brokerproc.Server
 }
 
 // startBackends starts one backend per id in e: wslb's echo server, or
@@ -36,11 +36,7 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 	u := &userBackends{runner: &backendcmd.Runner{Cmd: opts.BackendCmd, WorkDir: wd, Scratch: e.rt.Dir(), HealthPath: health}}
 	e.user = u
 	if opts.Redis {
-		dir := filepath.Join(e.rt.Dir(), "redis")
-		if err := os.Mkdir(dir, 0o700); err != nil {
-			return fmt.Errorf("redis: %w", err)
-		}
-		if u.redis, err = backendcmd.StartRedis(ctx, dir); err != nil {
+		if u.redis, err = brokerproc.StartRedis(ctx, e.rt.Dir()); err != nil {
 			return err
 		}
 		u.runner.Env = append(u.runner.Env, "REDIS_URL="+u.redis.URL())
@@ -61,7 +57,7 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 // close stops what --backend-cmd started; the backends themselves are
 // stopped with the rest of the run's environment, before redis.
 func (u *userBackends) close() error {
-	if u == nil {
+	if u == nil || u.redis == nil {
 		return nil
 	}
 	return u.redis.Close()

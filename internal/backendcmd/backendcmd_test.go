@@ -101,21 +101,3 @@ func TestProcessExitsBeforeReady(t *testing.T) {
 		t.Errorf("took %s: the exit was not noticed", time.Since(start))
 	}
 }
-
-func TestRedis(t *testing.T) {
-	if _, err := FindRedis(); err != nil {
-		t.Skip(err)
-	}
-	r, err := StartRedis(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ping(r.Addr) || !strings.HasPrefix(r.URL(), "redis://127.0.0.1:") {
-		t.Fatalf("redis at %s does not answer", r.Addr)
-	}
-	r.Close()
-	if ping(r.Addr) {
-		t.Fatal("redis still answers after Close")
-	}
-	r.Close()
-}

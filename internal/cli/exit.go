@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wslb/wslb/internal/backendcmd"
+	"github.com/wslb/wslb/internal/brokerproc"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/sandbox"
@@ -151,7 +151,7 @@ func verifyError(err error) error {
 	var nf *proxybin.NotFoundError
 	var inv *verify.InputError
 	switch {
-	case errors.As(err, &nf), errors.Is(err, backendcmd.ErrNoRedis):
+	case errors.As(err, &nf), errors.Is(err, brokerproc.ErrMissing):
 		return MissingEnvironmentError(err)
 	case errors.As(err, &inv):
 		return InvalidInputError(err)

@@ -1,0 +1,6 @@
+// Package all registers every broker kind wslb knows with package broker.
+package all
+
+import (
+	_ "github.com/wslb/wslb/broker/redis"
+)

@@ -1,0 +1,62 @@
+package brokerproc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/wslb/wslb/broker"
+	"github.com/wslb/wslb/internal/sandbox"
+)
+
+// FindRedis locates redis-server.
+func FindRedis() (string, error) { return find("redis-server", "redis-server") }
+
+// StartRedis starts redis-server on a free loopback port, keeping nothing
+// on disk (no RDB, no AOF), and waits until it answers PING.
+func StartRedis(ctx context.Context, parent string) (Server, error) {
+	bin, err := FindRedis()
+	if err != nil {
+		return nil, err
+	}
+	return startFresh(ctx, broker.Redis, parent, 1, func(dir string, ports []int) *proc {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+		return &proc{
+			kind: broker.Redis, dir: dir, addr: addr, url: "redis://" + addr, log: filepath.Join(dir, "output.log"),
+			readyTimeout: 10 * time.Second, grace: 3 * time.Second,
+			spec: func() (sandbox.Spec, error) {
+				return sandbox.Spec{Binary: bin, Args: []string{
+					"--port", strconv.Itoa(ports[0]), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+					"--dir", dir, "--daemonize", "no", "--protected-mode", "yes",
+				}}, nil
+			},
+			ready: func(ctx context.Context) error { return redisPing(ctx, addr) },
+		}
+	})
+}
+
+// redisPing reports whether a Redis server answers PING at addr.
+func redisPing(ctx context.Context, addr string) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if line != "+PONG\r\n" {
+		return errors.New("PING answered " + strconv.Quote(line))
+	}
+	return nil
+}
