@@ -19,8 +19,9 @@
 //   - After a broker restart every kind reconnects by itself and subscribes
 //     again; Config.OnState reports the loss of the connection and its
 //     return, so that a caller never mistakes a gap for silence. Publish
-//     returns an error while the broker is unreachable (NATS buffers it
-//     instead, see broker/nats).
+//     returns an error while the broker is unreachable; a message
+//     published just before the broker went away may still be lost
+//     without one.
 //
 // Each package's doc says how its kind maps Channel and rooms to the
 // broker's own names.

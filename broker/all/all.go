@@ -2,5 +2,6 @@
 package all
 
 import (
+	_ "github.com/wslb/wslb/broker/nats"
 	_ "github.com/wslb/wslb/broker/redis"
 )

@@ -64,6 +64,8 @@ func Start(ctx context.Context, kind broker.Kind, parent string) (Server, error)
 	switch kind {
 	case broker.Redis:
 		return StartRedis(ctx, parent)
+	case broker.NATS:
+		return StartNATS(ctx, parent)
 	}
 	if _, err := broker.ParseKind(string(kind)); err != nil {
 		return nil, err

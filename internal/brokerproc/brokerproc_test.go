@@ -74,6 +74,7 @@ func testLifecycle(t *testing.T, kind broker.Kind) {
 }
 
 func TestRedisLifecycle(t *testing.T) { testLifecycle(t, broker.Redis) }
+func TestNATSLifecycle(t *testing.T)  { testLifecycle(t, broker.NATS) }
 
 func TestStartUnknownKind(t *testing.T) {
 	if _, err := Start(context.Background(), "mqtt", t.TempDir()); err == nil {

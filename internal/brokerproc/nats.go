@@ -1,0 +1,57 @@
+package brokerproc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wslb/wslb/broker"
+	"github.com/wslb/wslb/internal/sandbox"
+)
+
+// FindNATS locates nats-server.
+func FindNATS() (string, error) { return find("nats-server", "nats-server") }
+
+// StartNATS starts nats-server (core NATS, no JetStream, no monitoring
+// port) on a free loopback port and waits until it greets a client.
+func StartNATS(ctx context.Context, parent string) (Server, error) {
+	bin, err := FindNATS()
+	if err != nil {
+		return nil, err
+	}
+	return startFresh(ctx, broker.NATS, parent, 1, func(dir string, ports []int) *proc {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+		return &proc{
+			kind: broker.NATS, dir: dir, addr: addr, url: "nats://" + addr, log: filepath.Join(dir, "output.log"),
+			readyTimeout: 10 * time.Second, grace: 3 * time.Second,
+			spec: func() (sandbox.Spec, error) {
+				return sandbox.Spec{Binary: bin, Args: []string{"-a", "127.0.0.1", "-p", strconv.Itoa(ports[0])}}, nil
+			},
+			ready: func(ctx context.Context) error { return natsInfo(ctx, addr) },
+		}
+	})
+}
+
+// natsInfo reports whether a NATS server greets a client with INFO at addr.
+func natsInfo(ctx context.Context, addr string) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "INFO ") {
+		return errors.New("no INFO greeting")
+	}
+	return nil
+}
