@@ -26,7 +26,8 @@ build:
 
 # deps installs haproxy and nginx (run by `wslb verify` and the tests) with
 # apt-get when missing; test-deps adds chromium, which renders the HTML
-# report in a test, redis-server and the Socket.IO example's node_modules
+# report in a test, the brokers the broker tests start (redis-server,
+# nats-server, rabbitmq-server) and the Socket.IO example's node_modules
 # (examples/socketio/deps.sh: npm ci, cached outside the clone), which
 # the Socket.IO end-to-end tests run, and the other proxy versions
 # (`make proxies`), which the tests run too; it also builds tools/istiocheck
@@ -35,7 +36,7 @@ deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES)"
 
 test-deps:
-	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server mmdebstrap npm"
+	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server nats-server rabbitmq-server mmdebstrap npm"
 	@examples/socketio/deps.sh
 	@$(MAKE) --no-print-directory proxies
 	@$(GO) build -C tools/istiocheck -o /dev/null .

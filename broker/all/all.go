@@ -3,5 +3,6 @@ package all
 
 import (
 	_ "github.com/wslb/wslb/broker/nats"
+	_ "github.com/wslb/wslb/broker/rabbitmq"
 	_ "github.com/wslb/wslb/broker/redis"
 )

@@ -66,6 +66,8 @@ func Start(ctx context.Context, kind broker.Kind, parent string) (Server, error)
 		return StartRedis(ctx, parent)
 	case broker.NATS:
 		return StartNATS(ctx, parent)
+	case broker.RabbitMQ:
+		return StartRabbitMQ(ctx, parent)
 	}
 	if _, err := broker.ParseKind(string(kind)); err != nil {
 		return nil, err

@@ -38,8 +38,10 @@ func accepts(addr string) bool {
 
 // testLifecycle: the broker answers at Addr, Stop frees the address,
 // Start brings it back on the same one, and Close leaves nothing.
-func testLifecycle(t *testing.T, kind broker.Kind) {
-	s := startOrSkip(t, kind)
+func testLifecycle(t *testing.T, kind broker.Kind) { lifecycle(t, startOrSkip(t, kind)) }
+
+func lifecycle(t *testing.T, s Server) {
+	kind := s.Kind()
 	dir := s.(*proc).Dir()
 	if !accepts(s.Addr()) || !strings.HasPrefix(s.Addr(), "127.0.0.1:") {
 		t.Fatalf("%s at %s does not accept", kind, s.Addr())
@@ -75,6 +77,16 @@ func testLifecycle(t *testing.T, kind broker.Kind) {
 
 func TestRedisLifecycle(t *testing.T) { testLifecycle(t, broker.Redis) }
 func TestNATSLifecycle(t *testing.T)  { testLifecycle(t, broker.NATS) }
+
+func TestRabbitMQLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("RabbitMQ takes seconds to start; skipped with -short")
+	}
+	start := time.Now()
+	s := startOrSkip(t, broker.RabbitMQ)
+	t.Logf("RabbitMQ ready in %s", time.Since(start).Round(time.Millisecond))
+	lifecycle(t, s)
+}
 
 func TestStartUnknownKind(t *testing.T) {
 	if _, err := Start(context.Background(), "mqtt", t.TempDir()); err == nil {
