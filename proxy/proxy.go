@@ -15,6 +15,7 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/words"
+	"github.com/wslb/wslb/topology"
 )
 
 // Kind names a proxy ("haproxy", "nginx").
@@ -38,6 +39,22 @@ type Descriptor struct {
 	// Run says how a driver runs the proxy in the foreground; nil when
 	// wslb cannot run it.
 	Run func(RunRequest) (RunPlan, error)
+	// MinVersion is the oldest version of the proxy wslb writes configs
+	// for, which validate's version rules assume when nothing names the
+	// target; zero when wslb tells no versions of it apart (validate then
+	// offers no --NAME-version flag).
+	MinVersion topology.Version
+	// TargetVersion is the version a topology's target block asks for
+	// (zero when it names none); nil when a topology cannot name one.
+	TargetVersion func(topology.Targets) topology.Version
+	// CapLimits lowers the connection and descriptor limits a config
+	// sets to what this machine allows (maxConns proxied connections,
+	// nofile descriptors), keeping its line numbers; nil when the proxy
+	// starts whatever the config asks for.
+	CapLimits func(config []byte, maxConns, nofile int) []byte
+	// Fallback marks the proxy verify reads a config as when nothing
+	// tells which proxy it is for (at most one sets it).
+	Fallback bool
 	// ConfigOnly marks a target wslb writes configs for but neither runs
 	// nor reads back (Istio: Envoy cannot be installed here, and validate
 	// has no parser for its YAML). Only generate offers it, and only when
@@ -77,6 +94,9 @@ func Register(d *Descriptor) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	if d.Fallback && slices.ContainsFunc(registry, func(r *Descriptor) bool { return r.Fallback }) {
+		panic(fmt.Sprintf("proxy: %q is a second fallback proxy", d.Name))
+	}
 	for _, name := range append([]string{string(d.Name)}, d.Aliases...) {
 		if lookup(name, true) != nil {
 			panic(fmt.Sprintf("proxy: %q registered twice", name))
@@ -123,6 +143,38 @@ func Kinds() []Kind {
 		out = append(out, d.Name)
 	}
 	return out
+}
+
+// Runnable returns the kinds of every registered proxy a driver can run
+// (those with Run), by name: what verify runs when no proxy is named.
+func Runnable() []Kind {
+	var out []Kind
+	for _, d := range All() {
+		if d.Run != nil {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// Fallback is the proxy that reads configs nothing tells apart, nil if
+// none is registered.
+func Fallback() *Descriptor {
+	for _, d := range All() {
+		if d.Fallback {
+			return d
+		}
+	}
+	return nil
+}
+
+// Target is the version of d a topology's targets ask for, zero when
+// they name none.
+func (d *Descriptor) Target(t topology.Targets) topology.Version {
+	if d.TargetVersion == nil {
+		return topology.Version{}
+	}
+	return d.TargetVersion(t)
 }
 
 // Lookup finds a proxy of All by name or alias.

@@ -297,6 +297,15 @@ func (a Address) String() string {
 	return a.Host + ":" + strconv.Itoa(a.Port)
 }
 
+// Short renders the version as MAJOR.MINOR when its patch level is zero,
+// else as String does.
+func (v Version) Short() string {
+	if v.Patch == 0 {
+		return fmt.Sprintf("%d.%d", v.Major, v.Minor)
+	}
+	return v.String()
+}
+
 // String renders the version as MAJOR.MINOR.PATCH.
 func (v Version) String() string {
 	return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)

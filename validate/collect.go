@@ -5,8 +5,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/wslb/wslb/proxy"
 )
 
 // Collect turns paths (files or directories) into sources. Directories
@@ -59,6 +62,7 @@ func looksLikeConfig(name string) bool {
 	if ext == ".cfg" || ext == ".conf" {
 		return true
 	}
-	// Extensionless haproxy*/nginx* files, not haproxy.pem or nginx.service.
-	return ext == "" && (strings.HasPrefix(n, "haproxy") || strings.HasPrefix(n, "nginx"))
+	// Extensionless files named after a proxy (haproxy*, nginx*), not
+	// haproxy.pem or nginx.service.
+	return ext == "" && slices.ContainsFunc(proxy.Names(), func(p string) bool { return strings.HasPrefix(n, p) })
 }

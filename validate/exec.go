@@ -84,7 +84,8 @@ var nginxAllOrigins = [3]int{1, 23, 0}
 // decides on the first of several Origin lines alone (docs/security.md).
 func originNote(name string, bin proxybin.Binary, n *nginx.Config) string {
 	v := nginxAllOrigins
-	if n == nil || bin.Kind != proxybin.Nginx || bin.Version.AtLeast(v[0], v[1], v[2]) || !readsVar(n, httpOriginVar) {
+	// n is set for an NGINX source only, so bin is an nginx.
+	if n == nil || bin.Version.AtLeast(v[0], v[1], v[2]) || !readsVar(n, httpOriginVar) {
 		return ""
 	}
 	return fmt.Sprintf("%s reads $http_origin, which nginx %s sets from the first Origin header line only: an Origin check there lets a second line through (NGINX %d.%d and later see every line; see docs/security.md)",

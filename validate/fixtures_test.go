@@ -70,11 +70,7 @@ func parseTestOptions(t *testing.T, path, line string) Options {
 			require.Less(t, j, len(f), "%s: %s needs a value", path, f[j-1])
 			v, err := topology.ParseVersion(f[j])
 			require.NoError(t, err)
-			if f[j-1] == "--nginx-version" {
-				opts.NginxVersion = v
-			} else {
-				opts.HAProxyVersion = v
-			}
+			opts.SetVersion(proxybin.Kind(strings.TrimSuffix(strings.TrimPrefix(f[j-1], "--"), "-version")), v)
 		case "--min-idle-timeout":
 			j++
 			require.Less(t, j, len(f), "%s: --min-idle-timeout needs a value", path)

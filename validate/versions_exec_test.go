@@ -25,7 +25,7 @@ func TestHAProxySectionVersionsAgreeWithTheBinaries(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "haproxy.cfg")
 			require.NoError(t, os.WriteFile(path, []byte(section+"\n"+rest), 0o644))
 			opts := Options{Exec: true, Binaries: func(Kind) (proxybin.Binary, error) { return bin, nil }}
-			opts.HAProxyVersion = bin.Version
+			opts.SetVersion(HAProxy, bin.Version)
 			res, err := Lint(context.Background(), []Source{{Name: path}}, opts)
 			require.NoError(t, err)
 			fired := map[string]bool{}

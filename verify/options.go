@@ -11,6 +11,7 @@ import (
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/backendcmd"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/topology"
 )
@@ -183,7 +184,7 @@ func (o Options) Normalize() (Options, error) {
 		o.Timeout = DefaultTimeout
 	}
 	if len(o.Proxies) == 0 {
-		o.Proxies = proxybin.Kinds
+		o.Proxies = proxy.Runnable()
 	}
 	if o.Client == "" {
 		o.Client = harness.ClientWebSocket

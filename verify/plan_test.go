@@ -191,9 +191,3 @@ func TestPortTaken(t *testing.T) {
 	// The text alone is not enough: StartProxy decides from the log.
 	require.False(t, portTaken(errors.New("start nginx: not ready: Address already in use")))
 }
-
-func TestCapHAProxyLimits(t *testing.T) {
-	in := "global\n    maxconn 50000\n    ulimit-n 200000\ndefaults\n  maxconn 100\nfrontend fe\n\tmaxconn 12000\n  server s1 10.0.0.1:80 maxconn 90000\n"
-	want := "global\n    maxconn 9000\n    ulimit-n 20000\ndefaults\n  maxconn 100\nfrontend fe\n\tmaxconn 9000\n  server s1 10.0.0.1:80 maxconn 90000\n"
-	require.Equal(t, want, string(capHAProxyLimits([]byte(in), 9000, 20000)))
-}

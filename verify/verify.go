@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/wslb/wslb/echo"
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
 	_ "github.com/wslb/wslb/proxy/all" // the proxies VerifyConfig rewrites
 	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/report"
@@ -60,11 +60,8 @@ func lookup(topo *topology.Topology, opts Options) ([]proxybin.Binary, error) {
 	var bins []proxybin.Binary
 	for _, k := range opts.Proxies {
 		want := wantVersion(opts, k)
-		if want == (proxybin.Want{}) {
-			want.AtLeast = topo.Targets.HAProxy
-			if k == proxybin.Nginx {
-				want.AtLeast = topo.Targets.Nginx
-			}
+		if d, ok := proxy.Lookup(string(k)); ok && want == (proxybin.Want{}) {
+			want.AtLeast = d.Target(topo.Targets)
 		}
 		b, err := proxybin.Find(k, want)
 		if err != nil {
@@ -222,29 +219,6 @@ func startProxy(ctx context.Context, e *env, bin proxybin.Binary, render func() 
 	}
 }
 
-var (
-	haproxyMaxconnRe = regexp.MustCompile(`(?m)^([ \t]*maxconn[ \t]+)(\d+)`)
-	haproxyUlimitRe  = regexp.MustCompile(`(?m)^([ \t]*ulimit-n[ \t]+)(\d+)`)
-)
-
-// capHAProxyLimits lowers `maxconn` and `ulimit-n` lines of an HAProxy
-// config to what this machine's descriptor limit allows: HAProxy refuses
-// to start when it cannot raise its limit to fit maxconn (two descriptors
-// per proxied connection). Production sizes are meaningless on loopback;
-// line numbers stay the same.
-func capHAProxyLimits(cfg []byte, maxconn, nofile int) []byte {
-	lower := func(re *regexp.Regexp, limit int, b []byte) []byte {
-		return re.ReplaceAllFunc(b, func(m []byte) []byte {
-			sub := re.FindSubmatch(m)
-			if n, err := strconv.Atoi(string(sub[2])); err == nil && n > limit {
-				return append(append([]byte{}, sub[1]...), strconv.Itoa(limit)...)
-			}
-			return m
-		})
-	}
-	return lower(haproxyUlimitRe, nofile, lower(haproxyMaxconnRe, maxconn, cfg))
-}
-
 // portTaken reports whether a proxy failed to start because a listen port
 // was in use. Drivers report that as EADDRINUSE whichever way they learn
 // it (the loopback driver reads it from the proxy's own log).
@@ -355,8 +329,8 @@ func VerifyConfig(ctx context.Context, path string, kind proxybin.Kind, opts Opt
 			return "", nil, "", &InputError{Err: err}
 		}
 		text := res.Config
-		if bin.Kind == proxybin.HAProxy {
-			text = capHAProxyLimits(text, localMaxConns(), fdLimit())
+		if d, ok := proxy.Lookup(string(bin.Kind)); ok && d.CapLimits != nil {
+			text = d.CapLimits(text, localMaxConns(), fdLimit())
 		}
 		return res.ConfigName, text, res.Listen, nil
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/sandbox"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate"
 	"github.com/wslb/wslb/validate/finding"
@@ -29,16 +30,17 @@ import (
 type ValidateOptions struct {
 	Streams IOStreams
 
-	Paths          []string
-	Proxy          string
-	Format         string
-	FailOn         string
-	Disable        []string
-	Exec           bool
-	AllowCode      bool
-	IncludeRoots   []string
-	NginxVersion   string
-	HAProxyVersion string
+	Paths        []string
+	Proxy        string
+	Format       string
+	FailOn       string
+	Disable      []string
+	Exec         bool
+	AllowCode    bool
+	IncludeRoots []string
+	// TargetVersions are the --NAME-version values, by proxy: the
+	// versions the version rules judge against.
+	TargetVersions map[proxybin.Kind]*string
 	// ProxyVersions are the --proxy-version values: the binaries --exec
 	// runs.
 	ProxyVersions  []string
@@ -131,8 +133,10 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 	f.BoolVar(&opts.Exec, "exec", false, "also run haproxy -c / nginx -t on a copy with unresolvable host names stubbed (WSLB002)")
 	f.StringSliceVar(&opts.IncludeRoots, "include-root", nil, "directory configs and their includes may also be read from (default: the directories of the PATHs)")
 	f.BoolVar(&opts.AllowCode, "allow-code", false, "let --exec run configs with directives that run code (lua-load, program, load_module, js_*, ...)")
-	f.StringVar(&opts.NginxVersion, "nginx-version", "", "target nginx version (default: the installed nginx, else 1.18)")
-	f.StringVar(&opts.HAProxyVersion, "haproxy-version", "", "target haproxy version (default: the installed haproxy, else 2.4)")
+	opts.TargetVersions = map[proxybin.Kind]*string{}
+	for _, d := range versioned() {
+		opts.TargetVersions[d.Name] = f.String(versionFlag(d), "", fmt.Sprintf("target %s version (default: the installed %s, else %s)", d.Name, d.Name, d.MinVersion.Short()))
+	}
 	f.StringSliceVar(&opts.ProxyVersions, "proxy-version", nil, "with --exec, "+proxyVersionUsage)
 	f.DurationVar(&opts.MinIdleTimeout, "min-idle-timeout", rules.DefaultMinIdleTimeout, "shortest idle time a WebSocket must survive")
 	f.StringVar(&opts.WebSocket, "websocket", "auto", "which routes carry WebSockets: auto (detect) or all")
@@ -163,14 +167,11 @@ func checkValidateFlags(opts *ValidateOptions) error {
 	if opts.MinIdleTimeout <= 0 {
 		return UsageError("--min-idle-timeout must be positive")
 	}
-	if opts.NginxVersion != "" {
-		if _, err := topology.ParseVersion(opts.NginxVersion); err != nil {
-			return UsageError("--nginx-version: %v", err)
-		}
-	}
-	if opts.HAProxyVersion != "" {
-		if _, err := topology.ParseVersion(opts.HAProxyVersion); err != nil {
-			return UsageError("--haproxy-version: %v", err)
+	for _, d := range versioned() {
+		if v := opts.targetVersion(d.Name); v != "" {
+			if _, err := topology.ParseVersion(v); err != nil {
+				return UsageError("--%s: %v", versionFlag(d), err)
+			}
 		}
 	}
 	if _, err := parseProxyVersions(opts.ProxyVersions); err != nil {
@@ -236,11 +237,11 @@ func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, err
 		AllowCode: opts.AllowCode,
 		Roots:     readRoots(opts),
 	}
-	if opts.NginxVersion != "" {
-		lintOpts.NginxVersion, _ = topology.ParseVersion(opts.NginxVersion)
-	}
-	if opts.HAProxyVersion != "" {
-		lintOpts.HAProxyVersion, _ = topology.ParseVersion(opts.HAProxyVersion)
+	for _, d := range versioned() {
+		if s := opts.targetVersion(d.Name); s != "" {
+			v, _ := topology.ParseVersion(s)
+			lintOpts.SetVersion(d.Name, v)
+		}
 	}
 
 	versions, err := parseProxyVersions(opts.ProxyVersions)
@@ -251,13 +252,10 @@ func lintPaths(ctx context.Context, opts *ValidateOptions) (validate.Result, err
 	// else the installed one.
 	var targets *topology.Targets
 	lintOpts.Binaries = versionFinder(versions, func(k proxybin.Kind) topology.Version {
-		switch {
-		case targets == nil:
-			return topology.Version{}
-		case k == proxybin.Nginx:
-			return targets.Nginx
+		if d, ok := proxy.Lookup(string(k)); ok && targets != nil {
+			return d.Target(*targets)
 		}
-		return targets.HAProxy
+		return topology.Version{}
 	})
 
 	var sources []validate.Source
@@ -300,11 +298,10 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 			if err != nil {
 				return nil, nil, err
 			}
-			if opts.NginxVersion == "" && targets.Nginx != (topology.Version{}) {
-				lintOpts.NginxVersion = targets.Nginx
-			}
-			if opts.HAProxyVersion == "" && targets.HAProxy != (topology.Version{}) {
-				lintOpts.HAProxyVersion = targets.HAProxy
+			for _, d := range versioned() {
+				if v := d.Target(targets); opts.targetVersion(d.Name) == "" && v != (topology.Version{}) {
+					lintOpts.SetVersion(d.Name, v)
+				}
 			}
 			*topoTargets = &targets
 			sources = append(sources, gen...)
@@ -323,14 +320,12 @@ func collectSources(ctx context.Context, opts *ValidateOptions, lintOpts *valida
 	// The binary --exec would run (the installed one, or the
 	// --proxy-version) is the best guess at the target; without one, the
 	// oldest supported version is assumed.
-	if lintOpts.NginxVersion == (topology.Version{}) && mayBe(sources, proxybin.Nginx) {
-		if b, err := lintOpts.Binaries(proxybin.Nginx); err == nil {
-			lintOpts.NginxVersion = b.Version
+	for _, d := range versioned() {
+		if _, known := lintOpts.Version(d.Name); known || !mayBe(sources, d.Name) {
+			continue
 		}
-	}
-	if lintOpts.HAProxyVersion == (topology.Version{}) && mayBe(sources, proxybin.HAProxy) {
-		if b, err := lintOpts.Binaries(proxybin.HAProxy); err == nil {
-			lintOpts.HAProxyVersion = b.Version
+		if b, err := lintOpts.Binaries(d.Name); err == nil {
+			lintOpts.SetVersion(d.Name, b.Version)
 		}
 	}
 	return sources, notes, nil
@@ -397,6 +392,23 @@ func generateForLint(ctx context.Context, opts *ValidateOptions, path string) ([
 }
 
 // mayBe reports whether any source is (or may be detected as) of kind.
+// versioned are the proxies whose versions validate tells apart: each has
+// a --NAME-version flag.
+func versioned() []*proxy.Descriptor {
+	return slices.DeleteFunc(proxy.All(), func(d *proxy.Descriptor) bool { return d.MinVersion == (topology.Version{}) })
+}
+
+// versionFlag names d's target version flag: --haproxy-version.
+func versionFlag(d *proxy.Descriptor) string { return string(d.Name) + "-version" }
+
+// targetVersion is the --NAME-version given for kind, "" if none.
+func (opts *ValidateOptions) targetVersion(kind proxybin.Kind) string {
+	if p := opts.TargetVersions[kind]; p != nil {
+		return *p
+	}
+	return ""
+}
+
 func mayBe(sources []validate.Source, kind proxybin.Kind) bool {
 	for _, s := range sources {
 		if s.Kind == "" || s.Kind == kind {

@@ -211,7 +211,7 @@ func (o *VerifyOptions) verifyOptions() verify.Options {
 	if d, ok := proxy.Lookup(o.Proxy); ok {
 		vo.Proxies = []proxybin.Kind{d.Name}
 	} else {
-		vo.Proxies = proxybin.Kinds
+		vo.Proxies = proxy.Runnable()
 	}
 	return vo
 }

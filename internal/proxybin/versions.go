@@ -203,12 +203,5 @@ func (w Want) String() string {
 	if w.Version != "" {
 		return w.Version
 	}
-	return short(w.AtLeast) + " or later"
-}
-
-func short(v topology.Version) string {
-	if v.Patch == 0 {
-		return fmt.Sprintf("%d.%d", v.Major, v.Minor)
-	}
-	return v.String()
+	return w.AtLeast.Short() + " or later"
 }

@@ -6,15 +6,21 @@ import (
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/rewrite"
+	"github.com/wslb/wslb/topology"
 )
 
 // Descriptor is HAProxy's entry in the proxy registry.
 var Descriptor = &proxy.Descriptor{
-	Name:       proxybin.HAProxy,
-	Title:      "HAProxy",
-	ConfigName: "haproxy.cfg",
-	Detect:     Detect,
-	Run:        run,
+	Name:          proxybin.HAProxy,
+	Title:         "HAProxy",
+	ConfigName:    "haproxy.cfg",
+	Detect:        Detect,
+	Run:           run,
+	MinVersion:    topology.MinHAProxy,
+	TargetVersion: func(t topology.Targets) topology.Version { return t.HAProxy },
+	CapLimits:     CapLimits,
+	// A file of bare keywords (no section yet) is more likely HAProxy's.
+	Fallback: true,
 }
 
 func init() { proxy.Register(Descriptor) }

@@ -4,15 +4,18 @@ import (
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/rewrite"
+	"github.com/wslb/wslb/topology"
 )
 
 // Descriptor is NGINX's entry in the proxy registry.
 var Descriptor = &proxy.Descriptor{
-	Name:       proxybin.Nginx,
-	Title:      "NGINX",
-	ConfigName: "nginx.conf",
-	Detect:     Detect,
-	Run:        run,
+	Name:          proxybin.Nginx,
+	Title:         "NGINX",
+	ConfigName:    "nginx.conf",
+	Detect:        Detect,
+	Run:           run,
+	MinVersion:    topology.MinNginx,
+	TargetVersion: func(t topology.Targets) topology.Version { return t.Nginx },
 }
 
 func init() { proxy.Register(Descriptor) }

@@ -296,6 +296,9 @@ func LoadWith(path string, o Options) (_ *Config, err error) {
 	defer recoverInternal(path, &err)
 	kind := DetectKind(path, text)
 	load := loaders.Get(kind)
+	if kind == "" {
+		return nil, &Error{File: path, Msg: "cannot tell which proxy this config is for"}
+	}
 	if load == nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("this is a %s config, which verify cannot run yet", kind)}
 	}
@@ -316,12 +319,16 @@ func recoverInternal(file string, err *error) {
 }
 
 // DetectKind tells which proxy a config is for, the way every wslb command
-// does (proxy.Detect); a file nothing tells apart is read as HAProxy's.
+// does (proxy.Detect); a file nothing tells apart is read as the
+// Fallback proxy's (HAProxy's).
 func DetectKind(path string, text []byte) proxybin.Kind {
 	if k := proxy.DetectKind(path, text); k != "" {
 		return k
 	}
-	return proxybin.HAProxy
+	if d := proxy.Fallback(); d != nil {
+		return d.Name
+	}
+	return ""
 }
 
 // Render produces the runnable config for the given local addresses.

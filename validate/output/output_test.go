@@ -32,7 +32,7 @@ func goldenResult(t *testing.T) validate.Result {
 		srcs = append(srcs, validate.Source{Name: "deploy/" + name, Bytes: b})
 	}
 	opts := validate.Options{}
-	opts.NginxVersion = topology.Version{Major: 1, Minor: 22, Patch: 1}
+	opts.SetVersion(validate.Nginx, topology.Version{Major: 1, Minor: 22, Patch: 1})
 	res, err := validate.Lint(context.Background(), srcs, opts)
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Findings)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/topology"
@@ -20,13 +21,12 @@ type Options struct {
 	// MinIdleTimeout is the shortest idle time a WebSocket must survive
 	// (WSLB104, WSLB213, WSLB201). Zero means DefaultMinIdleTimeout.
 	MinIdleTimeout time.Duration
-	// NginxVersion is the nginx the config targets (WSLB102, WSLB110,
-	// WSLB112). Zero means OldestNginx, and WSLB112 judges nothing.
-	NginxVersion topology.Version
-	// HAProxyVersion is the haproxy the config targets (WSLB215's
-	// keyword table). Zero means OldestHAProxy, and WSLB215 judges only
-	// keywords every supported version rejects.
-	HAProxyVersion topology.Version
+	// Versions are the proxy versions the configs target, by kind (NGINX:
+	// WSLB102, WSLB110, WSLB112; HAProxy: WSLB215's keyword table). A
+	// kind left out means its descriptor's oldest version: WSLB112 then
+	// judges nothing, and WSLB215 only keywords every supported version
+	// rejects.
+	Versions map[proxy.Kind]topology.Version
 	// WebSocketAll treats every proxied route as WebSocket traffic.
 	WebSocketAll bool
 }
@@ -34,7 +34,6 @@ type Options struct {
 // Defaults used when Options leave a field zero.
 var (
 	DefaultMinIdleTimeout = 120 * time.Second
-	OldestNginx           = topology.MinNginx
 	OldestHAProxy         = topology.MinHAProxy
 )
 
@@ -45,19 +44,29 @@ func (o Options) minIdle() time.Duration {
 	return o.MinIdleTimeout
 }
 
-func (o Options) haproxyVersion() topology.Version {
-	if o.HAProxyVersion == (topology.Version{}) {
-		return OldestHAProxy
+// SetVersion sets the version of kind the configs target.
+func (o *Options) SetVersion(kind proxy.Kind, v topology.Version) {
+	if o.Versions == nil {
+		o.Versions = map[proxy.Kind]topology.Version{}
 	}
-	return o.HAProxyVersion
+	o.Versions[kind] = v
 }
 
-func (o Options) nginxVersion() topology.Version {
-	if o.NginxVersion == (topology.Version{}) {
-		return OldestNginx
+// Version is the version of kind the configs target; known is false, and
+// v the proxy's oldest supported version, when nothing names it.
+func (o Options) Version(kind proxy.Kind) (v topology.Version, known bool) {
+	if v, ok := o.Versions[kind]; ok && v != (topology.Version{}) {
+		return v, true
 	}
-	return o.NginxVersion
+	if d, ok := proxy.Lookup(string(kind)); ok {
+		return d.MinVersion, false
+	}
+	return topology.Version{}, false
 }
+
+func (o Options) haproxyVersion() (topology.Version, bool) { return o.Version(haproxy.Descriptor.Name) }
+
+func (o Options) nginxVersion() (topology.Version, bool) { return o.Version(nginx.Descriptor.Name) }
 
 // Rule is one check. Engine rules (WSLB001, WSLB002) have no check
 // function: the validate stage emits them itself.

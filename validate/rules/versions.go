@@ -33,25 +33,18 @@ func (k keyword) accepts(t topology.Version) bool {
 	return true
 }
 
-// why says why product version t rejects the keyword.
-func (k keyword) why(product string, t topology.Version) string {
+// why says why product version t rejects the keyword, writing versions
+// with short (each product's docs have their own style).
+func (k keyword) why(product string, short func(topology.Version) string, t topology.Version) string {
 	name := strings.Join(k.words, " ")
-	short := short
-	if product == "nginx" {
-		short = func(v topology.Version) string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
-	}
 	if k.since != (topology.Version{}) && !t.AtLeast(k.since.Major, k.since.Minor, k.since.Patch) {
 		return fmt.Sprintf("%q needs %s %s or later; the target is %s", name, product, short(k.since), short(t))
 	}
 	return fmt.Sprintf("%q is not supported any more since %s %s; the target is %s", name, product, short(k.removed), short(t))
 }
 
-func short(v topology.Version) string {
-	if v.Patch == 0 {
-		return fmt.Sprintf("%d.%d", v.Major, v.Minor)
-	}
-	return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
-}
+// short writes a version as HAProxy's docs do: 2.4, 2.4.1.
+func short(v topology.Version) string { return v.Short() }
 
 // haproxyKeywords covers the supported targets (HAProxy 2.4 to 3.2). The
 // removals are the ones HAProxy itself reports as "not supported any

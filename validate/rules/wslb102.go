@@ -21,7 +21,7 @@ func init() {
 }
 
 func checkHTTPVersion(p *NginxPass) {
-	v := p.Opts.nginxVersion()
+	v, _ := p.Opts.nginxVersion()
 	if v.AtLeast(1, 29, 7) {
 		return
 	}

@@ -21,7 +21,7 @@ func init() {
 }
 
 func checkSticky(p *NginxPass) {
-	v := p.Opts.nginxVersion()
+	v, _ := p.Opts.nginxVersion()
 	if s := topology.NginxSticky; v.AtLeast(s.Major, s.Minor, s.Patch) {
 		return
 	}

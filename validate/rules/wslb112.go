@@ -25,14 +25,14 @@ func init() {
 }
 
 func checkNginxVersion(p *NginxPass) {
-	t := p.Opts.nginxVersion()
-	if p.Opts.NginxVersion == (topology.Version{}) {
+	t, known := p.Opts.nginxVersion()
+	if !known {
 		return // no target (no --nginx-version, no nginx installed): every row depends on it
 	}
 	p.Config.Walk(func(n *nginx.Node) {
 		k, ok := nginxDirectives[n.Name]
 		if ok && !k.accepts(t) {
-			p.Report(n, k.why("nginx", t)+": nginx refuses to start", "Use "+k.instead)
+			p.Report(n, k.why("nginx", topology.Version.String, t)+": nginx refuses to start", "Use "+k.instead)
 		}
 		if n.Name == "listen" && !t.AtLeast(1, 25, 0) && slices.Contains(n.Args, "quic") {
 			p.Report(n, "listen ... quic needs nginx 1.25.0 or later; the target is "+short(t)+": nginx refuses to start", "Target nginx >= 1.25.0 with --nginx-version, or drop quic")
@@ -49,10 +49,10 @@ func checkNginxVersion(p *NginxPass) {
 // could not place, when the target version rejects it.
 func NginxVersionFinding(name string, opts Options, file string, line, col int) (finding.Finding, bool) {
 	k, ok := nginxDirectives[name]
-	t := opts.nginxVersion()
-	if !ok || k.accepts(t) || opts.NginxVersion == (topology.Version{}) {
+	t, known := opts.nginxVersion()
+	if !ok || k.accepts(t) || !known {
 		return finding.Finding{}, false
 	}
 	r := ByID(NginxVersionID)
-	return newFinding(r, file, line, col, k.why("nginx", t)+": nginx refuses to start", "Use "+k.instead), true
+	return newFinding(r, file, line, col, k.why("nginx", topology.Version.String, t)+": nginx refuses to start", "Use "+k.instead), true
 }

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 
-	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/finding"
 )
 
@@ -24,10 +23,9 @@ func init() {
 }
 
 func checkHAProxyVersion(p *HAProxyPass) {
-	t := p.Opts.haproxyVersion()
 	// Without a target (no --haproxy-version, no haproxy installed) only
 	// keywords every supported version rejects are judged.
-	known := p.Opts.HAProxyVersion != (topology.Version{})
+	t, known := p.Opts.haproxyVersion()
 	for _, s := range p.Config.Sections {
 		if since, ok := haproxySectionsSince[s.Type]; ok && known && !t.AtLeast(since.Major, since.Minor, since.Patch) {
 			p.ReportSection(s, fmt.Sprintf("the %s section needs HAProxy %s or later; the target is %s", s.Type, short(since), short(t)), "Target a newer HAProxy with --haproxy-version, or move its settings to the global section")
@@ -37,7 +35,7 @@ func checkHAProxyVersion(p *HAProxyPass) {
 			if !ok || k.accepts(t) || !known && !k.rejectedByAll(OldestHAProxy) {
 				continue
 			}
-			p.Report(d, k.why("HAProxy", t)+": HAProxy refuses to start", "Use "+k.instead)
+			p.Report(d, k.why("HAProxy", short, t)+": HAProxy refuses to start", "Use "+k.instead)
 		}
 	}
 }

@@ -35,6 +35,8 @@ func init() {
 		Title:      "Toy",
 		ConfigName: "toy.conf",
 		Detect:     detect,
+		// Versions it tells apart: validate offers --toy-version.
+		MinVersion: topology.Version{Major: 1},
 	})
 	generator.Register(Kind, generate)
 	rules.Register(&rules.Rule{

@@ -86,6 +86,19 @@ func TestValidateRunsTheToyRule(t *testing.T) {
 	require.NotContains(t, stdout, "TOY001", "the generated toy-idle is the tunnel timeout, 1h")
 }
 
+func TestValidateTakesTheToyVersion(t *testing.T) {
+	code, stdout, _ := run(t, "validate", "--help")
+	require.Equal(t, cli.ExitOK, code)
+	require.Contains(t, stdout, "target toy version (default: the installed toy, else 1.0)")
+	path := filepath.Join(t.TempDir(), "edge.conf")
+	require.NoError(t, os.WriteFile(path, []byte(toyConfig), 0o644))
+	code, _, stderr := run(t, "validate", path, "--toy-version", "1.x")
+	require.Equal(t, cli.ExitUsage, code, stderr)
+	require.Contains(t, stderr, "--toy-version")
+	code, _, stderr = run(t, "validate", path, "--toy-version", "1.2", "--fail-on", "none")
+	require.Equal(t, cli.ExitOK, code, stderr)
+}
+
 func TestCLIChoicesOfferTheToy(t *testing.T) {
 	for _, args := range [][]string{
 		{"generate", "x.hcl", "--proxy", ""},
