@@ -48,12 +48,15 @@ const socketIOPath = "/socket.io/"
 // (the driver's client hosts; nil: this host's 127.X.Y.Z).
 func newFleet(plan poolPlan, opts Options, sources harness.Sources) (*fleet, error) {
 	u := url.URL{Scheme: "ws", Host: plan.Listener, Path: plan.Path}
+	first, n := opts.Shard.Range(opts.Clients)
 	cfg := harness.Config{
 		URL:        u.String(),
 		Mode:       harness.Mode(plan.Key.Mode),
 		Key:        plan.Key.Name,
 		SeedCookie: plan.SeedCookie,
-		Clients:    opts.Clients,
+		Clients:    n,
+		// A shard's clients are the unsharded run's, numbered alike.
+		FirstClient: first,
 		// What Open (the held connections of reload and idle) sends on
 		// each connection; the baseline passes --messages to RunClients.
 		Messages:      placeMessages,

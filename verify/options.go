@@ -3,7 +3,9 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,6 +134,14 @@ type Options struct {
 	IncludeRoots []string
 	// Progress, when set, is told what the run is doing.
 	Progress func(Progress)
+	// Shard runs one slice of the clients (Clients is then the count of
+	// all shards together); the zero value runs them all.
+	Shard Shard
+	// Against, when set, is the HOST:PORT of an already deployed proxy
+	// that serves the topology: nothing is started, clients connect
+	// there, and the scenarios that need control of the backends or the
+	// proxy (failover, reload) are skipped.
+	Against string
 	// Observe, when set, is given every finished Run with what it
 	// observed, from which Judge computed its scenarios (a sharded run
 	// writes them to its results file).
@@ -205,9 +215,7 @@ func (o Options) Normalize() (Options, error) {
 	if _, err := driver.Pick(o.Driver, o.needs()); err != nil {
 		errs = append(errs, err)
 	}
-	if o.Clients < 1 || o.Clients > MaxClients {
-		errs = append(errs, fmt.Errorf("clients must be between 1 and %d, not %d", MaxClients, o.Clients))
-	}
+	errs = append(errs, o.checkShard()...)
 	if o.Reconnects < 0 || o.Reconnects > 1000 {
 		errs = append(errs, fmt.Errorf("reconnects must be between 0 and 1000, not %d", o.Reconnects))
 	}
@@ -253,6 +261,42 @@ func (o Options) Normalize() (Options, error) {
 		errs = append(errs, errors.New("stickiness needs at least one reconnect"))
 	}
 	return o, errors.Join(errs...)
+}
+
+// checkShard checks the clients, the shard and the deployed proxy.
+func (o Options) checkShard() []error {
+	var errs []error
+	if o.Shard != (Shard{}) {
+		if err := o.Shard.check(); err != nil {
+			return []error{err}
+		}
+	}
+	if !o.Shard.Sharded() {
+		if o.Clients < 1 || o.Clients > MaxClients {
+			errs = append(errs, fmt.Errorf("clients must be between 1 and %d, not %d", MaxClients, o.Clients))
+		}
+	} else {
+		_, n := o.Shard.Range(o.Clients)
+		switch {
+		case o.Clients < o.Shard.Count || o.Clients > MaxShardedClients:
+			errs = append(errs, fmt.Errorf("clients must be between %d (one per shard) and %d with %d shards, not %d", o.Shard.Count, MaxShardedClients, o.Shard.Count, o.Clients))
+		case n > MaxClients:
+			errs = append(errs, fmt.Errorf("%d clients over %d shards give shard %s %d clients, more than one machine holds (%d): use more shards", o.Clients, o.Shard.Count, o.Shard, n, MaxClients))
+		}
+		if o.Client == harness.ClientSocketIO {
+			errs = append(errs, errors.New("--shard does not run with --client socketio yet: a broadcast must reach every client at once"))
+		}
+	}
+	if o.Against != "" {
+		host, port, err := net.SplitHostPort(o.Against)
+		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || host == "" || strings.ContainsAny(host, "/@?# ") {
+			errs = append(errs, fmt.Errorf("against %q: want the deployed proxy's HOST:PORT", o.Against))
+		}
+		if o.BackendCmd != "" || o.Redis {
+			errs = append(errs, errors.New("--against drives a deployed topology: --backend-cmd and --redis start servers locally"))
+		}
+	}
+	return errs
 }
 
 // checkBackends checks the backend command, the client protocol and the

@@ -62,6 +62,9 @@ type env struct {
 	backends *echoBackends
 	watch    *proxyWatch   // set once the proxy runs
 	user     *userBackends // with --backend-cmd
+	// deployed: the proxy and its servers were deployed by someone else
+	// (Options.Against); rt, servers and proxy are nil.
+	deployed bool
 }
 
 func (e *env) close() error { return e.closeAll() }
@@ -176,13 +179,14 @@ func (b *echoBackends) open() map[string]int {
 // runPool runs the selected scenarios against one pool and returns the
 // Run and what it observed (which the Run's scenarios judge).
 func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.Run, *Observations, error) {
+	_, clients := opts.Shard.Range(opts.Clients)
 	run := &report.Run{
 		Proxy:        string(e.kind),
 		ProxyVersion: e.version,
 		Pool:         plan.Name,
 		Affinity:     report.Affinity{Mode: string(plan.Key.Mode), Key: plan.Key.Name},
 		Started:      time.Now(),
-		Clients:      opts.Clients,
+		Clients:      clients,
 		Reconnects:   opts.Reconnects,
 		Messages:     opts.Messages,
 	}
@@ -202,7 +206,11 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	defer tuneGC()()
 	r := &runner{ctx: ctx, env: e, plan: plan, opts: opts, run: run, obs: newObservations(plan, opts), conns: map[string]int{}, first: map[string]int{}, firstOf: map[string]string{}}
 	plan.resolve = e.backendName
-	f, err := newFleet(plan, opts, e.rt.Clients())
+	var sources harness.Sources
+	if !e.deployed {
+		sources = e.rt.Clients()
+	}
+	f, err := newFleet(plan, opts, sources)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -213,13 +221,18 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	// backend. The load phases report throughput and queueing apart.
 	r.progress("measuring round trips")
 	// A Socket.IO server does not echo: no direct round trips.
-	if direct := directBackend(plan.Servers); direct != "" && opts.Client != harness.ClientSocketIO {
+	// A deployed topology's backends are not ours to reach directly.
+	if direct := directBackend(plan.Servers); direct != "" && opts.Client != harness.ClientSocketIO && !e.deployed {
 		if run.RTT, run.DirectRTT, err = f.rttProbe(ctx, e.servers.Addr(direct)); err != nil {
 			return nil, nil, err
 		}
 	}
 
-	stopSampler := r.sample()
+	stopSampler := func() {}
+	if !e.deployed {
+		// The timeline counts the echo backends' connections.
+		stopSampler = r.sample()
+	}
 	err = r.scenarios()
 	stopSampler()
 	if err != nil {
@@ -371,6 +384,15 @@ func (r *runner) skip(name, why string, started time.Time) {
 
 func (r *runner) scenarios() error {
 	o := r.opts
+	if r.env.deployed {
+		// Stopping a server or reloading the proxy needs control of them.
+		for _, s := range []string{ScenarioFailover, ScenarioReload} {
+			if o.wants(s) {
+				r.skip(s, "--against drives a deployed topology, whose backends and proxy this run does not control", time.Now())
+			}
+		}
+		o.Scenarios = slices.DeleteFunc(slices.Clone(o.Scenarios), func(s string) bool { return s == ScenarioFailover || s == ScenarioReload })
+	}
 	r.phases = 1
 	for _, s := range []string{ScenarioFailover, ScenarioReload, ScenarioIdle} {
 		if o.wants(s) {
@@ -515,6 +537,12 @@ func (r *runner) failover(before map[string]string) (*failoverRun, error) {
 	failed := victim(before, r.plan.Servers)
 	if unpinned {
 		failed = victim(r.firstOf, r.plan.Servers)
+	}
+	if r.opts.Shard.Sharded() {
+		// Every shard must stop the same server for their failovers to
+		// merge into one, and no shard knows the others' clients: the
+		// first primary, which they all name alike.
+		failed = directBackend(r.plan.Servers)
 	}
 	if failed == "" {
 		r.obs.Failover = &FailoverObs{NoVictim: true}

@@ -36,13 +36,13 @@ const maxDetails = 20
 // Trace is what one client saw during one phase: the backend that served
 // each successful connection, in order, and how many connections failed.
 type Trace struct {
-	Client   string
-	Backends []string
-	Errors   int
+	Client   string   `json:"client"`
+	Backends []string `json:"backends"`
+	Errors   int      `json:"errors,omitempty"`
 	// Failures are the first failed connections' errors; Unknown counts
 	// the Socket.IO requests answered "Session ID unknown".
-	Failures []string
-	Unknown  int
+	Failures []string `json:"failures,omitempty"`
+	Unknown  int      `json:"unknown,omitempty"`
 }
 
 // maxFailures bounds the errors a Trace keeps.
@@ -79,9 +79,9 @@ func (t Trace) first() string {
 
 // BackendInfo is a backend the scenarios expect traffic on.
 type BackendInfo struct {
-	ID     string
-	Weight int
-	Backup bool
+	ID     string `json:"id"`
+	Weight int    `json:"weight"`
+	Backup bool   `json:"backup,omitempty"`
 }
 
 // EvalStickiness passes when at least min (0..1) of the clients had all

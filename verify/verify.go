@@ -36,6 +36,15 @@ func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) 
 	if _, err := selectPools(topo, opts.Pools); err != nil {
 		return nil, err
 	}
+	if opts.Against != "" {
+		ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+		runs, err := verifyDeployed(ctx, topo, opts)
+		if err != nil {
+			return nil, timeoutError(ctx, opts, err)
+		}
+		return summarize(topo.Filename, runs), nil
+	}
 	bins, err := lookup(topo, opts)
 	if err != nil {
 		return nil, err
@@ -141,6 +150,39 @@ func verifyTopologyOn(ctx context.Context, topo *topology.Topology, bin proxybin
 		run, obs, err := runPool(ctx, e, plan, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s, pool %s: %w", bin.Kind, p.Name, err)
+		}
+		opts.observed(run, obs)
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// DeployedProxy is the proxy name of a run against a deployed topology
+// (Options.Against): its kind and version are not known here.
+const DeployedProxy = "deployed"
+
+// verifyDeployed runs the scenarios on each selected pool of topo as
+// someone else deployed it, with the proxy at opts.Against: one Run per
+// pool, starting nothing. The pool's servers must answer like wslb's echo
+// backend (`wslb echo --id NAME`), named after the topology's servers, so
+// that each echo names the server that answered.
+func verifyDeployed(ctx context.Context, topo *topology.Topology, opts Options) ([]*report.Run, error) {
+	pools, err := selectPools(topo, opts.Pools)
+	if err != nil {
+		return nil, err
+	}
+	ids := backendIDs(topo)
+	e := &env{kind: DeployedProxy, version: opts.Against, backends: newEchoBackends(), deployed: true}
+	var runs []*report.Run
+	for _, p := range pools {
+		plan, err := planPool(topo, p, ids, opts)
+		if err != nil {
+			return nil, err
+		}
+		plan.Listener = opts.Against
+		run, obs, err := runPool(ctx, e, plan, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s, pool %s: %w", opts.Against, p.Name, err)
 		}
 		opts.observed(run, obs)
 		runs = append(runs, run)

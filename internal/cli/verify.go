@@ -3,8 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +20,7 @@ import (
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/sandbox"
 	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/report"
@@ -41,6 +45,10 @@ type VerifyOptions struct {
 	// built; Cleanup only removes what killed runs left.
 	Unsandboxed bool
 	Cleanup     bool
+	// Shard is --shard i/N; Results the file (- for standard output,
+	// between markers) the raw results go to.
+	Shard   string
+	Results string
 }
 
 // runInNamespace makes verify run itself again in a network namespace of
@@ -145,6 +153,9 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.StringVar(&opts.Verify.Client, "client", harness.ClientWebSocket, "client protocol: websocket (echo messages) or socketio (Socket.IO sessions: long-polling handshake, then the upgrade; needs --backend-cmd)")
 	f.BoolVar(&opts.Verify.Redis, "redis", false, "start a redis-server on a free loopback port for the --backend-cmd servers, its URL in their REDIS_URL")
 	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "run an existing config even where no sandbox can be built (see docs/security.md)")
+	f.StringVar(&opts.Shard, "shard", "", "run one slice of the clients, INDEX/COUNT (0/4 … 3/4), with the identities the whole run gives them; needs --results (see docs/sharding.md)")
+	f.StringVar(&opts.Results, "results", "", "write the raw results (every client's observations, for wslb report merge) to this file, or - for standard output between marker lines")
+	f.StringVar(&opts.Verify.Against, "against", "", "HOST:PORT of an already deployed proxy serving the topology, whose servers run wslb echo: start nothing, skip failover and reload")
 	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove the scratch dirs (wslb-verify-*, wslb-exec-*) of runs that were killed, and exit")
 
 	_ = cmd.RegisterFlagCompletionFunc("driver", driverCompletion)
@@ -180,6 +191,22 @@ func (o *VerifyOptions) check() error {
 			return UsageError("--key: %v", err)
 		}
 	}
+	if o.Shard != "" {
+		if _, err := verify.ParseShard(o.Shard); err != nil {
+			return UsageError("--shard: %v", err)
+		}
+		if o.Results == "" {
+			return UsageError("--shard %s needs --results FILE: a shard's verdicts cover its slice only, wslb report merge judges the shards together", o.Shard)
+		}
+	}
+	if o.Verify.Against != "" && !isTopologyFile(o.Path) {
+		return UsageError("--against needs the topology (.hcl) the deployed proxy serves, not %s", o.Path)
+	}
+	if o.Results != "" && o.Results != "-" {
+		if fi, err := os.Stat(filepath.Dir(o.Results)); err != nil || !fi.IsDir() {
+			return UsageError("--results %s: the directory %s does not exist", o.Results, filepath.Dir(o.Results))
+		}
+	}
 	// Zero means "default" to the library; on the command line it is a
 	// mistake.
 	if o.Verify.Clients < 1 {
@@ -208,6 +235,9 @@ func (o *VerifyOptions) verifyOptions() verify.Options {
 			vo.Key = &k
 		}
 	}
+	if o.Shard != "" {
+		vo.Shard, _ = verify.ParseShard(o.Shard)
+	}
 	if d, ok := proxy.Lookup(o.Proxy); ok {
 		vo.Proxies = []proxybin.Kind{d.Name}
 	} else {
@@ -222,7 +252,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	topo := isTopologyFile(o.Path)
 	trusted := topo && o.Verify.BackendCmd == ""
 	sandbox.AllowUnsandboxed(o.Unsandboxed || trusted)
-	if runInNamespace && !sandbox.IsolatedNetwork() {
+	// Against a deployed proxy nothing runs here but clients, which must
+	// reach it: a namespace holding only lo would cut them off.
+	if runInNamespace && !sandbox.IsolatedNetwork() && o.Verify.Against == "" {
 		code, err := sandbox.RunInNamespace(ctx)
 		switch {
 		case err == nil && code == ExitOK:
@@ -250,6 +282,14 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if bar := newVerifyProgress(o.IO); bar != nil {
 		vo.Progress = bar.update
 		defer bar.finish()
+	}
+	var results *verify.Results
+	if o.Results != "" {
+		var err error
+		if results, err = newResults(o.Path, vo); err != nil {
+			return err
+		}
+		vo.Observe = results.Add
 	}
 	var summary *report.Summary
 	if err := runStoppable(ctx, "verify", timeout, func(ctx context.Context) (err error) {
@@ -286,8 +326,60 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
+	if results != nil {
+		if err := writeResults(o, results); err != nil {
+			return err
+		}
+	}
+	if vo.Shard.Sharded() {
+		// A shard's verdicts cover its slice of the clients: the merge
+		// decides. Its exit status says the results are written (a
+		// Kubernetes Job would retry a pod that exits 1).
+		fmt.Fprintf(o.IO.ErrOut, "shard %s: results written; judge all %d shards together with wslb report merge\n", vo.Shard, vo.Shard.Count)
+		return nil
+	}
 	if !summary.Passed {
 		return FailedError(errors.New("verification failed"))
+	}
+	return nil
+}
+
+// newResults starts the results file of a run of vo on path, which it
+// hashes so that merge can tell shards of another input apart.
+func newResults(path string, vo verify.Options) (*verify.Results, error) {
+	f, err := safefile.OpenRegular(path)
+	if err != nil {
+		return nil, InvalidInputError(readError(path, err))
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, InvalidInputError(readError(path, err))
+	}
+	norm, err := vo.Normalize()
+	if err != nil {
+		return nil, UsageError("%v", err)
+	}
+	return verify.NewResults(path, hex.EncodeToString(h.Sum(nil)), norm), nil
+}
+
+// writeResults writes the results file atomically (exit 5 when it cannot),
+// or to standard output between marker lines.
+func writeResults(o *VerifyOptions, r *verify.Results) error {
+	var buf bytes.Buffer
+	if o.Results == "-" {
+		buf.WriteString(verify.ResultsBegin + "\n")
+	}
+	if err := verify.WriteResults(&buf, r); err != nil {
+		return err
+	}
+	if o.Results == "-" {
+		buf.WriteString(verify.ResultsEnd + "\n")
+		_, err := o.IO.Out.Write(buf.Bytes())
+		return err
+	}
+	if err := atomicfile.WriteFile(o.Results, buf.Bytes(), 0o644); err != nil {
+		return WriteFailedError(fmt.Errorf("results: %w", err))
 	}
 	return nil
 }

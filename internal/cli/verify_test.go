@@ -44,6 +44,15 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"proxy version of an unknown proxy", []string{"verify", "x.hcl", "--proxy-version", "envoy=1.30"}, `unknown proxy "envoy"`},
 		{"two versions of one proxy", []string{"verify", "x.hcl", "--proxy-version", "nginx=1.26,nginx=1.30"}, "two versions for nginx"},
 		{"bare version for both proxies", []string{"verify", "x.hcl", "--proxy-version", "3.0"}, "name the proxy"},
+		{"shard without results", []string{"verify", "x.hcl", "--shard", "0/4"}, "--shard 0/4 needs --results FILE"},
+		{"shard index too large", []string{"verify", "x.hcl", "--shard", "4/4", "--results", "r.json"}, "the index must be between 0 and 3"},
+		{"shard not a fraction", []string{"verify", "x.hcl", "--shard", "1of4", "--results", "r.json"}, "want INDEX/COUNT"},
+		{"shard count zero", []string{"verify", "x.hcl", "--shard", "0/0", "--results", "r.json"}, "the count must be between 1 and"},
+		{"shards too big for one machine", []string{"verify", "x.hcl", "--shard", "0/2", "--clients", "20000", "--results", "r.json"}, "more than one machine holds"},
+		{"shard with socketio", []string{"verify", "x.hcl", "--shard", "0/2", "--client", "socketio", "--backend-cmd", "x {port}", "--results", "r.json"}, "--shard does not run with --client socketio"},
+		{"results in a missing directory", []string{"verify", "x.hcl", "--results", "/nonexistent/dir/r.json"}, "--results /nonexistent/dir/r.json: the directory"},
+		{"against an existing config", []string{"verify", "x.cfg", "--against", "127.0.0.1:80"}, "--against needs the topology"},
+		{"against without a port", []string{"verify", "x.hcl", "--against", "gateway"}, "want the deployed proxy's HOST:PORT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
