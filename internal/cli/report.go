@@ -24,7 +24,10 @@ func NewCmdReport(streams IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Work on the results of wslb verify (merge the results of sharded runs)",
-		Args:  cobra.NoArgs,
+		Example: `  # four shards of one run, then one report
+  for i in 0 1 2 3; do wslb verify chat.hcl --shard $i/4 --results shard-$i.json & done; wait
+  wslb report merge shard-*.json`,
+		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(NewCmdReportMerge(streams))
 	return cmd
