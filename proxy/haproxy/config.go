@@ -129,7 +129,25 @@ const ctxCheckLines = 4096
 // StartContext is Start that stops indexing when ctx ends, leaving the
 // Config partial: the caller, who ended ctx, discards it.
 func StartContext(ctx context.Context, file string, data []byte) *Config {
-	c := &Config{File: file, done: make(chan struct{}), ctx: ctx}
+	c := indexed(ctx, file, data)
+	c.done = make(chan struct{})
+	go func() {
+		defer close(c.done)
+		c.checkKeywords()
+	}()
+	return c
+}
+
+// Index reads the file's sections and directives, with their lines and
+// inheritance, without config-parser's judgement of keywords: Problems
+// hold only what the index itself finds. The WebSocket route detector
+// and verify's rewrite need no more.
+func Index(file string, data []byte) *Config {
+	return indexed(context.Background(), file, data)
+}
+
+func indexed(ctx context.Context, file string, data []byte) *Config {
+	c := &Config{File: file, ctx: ctx}
 	text := string(data)
 	text = strings.TrimSuffix(text, "\n")
 	if text != "" {
@@ -139,10 +157,6 @@ func StartContext(ctx context.Context, file string, data []byte) *Config {
 	c.indexBackends()
 	c.resolveDefaults()
 	c.checkDuplicates()
-	go func() {
-		defer close(c.done)
-		c.checkKeywords()
-	}()
 	return c
 }
 

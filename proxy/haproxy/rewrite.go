@@ -219,7 +219,7 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 		return nil, &rewrite.Error{File: path, Msg: "no `server` lines in any backend or listen section: nothing to send clients to"}
 	}
 
-	fe, be, why, path2 := h.findWebSocketRoute(frontends, backends)
+	fe, be, why, path2 := h.findWebSocketRoute(frontends, backends, detectedPools(path, text))
 	if be == nil {
 		return nil, &rewrite.Error{File: path, Line: fe.header.num, Msg: fmt.Sprintf("%s %s routes to no backend with servers: add a default_backend", fe.kind, fe.name)}
 	}
@@ -296,24 +296,42 @@ var (
 	pathCriterion     = regexp.MustCompile(`^(path|path_beg|path_dir|path_reg|path_sub|path_end|url_beg)(,.*)?$`)
 )
 
-// findWebSocketRoute picks the frontend and backend that serve WebSockets:
-// a use_backend whose condition tests the Upgrade or Connection header
-// wins, then one whose ACLs test a WebSocket-looking path, then a backend
-// named like one, then the first frontend's default backend.
-func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[string]*hsection) (fe, be *hsection, why, path string) {
+// detectedPools are the lines of the backend and listen sections that
+// DetectWebSockets, the detector validate's rules read, says serve
+// WebSockets.
+func detectedPools(file string, text []byte) map[int]bool {
+	c := Index(file, text)
+	out := map[int]bool{}
+	for s := range DetectWebSockets(c, false).Backends {
+		out[s.Line] = true
+	}
+	return out
+}
+
+// findWebSocketRoute picks the frontend and backend that serve WebSockets.
+// The pools are the detector's (detected, by section line) when it finds
+// any that a frontend routes to; among them, and among all routes when it
+// finds none, a use_backend whose condition tests the Upgrade or
+// Connection header wins, then one whose ACLs test a WebSocket-looking
+// path, then a backend named like one, then the first frontend's default
+// backend.
+func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[string]*hsection, detected map[int]bool) (fe, be *hsection, why, path string) {
 	type candidate struct {
 		fe, be *hsection
 		score  int
 		why    string
 		path   string
 	}
-	var best *candidate
+	var best, bestDetected *candidate
 	consider := func(c candidate) {
 		if c.be == nil || len(c.be.lines("server")) == 0 {
 			return
 		}
 		if best == nil || c.score > best.score {
 			best = &c
+		}
+		if detected[c.be.header.num] && (bestDetected == nil || c.score > bestDetected.score) {
+			bestDetected = &c
 		}
 	}
 	for _, f := range frontends {
@@ -370,6 +388,9 @@ func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[s
 	}
 	if best == nil {
 		return frontends[0], nil, "", ""
+	}
+	if bestDetected != nil {
+		best = bestDetected
 	}
 	if best.path != "" && !strings.HasPrefix(best.path, "/") {
 		best.path = ""

@@ -3,6 +3,7 @@ package nginx
 import (
 	"fmt"
 	"github.com/wslb/wslb/proxy/rewrite"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -86,8 +87,13 @@ func analyseNginx(tree crossplane.Directives, c *rewrite.Config, n *nginxConfig)
 		return nil, err
 	}
 	vars := collectVars(tree)
+	detected := n.detectedLocations()
 
-	var best *nginxRoute
+	// best is the route the scores pick; bestDetected the one they pick
+	// among the routes the detector says serve WebSockets whose handshake
+	// nginx forwards (a location whose own proxy_set_header lines drop
+	// the Upgrade header is meant for WebSockets, but breaks them).
+	var best, bestDetected *nginxRoute
 	var listens int
 	walkDirectives(tree, nil, func(d *crossplane.Directive, parents []*crossplane.Directive) bool {
 		if d.Directive == "server" && d.IsBlock() && inContext(parents, "http") {
@@ -108,9 +114,15 @@ func analyseNginx(tree crossplane.Directives, c *rewrite.Config, n *nginxConfig)
 			if best == nil || r.score > best.score {
 				best = r
 			}
+			if r.forwards && detected[sourceLine{r.loc.File, r.loc.Line}] && (bestDetected == nil || r.score > bestDetected.score) {
+				bestDetected = r
+			}
 		}
 		return true
 	})
+	if bestDetected != nil {
+		best = bestDetected
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -151,6 +163,33 @@ func analyseNginx(tree crossplane.Directives, c *rewrite.Config, n *nginxConfig)
 		c.Notes = append(c.Notes, "affinity: none (proxy_pass to a single address)")
 	}
 	return a, nil
+}
+
+// sourceLine is a line of one file of the config.
+type sourceLine struct {
+	file string
+	line int
+}
+
+// detectedLocations are the blocks holding a proxy_pass that
+// DetectWebSockets, the detector validate's rules read, says serve
+// WebSockets, read from the files the rewrite read.
+func (n *nginxConfig) detectedLocations() map[sourceLine]bool {
+	main, err := filepath.Abs(n.file)
+	if err != nil {
+		return nil
+	}
+	c := Parse(main, func(path string) ([]byte, error) {
+		if b, ok := n.sources[path]; ok {
+			return b, nil
+		}
+		return nil, fs.ErrNotExist // missing here, or never read
+	})
+	out := map[sourceLine]bool{}
+	for blk := range DetectWebSockets(c, false).Locations {
+		out[sourceLine{blk.File, blk.Line}] = true
+	}
+	return out
 }
 
 // collectServers lists the servers of every upstream, one per address,
