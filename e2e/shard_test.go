@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,18 +55,24 @@ type verdicts map[string]map[string]string
 
 func readVerdicts(t *testing.T, out string) (verdicts, map[string]map[string]string) {
 	t.Helper()
+	type run struct {
+		Proxy     string `json:"proxy"`
+		Scenarios []struct {
+			Name    string `json:"name"`
+			Passed  bool   `json:"passed"`
+			Skipped bool   `json:"skipped"`
+			Summary string `json:"summary"`
+		} `json:"scenarios"`
+	}
+	// One run is the document itself; several are under "runs".
 	var doc struct {
-		Runs []struct {
-			Proxy     string `json:"proxy"`
-			Scenarios []struct {
-				Name    string `json:"name"`
-				Passed  bool   `json:"passed"`
-				Skipped bool   `json:"skipped"`
-				Summary string `json:"summary"`
-			} `json:"scenarios"`
-		} `json:"runs"`
+		run
+		Runs []run `json:"runs"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+	if doc.Runs == nil {
+		doc.Runs = []run{doc.run}
+	}
 	v, summaries := verdicts{}, map[string]map[string]string{}
 	for _, r := range doc.Runs {
 		v[r.Proxy], summaries[r.Proxy] = map[string]string{}, map[string]string{}
@@ -169,4 +179,110 @@ func TestShardedRunMergesToTheUnshardedVerdicts(t *testing.T) {
 			require.Contains(t, stderr, "shard 3/4 missing")
 		})
 	}
+}
+
+// startEcho runs `wslb echo --id id` on a free loopback port until the
+// test ends and returns its address.
+func startEcho(t *testing.T, id string) string {
+	t.Helper()
+	cmd := exec.Command(wslbBin, "echo", "--id", id, "--listen", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	var addr string
+	_, err = fmt.Sscanf(line, "echo backend "+id+" listening on %s", &addr)
+	require.NoError(t, err, line)
+	return addr
+}
+
+// freePort is a loopback port nobody listened on a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Shards can also drive one proxy deployed by someone else (here: the
+// generated HAProxy config run by hand in front of two `wslb echo`
+// servers): --against starts nothing, the shards' clients share the one
+// proxy, and failover and reload are skipped, saying why.
+func TestShardsAgainstADeployedProxy(t *testing.T) {
+	t.Parallel()
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	dir := t.TempDir()
+	a, b, listen := startEcho(t, "a"), startEcho(t, "b"), freePort(t)
+	topo := filepath.Join(dir, "deployed.hcl")
+	require.NoError(t, os.WriteFile(topo, []byte(`
+listener "main" {
+  address = "`+listen+`"
+}
+route "ws" {
+  path      = "/ws"
+  websocket = true
+  pool      = "ws"
+}
+pool "ws" {
+  affinity {
+    mode   = "cookie"
+    cookie = "SRV"
+  }
+  server "a" {
+    address = "`+a+`"
+  }
+  server "b" {
+    address = "`+b+`"
+  }
+}
+`), 0o644))
+	code, _, stderr := wslbIn(t, dir, "generate", topo, "--proxy", "haproxy", "-o", "gen")
+	require.Equal(t, 0, code, stderr)
+	cfg, err := os.ReadFile(filepath.Join(dir, "gen", "haproxy.cfg"))
+	require.NoError(t, err)
+	// What a deployment provides (a chroot, a user, /run, syslog) this
+	// machine does not: keep the rest of the generated config as it is.
+	var kept []string
+	for _, line := range strings.Split(string(cfg), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && slices.Contains([]string{"chroot", "user", "group", "pidfile", "stats", "log"}, f[0]) && !strings.HasPrefix(line, "    log global") {
+			continue
+		}
+		kept = append(kept, line)
+	}
+	deployed := filepath.Join(dir, "deployed.cfg")
+	require.NoError(t, os.WriteFile(deployed, []byte(strings.Join(kept, "\n")), 0o644))
+	bin, err := proxybin.Find(proxybin.HAProxy, proxybin.Want{})
+	require.NoError(t, err)
+	hp := exec.Command(bin.Path, "-db", "-f", deployed)
+	require.NoError(t, hp.Start())
+	t.Cleanup(func() { _ = hp.Process.Kill(); _ = hp.Wait() })
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", listen)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond)
+
+	var shards []string
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range 2 {
+		shards = append(shards, filepath.Join(dir, fmt.Sprintf("shard-%d.json", i)))
+		wg.Go(func() {
+			cmd := exec.Command(wslbBin, "verify", topo, "--against", listen, "--clients", "60", "--shard", fmt.Sprintf("%d/2", i), "--results", shards[i])
+			codes[i], _, _ = runToEnd(t, cmd, 2*time.Minute)
+		})
+	}
+	wg.Wait()
+	require.Equal(t, []int{0, 0}, codes)
+	code, stdout, stderr := wslbIn(t, dir, append([]string{"report", "merge", "--format", "json"}, shards...)...)
+	require.Equal(t, 0, code, stderr)
+	got, summaries := readVerdicts(t, stdout)
+	require.Equal(t, verdicts{"deployed": {"stickiness": "PASS", "spread": "PASS", "failover": "SKIP", "reload": "SKIP"}}, got, stdout)
+	require.Equal(t, "60/60 clients stayed on one backend (100.0%)", summaries["deployed"]["stickiness"])
+	require.Contains(t, summaries["deployed"]["failover"], "--against drives a deployed topology")
 }
