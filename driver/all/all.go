@@ -4,4 +4,5 @@ package all
 
 import (
 	_ "github.com/wslb/wslb/driver/loopback" // processes on 127.0.0.0/8
+	_ "github.com/wslb/wslb/driver/netns"    // network namespaces on a private bridge
 )

@@ -23,7 +23,11 @@ func listenerOwned(addr string, pids []int) bool {
 	if err != nil {
 		return false
 	}
-	inodes := listeningInodes(port)
+	if len(pids) == 0 {
+		return false
+	}
+	// The tables of the proxy's own network namespace, wherever it runs.
+	inodes := listeningInodes(filepath.Join("/proc", strconv.Itoa(pids[0]), "net"), port)
 	if len(inodes) == 0 {
 		return false
 	}
@@ -46,12 +50,13 @@ func listenerOwned(addr string, pids []int) bool {
 }
 
 // listeningInodes returns the socket inodes listening on TCP port (IPv4 and
-// IPv6) from /proc/net/tcp{,6}.
-func listeningInodes(port int) map[string]bool {
+// IPv6) from the tcp and tcp6 tables in dir (/proc/PID/net: those of
+// PID's network namespace).
+func listeningInodes(dir string, port int) map[string]bool {
 	want := fmt.Sprintf(":%04X", port)
 	inodes := map[string]bool{}
-	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		f, err := os.Open(table)
+	for _, table := range []string{"tcp", "tcp6"} {
+		f, err := os.Open(filepath.Join(dir, table))
 		if err != nil {
 			continue
 		}

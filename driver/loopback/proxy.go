@@ -53,6 +53,12 @@ type ProxyOptions struct {
 	// StopGrace is how long Close waits after SIGTERM before SIGKILL;
 	// default DefaultStopGrace.
 	StopGrace time.Duration
+	// NetNS, when set, is the network namespace the proxy runs in (a
+	// path such as /run/netns/NAME) instead of this process's, and Dial
+	// reaches ReadyAddr from where the readiness probes can (nil: this
+	// process's namespace). The netns driver runs its proxy host so.
+	NetNS string
+	Dial  func(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error)
 }
 
 // Proxy is a running haproxy (master-worker) or nginx (master process) in
@@ -92,6 +98,11 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = DefaultStopGrace
 	}
+	if opts.Dial == nil {
+		opts.Dial = func(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		}
+	}
 	if opts.Binary == "" {
 		bin, err := proxybin.Lookup(opts.Kind)
 		if err != nil {
@@ -124,7 +135,7 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	// The proxy shares this process's network namespace: verify runs in
 	// one of its own (sandbox.RunInNamespace), where its backends and
 	// clients live too.
-	cmd, err := sandbox.Command(sandbox.Spec{Binary: opts.Binary, Args: args, Dir: dir, SharedNet: true, Root: proxybin.RootOf(opts.Binary)})
+	cmd, err := sandbox.Command(sandbox.Spec{Binary: opts.Binary, Args: args, Dir: dir, SharedNet: true, NetNS: opts.NetNS, Root: proxybin.RootOf(opts.Binary)})
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Kind, err)
 	}
@@ -257,8 +268,8 @@ func (p *Proxy) masterReady() error {
 // probe checks once that the listener accepts, and answers HTTP when
 // ReadyPath is set.
 func (p *Proxy) probe(ctx context.Context) error {
-	d := net.Dialer{Timeout: 500 * time.Millisecond}
-	conn, err := d.DialContext(ctx, "tcp", p.opts.ReadyAddr)
+	d := &net.Dialer{Timeout: 500 * time.Millisecond}
+	conn, err := p.opts.Dial(ctx, d, "tcp", p.opts.ReadyAddr)
 	if err != nil {
 		return err
 	}
@@ -272,7 +283,10 @@ func (p *Proxy) probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	client := http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	client := http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return p.opts.Dial(ctx, d, network, addr)
+		}}}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err

@@ -6,7 +6,8 @@
 //     range of otherwise unused uids when wslb is root, wslb's own uid
 //     otherwise), so the proxy holds no capability over anything outside;
 //   - a network namespace holding only lo: a fresh one for a check, or the
-//     one the verify run lives in (see EnterRunNamespace);
+//     one the verify run lives in (see EnterRunNamespace), or the proxy's
+//     host in a run of the netns driver (Spec.NetNS);
 //   - a mount namespace where everything is read-only except the scratch
 //     dir, with a private /tmp and a /proc that shows only the box;
 //   - a PID namespace (the proxy is its init: when it dies, every process
@@ -84,6 +85,10 @@ type Spec struct {
 	// backends and clients live there) instead of a fresh one holding only
 	// lo (a config check).
 	SharedNet bool `json:"shared_net,omitempty"`
+	// NetNS, when set, is a network namespace (a path such as
+	// /run/netns/NAME) the box joins instead: the proxy's own host in a
+	// run of the netns driver. Joining one needs root.
+	NetNS string `json:"netns,omitempty"`
 	// Limits bound the box.
 	Limits Limits `json:"limits"`
 	// Root, when set, is a root filesystem (another Debian release's,
@@ -243,7 +248,7 @@ func command(spec boxSpec) (*Cmd, error) {
 	}
 	if spec.Isolated {
 		flags := uintptr(syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS)
-		if !spec.SharedNet {
+		if !spec.SharedNet && spec.NetNS == "" {
 			flags |= syscall.CLONE_NEWNET
 		}
 		c.SysProcAttr.Cloneflags = flags

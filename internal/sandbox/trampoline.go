@@ -21,6 +21,12 @@ func trampoline(raw string) int {
 		return fail("read spec", err)
 	}
 	unix.CloseOnExec(exeFD)
+	// Join the proxy's host first: the /sys mounted below is then its.
+	if spec.NetNS != "" {
+		if err := joinNetNS(spec.NetNS); err != nil {
+			return fail("join network namespace "+spec.NetNS, err)
+		}
+	}
 	if spec.Isolated {
 		if !spec.SharedNet {
 			if code := setUpNetwork(); code != 0 {
@@ -80,6 +86,20 @@ func setUpNetwork() int {
 		return fail("allow low ports", err)
 	}
 	return 0
+}
+
+// joinNetNS moves this thread (the only one that execs) into the network
+// namespace at path and lets the box's user bind any port there.
+func joinNetNS(path string) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+		return err
+	}
+	return lowPortsForAll()
 }
 
 // loopbackUp brings lo up in the current network namespace.

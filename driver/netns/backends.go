@@ -1,0 +1,321 @@
+package netns
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/wslb/wslb/driver"
+)
+
+// Bounds of a backend process's life.
+const (
+	backendReady = 10 * time.Second
+	// backendStop is how long a stop waits for the echo server to close
+	// its connections (it gives peers 2 s) before killing it.
+	backendStop = 4 * time.Second
+)
+
+// Backends are the echo servers of a run, one process per backend, each
+// in its own host with an address of its own.
+type Backends struct {
+	scratch string
+
+	mu    sync.Mutex
+	order []string
+	byID  map[string]*backend
+}
+
+var _ driver.Backends = (*Backends)(nil)
+
+type backend struct {
+	id   string
+	host *host
+	addr netip.AddrPort
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd is reaped; nil while stopped
+	paused bool
+}
+
+// StartBackends makes one host per id and starts wslb's echo server in
+// each. Only the echo server can run there: the user's servers run on
+// this host (Check refuses them).
+func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (driver.Backends, error) {
+	if !spec.Echo {
+		return nil, driver.NotSupported(Name, "running servers other than wslb's echo backend")
+	}
+	e.mu.Lock()
+	if e.backends != nil {
+		e.mu.Unlock()
+		return nil, errors.New("start backends: this run has its backends already")
+	}
+	b := &Backends{scratch: e.scratch.Dir, byID: map[string]*backend{}}
+	e.backends = b
+	e.mu.Unlock()
+	port := randomPort()
+	for i, id := range spec.IDs {
+		if _, dup := b.byID[id]; dup {
+			return nil, fmt.Errorf("start backends: duplicate server id %q", id)
+		}
+		h, err := e.plug(fmt.Sprintf("b%d", i), backendAddr(i))
+		if err != nil {
+			return nil, err
+		}
+		s := &backend{id: id, host: h, addr: netip.AddrPortFrom(backendAddr(i), port)}
+		b.mu.Lock()
+		b.byID[id] = s
+		b.order = append(b.order, id)
+		b.mu.Unlock()
+	}
+	// The processes start side by side: most of a start is the binary's.
+	errs := make([]error, len(spec.IDs))
+	var wg sync.WaitGroup
+	for i, id := range spec.IDs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = b.Start(ctx, id)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Backends) get(id string) (*backend, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("backend: unknown server %q", id)
+	}
+	return s, nil
+}
+
+// IDs lists the server ids in the order they were started.
+func (b *Backends) IDs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.order)
+}
+
+// Addr is server id's address ("" if unknown).
+func (b *Backends) Addr(id string) string {
+	s, err := b.get(id)
+	if err != nil {
+		return ""
+	}
+	return s.addr.String()
+}
+
+// IDByAddr finds the server at addr.
+func (b *Backends) IDByAddr(addr string) (string, bool) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return "", false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, s := range b.byID {
+		if s.addr == ap {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// Running reports whether server id's process runs (paused or not).
+func (b *Backends) Running(id string) bool {
+	s, err := b.get(id)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exited != nil && !isClosed(s.exited)
+}
+
+// Pid is server id's process id (0 while stopped).
+func (b *Backends) Pid(id string) int {
+	s, err := b.get(id)
+	if err != nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// Start starts server id's process in its host, on its address, and
+// waits until it listens. Starting a running server is a no-op.
+func (b *Backends) Start(ctx context.Context, id string) error {
+	s, err := b.get(id)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exited != nil && !isClosed(s.exited) {
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("start backend %s: %w", id, err)
+	}
+	logf, err := os.OpenFile(filepath.Join(b.scratch, "backend-"+id+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("start backend %s: %w", id, err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(self)
+	cmd.Args = []string{"wslb-echo", id}
+	cmd.Env = []string{echoEnv + "=" + id, listenEnv + "=" + s.addr.String()}
+	cmd.Stderr = logf
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("start backend %s: %w", id, err)
+	}
+	// Its own process group, so that a terminal's Ctrl-C reaches wslb
+	// alone; and killed if the thread that started it ends (the run).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if rerr := s.host.run(func() { err = cmd.Start() }); rerr != nil {
+		return rerr
+	}
+	if err != nil {
+		return fmt.Errorf("start backend %s: %w", id, err)
+	}
+	exited := make(chan struct{})
+	s.cmd, s.exited, s.paused = cmd, exited, false
+	line := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(out)
+		l, _ := r.ReadString('\n')
+		line <- l
+		// Wait closes the pipe: only once every read is done.
+		_, _ = io.Copy(io.Discard, r)
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	timer := time.NewTimer(backendReady)
+	defer timer.Stop()
+	select {
+	case l := <-line:
+		if strings.HasPrefix(l, readyLine) {
+			return nil
+		}
+		<-exited
+		return fmt.Errorf("start backend %s: exited (%v) before listening on %s: %s", id, cmd.ProcessState, s.addr, tail(b.scratch, id))
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-timer.C:
+		err = fmt.Errorf("not listening on %s after %s", s.addr, backendReady)
+	}
+	_ = cmd.Process.Kill()
+	return fmt.Errorf("start backend %s: %w", id, err)
+}
+
+func tail(dir, id string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "backend-"+id+".log"))
+	return strings.TrimSpace(string(b[max(0, len(b)-500):]))
+}
+
+// Stop takes server id down gracefully: SIGTERM (the echo server sends
+// its WebSockets a close frame), SIGKILL if it lingers.
+func (b *Backends) Stop(_ context.Context, id string) error {
+	return b.stop(id, syscall.SIGTERM)
+}
+
+// Kill takes server id down like a crash: SIGKILL.
+func (b *Backends) Kill(id string) error { return b.stop(id, syscall.SIGKILL) }
+
+func (b *Backends) stop(id string, sig syscall.Signal) error {
+	s, err := b.get(id)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exited == nil {
+		return nil
+	}
+	p := s.cmd.Process
+	_ = p.Signal(sig)
+	if s.paused && sig != syscall.SIGKILL {
+		_ = p.Signal(syscall.SIGCONT) // a stopped process handles no SIGTERM
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(backendStop):
+		_ = p.Kill()
+		<-s.exited
+	}
+	s.cmd, s.exited, s.paused = nil, nil, false
+	return nil
+}
+
+// Pause freezes server id (SIGSTOP): its connections stay open and
+// nothing answers.
+func (b *Backends) Pause(_ context.Context, id string) error {
+	return b.signal(id, syscall.SIGSTOP, true)
+}
+
+// Resume lets a paused server go on (SIGCONT).
+func (b *Backends) Resume(_ context.Context, id string) error {
+	return b.signal(id, syscall.SIGCONT, false)
+}
+
+func (b *Backends) signal(id string, sig syscall.Signal, paused bool) error {
+	s, err := b.get(id)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exited == nil {
+		return fmt.Errorf("backend %s is not running", id)
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("backend %s: %w", id, err)
+	}
+	s.paused = paused
+	return nil
+}
+
+// Close kills every backend. It is idempotent and safe on nil.
+func (b *Backends) Close() error {
+	if b == nil {
+		return nil
+	}
+	var errs []error
+	for _, id := range b.IDs() {
+		errs = append(errs, b.Kill(id))
+	}
+	return errors.Join(errs...)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
