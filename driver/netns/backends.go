@@ -296,7 +296,26 @@ func (b *Backends) signal(id string, sig syscall.Signal, paused bool) error {
 		return fmt.Errorf("backend %s: %w", id, err)
 	}
 	s.paused = paused
-	return nil
+	// The signal is delivered asynchronously: a fault starts when the
+	// process has stopped (or runs again), not before.
+	for range 200 {
+		if stopped(s.cmd.Process.Pid) == paused {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("backend %s: still %s after %v", id, map[bool]string{true: "running", false: "stopped"}[paused], sig)
+}
+
+// stopped reports whether pid is stopped by a signal.
+func stopped(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && (s[i+2] == 'T' || s[i+2] == 't')
 }
 
 // Close kills every backend. It is idempotent and safe on nil.
