@@ -131,6 +131,7 @@ func newHTMLRun(r *Run, i int) htmlRun {
 	hr.Facts = []htmlFact{
 		{"Pool", r.Pool},
 		{"Affinity", affinityText(r.Affinity)},
+		{"Driver", driverText(r)},
 		{"Load", loadText(r)},
 		{"Duration", formatDuration(r.Duration)},
 		{"Stickiness", fmt.Sprintf("%.1f%%", 100*r.Stickiness)},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"strconv"
 	"time"
@@ -22,6 +23,9 @@ import (
 //	  "source": "examples/chat.hcl",
 //	  "proxy": "haproxy", "proxy_version": "2.6.12", "pool": "chat",
 //	  "affinity": {"mode": "cookie", "key": "SERVERID"},
+//	  "driver": "netns",            // what ran the nodes, and where:
+//	  "hosts": {"proxy": "198.18.0.2:41234", "backends": {"ws1": "198.18.1.1:20100"},
+//	            "clients": "198.19.X.Y on 4 client hosts"},
 //	  "started": "2026-01-02T15:04:05Z", "duration_ms": 12400,
 //	  "clients": 200, "reconnects": 3, "messages": 10,
 //	  "scenarios": [{"name": "stickiness", "passed": true, "skipped": false,
@@ -98,6 +102,8 @@ type jsonRun struct {
 	ProxyVersion   string         `json:"proxy_version"`
 	Pool           string         `json:"pool"`
 	Affinity       jsonAffinity   `json:"affinity"`
+	Driver         string         `json:"driver"`
+	Hosts          jsonHosts      `json:"hosts"`
 	Started        *string        `json:"started"` // RFC 3339, null when unknown
 	DurationMS     jsonFloat      `json:"duration_ms"`
 	Clients        int            `json:"clients"`
@@ -113,6 +119,12 @@ type jsonRun struct {
 	Load           jsonLoad       `json:"load"`
 	Errors         jsonErrors     `json:"errors"`
 	Timeline       []jsonEvent    `json:"timeline"`
+}
+
+type jsonHosts struct {
+	Proxy    string            `json:"proxy"`
+	Backends map[string]string `json:"backends"`
+	Clients  string            `json:"clients"`
 }
 
 type jsonAffinity struct {
@@ -204,6 +216,8 @@ func newJSONRun(r *Run, source string) jsonRun {
 		ProxyVersion:   r.ProxyVersion,
 		Pool:           r.Pool,
 		Affinity:       jsonAffinity{Mode: r.Affinity.Mode, Key: r.Affinity.Key},
+		Driver:         r.Driver,
+		Hosts:          jsonHosts{Proxy: r.Hosts.Proxy, Backends: map[string]string{}, Clients: r.Hosts.Clients},
 		DurationMS:     msFloat(r.Duration),
 		Clients:        r.Clients,
 		Reconnects:     r.Reconnects,
@@ -274,6 +288,7 @@ func newJSONRun(r *Run, source string) jsonRun {
 		}
 		out.Timeline = append(out.Timeline, je)
 	}
+	maps.Copy(out.Hosts.Backends, r.Hosts.Backends)
 	return out
 }
 

@@ -46,8 +46,8 @@ func keys(m map[string]any) []string {
 // breaking change.
 func TestWriteJSONKeys(t *testing.T) {
 	t.Parallel()
-	runKeys := []string{"affinity", "backend_details", "backends", "clients", "direct_rtt_ms", "duration_ms", "errors",
-		"load", "messages", "passed", "pool", "proxy", "proxy_added_ms", "proxy_version", "reconnects", "rtt_ms", "scenarios",
+	runKeys := []string{"affinity", "backend_details", "backends", "clients", "direct_rtt_ms", "driver", "duration_ms", "errors",
+		"hosts", "load", "messages", "passed", "pool", "proxy", "proxy_added_ms", "proxy_version", "reconnects", "rtt_ms", "scenarios",
 		"source", "started", "stickiness", "timeline"}
 
 	checkRun := func(t *testing.T, run map[string]any) {

@@ -19,6 +19,10 @@ type Run struct {
 	ProxyVersion string // e.g. "2.6.12"
 	Pool         string // the pool (backend/upstream) exercised
 	Affinity     Affinity
+	// Driver ran the nodes ("loopback", "netns"); Hosts says where: the
+	// proxy's listener, each backend's address, the clients' sources.
+	Driver string
+	Hosts  Hosts
 	Passed       bool
 	Started      time.Time
 	Duration     time.Duration
@@ -45,6 +49,13 @@ type Run struct {
 	// Timeline records what happened when (backend stopped, reload, ...),
 	// for the failover chart.
 	Timeline []Event
+}
+
+// Hosts are the addresses a run used.
+type Hosts struct {
+	Proxy    string            // the listener the clients reached, HOST:PORT
+	Backends map[string]string // server id → HOST:PORT
+	Clients  string            // the clients' sources, e.g. "127.X.Y.Z on this host"
 }
 
 // Affinity describes what the run keyed clients on.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -86,6 +88,7 @@ func (t *textReport) run(r *Run) {
 	facts := [][2]string{
 		{"pool", r.Pool},
 		{"affinity", affinityText(r.Affinity)},
+		{"driver", driverText(r)},
 		{"load", loadText(r)},
 		{"duration", formatDuration(r.Duration)},
 	}
@@ -403,4 +406,28 @@ func (p painter) badge(s string, passed bool) string {
 		return p.Paint(s, "1;97;42")
 	}
 	return p.Paint(s, "1;97;41")
+}
+
+// driverText says what ran the nodes and where: "netns · proxy
+// 198.18.0.2:41234 · clients 198.19.X.Y on 4 client hosts".
+func driverText(r *Run) string {
+	if r.Driver == "" {
+		return ""
+	}
+	parts := []string{r.Driver}
+	if r.Hosts.Proxy != "" {
+		parts = append(parts, "proxy "+r.Hosts.Proxy)
+	}
+	if len(r.Hosts.Backends) > 0 {
+		ids := slices.Sorted(maps.Keys(r.Hosts.Backends))
+		var bs []string
+		for _, id := range ids {
+			bs = append(bs, id+" "+r.Hosts.Backends[id])
+		}
+		parts = append(parts, "backends "+strings.Join(bs, ", "))
+	}
+	if r.Hosts.Clients != "" {
+		parts = append(parts, "clients "+r.Hosts.Clients)
+	}
+	return strings.Join(parts, " · ")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -258,7 +259,32 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	run.Scenarios = Judge(r.obs)
 	run.Passed = passed(run.Scenarios)
 	e.withOutputs(run)
+	run.Driver, run.Hosts = e.rt.Driver(), e.hosts(plan, f)
 	return run, r.obs, nil
+}
+
+// hosts are the addresses a run used: the listener, the backends', and
+// the clients' sources (in source mode: how many, over how many /24s).
+func (e *env) hosts(plan poolPlan, f *fleet) report.Hosts {
+	h := report.Hosts{Proxy: plan.Listener, Backends: map[string]string{}}
+	for _, s := range plan.Servers {
+		h.Backends[s.ID] = e.servers.Addr(s.ID)
+	}
+	nets := map[[3]byte]bool{}
+	var first netip.Addr
+	for _, c := range f.clients {
+		if a := c.Source.Unmap(); a.Is4() {
+			b := a.As4()
+			nets[[3]byte{b[0], b[1], b[2]}] = true
+			if !first.IsValid() {
+				first = a
+			}
+		}
+	}
+	if first.IsValid() {
+		h.Clients = fmt.Sprintf("%d source addresses in %d /24s (first %s)", len(f.clients), len(nets), first)
+	}
+	return h
 }
 
 // directBackend is the server the RTT probe reaches directly: the first
