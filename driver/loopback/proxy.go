@@ -61,6 +61,14 @@ type ProxyOptions struct {
 	Dial  func(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error)
 }
 
+// dial is Dial, or a dial from this process's namespace.
+func (o ProxyOptions) dial(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error) {
+	if o.Dial != nil {
+		return o.Dial(ctx, d, network, addr)
+	}
+	return d.DialContext(ctx, network, addr)
+}
+
 // Proxy is a running haproxy (master-worker) or nginx (master process) in
 // its own process group, started in the foreground as a child of wslb.
 type Proxy struct {
@@ -97,11 +105,6 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	}
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = DefaultStopGrace
-	}
-	if opts.Dial == nil {
-		opts.Dial = func(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error) {
-			return d.DialContext(ctx, network, addr)
-		}
 	}
 	if opts.Binary == "" {
 		bin, err := proxybin.Lookup(opts.Kind)
@@ -269,7 +272,7 @@ func (p *Proxy) masterReady() error {
 // ReadyPath is set.
 func (p *Proxy) probe(ctx context.Context) error {
 	d := &net.Dialer{Timeout: 500 * time.Millisecond}
-	conn, err := p.opts.Dial(ctx, d, "tcp", p.opts.ReadyAddr)
+	conn, err := p.opts.dial(ctx, d, "tcp", p.opts.ReadyAddr)
 	if err != nil {
 		return err
 	}
@@ -285,7 +288,7 @@ func (p *Proxy) probe(ctx context.Context) error {
 	}
 	client := http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return p.opts.Dial(ctx, d, network, addr)
+			return p.opts.dial(ctx, d, network, addr)
 		}}}
 	resp, err := client.Do(req)
 	if err != nil {
