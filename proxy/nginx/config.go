@@ -188,6 +188,19 @@ func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Conf
 	return c
 }
 
+// FromPayload is the Config of a payload crossplane has already parsed
+// from sources (verify's rewrite parses with options of its own): the same
+// tree of Nodes, without a second parse. Problems stay empty; the caller
+// has judged the payload's errors.
+func FromPayload(file string, p *crossplane.Payload, sources map[string][]byte) *Config {
+	c := &Config{File: file, Payload: p, sources: sources, aliases: map[string]string{}, limits: Limits{}.withDefaults(), refused: map[string]string{}}
+	c.Snippet = IsSnippet(sources[file])
+	if len(p.Config) > 0 {
+		c.Root = c.inline(p, 0, nil, 0)
+	}
+	return c
+}
+
 func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOptions {
 	return &crossplane.ParseOptions{
 		ParseComments:            true,

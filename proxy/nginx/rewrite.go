@@ -39,7 +39,10 @@ type nginxConfig struct {
 	missing []string
 	// tree and analysis are what Load read; every Render writes from them
 	// without changing them.
-	tree     crossplane.Directives
+	tree crossplane.Directives
+	// payload is crossplane's parse of the files, one Config per file,
+	// from which the WebSocket route detector's tree is built.
+	payload  *crossplane.Payload
 	analysis *nginxAnalysis
 }
 
@@ -121,6 +124,7 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	for _, cfg := range payload.Config {
 		setFile(cfg.Parsed, cfg.File, 0)
 	}
+	n.payload = payload
 	combined, err := payload.Combined()
 	if err != nil {
 		return nil, nginxError(n.file, err)

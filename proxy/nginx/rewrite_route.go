@@ -3,7 +3,6 @@ package nginx
 import (
 	"fmt"
 	"github.com/wslb/wslb/proxy/rewrite"
-	"io/fs"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -173,18 +172,13 @@ type sourceLine struct {
 
 // detectedLocations are the blocks holding a proxy_pass that
 // DetectWebSockets, the detector validate's rules read, says serve
-// WebSockets, read from the files the rewrite read.
+// WebSockets, in the tree built from the rewrite's own parse.
 func (n *nginxConfig) detectedLocations() map[sourceLine]bool {
 	main, err := filepath.Abs(n.file)
-	if err != nil {
+	if err != nil || n.payload == nil {
 		return nil
 	}
-	c := Parse(main, func(path string) ([]byte, error) {
-		if b, ok := n.sources[path]; ok {
-			return b, nil
-		}
-		return nil, fs.ErrNotExist // missing here, or never read
-	})
+	c := FromPayload(main, n.payload, n.sources)
 	out := map[sourceLine]bool{}
 	for blk := range DetectWebSockets(c, false).Locations {
 		out[sourceLine{blk.File, blk.Line}] = true
