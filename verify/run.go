@@ -259,7 +259,10 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	run.Scenarios = Judge(r.obs)
 	run.Passed = passed(run.Scenarios)
 	e.withOutputs(run)
-	run.Driver, run.Hosts = e.rt.Driver(), e.hosts(plan, f)
+	run.Hosts = e.hosts(plan, f)
+	if !e.deployed {
+		run.Driver = e.rt.Driver()
+	}
 	return run, r.obs, nil
 }
 
@@ -268,7 +271,9 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 func (e *env) hosts(plan poolPlan, f *fleet) report.Hosts {
 	h := report.Hosts{Proxy: plan.Listener, Backends: map[string]string{}}
 	for _, s := range plan.Servers {
-		h.Backends[s.ID] = e.servers.Addr(s.ID)
+		if e.servers != nil { // nil against a deployed proxy
+			h.Backends[s.ID] = e.servers.Addr(s.ID)
+		}
 	}
 	nets := map[[3]byte]bool{}
 	var first netip.Addr
