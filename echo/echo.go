@@ -237,7 +237,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		rooms = r.URL.Query()["room"]
 		for _, name := range rooms {
 			if !ValidRoom([]byte(name)) {
-				http.Error(w, fmt.Sprintf("invalid room %q: use 1 to %d letters, digits, '.', '_', ':' or '-'", name, MaxRoomName), http.StatusBadRequest)
+				http.Error(w, fmt.Sprintf("invalid room %q: use 1 to %d letters, digits, '_', ':' or '-'", name, MaxRoomName), http.StatusBadRequest)
 				return
 			}
 		}

@@ -25,7 +25,8 @@ import (
 // number ("seq", from 1) and the send time in Unix nanoseconds ("sent"), and
 // judge delivery by them. "refused" answers a publish the node could not
 // hand to the broker (the publisher learns its message went nowhere).
-// A room name is 1 to 128 letters, digits or "._:-"; a message that starts
+// A room name is 1 to 128 letters, digits or "_:-" (what every broker kind
+// takes in a subject, routing key, channel or record key); a message that starts
 // like a join or publish but names no valid room is echoed like any other.
 // A client also joins rooms with the handshake: ws://HOST/PATH?room=a&room=b.
 const (
@@ -50,7 +51,7 @@ func ValidRoom(name []byte) bool {
 		return false
 	}
 	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':' || c == '-') {
 			return false
 		}
 	}

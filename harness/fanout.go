@@ -68,6 +68,9 @@ type FanoutClient struct {
 	SentAt  []time.Time
 	Via     []string
 	Refused []bool
+	// FirstAt is when each of its messages first reached any client
+	// (zero: none): about when the broker handed it to the nodes.
+	FirstAt []time.Time
 	// Err says why the client never joined.
 	Err string
 }
@@ -108,6 +111,7 @@ type subscriber struct {
 	last      []uint64 // latest seq received per publisher of the room
 	lat       []int64  // latencies (µs) not yet in the histogram
 	delivered atomic.Int64
+	firstAt   []atomic.Int64 // per own message: first delivery anywhere, unix nanos
 }
 
 // RoomName is the name of room r.
@@ -130,7 +134,7 @@ func (h *Harness) OpenFanout(ctx context.Context, spec FanoutSpec) (*Fanout, err
 		r := i / spec.RoomSize
 		start := r * spec.RoomSize
 		size := min(spec.RoomSize, n-start)
-		s := &subscriber{i: i, room: RoomName(r), start: start, n: size, last: make([]uint64, size)}
+		s := &subscriber{i: i, room: RoomName(r), start: start, n: size, last: make([]uint64, size), firstAt: make([]atomic.Int64, spec.Messages)}
 		s.res = FanoutClient{
 			Client: h.clients[i], Room: s.room, RoomStart: start, RoomLen: size,
 			Got: make([]uint8, size*spec.Messages), SentAt: make([]time.Time, spec.Messages),
@@ -248,6 +252,15 @@ func (f *Fanout) handle(s *subscriber, msg []byte) {
 	if p, ok := echo.ParsePublish(msg); ok {
 		i, known := f.byName[string(p.From)]
 		k := f.spec.Messages
+		if known && p.Seq >= 1 && p.Seq <= uint64(k) {
+			first := &f.subs[i].firstAt[p.Seq-1]
+			for at := now.UnixNano(); ; {
+				old := first.Load()
+				if old != 0 && old <= at || first.CompareAndSwap(old, at) {
+					break
+				}
+			}
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if !known || string(p.Room) != s.room || i < s.start || i >= s.start+s.n || p.Seq < 1 || p.Seq > uint64(k) {
@@ -389,6 +402,29 @@ func (f *Fanout) Publish(ctx context.Context, m int) error {
 	return ctx.Err()
 }
 
+// Expected is how many deliveries the first m messages of every client
+// make: each joined client gets them from every joined client of its room.
+func (f *Fanout) Expected(m int) int64 {
+	joined := make([]bool, len(f.subs))
+	for i, s := range f.subs {
+		s.mu.Lock()
+		joined[i] = len(s.res.Backends) > 0
+		s.mu.Unlock()
+	}
+	var n int64
+	for i, s := range f.subs {
+		if !joined[i] {
+			continue
+		}
+		for p := s.start; p < s.start+s.n; p++ {
+			if joined[p] {
+				n += int64(m)
+			}
+		}
+	}
+	return n
+}
+
 // Delivered is the deliveries received so far, in all.
 func (f *Fanout) Delivered() int64 {
 	var n int64
@@ -434,6 +470,12 @@ func (f *Fanout) Result() *FanoutResult {
 		c.SentAt = append([]time.Time(nil), c.SentAt...)
 		c.Via = append([]string(nil), c.Via...)
 		c.Refused = append([]bool(nil), c.Refused...)
+		c.FirstAt = make([]time.Time, len(s.firstAt))
+		for m := range s.firstAt {
+			if at := s.firstAt[m].Load(); at != 0 {
+				c.FirstAt[m] = time.Unix(0, at)
+			}
+		}
 		s.mu.Unlock()
 		res.Clients[i] = c
 	}

@@ -26,7 +26,13 @@ type userBackends struct {
 // opts.Redis), waiting until every one answers its health path (health
 // maps a server id to it; none: until its port accepts).
 func (e *env) startBackends(ctx context.Context, ids []string, health map[string]string, opts Options) error {
+	b, err := startBroker(ctx, e.rt.Dir(), opts)
+	if err != nil {
+		return err
+	}
+	e.broker = b
 	if opts.BackendCmd == "" {
+		e.backends.broker = b
 		return e.runBackends(ctx, ids, e.backends.factory, true)
 	}
 	wd, err := os.Getwd()
@@ -35,6 +41,9 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 	}
 	u := &userBackends{runner: &backendcmd.Runner{Cmd: opts.BackendCmd, WorkDir: wd, Scratch: e.rt.Dir(), HealthPath: health}}
 	e.user = u
+	if b != nil {
+		u.runner.Env = append(u.runner.Env, b.env()...)
+	}
 	if opts.Redis {
 		if u.redis, err = brokerproc.StartRedis(ctx, e.rt.Dir()); err != nil {
 			return err
@@ -121,6 +130,6 @@ func (e *env) closeAll() error {
 	if e.servers != nil {
 		errs = append(errs, e.servers.Close())
 	}
-	errs = append(errs, e.user.close(), e.rt.Close())
+	errs = append(errs, e.user.close(), e.broker.close(), e.rt.Close())
 	return errors.Join(errs...)
 }

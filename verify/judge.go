@@ -30,6 +30,8 @@ type Observations struct {
 	Failover  *FailoverObs    `json:"failover,omitempty"`
 	Reload    *ReloadInput    `json:"reload,omitempty"`
 	Idle      *IdleInput      `json:"idle,omitempty"`
+	// Fanout holds each fan-out scenario's observations, by name.
+	Fanout map[string]*FanoutInput `json:"fanout,omitempty"`
 	// Skips are scenarios that did not run, with why.
 	Skips map[string]string `json:"skips,omitempty"`
 	// Notes are per scenario what the run saw around it.
@@ -72,7 +74,7 @@ func newObservations(plan poolPlan, opts Options) *Observations {
 }
 
 // judgeOrder is the order scenarios appear in a run's report.
-var judgeOrder = []string{ScenarioStickiness, ScenarioSpread, ScenarioBroadcast, ScenarioFailover, ScenarioReload, ScenarioIdle}
+var judgeOrder = []string{ScenarioStickiness, ScenarioSpread, ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart, ScenarioBroadcast, ScenarioFailover, ScenarioReload, ScenarioIdle}
 
 // Judge computes the verdict of every scenario asked for from what the run
 // observed.
@@ -120,6 +122,10 @@ func Judge(o *Observations) []*report.Scenario {
 		case ScenarioReload:
 			if o.Reload != nil {
 				sc = EvalReload(*o.Reload)
+			}
+		case ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart:
+			if in := o.Fanout[name]; in != nil {
+				sc = EvalFanout(*in)
 			}
 		case ScenarioIdle:
 			if o.Idle != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wslb/wslb/broker"
 	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/backendcmd"
@@ -129,6 +130,18 @@ type Options struct {
 	// Redis starts a redis-server on a free loopback port for the
 	// backends, whose command gets its URL in REDIS_URL.
 	Redis bool
+	// Publish is how many messages each client publishes in a fan-out
+	// scenario, and RoomSize how many clients share a room.
+	Publish  int
+	RoomSize int
+	// BrokerStart starts a broker of this kind (redis, nats, rabbitmq) for
+	// the run, which every node joins; BrokerURL names a running one
+	// instead (on loopback unless AllowRemote). BrokerChannel is where the
+	// nodes' messages go (default "wslb"); NodeTemplate in it is replaced
+	// by each node's id, which puts every node on its own channel.
+	BrokerStart   string
+	BrokerURL     string
+	BrokerChannel string
 	// IncludeRoots are directories an existing config's includes and the
 	// files it names may be read from besides the config's own directory.
 	IncludeRoots []string
@@ -167,13 +180,16 @@ const (
 	DefaultReconnects    = 3
 	DefaultMessages      = 2
 	DefaultMinStickiness = 1.0
+	DefaultPublish       = 4
+	DefaultRoomSize      = 10
 	DefaultTimeout       = 2 * time.Minute
 	// MaxClients bounds one phase: every client holds at most one
 	// connection, and the proxy two descriptors per connection.
 	MaxClients = 9000
 )
 
-var allScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioFailover, ScenarioReload, ScenarioIdle, ScenarioBroadcast}
+var allScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioFailover, ScenarioReload, ScenarioIdle, ScenarioBroadcast,
+	ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart}
 
 // AllScenarios lists every scenario name.
 func AllScenarios() []string { return append([]string(nil), allScenarios...) }
@@ -198,6 +214,16 @@ func (o Options) Normalize() (Options, error) {
 	}
 	if o.Client == "" {
 		o.Client = harness.ClientWebSocket
+	}
+	if o.Publish == 0 {
+		o.Publish = DefaultPublish
+	}
+	if o.RoomSize == 0 {
+		o.RoomSize = DefaultRoomSize
+	}
+	if len(o.Scenarios) == 0 && (o.BrokerStart != "" || o.BrokerURL != "") {
+		// Nodes that share a broker need no affinity: prove delivery.
+		o.Scenarios = append([]string(nil), FanoutScenarios...)
 	}
 	if len(o.Scenarios) == 0 && o.Client == harness.ClientSocketIO {
 		o.Scenarios = append([]string(nil), SocketIOScenarios...)
@@ -245,6 +271,7 @@ func (o Options) Normalize() (Options, error) {
 		seen[s] = true
 	}
 	errs = append(errs, o.checkBackends(seen)...)
+	errs = append(errs, o.checkFanout(seen)...)
 	if o.Idle > 0 && !seen[ScenarioIdle] {
 		o.Scenarios = append(o.Scenarios, ScenarioIdle)
 	}
@@ -340,3 +367,45 @@ func (o Options) observed(run *report.Run, obs *Observations) {
 
 // wants reports whether the scenario is selected.
 func (o Options) wants(name string) bool { return slices.Contains(o.Scenarios, name) }
+
+// checkFanout checks the fan-out load and the broker options.
+func (o Options) checkFanout(seen map[string]bool) []error {
+	var errs []error
+	if o.Publish < 1 || o.Publish > 1000 {
+		errs = append(errs, fmt.Errorf("publish must be between 1 and 1000, not %d", o.Publish))
+	}
+	if o.RoomSize < 1 || o.RoomSize > MaxClients {
+		errs = append(errs, fmt.Errorf("room-size must be between 1 and %d, not %d", MaxClients, o.RoomSize))
+	}
+	if o.BrokerStart != "" && o.BrokerURL != "" {
+		errs = append(errs, errors.New("--broker-start starts a broker and --broker names a running one: give one of them"))
+	}
+	if o.BrokerStart != "" {
+		kind, err := broker.ParseKind(o.BrokerStart)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("broker-start: %w", err))
+		} else if o.BrokerChannel != "" {
+			if err := checkChannel(broker.Config{Kind: kind, Channel: o.BrokerChannel}); err != nil {
+				errs = append(errs, fmt.Errorf("broker-channel: %w", err))
+			}
+		}
+	}
+	if o.BrokerURL != "" {
+		if _, err := BrokerKindOf(o.BrokerURL); err != nil {
+			errs = append(errs, err)
+		} else if !o.AllowRemote {
+			if err := checkLoopback(o.BrokerURL); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if o.BrokerChannel != "" && o.BrokerStart == "" && o.BrokerURL == "" {
+		errs = append(errs, errors.New("--broker-channel needs a broker: --broker-start KIND or --broker URL"))
+	}
+	for _, s := range []string{ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart} {
+		if seen[s] && o.Client == harness.ClientSocketIO {
+			errs = append(errs, fmt.Errorf("the %s scenario speaks wslb's fan-out messages over WebSocket, not Socket.IO (drop --client socketio)", s))
+		}
+	}
+	return errs
+}

@@ -63,6 +63,7 @@ type env struct {
 	backends *echoBackends
 	watch    *proxyWatch   // set once the proxy runs
 	user     *userBackends // with --backend-cmd
+	broker   *poolBroker   // the nodes' broker, if they share one
 	// deployed: the proxy and its servers were deployed by someone else
 	// (Options.Against); rt, servers and proxy are nil.
 	deployed bool
@@ -117,6 +118,8 @@ type echoBackends struct {
 	// retired sums the connections accepted by instances a restart
 	// replaced, so accepted counts only grow.
 	retired map[string]uint64
+	// broker, when set, is the broker every backend publishes through.
+	broker *poolBroker
 }
 
 func newEchoBackends() *echoBackends {
@@ -124,9 +127,20 @@ func newEchoBackends() *echoBackends {
 }
 
 func (b *echoBackends) factory(id string) (driver.Server, error) {
-	s, err := echo.New(echo.Config{ID: id})
-	if err != nil {
-		return nil, err
+	var s *echo.Server
+	var srv driver.Server
+	if b.broker != nil {
+		n, err := newBusNode(id, b.broker, echo.Config{ID: id})
+		if err != nil {
+			return nil, err
+		}
+		s, srv = n.Server, n
+	} else {
+		var err error
+		if s, err = echo.New(echo.Config{ID: id}); err != nil {
+			return nil, err
+		}
+		srv = s
 	}
 	b.mu.Lock()
 	if old := b.live[id]; old != nil {
@@ -134,7 +148,7 @@ func (b *echoBackends) factory(id string) (driver.Server, error) {
 	}
 	b.live[id] = s
 	b.mu.Unlock()
-	return s, nil
+	return srv, nil
 }
 
 // backendCount is one backend's connection counters at an instant.
@@ -450,6 +464,9 @@ func (r *runner) scenarios() error {
 	r.obs.Baseline = base
 	r.note(ScenarioStickiness, started)
 	r.note(ScenarioSpread, started)
+	if err := r.fanoutScenarios(); err != nil {
+		return err
+	}
 	if o.wants(ScenarioBroadcast) {
 		r.progress("broadcast")
 		started := time.Now()

@@ -8,11 +8,16 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wslb/wslb/broker"
+	_ "github.com/wslb/wslb/broker/all" // every kind --broker can name
 	"github.com/wslb/wslb/echo"
+	"github.com/wslb/wslb/internal/words"
+	"github.com/wslb/wslb/verify"
 )
 
 // EchoOptions are the flags of `wslb echo`.
@@ -22,6 +27,10 @@ type EchoOptions struct {
 	Listen          string
 	ShutdownTimeout time.Duration
 	Verbose         bool
+	// Broker is the URL of the message broker the backend shares
+	// publications through, Channel where they go ({id}: the backend's).
+	Broker  string
+	Channel string
 }
 
 // NewCmdEcho runs an echo backend in the foreground.
@@ -38,6 +47,13 @@ The handshake response and every plain HTTP response carry X-Backend-Id: NAME.
 GET /healthz answers 200 "ok" (503 while shutting down); any other plain GET
 answers 200 with a small JSON body naming the backend.
 
+Clients also join rooms and publish into them (docs/verify.md, "Fan-out"):
+  {"join":"ROOM"}                        answered {"joined":"ROOM","backend":"NAME"}
+  {"publish":"ROOM",...}                 delivered as is to every client of ROOM
+With --broker the backend shares publications with every other backend on
+the same broker and channel (redis://, nats://, amqp:// or kafka://);
+without it, a publication reaches this backend's own clients only.
+
 Once listening it prints one line, "echo backend NAME listening on ADDR", with
 the real port when --listen ends in :0. On SIGINT or SIGTERM it closes every
 WebSocket with code 1001 (going away) and exits 0.`,
@@ -45,7 +61,10 @@ WebSocket with code 1001 (going away) and exits 0.`,
   wslb echo --id ws1 --listen 127.0.0.1:9001
 
   # a free port, read back from the first line of output
-  wslb echo --id ws2 --listen 127.0.0.1:0`,
+  wslb echo --id ws2 --listen 127.0.0.1:0
+
+  # a node of a pool that shares rooms through Redis
+  wslb echo --id ws3 --listen 127.0.0.1:9003 --broker redis://127.0.0.1:6379`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.ID == "" {
@@ -60,6 +79,21 @@ WebSocket with code 1001 (going away) and exits 0.`,
 			if opts.ShutdownTimeout <= 0 {
 				return UsageError("--shutdown-timeout must be positive")
 			}
+			if opts.Channel != "" && opts.Broker == "" {
+				return UsageError("--channel needs --broker URL")
+			}
+			if opts.Broker != "" {
+				kind, err := verify.BrokerKindOf(opts.Broker)
+				if err != nil {
+					return UsageError("--broker: %v", err)
+				}
+				if err := broker.CheckURL(kind, opts.Broker); err != nil {
+					return UsageError("--broker: %v", err)
+				}
+				if err := broker.CheckChannel(kind, echoChannel(opts)); err != nil {
+					return UsageError("--channel: %v", err)
+				}
+			}
 			return runEcho(cmd.Context(), opts)
 		},
 	}
@@ -67,6 +101,8 @@ WebSocket with code 1001 (going away) and exits 0.`,
 	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:0", "address to listen on; port 0 picks a free port")
 	cmd.Flags().DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "how long to wait for clients to answer the close frame on exit")
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "log connection errors to stderr")
+	cmd.Flags().StringVar(&opts.Broker, "broker", "", "share publications with the other backends through this broker: redis://, nats://, amqp:// (RabbitMQ) or kafka:// URL")
+	cmd.Flags().StringVar(&opts.Channel, "channel", "", "where publications go on the broker (default wslb): the Redis channel prefix, NATS subject prefix, RabbitMQ exchange or Kafka topic; {id} is replaced by --id")
 	return cmd
 }
 
@@ -85,12 +121,32 @@ func runEcho(ctx context.Context, opts *EchoOptions) error {
 	if opts.Verbose {
 		level = slog.LevelDebug
 	}
-	srv, err := echo.New(echo.Config{
-		ID:     opts.ID,
-		Logger: slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: level})),
-	})
+	logger := slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	cfg := echo.Config{ID: opts.ID, Logger: logger}
+	var conn broker.Conn
+	if opts.Broker != "" {
+		kind, _ := verify.BrokerKindOf(opts.Broker)
+		var err error
+		conn, err = broker.Dial(ctx, broker.Config{
+			Kind: kind, URL: opts.Broker, Channel: echoChannel(opts), Node: opts.ID,
+			OnState: func(s broker.State, err error) {
+				logger.Warn("broker connection "+s.String(), "err", err)
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("echo backend %s: %w", opts.ID, err)
+		}
+		defer conn.Close()
+		cfg.Bus = conn
+	}
+	srv, err := echo.New(cfg)
 	if err != nil {
 		return UsageError("--id: %v", err)
+	}
+	if conn != nil {
+		if err := conn.Subscribe(ctx, srv.Deliver); err != nil {
+			return fmt.Errorf("echo backend %s: subscribing: %w", opts.ID, err)
+		}
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", opts.Listen)
 	if err != nil {
@@ -124,3 +180,25 @@ func runEcho(ctx context.Context, opts *EchoOptions) error {
 	}
 	return err
 }
+
+// echoChannel is the broker channel of `wslb echo`: --channel (default
+// the broker's) with {id} replaced by --id.
+func echoChannel(opts *EchoOptions) string {
+	c := opts.Channel
+	if c == "" {
+		c = broker.DefaultChannel
+	}
+	return strings.ReplaceAll(c, verify.NodeTemplate, opts.ID)
+}
+
+// brokerKindNames lists the broker kinds wslb knows.
+func brokerKindNames() []string {
+	out := make([]string, len(broker.KnownKinds))
+	for i, k := range broker.KnownKinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
+// brokerKinds is brokerKindNames as "a, b or c".
+func brokerKinds() string { return words.Or(brokerKindNames()) }

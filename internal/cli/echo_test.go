@@ -80,6 +80,9 @@ func TestEchoCommand(t *testing.T) {
 		{name: "missing id", args: []string{"echo"}, wantCode: ExitUsage, wantErr: "--id is required"},
 		{name: "bad id", args: []string{"echo", "--id", "a b"}, wantCode: ExitUsage, wantErr: "invalid backend id"},
 		{name: "bad listen", args: []string{"echo", "--id", "ws1", "--listen", "nowhere"}, wantCode: ExitUsage, wantErr: "want HOST:PORT"},
+		{name: "broker without a scheme", args: []string{"echo", "--id", "ws1", "--broker", "127.0.0.1:6379"}, wantCode: ExitUsage, wantErr: "want redis://, nats://, amqp:// or kafka://"},
+		{name: "channel without broker", args: []string{"echo", "--id", "ws1", "--channel", "x"}, wantCode: ExitUsage, wantErr: "--channel needs --broker"},
+		{name: "bad channel", args: []string{"echo", "--id", "ws1", "--broker", "redis://127.0.0.1:1", "--channel", "a*b"}, wantCode: ExitUsage, wantErr: "--channel"},
 		{name: "port in use", args: []string{"echo", "--id", "ws1", "--listen", busy.Addr().String()}, wantCode: ExitFailed, wantErr: "echo backend ws1"},
 	}
 	for _, tt := range tests {

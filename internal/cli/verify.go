@@ -76,6 +76,11 @@ WebSocket clients with distinct identities — and check, with numbers:
   idle        (with --idle) connections held idle are not closed
   broadcast   (with --client socketio) a message emitted on one server
               reaches the clients of every server exactly once
+  fanout      (with --broker-start KIND) clients publish into rooms shared
+              across servers; every message reaches every client of its
+              room exactly once, in order; then a server is stopped
+              (fanout-node-stop) and the broker restarted
+              (fanout-broker-restart)
 
 Everything runs on loopback: listen and server addresses are rewritten to free
 local ports, and every process is torn down on exit, failure or Ctrl-C.
@@ -116,8 +121,8 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 			if _, err := proxyFlag.resolve(cmd, opts.IO); err != nil {
 				return UsageError("--proxy must be %s, not %q", proxyFlag.choices(), opts.Proxy)
 			}
-			if !cmd.Flags().Changed("scenarios") && opts.Verify.Client == harness.ClientSocketIO {
-				opts.Verify.Scenarios = nil // Socket.IO's own defaults
+			if !cmd.Flags().Changed("scenarios") && (opts.Verify.Client == harness.ClientSocketIO || opts.Verify.BrokerStart != "") {
+				opts.Verify.Scenarios = nil // Socket.IO's or the broker's own defaults
 			}
 			if err := opts.check(); err != nil {
 				return err
@@ -152,6 +157,10 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.StringVar(&opts.Verify.BackendCmd, "backend-cmd", "", "run your own server instead of the echo backend, once per server: a shell command with {port}, {host} (it listens on {host}:{port}) and {id}; it runs your code, in the sandbox (see docs/security.md)")
 	f.StringVar(&opts.Verify.Client, "client", harness.ClientWebSocket, "client protocol: websocket (echo messages) or socketio (Socket.IO sessions: long-polling handshake, then the upgrade; needs --backend-cmd)")
 	f.BoolVar(&opts.Verify.Redis, "redis", false, "start a redis-server on a free loopback port for the --backend-cmd servers, its URL in their REDIS_URL")
+	f.StringVar(&opts.Verify.BrokerStart, "broker-start", "", "start a message broker of this kind ("+brokerKinds()+") for the run; every server joins it, and the fan-out scenarios run by default")
+	f.StringVar(&opts.Verify.BrokerChannel, "broker-channel", "", "where the servers' messages go on the broker (default wslb); {id} is each server's name, e.g. wslb-{id} puts each on its own channel")
+	f.IntVar(&opts.Verify.Publish, "publish", verify.DefaultPublish, "messages each client publishes in the fan-out scenarios")
+	f.IntVar(&opts.Verify.RoomSize, "room-size", verify.DefaultRoomSize, "clients per room in the fan-out scenarios")
 	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "run an existing config even where no sandbox can be built (see docs/security.md)")
 	f.StringVar(&opts.Shard, "shard", "", "run one slice of the clients, INDEX/COUNT (0/4 … 3/4), with the identities the whole run gives them; needs --results (see docs/sharding.md)")
 	f.StringVar(&opts.Results, "results", "", "write the raw results (every client's observations, for wslb report merge) to this file, or - for standard output between marker lines")
@@ -163,6 +172,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	_ = cmd.RegisterFlagCompletionFunc("proxy-version", proxyVersionCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("scenarios", enumFlagCompletion(verify.AllScenarios()...))
 	_ = cmd.RegisterFlagCompletionFunc("client", enumFlagCompletion(harness.ClientWebSocket, harness.ClientSocketIO))
+	_ = cmd.RegisterFlagCompletionFunc("broker-start", enumFlagCompletion(brokerKindNames()...))
 	_ = cmd.RegisterFlagCompletionFunc("key", enumFlagCompletion("source", "none", "cookie:", "header:", "query:"))
 	return cmd
 }
@@ -214,6 +224,9 @@ func (o *VerifyOptions) check() error {
 	}
 	if o.Verify.Messages < 1 {
 		return UsageError("messages must be at least 1: the echo names the backend")
+	}
+	if o.Verify.Publish < 1 || o.Verify.RoomSize < 1 {
+		return UsageError("publish must be between 1 and 1000 and room-size at least 1, not %d and %d", o.Verify.Publish, o.Verify.RoomSize)
 	}
 	if _, err := o.verifyOptions().Normalize(); err != nil {
 		return UsageError("%v", err)
