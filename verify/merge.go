@@ -250,6 +250,9 @@ func mergeObservations(shards []*Observations) (*Observations, error) {
 		if o.Broadcast != nil {
 			return nil, errors.New("a broadcast (Socket.IO) cannot be merged from shards: it must reach every client at once")
 		}
+		if len(o.Fanout) > 0 {
+			return nil, errors.New("a fan-out cannot be merged from shards: every client of a room must run in one verify")
+		}
 	}
 	maps.Copy(m.Skips, first.Skips)
 	var err error
