@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// Detect tells which proxy a config is for. Every descriptor weighs the
+// Detect tells which proxy a config is for. Every readable descriptor
+// (ConfigOnly targets with a detector included) weighs the
 // file; the content decides when one proxy's syntax clearly dominates
 // (more than twice any other's), else the path's hint (file name, then
 // extension, then directory), else the larger content weight. reason says
@@ -21,7 +22,7 @@ func Detect(path string, content []byte) (d *Descriptor, reason string, ok bool)
 		e Evidence
 	}
 	var all []weighed
-	for _, d := range All() {
+	for _, d := range Readable() {
 		all = append(all, weighed{d, d.Detect(path, content)})
 	}
 	var best, second weighed

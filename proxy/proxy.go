@@ -34,7 +34,8 @@ type Descriptor struct {
 	// ("haproxy.cfg"), used for generated and rewritten configs.
 	ConfigName string
 	// Detect weighs how much a file looks like a config of this proxy.
-	// A ConfigOnly target may leave it nil.
+	// A ConfigOnly target may leave it nil: then nothing reads its
+	// configs back.
 	Detect func(path string, content []byte) Evidence
 	// Run says how a driver runs the proxy in the foreground; nil when
 	// wslb cannot run it.
@@ -55,11 +56,12 @@ type Descriptor struct {
 	// Fallback marks the proxy verify reads a config as when nothing
 	// tells which proxy it is for (at most one sets it).
 	Fallback bool
-	// ConfigOnly marks a target wslb writes configs for but neither runs
-	// nor reads back (Istio: Envoy cannot be installed here, and validate
-	// has no parser for its YAML). Only generate offers it, and only when
-	// it is named: All, Names, Kinds, Lookup and Detect leave it out, so
-	// verify, validate and a plain `generate -o DIR` never meet it.
+	// ConfigOnly marks a target wslb writes configs for but never runs
+	// (Istio: Envoy cannot be installed here). generate writes it only
+	// when it is named, and All, Names, Kinds and Lookup leave it out, so
+	// verify and a plain `generate -o DIR` never meet it. With a Detect it
+	// is still read back: Detect tells its files apart and validate lints
+	// them (Readable, LookupReadable).
 	ConfigOnly bool
 }
 
@@ -175,6 +177,26 @@ func (d *Descriptor) Target(t topology.Targets) topology.Version {
 		return topology.Version{}
 	}
 	return d.TargetVersion(t)
+}
+
+// Readable returns every registered proxy whose configs wslb reads (those
+// with a detector), by name: All and the ConfigOnly targets validate
+// lints.
+func Readable() []*Descriptor {
+	return slices.DeleteFunc(Targets(), func(d *Descriptor) bool { return d.Detect == nil })
+}
+
+// ReadableNames returns the names of Readable: the choices of validate's
+// --proxy flag.
+func ReadableNames() []string { return names(Readable()) }
+
+// LookupReadable finds a proxy of Readable by name or alias.
+func LookupReadable(name string) (*Descriptor, bool) {
+	d, ok := LookupTarget(name)
+	if !ok || d.Detect == nil {
+		return nil, false
+	}
+	return d, true
 }
 
 // Lookup finds a proxy of All by name or alias.

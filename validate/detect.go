@@ -2,7 +2,8 @@ package validate
 
 import (
 	"github.com/wslb/wslb/proxy"
-	_ "github.com/wslb/wslb/proxy/all" // every proxy validate can lint
+	_ "github.com/wslb/wslb/proxy/all"        // every proxy validate can lint
+	_ "github.com/wslb/wslb/proxy/istio/lint" // Istio's rules
 )
 
 // Detect tells a config's proxy the way every wslb command does

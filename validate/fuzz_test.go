@@ -58,6 +58,21 @@ func FuzzLintNginx(f *testing.F) {
 	})
 }
 
+// FuzzLintIstio: no input makes the Istio path (the YAML reader and every
+// WSLB3xx rule) panic, and every finding points at a line of the input.
+func FuzzLintIstio(f *testing.F) {
+	addFixtureSeeds(f, ".yaml")
+	f.Add([]byte("apiVersion: networking.istio.io/v1\nkind: VirtualService\nspec:\n  http:\n  - timeout: 1s\n    match: [{uri: {prefix: /ws}}]\n"))
+	f.Add([]byte("a: &a [*a, *a]\n---\nkind: List\nitems: [{kind: List, items: [1]}]\n---\n\tbad\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Lint(context.Background(), []Source{{Name: "fuzz.yaml", Kind: "istio", Bytes: data}}, fuzzOptions())
+		if err != nil {
+			t.Fatalf("Lint: %v", err)
+		}
+		checkLines(t, res, data)
+	})
+}
+
 func checkLines(t *testing.T, res Result, data []byte) {
 	t.Helper()
 	lines := strings.Count(string(data), "\n") + 1

@@ -40,7 +40,7 @@ func catalogRow(r *rules.Rule) string {
 
 // pageHeader is how a rule's page starts: what the code registers.
 func pageHeader(t *testing.T, r *rules.Rule) string {
-	applies := map[string]string{"": "HAProxy and NGINX", "nginx": "NGINX", "haproxy": "HAProxy"}[r.Proxy]
+	applies := map[string]string{"": "HAProxy and NGINX", "nginx": "NGINX", "haproxy": "HAProxy", "istio": "Istio and Gateway API YAML"}[r.Proxy]
 	require.NotEmpty(t, applies, "%s: unknown Proxy %q", r.ID, r.Proxy)
 	return fmt.Sprintf("# %s: %s\n\nSlug: `%s` · Severity: %s · Applies to: %s\n", r.ID, r.Title, r.Slug, r.Severity, applies)
 }
@@ -167,6 +167,7 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB224": "haproxy-poll-transport-timeout-short",
 		"WSLB240": "haproxy-affinity-on-handshake-header",
 		"WSLB250": "haproxy-runs-code",
+		"WSLB300": "istio-websocket-route-timeout",
 	}
 	got := map[string]string{}
 	for _, r := range rules.All() {

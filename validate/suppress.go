@@ -6,6 +6,7 @@ import (
 
 	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/proxy/nginx"
+	"github.com/wslb/wslb/validate/rules"
 )
 
 // ignoreRe reads "wslb:ignore WSLB104,WSLB105" and "wslb:ignore-file ...";
@@ -99,6 +100,27 @@ func nginxSuppressions(c *nginx.Config) *suppressions {
 		if ig, ok := parseIgnore(cm.File, cm.Line, cm.Text, alone); ok {
 			s.ignores = append(s.ignores, ig)
 		}
+	}
+	return s
+}
+
+// textSuppressions reads the "#" comments of a config validate has no
+// parser for (Istio's YAML): on a finding's line, on a comment-only line
+// above it, on the first line of one of the file's blocks, or
+// wslb:ignore-file.
+func textSuppressions(file string, text []byte, blocks []rules.Block) *suppressions {
+	s := &suppressions{}
+	for i, line := range strings.Split(string(text), "\n") {
+		c := strings.IndexByte(line, '#')
+		if c < 0 {
+			continue
+		}
+		if ig, ok := parseIgnore(file, i+1, line[c:], strings.TrimSpace(line[:c]) == ""); ok {
+			s.ignores = append(s.ignores, ig)
+		}
+	}
+	for _, b := range blocks {
+		s.blocks = append(s.blocks, span{file: file, start: b.Start, end: b.End})
 	}
 	return s
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/wslb/wslb/internal/ctxrun"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
+	"github.com/wslb/wslb/internal/words"
 	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/proxy/nginx"
@@ -148,11 +149,11 @@ type UnknownKindError struct{ Name string }
 
 func (e *UnknownKindError) Error() string {
 	var titles, flags []string
-	for _, d := range proxy.All() {
+	for _, d := range proxy.Readable() {
 		titles = append(titles, d.Title)
 		flags = append(flags, "--proxy "+string(d.Name))
 	}
-	return fmt.Sprintf("%s: cannot tell whether this is an %s config; pass %s", e.Name, strings.Join(titles, " or "), strings.Join(flags, " or "))
+	return fmt.Sprintf("%s: cannot tell whether this is an %s config; pass %s", e.Name, words.Or(titles), words.Or(flags))
 }
 
 // CodeError refuses to run a config whose directives run code.
@@ -255,9 +256,11 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 				found = append(found, rules.CheckNginx(n, opts.Options, disabled)...)
 				sup = nginxSuppressions(n)
 			default:
-				if _, ok := proxy.Lookup(string(src.Kind)); ok {
+				if _, ok := proxy.LookupReadable(string(src.Kind)); ok {
 					other = true
-					found = append(found, rules.CheckFile(string(src.Kind), src.Name, src.Bytes, opts.Options, disabled)...)
+					fs, blocks := rules.CheckFile(string(src.Kind), src.Name, src.Bytes, opts.Options, disabled)
+					found = append(found, fs...)
+					sup = textSuppressions(src.Name, src.Bytes, blocks)
 				}
 			}
 		})

@@ -22,24 +22,35 @@ type proxyFlag struct {
 	value   *string
 	extra   []string
 	aliases map[string]*string
-	// targets offers the config-only targets too (generate's flag).
-	targets bool
+	// set is the proxies the flag offers and find looks one up among
+	// them: those wslb runs, those it reads, or every target.
+	set  func() []string
+	find func(string) (*proxy.Descriptor, bool)
 }
 
 // addProxyFlag defines --proxy on cmd, storing the proxy's name in value,
 // and the deprecated spellings in aliases.
 func addProxyFlag(cmd *cobra.Command, value *string, usage string, extra []string, aliases ...string) *proxyFlag {
-	return newProxyFlag(cmd, value, usage, false, extra, aliases)
+	p := &proxyFlag{set: proxy.Names, find: proxy.Lookup}
+	return p.define(cmd, value, usage, extra, aliases)
+}
+
+// addReadFlag is addProxyFlag for validate, whose --proxy also takes the
+// config-only targets wslb reads (proxy.Readable: Istio).
+func addReadFlag(cmd *cobra.Command, value *string, usage string, aliases ...string) *proxyFlag {
+	p := &proxyFlag{set: proxy.ReadableNames, find: proxy.LookupReadable}
+	return p.define(cmd, value, usage, nil, aliases)
 }
 
 // addTargetFlag is addProxyFlag for generate, whose --proxy also takes
 // the config-only targets (proxy.Descriptor.ConfigOnly).
 func addTargetFlag(cmd *cobra.Command, value *string, usage string, aliases ...string) *proxyFlag {
-	return newProxyFlag(cmd, value, usage, true, nil, aliases)
+	p := &proxyFlag{set: proxy.TargetNames, find: proxy.LookupTarget}
+	return p.define(cmd, value, usage, nil, aliases)
 }
 
-func newProxyFlag(cmd *cobra.Command, value *string, usage string, targets bool, extra, aliases []string) *proxyFlag {
-	p := &proxyFlag{value: value, extra: extra, aliases: map[string]*string{}, targets: targets}
+func (p *proxyFlag) define(cmd *cobra.Command, value *string, usage string, extra, aliases []string) *proxyFlag {
+	p.value, p.extra, p.aliases = value, extra, map[string]*string{}
 	f := cmd.Flags()
 	def := *value
 	f.StringVar(value, "proxy", def, fmt.Sprintf(usage, p.choices()))
@@ -56,12 +67,7 @@ func newProxyFlag(cmd *cobra.Command, value *string, usage string, targets bool,
 }
 
 // names are the proxies the flag offers.
-func (p *proxyFlag) names() []string {
-	if p.targets {
-		return proxy.TargetNames()
-	}
-	return proxy.Names()
-}
+func (p *proxyFlag) names() []string { return p.set() }
 
 // choices lists the values --proxy takes, for help and messages.
 func (p *proxyFlag) choices() string {
@@ -88,11 +94,7 @@ func (p *proxyFlag) resolve(cmd *cobra.Command, streams IOStreams) (string, erro
 	if v == "" || slices.Contains(p.extra, v) {
 		return spelled, nil
 	}
-	lookup := proxy.Lookup
-	if p.targets {
-		lookup = proxy.LookupTarget
-	}
-	d, ok := lookup(v)
+	d, ok := p.find(v)
 	if !ok {
 		return spelled, UsageError("%s %q: want %s", spelled, v, p.choices())
 	}

@@ -60,7 +60,7 @@ func NewCmdValidate(streams IOStreams) *cobra.Command {
 	var proxyFlag *proxyFlag
 	cmd := &cobra.Command{
 		Use:   "validate PATH...",
-		Short: "Lint HAProxy and NGINX configs for WebSocket and affinity mistakes",
+		Short: "Lint HAProxy and NGINX configs and Istio YAML for WebSocket and affinity mistakes",
 		Long: `Lint HAProxy and NGINX configs for the mistakes that break WebSockets and
 session affinity: missing Upgrade headers, HTTP/1.0 upstreams, idle timeouts,
 affinity gaps, reload hygiene. Each finding names a rule (WSLBNNN) documented
@@ -69,7 +69,9 @@ in docs/rules/.
 PATH is a config file, a directory (searched for *.cfg and *.conf), "-" for
 standard input (with --proxy), or a topology .hcl file, which is generated and
 the result linted. The proxy is detected from the content; the file name and
-extension decide when the content does not.
+extension decide when the content does not. Istio and Kubernetes Gateway API
+YAML (VirtualService, DestinationRule, HTTPRoute, ...; multi-document and
+Helm-rendered files) is linted too (rules WSLB300-WSLB309, docs/istio.md).
 
 A WebSocket route is a location/backend that forwards Upgrade/Connection, is
 selected by an Upgrade, WebSocket-path or WebSocket-host ACL, sets timeout
@@ -143,7 +145,7 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 	f.BoolVar(&opts.ListRules, "list-rules", false, "print the rule catalog and exit")
 	f.DurationVar(&opts.Timeout, "timeout", 0, "stop and exit 124 when the whole run takes longer (e.g. 2m; default: no limit)")
 	f.BoolVar(&opts.Unsandboxed, "unsandboxed", false, "with --exec, run the proxy's check without isolation where no sandbox can be built (see docs/security.md)")
-	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "proxy of the inputs: %s (default: detect)", nil, "kind")
+	proxyFlag = addReadFlag(cmd, &opts.Proxy, "proxy of the inputs: %s (default: detect)", "kind")
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion(output.Formats...))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", enumFlagCompletion(failOnValues...))
 	_ = cmd.RegisterFlagCompletionFunc("websocket", enumFlagCompletion("auto", "all"))

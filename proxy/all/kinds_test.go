@@ -13,6 +13,7 @@ import (
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/proxy"
 	_ "github.com/wslb/wslb/proxy/all"
+	"github.com/wslb/wslb/proxy/istio"
 	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate"
@@ -61,14 +62,17 @@ func expectedKinds(t *testing.T) map[string]proxy.Kind {
 }
 
 // configKind is the kind of an existing testdata config by its extension
-// (.cfg HAProxy, .conf and NGINX's .inc includes NGINX), which every such
-// file in testdata/ follows.
+// (.cfg HAProxy, .conf and NGINX's .inc includes NGINX, .yaml and .yml
+// Istio and Gateway API manifests), which every such file in testdata/
+// follows.
 func configKind(path string) (proxy.Kind, bool) {
 	switch filepath.Ext(path) {
 	case ".cfg":
 		return "haproxy", true
 	case ".conf", ".inc":
 		return "nginx", true
+	case ".yaml", ".yml":
+		return "istio", true
 	}
 	return "", false
 }
@@ -115,7 +119,10 @@ func TestGeneratedConfigsAreDetectedAsTheirProxy(t *testing.T) {
 		require.False(t, diags.HasErrors(), "%s: %s", f, diags.Error())
 		arts, err := generator.Generate(topo, generator.Options{})
 		require.NoError(t, err)
-		for _, a := range arts {
+		// Istio, a config-only target, is written only when named.
+		mesh, err := generator.Generate(topo, generator.Options{Kinds: []proxy.Kind{istio.Kind}})
+		require.NoError(t, err)
+		for _, a := range append(arts, mesh...) {
 			// Under a neutral name, so that only the content tells.
 			for _, name := range []string{a.Name, "generated"} {
 				require.Equal(t, a.Kind, validateKind(name, a.Bytes), "validate: %s %s", f, name)

@@ -51,7 +51,7 @@ func TestGenerateWritesIstioOnlyWhenNamed(t *testing.T) {
 	require.Equal(t, cli.ExitOK, code, stderr)
 }
 
-// verify and validate cannot run or read Istio: they do not offer it.
+// verify cannot run Istio and does not offer it; validate reads it.
 func TestIstioIsConfigOnly(t *testing.T) {
 	_, ok := proxy.Lookup("istio")
 	require.False(t, ok)
@@ -60,16 +60,24 @@ func TestIstioIsConfigOnly(t *testing.T) {
 	require.Equal(t, istio.Kind, d.Name)
 	require.NotContains(t, proxy.Names(), "istio")
 	require.Contains(t, proxy.TargetNames(), "istio")
+	require.Contains(t, proxy.ReadableNames(), "istio")
 	require.Equal(t, "istio.yaml", generator.FileName(istio.Kind))
 
 	code, _, stderr := run(t, "verify", "../../examples/chat.hcl", "--proxy", "istio")
 	require.Equal(t, cli.ExitUsage, code)
 	require.Contains(t, stderr, "--proxy must be haproxy, nginx or all")
-	code, _, stderr = run(t, "validate", "../../examples/chat.hcl", "--proxy", "istio")
-	require.Equal(t, cli.ExitUsage, code)
-	require.Contains(t, stderr, "want haproxy or nginx")
+	// An Istio file handed to verify is told apart, and refused plainly.
+	code, _, stderr = run(t, "verify", "../../testdata/golden/chat/istio.yaml")
+	require.Equal(t, cli.ExitInvalidInput, code, stderr)
+	require.Contains(t, stderr, "istio config, which verify cannot run")
 
-	code, stdout, stderr := run(t, "__complete", "generate", "x.hcl", "--proxy", "")
+	code, stdout, stderr := run(t, "validate", "../../examples/chat.hcl", "--proxy", "istio", "--fail-on", "warning")
+	require.Equal(t, cli.ExitOK, code, stdout+stderr)
+
+	code, stdout, stderr = run(t, "__complete", "generate", "x.hcl", "--proxy", "")
+	require.Equal(t, cli.ExitOK, code, stderr)
+	require.Contains(t, stdout, "istio\n")
+	code, stdout, stderr = run(t, "__complete", "validate", "x.yaml", "--proxy", "")
 	require.Equal(t, cli.ExitOK, code, stderr)
 	require.Contains(t, stdout, "istio\n")
 	code, stdout, stderr = run(t, "__complete", "verify", "x.hcl", "--proxy", "")

@@ -10,27 +10,22 @@
 // istio.io/client-go's type for its kind and check it against the CRD
 // schemas the API ships.
 // wslb cannot run Envoy on the machines it verifies with, so the target is
-// ConfigOnly: generate writes it when named, and the tests check it
-// against the CRD schemas Istio ships.
+// ConfigOnly: generate writes it when named, validate lints it (the
+// descriptor, its detector and the reader are package manifest's, which
+// proxy/all registers), and the tests check it against the CRD schemas
+// Istio ships.
 package istio
 
 import (
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/proxy/istio/manifest"
 )
 
 // Kind is the target's name.
-const Kind proxy.Kind = "istio"
+const Kind proxy.Kind = manifest.Kind
 
 // Descriptor is Istio's entry in the proxy registry.
-var Descriptor = &proxy.Descriptor{
-	Name:       Kind,
-	Title:      "Istio",
-	ConfigName: "istio.yaml",
-	ConfigOnly: true,
-}
+var Descriptor = manifest.Descriptor
 
-func init() {
-	proxy.Register(Descriptor)
-	generator.Register(Kind, Generate)
-}
+func init() { generator.Register(Kind, Generate) }

@@ -220,13 +220,16 @@ func CheckNginx(c *nginx.Config, opts Options, disabled map[string]bool) []findi
 }
 
 // FilePass is what a rule of a proxy without a parser in validate sees
-// of one file: its name and text.
+// of one file: its name and text, and what the proxy's Loader made of it.
 type FilePass struct {
 	File string
 	Text []byte
-	Opts Options
-	rule *Rule
-	out  *[]finding.Finding
+	// Model is the proxy's Loader's reading of the file; nil when the
+	// proxy registered none.
+	Model any
+	Opts  Options
+	rule  *Rule
+	out   *[]finding.Finding
 }
 
 // Report records a finding at line and column (from 1; column 0 for the
@@ -235,16 +238,56 @@ func (p *FilePass) Report(line, col int, msg, fix string) {
 	*p.out = append(*p.out, newFinding(p.rule, p.File, line, col, msg, fix))
 }
 
-// CheckFile runs every rule of proxy kind not in disabled over the file.
-func CheckFile(kind, file string, text []byte, opts Options, disabled map[string]bool) []finding.Finding {
+// Loader reads one file of a proxy validate has no parser of its own for,
+// once for all of the proxy's File rules.
+type Loader func(file string, text []byte, opts Options) Loaded
+
+// Loaded is what a Loader made of a file.
+type Loaded struct {
+	// Model is handed to every File rule as FilePass.Model.
+	Model any
+	// Problems are the parts that could not be read: WSLB001 findings.
+	Problems []Problem
+	// Blocks are the file's blocks (say, a YAML document's object): a
+	// wslb:ignore comment on a block's first line covers all of it.
+	Blocks []Block
+}
+
+// Problem is a part of a file a Loader could not read.
+type Problem struct {
+	Line, Column int
+	Message      string
+}
+
+// Block is a span of lines.
+type Block struct{ Start, End int }
+
+var loaders = proxy.NewPerKind[Loader]("config loader")
+
+// RegisterLoader adds the Loader of the proxy kind, from its package's
+// init.
+func RegisterLoader(kind string, l Loader) { loaders.Register(proxy.Kind(kind), l) }
+
+// CheckFile runs every rule of proxy kind not in disabled over the file,
+// after the kind's Loader (if any) has read it; it returns the findings
+// (the Loader's problems as WSLB001) and the file's blocks.
+func CheckFile(kind, file string, text []byte, opts Options, disabled map[string]bool) ([]finding.Finding, []Block) {
 	var out []finding.Finding
+	var loaded Loaded
+	if load := loaders.Get(proxy.Kind(kind)); load != nil {
+		loaded = load(file, text, opts)
+		parse := ByID(ParseErrorID)
+		for _, p := range loaded.Problems {
+			out = append(out, newFinding(parse, file, p.Line, p.Column, p.Message, ""))
+		}
+	}
 	for _, r := range All() {
 		if r.File == nil || r.Proxy != kind || disabled[r.ID] {
 			continue
 		}
-		r.File(&FilePass{File: file, Text: text, Opts: opts, rule: r, out: &out})
+		r.File(&FilePass{File: file, Text: text, Model: loaded.Model, Opts: opts, rule: r, out: &out})
 	}
-	return out
+	return out, loaded.Blocks
 }
 
 // formatDuration prints a duration the way configs write it: whole hours
