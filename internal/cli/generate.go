@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +17,9 @@ import (
 	"github.com/wslb/wslb/internal/atomicfile"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
+	"github.com/wslb/wslb/proxy/istio"
 	"github.com/wslb/wslb/topology"
+	"github.com/wslb/wslb/verify"
 )
 
 // GenerateOptions are the flags and arguments of wslb generate.
@@ -29,6 +33,10 @@ type GenerateOptions struct {
 	Proxy string
 	// Check compares instead of writing.
 	Check bool
+	// LoadJob also writes the Kubernetes Job that drives the deployed
+	// topology from a cluster, with these settings.
+	LoadJob bool
+	Load    istio.LoadJobOptions
 }
 
 // NewCmdGenerate compiles a topology into HAProxy and NGINX configs.
@@ -86,6 +94,9 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 			if fi, err := os.Stat(opts.Output); err == nil && !fi.IsDir() {
 				return UsageError("-o %s is a file: -o takes a directory (both configs are written into it) or - for standard output", opts.Output)
 			}
+			if err := opts.checkLoadJob(cmd); err != nil {
+				return err
+			}
 			if err := checkReadable(opts.Topology); err != nil {
 				return err
 			}
@@ -95,6 +106,11 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Output, "output", "o", "-", "directory to write the configs to, or - for standard output")
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 with a diff when the files in -o DIR differ")
+	f.BoolVar(&opts.LoadJob, "load-job", false, "with --proxy istio, also write "+istio.LoadJobFile+", a Kubernetes Job that runs wslb verify in --shards pods against the deployed topology, and "+istio.LoadScriptFile+", which merges their results (docs/sharding.md)")
+	f.IntVar(&opts.Load.Shards, "shards", istio.DefaultLoadShards, "with --load-job: pods, one shard of the clients each")
+	f.IntVar(&opts.Load.Clients, "load-clients", 0, fmt.Sprintf("with --load-job: clients of all shards together (default %d per shard)", istio.DefaultLoadClientsPerShard))
+	f.StringVar(&opts.Load.Image, "load-image", istio.DefaultLoadImage, "with --load-job: the container image whose entrypoint is wslb")
+	f.StringVar(&opts.Load.Against, "load-against", "", "with --load-job: HOST:PORT the pods connect to (default: the ingress gateway's Service, "+istio.GatewayService+", on the WebSocket route's port)")
 	proxyFlag = addTargetFlag(cmd, &opts.Proxy, "generate only this proxy's config: %s (default: every proxy wslb also runs; config-only targets only when named)", "target")
 	_ = cmd.MarkFlagDirname("output")
 	return cmd
@@ -117,6 +133,13 @@ func runGenerate(ctx context.Context, opts *GenerateOptions) error {
 	if err != nil {
 		return InvalidInputError(fmt.Errorf("%s: %w; nothing was written", opts.Topology, err))
 	}
+	if opts.LoadJob {
+		job, err := loadJobArtifacts(opts, topo)
+		if err != nil {
+			return err
+		}
+		arts = append(arts, job...)
+	}
 	switch {
 	case opts.Output == "-":
 		return printArtifacts(opts, arts)
@@ -125,6 +148,63 @@ func runGenerate(ctx context.Context, opts *GenerateOptions) error {
 	default:
 		return writeArtifacts(opts, arts)
 	}
+}
+
+// checkLoadJob checks the --load-job flags (exit 2).
+func (o *GenerateOptions) checkLoadJob(cmd *cobra.Command) error {
+	if !o.LoadJob {
+		for _, name := range []string{"shards", "load-clients", "load-image", "load-against"} {
+			if cmd.Flags().Changed(name) {
+				return UsageError("--%s is a setting of --load-job", name)
+			}
+		}
+		return nil
+	}
+	if o.Proxy != string(istio.Kind) {
+		return UsageError("--load-job drives a topology deployed in Kubernetes: use it with --proxy %s", istio.Kind)
+	}
+	if o.Load.Shards < 1 || o.Load.Shards > verify.MaxShards {
+		return UsageError("--shards must be between 1 and %d, not %d", verify.MaxShards, o.Load.Shards)
+	}
+	if c := o.Load.Clients; c != 0 {
+		if _, err := (verify.Options{Clients: c, Reconnects: 1, Shard: verify.Shard{Count: o.Load.Shards}}).Normalize(); err != nil {
+			return UsageError("--load-clients: %v", err)
+		}
+	}
+	if a := o.Load.Against; a != "" {
+		if _, err := (verify.Options{Against: a}).Normalize(); err != nil && strings.Contains(err.Error(), "against") {
+			return UsageError("--load-against %s: want the deployed proxy's HOST:PORT", a)
+		}
+	}
+	if strings.ContainsAny(o.Load.Image, " \t\n\"'") || o.Load.Image == "" {
+		return UsageError("--load-image %q: want an image reference", o.Load.Image)
+	}
+	return nil
+}
+
+// loadJobArtifacts are the load Job and its merge script (exit 3 when the
+// topology cannot be loaded from pods).
+func loadJobArtifacts(opts *GenerateOptions, topo *topology.Topology) ([]generator.Artifact, error) {
+	f, err := safefile.OpenRegular(opts.Topology)
+	if err != nil {
+		return nil, InvalidInputError(readError(opts.Topology, err))
+	}
+	defer f.Close()
+	// The pods hash these bytes: the merge refuses shards of another file.
+	text, err := io.ReadAll(f)
+	if err != nil {
+		return nil, InvalidInputError(readError(opts.Topology, err))
+	}
+	lo := opts.Load
+	lo.TopologyText = text
+	job, err := istio.LoadJob(topo, lo)
+	if err != nil {
+		return nil, InvalidInputError(fmt.Errorf("%s: load job: %w; nothing was written", opts.Topology, err))
+	}
+	return []generator.Artifact{
+		{Name: istio.LoadJobFile, Bytes: job},
+		{Name: istio.LoadScriptFile, Bytes: istio.LoadJobScript(topo, lo.Shards)},
+	}, nil
 }
 
 func printArtifacts(opts *GenerateOptions, arts []generator.Artifact) error {

@@ -320,3 +320,40 @@ func TestMissingInputSameInEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateLoadJob(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"not istio":       {[]string{"--proxy", "haproxy", "--load-job"}, ExitUsage, "use it with --proxy istio"},
+		"shards alone":    {[]string{"--proxy", "istio", "--shards", "3"}, ExitUsage, "--shards is a setting of --load-job"},
+		"no shards":       {[]string{"--proxy", "istio", "--load-job", "--shards", "0"}, ExitUsage, "--shards must be between 1 and"},
+		"too few clients": {[]string{"--proxy", "istio", "--load-job", "--load-clients", "2"}, ExitUsage, "--load-clients"},
+		"bad against":     {[]string{"--proxy", "istio", "--load-job", "--load-against", "gateway"}, ExitUsage, "want the deployed proxy's HOST:PORT"},
+		"bad image":       {[]string{"--proxy", "istio", "--load-job", "--load-image", "a b"}, ExitUsage, "want an image reference"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append([]string{"generate", "../../examples/cookie.hcl"}, tc.args...)...)
+			require.Equal(t, tc.code, code, stderr)
+			require.Contains(t, stderr, tc.want)
+		})
+	}
+	code, _, stderr := runCLI(t, "generate", "../../examples/chat.hcl", "--proxy", "istio", "--load-job")
+	require.Equal(t, ExitInvalidInput, code)
+	require.Contains(t, stderr, "keys affinity on the source address")
+
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, "generate", "../../examples/cookie.hcl", "--proxy", "istio", "--load-job", "--shards", "4", "-o", dir)
+	require.Equal(t, ExitOK, code, stderr)
+	for _, name := range []string{"istio.yaml", "wslb-load-job.yaml", "wslb-load-merge.sh"} {
+		require.FileExists(t, filepath.Join(dir, name))
+		require.Contains(t, stdout, name)
+	}
+	want, err := os.ReadFile("../../testdata/golden/load-job/wslb-load-job.yaml")
+	require.NoError(t, err)
+	got, err := os.ReadFile(filepath.Join(dir, "wslb-load-job.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+}
