@@ -68,11 +68,11 @@ func Start(ctx context.Context, kind broker.Kind, parent string) (Server, error)
 		return StartNATS(ctx, parent)
 	case broker.RabbitMQ:
 		return StartRabbitMQ(ctx, parent)
+	case broker.Kafka:
+		return StartKafka(ctx, parent)
 	}
-	if _, err := broker.ParseKind(string(kind)); err != nil {
-		return nil, err
-	}
-	return nil, fmt.Errorf("%s: wslb cannot start this kind of broker", kind)
+	_, err := broker.ParseKind(string(kind))
+	return nil, err
 }
 
 const (

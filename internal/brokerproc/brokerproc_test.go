@@ -42,7 +42,7 @@ func testLifecycle(t *testing.T, kind broker.Kind) { lifecycle(t, startOrSkip(t,
 
 func lifecycle(t *testing.T, s Server) {
 	kind := s.Kind()
-	dir := s.(*proc).Dir()
+	dir := s.(interface{ Dir() string }).Dir()
 	if !accepts(s.Addr()) || !strings.HasPrefix(s.Addr(), "127.0.0.1:") {
 		t.Fatalf("%s at %s does not accept", kind, s.Addr())
 	}
@@ -77,6 +77,7 @@ func lifecycle(t *testing.T, s Server) {
 
 func TestRedisLifecycle(t *testing.T) { testLifecycle(t, broker.Redis) }
 func TestNATSLifecycle(t *testing.T)  { testLifecycle(t, broker.NATS) }
+func TestKafkaLifecycle(t *testing.T) { testLifecycle(t, broker.Kafka) }
 
 func TestRabbitMQLifecycle(t *testing.T) {
 	if testing.Short() {
