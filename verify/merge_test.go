@@ -47,6 +47,7 @@ func TestNormalizeShard(t *testing.T) {
 		{Clients: 3, Reconnects: 1, Shard: Shard{Count: 4}},            // a shard without clients
 		{Clients: 60000, Reconnects: 1, Shard: Shard{Count: 100}},      // past the identities
 		{Clients: 10, Reconnects: 1, Shard: Shard{Index: 4, Count: 4}}, // index out of range
+		{Clients: 10, Reconnects: 1, Shard: Shard{Count: 2}, Scenarios: []string{ScenarioFanout}},
 		{Clients: 10, Reconnects: 1, Against: "no-port"},
 		{Clients: 10, Reconnects: 1, Against: "host:99999"},
 	} {

@@ -313,6 +313,11 @@ func (o Options) checkShard() []error {
 		if o.Client == harness.ClientSocketIO {
 			errs = append(errs, errors.New("--shard does not run with --client socketio yet: a broadcast must reach every client at once"))
 		}
+		for _, s := range []string{ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart} {
+			if o.wants(s) {
+				errs = append(errs, fmt.Errorf("--shard does not run the %s scenario: every client of a room must run in one verify", s))
+			}
+		}
 	}
 	if o.Against != "" {
 		host, port, err := net.SplitHostPort(o.Against)
