@@ -30,6 +30,7 @@ type Observations struct {
 	Failover  *FailoverObs    `json:"failover,omitempty"`
 	Reload    *ReloadInput    `json:"reload,omitempty"`
 	Idle      *IdleInput      `json:"idle,omitempty"`
+	Faults    []FaultInput    `json:"faults,omitempty"`
 	// Fanout holds each fan-out scenario's observations, by name.
 	Fanout map[string]*FanoutInput `json:"fanout,omitempty"`
 	// Skips are scenarios that did not run, with why.
@@ -74,7 +75,7 @@ func newObservations(plan poolPlan, opts Options) *Observations {
 }
 
 // judgeOrder is the order scenarios appear in a run's report.
-var judgeOrder = []string{ScenarioStickiness, ScenarioSpread, ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart, ScenarioBroadcast, ScenarioFailover, ScenarioReload, ScenarioIdle}
+var judgeOrder = []string{ScenarioStickiness, ScenarioSpread, ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart, ScenarioBroadcast, ScenarioFailover, ScenarioReload, ScenarioIdle, ScenarioFault}
 
 // Judge computes the verdict of every scenario asked for from what the run
 // observed.
@@ -126,6 +127,10 @@ func Judge(o *Observations) []*report.Scenario {
 		case ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart:
 			if in := o.Fanout[name]; in != nil {
 				sc = EvalFanout(*in)
+			}
+		case ScenarioFault:
+			if len(o.Faults) > 0 {
+				sc = judgeFaults(o.Faults)
 			}
 		case ScenarioIdle:
 			if o.Idle != nil {

@@ -65,7 +65,7 @@ func ParseKey(s string) (Key, error) {
 
 // needs are what the run asks of its driver.
 func (o Options) needs() driver.Needs {
-	return driver.Needs{ForeignServers: o.BackendCmd != ""}
+	return driver.Needs{ForeignServers: o.BackendCmd != "", Faults: o.Faults}
 }
 
 // Options shape one verification.
@@ -73,6 +73,9 @@ type Options struct {
 	// Driver names the driver that runs the backends, the proxy and the
 	// clients' hosts (driver.Lookup); empty means driver.Default.
 	Driver string
+	// Faults are injected one after the other by the fault scenario
+	// (--fault): the driver must support each (see driver.Fault).
+	Faults []driver.Fault
 	// Proxies to run, one Run each, in order. Ignored for an existing
 	// config, whose kind is detected.
 	Proxies []proxybin.Kind
@@ -189,7 +192,7 @@ const (
 )
 
 var allScenarios = []string{ScenarioStickiness, ScenarioSpread, ScenarioFailover, ScenarioReload, ScenarioIdle, ScenarioBroadcast,
-	ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart}
+	ScenarioFanout, ScenarioFanoutNodeStop, ScenarioFanoutBrokerRestart, ScenarioFault}
 
 // AllScenarios lists every scenario name.
 func AllScenarios() []string { return append([]string(nil), allScenarios...) }
@@ -234,7 +237,13 @@ func (o Options) Normalize() (Options, error) {
 			o.Scenarios = append(o.Scenarios, ScenarioIdle)
 		}
 	}
+	if len(o.Faults) > 0 && !slices.Contains(o.Scenarios, ScenarioFault) {
+		o.Scenarios = append(slices.Clone(o.Scenarios), ScenarioFault)
+	}
 	var errs []error
+	if slices.Contains(o.Scenarios, ScenarioFault) && len(o.Faults) == 0 {
+		errs = append(errs, fmt.Errorf("the fault scenario needs faults to inject (--fault, e.g. --fault pause:ws2)"))
+	}
 	if o.Driver == "" {
 		o.Driver = driver.Default
 	}

@@ -439,7 +439,7 @@ func (r *runner) scenarios() error {
 		o.Scenarios = slices.DeleteFunc(slices.Clone(o.Scenarios), func(s string) bool { return s == ScenarioFailover || s == ScenarioReload })
 	}
 	r.phases = 1
-	for _, s := range []string{ScenarioFailover, ScenarioReload, ScenarioIdle} {
+	for _, s := range []string{ScenarioFailover, ScenarioReload, ScenarioIdle, ScenarioFault} {
 		if o.wants(s) {
 			r.phases++
 		}
@@ -524,6 +524,12 @@ func (r *runner) scenarios() error {
 	if o.wants(ScenarioIdle) {
 		r.progress(fmt.Sprintf("idle %s", o.Idle))
 		if err := r.idle(); err != nil {
+			return err
+		}
+		r.phase++
+	}
+	if o.wants(ScenarioFault) {
+		if err := r.faults(); err != nil {
 			return err
 		}
 		r.phase++

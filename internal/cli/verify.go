@@ -49,6 +49,8 @@ type VerifyOptions struct {
 	// between markers) the raw results go to.
 	Shard   string
 	Results string
+	// Faults are the --fault specs.
+	Faults []string
 }
 
 // runInNamespace makes verify run itself again in a network namespace of
@@ -165,7 +167,8 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.StringVar(&opts.Shard, "shard", "", "run one slice of the clients, INDEX/COUNT (0/4 … 3/4), with the identities the whole run gives them; needs --results (see docs/sharding.md)")
 	f.StringVar(&opts.Results, "results", "", "write the raw results (every client's observations, for wslb report merge) to this file, or - for standard output between marker lines")
 	f.StringVar(&opts.Verify.Against, "against", "", "HOST:PORT of an already deployed proxy serving the topology, whose servers run wslb echo: start nothing, skip failover and reload")
-	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove the scratch dirs (wslb-verify-*, wslb-exec-*) of runs that were killed, and exit")
+	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove what runs that were killed left (scratch dirs wslb-verify-*, wslb-exec-*; network namespaces wslb-PID-* and the processes in them), and exit")
+	f.StringArrayVar(&opts.Faults, "fault", nil, "inject a fault on one backend in the fault scenario, KIND:SERVER[:VALUE] (loss:ws2:5%, rate:ws1:1mbit, down:ws3, pause:ws2, partition:ws1, delay:ws2:50ms); repeat for several, one after the other (needs --driver netns or another driver with faults)")
 
 	_ = cmd.RegisterFlagCompletionFunc("driver", driverCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
@@ -199,6 +202,11 @@ func (o *VerifyOptions) check() error {
 	if o.Key != "" {
 		if _, err := verify.ParseKey(o.Key); err != nil {
 			return UsageError("--key: %v", err)
+		}
+	}
+	for _, spec := range o.Faults {
+		if _, err := driver.ParseFault(spec); err != nil {
+			return UsageError("--fault: %v", err)
 		}
 	}
 	if o.Shard != "" {
@@ -246,6 +254,11 @@ func (o *VerifyOptions) verifyOptions() verify.Options {
 	if o.Key != "" {
 		if k, err := verify.ParseKey(o.Key); err == nil {
 			vo.Key = &k
+		}
+	}
+	for _, spec := range o.Faults {
+		if f, err := driver.ParseFault(spec); err == nil {
+			vo.Faults = append(vo.Faults, f)
 		}
 	}
 	if o.Shard != "" {
