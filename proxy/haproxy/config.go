@@ -1,8 +1,9 @@
 // Package haproxy reads an HAProxy configuration twice: with
 // haproxytech/config-parser (the typed view, and the judge of which lines
 // are known keywords) and with a line index of its own, because
-// config-parser keeps no line numbers. Rules read the index; every
-// directive carries its file, line and column.
+// config-parser keeps no line numbers. validate's rules, the WebSocket
+// route detector and verify's rewrite all read the index (Index, Start);
+// every directive carries its file, line and column.
 package haproxy
 
 import (
@@ -29,9 +30,13 @@ type Config struct {
 	Problems []Problem
 	// Comments are the '#' comments by line, for suppression.
 	Comments []Comment
-	// Conditionals are the lines of .if/.elif/.else/.endif and
-	// .diag/.notice/.warning/.alert directives.
-	Conditionals []int
+	// Conditionals are the .if/.elif/.else/.endif and
+	// .diag/.notice/.warning/.alert lines, in order; Section is the
+	// section they sit in (nil before the first).
+	Conditionals []*Directive
+	// Outside are the lines before the first section, which HAProxy
+	// refuses (each is a Problem too).
+	Outside []*Directive
 
 	backends   map[string]*Section
 	done       chan struct{} // closed when keyword checking has finished
@@ -44,11 +49,13 @@ type Config struct {
 // Section is a global, defaults, frontend, backend, listen or other
 // section with the directives under it.
 type Section struct {
-	Type    string // "global", "defaults", "frontend", "backend", "listen", ...
-	Name    string
-	From    string // named defaults given with "from NAME"
-	Line    int    // the section keyword's line
-	Column  int
+	Type   string // "global", "defaults", "frontend", "backend", "listen", ...
+	Name   string
+	From   string // named defaults given with "from NAME"
+	Line   int    // the section keyword's line
+	Column int
+	// Header is the section line's words, keyword first.
+	Header  []string
 	EndLine int // last line that belongs to the section
 	// Defaults is the defaults section this one inherits from: the one
 	// named by "from", else the last defaults section above it. Nil for
@@ -84,6 +91,9 @@ type Comment struct {
 type Problem struct {
 	Line, Column int
 	Message      string
+	// Syntax is set when HAProxy cannot split the line into words (an
+	// unterminated quote, a bad escape).
+	Syntax bool
 }
 
 // sectionKeywords start a new section; the names are HAProxy's.
@@ -359,7 +369,7 @@ func (c *Config) index() {
 		line := i + 1
 		toks, comment, err := Tokenize(raw)
 		if se := (*SyntaxError)(nil); errors.As(err, &se) {
-			c.Problems = append(c.Problems, Problem{Line: line, Column: se.Col, Message: se.Msg})
+			c.Problems = append(c.Problems, Problem{Line: line, Column: se.Col, Message: se.Msg, Syntax: true})
 		}
 		if comment != "" {
 			c.Comments = append(c.Comments, Comment{Line: line, Text: comment, Alone: len(toks) == 0})
@@ -368,14 +378,20 @@ func (c *Config) index() {
 			continue
 		}
 		kw := toks[0].Text
+		d := &Directive{Keyword: kw, Line: line, Column: toks[0].Col, Raw: raw, Comment: comment, Section: cur,
+			check: strings.TrimSpace(QuoteWord(kw) + raw[toks[0].End:])}
+		for _, t := range toks[1:] {
+			d.Args = append(d.Args, t.Text)
+			d.ArgColumns = append(d.ArgColumns, t.Col)
+		}
 		if Conditional(kw) {
 			// Every branch is indexed: rules see the lines HAProxy may
 			// read whichever way the condition goes.
-			c.Conditionals = append(c.Conditionals, line)
+			c.Conditionals = append(c.Conditionals, d)
 			continue
 		}
 		if sectionKeywords[kw] {
-			s := &Section{Type: kw, Line: line, Column: toks[0].Col, EndLine: line}
+			s := &Section{Type: kw, Line: line, Column: toks[0].Col, EndLine: line, Header: d.Words()}
 			rest := toks[1:]
 			if len(rest) > 0 && rest[0].Text != "from" {
 				s.Name = rest[0].Text
@@ -405,14 +421,9 @@ func (c *Config) index() {
 			continue
 		}
 		if cur == nil {
+			c.Outside = append(c.Outside, d)
 			c.Problems = append(c.Problems, Problem{Line: line, Column: toks[0].Col, Message: fmt.Sprintf("%q is outside any section; start one with global, defaults, frontend, backend or listen", kw)})
 			continue
-		}
-		d := &Directive{Keyword: kw, Line: line, Column: toks[0].Col, Raw: raw, Comment: comment, Section: cur,
-			check: strings.TrimSpace(QuoteWord(kw) + raw[toks[0].End:])}
-		for _, t := range toks[1:] {
-			d.Args = append(d.Args, t.Text)
-			d.ArgColumns = append(d.ArgColumns, t.Col)
 		}
 		cur.Directives = append(cur.Directives, d)
 		cur.EndLine = line

@@ -117,6 +117,9 @@ func (d *Directive) Is(words ...string) bool {
 	return true
 }
 
+// Words are the directive's words: its keyword, then its arguments.
+func (d *Directive) Words() []string { return append([]string{d.Keyword}, d.Args...) }
+
 // Arg returns the i-th argument or "".
 func (d *Directive) Arg(i int) string {
 	if i < 0 || i >= len(d.Args) {

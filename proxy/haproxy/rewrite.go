@@ -16,31 +16,6 @@ import (
 	"github.com/wslb/wslb/topology"
 )
 
-// hline is one line of a HAProxy config, split into words as HAProxy does
-// (quotes kept, so words can be joined back unchanged).
-type hline struct {
-	num   int
-	raw   string
-	parts []string
-}
-
-func (l hline) kw() string {
-	if len(l.parts) == 0 {
-		return ""
-	}
-	return l.parts[0]
-}
-
-// hsection is a section header and its body lines.
-type hsection struct {
-	kind   string // "" for lines before the first section
-	name   string
-	header hline
-	body   []hline
-	// defaults is the defaults section this proxy inherits from.
-	defaults *hsection
-}
-
 // Sections that reach other machines or run programs; they are removed.
 var haproxyDropSections = map[string]string{
 	"peers":       "peers sections (they connect to other machines)",
@@ -51,159 +26,116 @@ var haproxyDropSections = map[string]string{
 	"log-forward": "log-forward sections",
 }
 
-// indexHAProxy splits the config into sections of lines, each split into
-// words the way HAProxy does (proxy/Tokenize), so keywords are
-// matched as HAProxy reads them ("server", se"rv"er). Conditional blocks
-// (.if ... .endif) are kept, with every branch checked: a section keyword
-// inside one is refused, as verify could not tell where the lines below
-// it belong.
-func indexHAProxy(file string, text []byte) ([]*hsection, error) {
-	cur := &hsection{}
-	sections := []*hsection{cur}
-	var lastDefaults *hsection
-	named := map[string]*hsection{}
+// checkReadable refuses what the index read but HAProxy could not, or
+// verify could not place: a line HAProxy cannot split into words, an
+// unbalanced conditional block, and a section keyword inside one (verify
+// could not tell where the lines below it belong; every branch of a
+// block is indexed and checked). The first in file order is the error.
+func checkReadable(file string, c *Config) error {
+	syntax := map[int]Problem{}
+	for _, p := range c.Problems {
+		if _, seen := syntax[p.Line]; p.Syntax && !seen {
+			syntax[p.Line] = p
+		}
+	}
+	conds := map[int]*Directive{}
+	for _, d := range c.Conditionals {
+		conds[d.Line] = d
+	}
+	sections := map[int]*Section{}
+	for _, s := range c.Sections {
+		sections[s.Line] = s
+	}
 	var open []int // lines of the .if blocks open
-	for i, raw := range strings.Split(string(text), "\n") {
-		raw = strings.TrimRight(raw, "\r")
-		words, _, err := Tokenize(raw)
-		if err != nil {
-			return nil, &rewrite.Error{File: file, Line: i + 1, Msg: fmt.Sprintf("HAProxy cannot read this line: %v", err)}
+	for n := 1; n <= len(c.Lines); n++ {
+		if p, ok := syntax[n]; ok {
+			return &rewrite.Error{File: file, Line: n, Msg: fmt.Sprintf("HAProxy cannot read this line: column %d: %s", p.Column, p.Message)}
 		}
-		parts := make([]string, len(words))
-		for j, w := range words {
-			parts[j] = w.Text
-		}
-		l := hline{num: i + 1, raw: raw, parts: parts}
-		switch l.kw() {
-		case ".if":
-			open = append(open, l.num)
-		case ".endif":
-			if len(open) == 0 {
-				return nil, &rewrite.Error{File: file, Line: l.num, Msg: ".endif without .if"}
-			}
-			open = open[:len(open)-1]
-		case ".elif", ".else":
-			if len(open) == 0 {
-				return nil, &rewrite.Error{File: file, Line: l.num, Msg: l.kw() + " without .if"}
-			}
-		}
-		if len(parts) > 0 && sectionKeywords[parts[0]] {
-			if len(open) > 0 {
-				return nil, &rewrite.Error{File: file, Line: l.num, Msg: fmt.Sprintf("section %q inside the .if block of line %d: verify cannot tell which section the lines below belong to; move the section out of the block", parts[0], open[len(open)-1])}
-			}
-			cur = &hsection{kind: parts[0], header: l}
-			if len(parts) > 1 {
-				cur.name = parts[1]
-			}
-			sections = append(sections, cur)
-			switch cur.kind {
-			case "defaults":
-				lastDefaults = cur
-				if cur.name != "" {
-					named[cur.name] = cur
+		if d := conds[n]; d != nil {
+			switch d.Keyword {
+			case ".if":
+				open = append(open, n)
+			case ".endif":
+				if len(open) == 0 {
+					return &rewrite.Error{File: file, Line: n, Msg: ".endif without .if"}
 				}
-			case "frontend", "backend", "listen":
-				cur.defaults = lastDefaults
-				for j := 2; j+1 < len(parts); j++ {
-					if parts[j] == "from" {
-						cur.defaults = named[parts[j+1]]
-					}
+				open = open[:len(open)-1]
+			case ".elif", ".else":
+				if len(open) == 0 {
+					return &rewrite.Error{File: file, Line: n, Msg: d.Keyword + " without .if"}
 				}
 			}
-			continue
 		}
-		cur.body = append(cur.body, l)
+		if s := sections[n]; s != nil && len(open) > 0 {
+			return &rewrite.Error{File: file, Line: n, Msg: fmt.Sprintf("section %q inside the .if block of line %d: verify cannot tell which section the lines below belong to; move the section out of the block", s.Type, open[len(open)-1])}
+		}
 	}
 	if len(open) > 0 {
-		return nil, &rewrite.Error{File: file, Line: open[len(open)-1], Msg: ".if without .endif"}
+		return &rewrite.Error{File: file, Line: open[len(open)-1], Msg: ".if without .endif"}
 	}
-	return sections, nil
-}
-
-// lookup returns the last line with keyword kw in the section, falling back
-// to its defaults section.
-func (s *hsection) lookup(kw string) (hline, bool) {
-	for i := len(s.body) - 1; i >= 0; i-- {
-		if s.body[i].kw() == kw {
-			return s.body[i], true
-		}
-	}
-	if s.defaults != nil {
-		return s.defaults.lookup(kw)
-	}
-	return hline{}, false
-}
-
-func (s *hsection) lines(kw string) []hline {
-	var out []hline
-	for _, l := range s.body {
-		if l.kw() == kw {
-			out = append(out, l)
-		}
-	}
-	return out
+	return nil
 }
 
 type haproxyConfig struct {
 	file string
 	// dir is the config's directory, from which relative file names are
 	// read; reader says which files the proxy may read.
-	dir      string
-	reader   *safefile.Reader
-	sections []*hsection
+	dir    string
+	reader *safefile.Reader
+	// cfg is the config as the package indexes it for validate too.
+	cfg *Config
+	// trailingNewline: the text ended in a line break (or was empty),
+	// which the render keeps as a last empty line.
+	trailingNewline bool
 	// allowCode lets lines that run code through (--allow-code).
 	allowCode bool
 	// wsFrontend is the frontend or listen section that routes to the
 	// WebSocket pool.
-	wsFrontend *hsection
+	wsFrontend *Section
 }
 
 func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (*rewrite.Config, error) {
-	sections, err := indexHAProxy(path, text)
-	if err != nil {
+	cfg := Index(path, text)
+	if err := checkReadable(path, cfg); err != nil {
 		return nil, err
 	}
-	h := &haproxyConfig{file: path, dir: rewrite.ConfigDir(path), reader: r, sections: sections, allowCode: allowCode}
-	for _, s := range h.sections {
-		if s.kind != "" {
-			if why, ok := coderun.HAProxy(s.kind, s.kind, nil); ok && !h.allowCode {
-				return nil, rewrite.CodeError(path, s.header.num, s.kind, why)
-			}
-			if _, dropped := haproxyDropSections[s.kind]; dropped {
-				continue
-			}
+	h := &haproxyConfig{file: path, dir: rewrite.ConfigDir(path), reader: r, cfg: cfg, allowCode: allowCode,
+		trailingNewline: len(text) == 0 || text[len(text)-1] == '\n'}
+	if len(cfg.Outside) > 0 {
+		return nil, &rewrite.Error{File: path, Line: cfg.Outside[0].Line, Msg: fmt.Sprintf("%q is outside any section", cfg.Outside[0].Keyword)}
+	}
+	for _, s := range cfg.Sections {
+		if why, ok := coderun.HAProxy(s.Type, s.Type, nil); ok && !h.allowCode {
+			return nil, rewrite.CodeError(path, s.Line, s.Type, why)
 		}
-		for _, l := range s.body {
-			if l.kw() == "" || Conditional(l.kw()) {
-				continue
-			}
-			if s.kind == "" {
-				return nil, &rewrite.Error{File: path, Line: l.num, Msg: fmt.Sprintf("%q is outside any section", l.kw())}
-			}
-			if err := h.checkHAProxyLine(s.kind, l); err != nil {
+		if _, dropped := haproxyDropSections[s.Type]; dropped {
+			continue
+		}
+		for _, d := range s.Directives {
+			if err := h.checkHAProxyLine(s.Type, d); err != nil {
 				return nil, err
 			}
 		}
 	}
 	c := &rewrite.Config{Kind: proxybin.HAProxy, File: path, Path: "/"}
 
-	var frontends []*hsection
-	backends := map[string]*hsection{}
-	for _, s := range h.sections {
-		switch s.kind {
+	var frontends []*Section
+	backends := map[string]*Section{}
+	for _, s := range cfg.Sections {
+		switch s.Type {
 		case "frontend", "listen":
-			if len(s.lines("bind")) > 0 {
+			if len(s.Own("bind")) > 0 {
 				frontends = append(frontends, s)
 			}
 		}
-		if s.kind == "backend" || s.kind == "listen" {
-			backends[s.name] = s
-			for _, l := range s.body {
-				switch l.kw() {
+		if s.Type == "backend" || s.Type == "listen" {
+			backends[s.Name] = s
+			for _, l := range s.Directives {
+				switch l.Keyword {
 				case "server-template":
-					return nil, &rewrite.Error{File: path, Line: l.num, Msg: "server-template is not supported: list the servers with `server NAME ADDRESS` lines"}
+					return nil, &rewrite.Error{File: path, Line: l.Line, Msg: "server-template is not supported: list the servers with `server NAME ADDRESS` lines"}
 				case "server":
-					srv, err := parseHAProxyServer(path, s.name, l)
+					srv, err := parseHAProxyServer(path, s.Name, l)
 					if err != nil {
 						return nil, err
 					}
@@ -219,21 +151,22 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 		return nil, &rewrite.Error{File: path, Msg: "no `server` lines in any backend or listen section: nothing to send clients to"}
 	}
 
-	fe, be, why, path2 := h.findWebSocketRoute(frontends, backends, detectedPools(path, text))
+	fe, be, why, path2 := h.findWebSocketRoute(frontends, backends, DetectWebSockets(cfg, false))
 	if be == nil {
-		return nil, &rewrite.Error{File: path, Line: fe.header.num, Msg: fmt.Sprintf("%s %s routes to no backend with servers: add a default_backend", fe.kind, fe.name)}
+		return nil, &rewrite.Error{File: path, Line: fe.Line, Msg: fmt.Sprintf("%s %s routes to no backend with servers: add a default_backend", fe.Type, fe.Name)}
 	}
 	h.wsFrontend = fe
-	c.Pool = be.name
-	c.Route = rewrite.SourceLine{File: path, Line: be.header.num}
+	c.Pool = be.Name
+	c.Route = rewrite.SourceLine{File: path, Line: be.Line}
 	if path2 != "" {
 		c.Path = path2
 	}
-	c.Notes = append(c.Notes, fmt.Sprintf("WebSocket route: %s %s → %s %s (%s)", fe.kind, fe.name, be.kind, be.name, why))
+	c.Notes = append(c.Notes, fmt.Sprintf("WebSocket route: %s %s → %s %s (%s)", fe.Type, fe.Name, be.Type, be.Name, why))
 	for i := range c.Servers {
-		c.Servers[i].WebSocket = c.Servers[i].Pool == be.name
+		c.Servers[i].WebSocket = c.Servers[i].Pool == be.Name
 	}
 	rewrite.AssignIDs(c.Servers)
+	var err error
 	c.Affinity, c.Notes = haproxyAffinity(be, c.Notes)
 	if c.Timers, err = h.haproxyTimers(be); err != nil {
 		return nil, err
@@ -246,17 +179,17 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 		}
 	}
 	c.SetRender(func(l rewrite.Local) (*rewrite.Result, error) { return h.render(c, l) })
-	if o, l := haproxyAllowedOrigin(h.sections); o != "" {
+	if o, l := haproxyAllowedOrigin(cfg.Sections); o != "" {
 		c.AllowedOrigin = o
-		c.Notes = append(c.Notes, fmt.Sprintf("handshakes send Origin %s, which the acl at %s:%d allows", o, path, l.num))
+		c.Notes = append(c.Notes, fmt.Sprintf("handshakes send Origin %s, which the acl at %s:%d allows", o, path, l.Line))
 	}
 	return c, nil
 }
 
-func serverHasCookie(be *hsection, line int) bool {
-	for _, l := range be.body {
-		if l.num == line {
-			for _, o := range params.ParseServerOptions(l.parts[3:]) {
+func serverHasCookie(be *Section, line int) bool {
+	for _, l := range be.Servers() {
+		if l.Line == line && len(l.Args) >= 2 {
+			for _, o := range params.ParseServerOptions(l.Args[2:]) {
 				if v, ok := o.(*params.ServerOptionValue); ok && v.Name == "cookie" {
 					return true
 				}
@@ -266,12 +199,12 @@ func serverHasCookie(be *hsection, line int) bool {
 	return false
 }
 
-func parseHAProxyServer(path, pool string, l hline) (rewrite.Server, error) {
-	if len(l.parts) < 3 {
-		return rewrite.Server{}, &rewrite.Error{File: path, Line: l.num, Msg: "server line needs a name and an address: `server NAME ADDRESS [options]`"}
+func parseHAProxyServer(path, pool string, l *Directive) (rewrite.Server, error) {
+	if len(l.Args) < 2 {
+		return rewrite.Server{}, &rewrite.Error{File: path, Line: l.Line, Msg: "server line needs a name and an address: `server NAME ADDRESS [options]`"}
 	}
-	s := rewrite.Server{Name: l.parts[1], Pool: pool, Addr: l.parts[2], Weight: 1, File: path, Line: l.num}
-	for _, o := range params.ParseServerOptions(l.parts[3:]) {
+	s := rewrite.Server{Name: l.Args[0], Pool: pool, Addr: l.Args[1], Weight: 1, File: path, Line: l.Line}
+	for _, o := range params.ParseServerOptions(l.Args[2:]) {
 		switch o := o.(type) {
 		case *params.ServerOptionWord:
 			if o.Name == "backup" {
@@ -281,7 +214,7 @@ func parseHAProxyServer(path, pool string, l hline) (rewrite.Server, error) {
 			if o.Name == "weight" {
 				w, err := strconv.Atoi(o.Value)
 				if err != nil || w < 0 || w > 256 {
-					return rewrite.Server{}, &rewrite.Error{File: path, Line: l.num, Msg: fmt.Sprintf("server %s: weight %q is not a number from 0 to 256", s.Name, o.Value)}
+					return rewrite.Server{}, &rewrite.Error{File: path, Line: l.Line, Msg: fmt.Sprintf("server %s: weight %q is not a number from 0 to 256", s.Name, o.Value)}
 				}
 				s.Weight = w
 			}
@@ -296,61 +229,49 @@ var (
 	pathCriterion     = regexp.MustCompile(`^(path|path_beg|path_dir|path_reg|path_sub|path_end|url_beg)(,.*)?$`)
 )
 
-// detectedPools are the lines of the backend and listen sections that
-// DetectWebSockets, the detector validate's rules read, says serve
-// WebSockets.
-func detectedPools(file string, text []byte) map[int]bool {
-	c := Index(file, text)
-	out := map[int]bool{}
-	for s := range DetectWebSockets(c, false).Backends {
-		out[s.Line] = true
-	}
-	return out
-}
-
 // findWebSocketRoute picks the frontend and backend that serve WebSockets.
-// The pools are the detector's (detected, by section line) when it finds
-// any that a frontend routes to; among them, and among all routes when it
-// finds none, a use_backend whose condition tests the Upgrade or
+// The pools are the detector's (ws, what validate's rules read) when it
+// finds any that a frontend routes to; among them, and among all routes
+// when it finds none, a use_backend whose condition tests the Upgrade or
 // Connection header wins, then one whose ACLs test a WebSocket-looking
 // path, then a backend named like one, then the first frontend's default
 // backend.
-func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[string]*hsection, detected map[int]bool) (fe, be *hsection, why, path string) {
+func (h *haproxyConfig) findWebSocketRoute(frontends []*Section, backends map[string]*Section, ws *WebSockets) (fe, be *Section, why, path string) {
 	type candidate struct {
-		fe, be *hsection
+		fe, be *Section
 		score  int
 		why    string
 		path   string
 	}
 	var best, bestDetected *candidate
 	consider := func(c candidate) {
-		if c.be == nil || len(c.be.lines("server")) == 0 {
+		if c.be == nil || len(c.be.Servers()) == 0 {
 			return
 		}
 		if best == nil || c.score > best.score {
 			best = &c
 		}
-		if detected[c.be.header.num] && (bestDetected == nil || c.score > bestDetected.score) {
+		if ws.Serves(c.be) && (bestDetected == nil || c.score > bestDetected.score) {
 			bestDetected = &c
 		}
 	}
 	for _, f := range frontends {
-		if f.kind == "listen" {
+		if f.Type == "listen" {
 			consider(candidate{fe: f, be: f, score: 1, why: "listen section"})
 		}
 		acls := map[string][][]string{} // name → criterion and values of each acl line
-		for _, l := range f.lines("acl") {
-			if len(l.parts) >= 3 {
-				acls[l.parts[1]] = append(acls[l.parts[1]], l.parts[2:])
+		for _, l := range f.Own("acl") {
+			if len(l.Args) >= 2 {
+				acls[l.Args[0]] = append(acls[l.Args[0]], l.Args[1:])
 			}
 		}
-		for _, l := range f.lines("use_backend") {
-			if len(l.parts) < 2 {
+		for _, l := range f.Own("use_backend") {
+			if len(l.Args) < 1 {
 				continue
 			}
-			b := backends[l.parts[1]]
+			b := backends[l.Args[0]]
 			score, why, path := 2, "use_backend", ""
-			for _, tests := range conditionTests(l.parts[2:], acls) {
+			for _, tests := range conditionTests(l.Args[1:], acls) {
 				crit := tests[0]
 				switch {
 				case wsHeaderCriterion.MatchString(crit):
@@ -369,7 +290,7 @@ func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[s
 					}
 				}
 			}
-			if score < 8 && rewrite.WebSocketName.MatchString(l.parts[1]) {
+			if score < 8 && rewrite.WebSocketName.MatchString(l.Args[0]) {
 				score, why = 6, "backend named for WebSockets"
 			}
 			if score < 8 {
@@ -377,10 +298,10 @@ func (h *haproxyConfig) findWebSocketRoute(frontends []*hsection, backends map[s
 			}
 			consider(candidate{fe: f, be: b, score: score, why: why, path: path})
 		}
-		if l, ok := f.lookup("default_backend"); ok && len(l.parts) > 1 {
-			b := backends[l.parts[1]]
+		if l := f.Lookup("default_backend"); l != nil && len(l.Args) > 0 {
+			b := backends[l.Args[0]]
 			score, why := 3, "default_backend"
-			if b != nil && rewrite.WebSocketName.MatchString(b.name) {
+			if b != nil && rewrite.WebSocketName.MatchString(b.Name) {
 				score, why = 6, "backend named for WebSockets"
 			}
 			consider(candidate{fe: f, be: b, score: score, why: why})
@@ -453,39 +374,37 @@ func sampleKey(expr string, a *rewrite.Affinity) bool {
 
 // haproxyAffinity reads the affinity of backend be: a persistence cookie
 // wins (it overrides balancing), then stick rules, then the balance hash.
-func haproxyAffinity(be *hsection, notes []string) (rewrite.Affinity, []string) {
+func haproxyAffinity(be *Section, notes []string) (rewrite.Affinity, []string) {
 	var a rewrite.Affinity
-	if l, ok := be.lookup("hash-type"); ok && len(l.parts) > 1 && l.parts[1] == "consistent" {
+	if l := be.Lookup("hash-type"); l != nil && l.Arg(0) == "consistent" {
 		a.Consistent = true
 	}
-	if l, ok := be.lookup("cookie"); ok && len(l.parts) > 1 {
-		a.Mode, a.Key = topology.AffinityCookie, strings.Trim(l.parts[1], `"'`)
+	if l := be.Lookup("cookie"); l != nil && len(l.Args) > 0 {
+		a.Mode, a.Key = topology.AffinityCookie, strings.Trim(l.Args[0], `"'`)
 		a.Consistent = false
-		notes = append(notes, fmt.Sprintf("affinity: cookie %s (line %d)", a.Key, l.num))
-		if !hasWord(l.parts, "insert") {
+		notes = append(notes, fmt.Sprintf("affinity: cookie %s (line %d)", a.Key, l.Line))
+		if !hasWord(l.Args, "insert") {
 			notes = append(notes, fmt.Sprintf("cookie %s: rewrite/prefix mode becomes insert (echo backends set no cookie of their own for HAProxy to tag)", a.Key))
 		}
 		return a, notes
 	}
-	for _, l := range be.body {
-		if (l.kw() != "stick" && l.kw() != "stick-table") || len(l.parts) < 3 || l.kw() == "stick-table" {
+	for _, l := range be.Own("stick") {
+		if len(l.Args) < 2 || l.Args[0] != "on" && l.Args[0] != "match" {
 			continue
 		}
-		if l.parts[1] != "on" && l.parts[1] != "match" {
-			continue
-		}
-		if !sampleKey(l.parts[2], &a) {
+		if !sampleKey(l.Args[1], &a) {
 			continue
 		}
 		// A stick table keeps the first server chosen: no hash remapping.
 		a.Consistent = false
-		notes = append(notes, fmt.Sprintf("affinity: %s %s from stick rule (line %d)", a.Mode, a.Key, l.num))
+		notes = append(notes, fmt.Sprintf("affinity: %s %s from stick rule (line %d)", a.Mode, a.Key, l.Line))
 		return a, notes
 	}
 	algo := "roundrobin"
 	line := 0
-	if l, ok := be.lookup("balance"); ok && len(l.parts) > 1 {
-		algo, line = l.parts[1], l.num
+	balance := be.Lookup("balance")
+	if balance != nil && len(balance.Args) > 0 {
+		algo, line = balance.Args[0], balance.Line
 	}
 	switch {
 	case algo == "source":
@@ -493,14 +412,13 @@ func haproxyAffinity(be *hsection, notes []string) (rewrite.Affinity, []string) 
 	case balanceHdr.MatchString(algo):
 		a.Mode, a.Key = topology.AffinityHeader, balanceHdr.FindStringSubmatch(algo)[1]
 	case algo == "url_param":
-		l, _ := be.lookup("balance")
-		if len(l.parts) > 2 {
-			a.Mode, a.Key = topology.AffinityQuery, l.parts[2]
+		if len(balance.Args) > 1 {
+			a.Mode, a.Key = topology.AffinityQuery, balance.Args[1]
 		}
 	case algo == "hash":
 		// balance hash <sample expression> (HAProxy 2.6+).
-		if l, _ := be.lookup("balance"); len(l.parts) > 2 {
-			sampleKey(l.parts[2], &a)
+		if len(balance.Args) > 1 {
+			sampleKey(balance.Args[1], &a)
 		}
 	}
 	if a.Mode == "" {
@@ -590,9 +508,9 @@ func joinLine(indent string, words ...string) string {
 }
 
 func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Result, error) {
-	var listeners []*hsection
-	for _, s := range h.sections {
-		if (s.kind == "frontend" || s.kind == "listen") && len(s.lines("bind")) > 0 {
+	var listeners []*Section
+	for _, s := range h.cfg.Sections {
+		if s.HasFrontend() && len(s.Own("bind")) > 0 {
 			listeners = append(listeners, s)
 		}
 	}
@@ -601,11 +519,11 @@ func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Res
 		return nil, err
 	}
 	res := c.NewResult(Descriptor.Name, Descriptor.ConfigName)
-	portOf := map[*hsection]string{}
+	portOf := map[*Section]string{}
 	for i, s := range listeners {
 		addr := addrs[i].String()
 		portOf[s] = addr
-		res.Listeners[s.name] = addr
+		res.Listeners[s.Name] = addr
 	}
 	res.Listen = portOf[h.wsFrontend]
 	idOf := map[int]string{} // server line → echo id
@@ -633,56 +551,63 @@ func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Res
 		res.Sources = append(res.Sources, rewrite.SourceLine{File: h.file, Line: cur})
 	}
 	sawGlobal := false
-	for _, s := range h.sections {
-		if s.kind != "" {
-			if reason, ok := haproxyDropSections[s.kind]; ok {
+	for _, part := range h.parts() {
+		s := part.section
+		if s == nil {
+			// The lines before the first section: blanks, comments and
+			// conditionals (anything else was refused).
+			s = &Section{}
+		} else {
+			if reason, ok := haproxyDropSections[s.Type]; ok {
 				drop(reason)
 				continue
 			}
-			cur = s.header.num
-			emit(JoinWords(s.header.parts))
+			cur = s.Line
+			emit(JoinWords(s.Header))
 		}
 		cur = 0
-		if s.kind == "global" {
+		if s.Type == "global" {
 			sawGlobal = true
 			if statsSocket != "" {
 				emit(statsSocket)
 			}
 		}
-		if (s.kind == "backend" || s.kind == "listen") && len(s.lines("server")) > 0 {
-			if m, ok := s.lookup("mode"); ok && len(m.parts) > 1 && m.parts[1] == "tcp" {
-				res.Notes = append(res.Notes, fmt.Sprintf("%s %s is in TCP mode: only the echo reply tells which server answered", s.kind, s.name))
+		if s.HasBackend() && len(s.Servers()) > 0 {
+			if m := s.Lookup("mode"); m != nil && m.Arg(0) == "tcp" {
+				res.Notes = append(res.Notes, fmt.Sprintf("%s %s is in TCP mode: only the echo reply tells which server answered", s.Type, s.Name))
 			} else {
 				emit("    http-response set-header " + rewrite.ServerHeader + " %[srv_name]")
 			}
-			if l.FastChecks && !hasCheckTimeout(s) && !hasCheckTimeout(s.defaults) {
+			if l.FastChecks && !hasCheckTimeout(s) && !hasCheckTimeout(s.Defaults) {
 				// Without it a check may take no longer than inter.
 				emit("    timeout check " + fastTimeoutMs)
 			}
 		}
 		bound := false
-		for _, ln := range s.body {
+		for _, ln := range part.lines {
 			cur = ln.num
-			indent := ln.raw[:len(ln.raw)-len(strings.TrimLeft(ln.raw, " \t"))]
-			kw := ln.kw()
+			if ln.d == nil {
+				emit("") // blank, or a comment
+				continue
+			}
+			raw := ln.d.Raw
+			indent := raw[:len(raw)-len(strings.TrimLeft(raw, " \t"))]
+			kw := ln.d.Keyword
+			parts := ln.d.Words()
 			// Lines are written back from the words checked, quoted so
 			// HAProxy reads exactly those words: nothing the check did not
 			// see (an escape, a variable) can turn into something else.
-			words := indent + JoinWords(ln.parts)
-			if kw == "" {
-				emit("")
-				continue
-			}
-			if s.kind == "global" {
+			words := indent + JoinWords(parts)
+			if s.Type == "global" {
 				if droppedGlobal(kw) {
 					drop("global `" + kw + "`")
 					continue
 				}
-				if (kw == "lua-load" || kw == "lua-load-per-thread") && len(ln.parts) > 1 {
-					if !rewrite.FileExists(h.absPath(ln.parts[1])) {
-						return nil, &rewrite.Error{File: h.file, Line: ln.num, Msg: fmt.Sprintf("%s: %s does not exist here", kw, ln.parts[1])}
+				if (kw == "lua-load" || kw == "lua-load-per-thread") && len(parts) > 1 {
+					if !rewrite.FileExists(h.absPath(parts[1])) {
+						return nil, &rewrite.Error{File: h.file, Line: ln.num, Msg: fmt.Sprintf("%s: %s does not exist here", kw, parts[1])}
 					}
-					emit(joinLine(indent, append([]string{kw, h.absPath(ln.parts[1])}, ln.parts[2:]...)...))
+					emit(joinLine(indent, append([]string{kw, h.absPath(parts[1])}, parts[2:]...)...))
 					continue
 				}
 				emit(words)
@@ -690,75 +615,75 @@ func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Res
 			}
 			switch kw {
 			case "bind":
-				if hasWord(ln.parts, "ssl") {
-					res.Notes = appendOnce(res.Notes, fmt.Sprintf("%s %s: TLS removed, clients speak plain HTTP/WebSocket", s.kind, s.name))
+				if hasWord(parts, "ssl") {
+					res.Notes = appendOnce(res.Notes, fmt.Sprintf("%s %s: TLS removed, clients speak plain HTTP/WebSocket", s.Type, s.Name))
 				}
 				if bound {
 					drop("extra `bind` lines (one local port per frontend)")
 					continue
 				}
 				bound = true
-				emit(joinLine(indent, append([]string{"bind", portOf[s]}, filterBindOptions(ln.parts[min(2, len(ln.parts)):])...)...))
+				emit(joinLine(indent, append([]string{"bind", portOf[s]}, filterBindOptions(parts[min(2, len(parts)):])...)...))
 			case "server":
 				id, ok := idOf[ln.num]
 				if !ok {
 					return nil, &rewrite.Error{File: h.file, Line: ln.num, Msg: "`server` outside a backend or listen section"}
 				}
-				opts := filterServerOptions(ln.parts[3:])
+				opts := filterServerOptions(parts[3:])
 				if l.FastChecks {
 					opts = fastServerOptions(opts)
 				}
-				emit(joinLine(indent, append([]string{"server", ln.parts[1], l.Backends[id]}, opts...)...))
+				emit(joinLine(indent, append([]string{"server", parts[1], l.Backends[id]}, opts...)...))
 			case "default-server":
-				opts := filterServerOptions(ln.parts[1:])
+				opts := filterServerOptions(parts[1:])
 				if l.FastChecks {
 					opts = fastServerOptions(opts)
 				}
 				emit(joinLine(indent, append([]string{"default-server"}, opts...)...))
 			case "timeout":
-				if l.FastChecks && len(ln.parts) > 2 && ln.parts[1] == "check" {
-					emit(joinLine(indent, "timeout", "check", fastCheckTimeout(ln.parts[2])))
+				if l.FastChecks && len(parts) > 2 && parts[1] == "check" {
+					emit(joinLine(indent, "timeout", "check", fastCheckTimeout(parts[2])))
 					continue
 				}
 				emit(words)
 			case "log":
-				if len(ln.parts) > 1 && ln.parts[1] == "global" {
+				if len(parts) > 1 && parts[1] == "global" {
 					emit(words)
 				} else {
 					drop("`log` targets")
 				}
 			case "errorfile":
-				if len(ln.parts) > 2 && !rewrite.FileExists(h.absPath(ln.parts[2])) {
+				if len(parts) > 2 && !rewrite.FileExists(h.absPath(parts[2])) {
 					drop("`errorfile` lines whose file does not exist here")
 					continue
 				}
-				if len(ln.parts) > 2 {
-					emit(joinLine(indent, append(ln.parts[:2:2], h.absPath(ln.parts[2]))...))
+				if len(parts) > 2 {
+					emit(joinLine(indent, append(parts[:2:2], h.absPath(parts[2]))...))
 					continue
 				}
 				emit(words)
 			case "redirect", "http-request":
-				if hasWord(ln.parts, "redirect") && hasWord(ln.parts, "scheme") && hasWord(ln.parts, "https") {
+				if hasWord(parts, "redirect") && hasWord(parts, "scheme") && hasWord(parts, "https") {
 					drop("redirects to https (TLS is removed)")
 					continue
 				}
 				emit(words)
 			case "http-check", "tcp-check":
-				if kw == "http-check" && len(ln.parts) > 1 && ln.parts[1] == "expect" {
+				if kw == "http-check" && len(parts) > 1 && parts[1] == "expect" {
 					drop("`http-check expect` (echo backends answer every check with 200)")
 					continue
 				}
-				if len(ln.parts) > 1 && ln.parts[1] == "connect" && (hasWord(ln.parts, "addr") || hasWord(ln.parts, "port")) {
+				if len(parts) > 1 && parts[1] == "connect" && (hasWord(parts, "addr") || hasWord(parts, "port")) {
 					// Checks go to the server's own (echo backend) address,
 					// never to the machine the user's config names.
 					drop("`addr` and `port` of `" + kw + " connect` rules")
-					emit(joinLine(indent, withoutOption(withoutOption(ln.parts, "addr"), "port")...))
+					emit(joinLine(indent, withoutOption(withoutOption(parts, "addr"), "port")...))
 					continue
 				}
 				emit(words)
 			case "option":
-				if len(ln.parts) > 1 && (ln.parts[1] == "ssl-hello-chk" || ln.parts[1] == "transparent") {
-					drop("`option " + ln.parts[1] + "`")
+				if len(parts) > 1 && (parts[1] == "ssl-hello-chk" || parts[1] == "transparent") {
+					drop("`option " + parts[1] + "`")
 					continue
 				}
 				emit(words)
@@ -767,9 +692,9 @@ func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Res
 			case "cookie":
 				// Rewrite and prefix modes tag a cookie the application
 				// sets; echo backends set none, so HAProxy inserts it.
-				if len(ln.parts) > 1 && !hasWord(ln.parts, "insert") && s.kind != "frontend" {
-					cookie := []string{"cookie", ln.parts[1], "insert"}
-					for _, w := range ln.parts[2:] {
+				if len(parts) > 1 && !hasWord(parts, "insert") && s.Type != "frontend" {
+					cookie := []string{"cookie", parts[1], "insert"}
+					for _, w := range parts[2:] {
 						if w != "rewrite" && w != "prefix" {
 							cookie = append(cookie, w)
 						}
@@ -779,7 +704,7 @@ func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Res
 				}
 				emit(words)
 			case "stick-table":
-				emit(joinLine(indent, withoutOption(ln.parts, "peers")...))
+				emit(joinLine(indent, withoutOption(parts, "peers")...))
 			default:
 				emit(words)
 			}
@@ -799,6 +724,47 @@ func (h *haproxyConfig) render(c *rewrite.Config, l rewrite.Local) (*rewrite.Res
 	}
 	res.Config = []byte(out.String())
 	return res, nil
+}
+
+// part is the lines before the first section (section nil) or a section's
+// lines after its header, up to the next section.
+type part struct {
+	section *Section
+	lines   []bodyLine
+}
+
+// bodyLine is one of them: its directive or conditional, nil for a blank
+// or comment line.
+type bodyLine struct {
+	num int
+	d   *Directive
+}
+
+// parts splits the indexed config into the parts the render writes, in
+// file order; every line of the file is in one.
+func (h *haproxyConfig) parts() []part {
+	at := map[int]*Directive{}
+	for _, s := range h.cfg.Sections {
+		for _, d := range s.Directives {
+			at[d.Line] = d
+		}
+	}
+	for _, d := range h.cfg.Conditionals {
+		at[d.Line] = d
+	}
+	n := len(h.cfg.Lines)
+	if h.trailingNewline {
+		n++ // the empty line after the last line break
+	}
+	out := []part{{}}
+	for line := 1; line <= n; line++ {
+		if k := len(out) - 1; k < len(h.cfg.Sections) && h.cfg.Sections[k].Line == line {
+			out = append(out, part{section: h.cfg.Sections[k]})
+			continue
+		}
+		out[len(out)-1].lines = append(out[len(out)-1].lines, bodyLine{num: line, d: at[line]})
+	}
+	return out
 }
 
 // withoutOption removes "name VALUE" from words.
@@ -836,21 +802,21 @@ var originFetch = regexp.MustCompile(`(?i)^(req\.)?f?hdr(_beg|_str|_dom)?\(origi
 
 // haproxyAllowedOrigin finds an Origin allowlist (acl NAME [req.f]hdr(Origin)
 // -i https://site ...) and returns its first site.
-func haproxyAllowedOrigin(sections []*hsection) (string, hline) {
+func haproxyAllowedOrigin(sections []*Section) (string, *Directive) {
 	for _, s := range sections {
-		if s.kind != "frontend" && s.kind != "listen" {
+		if !s.HasFrontend() {
 			continue
 		}
-		for _, l := range s.lines("acl") {
-			if len(l.parts) < 4 || !originFetch.MatchString(l.parts[2]) {
+		for _, l := range s.Own("acl") {
+			if len(l.Args) < 3 || !originFetch.MatchString(l.Args[1]) {
 				continue
 			}
-			for _, v := range l.parts[3:] {
+			for _, v := range l.Args[2:] {
 				if rewrite.OriginValue.MatchString(v) {
 					return v, l
 				}
 			}
 		}
 	}
-	return "", hline{}
+	return "", nil
 }

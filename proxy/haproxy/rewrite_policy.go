@@ -120,13 +120,13 @@ func droppedGlobal(kw string) bool {
 // checkHAProxyLine returns an *rewrite.Error when line l of a section of type
 // kind may open a socket, a file or a process that the rewrite cannot
 // make local. Lines the render drops or rewrites pass.
-func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
-	kw := l.kw()
+func (h *haproxyConfig) checkHAProxyLine(kind string, l *Directive) error {
+	kw := l.Keyword
 	refuse := func(format string, args ...any) error {
-		return &rewrite.Error{File: h.file, Line: l.num, Msg: fmt.Sprintf(format, args...) + "; verify stops rather than run what it cannot make local"}
+		return &rewrite.Error{File: h.file, Line: l.Line, Msg: fmt.Sprintf(format, args...) + "; verify stops rather than run what it cannot make local"}
 	}
-	if why, ok := coderun.HAProxy(kind, kw, l.parts[1:]); ok && !h.allowCode {
-		return rewrite.CodeError(h.file, l.num, kw, why)
+	if why, ok := coderun.HAProxy(kind, kw, l.Args); ok && !h.allowCode {
+		return rewrite.CodeError(h.file, l.Line, kw, why)
 	}
 	switch kind {
 	case "global":
@@ -150,7 +150,7 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 	if !haproxyProxyKeywords[kw] {
 		return refuse("%q is not a keyword verify knows to be local", kw)
 	}
-	words := l.parts
+	words := l.Words()
 	if kw == "no" {
 		return nil // "no option X" turns something off
 	}
@@ -189,12 +189,12 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l hline) error {
 // checkFiles checks every file l names (FilesNamed, the list
 // validate --exec uses). The options of bind, server and default-server
 // lines are left out: the render keeps none that names a file.
-func (h *haproxyConfig) checkFiles(l hline) error {
-	switch l.kw() {
+func (h *haproxyConfig) checkFiles(l *Directive) error {
+	switch l.Keyword {
 	case "bind", "server", "default-server":
 		return nil
 	}
-	for _, f := range FilesNamed(l.kw(), l.parts[1:]) {
+	for _, f := range FilesNamed(l.Keyword, l.Args) {
 		if err := h.checkPath(l, f.Path); err != nil {
 			return err
 		}
@@ -208,12 +208,12 @@ func (h *haproxyConfig) checkFiles(l hline) error {
 // config's directory, as the render writes them. A file that does not
 // exist here is read by nobody: the render drops such errorfiles, and
 // HAProxy refuses the others.
-func (h *haproxyConfig) checkPath(l hline, p string) error {
+func (h *haproxyConfig) checkPath(l *Directive, p string) error {
 	if p == "" {
 		return nil
 	}
 	if why := h.reader.Refusal(h.absPath(p)); why != "" {
-		return &rewrite.Error{File: h.file, Line: l.num, Msg: fmt.Sprintf("%s names %s: %s; verify only lets the proxy read regular files below the config's directory and --include-root", l.kw(), p, why)}
+		return &rewrite.Error{File: h.file, Line: l.Line, Msg: fmt.Sprintf("%s names %s: %s; verify only lets the proxy read regular files below the config's directory and --include-root", l.Keyword, p, why)}
 	}
 	return nil
 }

@@ -28,14 +28,14 @@ var (
 // haproxyTimers reads the health check settings of be's servers: each
 // server's own options over the default-server lines before it (in be, then
 // in its defaults section). Servers that differ make them unknown.
-func (h *haproxyConfig) haproxyTimers(be *hsection) (rewrite.Timers, error) {
-	var defaults []hline
-	if be.defaults != nil {
-		defaults = be.defaults.lines("default-server")
+func (h *haproxyConfig) haproxyTimers(be *Section) (rewrite.Timers, error) {
+	var defaults []*Directive
+	if be.Defaults != nil {
+		defaults = be.Defaults.Own("default-server")
 	}
 	var all []rewrite.Timers
-	for _, l := range be.body {
-		switch l.kw() {
+	for _, l := range be.Directives {
+		switch l.Keyword {
 		case "default-server":
 			defaults = append(defaults, l)
 			continue
@@ -44,11 +44,11 @@ func (h *haproxyConfig) haproxyTimers(be *hsection) (rewrite.Timers, error) {
 			continue
 		}
 		t := rewrite.Timers{Known: true, Interval: haproxyInter, Rise: haproxyRise, Fall: haproxyFall}
-		lines := append(append([]hline(nil), defaults...), l)
+		lines := append(append([]*Directive(nil), defaults...), l)
 		for _, d := range lines {
-			opts := d.parts[1:]
-			if d.kw() == "server" {
-				opts = d.parts[min(3, len(d.parts)):]
+			opts := d.Args
+			if d.Keyword == "server" {
+				opts = d.Args[min(2, len(d.Args)):]
 			}
 			if err := h.applyServerTimers(&t, d, opts); err != nil {
 				return rewrite.Timers{}, err
@@ -60,7 +60,7 @@ func (h *haproxyConfig) haproxyTimers(be *hsection) (rewrite.Timers, error) {
 }
 
 // applyServerTimers sets in t the check options of line l.
-func (h *haproxyConfig) applyServerTimers(t *rewrite.Timers, l hline, opts []string) error {
+func (h *haproxyConfig) applyServerTimers(t *rewrite.Timers, l *Directive, opts []string) error {
 	for _, o := range params.ParseServerOptions(opts) {
 		switch o := o.(type) {
 		case *params.ServerOptionWord:
@@ -75,7 +75,7 @@ func (h *haproxyConfig) applyServerTimers(t *rewrite.Timers, l hline, opts []str
 			case "inter", "fastinter", "downinter":
 				d, err := ParseDuration(o.Value)
 				if err != nil || d <= 0 {
-					return &rewrite.Error{File: h.file, Line: l.num, Msg: fmt.Sprintf("%s %q is not a positive time (e.g. 2s, 500ms)", o.Name, o.Value)}
+					return &rewrite.Error{File: h.file, Line: l.Line, Msg: fmt.Sprintf("%s %q is not a positive time (e.g. 2s, 500ms)", o.Name, o.Value)}
 				}
 				switch o.Name {
 				case "inter":
@@ -88,7 +88,7 @@ func (h *haproxyConfig) applyServerTimers(t *rewrite.Timers, l hline, opts []str
 			case "rise", "fall":
 				n, err := strconv.Atoi(o.Value)
 				if err != nil || n < 1 {
-					return &rewrite.Error{File: h.file, Line: l.num, Msg: fmt.Sprintf("%s %q is not a positive number", o.Name, o.Value)}
+					return &rewrite.Error{File: h.file, Line: l.Line, Msg: fmt.Sprintf("%s %q is not a positive number", o.Name, o.Value)}
 				}
 				if o.Name == "rise" {
 					t.Rise = n
@@ -120,14 +120,6 @@ func fastCheckTimeout(v string) string {
 }
 
 // hasCheckTimeout reports whether s sets `timeout check`.
-func hasCheckTimeout(s *hsection) bool {
-	if s == nil {
-		return false
-	}
-	for _, l := range s.lines("timeout") {
-		if len(l.parts) > 1 && l.parts[1] == "check" {
-			return true
-		}
-	}
-	return false
+func hasCheckTimeout(s *Section) bool {
+	return s != nil && len(s.Own("timeout", "check")) > 0
 }
