@@ -37,6 +37,7 @@ deps:
 
 test-deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(PROXIES) chromium redis-server nats-server rabbitmq-server mmdebstrap npm"
+	@command -v ip >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-install PKGS="iproute2"
 	@examples/socketio/deps.sh
 	@$(MAKE) --no-print-directory proxies
 	@$(GO) build -C tools/istiocheck -o /dev/null .

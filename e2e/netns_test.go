@@ -1,0 +1,284 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
+)
+
+// needNetns skips unless the netns driver can run (root); CI runs as
+// root, so there these run.
+func needNetns(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the netns end-to-end tests must run as root in CI")
+		}
+		t.Skip("the netns driver needs root")
+	}
+}
+
+// netnsReport is the part of a JSON report these tests read.
+type netnsReport struct {
+	Passed bool `json:"passed"`
+	Runs   []struct {
+		Proxy  string `json:"proxy"`
+		Passed bool   `json:"passed"`
+		Driver string `json:"driver"`
+		Hosts  struct {
+			Proxy    string            `json:"proxy"`
+			Backends map[string]string `json:"backends"`
+			Clients  string            `json:"clients"`
+		} `json:"hosts"`
+		Scenarios []struct {
+			Name    string `json:"name"`
+			Passed  bool   `json:"passed"`
+			Summary string `json:"summary"`
+			Metrics []struct {
+				Name  string  `json:"name"`
+				Value float64 `json:"value"`
+			} `json:"metrics"`
+		} `json:"scenarios"`
+	} `json:"runs"`
+}
+
+func readReport(t *testing.T, out []byte) netnsReport {
+	t.Helper()
+	var rep netnsReport
+	if !strings.Contains(string(out), `"runs"`) {
+		// One run is written as the run object itself.
+		var one struct{ Passed bool }
+		require.NoError(t, json.Unmarshal(out, &one), string(out))
+		require.NoError(t, json.Unmarshal([]byte(`{"passed":`+fmt.Sprint(one.Passed)+`,"runs":[`+string(out)+`]}`), &rep), string(out))
+		return rep
+	}
+	require.NoError(t, json.Unmarshal(out, &rep), string(out))
+	return rep
+}
+
+// hostState is what a run must leave as it was in the host's network
+// namespace: addresses, routes, the nftables ruleset, iptables rules and
+// forwarding.
+func hostState(t *testing.T) map[string]string {
+	t.Helper()
+	state := map[string]string{}
+	for _, args := range [][]string{{"addr"}, {"route"}, {"-6", "route"}, {"link"}} {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		require.NoError(t, err, "ip %v: %s", args, out)
+		state["ip "+strings.Join(args, " ")] = string(out)
+	}
+	if out, err := exec.Command("iptables-save").Output(); err == nil {
+		state["iptables-save"] = stripComments(string(out))
+	}
+	c, err := nftables.New()
+	require.NoError(t, err)
+	tables, err := c.ListTables()
+	require.NoError(t, err)
+	var nft []string
+	for _, tb := range tables {
+		chains, _ := c.ListChainsOfTableFamily(tb.Family)
+		for _, ch := range chains {
+			if ch.Table.Name != tb.Name {
+				continue
+			}
+			rules, _ := c.GetRules(tb, ch)
+			nft = append(nft, fmt.Sprintf("%d %s %s %d rules", tb.Family, tb.Name, ch.Name, len(rules)))
+		}
+		nft = append(nft, fmt.Sprintf("%d %s", tb.Family, tb.Name))
+	}
+	sort.Strings(nft)
+	state["nftables"] = strings.Join(nft, "\n")
+	fwd, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	require.NoError(t, err)
+	state["net.ipv4.ip_forward"] = string(fwd)
+	return state
+}
+
+// stripComments drops iptables-save's "# Generated ... on DATE" lines.
+func stripComments(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "#") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// A run on the netns driver passes on both proxies, says where it ran,
+// and leaves the host's network exactly as it found it.
+func TestNetnsLeavesTheHostAsItWas(t *testing.T) {
+	needNetns(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	testutil.NeedProxy(t, proxybin.Nginx)
+	before := hostState(t)
+	r := start(t, "verify", "examples/chat.hcl", "--driver", "netns", "--proxy", "all",
+		"--clients", "40", "--reconnects", "2", "--messages", "2", "--format", "json")
+	code := r.wait(t, 3*time.Minute)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
+	rep := readReport(t, r.stdout.Bytes())
+	require.True(t, rep.Passed)
+	require.Len(t, rep.Runs, 2)
+	for _, run := range rep.Runs {
+		require.Equal(t, "netns", run.Driver)
+		require.True(t, strings.HasPrefix(run.Hosts.Proxy, "198.18.0."), run.Hosts.Proxy)
+		for id, addr := range run.Hosts.Backends {
+			require.True(t, strings.HasPrefix(addr, "198.18.1."), "%s at %s", id, addr)
+		}
+		require.Contains(t, run.Hosts.Clients, "40 source addresses in 40 /24s (first 198.19.")
+	}
+	r.requireClean(t, "haproxy")
+	after := hostState(t)
+	for k, v := range before {
+		require.Equal(t, v, after[k], "the host's %s changed", k)
+	}
+}
+
+// Every example passes on the netns driver, on both proxies; configs
+// without affinity fail stickiness there too.
+func TestNetnsExamplesAndRoundRobin(t *testing.T) {
+	needNetns(t)
+	examples, err := filepath.Glob("../examples/*.hcl")
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	for _, path := range examples {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+				r := start(t, "verify", "examples/"+filepath.Base(path), "--driver", "netns", "--proxy", string(kind),
+					"--clients", "30", "--reconnects", "2", "--messages", "2", "--format", "json")
+				code := r.wait(t, 3*time.Minute)
+				require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
+				for _, run := range readReport(t, r.stdout.Bytes()).Runs {
+					require.Equal(t, "netns", run.Driver)
+					require.True(t, run.Passed)
+				}
+			})
+		})
+	}
+	for _, cfg := range []string{"roundrobin.haproxy.cfg", "roundrobin.nginx.conf"} {
+		t.Run(cfg, func(t *testing.T) {
+			t.Parallel()
+			kind := proxybin.HAProxy
+			if strings.Contains(cfg, "nginx") {
+				kind = proxybin.Nginx
+			}
+			testutil.NeedProxy(t, kind)
+			r := start(t, "verify", "verify/testdata/configs/"+cfg, "--driver", "netns",
+				"--clients", "30", "--reconnects", "2", "--messages", "2", "--scenarios", "stickiness,spread")
+			code := r.wait(t, 2*time.Minute)
+			require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
+			require.Contains(t, r.stdout.String(), "FAIL  stickiness")
+			require.Contains(t, r.stdout.String(), "driver    netns")
+		})
+	}
+}
+
+// Faults on one backend move only that backend's clients, and the report
+// says how long until they were served again.
+func TestNetnsFaults(t *testing.T) {
+	needNetns(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	r := start(t, "verify", "examples/chat.hcl", "--driver", "netns", "--proxy", "haproxy",
+		"--clients", "60", "--reconnects", "2", "--messages", "2", "--scenarios", "stickiness",
+		"--fault", "partition:ws1", "--fault", "pause:ws2", "--fault", "loss:ws3:5%", "--format", "json")
+	code := r.wait(t, 5*time.Minute)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
+	rep := readReport(t, r.stdout.Bytes())
+	require.Len(t, rep.Runs, 1)
+	var fault *struct {
+		Name    string `json:"name"`
+		Passed  bool   `json:"passed"`
+		Summary string `json:"summary"`
+		Metrics []struct {
+			Name  string  `json:"name"`
+			Value float64 `json:"value"`
+		} `json:"metrics"`
+	}
+	for i, sc := range rep.Runs[0].Scenarios {
+		if sc.Name == "fault" {
+			fault = &rep.Runs[0].Scenarios[i]
+		}
+	}
+	require.NotNil(t, fault, r.stdout.String())
+	require.True(t, fault.Passed, fault.Summary)
+	metric := map[string]float64{}
+	for _, m := range fault.Metrics {
+		metric[m.Name] = m.Value
+	}
+	for _, spec := range []string{"partition:ws1", "pause:ws2"} {
+		require.Zero(t, metric[spec+": other clients moved"], fault.Summary)
+		require.Equal(t, metric[spec+": clients of "+spec[strings.IndexByte(spec, ':')+1:]], metric[spec+": of them moved"], fault.Summary)
+		require.Positive(t, metric[spec+": first reconnect after the fault"], fault.Summary)
+	}
+	require.Zero(t, metric["loss:ws3:5%: other clients moved"], fault.Summary)
+	require.Equal(t, 100.0, metric["loss:ws3:5%: stickiness during"], fault.Summary)
+	r.requireClean(t, "haproxy")
+}
+
+// A run killed with SIGKILL cannot tear down; `wslb verify --cleanup`
+// then removes its namespaces, and no process of it is left.
+func TestNetnsKilledRunThenCleanup(t *testing.T) {
+	needNetns(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	r := start(t, "verify", "examples/chat.hcl", "--driver", "netns", "--proxy", "haproxy",
+		"--clients", "20", "--scenarios", "stickiness", "--idle", "60s")
+	r.waitFor(t, "haproxy", time.Minute)
+	// The namespaces carry the pid of the wslb that made them: one of
+	// the run's processes.
+	ours := func() []string {
+		r.mu.Lock()
+		pids := map[string]bool{fmt.Sprint(r.cmd.Process.Pid): true}
+		for pid := range r.seen {
+			pids[fmt.Sprint(pid)] = true
+		}
+		r.mu.Unlock()
+		entries, _ := os.ReadDir("/run/netns")
+		var out []string
+		for _, e := range entries {
+			f := strings.SplitN(e.Name(), "-", 3)
+			if len(f) == 3 && f[0] == "wslb" && pids[f[1]] {
+				out = append(out, e.Name())
+			}
+		}
+		return out
+	}
+	require.Eventually(t, func() bool { return len(ours()) >= 5 }, 30*time.Second, 50*time.Millisecond)
+	time.Sleep(time.Second) // into the run
+	left := ours()
+	require.NoError(t, r.cmd.Process.Signal(syscall.SIGKILL))
+	r.wait(t, 30*time.Second)
+	require.Eventually(t, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, p := range r.seen {
+			if alive(p) {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 50*time.Millisecond, "every process dies with the run (parent-death signals)")
+	for _, ns := range left {
+		require.FileExists(t, filepath.Join("/run/netns", ns), "a killed run leaves its namespaces")
+	}
+
+	code, out, errOut := runToEnd(t, exec.Command(wslbBin, "verify", "--cleanup"), time.Minute)
+	require.Equal(t, 0, code, errOut)
+	for _, ns := range left {
+		require.Contains(t, out, "removed network namespace "+ns)
+		require.NoFileExists(t, filepath.Join("/run/netns", ns))
+	}
+}
