@@ -31,6 +31,9 @@ func (r *runner) fanoutScenarios() error {
 		}
 		started := time.Now()
 		switch {
+		case name != ScenarioFanout && r.env.deployed:
+			r.skip(name, "--against drives a deployed topology, whose servers and broker this run does not control", started)
+			continue
 		case name == ScenarioFanoutNodeStop && len(r.plan.Servers) < 2:
 			r.skip(name, "the pool has a single node", started)
 			continue
