@@ -20,6 +20,8 @@ var fanoutBrokers = []struct {
 	kind    broker.Kind
 	process string
 }{
+	{broker.RabbitMQ, "rabbit"},
+	{broker.NATS, "nats-server"},
 	{broker.Redis, "redis-server"},
 }
 

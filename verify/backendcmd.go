@@ -33,7 +33,8 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 	e.broker = b
 	if opts.BackendCmd == "" {
 		e.backends.broker = b
-		return e.runBackends(ctx, ids, e.backends.factory, true)
+		// With a broker, only this process's echo servers join it.
+		return e.runBackends(ctx, ids, e.backends.factory, b == nil)
 	}
 	wd, err := os.Getwd()
 	if err != nil {

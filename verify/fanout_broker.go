@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wslb/wslb/broker"
@@ -123,12 +124,16 @@ func (b *poolBroker) describe() string {
 }
 
 // nodeConfig is node id's connection: its channel, and its state changes
-// recorded.
-func (b *poolBroker) nodeConfig(id string) broker.Config {
+// recorded until leaving is set (a node that stops closes its connection,
+// which is no loss of the broker).
+func (b *poolBroker) nodeConfig(id string, leaving *atomic.Bool) broker.Config {
 	c := b.cfg
 	c.Channel = strings.ReplaceAll(c.Channel, NodeTemplate, id)
 	c.Node = id
 	c.OnState = func(s broker.State, err error) {
+		if leaving.Load() {
+			return
+		}
 		e := BusEvent{Node: id, Up: s == broker.Up, At: time.Now()}
 		if err != nil {
 			e.Err = err.Error()
@@ -204,14 +209,16 @@ const brokerDial = 15 * time.Second
 // leaves the broker when it stops.
 type busNode struct {
 	*echo.Server
-	conn broker.Conn
+	conn    broker.Conn
+	leaving *atomic.Bool
 }
 
 // newBusNode connects node id to b and makes its echo backend.
 func newBusNode(id string, b *poolBroker, cfg echo.Config) (*busNode, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), brokerDial)
 	defer cancel()
-	conn, err := broker.Dial(ctx, b.nodeConfig(id))
+	leaving := &atomic.Bool{}
+	conn, err := broker.Dial(ctx, b.nodeConfig(id, leaving))
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", id, err)
 	}
@@ -225,16 +232,18 @@ func newBusNode(id string, b *poolBroker, cfg echo.Config) (*busNode, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("node %s: subscribing: %w", id, err)
 	}
-	return &busNode{Server: srv, conn: conn}, nil
+	return &busNode{Server: srv, conn: conn, leaving: leaving}, nil
 }
 
 // Shutdown stops the backend, then leaves the broker.
 func (n *busNode) Shutdown(ctx context.Context) error {
+	n.leaving.Store(true)
 	return errors.Join(n.Server.Shutdown(ctx), n.conn.Close())
 }
 
 // Close stops at once, then leaves the broker.
 func (n *busNode) Close() error {
+	n.leaving.Store(true)
 	return errors.Join(n.Server.Close(), n.conn.Close())
 }
 
