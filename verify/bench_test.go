@@ -11,7 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/driver/loopback"
+	_ "github.com/wslb/wslb/driver/netns" // BenchmarkVerifyChatDriver
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/harness"
 	"github.com/wslb/wslb/internal/memstat"
@@ -229,5 +231,34 @@ func BenchmarkEchoThroughput(b *testing.B) {
 	for _, kind := range proxybin.Kinds {
 		b.ReportMetric(rate[string(kind)], string(kind)+"-msg/s")
 		b.ReportMetric(rate[string(kind)]/rate["direct"], string(kind)+"/direct")
+	}
+}
+
+// BenchmarkVerifyChatDriver is `wslb verify examples/chat.hcl` with the
+// default clients and scenarios, per proxy and per driver, side by side
+// (docs/benchmarks.md, *Drivers*):
+//
+//	go test ./verify -run '^$' -bench VerifyChatDriver -benchtime 1x
+func BenchmarkVerifyChatDriver(b *testing.B) {
+	for _, kind := range proxybin.Kinds {
+		for _, drv := range []string{"loopback", "netns"} {
+			b.Run(string(kind)+"/"+drv, func(b *testing.B) {
+				benchProxy(b, kind)
+				if _, err := driver.Pick(drv, driver.Needs{}); err != nil {
+					b.Skip(err)
+				}
+				opts := Options{Proxies: []proxybin.Kind{kind}, Driver: drv, Clients: DefaultClients, Reconnects: DefaultReconnects, Timeout: 5 * time.Minute}
+				var wall time.Duration
+				testutil.BenchOnce(b, func() {
+					t0 := time.Now()
+					s, err := VerifyTopology(context.Background(), benchChat(b), opts)
+					require.NoError(b, err)
+					wall = time.Since(t0)
+					require.True(b, s.Passed, "%+v", s.Runs[0].Scenarios)
+					require.Equal(b, drv, s.Runs[0].Driver)
+				})
+				b.ReportMetric(wall.Seconds(), "wall-s")
+			})
+		}
 	}
 }
