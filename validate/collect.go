@@ -13,8 +13,10 @@ import (
 )
 
 // Collect turns paths (files or directories) into sources. Directories
-// are walked for *.cfg and *.conf files and extensionless files named
-// haproxy* or nginx*; hidden directories are skipped.
+// are walked for *.cfg and *.conf files, extensionless files named
+// haproxy* or nginx*, and *.yaml and *.yml files, which are linted only
+// when their content is a readable proxy's (Istio manifests, not CI
+// workflows or Helm values); hidden directories are skipped.
 func Collect(paths []string) ([]Source, error) {
 	var out []Source
 	for _, p := range paths {
@@ -50,7 +52,7 @@ func Collect(paths []string) ([]Source, error) {
 		}
 		sort.Strings(found)
 		for _, f := range found {
-			out = append(out, Source{Name: f})
+			out = append(out, Source{Name: f, IfContent: isYAML(f)})
 		}
 	}
 	return out, nil
@@ -59,10 +61,15 @@ func Collect(paths []string) ([]Source, error) {
 func looksLikeConfig(name string) bool {
 	n := strings.ToLower(name)
 	ext := filepath.Ext(n)
-	if ext == ".cfg" || ext == ".conf" {
+	if ext == ".cfg" || ext == ".conf" || isYAML(n) {
 		return true
 	}
 	// Extensionless files named after a proxy (haproxy*, nginx*), not
 	// haproxy.pem or nginx.service.
 	return ext == "" && slices.ContainsFunc(proxy.Names(), func(p string) bool { return strings.HasPrefix(n, p) })
+}
+
+func isYAML(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
 }

@@ -168,6 +168,13 @@ func TestRuleIDsAreStable(t *testing.T) {
 		"WSLB240": "haproxy-affinity-on-handshake-header",
 		"WSLB250": "haproxy-runs-code",
 		"WSLB300": "istio-websocket-route-timeout",
+		"WSLB301": "istio-http-cookie-without-ttl",
+		"WSLB302": "istio-source-ip-hash",
+		"WSLB303": "istio-polling-route-no-consistent-hash",
+		"WSLB304": "istio-websocket-idle-timeout",
+		"WSLB305": "istio-outlier-ejects-whole-pool",
+		"WSLB306": "istio-destination-rule-unused",
+		"WSLB307": "istio-undefined-subset",
 	}
 	got := map[string]string{}
 	for _, r := range rules.All() {

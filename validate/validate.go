@@ -52,6 +52,9 @@ type Source struct {
 	Name  string
 	Kind  Kind
 	Bytes []byte
+	// IfContent marks a file found in a directory by its extension alone
+	// (*.yaml): it is linted only when its content tells its kind.
+	IfContent bool
 }
 
 // Options configure a lint run.
@@ -187,6 +190,12 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 				return Result{}, fmt.Errorf("read config: %w", err)
 			}
 			src.Bytes = b
+		}
+		if src.IfContent {
+			d, why, ok := proxy.Detect(src.Name, src.Bytes)
+			if !ok || why != "content" || (src.Kind != "" && src.Kind != d.Name) {
+				continue
+			}
 		}
 		if src.Kind == "" {
 			k, ok := Detect(src.Name, src.Bytes)

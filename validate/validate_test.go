@@ -329,6 +329,46 @@ func TestCollectPicksOnlyConfigs(t *testing.T) {
 	require.Equal(t, []string{"haproxy-edge", "haproxy.cfg", "nginx", "site.conf"}, names)
 }
 
+// YAML files in a directory are linted when their content is Istio's:
+// a Helm values file or a CI workflow beside them is left alone, also
+// with --proxy naming another proxy.
+func TestCollectLintsOnlyIstioYAML(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"mesh.yaml":     "apiVersion: networking.istio.io/v1\nkind: VirtualService\nspec:\n  http:\n  - match: [{uri: {prefix: /ws}}]\n    timeout: 5s\n",
+		"values.yaml":   "replicas: 3\nimage: {tag: latest}\n",
+		"ci.yml":        "on: push\njobs: {lint: {runs-on: ubuntu-latest}}\n",
+		"haproxy.cfg":   "frontend f\n  bind :80\n",
+		"templates.yml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{ .Values.x }}\n",
+	}
+	for name, text := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	}
+	srcs, err := Collect([]string{dir})
+	require.NoError(t, err)
+	res, err := Lint(context.Background(), srcs, Options{})
+	require.NoError(t, err)
+	var names []string
+	for _, f := range res.Files {
+		names = append(names, filepath.Base(f))
+	}
+	require.Equal(t, []string{"haproxy.cfg", "mesh.yaml"}, names)
+	var yaml []string
+	for _, f := range res.Findings {
+		if filepath.Base(f.File) == "mesh.yaml" {
+			yaml = append(yaml, f.Rule)
+		}
+	}
+	require.Equal(t, []string{"WSLB300"}, yaml)
+
+	for i := range srcs {
+		srcs[i].Kind = HAProxy
+	}
+	res, err = Lint(context.Background(), srcs, Options{})
+	require.NoError(t, err)
+	require.Len(t, res.Files, 1, "only haproxy.cfg is read as HAProxy")
+}
+
 // TestExecRefusesCode checks that --exec never starts a binary on a
 // config that runs code, whatever is disabled or suppressed, unless
 // AllowCode is set.

@@ -8,6 +8,7 @@ package lint
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -61,6 +62,18 @@ func (p *pass) at(n *yaml.Node, msg, fix string) { p.Report(n.Line, n.Column, ms
 func duration(n *yaml.Node) (time.Duration, bool) {
 	d, err := time.ParseDuration(kube.Str(n))
 	return d, err == nil
+}
+
+// short prints a duration without zero units: "2m", "1m30s", "1h".
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // carries is the "carries WebSockets (because ...)" clause of messages.

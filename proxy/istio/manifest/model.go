@@ -65,7 +65,11 @@ func (r *Route) Describe() string {
 	} else {
 		what += fmt.Sprintf(" on line %d", r.Node.Line)
 	}
-	return fmt.Sprintf("%s %s, %s", r.Object.Kind, r.Object.Name, what)
+	name := r.Object.Name
+	if name == "" {
+		name = "(unnamed)"
+	}
+	return fmt.Sprintf("%s %s, %s", r.Object.Kind, name, what)
 }
 
 // Match is one of a route's alternative matches.
