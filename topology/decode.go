@@ -47,6 +47,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "reload"},
 		{Type: "security"},
 		{Type: "limits"},
+		{Type: "test"},
 	},
 }
 
@@ -129,6 +130,8 @@ var securitySchema = &hcl.BodySchema{
 
 var limitsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "max_conns"}}}
 
+var testSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "faults"}}}
+
 // Source ranges of attributes, kept beside the model for semantic checks.
 type (
 	listenerSrc struct {
@@ -206,6 +209,7 @@ func (d *decoder) decode(body hcl.Body) *Topology {
 	d.decodeReload(d.single(blocks["reload"]), &t.Reload)
 	d.decodeSecurity(d.single(blocks["security"]), &t.Security)
 	ld.limits = d.decodeLimits(d.single(blocks["limits"]), &t.Limits)
+	d.decodeTest(d.single(blocks["test"]), &t.Test)
 	for _, b := range blocks["listener"] {
 		ls := d.decodeListener(b)
 		ld.listeners = append(ld.listeners, ls)
@@ -333,6 +337,17 @@ func (d *decoder) decodeLimits(b *hcl.Block, l *Limits) *attrs {
 	*l = Limits{Range: rng}
 	l.MaxConnsSet = a.integer("max_conns", &l.MaxConns, 1, MaxConnsLimit, "Invalid max_conns")
 	return a
+}
+
+// decodeTest reads how `wslb verify` tests the topology. A fault spec's
+// grammar is the driver seam's (verify parses it, citing FaultsRange);
+// here it only has to be a spec's characters.
+func (d *decoder) decodeTest(b *hcl.Block, t *Test) {
+	a, rng := d.topBlock(b, testSchema)
+	*t = Test{Range: rng}
+	if a.strings("faults", &t.Faults, func(v string) (string, error) { return v, CheckFaultSpec(v) }) {
+		t.FaultsRange = a.at("faults")
+	}
 }
 
 func (d *decoder) decodeListener(b *hcl.Block) *listenerSrc {

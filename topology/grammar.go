@@ -37,6 +37,7 @@ const (
 	allowedHost      = `A host name is a sequence of dot-separated labels (RFC 1123): each label 1 to 63 letters, digits or '-', not starting or ending with '-'; 253 characters at most.`
 	allowedPort      = `A port is a decimal number from 1 to 65535 without sign or leading zeros.`
 	allowedPath      = `A path starts with '/' and continues with letters, digits and the characters - . _ ~ ! & ( ) * + , = : @ / (RFC 3986 path characters without ';', '$', quotes and percent-encoding); no empty, '.' or '..' segments; 1024 characters at most.`
+	allowedFault     = `A fault is KIND:SERVER[:VALUE], up to 100 letters, digits, '_', '.', ':', '%' or '-' starting with a letter, e.g. "pause:ws2" or "loss:ws1:5%".`
 	allowedHeader    = `A header name is 1 to 64 letters, digits or '-', starting with a letter or digit (a subset of the RFC 7230 token that both proxies pass through: NGINX ignores headers with '_' by default).`
 	allowedCookie    = `A cookie name is 1 to 64 letters, digits or '_', starting with a letter or '_' (a subset of the RFC 6265 token that NGINX can read as $cookie_NAME).`
 	allowedParam     = `A query parameter name is 1 to 64 letters, digits or '_' (NGINX reads it as $arg_NAME).`
@@ -101,6 +102,14 @@ func checkToken(what, allowed, s string, maxLen int, first, rest func(byte) bool
 func CheckName(s string) error {
 	return checkToken("name", allowedName, s, 64, isAlpha, func(c byte) bool {
 		return isAlnum(c) || c == '_' || c == '.' || c == '-'
+	})
+}
+
+// CheckFaultSpec validates the characters of a fault spec
+// (KIND:SERVER[:VALUE], e.g. "loss:ws2:5%"); verify parses it.
+func CheckFaultSpec(s string) error {
+	return checkToken("fault", allowedFault, s, 100, isAlpha, func(c byte) bool {
+		return isAlnum(c) || c == '_' || c == '.' || c == '-' || c == ':' || c == '%'
 	})
 }
 

@@ -480,3 +480,17 @@ pool "p" {
 	require.Equal(t, "Cookie affinity needs IP server addresses", diags[0].Summary)
 	require.Equal(t, 14, diags[0].Subject.Start.Line)
 }
+
+// The test block carries verify's fault specs; only their characters are
+// checked here (verify parses the grammar).
+func TestTestBlockFaults(t *testing.T) {
+	topo, diags := topology.NewLoader().Load("t.hcl", []byte(minimal+"\ntest {\n  faults = [\"pause:ws2\", \"loss:ws1:5%\"]\n}\n"))
+	require.Empty(t, diags)
+	require.Equal(t, []string{"pause:ws2", "loss:ws1:5%"}, topo.Test.Faults)
+	require.Equal(t, "t.hcl", topo.Test.FaultsRange.Filename)
+	require.Positive(t, topo.Test.FaultsRange.Start.Line)
+
+	_, diags = topology.NewLoader().Load("t.hcl", []byte(minimal+"\ntest {\n  faults = [\"pause:ws2\\nlisten 1\"]\n}\n"))
+	require.True(t, diags.HasErrors())
+	require.Contains(t, diags.Error(), "is not a valid fault")
+}

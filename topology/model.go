@@ -38,6 +38,16 @@ type Topology struct {
 	Reload    Reload
 	Security  Security
 	Limits    Limits
+	Test      Test
+}
+
+// Test is how `wslb verify` tests the topology beyond its scenarios.
+type Test struct {
+	// Faults are fault specs (KIND:SERVER[:VALUE], e.g. "pause:ws2"), the
+	// defaults of verify's --fault.
+	Faults      []string
+	FaultsRange hcl.Range
+	Range       hcl.Range
 }
 
 // Targets are the proxy versions the generated configs must run on.

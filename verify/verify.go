@@ -29,6 +29,17 @@ import (
 // scenario is not an error, it is Summary.Passed == false). Everything
 // started is torn down before it returns, also when ctx is cancelled.
 func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) (*report.Summary, error) {
+	if len(opts.Faults) == 0 {
+		// The topology's test block gives the faults --fault does not.
+		for _, spec := range topo.Test.Faults {
+			f, err := driver.ParseFault(spec)
+			if err != nil {
+				r := topo.Test.FaultsRange
+				return nil, inputErrorf("%s:%d:%d: %v", r.Filename, r.Start.Line, r.Start.Column, err)
+			}
+			opts.Faults = append(opts.Faults, f)
+		}
+	}
 	opts, err := opts.Normalize()
 	if err != nil {
 		return nil, err
