@@ -256,6 +256,18 @@ func (r *run) requireClean(t *testing.T, proxy string) {
 	left, err := filepath.Glob(filepath.Join(r.tmp, "wslb-*"))
 	require.NoError(t, err)
 	require.Empty(t, left, "scratch dirs left behind")
+	// The netns driver's namespaces are named after the wslb that made
+	// them: one of this run's processes.
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		f := strings.SplitN(e.Name(), "-", 3)
+		if len(f) != 3 || f[0] != "wslb" {
+			continue
+		}
+		pid, err := strconv.Atoi(f[1])
+		_, ours := r.seen[pid]
+		require.False(t, err == nil && (ours || pid == r.cmd.Process.Pid), "network namespace %s left behind", e.Name())
+	}
 }
 
 func TestVerifyPassesAndCleansUp(t *testing.T) {
