@@ -104,7 +104,7 @@ func Judge(o *Observations) []*report.Scenario {
 		}
 		var sc *report.Scenario
 		if why, ok := o.Skips[name]; ok {
-			out = append(out, Skipped(name, why))
+			out = append(out, withNote(Skipped(name, why), o.Notes[name]))
 			continue
 		}
 		switch name {
