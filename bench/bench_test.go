@@ -102,6 +102,8 @@ func TestHelperBench(t *testing.T) {
 		err = harnessClient(addr, n)
 	case "harness-hold":
 		err = harnessHold(addr, n)
+	case "harness-fanout":
+		err = harnessFanout(addr, n)
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}

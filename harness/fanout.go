@@ -79,8 +79,10 @@ type FanoutClient struct {
 type FanoutResult struct {
 	Messages int
 	Clients  []FanoutClient
-	// Latency is publish-to-delivery time over every delivery.
+	// Latency is publish-to-delivery time over every delivery; Span is
+	// from the first message published to the last delivery.
 	Latency report.Latency
+	Span    time.Duration
 }
 
 // Fanout is a running fan-out: every client connected and joined.
@@ -96,6 +98,8 @@ type Fanout struct {
 
 	histMu sync.Mutex
 	hist   *hdrhistogram.Histogram
+	// firstPublish and lastDelivery bound the deliveries (unix nanos).
+	firstPublish, lastDelivery atomic.Int64
 }
 
 // subscriber is one client's connection and bookkeeping.
@@ -277,6 +281,11 @@ func (f *Fanout) handle(s *subscriber, msg []byte) {
 			s.last[i-s.start] = p.Seq
 		}
 		s.delivered.Add(1)
+		for at := now.UnixNano(); ; {
+			if old := f.lastDelivery.Load(); old >= at || f.lastDelivery.CompareAndSwap(old, at) {
+				break
+			}
+		}
 		if s.lat = append(s.lat, max(now.Sub(p.Sent).Microseconds(), 1)); len(s.lat) >= latencyBatch {
 			f.flushLatency(s)
 		}
@@ -370,6 +379,7 @@ func (f *Fanout) Publish(ctx context.Context, m int) error {
 	if m < 1 || m > f.spec.Messages {
 		return fmt.Errorf("harness: message %d of %d", m, f.spec.Messages)
 	}
+	f.firstPublish.CompareAndSwap(0, time.Now().UnixNano())
 	sem := make(chan struct{}, f.h.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for _, s := range f.subs {
@@ -482,6 +492,9 @@ func (f *Fanout) Result() *FanoutResult {
 	f.histMu.Lock()
 	res.Latency = LatencyOf(f.hist)
 	f.histMu.Unlock()
+	if first, last := f.firstPublish.Load(), f.lastDelivery.Load(); first != 0 && last > first {
+		res.Span = time.Duration(last - first)
+	}
 	return res
 }
 

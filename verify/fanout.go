@@ -113,7 +113,7 @@ func (r *runner) fanout(name string) (*FanoutInput, error) {
 		}
 	}
 	res := f.Result()
-	in.Clients, in.Latency = res.Clients, res.Latency
+	in.Clients, in.Latency, in.Span = res.Clients, res.Latency, res.Span
 	in.Events = r.env.busEvents(since)
 	return in, r.ctx.Err()
 }

@@ -50,6 +50,8 @@ type FanoutInput struct {
 	Messages int                    `json:"messages"`
 	Clients  []harness.FanoutClient `json:"clients"`
 	Latency  report.Latency         `json:"latency"`
+	// Span is from the first message published to the last delivery.
+	Span time.Duration `json:"span_ns"`
 	// Broker describes the broker ("redis at 127.0.0.1:6379, channel
 	// wslb"); Resumes says the nodes resume from an offset after a drop.
 	Broker string `json:"broker"`
@@ -372,6 +374,9 @@ func EvalFanout(in FanoutInput) *report.Scenario {
 		{Name: "latency p50", Value: ms(in.Latency.P50), Unit: "ms"},
 		{Name: "latency p99", Value: ms(in.Latency.P99), Unit: "ms"},
 		{Name: "latency max", Value: ms(in.Latency.Max), Unit: "ms"},
+	}
+	if in.Span > 0 {
+		sc.Metrics = append(sc.Metrics, report.Metric{Name: "delivery rate", Value: float64(t.delivered) / in.Span.Seconds(), Unit: "deliveries/s"})
 	}
 	if in.Name == ScenarioFanoutBrokerRestart {
 		sc.Metrics = append(sc.Metrics, report.Metric{Name: "lost during the broker restart", Value: float64(t.outage), Unit: "messages"})
