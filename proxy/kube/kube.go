@@ -121,7 +121,7 @@ func (m *Manifest) document(text []byte, offset int) {
 	}
 	var doc yaml.Node
 	if err := safeUnmarshal(text, &doc); err != nil {
-		p := Problem{Line: offset + 1, Message: "YAML: " + err.Error()}
+		p := Problem{Line: offset + 1, Message: "YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 		if sm := lineRe.FindStringSubmatch(err.Error()); sm != nil {
 			n, _ := strconv.Atoi(sm[1])
 			p.Line, p.Message = offset+n, "YAML: "+strings.TrimPrefix(err.Error(), sm[0])
@@ -142,7 +142,8 @@ func (m *Manifest) document(text []byte, offset int) {
 		// the linters' walks over the expanded tree are then bounded too.
 		var v any
 		if err := root.Decode(&v); err != nil {
-			m.Problems = append(m.Problems, Problem{Line: root.Line, Column: root.Column, Message: "YAML: " + err.Error()})
+			at := firstAnchor(root)
+			m.Problems = append(m.Problems, Problem{Line: at.Line, Column: at.Column, Message: "YAML: " + strings.TrimPrefix(err.Error(), "yaml: ") + " (anchors and aliases that expand too far)"})
 			return
 		}
 	}
@@ -210,6 +211,21 @@ func hasAlias(n *yaml.Node) bool {
 	found := false
 	walk(n, func(n *yaml.Node) { found = found || n.Kind == yaml.AliasNode })
 	return found
+}
+
+// firstAnchor is the first node of n that defines an anchor, n when none
+// does.
+func firstAnchor(n *yaml.Node) *yaml.Node {
+	var first *yaml.Node
+	walk(n, func(c *yaml.Node) {
+		if first == nil && c.Anchor != "" {
+			first = c
+		}
+	})
+	if first == nil {
+		return n
+	}
+	return first
 }
 
 func endLine(n *yaml.Node) int {
