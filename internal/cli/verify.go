@@ -84,8 +84,12 @@ WebSocket clients with distinct identities — and check, with numbers:
               (fanout-node-stop) and the broker restarted
               (fanout-broker-restart)
 
-Everything runs on loopback: listen and server addresses are rewritten to free
-local ports, and every process is torn down on exit, failure or Ctrl-C.
+Nothing leaves the machine: listen and server addresses are rewritten to ones
+the driver hands out (--driver: as root, auto gives every node a network
+namespace of its own on a private bridge; elsewhere all runs on loopback),
+and every process and namespace is torn down on exit, failure or Ctrl-C.
+--fault (e.g. pause:ws2, loss:ws1:5%) adds the fault scenario: which clients
+a fault on one backend moved, and how long until they were served again.
 For an existing config the affinity key is detected (source address, cookie,
 header or query parameter); --key overrides it.
 
@@ -171,6 +175,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.StringArrayVar(&opts.Faults, "fault", nil, "inject a fault on one backend in the fault scenario, KIND:SERVER[:VALUE] (loss:ws2:5%, rate:ws1:1mbit, down:ws3, pause:ws2, partition:ws1, delay:ws2:50ms); repeat for several, one after the other (needs --driver netns or another driver with faults)")
 
 	_ = cmd.RegisterFlagCompletionFunc("driver", driverCompletion)
+	_ = cmd.RegisterFlagCompletionFunc("fault", faultCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("format", enumFlagCompletion("text", "json"))
 	_ = cmd.RegisterFlagCompletionFunc("proxy-version", proxyVersionCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("scenarios", enumFlagCompletion(verify.AllScenarios()...))
@@ -418,6 +423,15 @@ func driverCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCo
 		out = append(out, d.Name+"\t"+d.Summary)
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// faultCompletion completes --fault with each fault kind.
+func faultCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	for _, k := range driver.FaultKinds {
+		out = append(out, string(k)+":")
+	}
+	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 }
 
 // runCleanup removes what killed runs of every driver left (the loopback

@@ -227,3 +227,11 @@ func TestVerifyMissingVersionExitsFour(t *testing.T) {
 		require.Contains(t, stderr, "make proxies", "%v", args)
 	}
 }
+
+func TestVerifyFaultFlag(t *testing.T) {
+	code, _, errOut := runCLI(t, "verify", "x.hcl", "--fault", "melt:ws1")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, `--fault: fault "melt:ws1": unknown kind "melt"`)
+	got, _ := faultCompletion(nil, nil, "")
+	require.Contains(t, got, "pause:")
+}
