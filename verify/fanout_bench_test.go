@@ -20,7 +20,7 @@ import (
 
 // fanoutBenchTopology is a pool of n nodes without affinity behind one
 // WebSocket route.
-func fanoutBenchTopology(b *testing.B, n int) *topology.Topology {
+func fanoutBenchTopology(b testing.TB, n int) *topology.Topology {
 	b.Helper()
 	var servers strings.Builder
 	for i := 1; i <= n; i++ {
