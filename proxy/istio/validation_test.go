@@ -2,72 +2,26 @@ package istio_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/testutil"
 )
 
-// The Istio YAML is checked by Istio's own validation, the way the HAProxy
-// and NGINX configs are checked by their binaries: tools/istiocheck (a
-// module of its own, so wslb links none of it) applies the CRD schemas
-// of the istio.io/api version wslb is built with, with the Kubernetes API
-// server's validation code, decodes every object into istio.io/client-go's
-// type, and runs Istio's semantic validation (istioctl validate's).
+// The Istio YAML is checked by Istio's own validation (testutil.IstioCheck).
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if checkerPath != "" {
-		os.RemoveAll(filepath.Dir(checkerPath))
-	}
+	testutil.RemoveIstioCheck()
 	os.Exit(code)
 }
 
-var (
-	checkerOnce sync.Once
-	checkerPath string
-	checkerErr  error
-)
-
-// checker builds tools/istiocheck once per test run and finds the CRD
-// file of the istio.io/api module wslb links.
-func checker(t *testing.T) (bin, crds string) {
-	t.Helper()
-	checkerOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wslb-istiocheck-")
-		if err != nil {
-			checkerErr = err
-			return
-		}
-		checkerPath = filepath.Join(dir, "istiocheck")
-		out, err := exec.Command("go", "build", "-C", "../../tools/istiocheck", "-o", checkerPath, ".").CombinedOutput()
-		if err != nil {
-			checkerErr = &buildError{err, string(out)}
-		}
-	})
-	require.NoError(t, checkerErr)
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "istio.io/api").Output()
-	require.NoError(t, err)
-	crds = filepath.Join(strings.TrimSpace(string(out)), "kubernetes", "customresourcedefinitions.gen.yaml")
-	require.FileExists(t, crds)
-	return checkerPath, crds
-}
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return "build tools/istiocheck: " + e.err.Error() + "\n" + e.out }
-
 func istiocheck(t *testing.T, files ...string) (string, error) {
 	t.Helper()
-	bin, crds := checker(t)
-	out, err := exec.Command(bin, append([]string{"-crds", crds}, files...)...).CombinedOutput()
-	return string(out), err
+	return testutil.IstioCheck(t, files...)
 }
 
 func TestGoldenPassesIstioValidation(t *testing.T) {

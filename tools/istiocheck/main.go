@@ -1,16 +1,20 @@
-// Command istiocheck checks Kubernetes YAML for Istio the way a cluster
-// would: every object against the CRD schema Istio ships for its kind
+// Command istiocheck checks Kubernetes YAML for Istio and the Kubernetes
+// Gateway API the way a cluster would: every object against the CRD
+// schema Istio or the Gateway API ships for its kind
 // (OpenAPI validation, unknown fields as with kubectl --validate=strict,
 // and the schema's CEL rules, with the API server's own code from
 // k8s.io/apiextensions-apiserver), its metadata against Kubernetes' name
-// and label rules, its decoding into istio.io/client-go's type, and
-// Istio's semantic validation (istio.io/istio's pkg/config/validation, the
+// and label rules, its decoding into istio.io/client-go's or
+// sigs.k8s.io/gateway-api's type, and Istio's semantic validation (istio.io/istio's pkg/config/validation, the
 // code behind istioctl validate and Istio's admission webhook).
 //
 // It is a module of its own so that none of this is linked into wslb: the
 // wslb tests build and run it.
 //
-//	istiocheck -crds customresourcedefinitions.gen.yaml FILE.yaml...
+//	istiocheck -crds customresourcedefinitions.gen.yaml [-crds DIR]... FILE.yaml...
+//
+// -crds names a file of CRDs or a directory of them (the Gateway API's
+// config/crd/standard); give it once per source.
 //
 // It prints one line per problem, FILE: KIND/NAME: problem, and one per
 // warning of Istio's validation, and exits 1 when there is any problem, 2
@@ -27,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	netv1 "istio.io/client-go/pkg/apis/networking/v1"
@@ -37,6 +42,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	metavalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -45,6 +51,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -56,16 +63,19 @@ type version struct {
 }
 
 func main() {
-	crds := flag.String("crds", "", "the CRD file (istio.io/api's kubernetes/customresourcedefinitions.gen.yaml)")
+	var crds crdFlag
+	flag.Var(&crds, "crds", "a CRD file (istio.io/api's kubernetes/customresourcedefinitions.gen.yaml) or a directory of them (sigs.k8s.io/gateway-api's config/crd/standard); repeatable")
 	flag.Parse()
-	if *crds == "" || flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: istiocheck -crds CRDS.yaml FILE.yaml...")
+	if len(crds) == 0 || flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: istiocheck -crds CRDS.yaml [-crds DIR]... FILE.yaml...")
 		os.Exit(2)
 	}
-	schemas, err := loadCRDs(*crds)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "istiocheck:", err)
-		os.Exit(2)
+	schemas := map[string]*version{}
+	for _, path := range crds {
+		if err := loadCRDs(path, schemas); err != nil {
+			fmt.Fprintln(os.Stderr, "istiocheck:", err)
+			os.Exit(2)
+		}
 	}
 	problems, warnings, checked := 0, 0, 0
 	for _, path := range flag.Args() {
@@ -90,14 +100,41 @@ func main() {
 	}
 }
 
-// loadCRDs reads every CRD of the file, keyed "group/version, Kind=kind"
-// as the objects' apiVersion and kind spell it.
-func loadCRDs(path string) (map[string]*version, error) {
+// crdFlag is the -crds flag, given once per CRD file or directory.
+type crdFlag []string
+
+func (c *crdFlag) String() string     { return strings.Join(*c, ",") }
+func (c *crdFlag) Set(v string) error { *c = append(*c, v); return nil }
+
+// loadCRDs adds every CRD of the file, or of the directory's *.yaml
+// files, to out, keyed "group/version, Kind=kind" as the objects'
+// apiVersion and kind spell it.
+func loadCRDs(path string, out map[string]*version) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		files, err := filepath.Glob(filepath.Join(path, "*.yaml"))
+		if err != nil {
+			return err
+		}
+		n := len(out)
+		for _, f := range files {
+			if err := loadCRDFile(f, out, false); err != nil {
+				return err
+			}
+		}
+		if len(out) == n {
+			return fmt.Errorf("%s: no CustomResourceDefinition", path)
+		}
+		return nil
+	}
+	return loadCRDFile(path, out, true)
+}
+
+func loadCRDFile(path string, out map[string]*version, need bool) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := map[string]*version{}
+	n := len(out)
 	r := utilyaml.NewYAMLReader(bufioReader(b))
 	for {
 		doc, err := r.Read()
@@ -105,11 +142,11 @@ func loadCRDs(path string) (map[string]*version, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		var crd apiextensionsv1.CustomResourceDefinition
 		if err := yaml.Unmarshal(doc, &crd); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		if crd.Kind != "CustomResourceDefinition" {
 			continue
@@ -120,27 +157,31 @@ func loadCRDs(path string) (map[string]*version, error) {
 			}
 			var internal apiextensions.JSONSchemaProps
 			if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v.Schema.OpenAPIV3Schema, &internal, nil); err != nil {
-				return nil, fmt.Errorf("%s %s: %w", crd.Name, v.Name, err)
+				return fmt.Errorf("%s %s: %w", crd.Name, v.Name, err)
 			}
 			s, err := structuralschema.NewStructural(&internal)
 			if err != nil {
-				return nil, fmt.Errorf("%s %s: not a structural schema: %w", crd.Name, v.Name, err)
+				return fmt.Errorf("%s %s: not a structural schema: %w", crd.Name, v.Name, err)
 			}
 			validator, _, err := apiservervalidation.NewSchemaValidator(&internal)
 			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", crd.Name, v.Name, err)
+				return fmt.Errorf("%s %s: %w", crd.Name, v.Name, err)
 			}
-			out[crd.Spec.Group+"/"+v.Name+", Kind="+crd.Spec.Names.Kind] = &version{
+			key := crd.Spec.Group + "/" + v.Name + ", Kind=" + crd.Spec.Names.Kind
+			if _, dup := out[key]; dup {
+				return fmt.Errorf("%s: %s is defined twice", path, key)
+			}
+			out[key] = &version{
 				structural: s,
 				validator:  validator,
 				cel:        cel.NewValidator(s, true, celconfig.PerCallLimit),
 			}
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no CustomResourceDefinition", path)
+	if need && len(out) == n {
+		return fmt.Errorf("%s: no CustomResourceDefinition", path)
 	}
-	return out, nil
+	return nil
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
@@ -203,6 +244,9 @@ func checkObject(j []byte, schemas map[string]*version) (problems, warnings []st
 		}
 	}
 	errs = append(errs, metav1validation.ValidateLabels(labels, field.NewPath("metadata", "labels"))...)
+	// The API server fills in the schema's defaults (a parentRef's group
+	// and kind, for one) before it validates: CEL rules read them.
+	defaulting.Default(obj, v.structural)
 	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, v.validator)...)
 	celErrs, _ := v.cel.Validate(context.Background(), nil, v.structural, obj, nil, celconfig.RuntimeCELCostBudget)
 	errs = append(errs, celErrs...)
@@ -231,10 +275,12 @@ func checkObject(j []byte, schemas map[string]*version) (problems, warnings []st
 }
 
 // semantic runs Istio's own validation of the object, as istioctl
-// validate does, in the namespace "default".
+// validate does, in the namespace "default". For the Gateway API's kinds
+// that is decoding the spec strictly into the types Istio is built with:
+// Istio leaves their validation to the CRD schemas.
 func semantic(apiVersion, kind, name string, labels map[string]string, spec any) (validation.Warning, error) {
 	group, ver, _ := strings.Cut(apiVersion, "/")
-	s, ok := collections.Pilot.FindByGroupVersionAliasesKind(config.GroupVersionKind{Group: group, Version: ver, Kind: kind})
+	s, ok := collections.PilotGatewayAPI().FindByGroupVersionAliasesKind(config.GroupVersionKind{Group: group, Version: ver, Kind: kind})
 	if !ok {
 		return nil, fmt.Errorf("no Istio schema for %s %s", apiVersion, kind)
 	}
@@ -255,22 +301,42 @@ func semantic(apiVersion, kind, name string, labels map[string]string, spec any)
 	})
 }
 
-// decodeTyped decodes the object into istio.io/client-go's type for its
-// kind, refusing unknown fields, and checks its group and version.
+// decodeTyped decodes the object into istio.io/client-go's or
+// sigs.k8s.io/gateway-api's type for its kind, refusing unknown fields,
+// and checks its group and version.
 func decodeTyped(kind string, j []byte) error {
+	var tm struct {
+		APIVersion string `json:"apiVersion"`
+	}
+	if err := json.Unmarshal(j, &tm); err != nil {
+		return err
+	}
 	var target any
-	switch kind {
-	case "Gateway":
-		target = &netv1.Gateway{}
-	case "VirtualService":
-		target = &netv1.VirtualService{}
-	case "DestinationRule":
-		target = &netv1.DestinationRule{}
-	case "ServiceEntry":
-		target = &netv1.ServiceEntry{}
-	case "WorkloadEntry":
-		target = &netv1.WorkloadEntry{}
+	want := netv1.SchemeGroupVersion.String()
+	switch {
+	case strings.HasPrefix(tm.APIVersion, gatewayv1.GroupName+"/"):
+		want = gatewayv1.GroupVersion.String()
+		switch kind {
+		case "Gateway":
+			target = &gatewayv1.Gateway{}
+		case "HTTPRoute":
+			target = &gatewayv1.HTTPRoute{}
+		}
 	default:
+		switch kind {
+		case "Gateway":
+			target = &netv1.Gateway{}
+		case "VirtualService":
+			target = &netv1.VirtualService{}
+		case "DestinationRule":
+			target = &netv1.DestinationRule{}
+		case "ServiceEntry":
+			target = &netv1.ServiceEntry{}
+		case "WorkloadEntry":
+			target = &netv1.WorkloadEntry{}
+		}
+	}
+	if target == nil {
 		return nil
 	}
 	d := json.NewDecoder(bytes.NewReader(j))
@@ -278,13 +344,7 @@ func decodeTyped(kind string, j []byte) error {
 	if err := d.Decode(target); err != nil {
 		return err
 	}
-	var tm struct {
-		APIVersion string `json:"apiVersion"`
-	}
-	if err := json.Unmarshal(j, &tm); err != nil {
-		return err
-	}
-	if want := netv1.SchemeGroupVersion.String(); tm.APIVersion != want {
+	if tm.APIVersion != want {
 		return fmt.Errorf("apiVersion %q, want %q", tm.APIVersion, want)
 	}
 	return nil
