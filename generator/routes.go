@@ -122,3 +122,21 @@ func routePrefix(r *topology.Route) string {
 	}
 	return r.PathPrefix
 }
+
+// RoutePlan is what requests under one path prefix do, for targets
+// outside this package that, like NGINX, pick the longest matching prefix
+// where wslb takes the first route in declaration order (the Gateway API).
+type RoutePlan = locationPlan
+
+// PlanRoutes is one RoutePlan per distinct prefix of routes, "/" first.
+func PlanRoutes(routes []*topology.Route) []RoutePlan { return planLocations(routes) }
+
+// HostBlocks returns the distinct hosts routes name, lower case, in order
+// of first appearance.
+func HostBlocks(routes []*topology.Route) []string { return hostBlocks(routes) }
+
+// RoutesForHost returns, in order, the routes a request for host can
+// match; host "" selects the routes for any host only.
+func RoutesForHost(routes []*topology.Route, host string) []*topology.Route {
+	return routesForHost(routes, host)
+}

@@ -50,7 +50,9 @@ func NewCmdGenerate(streams IOStreams) *cobra.Command {
 nginx.conf, tuned for WebSockets: upgrade handling, affinity, idle and
 tunnel timeouts, graceful reloads, health checks and Origin checks.
 --proxy istio writes istio.yaml instead: Kubernetes resources for an
-Istio mesh (see docs/istio.md).
+Istio mesh; --proxy gateway-api writes gateway-api.yaml: the Kubernetes
+Gateway API's Gateway and HTTPRoutes, with Istio's resources for what it
+lacks (see docs/istio.md).
 
 The files are written atomically: a topology with errors, or a failure
 while writing, leaves the existing files untouched. Problems in the

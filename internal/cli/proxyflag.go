@@ -10,8 +10,9 @@ import (
 
 	"github.com/wslb/wslb/internal/words"
 	"github.com/wslb/wslb/proxy"
-	_ "github.com/wslb/wslb/proxy/all"   // the proxies the commands offer
-	_ "github.com/wslb/wslb/proxy/istio" // a config-only target; it imports the generator, which imports proxy/all
+	_ "github.com/wslb/wslb/proxy/all"        // the proxies the commands offer
+	_ "github.com/wslb/wslb/proxy/gatewayapi" // config-only targets; they import the generator, which imports proxy/all
+	_ "github.com/wslb/wslb/proxy/istio"
 )
 
 // proxyFlag is the --proxy flag every command has. Its choices, help and

@@ -43,7 +43,7 @@ func TestOldProxyFlagSpellingsAreDeprecatedAliases(t *testing.T) {
 	// A bad value is reported under the spelling given.
 	code, _, stderr = runCLI(t, "generate", topo, "--target", "envoy")
 	require.Equal(t, ExitUsage, code)
-	require.Contains(t, stderr, `--target "envoy": want haproxy, istio or nginx`)
+	require.Contains(t, stderr, `--target "envoy": want gateway-api, haproxy, istio or nginx`)
 
 	code, _, stderr = runCLI(t, "generate", topo, "--target", "nginx", "--proxy", "haproxy")
 	require.Equal(t, ExitUsage, code)

@@ -118,8 +118,11 @@ func minTLS(p topology.TLSProfile) netv1alpha3.ServerTLSSettings_TLSProtocol {
 	return netv1alpha3.ServerTLSSettings_TLSV1_2
 }
 
-// upgradeWebSocket matches the handshake's Upgrade header, in any case.
-var upgradeWebSocket = &netv1alpha3.StringMatch{MatchType: &netv1alpha3.StringMatch_Regex{Regex: "(?i)websocket"}}
+// UpgradeRegex matches a WebSocket handshake's Upgrade header, in any
+// case (RE2, as Envoy takes it).
+const UpgradeRegex = "(?i)websocket"
+
+var upgradeWebSocket = &netv1alpha3.StringMatch{MatchType: &netv1alpha3.StringMatch_Regex{Regex: UpgradeRegex}}
 
 // virtualService holds the routes in declaration order: Envoy, like
 // wslb, takes the first route that matches. No route has a timeout: a
@@ -141,7 +144,7 @@ func (b *builder) virtualService() *netv1alpha3.VirtualService {
 			// HAProxy's and NGINX's Origin check: allowed handshakes
 			// first, every other handshake refused, then the rest.
 			var allowed []*netv1alpha3.HTTPMatchRequest
-			for _, re := range originRegexes(b.t.Security.AllowedOrigins) {
+			for _, re := range OriginRegexes(b.t.Security.AllowedOrigins) {
 				origin := &netv1alpha3.StringMatch{MatchType: &netv1alpha3.StringMatch_Regex{Regex: re}}
 				m := b.match(r)
 				m.Headers = map[string]*netv1alpha3.StringMatch{"upgrade": upgradeWebSocket, "origin": origin}
@@ -196,10 +199,10 @@ func (b *builder) match(r *topology.Route) *netv1alpha3.HTTPMatchRequest {
 // maxRegex is the longest regex Istio accepts in a match.
 const maxRegex = 1024
 
-// originRegexes match the allowed origins, in any case, in as few
+// OriginRegexes match the allowed origins, in any case, in as few
 // regexes as Istio's length limit allows (one match each; matches are
 // alternatives).
-func originRegexes(origins []string) []string {
+func OriginRegexes(origins []string) []string {
 	const open, closing = "(?i)^(", ")$"
 	var out, group []string
 	size := len(open) + len(closing)

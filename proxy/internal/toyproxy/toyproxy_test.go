@@ -112,8 +112,8 @@ func TestCLIChoicesOfferTheToy(t *testing.T) {
 	}
 	code, stdout, _ := run(t, "generate", "--help")
 	require.Equal(t, cli.ExitOK, code)
-	require.Contains(t, stdout, "haproxy, istio, nginx or toy")
+	require.Contains(t, stdout, "gateway-api, haproxy, istio, nginx or toy")
 	code, _, stderr := run(t, "generate", "x.hcl", "--proxy", "envoy")
 	require.Equal(t, cli.ExitUsage, code)
-	require.Contains(t, stderr, "want haproxy, istio, nginx or toy")
+	require.Contains(t, stderr, "want gateway-api, haproxy, istio, nginx or toy")
 }

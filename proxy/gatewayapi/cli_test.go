@@ -1,0 +1,71 @@
+package gatewayapi_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/internal/cli"
+	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/proxy/gatewayapi"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = cli.Run(context.Background(), args, cli.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+// generate writes Gateway API YAML when named, and only then.
+func TestGenerateWritesGatewayAPIOnlyWhenNamed(t *testing.T) {
+	code, stdout, stderr := run(t, "generate", "../../examples/chat.hcl", "--proxy", "gateway-api")
+	require.Equal(t, cli.ExitOK, code, stderr)
+	want, err := os.ReadFile("../../testdata/golden/chat/gateway-api.yaml")
+	require.NoError(t, err)
+	require.Equal(t, string(want), stdout)
+
+	dir := t.TempDir()
+	code, _, stderr = run(t, "generate", "../../examples/chat.hcl", "-o", dir)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	require.Equal(t, []string{"haproxy.cfg", "nginx.conf"}, names)
+
+	code, _, stderr = run(t, "generate", "../../examples/chat.hcl", "--proxy", "gateway-api", "-o", dir)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	got, err := os.ReadFile(filepath.Join(dir, "gateway-api.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+	code, _, stderr = run(t, "generate", "../../examples/chat.hcl", "--proxy", "gateway-api", "-o", dir, "--check")
+	require.Equal(t, cli.ExitOK, code, stderr)
+}
+
+// verify and validate cannot run or read it: they do not offer it.
+func TestGatewayAPIIsConfigOnly(t *testing.T) {
+	_, ok := proxy.Lookup("gateway-api")
+	require.False(t, ok)
+	d, ok := proxy.LookupTarget("gateway-api")
+	require.True(t, ok)
+	require.Equal(t, gatewayapi.Kind, d.Name)
+	require.NotContains(t, proxy.Names(), "gateway-api")
+	require.Contains(t, proxy.TargetNames(), "gateway-api")
+	require.Equal(t, "gateway-api.yaml", generator.FileName(gatewayapi.Kind))
+
+	code, _, stderr := run(t, "verify", "../../examples/chat.hcl", "--proxy", "gateway-api")
+	require.Equal(t, cli.ExitUsage, code)
+	require.Contains(t, stderr, "--proxy must be haproxy, nginx or all")
+
+	code, stdout, stderr := run(t, "__complete", "generate", "x.hcl", "--proxy", "")
+	require.Equal(t, cli.ExitOK, code, stderr)
+	require.Contains(t, stdout, "gateway-api\n")
+}
