@@ -127,8 +127,11 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 			if _, err := proxyFlag.resolve(cmd, opts.IO); err != nil {
 				return UsageError("--proxy must be %s, not %q", proxyFlag.choices(), opts.Proxy)
 			}
-			if !cmd.Flags().Changed("scenarios") && (opts.Verify.Client == harness.ClientSocketIO || opts.Verify.BrokerStart != "") {
-				opts.Verify.Scenarios = nil // Socket.IO's or the broker's own defaults
+			if !cmd.Flags().Changed("scenarios") {
+				// The library picks: the defaults, Socket.IO's, or those
+				// of servers sharing a broker (a topology's broker block
+				// included).
+				opts.Verify.Scenarios = nil
 			}
 			if err := opts.check(); err != nil {
 				return err
