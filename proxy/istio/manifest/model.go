@@ -42,7 +42,11 @@ type Route struct {
 	// Name is the route's name ("" when it has none).
 	Name string
 	// GatewayAPI is set for an HTTPRoute rule.
-	GatewayAPI   bool
+	GatewayAPI bool
+	// Ingress is set when the route serves a gateway (a VirtualService
+	// bound to a Gateway other than "mesh", an HTTPRoute whose parent is a
+	// Gateway), not only traffic inside the mesh.
+	Ingress      bool
 	Matches      []Match
 	Destinations []Destination
 	// WS says why the route carries WebSockets; nil when it does not.
@@ -144,8 +148,12 @@ func Read(km *kube.Manifest, websocketAll bool) *Manifest {
 }
 
 func (m *Manifest) readVirtualService(o *kube.Object) {
+	ingress := false
+	for _, g := range kube.Items(kube.Get(o.Spec(), "gateways")) {
+		ingress = ingress || kube.Str(g) != "mesh"
+	}
 	for _, h := range kube.Items(kube.Get(o.Spec(), "http")) {
-		r := &Route{Object: o, Node: h, Name: kube.Str(kube.Get(h, "name"))}
+		r := &Route{Object: o, Node: h, Name: kube.Str(kube.Get(h, "name")), Ingress: ingress}
 		for _, mt := range kube.Items(kube.Get(h, "match")) {
 			var match Match
 			for _, f := range kube.Fields(kube.Get(mt, "uri")) {
@@ -185,8 +193,13 @@ func istioDestination(n *yaml.Node, ns string) (Destination, bool) {
 }
 
 func (m *Manifest) readHTTPRoute(o *kube.Object) {
+	ingress := false
+	for _, p := range kube.Items(kube.Get(o.Spec(), "parentRefs")) {
+		kind := kube.Str(kube.Get(p, "kind"))
+		ingress = ingress || kind == "" || kind == "Gateway"
+	}
 	for _, rule := range kube.Items(kube.Get(o.Spec(), "rules")) {
-		r := &Route{Object: o, Node: rule, Name: kube.Str(kube.Get(rule, "name")), GatewayAPI: true}
+		r := &Route{Object: o, Node: rule, Name: kube.Str(kube.Get(rule, "name")), GatewayAPI: true, Ingress: ingress}
 		for _, mt := range kube.Items(kube.Get(rule, "matches")) {
 			var match Match
 			if k, p := kube.Lookup(mt, "path"); p != nil {
