@@ -40,6 +40,9 @@ func TestRegistryKnowsTheToy(t *testing.T) {
 	// The built-in proxies are still told apart.
 	require.Equal(t, proxy.Kind("nginx"), proxy.DetectKind("x", []byte("events {}\n")))
 	require.Equal(t, proxy.Kind("haproxy"), proxy.DetectKind("x", []byte("frontend f\n  bind :80\n")))
+	// verify runs only the proxies a driver can run: the toy has no Run.
+	require.Equal(t, []proxy.Kind{"haproxy", "nginx"}, proxy.Runnable())
+	require.Equal(t, proxy.Kind("haproxy"), proxy.Fallback().Name, "the toy leaves the fallback alone")
 }
 
 func TestGenerateMakesTheToyConfig(t *testing.T) {
