@@ -17,7 +17,7 @@ RACE_PKGS := ./harness/... ./echo/... ./report/... ./validate/... ./topology/...
 WSLB_PROXY_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/wslb/proxies
 export WSLB_PROXY_CACHE
 
-.PHONY: all build test test-race run deps test-deps proxies apt-install lint fuzz bench clean
+.PHONY: all build test test-race run deps test-deps proxies docker apt-install lint fuzz bench clean
 
 all: build
 
@@ -51,6 +51,21 @@ proxies:
 		$(MAKE) --no-print-directory apt-install PKGS="mmdebstrap" && \
 		$(SUDO) env WSLB_PROXY_CACHE="$(WSLB_PROXY_CACHE)" scripts/proxies; }
 
+# docker gets a Docker engine for `verify --driver docker` and its tests:
+# docker.io and docker-compose (v1, Debian 12's) when missing, an engine of
+# wslb's own (scripts/dockerd: own socket and data root, no iptables, no
+# forwarding, no docker0) and the proxy images built from the root
+# filesystems of `make proxies` (scripts/docker-images; no registry).
+# `scripts/dockerd stop` stops the engine; `make test` does after its run.
+DOCKER_HOST_WSLB := unix:///run/wslb-dockerd/docker.sock
+docker: proxies
+	@command -v dockerd >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 || { \
+		echo "installing: docker.io docker-compose"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io docker-compose; }
+	@$(SUDO) scripts/dockerd start >/dev/null
+	@$(SUDO) env DOCKER_HOST=$(DOCKER_HOST_WSLB) WSLB_PROXY_CACHE="$(WSLB_PROXY_CACHE)" scripts/docker-images
+
 apt-install:
 	@missing=""; \
 	for p in $(PKGS); do \
@@ -62,8 +77,9 @@ apt-install:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
 	fi
 
-test: test-deps
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+test: test-deps docker
+	@rc=0; $(GO) test -count=1 -timeout 20m $(PKGS) || rc=$$?; \
+		$(SUDO) scripts/dockerd stop; exit $$rc
 
 # run is the main job: verify the chat example against both real proxies.
 run: deps build

@@ -27,6 +27,10 @@ type Options struct {
 	// that gives every client an address of its own sizes its client
 	// hosts by it (zero: the driver's default).
 	Clients int
+	// ProxyImages names, per proxy kind, the container image a driver
+	// that runs containers starts the proxy from (--proxy-image); an
+	// absent kind means the driver's default for the proxy's version.
+	ProxyImages map[proxybin.Kind]string
 }
 
 // Needs are what a run asks of a driver beyond running wslb's echo
@@ -211,3 +215,16 @@ var ErrNotSupported = errors.New("not supported")
 func NotSupported(driver, op string) error {
 	return fmt.Errorf("%s: %w by driver %s", op, ErrNotSupported, driver)
 }
+
+// ErrUnavailable says what a driver needs is missing from this machine
+// (an engine that does not answer, an image that is not there, rights it
+// lacks): the CLI exits 4, missing environment.
+var ErrUnavailable = errors.New("driver unavailable")
+
+// Unavailable marks err as ErrUnavailable, keeping its message.
+func Unavailable(err error) error { return unavailableError{err} }
+
+type unavailableError struct{ error }
+
+func (e unavailableError) Unwrap() error        { return e.error }
+func (e unavailableError) Is(target error) bool { return target == ErrUnavailable }

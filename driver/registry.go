@@ -25,6 +25,10 @@ type Descriptor struct {
 	Summary string
 	// Open starts a run.
 	Open func(ctx context.Context, opts Options) (Env, error)
+	// OwnNetwork says the driver's nodes live on networks of their own
+	// (containers, namespaces): verify reaches them from the host's
+	// network and does not run itself in a loopback-only namespace.
+	OwnNetwork bool
 	// Cleanup removes what runs killed before their teardown left behind
 	// (scratch dirs, namespaces, containers) and names each thing it
 	// removed. Nil when the driver leaves nothing.

@@ -41,7 +41,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	wslbBin = filepath.Join(dir, "wslb")
-	out, err := exec.Command("go", "build", "-o", wslbBin, "github.com/wslb/wslb/cmd/wslb").CombinedOutput()
+	// Static (CGO_ENABLED=0): the docker driver puts this binary in a
+	// FROM scratch image.
+	build := exec.Command("go", "build", "-o", wslbBin, "github.com/wslb/wslb/cmd/wslb")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build wslb: %v\n%s", err, out)
 		os.RemoveAll(dir)

@@ -88,6 +88,9 @@ type Options struct {
 	// (the default one when it is recent enough, else the oldest
 	// available that is), and an existing config runs on the default one.
 	ProxyVersions map[proxybin.Kind]string
+	// ProxyImages names the image each proxy runs from with a driver
+	// that runs containers (driver.Options.ProxyImages).
+	ProxyImages map[proxybin.Kind]string
 	// Clients, Reconnects (connections per client after the first) and
 	// Messages (per connection) size the load of each phase.
 	Clients    int

@@ -77,7 +77,7 @@ func newEnv(ctx context.Context, bin proxybin.Binary, opts Options) (*env, error
 	if err != nil {
 		return nil, err
 	}
-	rt, err := d.Open(ctx, driver.Options{Clients: opts.Clients})
+	rt, err := d.Open(ctx, driver.Options{Clients: opts.Clients, ProxyImages: opts.ProxyImages})
 	if err != nil {
 		return nil, fmt.Errorf("driver %s: %w", d.Name, err)
 	}

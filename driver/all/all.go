@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/wslb/wslb/driver/docker"   // containers on a network of their own
 	_ "github.com/wslb/wslb/driver/loopback" // processes on 127.0.0.0/8
 	_ "github.com/wslb/wslb/driver/netns"    // network namespaces on a private bridge
 )

@@ -70,6 +70,11 @@ func childrenOf(pid int) []int {
 	return processes(func(st procStat) bool { return st.ppid == pid && st.state != 'Z' })
 }
 
+// Children lists the live children of pid as this host's /proc sees
+// them: a proxy master under a container's init process, for a driver
+// that runs containers.
+func Children(pid int) []int { return childrenOf(pid) }
+
 // groupMembers lists the live (non-zombie) processes in process group pgid.
 func groupMembers(pgid int) []int {
 	return processes(func(st procStat) bool { return st.pgid == pgid && st.state != 'Z' })

@@ -46,12 +46,18 @@ func (p *Proxy) Reload(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.ReadyTimeout)
 	defer cancel()
+	w := Master{Exited: p.exited, Err: p.Err, Signal: func(sig syscall.Signal) error {
+		if err := syscall.Kill(p.pid, sig); err != nil {
+			return fmt.Errorf("signal master %d: %w", p.pid, err)
+		}
+		return nil
+	}}
 	var err error
 	switch p.reload {
 	case proxy.ReloadMasterCLI:
-		err = p.reloadMasterCLI(ctx)
+		err = w.ReloadMasterCLI(ctx, p.masterSock)
 	case proxy.ReloadSIGHUP:
-		err = p.reloadSIGHUP(ctx)
+		err = w.ReloadSIGHUP(ctx, p.pid, p.errorLogs)
 	default:
 		err = errors.New("no reload strategy")
 	}
@@ -72,9 +78,19 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
+// Master is a running proxy master as a reload sees it, wherever it runs:
+// how to signal it, and how to learn that it exited.
+type Master struct {
+	// Signal sends sig to the master process.
+	Signal func(sig syscall.Signal) error
+	// Exited is closed once the master exited; Err then says how.
+	Exited <-chan struct{}
+	Err    func() error
+}
+
 // poll calls done every pollInterval until it reports true or an error, the
 // context ends, or the proxy exits.
-func (p *Proxy) poll(ctx context.Context, what string, done func() (bool, error)) error {
+func (p Master) poll(ctx context.Context, what string, done func() (bool, error)) error {
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
@@ -88,27 +104,29 @@ func (p *Proxy) poll(ctx context.Context, what string, done func() (bool, error)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w", what, ctx.Err())
-		case <-p.exited:
-			return fmt.Errorf("%s: proxy exited (%v)", what, p.waitErr)
+		case <-p.Exited:
+			return fmt.Errorf("%s: proxy exited (%v)", what, p.Err())
 		case <-tick.C:
 		}
 	}
 }
 
-func (p *Proxy) reloadMasterCLI(ctx context.Context) error {
+// ReloadMasterCLI reloads an HAProxy master in master-worker mode (see
+// Proxy.Reload) whose master CLI is sock.
+func (p Master) ReloadMasterCLI(ctx context.Context, sock string) error {
 	var before procTable
 	if err := p.poll(ctx, "read master CLI", func() (bool, error) {
-		t, err := p.showProc()
+		t, err := showProc(sock)
 		before = t
 		return err == nil, nil
 	}); err != nil {
 		return err
 	}
-	if err := syscall.Kill(p.pid, syscall.SIGUSR2); err != nil {
-		return fmt.Errorf("signal master %d: %w", p.pid, err)
+	if err := p.Signal(syscall.SIGUSR2); err != nil {
+		return err
 	}
 	return p.poll(ctx, "wait for new workers", func() (bool, error) {
-		now, err := p.showProc()
+		now, err := showProc(sock)
 		if err != nil { // the master CLI is down while the master re-executes
 			return false, nil
 		}
@@ -135,9 +153,9 @@ type procTable struct {
 
 var masterLineRe = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]`)
 
-func (p *Proxy) showProc() (procTable, error) {
+func showProc(sock string) (procTable, error) {
 	var t procTable
-	err := p.masterCommand(context.Background(), "show proc", func(r io.Reader) error {
+	err := masterCommand(context.Background(), sock, "show proc", func(r io.Reader) error {
 		var err error
 		t, err = parseShowProc(r)
 		return err
@@ -183,24 +201,27 @@ func parseShowProc(r io.Reader) (procTable, error) {
 	return t, nil
 }
 
-func (p *Proxy) reloadSIGHUP(ctx context.Context) error {
-	before := p.Workers()
-	offsets := make(map[string]int64, len(p.errorLogs))
-	for _, path := range p.errorLogs {
+// ReloadSIGHUP reloads an NGINX master (see Proxy.Reload): pid is the
+// master's process id as this host's /proc sees it, errorLogs the logs
+// its [emerg] lines go to.
+func (p Master) ReloadSIGHUP(ctx context.Context, pid int, errorLogs []string) error {
+	before := childrenOf(pid)
+	offsets := make(map[string]int64, len(errorLogs))
+	for _, path := range errorLogs {
 		if fi, err := os.Stat(path); err == nil {
 			offsets[path] = fi.Size()
 		}
 	}
-	if err := syscall.Kill(p.pid, syscall.SIGHUP); err != nil {
-		return fmt.Errorf("signal master %d: %w", p.pid, err)
+	if err := p.Signal(syscall.SIGHUP); err != nil {
+		return err
 	}
 	return p.poll(ctx, "wait for new workers", func() (bool, error) {
-		for _, path := range p.errorLogs {
+		for _, path := range errorLogs {
 			if line := firstEmerg(path, offsets[path]); line != "" {
 				return false, fmt.Errorf("the new configuration was rejected; old workers keep serving: %s", line)
 			}
 		}
-		now := p.Workers()
+		now := childrenOf(pid)
 		fresh := slices.ContainsFunc(now, func(w int) bool { return !slices.Contains(before, w) })
 		if !fresh {
 			return false, nil

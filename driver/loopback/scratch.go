@@ -47,7 +47,7 @@ func NewScratchNamed(prefix string) (*Scratch, error) {
 		return nil, fmt.Errorf("create scratch dir: %w", err)
 	}
 	s := &Scratch{Dir: dir}
-	if id, ok := processID(os.Getpid()); ok {
+	if id, ok := ProcessID(os.Getpid()); ok {
 		if _, err := s.WriteFile(ownerFile, []byte(id)); err != nil {
 			_ = s.Close()
 			return nil, err
@@ -56,10 +56,11 @@ func NewScratchNamed(prefix string) (*Scratch, error) {
 	return s, nil
 }
 
-// processID identifies a running process by pid and start time, so that a
-// reused pid is not mistaken for the owner; ok is false when no such
-// process runs (a zombie has exited: its parent just has not reaped it).
-func processID(pid int) (string, bool) {
+// ProcessID identifies a running process by pid and start time, so that a
+// reused pid is not mistaken for the owner of what a run left; ok is false
+// when no such process runs (a zombie has exited: its parent just has not
+// reaped it).
+func ProcessID(pid int) (string, bool) {
 	st, err := readProcStat(pid)
 	if err != nil || st.state == 'Z' {
 		return "", false
@@ -85,7 +86,7 @@ func RemoveOrphans(root string) []string {
 		if _, err := fmt.Sscanf(string(owner), "%d", &pid); err != nil || pid <= 0 {
 			continue
 		}
-		if id, ok := processID(pid); ok && id == string(owner) {
+		if id, ok := ProcessID(pid); ok && id == string(owner) {
 			continue // still running
 		}
 		if os.RemoveAll(dir) == nil {

@@ -13,7 +13,7 @@ import (
 // but never the dir of a process that still runs.
 func TestRemoveOrphans(t *testing.T) {
 	root := t.TempDir()
-	self, ok := processID(os.Getpid())
+	self, ok := ProcessID(os.Getpid())
 	require.True(t, ok)
 	dirs := map[string]string{
 		"wslb-verify-dead":     "999999999 1",                    // no such pid
@@ -47,6 +47,6 @@ func TestNewScratchRecordsItsOwner(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 	owner, err := os.ReadFile(s.Path(ownerFile))
 	require.NoError(t, err)
-	self, _ := processID(os.Getpid())
+	self, _ := ProcessID(os.Getpid())
 	require.Equal(t, self, string(owner))
 }

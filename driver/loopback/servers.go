@@ -23,11 +23,18 @@ var ErrNoServerState = driver.ErrNoServerState
 // ServerStates asks the running proxy for the state of every server, on
 // HAProxy's master CLI (routed to the current worker with "@1").
 func (p *Proxy) ServerStates(ctx context.Context) ([]ServerState, error) {
-	if p.masterSock == "" {
+	return MasterServerStates(ctx, p.masterSock)
+}
+
+// MasterServerStates asks the HAProxy master CLI at sock for the state of
+// every server of its current worker; no socket ("") is ErrNoServerState.
+// Drivers whose proxy's scratch dir is on this host share it.
+func MasterServerStates(ctx context.Context, sock string) ([]ServerState, error) {
+	if sock == "" {
 		return nil, ErrNoServerState
 	}
 	var states []ServerState
-	err := p.masterCommand(ctx, "@1 show servers state", func(r io.Reader) error {
+	err := masterCommand(ctx, sock, "@1 show servers state", func(r io.Reader) error {
 		var err error
 		states, err = parseServersState(r)
 		return err
@@ -35,11 +42,11 @@ func (p *Proxy) ServerStates(ctx context.Context) ([]ServerState, error) {
 	return states, err
 }
 
-// masterCommand sends one command to HAProxy's master CLI and hands the
-// answer to parse.
-func (p *Proxy) masterCommand(ctx context.Context, cmd string, parse func(io.Reader) error) error {
+// masterCommand sends one command to HAProxy's master CLI at sock and
+// hands the answer to parse.
+func masterCommand(ctx context.Context, sock, cmd string, parse func(io.Reader) error) error {
 	d := net.Dialer{Timeout: 500 * time.Millisecond}
-	conn, err := d.DialContext(ctx, "unix", p.masterSock)
+	conn, err := d.DialContext(ctx, "unix", sock)
 	if err != nil {
 		return err
 	}

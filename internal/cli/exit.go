@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/brokerproc"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
@@ -151,7 +152,7 @@ func verifyError(err error) error {
 	var nf *proxybin.NotFoundError
 	var inv *verify.InputError
 	switch {
-	case errors.As(err, &nf), errors.Is(err, brokerproc.ErrMissing):
+	case errors.As(err, &nf), errors.Is(err, brokerproc.ErrMissing), errors.Is(err, driver.ErrUnavailable):
 		return MissingEnvironmentError(err)
 	case errors.As(err, &inv):
 		return InvalidInputError(err)

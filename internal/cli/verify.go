@@ -37,8 +37,10 @@ type VerifyOptions struct {
 	Verify verify.Options
 	Proxy  string
 	Key    string
-	// ProxyVersions are the --proxy-version values.
+	// ProxyVersions are the --proxy-version values, ProxyImages the
+	// --proxy-image ones.
 	ProxyVersions []string
+	ProxyImages   []string
 	Format        string
 	ReportFile    string
 	// Unsandboxed lets an existing config run where no sandbox can be
@@ -146,6 +148,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	opts.Proxy = "all"
 	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "proxy to run: %s (an existing config runs its own kind)", []string{"all"})
 	f.StringSliceVar(&opts.ProxyVersions, "proxy-version", nil, proxyVersionUsage)
+	f.StringSliceVar(&opts.ProxyImages, "proxy-image", nil, proxyImageUsage)
 	f.StringVar(&opts.Verify.Driver, "driver", driver.Default, "what runs the backends, the proxy and the clients' hosts: "+strings.Join(driver.Names(), ", "))
 	f.IntVar(&opts.Verify.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
 	f.IntVar(&opts.Verify.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
@@ -174,8 +177,8 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.StringVar(&opts.Shard, "shard", "", "run one slice of the clients, INDEX/COUNT (0/4 … 3/4), with the identities the whole run gives them; needs --results (see docs/sharding.md)")
 	f.StringVar(&opts.Results, "results", "", "write the raw results (every client's observations, for wslb report merge) to this file, or - for standard output between marker lines")
 	f.StringVar(&opts.Verify.Against, "against", "", "HOST:PORT of an already deployed proxy serving the topology, whose servers run wslb echo: start nothing, skip failover and reload")
-	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove what runs that were killed left (scratch dirs wslb-verify-*, wslb-exec-*; network namespaces wslb-PID-* and the processes in them), and exit")
-	f.StringArrayVar(&opts.Faults, "fault", nil, "inject a fault on one backend in the fault scenario, KIND:SERVER[:VALUE] (loss:ws2:5%, rate:ws1:1mbit, down:ws3, pause:ws2, partition:ws1, delay:ws2:50ms); repeat for several, one after the other (needs --driver netns or another driver with faults)")
+	f.BoolVar(&opts.Cleanup, "cleanup", false, "only remove what runs that were killed left (scratch dirs wslb-verify-*, wslb-exec-*; network namespaces wslb-PID-* and the processes in them; the docker driver's containers and networks), and exit")
+	f.StringArrayVar(&opts.Faults, "fault", nil, "inject a fault on one backend in the fault scenario, KIND:SERVER[:VALUE] (loss:ws2:5%, rate:ws1:1mbit, down:ws3, pause:ws2, partition:ws1, delay:ws2:50ms); repeat for several, one after the other (needs --driver netns or docker)")
 
 	_ = cmd.RegisterFlagCompletionFunc("driver", driverCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("fault", faultCompletion)
@@ -206,6 +209,9 @@ func (o *VerifyOptions) check() error {
 	// topology runs on both.
 	if _, bare := versions[""]; bare && o.Proxy == "all" && isTopologyFile(o.Path) {
 		return UsageError("--proxy-version %s: name the proxy (haproxy=VERSION or nginx=VERSION), or pick one with --proxy", versions[""])
+	}
+	if _, err := parseProxyImages(o.ProxyImages); err != nil {
+		return err
 	}
 	if o.Key != "" {
 		if _, err := verify.ParseKey(o.Key); err != nil {
@@ -259,6 +265,7 @@ func (o *VerifyOptions) check() error {
 func (o *VerifyOptions) verifyOptions() verify.Options {
 	vo := o.Verify
 	vo.ProxyVersions, _ = parseProxyVersions(o.ProxyVersions)
+	vo.ProxyImages, _ = parseProxyImages(o.ProxyImages)
 	if o.Key != "" {
 		if k, err := verify.ParseKey(o.Key); err == nil {
 			vo.Key = &k
@@ -287,8 +294,14 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	trusted := topo && o.Verify.BackendCmd == ""
 	sandbox.AllowUnsandboxed(o.Unsandboxed || trusted)
 	// Against a deployed proxy nothing runs here but clients, which must
-	// reach it: a namespace holding only lo would cut them off.
-	if runInNamespace && !sandbox.IsolatedNetwork() && o.Verify.Against == "" {
+	// reach it; a driver whose nodes have networks of their own is
+	// reached from the host's network: a namespace holding only lo would
+	// cut either off.
+	d, err := driver.Lookup(o.Verify.Driver)
+	if err != nil {
+		return UsageError("--driver: %v", err)
+	}
+	if runInNamespace && !sandbox.IsolatedNetwork() && o.Verify.Against == "" && !d.OwnNetwork {
 		code, err := sandbox.RunInNamespace(ctx)
 		switch {
 		case err == nil && code == ExitOK:
@@ -350,7 +363,6 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 			return err
 		}
 	}
-	var err error
 	switch o.Format {
 	case "json":
 		err = report.WriteJSON(o.IO.Out, summary)

@@ -28,6 +28,8 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"bad proxy", []string{"verify", "x.hcl", "--proxy", "envoy"}, "--proxy must be haproxy, nginx or all"},
 		{"bad format", []string{"verify", "x.hcl", "--format", "xml"}, "--format must be text or json"},
 		{"unknown driver", []string{"verify", "x.hcl", "--driver", "warp"}, `unknown driver "warp": want auto`},
+		{"proxy image of an unknown proxy", []string{"verify", "x.hcl", "--proxy-image", "envoy=envoy:1.30"}, `unknown proxy "envoy"`},
+		{"two bare proxy images", []string{"verify", "x.hcl", "--proxy-image", "a:1", "--proxy-image", "b:2"}, "two images for the proxy"},
 		{"bad key", []string{"verify", "x.cfg", "--key", "cookie:"}, "want cookie:NAME"},
 		{"key with injection", []string{"verify", "x.cfg", "--key", "header:X-A\nB"}, "want header:NAME"},
 		{"unknown key mode", []string{"verify", "x.cfg", "--key", "ip"}, "want source, none"},

@@ -5,18 +5,22 @@ package testutil
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -218,4 +222,77 @@ func WriteExecutable(tb testing.TB, path string, content []byte) {
 	err := os.WriteFile(path, content, 0o755)
 	syscall.ForkLock.Unlock()
 	require.NoError(tb, err)
+}
+
+// DockerProxyImage is the proxy image the docker end-to-end tests run:
+// scripts/docker-images imports it from the trixie root filesystem of
+// `make proxies`, so it holds HAProxy 3.0 and NGINX 1.26 (DockerProxyVersions).
+const DockerProxyImage = "wslb-proxy:trixie"
+
+// DockerProxyVersions are the versions DockerProxyImage holds.
+var DockerProxyVersions = map[proxybin.Kind]string{proxybin.HAProxy: "3.0", proxybin.Nginx: "1.26"}
+
+// wslbDockerSocket is the engine scripts/dockerd starts.
+const wslbDockerSocket = "/run/wslb-dockerd/docker.sock"
+
+var dockerOnce sync.Once
+
+// NeedDocker makes sure a Docker engine answers and DOCKER_HOST names it
+// (set for this process to the engine of scripts/dockerd, else the
+// default socket, when unset), and that DockerProxyImage is there. It
+// skips the test with -short, and when either is missing (naming the
+// command that provides it) — unless $WSLB_REQUIRE_PROXIES=1, where it
+// fails: CI starts the engine and builds the image.
+func NeedDocker(tb testing.TB) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("end-to-end run with a Docker engine; skipped with -short")
+	}
+	dockerOnce.Do(func() {
+		if os.Getenv("DOCKER_HOST") != "" {
+			return
+		}
+		for _, sock := range []string{wslbDockerSocket, "/var/run/docker.sock"} {
+			if dockerGet(sock, "/_ping") == nil {
+				os.Setenv("DOCKER_HOST", "unix://"+sock)
+				return
+			}
+		}
+	})
+	missing := func(what, hint string) {
+		tb.Helper()
+		if os.Getenv(RequireProxiesEnv) == "1" {
+			tb.Fatalf("%s is required ($%s=1) but missing: %s", what, RequireProxiesEnv, hint)
+		}
+		tb.Skipf("%s is missing (%s)", what, hint)
+	}
+	host := os.Getenv("DOCKER_HOST")
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok || dockerGet(sock, "/_ping") != nil {
+		missing("a Docker engine", "scripts/dockerd start, then export the DOCKER_HOST it prints")
+		return
+	}
+	if err := dockerGet(sock, "/images/"+DockerProxyImage+"/json"); err != nil {
+		missing("the image "+DockerProxyImage, "make proxies && scripts/docker-images")
+	}
+}
+
+// dockerGet asks the engine on the unix socket sock for path and wants
+// 200.
+func dockerGet(sock, path string) error {
+	c := http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}
+	resp, err := c.Get("http://docker" + path)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return nil
 }

@@ -1,0 +1,279 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/wslb/wslb/driver"
+)
+
+// backendPort is where every backend listens, on its own address.
+const backendPort = 8080
+
+// Timing of backend containers.
+const (
+	backendReady = 15 * time.Second
+	// backendStop is the grace a stopped backend has to close its
+	// WebSockets (1001) before it is killed.
+	backendStop = 2 * time.Second
+	pollEvery   = 25 * time.Millisecond
+)
+
+// Backends are the echo backends of a run. Each is two containers: a
+// host holding the backend's address (its network namespace) and the
+// `wslb echo` process in that namespace. Stopping the process leaves the
+// host up, so the proxy's connections are refused at once, as by a
+// stopped server, instead of timing out on a vanished address.
+type Backends struct {
+	e     *Env
+	order []string
+
+	mu   sync.Mutex
+	byID map[string]*backend
+}
+
+type backend struct {
+	id      string
+	addr    netip.AddrPort
+	host    string // container holding the namespace
+	proc    string // the echo container
+	running bool
+	paused  bool
+}
+
+// StartBackends starts one echo backend per id (see Backends). Only
+// wslb's echo backend runs in a container: a --backend-cmd server is the
+// user's program on this host.
+func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (driver.Backends, error) {
+	if !spec.Echo {
+		return nil, driver.NotSupported(Name, "backends other than wslb's echo server (--backend-cmd)")
+	}
+	e.mu.Lock()
+	if e.backends != nil {
+		e.mu.Unlock()
+		return nil, errors.New("start backends: this run has its backends already")
+	}
+	b := &Backends{e: e, byID: map[string]*backend{}}
+	e.backends = b
+	e.mu.Unlock()
+	if len(spec.IDs) > maxBackends {
+		return nil, fmt.Errorf("docker: %d backends; the run's address plan holds %d", len(spec.IDs), maxBackends)
+	}
+	for i, id := range spec.IDs {
+		if _, dup := b.byID[id]; dup {
+			return nil, fmt.Errorf("start backends: duplicate server id %q", id)
+		}
+		b.byID[id] = &backend{id: id, addr: netip.AddrPortFrom(e.net.backendAddr(i), backendPort)}
+		b.order = append(b.order, id)
+	}
+	// The engine takes about a second per container on a busy machine:
+	// the backends boot side by side.
+	if err := eachParallel(b.order, func(id string) error { return b.boot(ctx, b.byID[id]) }); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// boot creates and starts backend be's host and process containers.
+func (b *Backends) boot(ctx context.Context, be *backend) error {
+	e, id := b.e, be.id
+	var err error
+	// The host runs wslb too, as an echo server on its loopback that
+	// nothing uses: the node image has no other program to idle in.
+	be.host, err = e.create(ctx, node{
+		name: e.net.name + "-" + id + "-host", image: e.node, role: "host", addr: be.addr.Addr(),
+		cmd: []string{"echo", "--id", id + "-host", "--listen", "127.0.0.1:1"},
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.start(ctx, be.host, id+"-host"); err != nil {
+		return err
+	}
+	be.proc, err = e.create(ctx, node{
+		name: e.net.name + "-" + id, image: e.node, role: "backend", netOf: be.host,
+		cmd: []string{"echo", "--id", id, "--listen", net.JoinHostPort("0.0.0.0", strconv.Itoa(backendPort))},
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.start(ctx, be.proc, id); err != nil {
+		return err
+	}
+	return b.waitServing(ctx, be)
+}
+
+// eachParallel runs f for every item at once and joins the errors.
+func eachParallel[T any](items []T, f func(T) error) error {
+	errs := make([]error, len(items))
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Go(func() { errs[i] = f(it) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// waitServing waits until backend be accepts connections.
+func (b *Backends) waitServing(ctx context.Context, be *backend) error {
+	ctx, cancel := context.WithTimeout(ctx, backendReady)
+	defer cancel()
+	var last error
+	for {
+		d := net.Dialer{Timeout: 500 * time.Millisecond}
+		c, err := d.DialContext(ctx, "tcp", be.addr.String())
+		if err == nil {
+			c.Close()
+			b.mu.Lock()
+			be.running = true
+			b.mu.Unlock()
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("docker: backend %s not serving on %s: %v", be.id, be.addr, last)
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// IDs lists the server ids in the order they were started.
+func (b *Backends) IDs() []string { return append([]string(nil), b.order...) }
+
+// Addr is server id's address on the run's network.
+func (b *Backends) Addr(id string) string {
+	if be := b.get(id); be != nil {
+		return be.addr.String()
+	}
+	return ""
+}
+
+func (b *Backends) get(id string) *backend {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.byID[id]
+}
+
+// IDByAddr finds the server at addr.
+func (b *Backends) IDByAddr(addr string) (string, bool) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return "", false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, be := range b.byID {
+		if be.addr == ap {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// Running reports whether server id is serving (not stopped, not paused).
+func (b *Backends) Running(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	be, ok := b.byID[id]
+	return ok && be.running && !be.paused
+}
+
+// Stop stops the echo process gracefully (SIGTERM through the init
+// process: WebSockets get a 1001 close), killing it after backendStop.
+func (b *Backends) Stop(ctx context.Context, id string) error {
+	be, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	secs := int(backendStop / time.Second)
+	if _, err := b.e.cli.ContainerStop(ctx, be.proc, client.ContainerStopOptions{Timeout: &secs}); err != nil {
+		return fmt.Errorf("docker: stop backend %s: %w", id, err)
+	}
+	b.mu.Lock()
+	be.running, be.paused = false, false
+	b.mu.Unlock()
+	return nil
+}
+
+// Kill kills the echo process at once, like a crash.
+func (b *Backends) Kill(id string) error {
+	be, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	if _, err := b.e.cli.ContainerKill(context.Background(), be.proc, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		return fmt.Errorf("docker: kill backend %s: %w", id, err)
+	}
+	b.mu.Lock()
+	be.running, be.paused = false, false
+	b.mu.Unlock()
+	return nil
+}
+
+// Start starts a stopped backend again, on the same address (its host
+// kept it), and waits until it serves.
+func (b *Backends) Start(ctx context.Context, id string) error {
+	be, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	if b.Running(id) {
+		return nil
+	}
+	if err := b.e.start(ctx, be.proc, id); err != nil {
+		return err
+	}
+	return b.waitServing(ctx, be)
+}
+
+// Pause freezes the echo process (docker pause: the cgroup freezer).
+// Its connections stay open and the kernel still completes handshakes,
+// but nothing is answered.
+func (b *Backends) Pause(ctx context.Context, id string) error {
+	be, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	if _, err := b.e.cli.ContainerPause(ctx, be.proc, client.ContainerPauseOptions{}); err != nil {
+		return fmt.Errorf("docker: pause backend %s: %w", id, err)
+	}
+	b.mu.Lock()
+	be.paused = true
+	b.mu.Unlock()
+	return nil
+}
+
+// Resume lets a paused backend go on.
+func (b *Backends) Resume(ctx context.Context, id string) error {
+	be, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	if _, err := b.e.cli.ContainerUnpause(ctx, be.proc, client.ContainerUnpauseOptions{}); err != nil {
+		return fmt.Errorf("docker: resume backend %s: %w", id, err)
+	}
+	b.mu.Lock()
+	be.paused = false
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Backends) lookup(id string) (*backend, error) {
+	if be := b.get(id); be != nil {
+		return be, nil
+	}
+	return nil, fmt.Errorf("backend: unknown server %q", id)
+}
+
+// Close stops nothing by itself: Env.Close removes every container of
+// the run by its label.
+func (b *Backends) Close() error { return nil }

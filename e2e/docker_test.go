@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
+)
+
+// dockerSlots bounds the docker runs at once: the driver's address plan
+// has four /17 blocks of 198.18.0.0/15, and the engine is slow to start
+// containers on a busy machine.
+var dockerSlots = make(chan struct{}, 3)
+
+func dockerSlot(t *testing.T) {
+	dockerSlots <- struct{}{}
+	t.Cleanup(func() { <-dockerSlots })
+}
+
+// dockerArgs runs kind from the test image, at the version it holds.
+func dockerArgs(kind proxybin.Kind) []string {
+	return []string{"--driver", "docker", "--proxy", string(kind),
+		"--proxy-version", string(kind) + "=" + testutil.DockerProxyVersions[kind],
+		"--proxy-image", testutil.DockerProxyImage}
+}
+
+// dockerLeft lists the containers and networks a wslb process (by pid)
+// labelled as its own.
+func dockerLeft(t *testing.T, pid int) []string {
+	t.Helper()
+	c, err := client.New(client.FromEnv)
+	require.NoError(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	filter := client.Filters{}.Add("label", "wslb.owner")
+	owner := fmt.Sprintf("%d ", pid)
+	var left []string
+	cs, err := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	require.NoError(t, err)
+	for _, ct := range cs.Items {
+		if strings.HasPrefix(ct.Labels["wslb.owner"], owner) {
+			left = append(left, "container "+strings.Join(ct.Names, ","))
+		}
+	}
+	ns, err := c.NetworkList(ctx, client.NetworkListOptions{Filters: filter})
+	require.NoError(t, err)
+	for _, n := range ns.Items {
+		if strings.HasPrefix(n.Labels["wslb.owner"], owner) {
+			left = append(left, "network "+n.Name)
+		}
+	}
+	return left
+}
+
+// Every example passes on both proxies with every node a container, and
+// the run leaves no container or network behind.
+func TestVerifyDockerExamples(t *testing.T) {
+	testutil.NeedDocker(t)
+	examples, err := filepath.Glob("../examples/*.hcl")
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	for _, ex := range examples {
+		for _, kind := range proxybin.Kinds {
+			t.Run(strings.TrimSuffix(filepath.Base(ex), ".hcl")+"/"+string(kind), func(t *testing.T) {
+				t.Parallel()
+				dockerSlot(t)
+				args := append([]string{"verify", "examples/" + filepath.Base(ex), "--clients", "40", "--format", "json"}, dockerArgs(kind)...)
+				r := start(t, args...)
+				code := r.wait(t, 5*time.Minute)
+				require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", r.stdout.String(), r.stderr.String())
+				var out struct {
+					Passed bool `json:"passed"`
+				}
+				require.NoError(t, json.Unmarshal(r.stdout.Bytes(), &out), r.stdout.String())
+				require.True(t, out.Passed)
+				require.Empty(t, dockerLeft(t, r.cmd.Process.Pid))
+			})
+		}
+	}
+}
+
+// A config without affinity fails stickiness on docker too.
+func TestVerifyDockerRoundRobinFailsStickiness(t *testing.T) {
+	testutil.NeedDocker(t)
+	t.Parallel()
+	dockerSlot(t)
+	args := append([]string{"verify", "verify/testdata/configs/roundrobin.haproxy.cfg",
+		"--clients", "30", "--reconnects", "2", "--scenarios", "stickiness,spread"}, dockerArgs(proxybin.HAProxy)...)
+	r := start(t, args...)
+	code := r.wait(t, 3*time.Minute)
+	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", r.stdout.String(), r.stderr.String())
+	require.Contains(t, r.stdout.String(), "FAIL  stickiness")
+	require.Regexp(t, `client-\d+: hit [23] backends`, r.stdout.String())
+	require.Empty(t, dockerLeft(t, r.cmd.Process.Pid))
+}
+
+// A run killed with SIGKILL leaves its containers and network; `wslb
+// verify --cleanup` removes them (and so every process in them).
+func TestVerifyDockerKilledThenCleanup(t *testing.T) {
+	testutil.NeedDocker(t)
+	t.Parallel()
+	dockerSlot(t)
+	args := append([]string{"verify", "examples/chat.hcl", "--clients", "40", "--idle", "2m"}, dockerArgs(proxybin.Nginx)...)
+	r := start(t, args...)
+	pid := r.cmd.Process.Pid
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		left := dockerLeft(t, pid)
+		if strings.Contains(strings.Join(left, " "), "-proxy") {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no proxy container within 3m; stderr:\n%s", r.stderr.String())
+		select {
+		case <-r.done:
+			t.Fatalf("wslb exited before its proxy started: %d\nstderr:\n%s", r.code, r.stderr.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	r.wait(t, 30*time.Second)
+	require.NotEmpty(t, dockerLeft(t, pid), "a killed run cannot tear down")
+
+	cleanup := start(t, "verify", "--cleanup")
+	require.Equal(t, 0, cleanup.wait(t, time.Minute), "stderr:\n%s", cleanup.stderr.String())
+	require.Contains(t, cleanup.stdout.String(), "removed container wslb-")
+	require.Contains(t, cleanup.stdout.String(), "removed network wslb-")
+	require.Empty(t, dockerLeft(t, pid))
+}
