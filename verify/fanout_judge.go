@@ -33,7 +33,8 @@ var FanoutScenarios = []string{ScenarioSpread, ScenarioFanout, ScenarioFanoutNod
 // to the nodes this shortly before the client's connection was seen to
 // drop was in flight to a node that was going away, and one handed over
 // this shortly after it joined again may have reached its new node before
-// the join did.
+// the join did. Under load the run's p99 latency widens it further (a
+// node's deliveries queue for that long).
 const awayGrace = 250 * time.Millisecond
 
 // BusEvent is a node's broker connection going down or coming back.
@@ -89,6 +90,7 @@ type fanoutTally struct {
 func tallyFanout(in FanoutInput) fanoutTally {
 	t := fanoutTally{nodes: map[string]*nodeTally{}}
 	k := in.Messages
+	grace := max(awayGrace, in.Latency.P99)
 	for _, c := range in.Clients {
 		if c.Err != "" || len(c.Backends) == 0 {
 			t.notJoined++
@@ -158,16 +160,16 @@ func tallyFanout(in FanoutInput) fanoutTally {
 						n.fromOthers++
 					}
 					switch {
-					case wasAway(c.Away, sent):
+					case wasAway(c.Away, sent, grace):
 						n.away++
-					case !in.BrokerDown.IsZero() && inWindow(sent, in.BrokerDown.Add(-awayGrace), in.BrokerUp):
+					case !in.BrokerDown.IsZero() && inWindow(sent, in.BrokerDown.Add(-grace), in.BrokerUp.Add(grace)):
 						n.outage++
 					}
 					continue
 				}
 				n.delivered++
 				n.dups += g - 1
-				if publishedWhileAway(c.Away, sent) {
+				if publishedWhileAway(c.Away, sent, grace) {
 					t.resumed++
 				}
 			}
@@ -189,14 +191,14 @@ func tallyFanout(in FanoutInput) fanoutTally {
 }
 
 // wasAway reports whether a message the broker handed over at at was
-// published while the client was away (give or take awayGrace).
-func wasAway(away []harness.Window, at time.Time) bool {
+// published while the client was away (give or take grace).
+func wasAway(away []harness.Window, at time.Time, grace time.Duration) bool {
 	for _, w := range away {
 		to := w.Rejoined
 		if !to.IsZero() {
-			to = to.Add(awayGrace)
+			to = to.Add(grace)
 		}
-		if inWindow(at, w.Dropped.Add(-awayGrace), to) {
+		if inWindow(at, w.Dropped.Add(-grace), to) {
 			return true
 		}
 	}
@@ -207,9 +209,9 @@ func wasAway(away []harness.Window, at time.Time) bool {
 // at reached the nodes after the client's connection dropped and well
 // before it joined again: if the client got it anyway, the application
 // resumed from an offset.
-func publishedWhileAway(away []harness.Window, at time.Time) bool {
+func publishedWhileAway(away []harness.Window, at time.Time, grace time.Duration) bool {
 	for _, w := range away {
-		if !w.Rejoined.IsZero() && inWindow(at, w.Dropped, w.Rejoined.Add(-awayGrace)) {
+		if !w.Rejoined.IsZero() && inWindow(at, w.Dropped, w.Rejoined.Add(-grace)) {
 			return true
 		}
 	}
