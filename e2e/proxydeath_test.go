@@ -35,7 +35,10 @@ func TestVerifyFailsWhenTheProxyDies(t *testing.T) {
 			t.Parallel()
 			testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
 				// The idle hold keeps the run busy long enough to hit the proxy.
-				r := start(t, "verify", "examples/chat.hcl", "--proxy", string(kind),
+				// On loopback: the hit must land after the proxy is
+				// ready, and loopback starts fastest on a loaded box
+				// (the netns driver runs the same proxy wrapper).
+				r := start(t, "verify", "examples/chat.hcl", "--proxy", string(kind), "--driver", "loopback",
 					"--clients", "20", "--reconnects", "1", "--messages", "1",
 					"--scenarios", "stickiness", "--idle", "20s", "--format", "json")
 				require.Eventually(t, func() bool { return r.oldest(string(kind)).pid != 0 }, 30*time.Second, 50*time.Millisecond)
