@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -103,12 +102,13 @@ func (p *proxyFlag) resolve(cmd *cobra.Command, streams IOStreams) (string, erro
 	return spelled, nil
 }
 
-// proxyAlternatives is "--proxy haproxy or --proxy nginx", for messages
-// asking the user to name one.
+// proxyAlternatives is "--proxy haproxy, --proxy istio or --proxy nginx",
+// for validate's messages asking the user to name the proxy of what it
+// reads.
 func proxyAlternatives() string {
 	var out []string
-	for _, n := range proxy.Names() {
+	for _, n := range proxy.ReadableNames() {
 		out = append(out, "--proxy "+n)
 	}
-	return strings.Join(out, " or ")
+	return words.Or(out)
 }

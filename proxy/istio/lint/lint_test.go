@@ -181,3 +181,19 @@ spec:
 	require.Len(t, res.Findings, 1, "%+v", res.Findings)
 	require.Equal(t, "WSLB305", res.Findings[0].Rule, "a comment on a line that is not the object's first covers that line only")
 }
+
+// helm template | wslb validate - --proxy istio: standard input is linted
+// as Istio YAML, and without --proxy the message offers istio.
+func TestStandardInput(t *testing.T) {
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := cli.Run(context.Background(), args, cli.IOStreams{In: bytes.NewBufferString(release), Out: &out, ErrOut: &errOut})
+		return code, out.String(), errOut.String()
+	}
+	code, stdout, stderr := run("validate", "-", "--proxy", "istio")
+	require.Equal(t, cli.ExitFailed, code, stderr)
+	require.Contains(t, stdout, "<stdin>:41:9: error WSLB307")
+	code, _, stderr = run("validate", "-")
+	require.Equal(t, cli.ExitUsage, code)
+	require.Contains(t, stderr, "--proxy istio")
+}
