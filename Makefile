@@ -105,7 +105,7 @@ fuzz:
 		done; \
 	done
 
-bench: deps
+bench: deps docker
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
 clean:

@@ -4,6 +4,9 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/driver"
+	_ "github.com/wslb/wslb/driver/docker" // BenchmarkVerifyChatDriver
 	"github.com/wslb/wslb/driver/loopback"
 	_ "github.com/wslb/wslb/driver/netns" // BenchmarkVerifyChatDriver
 	"github.com/wslb/wslb/generator"
@@ -28,6 +32,17 @@ import (
 //
 // Each does one measurement per proxy and reports it with b.ReportMetric;
 // docs/benchmarks.md records the numbers.
+
+// staticWSLB builds wslb without cgo, for the docker driver's node image.
+func staticWSLB(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "wslb")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/wslb/wslb/cmd/wslb")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	require.NoError(b, err, "%s", out)
+	return bin
+}
 
 func benchProxy(b *testing.B, kind proxybin.Kind) proxybin.Binary {
 	b.Helper()
@@ -241,13 +256,21 @@ func BenchmarkEchoThroughput(b *testing.B) {
 //	go test ./verify -run '^$' -bench VerifyChatDriver -benchtime 1x
 func BenchmarkVerifyChatDriver(b *testing.B) {
 	for _, kind := range proxybin.Kinds {
-		for _, drv := range []string{"loopback", "netns"} {
+		for _, drv := range []string{"loopback", "netns", "docker"} {
 			b.Run(string(kind)+"/"+drv, func(b *testing.B) {
 				benchProxy(b, kind)
 				if _, err := driver.Pick(drv, driver.Needs{}); err != nil {
 					b.Skip(err)
 				}
 				opts := Options{Proxies: []proxybin.Kind{kind}, Driver: drv, Clients: DefaultClients, Reconnects: DefaultReconnects, Timeout: 5 * time.Minute}
+				if drv == "docker" {
+					// The test image, at the versions it holds, and a
+					// static wslb for the node image.
+					testutil.NeedDocker(b)
+					opts.ProxyImages = map[proxybin.Kind]string{kind: testutil.DockerProxyImage}
+					opts.ProxyVersions = map[proxybin.Kind]string{kind: testutil.DockerProxyVersions[kind]}
+					b.Setenv("WSLB_NODE_BINARY", staticWSLB(b))
+				}
 				var wall time.Duration
 				testutil.BenchOnce(b, func() {
 					t0 := time.Now()

@@ -72,7 +72,7 @@ func TestNodeImageRefusesADynamicBinary(t *testing.T) {
 }
 
 // staticWSLB builds wslb without cgo for the node image.
-func staticWSLB(t *testing.T) string {
+func staticWSLB(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "wslb")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/wslb/wslb/cmd/wslb")
