@@ -113,6 +113,11 @@ func Generate(t *topology.Topology, opts Options) ([]Artifact, error) {
 		if gen == nil || name == "" {
 			return nil, fmt.Errorf("generate: unknown proxy %q", kind)
 		}
+		if d, _ := proxy.LookupTarget(string(kind)); !d.KubernetesServices {
+			if err := topology.CheckAddresses(t, d.Title, "it balances over the servers its config lists, and a Service's pods are not listed anywhere it can read"); err != nil {
+				return nil, err
+			}
+		}
 		b, err := gen(t, opts)
 		if err != nil {
 			return nil, fmt.Errorf("generate %s config: %w", kind, err)

@@ -63,6 +63,10 @@ type Descriptor struct {
 	// is still read back: Detect tells its files apart and validate lints
 	// them (Readable, LookupReadable).
 	ConfigOnly bool
+	// KubernetesServices marks a target that sends a pool to a Kubernetes
+	// Service by name (a pool's kubernetes_service). Generating for a
+	// target without it refuses such pools: it needs server addresses.
+	KubernetesServices bool
 }
 
 // Binary finds the proxy's executable (the one $WSLB_<NAME> names, else

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -268,6 +269,12 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 		}
 	}
 	switch {
+	case p.Service != nil && len(p.Servers) > 0:
+		d.errorf(p.Service.Range, "Pool with servers and a Kubernetes Service",
+			"Pool %q names the Kubernetes Service %q and has server blocks too. Keep one: the Service's endpoints, or the servers.", p.Name, p.Service)
+	case p.Service != nil || ps.a.has("kubernetes_service"):
+		// The Service's endpoints are the servers (a rejected Service
+		// has its own error).
 	case len(p.Servers) == 0:
 		d.errorf(p.Range, "Pool without servers",
 			"Pool %q has no servers. Add at least one: server \"s1\" { address = \"10.0.0.11:8080\" }.", p.Name)
@@ -308,18 +315,23 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 
 	d.checkCookieServers(ld, ps)
 
+	// A Service has as many endpoints as it has pods: assume several.
+	servers := fmt.Sprintf("%d servers", primaries)
+	if p.Service != nil && len(p.Servers) == 0 {
+		primaries, servers = 2, fmt.Sprintf("the endpoints of Kubernetes Service %q", p.Service)
+	}
 	if p.Affinity.Mode != AffinityNone || primaries < 2 {
 		return
 	}
 	switch {
 	case sioRoute != nil:
 		d.errorf(p.Range, "Socket.IO without affinity",
-			"Route %q at line %d sends Socket.IO (%s) to pool %q, which has %d servers and no affinity. Socket.IO's HTTP long-polling requests must all reach the server that opened the session, otherwise clients fail with \"Session ID unknown\". Add an affinity block, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }.",
-			sioRoute.r.Name, sioRoute.r.Range.Start.Line, sioRoute.r.PathPrefix, p.Name, primaries)
+			"Route %q at line %d sends Socket.IO (%s) to pool %q, which has %s and no affinity. Socket.IO's HTTP long-polling requests must all reach the server that opened the session, otherwise clients fail with \"Session ID unknown\". Add an affinity block, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }.",
+			sioRoute.r.Name, sioRoute.r.Range.Start.Line, sioRoute.r.PathPrefix, p.Name, servers)
 	case p.WebSocket && ps.affinity == nil:
 		d.warnf(p.Range, "WebSocket pool without affinity",
-			"Pool %q carries WebSockets over %d servers without affinity, so a reconnecting client may land on another server and lose its state. Add an affinity block unless the servers share state, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }; if they do share state (Redis, a database, a broker), write affinity { mode = \"none\" } to say so.",
-			p.Name, primaries)
+			"Pool %q carries WebSockets over %s without affinity, so a reconnecting client may land on another server and lose its state. Add an affinity block unless the servers share state, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }; if they do share state (Redis, a database, a broker), write affinity { mode = \"none\" } to say so.",
+			p.Name, servers)
 	}
 }
 
@@ -352,6 +364,11 @@ func (d *decoder) deriveMaxConns(ld *loaded) {
 	}
 	sum := 0
 	for _, p := range ld.topo.Pools {
+		if p.Service != nil {
+			// A Service's endpoints have no limits wslb knows of.
+			l.MaxConns = DefaultMaxConns
+			return
+		}
 		for _, s := range p.Servers {
 			if s.Backup {
 				continue

@@ -74,7 +74,7 @@ var routeSchema = &hcl.BodySchema{
 }
 
 var poolSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "balance"}, {Name: "websocket"}},
+	Attributes: []hcl.AttributeSchema{{Name: "balance"}, {Name: "websocket"}, {Name: "kubernetes_service"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "affinity"},
 		{Type: "health_check"},
@@ -425,6 +425,16 @@ func (d *decoder) decodePool(b *hcl.Block, connect time.Duration) *poolSrc {
 		p.Balance = Balance(balance)
 	}
 	a.boolean("websocket", &p.WebSocket)
+	var svc string
+	if a.str("kubernetes_service", &svc, nil) {
+		if v, err := ParseKubernetesService(svc); err != nil {
+			d.grammarError(a.at("kubernetes_service"), err)
+			a.reject("kubernetes_service")
+		} else {
+			v.Range = a.at("kubernetes_service")
+			p.Service = &v
+		}
+	}
 
 	kinds := map[string][]*hcl.Block{}
 	for _, sb := range c.Blocks {

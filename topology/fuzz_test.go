@@ -2,6 +2,7 @@ package topology
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,15 @@ func FuzzLoad(f *testing.F) {
 pool "p" {
   server "s" {
     address = "10.0.0.1:80"
+  }
+}`))
+	f.Add([]byte(`listener "l" {
+  address = "127.0.0.1:8080"
+}
+pool "p" {
+  kubernetes_service = "p.ns:8080"
+  affinity {
+    mode = "source"
   }
 }`))
 	f.Add([]byte("a = " + strings.Repeat("[", 100)))
@@ -110,6 +120,13 @@ func checkModelStrings(t *Topology) error {
 	}
 	for _, p := range t.Pools {
 		check(CheckName(p.Name))
+		if p.Service != nil {
+			svc, err := ParseKubernetesService(p.Service.String())
+			check(err)
+			if err == nil && (svc.Name != p.Service.Name || svc.Namespace != p.Service.Namespace || svc.Port != p.Service.Port) {
+				check(fmt.Errorf("Kubernetes Service %q reads back as %q", p.Service, svc.String()))
+			}
+		}
 		check(CheckPath(p.Health.Path))
 		a := p.Affinity
 		for _, s := range []struct {

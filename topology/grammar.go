@@ -46,6 +46,7 @@ const (
 	allowedCIDR      = `A network is an IPv4 or IPv6 address with an optional prefix length, e.g. 10.0.0.0/8 or fd00::/8, with no host bits set and no zone.`
 	allowedVersion   = `A version is MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "2.6" or "1.22.1".`
 	allowedAddress   = `An address is host:port where host is an IPv4 address, a bracketed IPv6 address ([::1]:8080) or a host name.`
+	allowedService   = `A Kubernetes Service is NAME.NAMESPACE:PORT: the Service's name and its namespace, each 1 to 63 lower-case letters, digits or '-' starting with a letter and ending with a letter or digit (a DNS-1035 label), and the Service's port, 1 to 65535.`
 	allowedListenAdr = `A listen address is host:port where host is an IPv4 address, a bracketed IPv6 address ([::]:8080), a host name, or '*' (or empty) for all IPv4 interfaces.`
 )
 
@@ -347,6 +348,43 @@ func parseAddress(s string, listen bool) (Address, error) {
 		}
 	}
 	return Address{Host: host, Port: port}, nil
+}
+
+// ParseKubernetesService parses NAME.NAMESPACE:PORT.
+func ParseKubernetesService(s string) (KubernetesService, error) {
+	fail := func(reason string) (KubernetesService, error) {
+		return KubernetesService{}, &GrammarError{What: "Kubernetes Service", Value: s, Reason: reason, Allowed: allowedService}
+	}
+	if i := firstBad(s, func(c byte) bool { return c >= 'a' && c <= 'z' || isDigit(c) || c == '-' || c == '.' || c == ':' }); i >= 0 {
+		return fail(badChar(s, i))
+	}
+	host, portText, ok := strings.Cut(s, ":")
+	if !ok {
+		return fail("it has no :port")
+	}
+	port, err := ParsePort(portText)
+	if err != nil {
+		return fail(nested("port", portText, err))
+	}
+	name, namespace, ok := strings.Cut(host, ".")
+	if !ok {
+		return fail("it has no .NAMESPACE after the name")
+	}
+	for _, part := range []struct{ what, v string }{{"name", name}, {"namespace", namespace}} {
+		switch {
+		case part.v == "":
+			return fail("the " + part.what + " is empty")
+		case len(part.v) > 63:
+			return fail(fmt.Sprintf("the %s %q is longer than 63 characters", part.what, part.v))
+		case part.v[0] < 'a' || part.v[0] > 'z':
+			return fail(fmt.Sprintf("the %s %q does not start with a letter", part.what, part.v))
+		case part.v[len(part.v)-1] == '-':
+			return fail(fmt.Sprintf("the %s %q ends with '-'", part.what, part.v))
+		case strings.Contains(part.v, "."):
+			return fail(fmt.Sprintf("the %s %q holds a '.': write NAME.NAMESPACE, not the Service's DNS name", part.what, part.v))
+		}
+	}
+	return KubernetesService{Name: name, Namespace: namespace, Port: port}, nil
 }
 
 func isPathChar(c byte) bool {

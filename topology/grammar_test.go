@@ -36,6 +36,7 @@ func TestGrammarsRejectHostileStrings(t *testing.T) {
 		"address": func(s string) error { _, err := ParseAddress(s); return err },
 		"listen":  func(s string) error { _, err := ParseListenAddress(s); return err },
 		"version": func(s string) error { _, err := ParseVersion(s); return err },
+		"service": func(s string) error { _, err := ParseKubernetesService(s); return err },
 	}
 	for what, check := range checks {
 		for _, s := range hostile {
@@ -96,6 +97,10 @@ func TestGrammars(t *testing.T) {
 		{"cidr", func(s string) error { _, err := ParseCIDR(s); return err },
 			[]string{"10.0.0.0/8", "192.168.1.0/24", "10.0.0.1", "fd00::/8", "::1", "0.0.0.0/0"},
 			[]string{"", "10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "fe80::1%eth0", "10.0.0.0/8,10.1.0.0/16", "all"}},
+		{"service", func(s string) error { _, err := ParseKubernetesService(s); return err },
+			[]string{"realtime.chat:8080", "a.b:1", "ws-1.prod-eu:65535", "a" + strings.Repeat("b", 62) + ".c:80"},
+			[]string{"", "realtime", "realtime.chat", "realtime:8080", ".chat:80", "realtime.:80", "Realtime.chat:80", "realtime.chat.svc.cluster.local:80",
+				"1st.chat:80", "rt-.chat:80", "realtime.chat:0", "realtime.chat:080", "realtime.chat:80:1", "real_time.chat:80", "a" + strings.Repeat("b", 63) + ".c:80"}},
 		{"version", func(s string) error { _, err := ParseVersion(s); return err },
 			[]string{"2.6", "1.22.1", "3.0.0", "10.0"},
 			[]string{"", "2", "2.", "v2.6", "2.6.1.1", "2.06", "2.6-dev", "latest", "99999.0"}},
@@ -133,6 +138,12 @@ func TestParsedValues(t *testing.T) {
 	require.Positive(t, v.Compare(Version{1, 29, 5}))
 	require.Zero(t, v.Compare(Version{1, 29, 6}))
 	require.Equal(t, "1.29.6", v.String())
+
+	svc, err := ParseKubernetesService("realtime.chat:8080")
+	require.NoError(t, err)
+	require.Equal(t, KubernetesService{Name: "realtime", Namespace: "chat", Port: 8080}, svc)
+	require.Equal(t, "realtime.chat.svc.cluster.local", svc.Host())
+	require.Equal(t, "realtime.chat:8080", svc.String())
 
 	c, err := ParseCIDR("fd00:0::/8")
 	require.NoError(t, err)

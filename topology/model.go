@@ -15,6 +15,7 @@ package topology
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -118,8 +119,14 @@ type Route struct {
 
 // Pool is a group of servers that share a balancing and affinity policy.
 type Pool struct {
-	Name     string
-	Servers  []*Server
+	Name string
+	// Servers are the pool's servers; none when Service names them.
+	Servers []*Server
+	// Service, when set, is a Kubernetes Service whose endpoints are the
+	// pool's servers (kubernetes_service). Only targets that route to a
+	// Service by name (Istio, the Gateway API) take such a pool; the
+	// others need addresses (CheckAddresses).
+	Service  *KubernetesService
 	Balance  Balance  // how clients without affinity are spread
 	Affinity Affinity // how a client is kept on one server
 	Health   HealthCheck
@@ -129,6 +136,41 @@ type Pool struct {
 	// explicitly with `websocket = true`.
 	WebSocket bool
 	Range     hcl.Range
+}
+
+// KubernetesService is a Service in a Kubernetes cluster, by name,
+// namespace and port.
+type KubernetesService struct {
+	Name, Namespace string
+	Port            int
+	Range           hcl.Range // the kubernetes_service attribute
+}
+
+// Host is the Service's name in the cluster's DNS.
+func (s *KubernetesService) Host() string {
+	return s.Name + "." + s.Namespace + ".svc.cluster.local"
+}
+
+func (s *KubernetesService) String() string {
+	return s.Name + "." + s.Namespace + ":" + strconv.Itoa(s.Port)
+}
+
+// CheckAddresses refuses, for a target that needs server addresses (what
+// names it: "HAProxy", "verify"; why says what it does with them), every
+// pool that names a Kubernetes Service instead: one line per pool, at the
+// kubernetes_service attribute.
+func CheckAddresses(t *Topology, what, why string) error {
+	var msgs []string
+	for _, p := range t.Pools {
+		if s := p.Service; s != nil {
+			msgs = append(msgs, fmt.Sprintf("%s:%d:%d: pool %q names the Kubernetes Service %q, but %s needs the servers' addresses: %s. Give the pool server blocks, or generate --proxy istio or --proxy gateway-api",
+				s.Range.Filename, s.Range.Start.Line, s.Range.Start.Column, p.Name, s, what, why))
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "\n"))
 }
 
 // Server is one backend server of a pool.

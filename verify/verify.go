@@ -44,6 +44,9 @@ func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) 
 	if err != nil {
 		return nil, err
 	}
+	if err := topology.CheckAddresses(topo, "verify", "it runs a local backend in place of each server, or against a deployed topology tells the servers apart by name"); err != nil {
+		return nil, &InputError{Err: err}
+	}
 	if _, err := selectPools(topo, opts.Pools); err != nil {
 		return nil, err
 	}

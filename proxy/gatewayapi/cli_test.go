@@ -69,3 +69,26 @@ func TestGatewayAPIIsConfigOnly(t *testing.T) {
 	require.Equal(t, cli.ExitOK, code, stderr)
 	require.Contains(t, stdout, "gateway-api\n")
 }
+
+// HAProxy, NGINX and verify need server addresses: a pool naming a
+// Kubernetes Service is refused at its attribute, with the reason.
+func TestKubernetesServiceNeedsIstioOrGatewayAPI(t *testing.T) {
+	const topo = "../../testdata/istio/kubernetes-service.hcl"
+	for _, args := range [][]string{
+		{"generate", topo, "--proxy", "haproxy"},
+		{"generate", topo, "--proxy", "nginx"},
+		{"generate", topo, "-o", t.TempDir()},
+		{"validate", topo},
+		{"verify", topo, "--proxy", "haproxy"},
+	} {
+		code, stdout, stderr := run(t, args...)
+		require.Equal(t, cli.ExitInvalidInput, code, "%v: %s%s", args, stdout, stderr)
+		require.Contains(t, stderr, "kubernetes-service.hcl:20:24: pool \"io\" names the Kubernetes Service \"board-io.realtime:3000\"", args)
+		require.Contains(t, stderr, "needs the servers' addresses", args)
+		require.Contains(t, stderr, "--proxy istio or --proxy gateway-api", args)
+	}
+	for _, p := range []string{"istio", "gateway-api"} {
+		code, _, stderr := run(t, "generate", topo, "--proxy", p)
+		require.Equal(t, cli.ExitOK, code, stderr)
+	}
+}

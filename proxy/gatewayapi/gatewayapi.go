@@ -25,6 +25,8 @@ var Descriptor = &proxy.Descriptor{
 	Title:      "Gateway API",
 	ConfigName: "gateway-api.yaml",
 	ConfigOnly: true,
+	// A pool's kubernetes_service is a host of the mesh.
+	KubernetesServices: true,
 }
 
 func init() {

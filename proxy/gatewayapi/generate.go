@@ -230,22 +230,31 @@ func (b *builder) handshakeRules(path *gw.HTTPPathMatch, r *topology.Route) []gw
 }
 
 // forward is a rule sending the matches to r's pool: its ServiceEntry
-// host, which Istio takes as a backend of kind Hostname. A rule to a
+// host, which Istio takes as a backend of kind Hostname, or its
+// Kubernetes Service. A rule to a
 // WebSocket pool has its request timeout off ("0s"): a request timeout
 // bounds the whole exchange, and a WebSocket's lasts as long as the
 // socket.
 func (b *builder) forward(r *topology.Route, matches ...gw.HTTPRouteMatch) gw.HTTPRouteRule {
-	pn := b.Pool(r.Pool)
-	rule := gw.HTTPRouteRule{
-		Matches: matches,
-		BackendRefs: []gw.HTTPBackendRef{{BackendRef: gw.BackendRef{BackendObjectReference: gw.BackendObjectReference{
-			Group: ptr(gw.Group("networking.istio.io")),
-			Kind:  ptr(gw.Kind("Hostname")),
-			Name:  gw.ObjectName(pn.Host),
-			Port:  ptr(gw.PortNumber(pn.Port)),
-		}}}},
+	pn, p := b.Pool(r.Pool), b.t.Pool(r.Pool)
+	ref := gw.BackendObjectReference{
+		Group: ptr(gw.Group("networking.istio.io")),
+		Kind:  ptr(gw.Kind("Hostname")),
+		Name:  gw.ObjectName(pn.Host),
+		Port:  ptr(gw.PortNumber(pn.Port)),
 	}
-	if p := b.t.Pool(r.Pool); p != nil && p.WebSocket {
+	if p != nil && p.Service != nil {
+		ref = gw.BackendObjectReference{
+			Name:      gw.ObjectName(p.Service.Name),
+			Namespace: ptr(gw.Namespace(p.Service.Namespace)),
+			Port:      ptr(gw.PortNumber(p.Service.Port)),
+		}
+	}
+	rule := gw.HTTPRouteRule{
+		Matches:     matches,
+		BackendRefs: []gw.HTTPBackendRef{{BackendRef: gw.BackendRef{BackendObjectReference: ref}}},
+	}
+	if p != nil && p.WebSocket {
 		rule.Timeouts = &gw.HTTPRouteTimeouts{Request: ptr(gw.Duration("0s"))}
 	}
 	return rule

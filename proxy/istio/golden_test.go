@@ -39,6 +39,7 @@ var caseLines = map[string][]string{
 	"istio-affinity-source-client-ip": {"useSourceIp: true", "protocol: HTTPS", "minProtocolVersion: TLSV1_0", "maxConnections: 5000", "consecutive5xxErrors: 2", "baseEjectionTime: 15s"},
 	"istio-affinity-cookie-session":   {"name: desk_srv", "ttl: 0s", "- name: Secure", "resolution: DNS", "name: desk-app-agents-1", "withoutHeaders:"},
 	"istio-affinity-header":           {"httpHeaderName: X-Room-Id", "port: 9001", "regex: (?i)^lobby\\.games\\.example(:[0-9]+)?$", "minimumRingSize: 1024"},
+	"istio-kubernetes-service":        {"host: board-io.realtime.svc.cluster.local", "host: board-web.web.svc.cluster.local", "name: io_srv", "ttl: 3600s", "maxEjectionPercent: 50"},
 	"istio-affinity-query":            {"httpQueryParameterName: feed", "tableSize: 131071", "maxConnections: 50000", "idleTimeout: 1800s", "connectTimeout: 2s"},
 }
 

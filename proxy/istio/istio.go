@@ -28,4 +28,9 @@ const Kind proxy.Kind = manifest.Kind
 // Descriptor is Istio's entry in the proxy registry.
 var Descriptor = manifest.Descriptor
 
-func init() { generator.Register(Kind, Generate) }
+func init() {
+	// The generator routes a pool's kubernetes_service to the Service by
+	// name: generate lets such pools through for Istio.
+	Descriptor.KubernetesServices = true
+	generator.Register(Kind, Generate)
+}

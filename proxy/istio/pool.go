@@ -31,7 +31,8 @@ type Mesh struct {
 type Pool struct {
 	// Object names the pool's ServiceEntry and DestinationRule.
 	Object string
-	// Host is the service host routes send to: POOL.TOPOLOGY.wslb.internal.
+	// Host is the service host routes send to: POOL.TOPOLOGY.wslb.internal,
+	// or NAME.NAMESPACE.svc.cluster.local for a Kubernetes Service.
 	Host string
 	// Port is the port of the service.
 	Port uint32
@@ -44,11 +45,13 @@ func NewMesh(t *topology.Topology) *Mesh {
 	m.Name = m.Names.Get(topo)
 	hosts := NewNames()
 	for _, p := range t.Pools {
-		m.pools[p.Name] = Pool{
-			Object: m.Names.Get(topo + "-" + Label(p.Name)),
-			Host:   hosts.Get(Label(p.Name)) + "." + topo + ".wslb.internal",
-			Port:   servicePort(p),
+		pn := Pool{Object: m.Names.Get(topo + "-" + Label(p.Name))}
+		if s := p.Service; s != nil {
+			pn.Host, pn.Port = s.Host(), uint32(s.Port)
+		} else {
+			pn.Host, pn.Port = hosts.Get(Label(p.Name))+"."+topo+".wslb.internal", servicePort(p)
 		}
+		m.pools[p.Name] = pn
 	}
 	return m
 }
@@ -57,12 +60,16 @@ func NewMesh(t *topology.Topology) *Mesh {
 func (m *Mesh) Pool(name string) Pool { return m.pools[name] }
 
 // PoolObjects are, for each pool in declaration order, its ServiceEntry
-// and DestinationRule.
+// (none for a Kubernetes Service, which is in the mesh already) and
+// DestinationRule.
 func (m *Mesh) PoolObjects() []Object {
 	var objs []Object
 	for _, p := range m.t.Pools {
 		name := m.Pool(p.Name).Object
-		objs = append(objs, NewObject(APIVersion, "ServiceEntry", name, m.ServiceEntry(p)), NewObject(APIVersion, "DestinationRule", name, m.DestinationRule(p)))
+		if p.Service == nil {
+			objs = append(objs, NewObject(APIVersion, "ServiceEntry", name, m.ServiceEntry(p)))
+		}
+		objs = append(objs, NewObject(APIVersion, "DestinationRule", name, m.DestinationRule(p)))
 	}
 	return objs
 }
@@ -271,13 +278,19 @@ func (m *Mesh) maxConns(p *topology.Pool) int {
 // one-server pool and a pool without health checks get none.
 func outlierDetection(p *topology.Pool) *netv1alpha3.OutlierDetection {
 	n := len(primaries(p))
-	if !p.Health.Enabled || n < 2 {
+	if !p.Health.Enabled || n < 2 && p.Service == nil {
 		return nil
+	}
+	// A Service's endpoints are not known here: ejecting at most half
+	// of them leaves at least one of any number.
+	percent := 50
+	if p.Service == nil {
+		percent = 100 * (n - 1) / n
 	}
 	return &netv1alpha3.OutlierDetection{
 		Consecutive_5XxErrors: wrapperspb.UInt32(uint32(p.Health.Fall)),
 		Interval:              durationpb.New(p.Health.Interval),
 		BaseEjectionTime:      durationpb.New(max(time.Duration(p.Health.Rise)*p.Health.Interval, time.Second)),
-		MaxEjectionPercent:    int32(100 * (n - 1) / n),
+		MaxEjectionPercent:    int32(percent),
 	}
 }
