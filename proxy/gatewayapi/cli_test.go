@@ -92,3 +92,16 @@ func TestKubernetesServiceNeedsIstioOrGatewayAPI(t *testing.T) {
 		require.Equal(t, cli.ExitOK, code, stderr)
 	}
 }
+
+// wslb validate reads its own Gateway API output and finds no mistake in
+// it: no error and no warning (infos, such as the note on useSourceIp
+// behind a load balancer, are advice the topology cannot settle).
+func TestValidateAgreesWithGoldenFiles(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/golden/*/gateway-api.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	code, stdout, stderr := run(t, append([]string{"validate"}, files...)...)
+	require.Equal(t, cli.ExitOK, code, "%s%s", stdout, stderr)
+	require.NotContains(t, stdout, " warning ")
+	require.NotContains(t, stdout, " error ")
+}

@@ -1,6 +1,8 @@
 package gatewayapi
 
 import (
+	"strings"
+
 	gw "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/wslb/wslb/generator"
@@ -132,8 +134,9 @@ func (b *builder) httpRoutes() []httpRoute {
 			if host != "" {
 				name += "-" + host
 			}
-			for _, plan := range generator.PlanRoutes(generator.RoutesForHost(p.routes, host)) {
-				rules := b.rules(plan)
+			plans := generator.PlanRoutes(generator.RoutesForHost(p.routes, host))
+			for _, plan := range plans {
+				rules := b.rules(plan, parentRoute(plans, plan.Prefix))
 				n := 0
 				for _, r := range rules {
 					n += len(r.Matches)
@@ -179,16 +182,47 @@ func restricted(t *topology.Topology) bool {
 // (told apart by an Upgrade header match, which the Gateway API ranks
 // above a match without headers on the same path) go to the first route
 // for handshakes, the rest to the first route for other requests.
-func (b *builder) rules(plan generator.RoutePlan) []gw.HTTPRouteRule {
+//
+// Other requests under the prefix get no rule of their own when the
+// rule of the prefix above it (parent) sends them to the same route.
+func (b *builder) rules(plan generator.RoutePlan, parent *topology.Route) []gw.HTTPRouteRule {
 	var out []gw.HTTPRouteRule
 	path := &gw.HTTPPathMatch{Type: ptr(gw.PathMatchPathPrefix), Value: ptr(plan.Prefix)}
 	if ws := plan.WSRoute; ws != nil && (ws != plan.HTTPRoute || b.originCheck(ws)) {
 		out = append(out, b.handshakeRules(path, ws)...)
 	}
-	if r := plan.HTTPRoute; r != nil {
+	if r := plan.HTTPRoute; r != nil && r != parent {
 		out = append(out, b.forward(r, gw.HTTPRouteMatch{Path: path}))
 	}
 	return out
+}
+
+// parentRoute is the route other requests under prefix reach by the
+// longest other plan whose prefix covers prefix as the Gateway API
+// compares paths, whole segments; nil when none does.
+func parentRoute(plans []generator.RoutePlan, prefix string) *topology.Route {
+	var best *generator.RoutePlan
+	for i, q := range plans {
+		if q.Prefix == prefix || !segmentPrefix(q.Prefix, prefix) {
+			continue
+		}
+		if best == nil || len(q.Prefix) > len(best.Prefix) {
+			best = &plans[i]
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.HTTPRoute
+}
+
+// segmentPrefix reports whether the PathPrefix q matches every path under
+// p: q is "/" or a prefix of p ending at a segment boundary.
+func segmentPrefix(q, p string) bool {
+	if q == "/" {
+		return true
+	}
+	return strings.HasPrefix(p, q) && (strings.HasSuffix(q, "/") || p[len(q)] == '/')
 }
 
 // originCheck reports whether handshakes on r must carry an allowed

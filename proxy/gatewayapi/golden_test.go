@@ -50,7 +50,7 @@ var caseLines = map[string][]string{
 	"istio-affinity-header":           {"httpHeaderName: X-Room-Id", "sectionName:", "- lobby.games.example"},
 	"istio-kubernetes-service":        {"name: board-io\n      namespace: realtime\n      port: 3000", "namespace: web", "host: board-io.realtime.svc.cluster.local", "name: io_srv"},
 	"istio-affinity-query":            {"httpQueryParameterName: feed", "tableSize: 131071"},
-	"gatewayapi-hosts-listeners":      {"sectionName: secure", "- admin.desk.example", "name: desk-secure-admin-desk-example", "value: /api/v2/", "httpHeaderName: X-Desk-Session", "simple: LEAST_REQUEST"},
+	"gatewayapi-hosts-listeners":      {"sectionName: secure", "- admin.desk.example", "name: desk-secure-admin-desk-example", "value: /live/", "httpHeaderName: X-Desk-Session", "simple: LEAST_REQUEST"},
 }
 
 func goldenCases(t *testing.T) []goldenCase {
