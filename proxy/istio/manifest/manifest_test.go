@@ -108,7 +108,7 @@ spec:
 	}
 	require.Equal(t, map[string]string{
 		"upgrade-only": "websocket",
-		"io":           "websocket, polling",
+		"io":           "plain, polling", // upgrade-only carries the WebSockets of /socket.io/
 		"events":       "websocket",
 		"api":          "plain",
 		"transport":    "plain, polling",

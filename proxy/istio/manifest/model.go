@@ -140,8 +140,22 @@ func Read(km *kube.Manifest, websocketAll bool) *Manifest {
 		}
 		m.readAnnotations(o)
 	}
+	// A path that a handshake-only route of the same object matches is
+	// that route's sign: its sibling without the Upgrade condition takes
+	// the plain requests to that path.
+	handshakes := map[*kube.Object]map[string]bool{}
 	for _, r := range m.Routes {
-		r.WS = websockets(r, websocketAll)
+		for _, mt := range r.Matches {
+			if mt.Upgrade && mt.PathNode != nil {
+				if handshakes[r.Object] == nil {
+					handshakes[r.Object] = map[string]bool{}
+				}
+				handshakes[r.Object][mt.Path] = true
+			}
+		}
+	}
+	for _, r := range m.Routes {
+		r.WS = websockets(r, websocketAll, handshakes[r.Object])
 		r.Polling, _ = polling(r)
 	}
 	return m

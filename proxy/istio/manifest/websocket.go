@@ -13,7 +13,9 @@ import (
 //  1. a match takes the handshake: an Upgrade header naming websocket (or
 //     Connection naming upgrade);
 //  2. a matched path is a well-known WebSocket endpoint (/ws, /socket.io,
-//     /sockjs, /cable, /hubs, ... as for HAProxy and NGINX);
+//     /sockjs, /cable, /hubs, ... as for HAProxy and NGINX), unless a
+//     handshake-only route of the same object matches that path: then
+//     that route carries the WebSockets and this one the plain requests;
 //  3. the route's name, or the first label of a destination's host (the
 //     Service's name), announces WebSockets (ws, websocket, socketio,
 //     sockjs, cable, signalr as a word).
@@ -22,7 +24,7 @@ import (
 // Socket.IO, SockJS, SignalR or Action Cable path or name, or a
 // long-polling transport's path (proxy.PollTransport): those clients
 // need the same backend for every request.
-func websockets(r *Route, all bool) *proxy.Why {
+func websockets(r *Route, all bool, handshakePaths map[string]bool) *proxy.Why {
 	var why *proxy.Why
 	set := func(reason string, line int) {
 		if why == nil {
@@ -35,7 +37,7 @@ func websockets(r *Route, all bool) *proxy.Why {
 		}
 	}
 	for _, m := range r.Matches {
-		if m.PathNode != nil && (proxy.IsWebSocketPath(m.Path) || proxy.IsPureWebSocketPath(m.Path)) {
+		if m.PathNode != nil && (proxy.IsWebSocketPath(m.Path) || proxy.IsPureWebSocketPath(m.Path)) && (m.Upgrade || !handshakePaths[m.Path]) {
 			set(fmt.Sprintf("it matches %s, a WebSocket path", m.Path), m.PathNode.Line)
 		}
 	}
