@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -75,10 +76,10 @@ func readReport(t *testing.T, out []byte) netnsReport {
 func hostState(t *testing.T) map[string]string {
 	t.Helper()
 	state := map[string]string{}
-	for _, args := range [][]string{{"addr"}, {"route"}, {"-6", "route"}, {"link"}} {
+	for _, args := range [][]string{{"-o", "addr"}, {"route"}, {"-6", "route"}, {"-o", "link"}} {
 		out, err := exec.Command("ip", args...).CombinedOutput()
 		require.NoError(t, err, "ip %v: %s", args, out)
-		state["ip "+strings.Join(args, " ")] = string(out)
+		state["ip "+strings.Join(args, " ")] = withoutDockerLinks(string(out))
 	}
 	if out, err := exec.Command("iptables-save").Output(); err == nil {
 		state["iptables-save"] = stripComments(string(out))
@@ -105,6 +106,23 @@ func hostState(t *testing.T) map[string]string {
 	require.NoError(t, err)
 	state["net.ipv4.ip_forward"] = string(fwd)
 	return state
+}
+
+// dockerLink names the bridges and veths a Docker engine makes for its
+// networks: the docker driver's tests, run at the same time in other
+// packages, come and go on the host while this one runs.
+var dockerLink = regexp.MustCompile(`\b(br-[0-9a-f]{12}|veth[0-9a-f]{7})\b`)
+
+// withoutDockerLinks drops the lines (one per address, link or route with
+// ip -o) that name a Docker engine's link.
+func withoutDockerLinks(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !dockerLink.MatchString(l) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // stripComments drops iptables-save's "# Generated ... on DATE" lines.

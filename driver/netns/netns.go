@@ -45,12 +45,15 @@ const prefix = "wslb-"
 
 func init() {
 	driver.Register(&driver.Descriptor{
-		Name:     Name,
-		Summary:  "every node a host of its own: network namespaces on a private bridge (root)",
-		Open:     Open,
-		Cleanup:  Cleanup,
-		Check:    Check,
-		AutoRank: 10,
+		Name:    Name,
+		Summary: "every node a host of its own: network namespaces on a private bridge (root)",
+		Open:    Open,
+		Cleanup: Cleanup,
+		Check:   Check,
+		// Not in auto yet: its echo backends are processes of their own
+		// and report no connection counts, so the report's timeline
+		// would be empty. --driver netns asks for it.
+		AutoRank: 0,
 	})
 }
 

@@ -261,9 +261,7 @@ func (m *Manifest) readDestinationRule(o *kube.Object) {
 			return
 		}
 		dr.Policies = append(dr.Policies, tp)
-		for _, pl := range kube.Items(kube.Get(tp, "portLevelSettings")) {
-			dr.Policies = append(dr.Policies, pl)
-		}
+		dr.Policies = append(dr.Policies, kube.Items(kube.Get(tp, "portLevelSettings"))...)
 	}
 	addPolicy(kube.Get(spec, "trafficPolicy"))
 	for _, s := range kube.Items(kube.Get(spec, "subsets")) {
