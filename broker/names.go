@@ -50,10 +50,15 @@ func ChannelRule(kind Kind) string {
 	return "a name"
 }
 
+// channelNoun is what Channel is for each kind.
+var channelNoun = map[Kind]string{
+	Redis: "redis channel prefix", NATS: "nats subject prefix", RabbitMQ: "rabbitmq exchange", Kafka: "kafka topic",
+}
+
 // CheckChannel reports whether name is a valid Channel for kind.
 func CheckChannel(kind Kind, name string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("%s channel %q %s; it must be %s", kind, clip(name), why, ChannelRule(kind))
+		return fmt.Errorf("%s %q %s; it must be %s", channelNoun[kind], clip(name), why, ChannelRule(kind))
 	}
 	if _, err := ParseKind(string(kind)); err != nil {
 		return err

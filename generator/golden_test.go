@@ -40,6 +40,10 @@ var exampleLines = map[string]struct{ haproxy, nginx []string }{
 		haproxy: []string{"cookie WSLB_SRV insert indirect nocache httponly maxlife 12h attr Max-Age=43200 attr SameSite=Lax", "balance leastconn", "server spare 10.0.1.19:8080 check inter 3s rise 2 fall 3 backup cookie spare", "http-request deny deny_status 403 if is_websocket !wslb_origin_present"},
 		nginx:   []string{"map $cookie_WSLB_SRV $wslb_app_upstream {", "add_header Set-Cookie $wslb_app_set_cookie always;", "upstream wslb_app_server_spare {", "proxy_read_timeout 2h;", "least_conn;"},
 	},
+	"fanout": {
+		haproxy: []string{"backend be_realtime # wslb:ignore WSLB204", "# wslb: The servers share messages through a redis broker: no affinity needed.", "use_backend be_realtime if route_realtime_path is_websocket"},
+		nginx:   []string{"upstream wslb_realtime { # wslb:ignore WSLB105", "# wslb: The servers share messages through a redis broker: no affinity needed."},
+	},
 	"session-key": {
 		haproxy: []string{"balance url_param room", "balance hdr(X-Session-Id)", "maxconn 8000", "use_backend be_rooms if route_play_path is_websocket"},
 		nginx:   []string{"hash $arg_room consistent;", "hash $http_x_session_id consistent;", "worker_connections 16000;"},

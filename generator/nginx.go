@@ -351,7 +351,13 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 		}
 	default:
 		up.Comments = append(up.Comments, "No affinity: every request and handshake is balanced on its own.")
-		if a.Declared {
+		switch {
+		case p.Broker != nil:
+			// The servers share messages through the broker; validate
+			// would otherwise ask for affinity, as the loader would have.
+			up.Comments = append(up.Comments, fmt.Sprintf("The servers share messages through a %s broker: no affinity needed.", p.Broker.Kind))
+			up.Ignore = "WSLB105"
+		case a.Declared:
 			// The topology says the servers share state; validate would
 			// otherwise ask for affinity, as the loader would have.
 			up.Comments = append(up.Comments, "affinity { mode = \"none\" }: the servers share their state.")

@@ -43,6 +43,23 @@ func IsSocketIOPath(path string) bool {
 	return false
 }
 
+// pollingSegments are path segments of WebSocket libraries with an HTTP
+// long-polling fallback, whose polling requests must reach the server
+// that opened the session (SockJS's xhr-polling, SignalR's long polling;
+// Socket.IO has its own, stricter check).
+var pollingSegments = map[string]bool{"sockjs": true, "signalr": true}
+
+// IsPollingPath reports whether a path prefix is an endpoint whose
+// clients may fall back to HTTP long-polling.
+func IsPollingPath(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if pollingSegments[strings.ToLower(seg)] {
+			return true
+		}
+	}
+	return false
+}
+
 // check runs the semantic checks that span several elements, applies the
 // defaults that depend on them, and derives Pool.WebSocket and
 // Limits.MaxConns.
@@ -284,14 +301,18 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 	}
 
 	// Derive WebSocket from the routes unless the pool says so itself.
-	var wsRoute, sioRoute *routeSrc
+	var wsRoute, sioRoute, pollRoute *routeSrc
 	for _, rs := range ld.routesTo[p.Name] {
 		d.steps++
 		if wsRoute == nil && (rs.r.WebSocketOnly || IsWebSocketPath(rs.r.PathPrefix)) {
 			wsRoute = rs
 		}
-		if sioRoute == nil && IsSocketIOPath(rs.r.PathPrefix) {
+		// A broker pool's WebSocket-only route gets no polling request.
+		if sioRoute == nil && IsSocketIOPath(rs.r.PathPrefix) && (p.Broker == nil || !rs.r.WebSocketOnly) {
 			sioRoute = rs
+		}
+		if pollRoute == nil && !rs.r.WebSocketOnly && IsPollingPath(rs.r.PathPrefix) {
+			pollRoute = rs
 		}
 	}
 	switch {
@@ -325,9 +346,20 @@ func (d *decoder) checkPool(ld *loaded, ps *poolSrc) {
 	}
 	switch {
 	case sioRoute != nil:
+		also := ""
+		if p.Broker != nil {
+			also = " The pool's broker shares messages between the servers, not polling sessions: it does not remove this need."
+		}
 		d.errorf(p.Range, "Socket.IO without affinity",
-			"Route %q at line %d sends Socket.IO (%s) to pool %q, which has %s and no affinity. Socket.IO's HTTP long-polling requests must all reach the server that opened the session, otherwise clients fail with \"Session ID unknown\". Add an affinity block, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }.",
-			sioRoute.r.Name, sioRoute.r.Range.Start.Line, sioRoute.r.PathPrefix, p.Name, servers)
+			"Route %q at line %d sends Socket.IO (%s) to pool %q, which has %s and no affinity. Socket.IO's HTTP long-polling requests must all reach the server that opened the session, otherwise clients fail with \"Session ID unknown\".%s Add an affinity block, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }.",
+			sioRoute.r.Name, sioRoute.r.Range.Start.Line, sioRoute.r.PathPrefix, p.Name, servers, also)
+	case p.Broker != nil && pollRoute != nil:
+		d.errorf(p.Range, "HTTP long-polling without affinity",
+			"Route %q at line %d sends %s to pool %q, whose servers share messages through a broker but have no affinity. Its HTTP long-polling fallback must keep reaching the server that opened the session; a broker shares messages, not sessions. Add an affinity block, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" }, or route only WebSockets to this pool (websocket = true).",
+			pollRoute.r.Name, pollRoute.r.Range.Start.Line, pollRoute.r.PathPrefix, p.Name)
+	case p.Broker != nil:
+		// The servers share messages through the broker: affinity none
+		// is the design, not an oversight.
 	case p.WebSocket && ps.affinity == nil:
 		d.warnf(p.Range, "WebSocket pool without affinity",
 			"Pool %q carries WebSockets over %s without affinity, so a reconnecting client may land on another server and lose its state. Add an affinity block unless the servers share state, e.g. affinity { mode = \"cookie\" cookie = \"WSLB_SRV\" } or affinity { mode = \"source\" }; if they do share state (Redis, a database, a broker), write affinity { mode = \"none\" } to say so.",

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/wslb/wslb/broker"
 )
 
 // Defaults applied by the loader; docs/topology.md lists them too.
@@ -23,6 +25,7 @@ const (
 	DefaultHealthRise           = 2
 	DefaultHealthFall           = 3
 	DefaultWeight               = 1
+	DefaultRoomKey              = "room"
 	// DefaultMaxConns is Limits.MaxConns when some server is unlimited.
 	DefaultMaxConns = 10000
 	// MaxConnsLimit bounds every max_conns so that derived sizes (file
@@ -78,6 +81,7 @@ var poolSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "affinity"},
 		{Type: "health_check"},
+		{Type: "broker"},
 		{Type: "server", LabelNames: []string{"name"}},
 	},
 }
@@ -100,6 +104,13 @@ var affinityKeys = map[AffinityMode][]string{
 	AffinityCookie: {"consistent", "cookie", "max_age"},
 	AffinityHeader: {"consistent", "header"},
 	AffinityQuery:  {"consistent", "param"},
+}
+
+var brokerSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "kind", Required: true}, {Name: "url", Required: true}, {Name: "room_key"},
+		{Name: "exchange"}, {Name: "subject"}, {Name: "channel"}, {Name: "topic"},
+	},
 }
 
 var healthSchema = &hcl.BodySchema{
@@ -151,6 +162,7 @@ type (
 		a        *attrs
 		affinity *attrs // nil without an affinity block
 		health   *attrs // nil without a health_check block
+		broker   *attrs // nil without a broker block
 		servers  []*serverSrc
 	}
 	serverSrc struct {
@@ -446,6 +458,9 @@ func (d *decoder) decodePool(b *hcl.Block, connect time.Duration) *poolSrc {
 	if hb := d.single(kinds["health_check"]); hb != nil {
 		ps.health = d.decodeHealth(hb, &p.Health)
 	}
+	if bb := d.single(kinds["broker"]); bb != nil {
+		p.Broker, ps.broker = d.decodeBroker(bb)
+	}
 	for _, sb := range kinds["server"] {
 		ss := d.decodeServer(sb)
 		ps.servers = append(ps.servers, ss)
@@ -532,6 +547,51 @@ func modesUsing(attr string) string {
 		}
 	}
 	return "mode " + quoteList(modes)
+}
+
+// decodeBroker reads a pool's broker block: the kind first, since the
+// URL's scheme, the channel's attribute name and its rules depend on it.
+func (d *decoder) decodeBroker(b *hcl.Block) (*Broker, *attrs) {
+	br := &Broker{Channel: broker.DefaultChannel, RoomKey: DefaultRoomKey, Range: b.DefRange}
+	a, _ := d.blockAttrs(b, brokerSchema, b.DefRange)
+	kinds := make([]string, len(broker.KnownKinds))
+	for i, k := range broker.KnownKinds {
+		kinds[i] = string(k)
+	}
+	var kind string
+	known := a.oneOf("kind", &kind, "Unknown broker kind", kinds...)
+	br.Kind = broker.Kind(kind)
+	var url string
+	if a.str("url", &url, nil) && known {
+		if err := broker.CheckURL(br.Kind, url); err != nil {
+			d.errorf(a.at("url"), "Invalid broker URL", "%s.", err)
+			a.reject("url")
+		} else {
+			br.URL = url
+		}
+	}
+	for _, name := range []string{"exchange", "subject", "channel", "topic"} {
+		var ch string
+		if !a.str(name, &ch, nil) || !known {
+			continue
+		}
+		want := ChannelAttr[br.Kind]
+		if name != want {
+			d.errorf(a.whole(name), "Attribute not used by broker kind",
+				"%q has no meaning for kind = %q: a %s broker's messages go to its %s. Write %s = %q instead.",
+				name, kind, kind, want, want, ch)
+			a.reject(name)
+			continue
+		}
+		if err := broker.CheckChannel(br.Kind, ch); err != nil {
+			d.errorf(a.at(name), "Invalid broker "+name, "%s.", err)
+			a.reject(name)
+			continue
+		}
+		br.Channel = ch
+	}
+	a.str("room_key", &br.RoomKey, CheckQueryParam)
+	return br, a
 }
 
 func (d *decoder) decodeHealth(b *hcl.Block, h *HealthCheck) *attrs {

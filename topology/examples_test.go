@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/broker"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -55,6 +56,21 @@ func TestExamplesContent(t *testing.T) {
 		require.True(t, topo.Routes[0].WebSocketOnly)
 		require.Equal(t, "realtime", topo.Routes[0].Pool)
 		require.Equal(t, "web", topo.Routes[1].Pool)
+	})
+	t.Run("fanout", func(t *testing.T) {
+		topo := loadExample(t, "fanout.hcl")
+		rt := topo.Pool("realtime")
+		require.NotNil(t, rt)
+		require.Equal(t, topology.AffinityNone, rt.Affinity.Mode)
+		require.Len(t, rt.Servers, 3)
+		require.True(t, rt.WebSocket)
+		require.NotNil(t, rt.Broker)
+		require.Equal(t, broker.Redis, rt.Broker.Kind)
+		require.Equal(t, "redis://10.0.0.5:6379", rt.Broker.URL)
+		require.Equal(t, "chat", rt.Broker.Channel)
+		require.Equal(t, "room", rt.Broker.RoomKey)
+		require.True(t, topo.Routes[0].WebSocketOnly)
+		require.Nil(t, topo.Pool("web").Broker)
 	})
 	t.Run("cookie", func(t *testing.T) {
 		p := loadExample(t, "cookie.hcl").Pools[0]

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wslb/wslb/broker"
 )
 
 // fuzzTimeLimit bounds one load plus printing its diagnostics. Inputs are
@@ -33,6 +35,23 @@ pool "p" {
   kubernetes_service = "p.ns:8080"
   affinity {
     mode = "source"
+  }
+}`))
+	f.Add([]byte(`listener "l" {
+  address = "127.0.0.1:8080"
+}
+pool "p" {
+  affinity {
+    mode = "none"
+  }
+  broker {
+    kind     = "rabbitmq"
+    url      = "amqp://u:p@127.0.0.1:5672/vh"
+    exchange = "chat.rooms"
+    room_key = "room"
+  }
+  server "s" {
+    address = "10.0.0.1:80"
   }
 }`))
 	f.Add([]byte("a = " + strings.Repeat("[", 100)))
@@ -140,6 +159,11 @@ func checkModelStrings(t *Topology) error {
 		for _, c := range a.TrustedProxies {
 			_, err := ParseCIDR(c)
 			check(err)
+		}
+		if b := p.Broker; b != nil {
+			check(broker.CheckURL(b.Kind, b.URL))
+			check(broker.CheckChannel(b.Kind, b.Channel))
+			check(CheckQueryParam(b.RoomKey))
 		}
 		for _, s := range p.Servers {
 			check(CheckName(s.Name))

@@ -184,3 +184,36 @@ func longList(size int) []byte {
 	b.WriteString("  ]\n}\n")
 	return []byte(b.String())
 }
+
+// A broker block's strings end up in the servers' connections, never in a
+// proxy config, but they are still checked by grammar at load time: a
+// newline, a directive or an HCL template in them is an error at its
+// line and column, and a password in a URL is not repeated in the detail.
+func TestHostileBrokerValues(t *testing.T) {
+	for name, c := range map[string]struct{ attr, value, summary string }{
+		"newline in channel":  {"channel", `"chat\nserver evil 1.2.3.4:80"`, "Invalid broker channel"},
+		"directive in url":    {"url", `"redis://h:6379/0; lua-load /x"`, "Invalid broker URL"},
+		"template in channel": {"channel", `"${file(\"/etc/passwd\")}"`, ""},
+		"password in bad url": {"url", `"redis://u:s3cr3t@h:99999"`, "Invalid broker URL"},
+		"nul in room_key":     {"room_key", `"ro\u0000om"`, "Invalid query parameter name"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			attrs := map[string]string{"kind": `"redis"`, "url": `"redis://127.0.0.1:6379"`}
+			attrs[c.attr] = c.value
+			src := minimal + "pool \"b\" {\n  broker {\n"
+			for _, k := range []string{"kind", "url", "channel", "room_key"} {
+				if v, ok := attrs[k]; ok {
+					src += "    " + k + " = " + v + "\n"
+				}
+			}
+			src += "  }\n  server \"s\" {\n    address = \"10.0.0.9:80\"\n  }\n}\n"
+			diags, out := render(t, []byte(src))
+			require.NotNil(t, diags[0].Subject)
+			require.Contains(t, out, "hostile.hcl:")
+			if c.summary != "" {
+				require.Contains(t, out, c.summary)
+			}
+			require.NotContains(t, diags[0].Detail, "s3cr3t")
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/broker"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -493,4 +494,38 @@ func TestTestBlockFaults(t *testing.T) {
 	_, diags = topology.NewLoader().Load("t.hcl", []byte(minimal+"\ntest {\n  faults = [\"pause:ws2\\nlisten 1\"]\n}\n"))
 	require.True(t, diags.HasErrors())
 	require.Contains(t, diags.Error(), "is not a valid fault")
+}
+
+// A broker block's defaults, and a pool with a broker needs no affinity
+// block for a WebSocket-only route, not even a warning.
+func TestBrokerDefaults(t *testing.T) {
+	topo := mustLoad(t, `
+listener "l" {
+  address = "127.0.0.1:8080"
+}
+route "ws" {
+  path      = "/live"
+  websocket = true
+  pool      = "p"
+}
+pool "p" {
+  broker {
+    kind = "nats"
+    url  = "nats://127.0.0.1:4222"
+  }
+  server "a" {
+    address = "10.0.0.1:80"
+  }
+  server "b" {
+    address = "10.0.0.2:80"
+  }
+}
+`)
+	b := topo.Pools[0].Broker
+	require.NotNil(t, b)
+	require.Equal(t, broker.NATS, b.Kind)
+	require.Equal(t, broker.DefaultChannel, b.Channel)
+	require.Equal(t, topology.DefaultRoomKey, b.RoomKey)
+	require.Equal(t, 11, b.Range.Start.Line)
+	require.Equal(t, topology.AffinityNone, topo.Pools[0].Affinity.Mode)
 }

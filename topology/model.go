@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/wslb/wslb/broker"
 )
 
 // Topology is a whole load-balancing description.
@@ -135,7 +137,37 @@ type Pool struct {
 	// websocket route, or a path known to carry WebSockets), or set
 	// explicitly with `websocket = true`.
 	WebSocket bool
-	Range     hcl.Range
+	// Broker, when set, is the message broker the pool's servers share
+	// messages through (nil without a broker block).
+	Broker *Broker
+	Range  hcl.Range
+}
+
+// Broker is a message broker every server of a pool joins: a message
+// published on one server reaches the clients of every server, so
+// WebSocket-only routes need no affinity.
+type Broker struct {
+	Kind broker.Kind
+	// URL is where the servers reach the broker (broker.CheckURL holds).
+	URL string
+	// Channel is the RabbitMQ exchange, NATS subject prefix, Redis
+	// channel prefix or Kafka topic (written exchange, subject, channel
+	// or topic by kind; broker.CheckChannel holds); default
+	// broker.DefaultChannel.
+	Channel string
+	// RoomKey is the handshake query parameter that names a client's
+	// room; default DefaultRoomKey.
+	RoomKey string
+	Range   hcl.Range
+}
+
+// ChannelAttr is, per broker kind, the name the topology gives its
+// Broker.Channel.
+var ChannelAttr = map[broker.Kind]string{
+	broker.RabbitMQ: "exchange",
+	broker.NATS:     "subject",
+	broker.Redis:    "channel",
+	broker.Kafka:    "topic",
 }
 
 // KubernetesService is a Service in a Kubernetes cluster, by name,

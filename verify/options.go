@@ -143,7 +143,7 @@ type Options struct {
 	// scenario, and RoomSize how many clients share a room.
 	Publish  int
 	RoomSize int
-	// BrokerStart starts a broker of this kind (redis, nats, rabbitmq) for
+	// BrokerStart starts a broker of this kind (redis, nats, rabbitmq, kafka) for
 	// the run, which every node joins; BrokerURL names a running one
 	// instead (on loopback unless AllowRemote). BrokerChannel is where the
 	// nodes' messages go (default "wslb"); NodeTemplate in it is replaced

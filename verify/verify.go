@@ -40,7 +40,7 @@ func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) 
 			opts.Faults = append(opts.Faults, f)
 		}
 	}
-	opts, err := opts.Normalize()
+	opts, err := withTopologyBroker(topo, opts).Normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +75,31 @@ func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) 
 		runs = append(runs, rs...)
 	}
 	return summarize(topo.Filename, runs), nil
+}
+
+// withTopologyBroker: when a pool to verify declares a broker and the
+// command line names none, the run starts one of that kind on loopback
+// (the topology's URL is production's, like its server addresses) with the
+// pool's channel, and so proves the fan-out instead of asking for
+// affinity.
+func withTopologyBroker(topo *topology.Topology, opts Options) Options {
+	if opts.BrokerStart != "" || opts.BrokerURL != "" || opts.Against != "" {
+		return opts
+	}
+	pools, err := selectPools(topo, opts.Pools)
+	if err != nil {
+		return opts // reported by the caller
+	}
+	for _, p := range pools {
+		if p.Broker != nil {
+			opts.BrokerStart = string(p.Broker.Kind)
+			if opts.BrokerChannel == "" {
+				opts.BrokerChannel = p.Broker.Channel
+			}
+			return opts
+		}
+	}
+	return opts
 }
 
 // lookup finds every binary first, so that a missing one is reported before

@@ -43,6 +43,7 @@ var caseLines = map[string][]string{
 	"chat":                            {"gatewayClassName: istio", "useSourceIp: true", "request: 0s", "value: (?i)websocket", "kind: Hostname", "name: realtime.chat.wslb.internal", "name: origin-refused", "value: (?i)^(https://chat\\.example\\.com)$"},
 	"cookie":                          {"name: WSLB_SRV", "ttl: 43200s", "idleTimeout: 7200s", "value: .*"},
 	"session-key":                     {"httpQueryParameterName: room", "httpHeaderName: X-Session-Id"},
+	"fanout":                          {"simple: LEAST_REQUEST", "request: 0s"},
 	"socketio":                        {"name: io_srv", "ttl: 0s", "value: /socket.io/"},
 	"istio-affinity-none":             {"simple: LEAST_REQUEST", "request: 0s"},
 	"istio-affinity-source-client-ip": {"useSourceIp: true", "protocol: HTTPS", "mode: Terminate", "name: ticker-secure-tls", "maxConnections: 5000"},

@@ -34,6 +34,7 @@ var caseLines = map[string][]string{
 	"chat":                            {"useSourceIp: true", "minimumRingSize: 1024", "maxEjectionPercent: 66", "h2UpgradePolicy: DO_NOT_UPGRADE", "idleTimeout: 3600s", "regex: (?i)^(https://chat\\.example\\.com)$"},
 	"cookie":                          {"name: WSLB_SRV", "ttl: 43200s", "path: /", "idleTimeout: 7200s", "status: 403"},
 	"session-key":                     {"httpQueryParameterName: room", "httpHeaderName: X-Session-Id"},
+	"fanout":                          {"simple: LEAST_REQUEST"},
 	"socketio":                        {"name: io_srv", "ttl: 0s", "prefix: /socket.io/"},
 	"istio-affinity-none":             {"simple: LEAST_REQUEST", "regex: (?i)websocket"},
 	"istio-affinity-source-client-ip": {"useSourceIp: true", "protocol: HTTPS", "minProtocolVersion: TLSV1_0", "maxConnections: 5000", "consecutive5xxErrors: 2", "baseEjectionTime: 15s"},
