@@ -176,6 +176,11 @@ func TestPublishReachesTheRoomOnEveryNode(t *testing.T) {
 	joinRoom(t, pub, "r1", "n1")
 	joinRoom(t, onA, "r1", "n1")
 	joinRoom(t, other, "r2", "n2")
+	// A handshake's rooms are joined after the 101 goes out and before
+	// the first message is read: an echo answered proves onB is in r1.
+	require.NoError(t, onB.WriteMessage(websocket.TextMessage, []byte("ready?")))
+	_, err := readWithin(t, onB, 5*time.Second)
+	require.NoError(t, err)
 
 	msg := echo.AppendPublish(nil, "r1", "pub", 1, time.Now())
 	require.NoError(t, pub.WriteMessage(websocket.TextMessage, msg))
@@ -184,7 +189,7 @@ func TestPublishReachesTheRoomOnEveryNode(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(msg), string(got), "delivered byte for byte")
 	}
-	_, err := readWithin(t, other, 200*time.Millisecond)
+	_, err = readWithin(t, other, 200*time.Millisecond)
 	require.Error(t, err, "a client of another room gets nothing")
 
 	// Echo still works on a member's connection.
