@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/moby/moby/api/types/network"
@@ -23,7 +24,7 @@ var supported = map[driver.FaultKind]bool{
 // is Open's to say (exit 4, naming how to start one).
 func Check(needs driver.Needs) error {
 	if needs.ForeignServers {
-		return fmt.Errorf("runs wslb's echo backends only; --backend-cmd needs --driver loopback")
+		return errors.New("runs wslb's plain echo backends only; --backend-cmd and brokers need --driver loopback")
 	}
 	for _, f := range needs.Faults {
 		if !supported[f.Kind] {

@@ -58,11 +58,12 @@ func init() {
 }
 
 // Check says whether the driver runs here: as root, with network
-// namespaces, and with wslb's echo backends (not the user's servers,
-// which --backend-cmd starts on this host).
+// namespaces, and with wslb's plain echo backends (not the user's
+// servers, which --backend-cmd starts on this host, nor echo backends that
+// join a broker, which run in wslb's process).
 func Check(needs driver.Needs) error {
 	if needs.ForeignServers {
-		return errors.New("runs wslb's echo backends only; --backend-cmd needs --driver loopback")
+		return errors.New("runs wslb's plain echo backends only; --backend-cmd and brokers need --driver loopback")
 	}
 	for _, f := range needs.Faults {
 		if !supported[f.Kind] {
