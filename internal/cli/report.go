@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wslb/wslb/internal/safefile"
-	"github.com/wslb/wslb/report"
 	"github.com/wslb/wslb/verify"
 )
 
@@ -91,18 +90,7 @@ func runMerge(o *MergeOptions) error {
 	if err != nil {
 		return InvalidInputError(fmt.Errorf("cannot merge: %w", err))
 	}
-	if o.ReportFile != "" {
-		if err := writeHTMLReport(o.ReportFile, summary); err != nil {
-			return err
-		}
-	}
-	switch o.Format {
-	case "json":
-		err = report.WriteJSON(o.IO.Out, summary)
-	default:
-		err = report.WriteText(o.IO.Out, summary, report.TextOptions{Color: o.IO.ColorOut(), Width: o.IO.Width()})
-	}
-	if err != nil {
+	if err := writeSummary(o.IO, o.Format, o.ReportFile, summary); err != nil {
 		return err
 	}
 	if !summary.Passed {

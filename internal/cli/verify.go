@@ -358,18 +358,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		return err
 	}
 
-	if o.ReportFile != "" {
-		if err := writeHTMLReport(o.ReportFile, summary); err != nil {
-			return err
-		}
-	}
-	switch o.Format {
-	case "json":
-		err = report.WriteJSON(o.IO.Out, summary)
-	default:
-		err = report.WriteText(o.IO.Out, summary, report.TextOptions{Color: o.IO.ColorOut(), Width: o.IO.Width()})
-	}
-	if err != nil {
+	if err := writeSummary(o.IO, o.Format, o.ReportFile, summary); err != nil {
 		return err
 	}
 	if results != nil {
@@ -469,6 +458,20 @@ func runCleanup(ctx context.Context, o *VerifyOptions) error {
 }
 
 // writeHTMLReport writes the page atomically (exit 5 when it cannot).
+// writeSummary writes a verify report: the HTML page when reportFile is
+// set, and the summary to the output as text or JSON.
+func writeSummary(ios IOStreams, format, reportFile string, s *report.Summary) error {
+	if reportFile != "" {
+		if err := writeHTMLReport(reportFile, s); err != nil {
+			return err
+		}
+	}
+	if format == "json" {
+		return report.WriteJSON(ios.Out, s)
+	}
+	return report.WriteText(ios.Out, s, report.TextOptions{Color: ios.ColorOut(), Width: ios.Width()})
+}
+
 func writeHTMLReport(path string, s *report.Summary) error {
 	var page bytes.Buffer
 	if err := report.WriteHTML(&page, s); err != nil {
