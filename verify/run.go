@@ -364,9 +364,9 @@ func (r *runner) openOnPool() map[string]int {
 	return m
 }
 
-// sample records on the timeline, every sampleEvery until the returned
-// stop function is called, the connections each backend served in the
-// interval and those open at its end.
+// sample records on the timeline, every sampleEvery and once more when
+// the returned stop function is called, the connections each backend
+// served in the interval and those open at its end.
 func (r *runner) sample() (stop func()) {
 	ids := make([]string, len(r.plan.Servers))
 	for i, s := range r.plan.Servers {
@@ -381,6 +381,11 @@ func (r *runner) sample() (stop func()) {
 		for n := 0; n < maxSamples; n++ {
 			select {
 			case <-done:
+				// The interval the stop cut short: a phase shorter
+				// than sampleEvery is on the timeline too.
+				if now, at := r.env.backends.counts(), time.Now(); at.Sub(prevAt) > 0 {
+					r.sampled(servedBetween(prev, now, ids), at.Sub(prevAt))
+				}
 				return
 			case <-t.C:
 				now, at := r.env.backends.counts(), time.Now()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -56,6 +57,8 @@ type backendSlot struct {
 	port int
 	srv  Backend
 	done chan struct{} // closed when Serve returns; nil while stopped
+	// held keeps the port bound, not listening, while stopped (holdPort).
+	held *os.File
 }
 
 // StartBackends starts one backend per id on a free loopback port; a nil
@@ -214,15 +217,23 @@ func (b *Backends) stop(ctx context.Context, id string, abrupt bool) error {
 	case <-time.After(backendStop):
 		return fmt.Errorf("stop backend %s: still serving after shutdown", id)
 	}
+	// Best effort: without it, Start binds the port again and may lose
+	// it to another process in between.
+	if held, herr := holdPort(netip.AddrPortFrom(host, uint16(s.port))); herr == nil {
+		b.mu.Lock()
+		s.held = held
+		b.mu.Unlock()
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("stop backend %s: %w", id, err)
 	}
 	return nil
 }
 
-// Start brings a stopped server back on the same port. If the port is
-// briefly held by something else it retries for about a second before
-// giving up. Starting a running server is a no-op.
+// Start brings a stopped server back on the same port: it listens on the
+// socket Stop kept bound; where that failed, it binds again, retrying for
+// about a second while something else holds the port. Starting a running
+// server is a no-op.
 func (b *Backends) Start(ctx context.Context, id string) error {
 	b.mu.Lock()
 	s, ok := b.byID[id]
@@ -234,13 +245,17 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 		b.mu.Unlock()
 		return nil
 	}
-	port := s.port
+	port, held := s.port, s.held
+	s.held = nil
 	b.mu.Unlock()
 
 	addr := netip.AddrPortFrom(host, uint16(port)).String()
 	var ln net.Listener
 	var err error
-	for attempt := 0; attempt < rebindAttempts; attempt++ {
+	if held != nil {
+		ln, err = listenHeld(held)
+	}
+	for attempt := 0; ln == nil && attempt < rebindAttempts; attempt++ {
 		// Go's Listen sets SO_REUSEADDR, so sockets of the previous life
 		// in TIME_WAIT do not block the bind; only a live listener does.
 		ln, err = net.Listen("tcp", addr)
@@ -287,5 +302,13 @@ func (b *Backends) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	b.mu.Lock()
+	for _, s := range b.byID {
+		if s.held != nil {
+			s.held.Close()
+			s.held = nil
+		}
+	}
+	b.mu.Unlock()
 	return errors.Join(errs...)
 }
