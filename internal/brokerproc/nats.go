@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -39,14 +40,7 @@ func StartNATS(ctx context.Context, parent string) (Server, error) {
 
 // natsInfo reports whether a NATS server greets a client with INFO at addr.
 func natsInfo(ctx context.Context, addr string) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := firstLine(ctx, addr, "")
 	if err != nil {
 		return err
 	}
@@ -54,4 +48,22 @@ func natsInfo(ctx context.Context, addr string) error {
 		return errors.New("no INFO greeting")
 	}
 	return nil
+}
+
+// firstLine dials addr, writes hello unless it is empty, and returns the
+// first line the server sends, within a second of connecting.
+func firstLine(ctx context.Context, addr, hello string) (string, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if hello != "" {
+		if _, err := io.WriteString(c, hello); err != nil {
+			return "", err
+		}
+	}
+	return bufio.NewReader(c).ReadString('\n')
 }

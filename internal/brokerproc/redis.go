@@ -1,7 +1,6 @@
 package brokerproc
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -41,17 +40,7 @@ func StartRedis(ctx context.Context, parent string) (Server, error) {
 
 // redisPing reports whether a Redis server answers PING at addr.
 func redisPing(ctx context.Context, addr string) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := firstLine(ctx, addr, "PING\r\n")
 	if err != nil {
 		return err
 	}
