@@ -161,13 +161,15 @@ func (r *runner) fault(f driver.Fault) (FaultInput, error) {
 
 // EvalFault judges one fault: it passes when the faulted backend's
 // clients were served again within the settle bound, no other client
-// moved (with affinity), and stickiness held while the fault was on.
-// Whether the faulted backend's own clients moved is reported, not
-// judged: a fault the health checks do not notice (light loss, a slow
-// link) rightly leaves them where they were.
+// moved (with affinity), and the other clients' stickiness held while the
+// fault was on. Whether the faulted backend's own clients moved is
+// reported, not judged: a fault the health checks do not notice (light
+// loss, a slow link) rightly leaves them where they were, and a retried
+// connection of theirs may land elsewhere.
 func EvalFault(in FaultInput) *report.Scenario {
 	sc := &report.Scenario{Name: ScenarioFault, Passed: true}
 	var own, ownMoved, others, othersMoved, errors int
+	var othersDuring []Trace
 	for _, t := range in.During {
 		errors += t.Errors
 		was, ok := in.Before[t.Client]
@@ -184,6 +186,7 @@ func EvalFault(in FaultInput) *report.Scenario {
 			continue
 		}
 		others++
+		othersDuring = append(othersDuring, t)
 		if moved {
 			othersMoved++
 			if len(sc.Details) < maxDetails {
@@ -191,7 +194,10 @@ func EvalFault(in FaultInput) *report.Scenario {
 			}
 		}
 	}
-	stick := Stickiness(in.During)
+	stick := 1.0 // no other client: nothing to hold
+	if len(othersDuring) > 0 {
+		stick = Stickiness(othersDuring)
+	}
 	sc.Summary = fmt.Sprintf("%s: %d/%d of %s's clients moved, %d/%d others moved; ", in.Spec, ownMoved, own, in.Backend, othersMoved, others)
 	if in.Settled {
 		sc.Summary += fmt.Sprintf("first reconnect %s after the fault, all served after %s; ", in.FirstReconnect.Round(time.Millisecond), in.AllServed.Round(time.Millisecond))
@@ -199,7 +205,7 @@ func EvalFault(in FaultInput) *report.Scenario {
 		sc.Passed = false
 		sc.Summary += fmt.Sprintf("%s's clients were not all served again within %s; ", in.Backend, settleMax)
 	}
-	sc.Summary += fmt.Sprintf("stickiness %.1f%% during the fault", 100*stick)
+	sc.Summary += fmt.Sprintf("stickiness of the others %.1f%% during the fault", 100*stick)
 	if othersMoved > 0 && !in.Unpinned {
 		sc.Passed = false
 	}
