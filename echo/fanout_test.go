@@ -158,6 +158,18 @@ func joinRoom(t *testing.T, c *websocket.Conn, room, backend string) {
 	require.Equal(t, backend, string(b))
 }
 
+// dialJoined dials a path whose query joins rooms, and waits for an echo:
+// the handshake's rooms are joined just after the 101 goes out, before
+// the connection's first message is read, so the answer proves the joins.
+func dialJoined(t *testing.T, addr, path string) *websocket.Conn {
+	t.Helper()
+	c, _ := dial(t, addr, path)
+	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte("joined?")))
+	_, err := readWithin(t, c, 5*time.Second)
+	require.NoError(t, err)
+	return c
+}
+
 func readWithin(t *testing.T, c *websocket.Conn, d time.Duration) ([]byte, error) {
 	t.Helper()
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(d)))
@@ -171,16 +183,11 @@ func TestPublishReachesTheRoomOnEveryNode(t *testing.T) {
 	a, b := startNode(t, "n1", bus), startNode(t, "n2", bus)
 	pub, _ := dial(t, a, "/")
 	onA, _ := dial(t, a, "/")
-	onB, _ := dial(t, b, "/?room=r1") // joined with the handshake
+	onB := dialJoined(t, b, "/?room=r1") // joined with the handshake
 	other, _ := dial(t, b, "/")
 	joinRoom(t, pub, "r1", "n1")
 	joinRoom(t, onA, "r1", "n1")
 	joinRoom(t, other, "r2", "n2")
-	// A handshake's rooms are joined after the 101 goes out and before
-	// the first message is read: an echo answered proves onB is in r1.
-	require.NoError(t, onB.WriteMessage(websocket.TextMessage, []byte("ready?")))
-	_, err := readWithin(t, onB, 5*time.Second)
-	require.NoError(t, err)
 
 	msg := echo.AppendPublish(nil, "r1", "pub", 1, time.Now())
 	require.NoError(t, pub.WriteMessage(websocket.TextMessage, msg))
@@ -189,7 +196,7 @@ func TestPublishReachesTheRoomOnEveryNode(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(msg), string(got), "delivered byte for byte")
 	}
-	_, err = readWithin(t, other, 200*time.Millisecond)
+	_, err := readWithin(t, other, 200*time.Millisecond)
 	require.Error(t, err, "a client of another room gets nothing")
 
 	// Echo still works on a member's connection.
@@ -204,9 +211,9 @@ func TestPublishReachesTheRoomOnEveryNode(t *testing.T) {
 func TestPublishWithoutBusStaysOnTheNode(t *testing.T) {
 	t.Parallel()
 	a, b := startNode(t, "solo1", nil), startNode(t, "solo2", nil)
-	pub, _ := dial(t, a, "/?room=r")
-	local, _ := dial(t, a, "/?room=r")
-	remote, _ := dial(t, b, "/?room=r")
+	pub := dialJoined(t, a, "/?room=r")
+	local := dialJoined(t, a, "/?room=r")
+	remote := dialJoined(t, b, "/?room=r")
 	msg := echo.AppendPublish(nil, "r", "pub", 1, time.Now())
 	require.NoError(t, pub.WriteMessage(websocket.TextMessage, msg))
 	for _, c := range []*websocket.Conn{pub, local} {
