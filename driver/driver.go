@@ -127,6 +127,26 @@ type Backends interface {
 	Close() error
 }
 
+// EchoStats are one echo backend's connection counters.
+type EchoStats struct {
+	// Open is the WebSocket connections open now (zero while stopped).
+	Open int
+	// Accepted is the WebSocket connections accepted since the run
+	// started, across restarts: it only grows.
+	Accepted uint64
+}
+
+// EchoCounter is implemented by Backends whose echo servers run outside
+// wslb's process (a process or container each, BackendSpec.Echo): the
+// driver asks them for their counters. Verify reads the counters of the
+// servers ServerFactory made itself.
+type EchoCounter interface {
+	// EchoStats returns every echo backend's counters, by id, fresh
+	// from each running backend; one that cannot answer in time (paused,
+	// overloaded) gives the last it reported.
+	EchoStats(ctx context.Context) map[string]EchoStats
+}
+
 // ProxySpec says how to run a proxy.
 type ProxySpec struct {
 	// Binary is the proxy's executable, kind and version.

@@ -89,6 +89,11 @@ func newEnv(ctx context.Context, bin proxybin.Binary, opts Options) (*env, error
 func (e *env) runBackends(ctx context.Context, ids []string, factory driver.ServerFactory, echo bool) error {
 	var err error
 	e.servers, err = e.rt.StartBackends(ctx, driver.BackendSpec{IDs: ids, New: factory, Echo: echo})
+	if c, ok := e.servers.(driver.EchoCounter); ok && echo {
+		// The echo servers run outside this process: the driver
+		// counts their connections.
+		e.backends.remote = c
+	}
 	return err
 }
 
@@ -111,10 +116,14 @@ func (e *env) backendName(v string) string {
 func (e *env) proxyFailure() (string, []string) { return e.watch.failed() }
 
 // echoBackends makes the echo servers the driver runs and remembers
-// the current instance of each, for connection counts.
+// the current instance of each, for connection counts; or asks the
+// driver for them, when its echo servers run outside this process.
 type echoBackends struct {
-	mu   sync.Mutex
-	live map[string]*echo.Server
+	// remote counts the connections of echo servers the driver runs as
+	// processes or containers of their own (nil: they are in live).
+	remote driver.EchoCounter
+	mu     sync.Mutex
+	live   map[string]*echo.Server
 	// retired sums the connections accepted by instances a restart
 	// replaced, so accepted counts only grow.
 	retired map[string]uint64
@@ -158,7 +167,15 @@ type backendCount struct {
 }
 
 // counts snapshots every backend's counters.
-func (b *echoBackends) counts() map[string]backendCount {
+func (b *echoBackends) counts(ctx context.Context) map[string]backendCount {
+	if b.remote != nil {
+		stats := b.remote.EchoStats(ctx)
+		m := make(map[string]backendCount, len(stats))
+		for id, st := range stats {
+			m[id] = backendCount{open: st.Open, accepted: st.Accepted}
+		}
+		return m
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := make(map[string]backendCount, len(b.live))
@@ -180,13 +197,11 @@ func servedBetween(prev, now map[string]backendCount, ids []string) map[string]i
 	return m
 }
 
-// open counts open WebSocket connections per backend.
-func (b *echoBackends) open() map[string]int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	m := make(map[string]int, len(b.live))
-	for id, s := range b.live {
-		m[id] = s.Stats().Open
+// openOf is the open WebSocket connections per backend of counts.
+func openOf(counts map[string]backendCount) map[string]int {
+	m := make(map[string]int, len(counts))
+	for id, c := range counts {
+		m[id] = c.open
 	}
 	return m
 }
@@ -348,15 +363,17 @@ func (r *runner) progress(phase string) {
 }
 
 func (r *runner) event(kind, detail string) {
+	at, open := time.Since(r.run.Started), r.openOnPool(openOf(r.env.backends.counts(r.ctx)))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.run.Timeline = append(r.run.Timeline, report.Event{
-		At: time.Since(r.run.Started), Kind: kind, Detail: detail, Connections: r.openOnPool(),
+		At: at, Kind: kind, Detail: detail, Connections: open,
 	})
 }
 
-func (r *runner) openOnPool() map[string]int {
-	all := r.env.backends.open()
+// openOnPool picks the pool's backends from all's open connections
+// (counted outside r.mu: a driver may take a moment to ask them).
+func (r *runner) openOnPool(all map[string]int) map[string]int {
 	m := make(map[string]int, len(r.plan.Servers))
 	for _, s := range r.plan.Servers {
 		m[s.ID] = all[s.ID]
@@ -377,19 +394,19 @@ func (r *runner) sample() (stop func()) {
 	wg.Go(func() {
 		t := time.NewTicker(sampleEvery)
 		defer t.Stop()
-		prev, prevAt := r.env.backends.counts(), time.Now()
+		prev, prevAt := r.env.backends.counts(r.ctx), time.Now()
 		for n := 0; n < maxSamples; n++ {
 			select {
 			case <-done:
 				// The interval the stop cut short: a phase shorter
 				// than sampleEvery is on the timeline too.
-				if now, at := r.env.backends.counts(), time.Now(); at.Sub(prevAt) > 0 {
-					r.sampled(servedBetween(prev, now, ids), at.Sub(prevAt))
+				if now, at := r.env.backends.counts(r.ctx), time.Now(); at.Sub(prevAt) > 0 {
+					r.sampled(servedBetween(prev, now, ids), now, at.Sub(prevAt))
 				}
 				return
 			case <-t.C:
-				now, at := r.env.backends.counts(), time.Now()
-				r.sampled(servedBetween(prev, now, ids), at.Sub(prevAt))
+				now, at := r.env.backends.counts(r.ctx), time.Now()
+				r.sampled(servedBetween(prev, now, ids), now, at.Sub(prevAt))
 				prev, prevAt = now, at
 			}
 		}
@@ -397,12 +414,13 @@ func (r *runner) sample() (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
-func (r *runner) sampled(served map[string]int, interval time.Duration) {
+func (r *runner) sampled(served map[string]int, now map[string]backendCount, interval time.Duration) {
+	at, open := time.Since(r.run.Started), r.openOnPool(openOf(now))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.run.Timeline = append(r.run.Timeline, report.Event{
-		At: time.Since(r.run.Started), Kind: report.EventSample,
-		Connections: r.openOnPool(), Served: served, Interval: interval,
+		At: at, Kind: report.EventSample,
+		Connections: open, Served: served, Interval: interval,
 	})
 }
 

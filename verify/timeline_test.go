@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -73,11 +74,11 @@ func TestEchoBackendsCountAcrossRestarts(t *testing.T) {
 	require.NoError(t, err)
 	connect(t, first.(http.Handler))
 	connect(t, first.(http.Handler))
-	require.Equal(t, uint64(2), b.counts()["a"].accepted)
+	require.Equal(t, uint64(2), b.counts(context.Background())["a"].accepted)
 
 	second, err := b.factory("a") // the restart
 	require.NoError(t, err)
-	require.Equal(t, uint64(2), b.counts()["a"].accepted)
+	require.Equal(t, uint64(2), b.counts(context.Background())["a"].accepted)
 	connect(t, second.(http.Handler))
-	require.Equal(t, uint64(3), b.counts()["a"].accepted)
+	require.Equal(t, uint64(3), b.counts(context.Background())["a"].accepted)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -48,6 +47,12 @@ type backend struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once cmd is reaped; nil while stopped
 	paused bool
+
+	// statsMu guards the counters apart from mu, which a stop holds
+	// while it waits for the process to exit.
+	statsMu sync.Mutex
+	link    *statsLink // the running process's; nil while stopped
+	retired uint64     // connections accepted by processes that exited
 }
 
 // StartBackends makes one host per id and starts wslb's echo server in
@@ -193,6 +198,10 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("start backend %s: %w", id, err)
 	}
+	req, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("start backend %s: %w", id, err)
+	}
 	// Its own process group, so that a terminal's Ctrl-C reaches wslb
 	// alone; and killed if the thread that started it ends (the run).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -204,14 +213,24 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	}
 	exited := make(chan struct{})
 	s.cmd, s.exited, s.paused = cmd, exited, false
+	link := newStatsLink(req)
+	s.follow(link)
 	line := make(chan string, 1)
 	go func() {
 		r := bufio.NewReader(out)
 		l, _ := r.ReadString('\n')
 		line <- l
-		// Wait closes the pipe: only once every read is done.
-		_, _ = io.Copy(io.Discard, r)
+		// The rest is the process's counters (stats.go). Wait closes
+		// the pipe: only once every read is done.
+		for {
+			l, err := r.ReadString('\n')
+			link.record(l)
+			if err != nil {
+				break
+			}
+		}
 		_ = cmd.Wait()
+		s.retire(link)
 		close(exited)
 	}()
 	timer := time.NewTimer(backendReady)
@@ -292,10 +311,16 @@ func (b *Backends) signal(id string, sig syscall.Signal, paused bool) error {
 	if s.exited == nil {
 		return fmt.Errorf("backend %s is not running", id)
 	}
+	if paused {
+		s.markPaused(true) // asked now, it would not answer
+	}
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		return fmt.Errorf("backend %s: %w", id, err)
 	}
 	s.paused = paused
+	if !paused {
+		s.markPaused(false)
+	}
 	// The signal is delivered asynchronously: a fault starts when the
 	// process has stopped (or runs again), not before.
 	for range 200 {

@@ -29,7 +29,8 @@ func init() {
 }
 
 // serveEcho runs the echo server on addr until SIGTERM or SIGINT, then
-// closes its WebSockets (1001) and exits 0.
+// closes its WebSockets (1001) and exits 0. It reports its counters on
+// stdout, and answers requests for them read from stdin (stats.go).
 func serveEcho(id, addr string) int {
 	srv, err := echo.New(echo.Config{ID: id})
 	if err != nil {
@@ -44,6 +45,12 @@ func serveEcho(id, addr string) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	fmt.Printf("%s %s on %s\n", readyLine, id, ln.Addr())
+	// The counters go to wslb after the ready line (stats.go).
+	stats := &statsReporter{stats: srv.Stats, w: os.Stdout}
+	go stats.answer(os.Stdin)
+	stop := make(chan struct{})
+	defer close(stop)
+	go stats.push(stop)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -51,6 +58,7 @@ func serveEcho(id, addr string) int {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
+		_, _ = stats.send(0) // the last count, with what came in until now
 		return 0
 	case err := <-done:
 		fmt.Fprintln(os.Stderr, err)
