@@ -215,7 +215,8 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 	if readFile == nil {
 		readFile, check = reader.Read, reader.Check
 	}
-	limits := nginx.Limits{Check: check, MaxFanOut: reader.Limits().MaxFanOut, MaxDepth: reader.Limits().MaxDepth}
+	limits := nginx.ReaderLimits(reader)
+	limits.Check = check
 	opener := func(path string) ([]byte, error) {
 		if b, ok := memory[filepath.Clean(path)]; ok {
 			return b, nil
@@ -257,7 +258,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 				found = append(found, templateFindings(src.Name, src.Bytes)...)
 				sup = haproxySuppressions(h)
 			case Nginx:
-				n = nginx.ParseLimited(ctx, src.Name, opener, limits)
+				n = nginx.Load(ctx, src.Name, nginx.LoadOptions{Open: opener, Limits: limits})
 				found = append(found, nginxProblems(n, opts.Options)...)
 				for _, f := range n.Files() {
 					found = append(found, templateFindings(f, n.Source(f))...)

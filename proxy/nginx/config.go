@@ -35,6 +35,11 @@ type Config struct {
 	Problems []Problem
 	// Comments are every comment directive, for suppression.
 	Comments []Comment
+	// Missing lists includes naming files absent here, read as empty
+	// (ForRewrite only).
+	Missing []string
+
+	mode Mode
 
 	sources   map[string][]byte
 	aliases   map[string]string // include path crossplane names → file read
@@ -92,17 +97,11 @@ func DiskOpener(path string) ([]byte, error) { return os.ReadFile(path) }
 // maxDepth bounds include inlining and nesting walks.
 const maxDepth = 64
 
-// Parse reads the NGINX config at file (through open) with includes
-// resolved as nginx does: relative paths from the main file's directory.
-// It never fails: what it cannot read becomes a Problem.
+// Parse reads the NGINX config at file (through open) for validate's
+// rules with includes resolved as nginx does: relative paths from the main
+// file's directory. It never fails: what it cannot read becomes a Problem.
 func Parse(file string, open Opener) *Config {
-	return ParseContext(context.Background(), file, open)
-}
-
-// ParseContext is Parse that stops reading when ctx ends; what was not
-// read then is missing from the Config, which the caller discards.
-func ParseContext(ctx context.Context, file string, open Opener) *Config {
-	return ParseLimited(ctx, file, open, Limits{})
+	return Load(context.Background(), file, LoadOptions{Open: open})
 }
 
 // Limits bound what includes may pull in; zero fields take the defaults.
@@ -121,6 +120,13 @@ type Limits struct {
 	MaxNodes int
 }
 
+// ReaderLimits are the Limits of a safefile.Reader: includes are vetted by
+// it and bounded by its limits.
+func ReaderLimits(r *safefile.Reader) Limits {
+	rl := r.Limits()
+	return Limits{Check: r.Check, MaxFanOut: rl.MaxFanOut, MaxDepth: rl.MaxDepth}
+}
+
 func (l Limits) withDefaults() Limits {
 	if l.MaxFanOut <= 0 {
 		l.MaxFanOut = safefile.DefaultLimits.MaxFanOut
@@ -134,16 +140,50 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// ParseLimited is ParseContext with bounds on includes. Files the opener
-// or l.Check refuses, includes matching too many files, nesting too deep
-// and include bombs become Problems at the include line; nothing of a
-// refused file is read or quoted.
-func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Config {
+// Mode is what a config is read for.
+type Mode int
+
+const (
+	// ForRules reads every detail validate's rules judge: comments (for
+	// suppressions), directives crossplane does not know as Problems,
+	// OpenResty's Lua blocks as one directive each, and a conf.d snippet
+	// as the http context it is included into (its relative includes are
+	// also looked for under nginx's conf prefix).
+	ForRules Mode = iota
+	// ForRewrite reads what verify's rewrite renders back and runs:
+	// directives crossplane does not know pass through as written (the
+	// rewrite refuses what it must not run itself), comments and Lua are
+	// not parsed, every directive must sit in its context, and an
+	// include naming a file absent here reads as empty and is listed in
+	// Config.Missing.
+	ForRewrite
+)
+
+// LoadOptions say how Load reads a config.
+type LoadOptions struct {
+	Mode Mode
+	// Open reads the main file and every include; nil reads the disk.
+	Open Opener
+	// Limits bound what includes pull in.
+	Limits Limits
+}
+
+// Load reads the NGINX config at file with its includes, for validate's
+// rules and verify's rewrite alike: crossplane parses it, includes are
+// resolved as nginx does (relative paths from the main file's directory)
+// and vetted by o.Limits, and the tree of Nodes is built with positions.
+// It never fails: what it cannot read, files the opener or Limits.Check
+// refuses, includes matching too many files, nesting too deep and include
+// bombs become Problems at the line that leads there, and nothing of a
+// refused file is read or quoted. It stops reading when ctx ends; what was
+// not read then is missing from the Config, which the caller discards.
+func Load(ctx context.Context, file string, o LoadOptions) *Config {
+	open := o.Open
 	if open == nil {
 		open = DiskOpener
 	}
-	l = l.withDefaults()
-	c := &Config{File: file, sources: map[string][]byte{}, aliases: map[string]string{}, limits: l, refused: map[string]string{}}
+	l := o.Limits.withDefaults()
+	c := &Config{File: file, mode: o.Mode, sources: map[string][]byte{}, aliases: map[string]string{}, limits: l, refused: map[string]string{}}
 	src, err := open(file)
 	if err != nil {
 		c.Problems = append(c.Problems, Problem{File: file, Line: 1, Message: fmt.Sprintf("read %s: %v", file, err)})
@@ -151,14 +191,19 @@ func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Conf
 	}
 	c.sources[file] = src
 	c.Snippet = IsSnippet(src)
-	opts := c.options(ctx, open)
-	opts.SkipDirectiveContextCheck = c.Snippet
-	payload, err := crossplane.Parse(file, opts)
+	payload, err := crossplane.Parse(file, c.options(ctx, open))
 	if err != nil {
-		c.Problems = append(c.Problems, Problem{File: file, Line: 1, Message: cleanMessage(err.Error())})
+		p := Problem{File: file, Line: 1, Message: cleanMessage(err.Error())}
+		if pe := new(crossplane.ParseError); errors.As(err, &pe) && pe.File != nil && pe.Line != nil {
+			p = Problem{File: c.realName(*pe.File), Line: *pe.Line, Message: cleanMessage(pe.Error())}
+		}
+		c.Problems = append(c.Problems, p)
 		return c
 	}
 	c.Payload = payload
+	// Refused includes first: the rewrite reports the first Problem, and
+	// a refusal explains what follows from it.
+	c.refusedIncludes(payload)
 	for _, e := range payload.Errors {
 		line := 1
 		if e.Line != nil {
@@ -170,7 +215,6 @@ func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Conf
 		}
 		c.Problems = append(c.Problems, Problem{File: c.realName(e.File), Line: line, Message: cleanMessage(e.Error.Error())})
 	}
-	c.refusedIncludes(payload)
 	if p := CheckIncludes(payload, l.MaxDepth, l.MaxNodes); p != nil {
 		p.File = c.realName(p.File)
 		c.Problems = append(c.Problems, *p)
@@ -181,34 +225,15 @@ func ParseLimited(ctx context.Context, file string, open Opener, l Limits) *Conf
 	}
 	if len(payload.Config) > 0 {
 		c.Root = c.inline(payload, 0, nil, 0)
-		if !c.Snippet && len(payload.Config[0].Errors) == 0 && !hasTop(payload.Config[0].Parsed, "events") {
+		if o.Mode == ForRules && !c.Snippet && len(payload.Config[0].Errors) == 0 && !hasTop(payload.Config[0].Parsed, "events") {
 			c.Problems = append(c.Problems, Problem{File: file, Line: 1, Message: `no "events" section: nginx refuses to start without one; add events { worker_connections 16384; }`})
 		}
 	}
 	return c
 }
 
-// FromPayload is the Config of a payload crossplane has already parsed
-// from sources (verify's rewrite parses with options of its own): the same
-// tree of Nodes, without a second parse. Problems stay empty; the caller
-// has judged the payload's errors.
-func FromPayload(file string, p *crossplane.Payload, sources map[string][]byte) *Config {
-	c := &Config{File: file, Payload: p, sources: sources, aliases: map[string]string{}, limits: Limits{}.withDefaults(), refused: map[string]string{}}
-	c.Snippet = IsSnippet(sources[file])
-	if len(p.Config) > 0 {
-		c.Root = c.inline(p, 0, nil, 0)
-	}
-	return c
-}
-
 func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOptions {
-	return &crossplane.ParseOptions{
-		ParseComments:            true,
-		ErrorOnUnknownDirectives: true,
-		// OpenResty's Lua directives and blocks are known, so that
-		// WSLB150 can name them rather than a parse error.
-		DirectiveSources: []crossplane.MatchFunc{crossplane.DefaultDirectivesMatchFunc, crossplane.MatchLuaLatest},
-		LexOptions:       crossplane.LexOptions{Lexers: []crossplane.RegisterLexer{(&crossplane.Lua{}).RegisterLexer()}},
+	opts := &crossplane.ParseOptions{
 		Open: func(path string) (io.ReadCloser, error) {
 			b, ok := c.sources[path]
 			if !ok {
@@ -222,6 +247,11 @@ func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOpti
 						c.aliases[path] = alt
 						c.sources[alt] = b
 					}
+				}
+				if errors.Is(err, fs.ErrNotExist) && c.mode == ForRewrite && path != c.File {
+					// Such as /etc/nginx/mime.types of another machine.
+					c.Missing = append(c.Missing, path)
+					return io.NopCloser(bytes.NewReader(nil)), nil
 				}
 				if err != nil {
 					if !errors.Is(err, fs.ErrNotExist) {
@@ -244,6 +274,8 @@ func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOpti
 			if err != nil {
 				return nil, fmt.Errorf("include %s: %w", pattern, err)
 			}
+			// Glob's matches are opened after parsing, where a refusal
+			// would lose the include's line: vet them here.
 			kept, why := c.limits.VetMatches(m)
 			if why != "" {
 				c.refused[pattern] = why
@@ -251,6 +283,16 @@ func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOpti
 			return kept, nil
 		},
 	}
+	if c.mode == ForRules {
+		opts.ParseComments = true
+		opts.ErrorOnUnknownDirectives = true
+		// OpenResty's Lua directives and blocks are known, so that
+		// WSLB150 can name them rather than a parse error.
+		opts.DirectiveSources = []crossplane.MatchFunc{crossplane.DefaultDirectivesMatchFunc, crossplane.MatchLuaLatest}
+		opts.LexOptions = crossplane.LexOptions{Lexers: []crossplane.RegisterLexer{(&crossplane.Lua{}).RegisterLexer()}}
+		opts.SkipDirectiveContextCheck = c.Snippet
+	}
+	return opts
 }
 
 // Refused reports whether an include was refused (outside the roots, a
@@ -268,13 +310,13 @@ func (c *Config) refusedIncludes(p *crossplane.Payload) {
 }
 
 // prefixFallbacks gives other places a snippet's relative include may
-// live. nginx resolves relative includes from its conf prefix
+// live, when reading for the rules. nginx resolves relative includes from its conf prefix
 // (/etc/nginx), so a sites-enabled file linted on its own that says
 // "include snippets/ssl.conf;" means /etc/nginx/snippets/ssl.conf: try
 // the two directories above the snippet's own.
 func (c *Config) prefixFallbacks(path string) []string {
 	dir := filepath.Dir(c.File)
-	if !c.Snippet || !strings.HasPrefix(path, dir+string(filepath.Separator)) {
+	if !c.Snippet || c.mode != ForRules || !strings.HasPrefix(path, dir+string(filepath.Separator)) {
 		return nil
 	}
 	rel := strings.TrimPrefix(path, dir+string(filepath.Separator))

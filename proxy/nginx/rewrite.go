@@ -3,10 +3,8 @@ package nginx
 import (
 	"bytes"
 	"cmp"
-	"errors"
+	"context"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -40,108 +38,58 @@ type nginxConfig struct {
 	// tree and analysis are what Load read; every Render writes from them
 	// without changing them.
 	tree crossplane.Directives
-	// payload is crossplane's parse of the files, one Config per file,
-	// from which the WebSocket route detector's tree is built.
-	payload  *crossplane.Payload
+	// config is the Load the tree comes from: the WebSocket route
+	// detector reads its Nodes.
+	config   *Config
 	analysis *nginxAnalysis
 }
 
-// parse reads the config with its includes inlined. Included files that do
-// not exist here (e.g. /etc/nginx/mime.types on another machine) read as
-// empty; files the reader refuses (outside the roots, FIFOs, devices, too
-// large) stop the parse with an error at the include line.
+// parse reads the config with Load (ForRewrite) and returns its tree with
+// includes inlined. Included files that do not exist here (e.g.
+// /etc/nginx/mime.types on another machine) read as empty; anything Load
+// could not read (a syntax error, a file the reader refuses: outside the
+// roots, a FIFO, a device, too large) stops the rewrite with an error at
+// its line, so it never renders what it did not read.
 func (n *nginxConfig) parse() (crossplane.Directives, error) {
-	n.missing = nil
 	main, err := filepath.Abs(n.file)
 	if err != nil {
 		return nil, err
 	}
-	if n.sources == nil {
-		n.sources = map[string][]byte{}
-	}
 	if n.reader == nil {
 		n.reader = rewrite.Options{}.Reader(n.file)
 	}
-	rl := n.reader.Limits()
-	limits := Limits{Check: n.reader.Check, MaxFanOut: rl.MaxFanOut, MaxDepth: rl.MaxDepth, MaxNodes: DefaultMaxNodes}
-	refused := map[string]string{} // include pattern → why
-	payload, err := crossplane.Parse(main, &crossplane.ParseOptions{
-		Open: func(path string) (io.ReadCloser, error) {
-			b, ok := n.sources[path]
-			if !ok {
-				var err error
-				b, err = n.reader.Read(path)
-				if errors.Is(err, fs.ErrNotExist) && path != main {
-					n.missing = append(n.missing, path)
-					return io.NopCloser(bytes.NewReader(nil)), nil
-				}
-				if err != nil {
-					return nil, err
-				}
-				n.sources[path] = b
-			}
-			return io.NopCloser(bytes.NewReader(b)), nil
-		},
-		Glob: func(pattern string) ([]string, error) {
-			m, err := filepath.Glob(pattern)
-			if err != nil {
-				return nil, fmt.Errorf("include %s: %w", pattern, err)
-			}
-			// Glob's matches are opened after parsing, where a refusal
-			// would lose the include's line: vet them here.
-			kept, why := limits.VetMatches(m)
-			if why != "" {
-				refused[pattern] = why
-			}
-			return kept, nil
-		},
-	})
-	if err != nil {
-		return nil, nginxError(n.file, err)
-	}
-	if e := refusedInclude(payload, filepath.Dir(main), refused); e != nil {
-		return nil, e
-	}
-	if len(payload.Errors) > 0 {
-		e := payload.Errors[0]
-		if pe := new(crossplane.ParseError); errors.As(e.Error, &pe) && pe.File != nil && pe.Line != nil {
-			return nil, &rewrite.Error{File: *pe.File, Line: *pe.Line, Msg: pe.What}
+	text, preread := n.sources[main]
+	open := func(path string) ([]byte, error) {
+		if preread && path == main {
+			return text, nil
 		}
-		line := 0
-		if e.Line != nil {
-			line = *e.Line
-		}
-		return nil, &rewrite.Error{File: e.File, Line: line, Msg: e.Error.Error()}
+		return n.reader.Read(path)
 	}
-	if len(payload.Config) == 0 {
-		return nil, &rewrite.Error{File: n.file, Msg: "empty config"}
-	}
-	// Inlining copies a file at every include of it: bound the result
-	// before building it (include bombs).
-	if p := CheckIncludes(payload, limits.MaxDepth, limits.MaxNodes); p != nil {
+	limits := ReaderLimits(n.reader)
+	limits.MaxNodes = DefaultMaxNodes
+	c := Load(context.Background(), main, LoadOptions{Mode: ForRewrite, Open: open, Limits: limits})
+	n.config, n.sources, n.missing = c, c.sources, c.Missing
+	if len(c.Problems) > 0 {
+		p := c.Problems[0]
 		return nil, &rewrite.Error{File: p.File, Line: p.Line, Msg: p.Message}
 	}
-	for _, cfg := range payload.Config {
+	if c.Refused() {
+		// A refused pattern no include line was found for.
+		for pattern, why := range c.refused {
+			return nil, &rewrite.Error{File: c.File, Msg: fmt.Sprintf("include %s refused: %s", pattern, why)}
+		}
+	}
+	if c.Payload == nil || len(c.Payload.Config) == 0 {
+		return nil, &rewrite.Error{File: n.file, Msg: "empty config"}
+	}
+	for _, cfg := range c.Payload.Config {
 		setFile(cfg.Parsed, cfg.File, 0)
 	}
-	n.payload = payload
-	combined, err := payload.Combined()
+	combined, err := c.Payload.Combined()
 	if err != nil {
-		return nil, nginxError(n.file, err)
+		return nil, &rewrite.Error{File: n.file, Msg: err.Error()}
 	}
 	return combined.Config[0].Parsed, nil
-}
-
-// refusedInclude is an *rewrite.Error at the first include whose pattern Glob
-// refused.
-func refusedInclude(p *crossplane.Payload, dir string, refused map[string]string) error {
-	if probs := RefusedIncludes(p, dir, refused, nil); len(probs) > 0 {
-		return &rewrite.Error{File: probs[0].File, Line: probs[0].Line, Msg: probs[0].Message}
-	}
-	for pattern, why := range refused {
-		return &rewrite.Error{File: p.Config[0].File, Msg: fmt.Sprintf("include %s refused: %s", pattern, why)}
-	}
-	return nil
 }
 
 // setFile records in every directive the file it comes from, as
@@ -154,14 +102,6 @@ func setFile(ds crossplane.Directives, file string, depth int) {
 		d.File = file
 		setFile(d.Block, file, depth+1)
 	}
-}
-
-func nginxError(file string, err error) error {
-	var pe *crossplane.ParseError
-	if errors.As(err, &pe) && pe.File != nil && pe.Line != nil {
-		return &rewrite.Error{File: *pe.File, Line: *pe.Line, Msg: pe.What}
-	}
-	return &rewrite.Error{File: file, Msg: err.Error()}
 }
 
 // walk calls fn for every directive with its enclosing blocks (outermost

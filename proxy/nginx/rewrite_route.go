@@ -172,15 +172,13 @@ type sourceLine struct {
 
 // detectedLocations are the blocks holding a proxy_pass that
 // DetectWebSockets, the detector validate's rules read, says serve
-// WebSockets, in the tree built from the rewrite's own parse.
+// WebSockets, in the tree Load built beside the rewrite's.
 func (n *nginxConfig) detectedLocations() map[sourceLine]bool {
-	main, err := filepath.Abs(n.file)
-	if err != nil || n.payload == nil {
+	if n.config == nil {
 		return nil
 	}
-	c := FromPayload(main, n.payload, n.sources)
 	out := map[sourceLine]bool{}
-	for blk := range DetectWebSockets(c, false).Locations {
+	for blk := range DetectWebSockets(n.config, false).Locations {
 		out[sourceLine{blk.File, blk.Line}] = true
 	}
 	return out
