@@ -149,8 +149,6 @@ func TestBackendsPauseStopStartOnTheEngine(t *testing.T) {
 	body, err = get(5 * time.Second)
 	require.NoError(t, err)
 	require.Contains(t, body, `"backend":"b1"`)
-	_, err = e.Fault(ctx, driver.Fault{Kind: driver.FaultDelay, Backend: "b1", Delay: time.Millisecond})
-	require.ErrorIs(t, err, driver.ErrNotSupported)
 
 	run := e.id
 	require.NoError(t, e.Close())

@@ -70,6 +70,7 @@ type Env struct {
 	backends *Backends
 	proxy    *Proxy
 	clients  *Clients
+	undo     []driver.Undo // faults still on, lifted by Close
 	closed   bool
 	closeErr error
 }
@@ -166,7 +167,7 @@ func (e *Env) Clients() driver.Clients {
 	return e.clients
 }
 
-// Close stops the proxy gracefully, then removes every container and the
+// Close lifts the faults still on, stops the proxy gracefully, then removes every container and the
 // network by the run's label, and the scratch dir. It is idempotent.
 func (e *Env) Close() error {
 	if e == nil {
@@ -179,6 +180,11 @@ func (e *Env) Close() error {
 	}
 	e.closed = true
 	var errs []error
+	// Faults first: a delay's relay and the namespaces faults hold open
+	// are this process's, not the engine's.
+	for i := len(e.undo) - 1; i >= 0; i-- {
+		_ = e.undo[i](context.Background()) // the containers go next anyway
+	}
 	if e.proxy != nil {
 		errs = append(errs, e.proxy.Close())
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/wslb/wslb/driver/internal/netfault"
 )
 
 // nsDir is where named network namespaces live (as `ip netns` keeps
@@ -110,42 +112,12 @@ func (h *host) linkUp(name string) error {
 	})
 }
 
-// origin is the run's own network namespace, where a thread that dialed
-// from a host goes back to.
-var origin = sync.OnceValues(func() (netns.NsHandle, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	return netns.Get()
-})
+// faultNS is the host's namespace as netfault takes it.
+func (h *host) faultNS() netfault.NS { return netfault.NS{Name: h.name, Handle: h.ns} }
 
-// dial dials with d from inside the namespace: the socket is created by
-// a thread that has joined it, and stays there. The thread goes back to
-// the run's namespace afterwards; one that cannot is ended instead of
-// being reused.
+// dial dials with d from inside the namespace (netfault.Dial).
 func (h *host) dial(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error) {
-	home, err := origin()
-	if err != nil {
-		return nil, fmt.Errorf("open this process's network namespace: %w", err)
-	}
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := netns.Set(h.ns); err != nil {
-			ch <- result{nil, fmt.Errorf("enter %s: %w", h.name, err)}
-			return // still locked: the thread ends
-		}
-		c, err := d.DialContext(ctx, network, addr)
-		ch <- result{c, err}
-		if netns.Set(home) == nil {
-			runtime.UnlockOSThread()
-		}
-	}()
-	r := <-ch
-	return r.c, r.err
+	return netfault.Dial(ctx, h.faultNS(), d, network, addr)
 }
 
 // close ends the host's thread and removes the namespace; the kernel

@@ -1,4 +1,4 @@
-package netns
+package netfault
 
 import (
 	"context"
@@ -6,37 +6,35 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/wslb/wslb/driver"
 )
 
-// delay adds d to the path between the proxy and the backend. Where the
-// kernel has netem, a netem queue on both ends of the backend's link
-// delays every packet by d; where it has none (this one), the proxy's new
-// connections to the backend are redirected (nftables, inside the
-// backend's host) to a relay in that host that holds every chunk d
-// before passing it on, both ways. Connections open before the fault keep
-// their direct path.
-func delay(s *backend, d time.Duration) (driver.Undo, error) {
-	if u, err := netem(s.host, d); err == nil {
+// Delay adds d to the path between peer (the proxy) and backend, which
+// listens in ns on its eth0. Where the kernel has netem, a netem queue on
+// the backend's eth0 delays every packet by d; where it has none (this
+// one), peer's new connections to the backend are redirected (nftables,
+// in ns) to a relay there that holds every chunk d before passing it on,
+// both ways. Connections open before the fault keep their direct path.
+func Delay(ns NS, backend netip.AddrPort, peer netip.Addr, d time.Duration) (driver.Undo, error) {
+	if u, err := netem(ns, d); err == nil {
 		return u, nil
 	}
-	return relay(s, d)
+	return relay(ns, backend, peer, d)
 }
 
-// netem tries a netem queue with delay d on the backend's eth0.
-func netem(h *host, d time.Duration) (driver.Undo, error) {
+// netem tries a netem queue with delay d on eth0 in ns.
+func netem(ns NS, d time.Duration) (driver.Undo, error) {
 	var q *netlink.Netem
-	err := h.netlink(func(nl *netlink.Handle) error {
+	err := ns.netlink(func(nl *netlink.Handle) error {
 		l, err := nl.LinkByName("eth0")
 		if err != nil {
 			return err
@@ -49,47 +47,20 @@ func netem(h *host, d time.Duration) (driver.Undo, error) {
 		return nil, err
 	}
 	return func(context.Context) error {
-		return h.netlink(func(nl *netlink.Handle) error { return nl.QdiscDel(q) })
+		return ns.netlink(func(nl *netlink.Handle) error { return nl.QdiscDel(q) })
 	}, nil
 }
 
-// listen opens a TCP listener inside the host (see dial).
-func (h *host) listen(addr string) (net.Listener, error) {
-	home, err := origin()
+// relay runs the user-space relay in ns and redirects peer to it.
+func relay(ns NS, backend netip.AddrPort, peer netip.Addr, d time.Duration) (driver.Undo, error) {
+	ln, err := Listen(ns, backend.Addr().String()+":0")
 	if err != nil {
-		return nil, err
-	}
-	type result struct {
-		ln  net.Listener
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := netns.Set(h.ns); err != nil {
-			ch <- result{nil, err}
-			return
-		}
-		ln, err := net.Listen("tcp4", addr)
-		ch <- result{ln, err}
-		if netns.Set(home) == nil {
-			runtime.UnlockOSThread()
-		}
-	}()
-	r := <-ch
-	return r.ln, r.err
-}
-
-// relay runs the user-space relay and redirects the proxy to it.
-func relay(s *backend, d time.Duration) (driver.Undo, error) {
-	ln, err := s.host.listen(s.addr.Addr().String() + ":0")
-	if err != nil {
-		return nil, fmt.Errorf("relay: %w", err)
+		return nil, fmt.Errorf("relay in %s: %w", ns.Name, err)
 	}
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
-	r := &delayRelay{ln: ln, host: s.host, backend: s.addr.String(), d: d, conns: map[net.Conn]bool{}}
+	r := &delayRelay{ln: ln, ns: ns, backend: backend.String(), d: d, conns: map[net.Conn]bool{}}
 	go r.serve()
-	undoNAT, err := redirect(s.host, s.addr.Port(), port)
+	undoNAT, err := redirect(ns, peer, backend.Port(), port)
 	if err != nil {
 		r.close()
 		return nil, err
@@ -99,19 +70,19 @@ func relay(s *backend, d time.Duration) (driver.Undo, error) {
 	}, nil
 }
 
-// redirect sends the proxy's new TCP connections to port from to port to,
-// in h: ip saddr PROXY tcp dport FROM redirect to :TO.
-func redirect(h *host, from, to uint16) (driver.Undo, error) {
-	c, err := nftables.New(nftables.WithNetNSFd(int(h.ns)))
+// redirect sends peer's new TCP connections to port from to port to, in
+// ns: ip saddr PEER tcp dport FROM redirect to :TO.
+func redirect(ns NS, peer netip.Addr, from, to uint16) (driver.Undo, error) {
+	c, err := nftables.New(nftables.WithNetNSFd(int(ns.Handle)))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nftables in %s: %w", ns.Name, err)
 	}
 	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: "wslb_delay"})
 	ch := c.AddChain(&nftables.Chain{Name: "prerouting", Table: t, Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest})
 	c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: proxyAddr.AsSlice()},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: peer.AsSlice()},
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
@@ -120,7 +91,7 @@ func redirect(h *host, from, to uint16) (driver.Undo, error) {
 		&expr.Redir{RegisterProtoMin: 1},
 	}})
 	if err := c.Flush(); err != nil {
-		return nil, fmt.Errorf("nftables redirect in %s: %w", h.name, err)
+		return nil, fmt.Errorf("nftables redirect in %s: %w", ns.Name, err)
 	}
 	return func(context.Context) error {
 		c.DelTable(t)
@@ -132,7 +103,7 @@ func redirect(h *host, from, to uint16) (driver.Undo, error) {
 // d in each direction.
 type delayRelay struct {
 	ln      net.Listener
-	host    *host
+	ns      NS
 	backend string
 	d       time.Duration
 
@@ -166,7 +137,7 @@ func (r *delayRelay) pass(client net.Conn) {
 	if !r.track(client) {
 		return
 	}
-	server, err := r.host.dial(context.Background(), &net.Dialer{Timeout: 5 * time.Second}, "tcp4", r.backend)
+	server, err := Dial(context.Background(), r.ns, &net.Dialer{Timeout: 5 * time.Second}, "tcp4", r.backend)
 	if err != nil {
 		client.Close()
 		return
