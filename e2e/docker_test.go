@@ -145,3 +145,25 @@ func TestVerifyDockerKilledThenCleanup(t *testing.T) {
 	require.Contains(t, cleanup.stdout.String(), "removed network wslb-")
 	require.Empty(t, dockerLeft(t, pid))
 }
+
+// Faults on one backend, with every node a container, move only that
+// backend's clients, the report says how long until they were served
+// again, and the run leaves the host's network as it found it: the
+// faults' rules, queues and relay live in the containers' namespaces (and
+// on the engine's veth of the backend, which goes with it).
+func TestVerifyDockerFaults(t *testing.T) {
+	testutil.NeedDocker(t)
+	t.Parallel()
+	dockerSlot(t)
+	before := hostState(t)
+	args := append([]string{"verify", "examples/chat.hcl",
+		"--clients", "60", "--reconnects", "2", "--messages", "2", "--scenarios", "stickiness",
+		"--fault", "partition:ws1", "--fault", "pause:ws2", "--fault", "loss:ws3:5%", "--fault", "rate:ws1:2mbit",
+		"--format", "json"}, dockerArgs(proxybin.HAProxy)...)
+	r := start(t, args...)
+	code := r.wait(t, 6*time.Minute)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", r.stdout.String(), r.stderr.String())
+	requireFaultsMoveTheirClientsOnly(t, r.stdout.Bytes(), []string{"partition:ws1", "pause:ws2"}, "loss:ws3:5%", "rate:ws1:2mbit")
+	require.Empty(t, dockerLeft(t, r.cmd.Process.Pid))
+	requireHostAsItWas(t, before)
+}

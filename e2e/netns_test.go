@@ -6,14 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/google/nftables"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -70,72 +67,6 @@ func readReport(t *testing.T, out []byte) netnsReport {
 	return rep
 }
 
-// hostState is what a run must leave as it was in the host's network
-// namespace: addresses, routes, the nftables ruleset, iptables rules and
-// forwarding.
-func hostState(t *testing.T) map[string]string {
-	t.Helper()
-	state := map[string]string{}
-	for _, args := range [][]string{{"-o", "addr"}, {"route"}, {"-6", "route"}, {"-o", "link"}} {
-		out, err := exec.Command("ip", args...).CombinedOutput()
-		require.NoError(t, err, "ip %v: %s", args, out)
-		state["ip "+strings.Join(args, " ")] = withoutDockerLinks(string(out))
-	}
-	if out, err := exec.Command("iptables-save").Output(); err == nil {
-		state["iptables-save"] = stripComments(string(out))
-	}
-	c, err := nftables.New()
-	require.NoError(t, err)
-	tables, err := c.ListTables()
-	require.NoError(t, err)
-	var nft []string
-	for _, tb := range tables {
-		chains, _ := c.ListChainsOfTableFamily(tb.Family)
-		for _, ch := range chains {
-			if ch.Table.Name != tb.Name {
-				continue
-			}
-			rules, _ := c.GetRules(tb, ch)
-			nft = append(nft, fmt.Sprintf("%d %s %s %d rules", tb.Family, tb.Name, ch.Name, len(rules)))
-		}
-		nft = append(nft, fmt.Sprintf("%d %s", tb.Family, tb.Name))
-	}
-	sort.Strings(nft)
-	state["nftables"] = strings.Join(nft, "\n")
-	fwd, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
-	require.NoError(t, err)
-	state["net.ipv4.ip_forward"] = string(fwd)
-	return state
-}
-
-// dockerLink names the bridges and veths a Docker engine makes for its
-// networks: the docker driver's tests, run at the same time in other
-// packages, come and go on the host while this one runs.
-var dockerLink = regexp.MustCompile(`\b(br-[0-9a-f]{12}|veth[0-9a-f]{7})\b`)
-
-// withoutDockerLinks drops the lines (one per address, link or route with
-// ip -o) that name a Docker engine's link.
-func withoutDockerLinks(s string) string {
-	var keep []string
-	for _, l := range strings.Split(s, "\n") {
-		if !dockerLink.MatchString(l) {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
-}
-
-// stripComments drops iptables-save's "# Generated ... on DATE" lines.
-func stripComments(s string) string {
-	var keep []string
-	for _, l := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(l, "#") {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
-}
-
 // A run on the netns driver passes on both proxies, says where it ran,
 // and leaves the host's network exactly as it found it.
 func TestNetnsLeavesTheHostAsItWas(t *testing.T) {
@@ -159,10 +90,7 @@ func TestNetnsLeavesTheHostAsItWas(t *testing.T) {
 		require.Contains(t, run.Hosts.Clients, "40 source addresses in 40 /24s (first 198.19.")
 	}
 	r.requireClean(t, "haproxy")
-	after := hostState(t)
-	for k, v := range before {
-		require.Equal(t, v, after[k], "the host's %s changed", k)
-	}
+	requireHostAsItWas(t, before)
 }
 
 // Every example passes on the netns driver, on both proxies; configs
@@ -218,35 +146,7 @@ func TestNetnsFaults(t *testing.T) {
 		"--fault", "partition:ws1", "--fault", "pause:ws2", "--fault", "loss:ws3:5%", "--format", "json")
 	code := r.wait(t, 5*time.Minute)
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
-	rep := readReport(t, r.stdout.Bytes())
-	require.Len(t, rep.Runs, 1)
-	var fault *struct {
-		Name    string `json:"name"`
-		Passed  bool   `json:"passed"`
-		Summary string `json:"summary"`
-		Metrics []struct {
-			Name  string  `json:"name"`
-			Value float64 `json:"value"`
-		} `json:"metrics"`
-	}
-	for i, sc := range rep.Runs[0].Scenarios {
-		if sc.Name == "fault" {
-			fault = &rep.Runs[0].Scenarios[i]
-		}
-	}
-	require.NotNil(t, fault, r.stdout.String())
-	require.True(t, fault.Passed, fault.Summary)
-	metric := map[string]float64{}
-	for _, m := range fault.Metrics {
-		metric[m.Name] = m.Value
-	}
-	for _, spec := range []string{"partition:ws1", "pause:ws2"} {
-		require.Zero(t, metric[spec+": other clients moved"], fault.Summary)
-		require.Equal(t, metric[spec+": clients of "+spec[strings.IndexByte(spec, ':')+1:]], metric[spec+": of them moved"], fault.Summary)
-		require.Positive(t, metric[spec+": first reconnect after the fault"], fault.Summary)
-	}
-	require.Zero(t, metric["loss:ws3:5%: other clients moved"], fault.Summary)
-	require.Equal(t, 100.0, metric["loss:ws3:5%: stickiness during"], fault.Summary)
+	requireFaultsMoveTheirClientsOnly(t, r.stdout.Bytes(), []string{"partition:ws1", "pause:ws2"}, "loss:ws3:5%")
 	r.requireClean(t, "haproxy")
 }
 
