@@ -40,6 +40,12 @@ type Needs struct {
 	// ForeignServers: the servers are what BackendSpec.New makes (the
 	// user's --backend-cmd), not wslb's echo server.
 	ForeignServers bool
+	// Broker: wslb's echo backends join a message broker wslb starts
+	// (BackendSpec.Broker).
+	Broker bool
+	// ExternalBroker: the backends join a broker already running, which
+	// wslb reaches from its own host.
+	ExternalBroker bool
 	// Faults the run injects.
 	Faults []Fault
 }
@@ -97,6 +103,9 @@ type BackendSpec struct {
 	// Echo says New makes wslb's echo server: a driver that runs every
 	// backend as a process of its own runs `wslb echo` there instead.
 	Echo bool
+	// Broker, with Echo, is the broker those echo processes join (New
+	// makes echo servers joined to it in wslb's process).
+	Broker *EchoBroker
 }
 
 // Backends are the servers of one run, by id.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 
@@ -26,34 +27,47 @@ type userBackends struct {
 // opts.Redis), waiting until every one answers its health path (health
 // maps a server id to it; none: until its port accepts).
 func (e *env) startBackends(ctx context.Context, ids []string, health map[string]string, opts Options) error {
-	b, err := startBroker(ctx, e.rt.Dir(), opts)
+	b, err := startBroker(ctx, e.rt.Dir(), opts, e.servicePlace)
 	if err != nil {
 		return err
 	}
 	e.broker = b
 	if opts.BackendCmd == "" {
 		e.backends.broker = b
-		// With a broker, only this process's echo servers join it.
-		return e.runBackends(ctx, ids, e.backends.factory, b == nil)
+		spec := driver.BackendSpec{IDs: ids, New: e.backends.factory, Echo: true}
+		if b != nil {
+			spec.Broker = &driver.EchoBroker{Kind: string(b.cfg.Kind), URL: b.cfg.URL, Channel: b.cfg.Channel}
+		}
+		return e.runBackends(ctx, spec)
 	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return fmt.Errorf("backend-cmd: %w", err)
 	}
-	u := &userBackends{runner: &backendcmd.Runner{Cmd: opts.BackendCmd, WorkDir: wd, Scratch: e.rt.Dir(), HealthPath: health}}
+	clients := e.rt.Clients()
+	u := &userBackends{runner: &backendcmd.Runner{
+		Cmd: opts.BackendCmd, WorkDir: wd, Scratch: e.rt.Dir(), HealthPath: health,
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return clients.Dial(ctx, &net.Dialer{}, network, addr)
+		},
+	}}
 	e.user = u
 	if b != nil {
 		u.runner.Env = append(u.runner.Env, b.env()...)
 	}
 	if opts.Redis {
-		if u.redis, err = brokerproc.StartRedis(ctx, e.rt.Dir()); err != nil {
+		place, err := e.servicePlace("redis")
+		if err != nil {
+			return err
+		}
+		if u.redis, err = brokerproc.StartRedisAt(ctx, e.rt.Dir(), place); err != nil {
 			return err
 		}
 		u.runner.Env = append(u.runner.Env, "REDIS_URL="+u.redis.URL())
 	}
-	err = e.runBackends(ctx, ids, func(id string) (driver.Server, error) {
+	err = e.runBackends(ctx, driver.BackendSpec{IDs: ids, New: func(id string) (driver.Server, error) {
 		return u.runner.Backend(id)
-	}, false)
+	}})
 	if err != nil {
 		return err
 	}
@@ -62,6 +76,21 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 		addrs[id] = e.servers.Addr(id)
 	}
 	return u.runner.WaitReady(ctx, addrs)
+}
+
+// servicePlace is where a service the backends share runs: on a host of
+// its own when the driver gives the backends hosts of their own (they
+// cannot reach wslb's loopback), else on loopback.
+func (e *env) servicePlace(name string) (brokerproc.Place, error) {
+	sh, ok := e.rt.(driver.ServiceHoster)
+	if !ok {
+		return brokerproc.Place{}, nil
+	}
+	h, err := sh.ServiceHost(name)
+	if err != nil {
+		return brokerproc.Place{}, err
+	}
+	return brokerproc.Place{Host: h.Addr, NetNS: h.NetNS, Dial: h.Dial, Listen: h.Listen}, nil
 }
 
 // close stops what --backend-cmd started; the backends themselves are

@@ -36,9 +36,9 @@ type poolBroker struct {
 }
 
 // startBroker readies the broker opts ask for: one wslb starts (of kind
-// BrokerStart, in the run's directory) or the one at BrokerURL. Nil when
-// none is asked for.
-func startBroker(ctx context.Context, dir string, opts Options) (*poolBroker, error) {
+// BrokerStart, in the run's directory, where place says) or the one at
+// BrokerURL. Nil when none is asked for.
+func startBroker(ctx context.Context, dir string, opts Options, place func(name string) (brokerproc.Place, error)) (*poolBroker, error) {
 	cfg := broker.Config{Channel: opts.BrokerChannel}
 	if cfg.Channel == "" {
 		cfg.Channel = broker.DefaultChannel
@@ -53,7 +53,11 @@ func startBroker(ctx context.Context, dir string, opts Options) (*poolBroker, er
 		if err := checkChannel(cfg); err != nil {
 			return nil, err
 		}
-		srv, err := brokerproc.Start(ctx, kind, dir)
+		pl, err := place(string(kind))
+		if err != nil {
+			return nil, err
+		}
+		srv, err := brokerproc.StartAt(ctx, kind, dir, pl)
 		if err != nil {
 			return nil, err
 		}

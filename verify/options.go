@@ -65,10 +65,12 @@ func ParseKey(s string) (Key, error) {
 
 // needs are what the run asks of its driver.
 func (o Options) needs() driver.Needs {
-	// Echo backends that join a broker run in this process, where the
-	// broker connection is made: to a driver, servers it cannot start
-	// as plain `wslb echo` processes.
-	return driver.Needs{ForeignServers: o.BackendCmd != "" || o.BrokerStart != "" || o.BrokerURL != "", Faults: o.Faults}
+	return driver.Needs{
+		ForeignServers: o.BackendCmd != "",
+		Broker:         o.BrokerStart != "",
+		ExternalBroker: o.BrokerURL != "",
+		Faults:         o.Faults,
+	}
 }
 
 // Options shape one verification.

@@ -84,12 +84,11 @@ func newEnv(ctx context.Context, bin proxybin.Binary, opts Options) (*env, error
 	return &env{kind: bin.Kind, version: bin.Version.String(), rt: rt, backends: newEchoBackends()}, nil
 }
 
-// runBackends has the driver run one backend per id, served by what
-// factory makes.
-func (e *env) runBackends(ctx context.Context, ids []string, factory driver.ServerFactory, echo bool) error {
+// runBackends has the driver run the backends spec says.
+func (e *env) runBackends(ctx context.Context, spec driver.BackendSpec) error {
 	var err error
-	e.servers, err = e.rt.StartBackends(ctx, driver.BackendSpec{IDs: ids, New: factory, Echo: echo})
-	if c, ok := e.servers.(driver.EchoCounter); ok && echo {
+	e.servers, err = e.rt.StartBackends(ctx, spec)
+	if c, ok := e.servers.(driver.EchoCounter); ok && spec.Echo {
 		// The echo servers run outside this process: the driver
 		// counts their connections.
 		e.backends.remote = c

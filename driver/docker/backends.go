@@ -56,6 +56,9 @@ func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (drive
 	if !spec.Echo {
 		return nil, driver.NotSupported(Name, "backends other than wslb's echo server (--backend-cmd)")
 	}
+	if spec.Broker != nil {
+		return nil, driver.NotSupported(Name, "echo backends that join a broker")
+	}
 	e.mu.Lock()
 	if e.backends != nil {
 		e.mu.Unlock()

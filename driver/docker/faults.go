@@ -34,7 +34,7 @@ var supported = map[driver.FaultKind]bool{
 // backends only, and the faults it supports. Whether an engine answers
 // is Open's to say (exit 4, naming how to start one).
 func Check(needs driver.Needs) error {
-	if needs.ForeignServers {
+	if needs.ForeignServers || needs.Broker || needs.ExternalBroker {
 		return errors.New("runs wslb's plain echo backends only; --backend-cmd and brokers need --driver loopback")
 	}
 	for _, f := range needs.Faults {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -26,10 +27,15 @@ const (
 	backendStop = 4 * time.Second
 )
 
-// Backends are the echo servers of a run, one process per backend, each
-// in its own host with an address of its own.
+// Backends are the servers of a run, each in its own host with an
+// address of its own: wslb's echo server as a process of its own (joined
+// to the run's broker, if any), or what the spec's factory makes (the
+// user's --backend-cmd process, started inside the host).
 type Backends struct {
 	scratch string
+	echo    bool
+	broker  *driver.EchoBroker
+	factory driver.ServerFactory
 
 	mu    sync.Mutex
 	order []string
@@ -44,8 +50,9 @@ type backend struct {
 	addr netip.AddrPort
 
 	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{} // closed once cmd is reaped; nil while stopped
+	cmd    *exec.Cmd     // the echo process
+	srv    driver.Server // or the factory's server
+	exited chan struct{} // closed once it has ended; nil while stopped
 	paused bool
 
 	// statsMu guards the counters apart from mu, which a stop holds
@@ -55,19 +62,20 @@ type backend struct {
 	retired uint64     // connections accepted by processes that exited
 }
 
-// StartBackends makes one host per id and starts wslb's echo server in
-// each. Only the echo server can run there: the user's servers run on
-// this host (Check refuses them).
+// StartBackends makes one host per id and starts its server there:
+// wslb's echo server as a process of its own, or the spec's server (the
+// user's process started inside the host; a server of wslb's process
+// serves on a listener made there).
 func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (driver.Backends, error) {
-	if !spec.Echo {
-		return nil, driver.NotSupported(Name, "running servers other than wslb's echo backend")
+	if !spec.Echo && spec.New == nil {
+		return nil, errors.New("start backends: no server to run")
 	}
 	e.mu.Lock()
 	if e.backends != nil {
 		e.mu.Unlock()
 		return nil, errors.New("start backends: this run has its backends already")
 	}
-	b := &Backends{scratch: e.scratch.Dir, byID: map[string]*backend{}}
+	b := &Backends{scratch: e.scratch.Dir, echo: spec.Echo, broker: spec.Broker, factory: spec.New, byID: map[string]*backend{}}
 	e.backends = b
 	e.mu.Unlock()
 	port := randomPort()
@@ -181,6 +189,9 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	if s.exited != nil && !isClosed(s.exited) {
 		return nil
 	}
+	if !b.echo {
+		return b.startServer(s)
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("start backend %s: %w", id, err)
@@ -193,6 +204,10 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	cmd := exec.Command(self)
 	cmd.Args = []string{"wslb-echo", id}
 	cmd.Env = []string{echoEnv + "=" + id, listenEnv + "=" + s.addr.String()}
+	if br := b.broker; br != nil {
+		cmd.Env = append(cmd.Env, brokerKindEnv+"="+br.Kind, brokerURLEnv+"="+br.URL,
+			brokerChannelEnv+"="+strings.ReplaceAll(br.Channel, "{id}", id))
+	}
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -251,6 +266,40 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	return fmt.Errorf("start backend %s: %w", id, err)
 }
 
+// startServer starts the factory's server for s inside its host and
+// returns at once: whether it is ready is the caller's to check (the
+// user's server answers its health path).
+func (b *Backends) startServer(s *backend) error {
+	srv, err := b.factory(s.id)
+	if err != nil {
+		return fmt.Errorf("start backend %s: %w", s.id, err)
+	}
+	exited := make(chan struct{})
+	if hs, ok := srv.(driver.HostedServer); ok {
+		go func() {
+			defer close(exited)
+			_ = hs.ServeHosted(s.addr, s.host.path())
+		}()
+	} else {
+		// A server of wslb's process: its listener, and so every
+		// connection it accepts, lives in the host's namespace.
+		var ln net.Listener
+		var lerr error
+		if err := s.host.run(func() { ln, lerr = net.Listen("tcp", s.addr.String()) }); err != nil {
+			return err
+		}
+		if lerr != nil {
+			return fmt.Errorf("start backend %s: %w", s.id, lerr)
+		}
+		go func() {
+			defer close(exited)
+			_ = srv.Serve(ln)
+		}()
+	}
+	s.srv, s.exited, s.paused = srv, exited, false
+	return nil
+}
+
 func tail(dir, id string) string {
 	b, _ := os.ReadFile(filepath.Join(dir, "backend-"+id+".log"))
 	return strings.TrimSpace(string(b[max(0, len(b)-500):]))
@@ -275,6 +324,10 @@ func (b *Backends) stop(id string, sig syscall.Signal) error {
 	if s.exited == nil {
 		return nil
 	}
+	if s.srv != nil {
+		s.stopServer(sig == syscall.SIGKILL)
+		return nil
+	}
 	p := s.cmd.Process
 	_ = p.Signal(sig)
 	if s.paused && sig != syscall.SIGKILL {
@@ -288,6 +341,33 @@ func (b *Backends) stop(id string, sig syscall.Signal) error {
 	}
 	s.cmd, s.exited, s.paused = nil, nil, false
 	return nil
+}
+
+// stopServer stops the factory's server: Close when abrupt (and it has
+// one), else Shutdown bounded by backendStop; then waits until it ended.
+func (s *backend) stopServer(abrupt bool) {
+	if s.paused {
+		if sg, ok := s.srv.(driver.Signaler); ok {
+			_ = sg.Resume() // a stopped process handles no SIGTERM
+		}
+	}
+	c, closer := s.srv.(interface{ Close() error })
+	if abrupt && closer {
+		_ = c.Close()
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), backendStop)
+		_ = s.srv.Shutdown(ctx)
+		cancel()
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(backendStop):
+		if closer {
+			_ = c.Close()
+		}
+		<-s.exited
+	}
+	s.srv, s.exited, s.paused = nil, nil, false
 }
 
 // Pause freezes server id (SIGSTOP): its connections stay open and
@@ -310,6 +390,21 @@ func (b *Backends) signal(id string, sig syscall.Signal, paused bool) error {
 	defer s.mu.Unlock()
 	if s.exited == nil {
 		return fmt.Errorf("backend %s is not running", id)
+	}
+	if s.srv != nil {
+		sg, ok := s.srv.(driver.Signaler)
+		if !ok {
+			return driver.NotSupported(Name, "pausing a server of wslb's process")
+		}
+		f := sg.Resume
+		if paused {
+			f = sg.Pause
+		}
+		if err := f(); err != nil {
+			return err
+		}
+		s.paused = paused
+		return nil
 	}
 	if paused {
 		s.markPaused(true) // asked now, it would not answer

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wslb/wslb/broker"
+	_ "github.com/wslb/wslb/broker/all" // every kind a node can join
 	"github.com/wslb/wslb/echo"
 )
 
@@ -18,6 +20,10 @@ import (
 const (
 	echoEnv   = "WSLB_NETNS_ECHO"
 	listenEnv = "WSLB_NETNS_LISTEN"
+	// The broker the backend joins, if any (driver.EchoBroker).
+	brokerKindEnv    = "WSLB_NETNS_BROKER_KIND"
+	brokerURLEnv     = "WSLB_NETNS_BROKER_URL"
+	brokerChannelEnv = "WSLB_NETNS_BROKER_CHANNEL"
 	// readyLine starts the first line the backend prints once listening.
 	readyLine = "echo backend listening"
 )
@@ -28,14 +34,47 @@ func init() {
 	}
 }
 
+// brokerDial bounds joining the broker at start.
+const brokerDial = 15 * time.Second
+
 // serveEcho runs the echo server on addr until SIGTERM or SIGINT, then
-// closes its WebSockets (1001) and exits 0. It reports its counters on
-// stdout, and answers requests for them read from stdin (stats.go).
+// closes its WebSockets (1001) and exits 0. With a broker in its
+// environment, it joins it first: it publishes through it and delivers
+// what it hands over. It reports its counters (and its broker
+// connection's changes) on stdout, and answers requests for the counters
+// read from stdin (stats.go).
 func serveEcho(id, addr string) int {
-	srv, err := echo.New(echo.Config{ID: id})
+	cfg := echo.Config{ID: id}
+	var conn broker.Conn
+	if url := os.Getenv(brokerURLEnv); url != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), brokerDial)
+		defer cancel()
+		var err error
+		conn, err = broker.Dial(ctx, broker.Config{
+			Kind: broker.Kind(os.Getenv(brokerKindEnv)), URL: url, Channel: os.Getenv(brokerChannelEnv), Node: id,
+			OnState: func(s broker.State, err error) {
+				fmt.Fprintf(os.Stderr, "broker connection %s: %v\n", s, err)
+			},
+		})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "node %s: %v\n", id, err)
+			return 1
+		}
+		defer conn.Close()
+		cfg.Bus = conn
+	}
+	srv, err := echo.New(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
+	}
+	if conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), brokerDial)
+		defer cancel()
+		if err := conn.Subscribe(ctx, srv.Deliver); err != nil {
+			fmt.Fprintf(os.Stderr, "node %s: subscribing: %v\n", id, err)
+			return 1
+		}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -9,13 +9,17 @@
 //
 //	198.18.0.2          the proxy
 //	198.18.1.N          backend N-1 (one host, one address each)
+//	198.18.253.K        service host K (a broker the backends share)
 //	198.18.254.K        client host K (K = 1..4)
 //	198.19.X.Y          client source addresses, X/64 picking the host,
 //	                    so nginx's ip_hash (keyed on the /24) sees many
 //
 // Backends are wslb itself, started again inside their host as a process
 // of their own (Pause and Resume are SIGSTOP and SIGCONT, Kill is a real
-// kill); the proxy runs in wslb's sandbox, which joins the proxy's host.
+// kill), or the user's command (--backend-cmd) run in wslb's sandbox
+// joined to the backend's host; the proxy runs in wslb's sandbox, which
+// joins the proxy's host. A broker the backends share (or the user's
+// Redis) runs on a service host of its own on the bridge.
 // Namespace names carry the run's prefix (wslb-PID-RANDOM-), so parallel
 // runs never collide and Cleanup knows which run is gone.
 package netns
@@ -58,12 +62,17 @@ func init() {
 }
 
 // Check says whether the driver runs here: as root, with network
-// namespaces, and with wslb's plain echo backends (not the user's
-// servers, which --backend-cmd starts on this host, nor echo backends that
-// join a broker, which run in wslb's process).
+// namespaces. The user's servers (--backend-cmd) run inside the backends'
+// hosts, and a broker wslb starts on a host of its own; a broker already
+// running on this host cannot be reached from the run's hosts.
 func Check(needs driver.Needs) error {
-	if needs.ForeignServers {
-		return errors.New("runs wslb's plain echo backends only; --backend-cmd and brokers need --driver loopback")
+	if needs.Broker {
+		// Their broker connections are reported from wslb's process only
+		// (a broker restart waits for every node to be back).
+		return errors.New("echo backends that join a broker run on --driver loopback only")
+	}
+	if needs.ExternalBroker {
+		return errors.New("the backends' hosts cannot reach a broker running on this host (--broker URL): let wslb start one (--broker-start KIND), or use --driver loopback")
 	}
 	for _, f := range needs.Faults {
 		if !supported[f.Kind] {
@@ -120,6 +129,7 @@ type Env struct {
 	undo     []driver.Undo
 	all      []*host // every host but the switch
 	ports    map[uint16]bool
+	services int // service hosts made
 	closed   bool
 }
 

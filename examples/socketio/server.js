@@ -3,7 +3,9 @@
 //
 //   node server.js PORT ID
 //
-// It listens on 127.0.0.1:PORT, answers GET /healthz with 200 once it is
+// It listens on PORT at $WSLB_HOST (the address verify gives the backend:
+// 127.0.0.1 on loopback, the backend's own host with --driver netns;
+// default 127.0.0.1), answers GET /healthz with 200 once it is
 // ready, and re-emits every "broadcast" event it receives to every client
 // of every server (io.emit), through Redis pub/sub when REDIS_URL is set.
 // WSLB_NO_ADAPTER=1 leaves the Redis adapter out: a broadcast then reaches
@@ -14,6 +16,7 @@ const { Server } = require('socket.io');
 
 const port = Number(process.argv[2]);
 const id = process.argv[3] || 'io';
+const host = process.env.WSLB_HOST || '127.0.0.1';
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   console.error('usage: node server.js PORT ID');
   process.exit(2);
@@ -55,9 +58,9 @@ async function main() {
   } else {
     console.log(`${id}: no Redis adapter: broadcasts stay on this server`);
   }
-  server.listen(port, '127.0.0.1', () => {
+  server.listen(port, host, () => {
     ready = true;
-    console.log(`${id}: listening on 127.0.0.1:${port}`);
+    console.log(`${id}: listening on ${host}:${port}`);
   });
 }
 

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,6 +85,9 @@ type Runner struct {
 	HealthPath map[string]string
 	// ReadyTimeout bounds each start; default DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// Dial reaches a server for the readiness checks (from a host of the
+	// run's network); nil dials from this one.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	mu    sync.Mutex
 	procs map[string]*Process
@@ -162,13 +166,23 @@ func (p *Process) Serve(ln net.Listener) error {
 	addr := ln.Addr().(*net.TCPAddr)
 	host, port := addr.IP.String(), addr.Port
 	_ = ln.Close()
+	return p.serve(host, port, "")
+}
+
+// ServeHosted starts the process on addr inside the network namespace at
+// netns (a backend's own host) and waits for it to exit.
+func (p *Process) ServeHosted(addr netip.AddrPort, netns string) error {
+	return p.serve(addr.Addr().String(), int(addr.Port()), netns)
+}
+
+func (p *Process) serve(host string, port int, netns string) error {
 	out, err := sandbox.CreateOutput(p.log)
 	if err != nil {
 		return fmt.Errorf("backend %s: %w", p.id, err)
 	}
 	cmd, err := sandbox.Command(sandbox.Spec{
 		Binary: "/bin/sh", Args: []string{"-c", p.r.script(host, port, p.id)},
-		Dir: filepath.Dir(p.log), SharedNet: true,
+		Dir: filepath.Dir(p.log), SharedNet: true, NetNS: netns,
 	})
 	if err != nil {
 		out.Close()
@@ -177,7 +191,7 @@ func (p *Process) Serve(ln net.Listener) error {
 	cmd.Stdout, cmd.Stderr = out, out
 	done := make(chan struct{})
 	p.mu.Lock()
-	p.cmd, p.done = cmd, done
+	p.cmd, p.done, p.err = cmd, done, nil
 	err = cmd.Start()
 	p.mu.Unlock()
 	out.Close()
@@ -250,6 +264,25 @@ func (p *Process) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// Pause freezes the process group (SIGSTOP): its connections stay open
+// and nothing answers.
+func (p *Process) Pause() error { return p.signalRunning(syscall.SIGSTOP) }
+
+// Resume lets a paused process group go on (SIGCONT).
+func (p *Process) Resume() error { return p.signalRunning(syscall.SIGCONT) }
+
+func (p *Process) signalRunning(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil || p.cmd.ProcessState != nil {
+		return fmt.Errorf("backend %s is not running", p.id)
+	}
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+		return fmt.Errorf("backend %s: %w", p.id, err)
+	}
+	return nil
+}
+
 // Close kills the process group at once, like a crash.
 func (p *Process) Close() error {
 	p.signal(syscall.SIGKILL)
@@ -285,16 +318,20 @@ func (r *Runner) WaitReady(ctx context.Context, addrs map[string]string) error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	dial := r.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true, DialContext: dial}}
 	for _, id := range ids {
-		if err := r.waitOne(ctx, client, id, addrs[id]); err != nil {
+		if err := r.waitOne(ctx, client, dial, id, addrs[id]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *Runner) waitOne(ctx context.Context, client *http.Client, id, addr string) error {
+func (r *Runner) waitOne(ctx context.Context, client *http.Client, dial func(ctx context.Context, network, addr string) (net.Conn, error), id, addr string) error {
 	r.mu.Lock()
 	p := r.procs[id]
 	r.mu.Unlock()
@@ -313,7 +350,9 @@ func (r *Runner) waitOne(ctx context.Context, client *http.Client, id, addr stri
 			// server's.
 			last = "not started yet"
 		case path == "":
-			c, err := net.DialTimeout("tcp", addr, time.Second)
+			dctx, cancel := context.WithTimeout(ctx, time.Second)
+			c, err := dial(dctx, "tcp", addr)
+			cancel()
 			if err == nil {
 				c.Close()
 				return nil

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,15 +62,55 @@ func Restart(ctx context.Context, s Server) error {
 // a new directory below parent (os.TempDir() when empty), and waits until
 // it is ready. On error nothing is left running or on disk.
 func Start(ctx context.Context, kind broker.Kind, parent string) (Server, error) {
+	return StartAt(ctx, kind, parent, Place{})
+}
+
+// Place is where a broker runs: on loopback in wslb's network namespace
+// (the zero Place), or on a host of its own in a run's network.
+type Place struct {
+	// Host is the address it listens on; the zero Addr is 127.0.0.1.
+	Host netip.Addr
+	// NetNS is the network namespace its process runs in (a path for
+	// setns(2)); empty: wslb's.
+	NetNS string
+	// Dial reaches it for the readiness probes; nil dials from wslb's
+	// network namespace.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Listen makes a listener where it runs, for the broker that runs in
+	// wslb's process (Kafka); nil listens in wslb's network namespace.
+	Listen func(network, addr string) (net.Listener, error)
+}
+
+func (pl Place) host() string {
+	if !pl.Host.IsValid() {
+		return "127.0.0.1"
+	}
+	return pl.Host.String()
+}
+
+// loopback reports whether the broker listens on loopback (where RabbitMQ
+// lets its guest user in).
+func (pl Place) loopback() bool { return !pl.Host.IsValid() || pl.Host.IsLoopback() }
+
+func (pl Place) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if pl.Dial != nil {
+		return pl.Dial(ctx, network, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// StartAt is Start on place.
+func StartAt(ctx context.Context, kind broker.Kind, parent string, place Place) (Server, error) {
 	switch kind {
 	case broker.Redis:
-		return StartRedis(ctx, parent)
+		return StartRedisAt(ctx, parent, place)
 	case broker.NATS:
-		return StartNATS(ctx, parent)
+		return startNATS(ctx, parent, place)
 	case broker.RabbitMQ:
-		return StartRabbitMQ(ctx, parent)
+		return startRabbitMQ(ctx, parent, place)
 	case broker.Kafka:
-		return StartKafka(ctx, parent)
+		return startKafka(ctx, parent, place)
 	}
 	_, err := broker.ParseKind(string(kind))
 	return nil, err
@@ -84,6 +125,7 @@ const (
 // Stop.
 type proc struct {
 	kind  broker.Kind
+	place Place
 	dir   string // its own directory, removed by Close
 	addr  string
 	url   string
@@ -120,7 +162,7 @@ func (p *proc) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.kind, err)
 	}
-	spec.Dir, spec.SharedNet = p.dir, true
+	spec.Dir, spec.SharedNet, spec.NetNS = p.dir, true, p.place.NetNS
 	out, err := sandbox.CreateOutput(p.log)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.kind, err)
@@ -246,7 +288,8 @@ func freePorts(n int) ([]int, error) {
 // startFresh makes a directory, then builds (with n free ports) and
 // starts a proc, trying new ports when a start fails: a port may be
 // taken between pick and bind. On error the directory is removed.
-func startFresh(ctx context.Context, kind broker.Kind, parent string, n int, build func(dir string, ports []int) *proc) (*proc, error) {
+// It returns a Server, nil on error (never a nil *proc in an interface).
+func startFresh(ctx context.Context, kind broker.Kind, parent string, n int, build func(dir string, ports []int) *proc) (Server, error) {
 	var last error
 	for range 3 {
 		dir, err := newDir(parent, kind)

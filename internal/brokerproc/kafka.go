@@ -22,8 +22,9 @@ import (
 // It lives in wslb's process: there is no PID to stop, Stop closes its
 // listener and every client connection.
 type kafka struct {
-	dir  string
-	port int
+	dir   string
+	port  int
+	place Place
 
 	mu     sync.Mutex
 	c      *kfake.Cluster
@@ -33,6 +34,12 @@ type kafka struct {
 // StartKafka starts a one-broker kfake cluster on a free loopback port,
 // auto-creating topics (one partition by default).
 func StartKafka(ctx context.Context, parent string) (Server, error) {
+	return startKafka(ctx, parent, Place{})
+}
+
+// startKafka is StartKafka on place: the process is wslb's, its listener
+// is made where place says.
+func startKafka(ctx context.Context, parent string, place Place) (Server, error) {
 	var last error
 	for range 3 { // another process may take the port between pick and bind
 		dir, err := newDir(parent, broker.Kafka)
@@ -44,7 +51,7 @@ func StartKafka(ctx context.Context, parent string) (Server, error) {
 			os.RemoveAll(dir)
 			return nil, fmt.Errorf("kafka: %w", err)
 		}
-		k := &kafka{dir: dir, port: ports[0]}
+		k := &kafka{dir: dir, port: ports[0], place: place}
 		if last = k.Start(ctx); last == nil {
 			return k, nil
 		}
@@ -54,7 +61,7 @@ func StartKafka(ctx context.Context, parent string) (Server, error) {
 }
 
 func (k *kafka) Kind() broker.Kind { return broker.Kafka }
-func (k *kafka) Addr() string      { return net.JoinHostPort("127.0.0.1", strconv.Itoa(k.port)) }
+func (k *kafka) Addr() string      { return net.JoinHostPort(k.place.host(), strconv.Itoa(k.port)) }
 func (k *kafka) URL() string       { return "kafka://" + k.Addr() }
 
 // Dir is the cluster's data directory (Close removes it).
@@ -69,13 +76,25 @@ func (k *kafka) Start(context.Context) error {
 	if k.c != nil {
 		return fmt.Errorf("kafka: already running")
 	}
-	c, err := kfake.NewCluster(
+	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.Ports(k.port),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(1),
 		kfake.DataDir(filepath.Join(k.dir, "data")),
-	)
+	}
+	if k.place.Listen != nil {
+		host := k.place.host()
+		opts = append(opts, kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+			// kfake asks for 127.0.0.1:PORT; the broker's host is elsewhere.
+			_, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			return k.place.Listen(network, net.JoinHostPort(host, port))
+		}))
+	}
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka (kfake) on %s: %w", k.Addr(), err)
 	}

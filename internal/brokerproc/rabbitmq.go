@@ -56,19 +56,27 @@ exec "$WSLB_RABBIT"
 // waits until a client can log in over AMQP as guest (allowed from
 // loopback only).
 func StartRabbitMQ(ctx context.Context, parent string) (Server, error) {
+	return startRabbitMQ(ctx, parent, Place{})
+}
+
+func startRabbitMQ(ctx context.Context, parent string, place Place) (Server, error) {
 	script, epmd, err := FindRabbitMQ()
 	if err != nil {
 		return nil, err
 	}
 	return startFresh(ctx, broker.RabbitMQ, parent, 3, func(dir string, ports []int) *proc {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+		addr := net.JoinHostPort(place.host(), strconv.Itoa(ports[0]))
 		url := "amqp://guest:guest@" + addr + "/"
 		return &proc{
-			kind: broker.RabbitMQ, dir: dir, addr: addr, url: url, log: filepath.Join(dir, "output.log"),
+			kind: broker.RabbitMQ, place: place, dir: dir, addr: addr, url: url, log: filepath.Join(dir, "output.log"),
 			readyTimeout: RabbitReadyTimeout, grace: 15 * time.Second,
-			spec: func() (sandbox.Spec, error) { return rabbitSpec(dir, script, epmd, ports) },
+			spec: func() (sandbox.Spec, error) { return rabbitSpec(dir, script, epmd, ports, place) },
 			ready: func(ctx context.Context) error {
-				c, err := amqp.DialConfig(url, amqp.Config{Dial: amqp.DefaultDial(2 * time.Second)})
+				c, err := amqp.DialConfig(url, amqp.Config{Dial: func(network, addr string) (net.Conn, error) {
+					dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+					defer cancel()
+					return place.dial(dctx, network, addr)
+				}})
 				if err != nil {
 					return err
 				}
@@ -80,11 +88,18 @@ func StartRabbitMQ(ctx context.Context, parent string) (Server, error) {
 
 // rabbitSpec writes the node's config files (again on every start: they
 // are cheap) and returns how to run it.
-func rabbitSpec(dir, script, epmd string, ports []int) (sandbox.Spec, error) {
+func rabbitSpec(dir, script, epmd string, ports []int, place Place) (sandbox.Spec, error) {
 	amqpPort, distPort, epmdPort := ports[0], ports[1], ports[2]
+	// On a host of its own, the nodes connect from their hosts: guest
+	// must be let in from off loopback (the host is reached from the
+	// run's network only).
+	guest := "loopback_users.guest = true"
+	if !place.loopback() {
+		guest = "loopback_users = none"
+	}
 	files := map[string]string{
 		"rabbitmq-env.conf": "# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out\n",
-		"rabbitmq.conf":     fmt.Sprintf("listeners.tcp.1 = 127.0.0.1:%d\nloopback_users.guest = true\nlog.file.level = info\n", amqpPort),
+		"rabbitmq.conf":     fmt.Sprintf("listeners.tcp.1 = %s\n%s\nlog.file.level = info\n", net.JoinHostPort(place.host(), strconv.Itoa(amqpPort)), guest),
 		"enabled_plugins":   "[].\n",
 	}
 	for name, text := range files {
@@ -99,7 +114,7 @@ func rabbitSpec(dir, script, epmd string, ports []int) (sandbox.Spec, error) {
 		"ERL_EPMD_PORT=" + strconv.Itoa(epmdPort),
 		"ERL_EPMD_ADDRESS=127.0.0.1",
 		"RABBITMQ_NODENAME=wslb-" + strconv.Itoa(amqpPort) + "@localhost",
-		"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+		"RABBITMQ_NODE_IP_ADDRESS=" + place.host(),
 		"RABBITMQ_NODE_PORT=" + strconv.Itoa(amqpPort),
 		"RABBITMQ_DIST_PORT=" + strconv.Itoa(distPort),
 		"RABBITMQ_CONF_ENV_FILE=" + filepath.Join(dir, "rabbitmq-env.conf"),
