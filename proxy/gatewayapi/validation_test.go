@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/internal/testutil"
+	"github.com/wslb/wslb/proxy/internal/targettest"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestGoldenPassesValidation(t *testing.T) {
 	var files []string
 	for _, c := range goldenCases(t) {
-		files = append(files, filepath.Join(goldenDir, c.name, "gateway-api.yaml"))
+		files = append(files, filepath.Join(goldenDir, c.Name, "gateway-api.yaml"))
 	}
 	out, err := testutil.IstioCheck(t, files...)
 	require.NoError(t, err, out)
@@ -107,10 +108,10 @@ func TestEdgeTopologiesPassValidation(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
 	for name, mutate := range tests {
-		topo := load(t, "../../examples/chat.hcl")
+		topo := targettest.Load(t, "../../examples/chat.hcl")
 		mutate(topo)
 		path := filepath.Join(dir, strings.NewReplacer(" ", "-", ",", "", ":", "").Replace(name)+".yaml")
-		y := generate(t, topo)
+		y := target.Generate(t, topo)
 		if strings.HasPrefix(name, "forty routes") {
 			require.Greater(t, strings.Count(string(y), "kind: HTTPRoute\n"), 1, "the rules were not split over several HTTPRoutes")
 		}

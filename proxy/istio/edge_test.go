@@ -10,6 +10,7 @@ import (
 
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/proxy/internal/targettest"
 	"github.com/wslb/wslb/proxy/istio"
 	"github.com/wslb/wslb/topology"
 )
@@ -64,7 +65,7 @@ func TestEdgeTopologiesPassIstioValidation(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
 	for name, mutate := range tests {
-		topo := load(t, "../../examples/chat.hcl")
+		topo := targettest.Load(t, "../../examples/chat.hcl")
 		mutate(topo)
 		arts, err := generator.Generate(topo, generator.Options{Kinds: []proxy.Kind{istio.Kind}})
 		require.NoError(t, err, name)

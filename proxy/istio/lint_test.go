@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/proxy/internal/targettest"
 	"github.com/wslb/wslb/proxy/istio"
 	"github.com/wslb/wslb/validate"
 )
@@ -19,12 +20,12 @@ import (
 // Service and load balancer, which wslb does not write.
 func TestGeneratedYAMLPassesValidate(t *testing.T) {
 	for _, c := range goldenCases(t) {
-		t.Run(c.name, func(t *testing.T) {
-			b := generate(t, c.path)
+		t.Run(c.Name, func(t *testing.T) {
+			b := target.Generate(t, targettest.Load(t, c.Path))
 			kind, ok := validate.Detect("generated", b)
 			require.True(t, ok)
 			require.Equal(t, istio.Kind, kind, "the content alone says Istio")
-			res, err := validate.Lint(context.Background(), []validate.Source{{Name: c.name + "/istio.yaml", Bytes: b}}, validate.Options{})
+			res, err := validate.Lint(context.Background(), []validate.Source{{Name: c.Name + "/istio.yaml", Bytes: b}}, validate.Options{})
 			require.NoError(t, err)
 			for _, f := range res.Findings {
 				require.Equal(t, "WSLB302", f.Rule, "%+v", f)

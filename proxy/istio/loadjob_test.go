@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
+	"github.com/wslb/wslb/proxy/internal/targettest"
 	"github.com/wslb/wslb/proxy/istio"
 	"github.com/wslb/wslb/topology"
 )
@@ -19,7 +20,7 @@ func TestLoadJobGolden(t *testing.T) {
 	path := "../../examples/cookie.hcl"
 	text, err := os.ReadFile(path)
 	require.NoError(t, err)
-	topo := load(t, path)
+	topo := targettest.Load(t, path)
 	job, err := istio.LoadJob(topo, istio.LoadJobOptions{Shards: 4, TopologyText: text})
 	require.NoError(t, err)
 	for name, got := range map[string][]byte{
@@ -86,10 +87,10 @@ func TestLoadJobGolden(t *testing.T) {
 }
 
 func TestLoadJobRefusals(t *testing.T) {
-	chat := load(t, "../../examples/chat.hcl")
+	chat := targettest.Load(t, "../../examples/chat.hcl")
 	_, err := istio.LoadJob(chat, istio.LoadJobOptions{Shards: 4})
 	require.ErrorContains(t, err, "pool realtime keys affinity on the source address")
-	cookie := load(t, "../../examples/cookie.hcl")
+	cookie := targettest.Load(t, "../../examples/cookie.hcl")
 	_, err = istio.LoadJob(cookie, istio.LoadJobOptions{Shards: 0})
 	require.ErrorContains(t, err, "shards must be between 1 and")
 	_, err = istio.LoadJob(cookie, istio.LoadJobOptions{Shards: 4, Clients: 3})

@@ -27,7 +27,7 @@ func istiocheck(t *testing.T, files ...string) (string, error) {
 func TestGoldenPassesIstioValidation(t *testing.T) {
 	var files []string
 	for _, c := range goldenCases(t) {
-		files = append(files, filepath.Join(goldenDir, c.name, "istio.yaml"))
+		files = append(files, filepath.Join(goldenDir, c.Name, "istio.yaml"))
 	}
 	out, err := istiocheck(t, files...)
 	require.NoError(t, err, out)
