@@ -18,40 +18,49 @@ const proxyVersionUsage = "run this version of the proxy: VERSION or KIND=VERSIO
 // parseProxyVersions reads --proxy-version values: "KIND=VERSION", or a
 // bare "VERSION" for whichever proxy runs (the "" key).
 func parseProxyVersions(values []string) (map[proxybin.Kind]string, error) {
+	return parsePerKind("version", values, func(val, version string) error {
+		if _, err := topology.ParseVersion(version); err != nil {
+			return UsageError("--proxy-version %s: %v", val, err)
+		}
+		return nil
+	})
+}
+
+// parsePerKind reads the values of --proxy-WHAT: "KIND=VALUE", or a bare
+// "VALUE" for whichever proxy runs (the "" key). check refuses a bad
+// VALUE (trimmed) of the flag value val with a usage error.
+func parsePerKind(what string, values []string, check func(val, value string) error) (map[proxybin.Kind]string, error) {
 	if len(values) == 0 {
 		return nil, nil
 	}
+	flag := "--proxy-" + what
 	out := map[proxybin.Kind]string{}
 	for _, val := range values {
-		kind, version, named := strings.Cut(val, "=")
+		kind, value, named := strings.Cut(val, "=")
 		if !named {
-			kind, version = "", val
+			kind, value = "", val
 		}
 		var k proxybin.Kind
 		if named {
 			d, ok := proxy.Lookup(strings.TrimSpace(kind))
 			if !ok {
-				return nil, UsageError("--proxy-version %s: unknown proxy %q (want %s)", val, kind, proxy.Choices())
+				return nil, UsageError("%s %s: unknown proxy %q (want %s)", flag, val, kind, proxy.Choices())
 			}
 			k = d.Name
 		}
-		version = strings.TrimSpace(version)
-		if _, err := topology.ParseVersion(version); err != nil {
-			return nil, UsageError("--proxy-version %s: %v", val, err)
+		value = strings.TrimSpace(value)
+		if err := check(val, value); err != nil {
+			return nil, err
 		}
-		if prev, ok := out[k]; ok && prev != version {
-			return nil, UsageError("--proxy-version: two versions for %s (%s and %s)", orAny(k), prev, version)
+		if prev, ok := out[k]; ok && prev != value {
+			if k == "" {
+				return nil, UsageError("%s: two %ss for the proxy (%s and %s); name the proxy: KIND=%s", flag, what, prev, value, strings.ToUpper(what))
+			}
+			return nil, UsageError("%s: two %ss for %s (%s and %s)", flag, what, k, prev, value)
 		}
-		out[k] = version
+		out[k] = value
 	}
 	return out, nil
-}
-
-func orAny(k proxybin.Kind) string {
-	if k == "" {
-		return "the proxy"
-	}
-	return string(k)
 }
 
 // versionFinder returns the binary lookup for a run: the --proxy-version
