@@ -50,7 +50,7 @@ type Envelope struct {
 	Backend string `json:"backend"` // the backend's ID
 	Conn    uint64 `json:"conn"`    // connection sequence on this backend, from 1
 	Seq     uint64 `json:"seq"`     // message sequence on this connection, from 1
-	Time    string `json:"time"`    // server time, RFC 3339 with nanoseconds
+	Time    int64  `json:"time"`    // server time, nanoseconds since the Unix epoch
 	// Echo is the original payload. Binary payloads that are not UTF-8 have
 	// their invalid bytes replaced by U+FFFD.
 	Echo string `json:"echo"`
@@ -327,11 +327,13 @@ func (s *Server) readLoop(m *member, id uint64) {
 			b.out = AppendJoined(b.out[:0], room, s.cfg.ID)
 			err = m.write(typ, b.out, s.cfg.WriteTimeout)
 		} else {
-			b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, time.Now(), b.in)
+			// One clock read stamps the reply and checks the deadline.
+			now := time.Now()
+			b.out = AppendEnvelope(b.out[:0], s.cfg.ID, id, seq, now, b.in)
 			// gorilla puts the stored deadline on the socket before every
 			// write; the lazydeadline.Conn under it passes on only a moved
 			// one, and write moves it only now and then.
-			err = m.write(typ, b.out, s.cfg.WriteTimeout)
+			err = m.writeAt(typ, b.out, s.cfg.WriteTimeout, now)
 		}
 		b.release()
 		if err != nil {

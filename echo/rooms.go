@@ -40,9 +40,13 @@ type room struct {
 // write sends one message to m, moving the write deadline only when half
 // of timeout is used up (each move costs a runtime timer update).
 func (m *member) write(typ int, data []byte, timeout time.Duration) error {
+	return m.writeAt(typ, data, timeout, time.Now())
+}
+
+// writeAt is write with the clock already read at now.
+func (m *member) writeAt(typ int, data []byte, timeout time.Duration, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := time.Now()
 	if m.deadline.Sub(now) < timeout/2 {
 		m.deadline = now.Add(timeout)
 		_ = m.c.SetWriteDeadline(m.deadline)

@@ -42,7 +42,7 @@ func NewCmdEcho(streams IOStreams) *cobra.Command {
 		Long: `Run wslb's WebSocket echo backend in the foreground.
 
 Every WebSocket message is answered with a JSON envelope naming the backend:
-  {"backend":"NAME","conn":N,"seq":M,"time":"RFC3339Nano","echo":"<payload>"}
+  {"backend":"NAME","conn":N,"seq":M,"time":UNIX_NANOSECONDS,"echo":"<payload>"}
 The handshake response and every plain HTTP response carry X-Backend-Id: NAME.
 GET /healthz answers 200 "ok" (503 while shutting down); any other plain GET
 answers 200 with a small JSON body naming the backend.
