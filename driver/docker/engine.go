@@ -113,16 +113,23 @@ func NodeImage(ctx context.Context, c *client.Client, path string) (string, erro
 	return ref, nil
 }
 
-// pruneNodeImages removes the node images of other wslb binaries, so
-// that rebuilding wslb does not pile up images; one that a running
-// container uses is refused by the engine and stays.
+// nodeImageKeep is how long a node image of another wslb binary is kept:
+// runs of different binaries (a rebuilt wslb, a test binary) may share the
+// engine at the same moment, and one must not remove the image another has
+// just built and is about to start.
+const nodeImageKeep = time.Hour
+
+// pruneNodeImages removes the node images of other wslb binaries built
+// over nodeImageKeep ago, so that rebuilding wslb does not pile up images;
+// one that a running container uses is refused by the engine and stays.
 func pruneNodeImages(ctx context.Context, c *client.Client, keep string) {
 	imgs, err := c.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("label", labelNode)})
 	if err != nil {
 		return
 	}
+	cutoff := time.Now().Add(-nodeImageKeep).Unix()
 	for _, im := range imgs.Items {
-		if slices.Contains(im.RepoTags, keep) {
+		if slices.Contains(im.RepoTags, keep) || im.Created > cutoff {
 			continue
 		}
 		_, _ = c.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{PruneChildren: true})
