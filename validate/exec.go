@@ -16,8 +16,6 @@ import (
 
 	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
-	"github.com/wslb/wslb/proxy/haproxy"
-	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/rules"
 )
@@ -30,8 +28,9 @@ const stubAddress = "127.0.0.1"
 const maxListedHosts = 10
 
 // execCheck runs the real binary's own config check on a scratch copy of
-// src (parsed as h or n) with host names in server addresses stubbed.
-func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Config, opts Options) ([]Finding, []string, error) {
+// src (as its linter's ex says) with host names in server addresses
+// stubbed.
+func execCheck(ctx context.Context, src Source, ex *rules.Exec, opts Options) ([]Finding, []string, error) {
 	lookup := opts.Binaries
 	if lookup == nil {
 		lookup = proxybin.Lookup
@@ -49,13 +48,15 @@ func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Conf
 	defer scratch.Close()
 	dir := scratch.Dir
 
-	files, main, st, err := scratchCopy(src, h, n, dir)
+	files, main, st, err := scratchCopy(src, ex, dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	notes := st.notes(src.Name)
-	if note := originNote(src.Name, bin, n); note != "" {
-		notes = append(notes, note)
+	if ex.Note != nil {
+		if note := ex.Note(bin); note != "" {
+			notes = append(notes, note)
+		}
 	}
 	err = bin.Check(ctx, main)
 	var ce *proxybin.CheckError
@@ -73,36 +74,6 @@ func execCheck(ctx context.Context, src Source, h *haproxy.Config, n *nginx.Conf
 		return nil, notes, fmt.Errorf("--exec %s: %w", src.Name, err)
 	}
 	return nil, notes, nil
-}
-
-// nginxAllOrigins is the first NGINX that keeps every Origin line in
-// $http_origin (joined by commas); older ones keep only the first.
-var nginxAllOrigins = [3]int{1, 23, 0}
-
-// originNote warns when the NGINX --exec runs is older than
-// nginxAllOrigins and the config reads $http_origin: an Origin check there
-// decides on the first of several Origin lines alone (docs/security.md).
-func originNote(name string, bin proxybin.Binary, n *nginx.Config) string {
-	v := nginxAllOrigins
-	// n is set for an NGINX source only, so bin is an nginx.
-	if n == nil || bin.Version.AtLeast(v[0], v[1], v[2]) || !readsVar(n, httpOriginVar) {
-		return ""
-	}
-	return fmt.Sprintf("%s reads $http_origin, which nginx %s sets from the first Origin header line only: an Origin check there lets a second line through (NGINX %d.%d and later see every line; see docs/security.md)",
-		name, bin.Version, v[0], v[1])
-}
-
-// httpOriginVar matches $http_origin and ${http_origin} (NGINX variable
-// names ignore case), not $http_origin_x.
-var httpOriginVar = regexp.MustCompile(`(?i)\$(http_origin\b|\{http_origin\})`)
-
-// readsVar reports whether a directive of c names the variable.
-func readsVar(c *nginx.Config, variable *regexp.Regexp) bool {
-	found := false
-	c.Walk(func(n *nginx.Node) {
-		found = found || slices.ContainsFunc(n.Args, variable.MatchString)
-	})
-	return found
 }
 
 // stubs says which tokens in server addresses were replaced and which were
@@ -145,96 +116,27 @@ type hostEdit struct {
 	host string
 }
 
-// scratchCopy writes src (and, for NGINX, the files it includes from
-// below its directory) into dir with host names stubbed. An NGINX snippet
-// (a conf.d file) is included from a minimal main config, the way nginx
-// would read it. It returns the original → scratch path map, the file to
-// check and what was stubbed.
-//
-// Only tokens that the directive's grammar makes a host name are
-// replaced: the address of an HAProxy server or server-template line,
-// the host of an NGINX upstream server and of a *_pass URL that names no
-// upstream. Keywords (an address forgotten: "server s1 check"),
-// placeholders ("<host>"), variables and anything else that is not a
-// host name stay as written, so the binary reports them.
-func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (files map[string]string, main string, st stubs, err error) {
+// scratchCopy writes src and the files it includes from below its
+// directory (ex.Sources) into dir with the host names of ex.Hosts stubbed.
+// Keywords (an address forgotten: "server s1 check"), placeholders
+// ("<host>"), variables and anything else that is not a host name stay as
+// written, so the binary reports them. With ex.Wrap the binary checks a
+// main config that includes the copy, the way the proxy reads it.
+func scratchCopy(src Source, ex *rules.Exec, dir string) (files map[string]string, main string, st stubs, err error) {
 	files = map[string]string{}
-	contents := map[string][]byte{}
 	edits := map[string][]hostEdit{}
 	replaced, kept, unplaced := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	// add records the address token tok found at byte offset off of file,
-	// where host is the part that names the host (empty: none).
-	add := func(file string, off int, tok, host string, hostAt int) {
+	for _, t := range ex.Hosts {
 		switch {
-		case host == "" || net.ParseIP(host) != nil:
-		case !isHostName(host) || rules.ServerKeyword(strings.ToLower(host)):
-			kept[tok] = true
-		case off < 0:
-			unplaced[host] = true
+		case t.Host == "" || net.ParseIP(t.Host) != nil:
+		case !isHostName(t.Host) || rules.ServerKeyword(strings.ToLower(t.Host)):
+			kept[t.Token] = true
+		case t.Off < 0:
+			unplaced[t.Host] = true
 		default:
-			edits[file] = append(edits[file], hostEdit{off: off + hostAt, host: host})
-			replaced[host] = true
+			edits[t.File] = append(edits[t.File], hostEdit{off: t.Off + t.At, host: t.Host})
+			replaced[t.Host] = true
 		}
-	}
-	snippet := false
-	switch {
-	case h != nil:
-		contents[src.Name] = src.Bytes
-		starts := lineStarts(src.Bytes)
-		for _, s := range h.Sections {
-			for _, d := range s.Directives {
-				i := 0 // the address's argument
-				switch d.Keyword {
-				case "server":
-					i = 1
-				case "server-template":
-					i = 2
-				}
-				if i == 0 || len(d.Args) <= i {
-					continue
-				}
-				tok := d.Args[i]
-				host, at := addrHost(tok)
-				off := -1
-				if d.Line-1 < len(starts) {
-					// The column is where the token starts as written;
-					// stub only when it is written plainly.
-					o := starts[d.Line-1] + d.ArgColumns[i] - 1
-					if o < len(src.Bytes) && (src.Bytes[o] == '"' || src.Bytes[o] == '\'') {
-						o++
-					}
-					if o+len(tok) <= len(src.Bytes) && string(src.Bytes[o:o+len(tok)]) == tok {
-						off = o
-					}
-				}
-				add(src.Name, off, tok, host, at)
-			}
-		}
-	case n != nil:
-		for _, f := range n.Files() {
-			contents[f] = n.Source(f)
-		}
-		snippet = n.Snippet
-		starts := map[string][]int{} // per file, computed once
-		n.Walk(func(x *nginx.Node) {
-			var tok string
-			switch {
-			case x.Name == "server" && x.Parent != nil && x.Parent.Name == "upstream":
-				tok = x.Arg(0)
-			case strings.HasSuffix(x.Name, "_pass") && x.Name != "proxy_pass_header":
-				tok = x.Arg(0)
-			default:
-				return
-			}
-			host, at := urlHost(tok)
-			if x.Name != "server" && n.Upstream(host) != nil {
-				return // names an upstream block, not a host
-			}
-			if starts[x.File] == nil {
-				starts[x.File] = lineStarts(contents[x.File])
-			}
-			add(x.File, argOffset(contents[x.File], starts[x.File], x, tok), tok, host, at)
-		})
 	}
 	for h := range replaced {
 		st.replaced = append(st.replaced, h)
@@ -250,7 +152,7 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 	sort.Strings(st.unplaced)
 
 	base := filepath.Dir(src.Name)
-	for file, data := range contents {
+	for file, data := range ex.Sources {
 		rel, err := filepath.Rel(base, file)
 		if err != nil || strings.HasPrefix(rel, "..") {
 			continue // outside the config's directory: used in place
@@ -268,10 +170,9 @@ func scratchCopy(src Source, h *haproxy.Config, n *nginx.Config, dir string) (fi
 		files[file] = out
 	}
 	main = files[src.Name]
-	if snippet {
+	if ex.Wrap != nil {
 		wrapper := filepath.Join(dir, "wslb-main.conf")
-		text := fmt.Sprintf("events {}\nhttp {\n    include %s;\n}\n", filepath.Base(main))
-		if err := os.WriteFile(wrapper, []byte(text), 0o644); err != nil {
+		if err := os.WriteFile(wrapper, ex.Wrap(filepath.Base(main)), 0o644); err != nil {
 			return nil, "", st, fmt.Errorf("--exec: %w", err)
 		}
 		main = wrapper
@@ -297,72 +198,6 @@ func applyStubs(data []byte, edits []hostEdit) []byte {
 	}
 	b.Write(data[last:])
 	return b.Bytes()
-}
-
-func lineStarts(data []byte) []int {
-	starts := []int{0}
-	for i, c := range data {
-		if c == '\n' {
-			starts = append(starts, i+1)
-		}
-	}
-	return starts
-}
-
-// argOffset finds the first argument of an NGINX directive as written
-// in data (whose lineStarts are starts), bare or in quotes, on the
-// directive's line after its name; -1 when it is not there verbatim
-// (escapes, or on a later line).
-func argOffset(data []byte, starts []int, x *nginx.Node, arg string) int {
-	if x.Column < 1 || x.Line < 1 || arg == "" {
-		return -1
-	}
-	if x.Line > len(starts) {
-		return -1
-	}
-	i := starts[x.Line-1] + x.Column - 1 + len(x.Name)
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t') {
-		i++
-	}
-	if i < len(data) && (data[i] == '"' || data[i] == '\'') {
-		i++
-	}
-	if i+len(arg) <= len(data) && string(data[i:i+len(arg)]) == arg {
-		return i
-	}
-	return -1
-}
-
-// addrHost takes the host from an HAProxy or NGINX server address:
-// "host:port", "host" or "host:port-range"; bracketed and bare IPv6,
-// unix sockets, "family@" addresses and variables have none. at is the
-// host's offset in addr.
-func addrHost(addr string) (host string, at int) {
-	if addr == "" || strings.ContainsAny(addr, "@$[") || strings.HasPrefix(addr, "unix:") || strings.HasPrefix(addr, "/") {
-		return "", 0
-	}
-	switch strings.Count(addr, ":") {
-	case 0:
-		return addr, 0
-	case 1:
-		return addr[:strings.IndexByte(addr, ':')], 0
-	}
-	return "", 0 // bare IPv6
-}
-
-// urlHost takes the host from an NGINX *_pass argument:
-// "scheme://host:port/path" or "host:port".
-func urlHost(arg string) (host string, at int) {
-	at = 0
-	if i := strings.Index(arg, "://"); i >= 0 {
-		at = i + 3
-	}
-	rest := arg[at:]
-	if j := strings.IndexAny(rest, "/?"); j >= 0 {
-		rest = rest[:j]
-	}
-	host, off := addrHost(rest)
-	return host, at + off
 }
 
 // isHostName reports whether s is spelled like a DNS host name: labels of

@@ -166,3 +166,9 @@ func describe(r Result) string {
 	}
 	return b.String()
 }
+
+// The built-in kinds, as tests name them.
+const (
+	HAProxy = proxybin.HAProxy
+	Nginx   = proxybin.Nginx
+)

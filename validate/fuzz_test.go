@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/wslb/wslb/proxy/haproxy"
 )
 
 // fuzzOptions keep fuzzed NGINX includes off the disk.
@@ -91,8 +89,7 @@ func FuzzStubHosts(f *testing.F) {
 	f.Add([]byte("backend b\n  server s1 app:80 check\n  server s2 check\n  server s3 <h>:80\n  server-template w 1-3 \"web\\x2e1\":80\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		src := Source{Name: "fuzz.cfg", Kind: HAProxy, Bytes: data}
-		h := haproxy.Parse(src.Name, data)
-		_, main, st, err := scratchCopy(src, h, nil, t.TempDir())
+		_, main, st, err := scratchCopy(src, execOf(src), t.TempDir())
 		if err != nil {
 			t.Fatalf("scratchCopy: %v", err)
 		}

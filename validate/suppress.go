@@ -4,8 +4,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/wslb/wslb/proxy/haproxy"
-	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/rules"
 )
 
@@ -73,54 +71,17 @@ func (s *suppressions) covers(f Finding) bool {
 	return false
 }
 
-func haproxySuppressions(c *haproxy.Config) *suppressions {
+// newSuppressions reads the wslb:ignore comments among a config's
+// comments; blocks are the spans a comment on their first line covers.
+func newSuppressions(comments []rules.Comment, blocks []rules.Span) *suppressions {
 	s := &suppressions{}
-	for _, cm := range c.Comments {
-		if ig, ok := parseIgnore(c.File, cm.Line, cm.Text, cm.Alone); ok {
-			s.ignores = append(s.ignores, ig)
-		}
-	}
-	for _, sec := range c.Sections {
-		s.blocks = append(s.blocks, span{file: c.File, start: sec.Line, end: sec.EndLine})
-	}
-	return s
-}
-
-func nginxSuppressions(c *nginx.Config) *suppressions {
-	s := &suppressions{}
-	directiveLines := map[span]bool{}
-	c.Walk(func(n *nginx.Node) {
-		directiveLines[span{file: n.File, start: n.Line}] = true
-		if n.Children != nil || n.EndLine > 0 {
-			s.blocks = append(s.blocks, span{file: n.File, start: n.Line, end: n.EndLine})
-		}
-	})
-	for _, cm := range c.Comments {
-		alone := !directiveLines[span{file: cm.File, start: cm.Line}]
-		if ig, ok := parseIgnore(cm.File, cm.Line, cm.Text, alone); ok {
-			s.ignores = append(s.ignores, ig)
-		}
-	}
-	return s
-}
-
-// textSuppressions reads the "#" comments of a config validate has no
-// parser for (Istio's YAML): on a finding's line, on a comment-only line
-// above it, on the first line of one of the file's blocks, or
-// wslb:ignore-file.
-func textSuppressions(file string, text []byte, blocks []rules.Block) *suppressions {
-	s := &suppressions{}
-	for i, line := range strings.Split(string(text), "\n") {
-		c := strings.IndexByte(line, '#')
-		if c < 0 {
-			continue
-		}
-		if ig, ok := parseIgnore(file, i+1, line[c:], strings.TrimSpace(line[:c]) == ""); ok {
+	for _, cm := range comments {
+		if ig, ok := parseIgnore(cm.File, cm.Line, cm.Text, cm.Alone); ok {
 			s.ignores = append(s.ignores, ig)
 		}
 	}
 	for _, b := range blocks {
-		s.blocks = append(s.blocks, span{file: file, start: b.Start, end: b.End})
+		s.blocks = append(s.blocks, span{file: b.File, start: b.Start, end: b.End})
 	}
 	return s
 }

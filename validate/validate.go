@@ -17,8 +17,6 @@ import (
 	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/internal/words"
 	"github.com/wslb/wslb/proxy"
-	"github.com/wslb/wslb/proxy/haproxy"
-	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/rules"
 )
@@ -39,12 +37,6 @@ const (
 
 // Kind is the proxy a config is for.
 type Kind = proxybin.Kind
-
-// Kinds.
-const (
-	HAProxy = proxybin.HAProxy
-	Nginx   = proxybin.Nginx
-)
 
 // Source is one config to lint. Bytes nil means read Name from disk.
 // Kind empty means detect it from the name and content.
@@ -215,8 +207,6 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 	if readFile == nil {
 		readFile, check = reader.Read, reader.Check
 	}
-	limits := nginx.ReaderLimits(reader)
-	limits.Check = check
 	opener := func(path string) ([]byte, error) {
 		if b, ok := memory[filepath.Clean(path)]; ok {
 			return b, nil
@@ -226,8 +216,20 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 
 	var res Result
 	included := map[string]bool{}
-	// NGINX main configs first: files they include are linted through
-	// them, with the http/server context they inherit.
+	linters := map[Kind]*rules.Linter{}
+	for _, src := range loaded {
+		if linters[src.Kind] = rules.LinterFor(src.Kind); linters[src.Kind] == nil {
+			return res, fmt.Errorf("%s: unknown kind %q (want %s)", src.Name, src.Kind, proxy.Choices())
+		}
+	}
+	// Main configs first: files they include are linted through them,
+	// with the context they inherit.
+	rank := func(s Source) int {
+		if main := linters[s.Kind].Main; main != nil && main(s.Bytes) {
+			return 0
+		}
+		return 1
+	}
 	sort.SliceStable(loaded, func(i, j int) bool { return rank(loaded[i]) < rank(loaded[j]) })
 	for _, src := range loaded {
 		if err := ctx.Err(); err != nil {
@@ -236,85 +238,43 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 		if included[filepath.Clean(src.Name)] {
 			continue
 		}
-		var (
-			found []Finding
-			sup   *suppressions
-			h     *haproxy.Config
-			n     *nginx.Config
-			other bool // a registered proxy validate has no parser for
-		)
+		var linted *rules.Linted
 		// Parsing and the rules run beside a watch on ctx, so a cancelled
 		// run returns at once even inside a huge file. The parsers stop at
-		// their next check of ctx; config-parser, which takes none, is
-		// left to finish in the background.
+		// their next check of ctx; one that takes none is left to finish
+		// in the background.
 		err := ctxrun.Run(ctx, func() {
-			switch src.Kind {
-			case HAProxy:
-				// config-parser runs while the rules read wslb's own index.
-				h = haproxy.StartContext(ctx, src.Name, src.Bytes)
-				found = append(found, rules.CheckHAProxy(h, opts.Options, disabled)...)
-				h.Wait()
-				found = append(found, haproxyProblems(h)...)
-				found = append(found, templateFindings(src.Name, src.Bytes)...)
-				sup = haproxySuppressions(h)
-			case Nginx:
-				n = nginx.Load(ctx, src.Name, nginx.LoadOptions{Open: opener, Limits: limits})
-				found = append(found, nginxProblems(n, opts.Options)...)
-				for _, f := range n.Files() {
-					found = append(found, templateFindings(f, n.Source(f))...)
-				}
-				found = append(found, rules.CheckNginx(n, opts.Options, disabled)...)
-				sup = nginxSuppressions(n)
-			default:
-				if _, ok := proxy.LookupReadable(string(src.Kind)); ok {
-					other = true
-					fs, blocks := rules.CheckFile(string(src.Kind), src.Name, src.Bytes, opts.Options, disabled)
-					found = append(found, fs...)
-					sup = textSuppressions(src.Name, src.Bytes, blocks)
-				}
-			}
+			linted = linters[src.Kind].Lint(ctx, rules.Input{
+				File: src.Name, Text: src.Bytes, Open: opener, Check: check, Reader: reader,
+				Opts: opts.Options, Disabled: disabled,
+			})
 		})
 		if err != nil {
 			return Result{}, err
 		}
-		switch {
-		case h != nil:
-			res.Files = append(res.Files, src.Name)
-		case n != nil:
-			for _, f := range n.Files() {
-				res.Files = append(res.Files, f)
-				if f != src.Name {
-					included[filepath.Clean(f)] = true
-				}
+		found := linted.Findings
+		for _, f := range linted.Files {
+			res.Files = append(res.Files, f)
+			if f != src.Name {
+				included[filepath.Clean(f)] = true
 			}
-		case other && opts.Exec:
-			return res, fmt.Errorf("%s: validate --exec cannot check %s configs with the proxy's binary yet", src.Name, src.Kind)
-		case other:
-			res.Files = append(res.Files, src.Name)
-		default:
-			return res, fmt.Errorf("%s: unknown kind %q (want %s)", src.Name, src.Kind, proxy.Choices())
 		}
-		if opts.Exec && !opts.AllowCode {
+		if opts.Exec && linted.Exec == nil {
+			return res, fmt.Errorf("%s: validate --exec cannot check %s configs with the proxy's binary yet", src.Name, src.Kind)
+		}
+		if opts.Exec && !opts.AllowCode && len(linted.Code) > 0 {
 			// Neither --disable nor an ignore comment lets it run.
-			var code []rules.Code
-			if h != nil {
-				code = rules.HAProxyCode(h)
-			} else {
-				code = rules.NginxCode(n)
-			}
-			if len(code) > 0 {
-				return res, &CodeError{Code: code[0]}
-			}
+			return res, &CodeError{Code: linted.Code[0]}
 		}
 		if opts.Exec && !disabled[rules.ExecCheckID] {
 			// The binary would read (and may quote) files outside the
 			// roots: those are refused and the check is not run.
-			outside, note := execRefusals(src, h, n, reader)
+			outside, note := linted.Exec.Refusals(reader)
 			found = append(found, outside...)
 			if note != "" {
 				res.Notes = append(res.Notes, note)
 			} else {
-				ex, notes, err := execCheck(ctx, src, h, n, opts)
+				ex, notes, err := execCheck(ctx, src, linted.Exec, opts)
 				if err != nil {
 					return res, err
 				}
@@ -322,6 +282,7 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 				res.Notes = append(res.Notes, notes...)
 			}
 		}
+		sup := newSuppressions(linted.Comments, linted.Blocks)
 		for _, f := range explained(found) {
 			if disabled[f.Rule] || sup.covers(f) {
 				continue
@@ -334,54 +295,6 @@ func Lint(ctx context.Context, sources []Source, opts Options) (Result, error) {
 	return res, nil
 }
 
-func rank(s Source) int {
-	if s.Kind == Nginx && !nginx.IsSnippet(s.Bytes) {
-		return 0
-	}
-	return 1
-}
-
-func haproxyProblems(c *haproxy.Config) []Finding {
-	r := rules.ByID(rules.ParseErrorID)
-	var out []Finding
-	for _, p := range c.Problems {
-		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: c.File, Line: p.Line, Column: p.Column, Message: p.Message, Fix: r.Fix})
-	}
-	return out
-}
-
-func nginxProblems(c *nginx.Config, opts rules.Options) []Finding {
-	r := rules.ByID(rules.ParseErrorID)
-	var out []Finding
-	for _, p := range c.Problems {
-		file := p.File
-		if file == "" {
-			file = c.File
-		}
-		if m := rules.QuotedDirective.FindStringSubmatch(p.Message); m != nil && rules.NginxDirectiveKnown(m[1]) {
-			// The version table knows this directive better than the
-			// parser's keyword list: WSLB112 reports it when the target
-			// rejects it, and nothing does when the target accepts it.
-			if f, ok := rules.NginxVersionFinding(m[1], opts, file, p.Line, p.Column); ok {
-				out = append(out, f)
-			}
-			continue
-		}
-		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: file, Line: p.Line, Column: p.Column, Message: p.Message, Fix: r.Fix})
-	}
-	return out
-}
-
-// templateFindings reports unrendered template text, once per line.
-func templateFindings(file string, text []byte) []Finding {
-	r := rules.ByID(rules.TemplateID)
-	var out []Finding
-	for _, t := range rules.TemplateText(text, rules.HashComment) {
-		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: r.Severity, File: file, Line: t.Line, Column: t.Column, Message: t.Message, Fix: r.Fix})
-	}
-	return out
-}
-
 // explained drops a parse error (WSLB001) on a line another finding
 // already explains (unrendered template text, a keyword of another
 // version), and keeps one version finding per line.
@@ -390,10 +303,13 @@ func explained(fs []Finding) []Finding {
 		file string
 		line int
 	}
+	isVersion := func(f Finding) bool {
+		r := rules.ByID(f.Rule)
+		return r != nil && r.Version
+	}
 	why := map[at]bool{}
 	for _, f := range fs {
-		switch f.Rule {
-		case rules.TemplateID, rules.HAProxyVersionID, rules.NginxVersionID:
+		if f.Rule == rules.TemplateID || isVersion(f) {
 			why[at{f.File, f.Line}] = true
 		}
 	}
@@ -404,7 +320,7 @@ func explained(fs []Finding) []Finding {
 		if f.Rule == rules.ParseErrorID && why[k] {
 			continue
 		}
-		if f.Rule == rules.HAProxyVersionID || f.Rule == rules.NginxVersionID {
+		if isVersion(f) {
 			if version[k] {
 				continue
 			}

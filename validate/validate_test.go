@@ -13,8 +13,8 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
-	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/proxy/nginx"
+	"github.com/wslb/wslb/validate/rules"
 )
 
 func lintText(t *testing.T, name string, kind Kind, text string, opts Options) Result {
@@ -154,11 +154,11 @@ func TestMissingFile(t *testing.T) {
 
 func TestHostHelpers(t *testing.T) {
 	for in, want := range map[string]string{"app1:3000": "app1", "app1": "app1", "10.0.0.1:80": "10.0.0.1", "[::1]:80": "", "::1": "", "unix:/run/x.sock": "", "abns@x": "", "ipv4@app:80": "", "/run/x": "", "${HOST}:80": "", "app:8000-8010": "app"} {
-		host, _ := addrHost(in)
+		host, _ := rules.AddrHost(in)
 		require.Equal(t, want, host, in)
 	}
 	for in, want := range map[string]string{"http://api:4000/x": "api", "https://api": "api", "grpc://g:50051": "g", "api:9000": "api", "http://unix:/run/x.sock:/": "", "http://$up": ""} {
-		host, at := urlHost(in)
+		host, at := rules.URLHost(in)
 		require.Equal(t, want, host, in)
 		if host != "" {
 			require.Equal(t, host, in[at:at+len(host)], in)
@@ -186,8 +186,8 @@ func TestScratchCopyStubsOnlyHostNames(t *testing.T) {
 		"    server-template web 1-3 web.example:80 check\n" +
 		"    server s5 10.0.0.5:80 check\n" +
 		"    server s6 e\\x73c.example:80 check\n"
-	h := haproxy.Parse("h.cfg", []byte(text))
-	files, main, st, err := scratchCopy(Source{Name: "h.cfg", Kind: HAProxy, Bytes: []byte(text)}, h, nil, dir)
+	hsrc := Source{Name: "h.cfg", Kind: HAProxy, Bytes: []byte(text)}
+	files, main, st, err := scratchCopy(hsrc, execOf(hsrc), dir)
 	require.NoError(t, err)
 	require.Equal(t, files["h.cfg"], main)
 	out, err := os.ReadFile(main)
@@ -220,10 +220,10 @@ func TestScratchCopyStubsOnlyHostNames(t *testing.T) {
 		"    }\n}\n"
 	npath := filepath.Join(t.TempDir(), "nginx.conf")
 	require.NoError(t, os.WriteFile(npath, []byte(ntext), 0o644))
-	n := nginx.Parse(npath, nil)
-	require.Empty(t, n.Problems)
+	require.Empty(t, nginx.Parse(npath, nil).Problems)
 	dir = t.TempDir()
-	_, main, st, err = scratchCopy(Source{Name: npath, Kind: Nginx, Bytes: []byte(ntext)}, nil, n, dir)
+	nsrc := Source{Name: npath, Kind: Nginx, Bytes: []byte(ntext)}
+	_, main, st, err = scratchCopy(nsrc, execOf(nsrc), dir)
 	require.NoError(t, err)
 	out, err = os.ReadFile(main)
 	require.NoError(t, err)
@@ -398,4 +398,9 @@ func TestExecRefusesCode(t *testing.T) {
 		require.NotErrorAs(t, err, &ce)
 		require.True(t, ran, "with AllowCode the check runs")
 	}
+}
+
+// execOf is what --exec runs on src, as its kind's linter says.
+func execOf(src Source) *rules.Exec {
+	return rules.LinterFor(src.Kind).Lint(context.Background(), rules.Input{File: src.Name, Text: src.Bytes, Open: os.ReadFile}).Exec
 }

@@ -58,12 +58,3 @@ func TestExecNotesTheFirstOriginLineOnOldNginx(t *testing.T) {
 		require.Equal(t, !bin.Version.AtLeast(1, 23, 0), noted, "nginx %s: %q", bin.Version, res.Notes)
 	})
 }
-
-func TestHTTPOriginVar(t *testing.T) {
-	for arg, want := range map[string]bool{
-		"$http_origin": true, "${http_origin}": true, "$HTTP_Origin": true, `"$scheme:$http_origin"`: true,
-		"$http_origin_x": false, "$http_originator": false, "$origin": false, "http_origin": false,
-	} {
-		require.Equal(t, want, httpOriginVar.MatchString(arg), arg)
-	}
-}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate"
 )
@@ -32,7 +33,7 @@ func goldenResult(t *testing.T) validate.Result {
 		srcs = append(srcs, validate.Source{Name: "deploy/" + name, Bytes: b})
 	}
 	opts := validate.Options{}
-	opts.SetVersion(validate.Nginx, topology.Version{Major: 1, Minor: 22, Patch: 1})
+	opts.SetVersion(proxybin.Nginx, topology.Version{Major: 1, Minor: 22, Patch: 1})
 	res, err := validate.Lint(context.Background(), srcs, opts)
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Findings)

@@ -74,7 +74,11 @@ type Rule struct {
 	finding.Rule
 	// Proxy is the proxy the rule checks ("haproxy", "nginx"), or "" for
 	// both built-in ones.
-	Proxy   string
+	Proxy string
+	// Version marks a rule whose findings name what the target version
+	// of the proxy rejects: such a finding explains a parse error on its
+	// line, and one per line is enough.
+	Version bool
 	HAProxy func(*HAProxyPass)
 	Nginx   func(*NginxPass)
 	// File checks a config of Proxy when validate has no parser of its

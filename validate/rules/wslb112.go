@@ -19,8 +19,9 @@ func init() {
 			Rationale: "nginx refuses to start on directives newer than it ('unknown directive \"http2\"' before 1.25.1, http3/quic before 1.25.0) and on directives it removed (ssl on; since 1.25.1): the reload fails on the servers still running the older package.",
 			Fix:       "Use the replacement the message names, or target another version with --nginx-version",
 		},
-		Proxy: "nginx",
-		Nginx: checkNginxVersion,
+		Proxy:   "nginx",
+		Version: true,
+		Nginx:   checkNginxVersion,
 	})
 }
 

@@ -18,6 +18,7 @@ func init() {
 			Fix:       "Use the replacement the message names, or target another version with --haproxy-version",
 		},
 		Proxy:   "haproxy",
+		Version: true,
 		HAProxy: checkHAProxyVersion,
 	})
 }
