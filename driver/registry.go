@@ -97,36 +97,55 @@ func Lookup(name string) (*Descriptor, error) {
 	return nil, fmt.Errorf("unknown driver %q: want %s", name, choices())
 }
 
+// Choice is the driver a --driver value resolved to, and why.
+type Choice struct {
+	Driver *Descriptor
+	// Why says how it was chosen, for the report: named by --driver, or
+	// auto's pick and why each driver ranked above it could not run.
+	Why string
+}
+
 // Pick resolves a --driver value for a run with needs: a named driver
 // must pass its Check; Auto ("" too) is the highest-ranked driver that
 // does.
 func Pick(name string, needs Needs) (*Descriptor, error) {
+	c, err := Choose(name, needs)
+	return c.Driver, err
+}
+
+// Choose is Pick, saying why.
+func Choose(name string, needs Needs) (Choice, error) {
 	if name != "" && name != Auto {
 		d, err := Lookup(name)
 		if err != nil {
-			return nil, err
+			return Choice{}, err
 		}
 		if d.Check != nil {
 			if err := d.Check(needs); err != nil {
-				return nil, fmt.Errorf("driver %s: %w", d.Name, err)
+				return Choice{}, fmt.Errorf("driver %s: %w", d.Name, err)
 			}
 		}
-		return d, nil
+		return Choice{Driver: d, Why: "named by --driver"}, nil
 	}
 	ranked := slices.DeleteFunc(All(), func(d *Descriptor) bool { return d.AutoRank == 0 })
 	slices.SortStableFunc(ranked, func(a, b *Descriptor) int { return b.AutoRank - a.AutoRank })
 	var whyNot []string
 	for _, d := range ranked {
-		if d.Check == nil {
-			return d, nil
+		err := error(nil)
+		if d.Check != nil {
+			err = d.Check(needs)
 		}
-		err := d.Check(needs)
-		if err == nil {
-			return d, nil
+		if err != nil {
+			whyNot = append(whyNot, fmt.Sprintf("%s: %v", d.Name, err))
+			continue
 		}
-		whyNot = append(whyNot, fmt.Sprintf("%s: %v", d.Name, err))
+		why := "auto: ranks first and can run here"
+		if len(whyNot) > 0 {
+			why = "auto: the first that can run here (" + strings.Join(whyNot, "; ") + ")"
+		}
+		return Choice{Driver: d, Why: why}, nil
 	}
-	return nil, fmt.Errorf("driver auto: no driver can run here (%s)", strings.Join(whyNot, "; "))
+	return Choice{}, fmt.Errorf("driver auto: no driver can run here (%s)", strings.Join(whyNot, "; "))
 }
 
 func lookup(name string) *Descriptor {

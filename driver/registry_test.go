@@ -65,4 +65,17 @@ func TestPick(t *testing.T) {
 	_, err = driver.Pick("pick-high-test", driver.Needs{ForeignServers: true})
 	require.EqualError(t, err, "driver pick-high-test: runs only echo servers")
 	require.Contains(t, driver.Names(), driver.Auto)
+
+	// Choose says why, for the report.
+	c, err := driver.Choose(driver.Auto, driver.Needs{})
+	require.NoError(t, err)
+	require.Equal(t, "pick-high-test", c.Driver.Name)
+	require.Equal(t, "auto: ranks first and can run here", c.Why)
+	c, err = driver.Choose("", driver.Needs{ForeignServers: true})
+	require.NoError(t, err)
+	require.NotEqual(t, "pick-high-test", c.Driver.Name)
+	require.Equal(t, "auto: the first that can run here (pick-high-test: runs only echo servers)", c.Why)
+	c, err = driver.Choose("pick-low-test", driver.Needs{})
+	require.NoError(t, err)
+	require.Equal(t, "named by --driver", c.Why)
 }

@@ -33,10 +33,15 @@ func needNetns(t *testing.T) {
 type netnsReport struct {
 	Passed bool `json:"passed"`
 	Runs   []struct {
-		Proxy  string `json:"proxy"`
-		Passed bool   `json:"passed"`
-		Driver string `json:"driver"`
-		Hosts  struct {
+		Proxy     string `json:"proxy"`
+		Passed    bool   `json:"passed"`
+		Driver    string `json:"driver"`
+		DriverWhy string `json:"driver_why"`
+		Timeline  []struct {
+			Kind   string         `json:"kind"`
+			Served map[string]int `json:"served"`
+		} `json:"timeline"`
+		Hosts struct {
 			Proxy    string            `json:"proxy"`
 			Backends map[string]string `json:"backends"`
 			Clients  string            `json:"clients"`
@@ -91,6 +96,30 @@ func TestNetnsLeavesTheHostAsItWas(t *testing.T) {
 	}
 	r.requireClean(t, "haproxy")
 	requireHostAsItWas(t, before)
+}
+
+// As root, --driver auto (the default) runs on the netns driver, says so
+// and why, and its timeline counts the connections each backend served.
+func TestNetnsIsAutosPickAsRoot(t *testing.T) {
+	needNetns(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	r := start(t, "verify", "examples/chat.hcl", "--proxy", "haproxy",
+		"--clients", "30", "--reconnects", "2", "--messages", "2", "--format", "json")
+	code := r.wait(t, 2*time.Minute)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
+	rep := readReport(t, r.stdout.Bytes())
+	require.Len(t, rep.Runs, 1)
+	run := rep.Runs[0]
+	require.Equal(t, "netns", run.Driver)
+	require.Equal(t, "auto: ranks first and can run here", run.DriverWhy)
+	served := 0
+	for _, ev := range run.Timeline {
+		for _, n := range ev.Served {
+			served += n
+		}
+	}
+	require.Positive(t, served, "the timeline counts what the backends served")
+	r.requireClean(t, "haproxy")
 }
 
 // Every example passes on the netns driver, on both proxies; configs

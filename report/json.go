@@ -103,6 +103,7 @@ type jsonRun struct {
 	Pool           string         `json:"pool"`
 	Affinity       jsonAffinity   `json:"affinity"`
 	Driver         string         `json:"driver"`
+	DriverWhy      string         `json:"driver_why"`
 	Hosts          jsonHosts      `json:"hosts"`
 	Started        *string        `json:"started"` // RFC 3339, null when unknown
 	DurationMS     jsonFloat      `json:"duration_ms"`
@@ -217,6 +218,7 @@ func newJSONRun(r *Run, source string) jsonRun {
 		Pool:           r.Pool,
 		Affinity:       jsonAffinity{Mode: r.Affinity.Mode, Key: r.Affinity.Key},
 		Driver:         r.Driver,
+		DriverWhy:      r.DriverWhy,
 		Hosts:          jsonHosts{Proxy: r.Hosts.Proxy, Backends: map[string]string{}, Clients: r.Hosts.Clients},
 		DurationMS:     msFloat(r.Duration),
 		Clients:        r.Clients,

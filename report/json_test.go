@@ -46,7 +46,7 @@ func keys(m map[string]any) []string {
 // breaking change.
 func TestWriteJSONKeys(t *testing.T) {
 	t.Parallel()
-	runKeys := []string{"affinity", "backend_details", "backends", "clients", "direct_rtt_ms", "driver", "duration_ms", "errors",
+	runKeys := []string{"affinity", "backend_details", "backends", "clients", "direct_rtt_ms", "driver", "driver_why", "duration_ms", "errors",
 		"hosts", "load", "messages", "passed", "pool", "proxy", "proxy_added_ms", "proxy_version", "reconnects", "rtt_ms", "scenarios",
 		"source", "started", "stickiness", "timeline"}
 

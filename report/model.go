@@ -21,11 +21,14 @@ type Run struct {
 	Affinity     Affinity
 	// Driver ran the nodes ("loopback", "netns"); Hosts says where: the
 	// proxy's listener, each backend's address, the clients' sources.
-	Driver   string
-	Hosts    Hosts
-	Passed   bool
-	Started  time.Time
-	Duration time.Duration
+	Driver string
+	// DriverWhy says why that driver: named by --driver, or auto's pick
+	// and why the drivers auto prefers could not run.
+	DriverWhy string
+	Hosts     Hosts
+	Passed    bool
+	Started   time.Time
+	Duration  time.Duration
 
 	Clients    int
 	Reconnects int // connections per client after the first

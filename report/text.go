@@ -408,13 +408,17 @@ func (p painter) badge(s string, passed bool) string {
 	return p.Paint(s, "1;97;41")
 }
 
-// driverText says what ran the nodes and where: "netns · proxy
-// 198.18.0.2:41234 · clients 198.19.X.Y on 4 client hosts".
+// driverText says what ran the nodes, why, and where: "netns (auto:
+// ranks first and can run here) · proxy 198.18.0.2:41234 · clients
+// 198.19.X.Y on 4 client hosts".
 func driverText(r *Run) string {
 	if r.Driver == "" {
 		return ""
 	}
 	parts := []string{r.Driver}
+	if r.DriverWhy != "" {
+		parts[0] += " (" + r.DriverWhy + ")"
+	}
 	if r.Hosts.Proxy != "" {
 		parts = append(parts, "proxy "+r.Hosts.Proxy)
 	}

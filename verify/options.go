@@ -73,6 +73,11 @@ func (o Options) needs() driver.Needs {
 	}
 }
 
+// ChooseDriver resolves Driver for the run o asks for (driver.Choose).
+func (o Options) ChooseDriver() (driver.Choice, error) {
+	return driver.Choose(o.Driver, o.needs())
+}
+
 // Options shape one verification.
 type Options struct {
 	// Driver names the driver that runs the backends, the proxy and the

@@ -57,13 +57,15 @@ type env struct {
 	version string
 	// rt is the driver's run: the servers and the proxy are what it
 	// started.
-	rt       driver.Env
-	servers  driver.Backends
-	proxy    driver.Proxy
-	backends *echoBackends
-	watch    *proxyWatch   // set once the proxy runs
-	user     *userBackends // with --backend-cmd
-	broker   *poolBroker   // the nodes' broker, if they share one
+	rt driver.Env
+	// driverWhy says why rt's driver runs this (driver.Choice).
+	driverWhy string
+	servers   driver.Backends
+	proxy     driver.Proxy
+	backends  *echoBackends
+	watch     *proxyWatch   // set once the proxy runs
+	user      *userBackends // with --backend-cmd
+	broker    *poolBroker   // the nodes' broker, if they share one
 	// deployed: the proxy and its servers were deployed by someone else
 	// (Options.Against); rt, servers and proxy are nil.
 	deployed bool
@@ -73,15 +75,15 @@ func (e *env) close() error { return e.closeAll() }
 
 // newEnv opens a run of the driver opts name.
 func newEnv(ctx context.Context, bin proxybin.Binary, opts Options) (*env, error) {
-	d, err := driver.Pick(opts.Driver, opts.needs())
+	c, err := driver.Choose(opts.Driver, opts.needs())
 	if err != nil {
 		return nil, err
 	}
-	rt, err := d.Open(ctx, driver.Options{Clients: opts.Clients, ProxyImages: opts.ProxyImages})
+	rt, err := c.Driver.Open(ctx, driver.Options{Clients: opts.Clients, ProxyImages: opts.ProxyImages})
 	if err != nil {
-		return nil, fmt.Errorf("driver %s: %w", d.Name, err)
+		return nil, fmt.Errorf("driver %s: %w", c.Driver.Name, err)
 	}
-	return &env{kind: bin.Kind, version: bin.Version.String(), rt: rt, backends: newEchoBackends()}, nil
+	return &env{kind: bin.Kind, version: bin.Version.String(), rt: rt, driverWhy: c.Why, backends: newEchoBackends()}, nil
 }
 
 // runBackends has the driver run the backends spec says.
@@ -289,7 +291,7 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	e.withOutputs(run)
 	run.Hosts = e.hosts(plan, f)
 	if !e.deployed {
-		run.Driver = e.rt.Driver()
+		run.Driver, run.DriverWhy = e.rt.Driver(), e.driverWhy
 	}
 	return run, r.obs, nil
 }

@@ -301,6 +301,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if err != nil {
 		return UsageError("--driver: %v", err)
 	}
+	if c, err := o.verifyOptions().ChooseDriver(); err == nil {
+		d = c.Driver // auto's pick; a driver that cannot run fails the run below
+	}
 	if runInNamespace && !sandbox.IsolatedNetwork() && o.Verify.Against == "" && !d.OwnNetwork {
 		code, err := sandbox.RunInNamespace(ctx)
 		switch {
