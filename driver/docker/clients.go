@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -87,6 +89,9 @@ func (c *Clients) Dial(ctx context.Context, d *net.Dialer, network, addr string)
 // Local reports whether addr is on the run's network.
 func (c *Clients) Local(addr netip.Addr) bool { return c.e.net.subnet.Contains(addr.Unmap()) }
 
+// clientsStart bounds starting the clients' host (a container).
+const clientsStart = 60 * time.Second
+
 // ready starts the clients' host once and makes sure src is one of its
 // addresses.
 func (c *Clients) ready(ctx context.Context, src netip.Addr) (*nsDialer, error) {
@@ -97,7 +102,20 @@ func (c *Clients) ready(ctx context.Context, src netip.Addr) (*nsDialer, error) 
 	}
 	if !c.started {
 		c.started = true
-		if c.err = c.start(ctx); c.err != nil {
+		// The first dial starts the host, but its deadline is a
+		// handshake's: on a busy engine a container takes longer to
+		// start, and a failed start fails every client of the run. A
+		// cancelled run (Ctrl-C) still stops the start.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), clientsStart)
+		stop := context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				cancel()
+			}
+		})
+		c.err = c.start(sctx)
+		stop()
+		cancel()
+		if c.err != nil {
 			return nil, c.err
 		}
 	}
