@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,17 +36,15 @@ const (
 // HAProxy's master CLI socket in the scratch dir, mounted at the same
 // path, so the rest of wslb reads them as on loopback.
 type Proxy struct {
-	e       *Env
-	spec    driver.ProxySpec
-	image   string
-	id      string
-	name    string
-	plan    proxy.RunPlan
-	exited  chan struct{}
-	exitAt  time.Time
-	exitErr error
-	// stopping is set once Close begins: an exit after it is expected.
-	stopping  atomic.Bool
+	e     *Env
+	spec  driver.ProxySpec
+	image string
+	id    string
+	name  string
+	plan  proxy.RunPlan
+	// exit is the container's: recorded by watch, expected once Close
+	// (or a failed start) begins.
+	exit      *loopback.Exit
 	reloadMu  sync.Mutex
 	closeOnce sync.Once
 	closeErr  error
@@ -78,7 +75,7 @@ func (e *Env) StartProxy(ctx context.Context, spec driver.ProxySpec) (driver.Pro
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{e: e, spec: spec, plan: plan, exited: make(chan struct{}), name: e.net.name + "-proxy"}
+	p := &Proxy{e: e, spec: spec, plan: plan, exit: loopback.NewExit(), name: e.net.name + "-proxy"}
 	p.image = ProxyImage(e.images[kind], string(kind), spec.Binary.Version.String())
 	if err := haveImage(ctx, e.cli, p.image); err != nil {
 		return nil, err
@@ -111,7 +108,7 @@ func (e *Env) StartProxy(ctx context.Context, spec driver.ProxySpec) (driver.Pro
 	}
 	if err != nil {
 		tail := p.LogTail(30)
-		p.stopping.Store(true)
+		p.exit.Expect()
 		p.remove()
 		if tail != "" {
 			tail = "\n--- proxy log (last lines) ---\n" + tail
@@ -126,18 +123,18 @@ func (e *Env) StartProxy(ctx context.Context, spec driver.ProxySpec) (driver.Pro
 
 // watch records the container's exit.
 func (p *Proxy) watch(w client.ContainerWaitResult) {
+	var status error
 	select {
 	case res := <-w.Result:
 		if res.Error != nil && res.Error.Message != "" {
-			p.exitErr = errors.New(res.Error.Message)
+			status = errors.New(res.Error.Message)
 		} else {
-			p.exitErr = exitStatus(res.StatusCode)
+			status = exitStatus(res.StatusCode)
 		}
 	case err := <-w.Error:
-		p.exitErr = fmt.Errorf("waiting for the container: %w", err)
+		status = fmt.Errorf("waiting for the container: %w", err)
 	}
-	p.exitAt = time.Now()
-	close(p.exited)
+	p.exit.Record(time.Now(), status)
 }
 
 // exitStatus reads a container's exit code as a process's: 128+N is
@@ -182,8 +179,8 @@ func (p *Proxy) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-p.exited:
-			return fmt.Errorf("exited during startup (%v)", p.exitErr)
+		case <-p.exit.Exited():
+			return fmt.Errorf("exited during startup (%v)", p.exit.Err())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
@@ -240,20 +237,10 @@ func (p *Proxy) Addr() string { return p.spec.ReadyAddr }
 func (p *Proxy) Image() string { return p.image }
 
 // Exited is closed once the container has exited.
-func (p *Proxy) Exited() <-chan struct{} { return p.exited }
+func (p *Proxy) Exited() <-chan struct{} { return p.exit.Exited() }
 
 // Died reports an exit the proxy made on its own, not by Close.
-func (p *Proxy) Died() (time.Time, error, bool) {
-	select {
-	case <-p.exited:
-	default:
-		return time.Time{}, nil, false
-	}
-	if p.stopping.Load() {
-		return time.Time{}, nil, false
-	}
-	return p.exitAt, p.exitErr, true
-}
+func (p *Proxy) Died() (time.Time, error, bool) { return p.exit.Died() }
 
 // Stopped reports whether the container is paused.
 func (p *Proxy) Stopped() bool {
@@ -276,13 +263,13 @@ func (p *Proxy) Reload(ctx context.Context) error {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
 	select {
-	case <-p.exited:
-		return fmt.Errorf("reload %s: the proxy is not running (%v)", p.Kind(), p.exitErr)
+	case <-p.exit.Exited():
+		return fmt.Errorf("reload %s: the proxy is not running (%v)", p.Kind(), p.exit.Err())
 	default:
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.spec.ReadyTimeout)
 	defer cancel()
-	m := loopback.Master{Exited: p.exited, Err: func() error { return p.exitErr }, Signal: func(sig syscall.Signal) error {
+	m := loopback.Master{Exited: p.exit.Exited(), Err: p.exit.Err, Signal: func(sig syscall.Signal) error {
 		if _, err := p.e.cli.ContainerKill(ctx, p.id, client.ContainerKillOptions{Signal: strconv.Itoa(int(sig))}); err != nil {
 			return fmt.Errorf("signal %s: %w", p.name, err)
 		}
@@ -349,7 +336,7 @@ func (p *Proxy) Close() error {
 		return nil
 	}
 	p.closeOnce.Do(func() {
-		p.stopping.Store(true)
+		p.exit.Expect()
 		ctx, cancel := context.WithTimeout(context.Background(), p.spec.StopGrace+teardownTimeout)
 		defer cancel()
 		secs := int((p.spec.StopGrace + time.Second - 1) / time.Second)

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -82,11 +81,9 @@ type Proxy struct {
 	masterSock string
 	reload     proxy.Reload
 
-	exited   chan struct{} // closed once the master is reaped
-	waitErr  error         // the master's exit status, valid after exited
-	exitedAt time.Time     // when the master exited, valid after exited
-	// stopping is set once Close begins: an exit after it is expected.
-	stopping atomic.Bool
+	// exit is the master's: recorded once it is reaped, expected once
+	// Close begins.
+	exit *Exit
 
 	reloadMu  sync.Mutex
 	closeOnce sync.Once
@@ -124,7 +121,7 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 	}
 	opts.Dir = dir
 
-	p := &Proxy{opts: opts, exited: make(chan struct{}), logPath: filepath.Join(dir, string(opts.Kind)+".log")}
+	p := &Proxy{opts: opts, exit: NewExit(), logPath: filepath.Join(dir, string(opts.Kind)+".log")}
 	args, err := p.args()
 	if err != nil {
 		return nil, err
@@ -155,7 +152,7 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 		select {
 		case <-ctx.Done():
 			p.Close()
-		case <-p.exited:
+		case <-p.exit.Exited():
 		}
 	}()
 
@@ -163,7 +160,7 @@ func StartProxy(ctx context.Context, opts ProxyOptions) (*Proxy, error) {
 		tail := p.LogTail(logTailLines)
 		// Not serving yet, so nothing to drain; and a master that is a PID
 		// namespace's init ignores SIGTERM until it installs its handler.
-		if !isClosed(p.exited) {
+		if !isClosed(p.exit.Exited()) {
 			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 		}
 		p.Close()
@@ -217,10 +214,9 @@ func (p *Proxy) wait() {
 			break
 		}
 	}
-	p.exitedAt = time.Now()
+	at := time.Now()
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
-	p.waitErr = p.cmd.Wait()
-	close(p.exited)
+	p.exit.Record(at, p.cmd.Wait())
 }
 
 func (p *Proxy) waitReady(ctx context.Context) error {
@@ -240,11 +236,11 @@ func (p *Proxy) waitReady(ctx context.Context) error {
 			last = fmt.Errorf("%s is held by another program", p.opts.ReadyAddr)
 		}
 		select {
-		case <-p.exited:
+		case <-p.exit.Exited():
 			if addrInUse.MatchString(p.LogTail(logTailLines)) {
-				return fmt.Errorf("exited during startup (%v): %w", p.waitErr, ErrAddrInUse)
+				return fmt.Errorf("exited during startup (%v): %w", p.exit.Err(), ErrAddrInUse)
 			}
-			return fmt.Errorf("exited during startup (%v)", p.waitErr)
+			return fmt.Errorf("exited during startup (%v)", p.exit.Err())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
@@ -312,31 +308,14 @@ func (p *Proxy) Addr() string { return p.opts.ReadyAddr }
 
 // Exited is closed when the master process has exited (by Close or on its
 // own, e.g. a crash); Err then tells how.
-func (p *Proxy) Exited() <-chan struct{} { return p.exited }
+func (p *Proxy) Exited() <-chan struct{} { return p.exit.Exited() }
 
 // Err is the master's exit status once Exited is closed, else nil.
-func (p *Proxy) Err() error {
-	select {
-	case <-p.exited:
-		return p.waitErr
-	default:
-		return nil
-	}
-}
+func (p *Proxy) Err() error { return p.exit.Err() }
 
 // Died reports an exit the proxy made on its own, not by Close: when, and
 // its exit status. ok is false while it runs or when Close stopped it.
-func (p *Proxy) Died() (at time.Time, status error, ok bool) {
-	select {
-	case <-p.exited:
-	default:
-		return time.Time{}, nil, false
-	}
-	if p.stopping.Load() {
-		return time.Time{}, nil, false
-	}
-	return p.exitedAt, p.waitErr, true
-}
+func (p *Proxy) Died() (at time.Time, status error, ok bool) { return p.exit.Died() }
 
 // Stopped reports whether the master is stopped (SIGSTOP, a tracer): it
 // neither serves nor exits, though the kernel still completes TCP
@@ -381,17 +360,17 @@ func (p *Proxy) Close() error {
 }
 
 func (p *Proxy) teardown() error {
-	p.stopping.Store(true)
+	p.exit.Expect()
 	select {
-	case <-p.exited:
+	case <-p.exit.Exited():
 	default:
 		_ = syscall.Kill(-p.pid, syscall.SIGTERM)
 		select {
-		case <-p.exited:
+		case <-p.exit.Exited():
 		case <-time.After(p.opts.StopGrace):
 			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 			select {
-			case <-p.exited:
+			case <-p.exit.Exited():
 			case <-time.After(p.opts.StopGrace):
 				return fmt.Errorf("stop %s (pid %d): did not exit after SIGKILL", p.opts.Kind, p.pid)
 			}

@@ -41,12 +41,12 @@ import (
 func (p *Proxy) Reload(ctx context.Context) error {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
-	if isClosed(p.exited) {
+	if isClosed(p.exit.Exited()) {
 		return fmt.Errorf("reload %s: %w (%v)", p.opts.Kind, errNotRunning, p.Err())
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.ReadyTimeout)
 	defer cancel()
-	w := Master{Exited: p.exited, Err: p.Err, Signal: func(sig syscall.Signal) error {
+	w := Master{Exited: p.exit.Exited(), Err: p.Err, Signal: func(sig syscall.Signal) error {
 		if err := syscall.Kill(p.pid, sig); err != nil {
 			return fmt.Errorf("signal master %d: %w", p.pid, err)
 		}
