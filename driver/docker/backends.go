@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/wslb/wslb/driver"
+	"github.com/wslb/wslb/driver/internal/roster"
 )
 
 // backendPort is where every backend listens, on its own address.
@@ -33,11 +34,10 @@ const (
 // host up, so the proxy's connections are refused at once, as by a
 // stopped server, instead of timing out on a vanished address.
 type Backends struct {
-	e     *Env
-	order []string
+	e      *Env
+	roster roster.Roster[*backend]
 
-	mu   sync.Mutex
-	byID map[string]*backend
+	mu sync.Mutex // guards every backend's running and paused
 }
 
 type backend struct {
@@ -64,22 +64,22 @@ func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (drive
 		e.mu.Unlock()
 		return nil, errors.New("start backends: this run has its backends already")
 	}
-	b := &Backends{e: e, byID: map[string]*backend{}}
+	b := &Backends{e: e}
 	e.backends = b
 	e.mu.Unlock()
 	if len(spec.IDs) > maxBackends {
 		return nil, fmt.Errorf("docker: %d backends; the run's address plan holds %d", len(spec.IDs), maxBackends)
 	}
+	all := make([]*backend, len(spec.IDs))
 	for i, id := range spec.IDs {
-		if _, dup := b.byID[id]; dup {
-			return nil, fmt.Errorf("start backends: duplicate server id %q", id)
+		all[i] = &backend{id: id, addr: netip.AddrPortFrom(e.net.backendAddr(i), backendPort)}
+		if err := b.roster.Add(id, all[i].addr, all[i]); err != nil {
+			return nil, err
 		}
-		b.byID[id] = &backend{id: id, addr: netip.AddrPortFrom(e.net.backendAddr(i), backendPort)}
-		b.order = append(b.order, id)
 	}
 	// The engine takes about a second per container on a busy machine:
 	// the backends boot side by side.
-	if err := eachParallel(b.order, func(id string) error { return b.boot(ctx, b.byID[id]) }); err != nil {
+	if err := eachParallel(all, func(be *backend) error { return b.boot(ctx, be) }); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -150,44 +150,23 @@ func (b *Backends) waitServing(ctx context.Context, be *backend) error {
 }
 
 // IDs lists the server ids in the order they were started.
-func (b *Backends) IDs() []string { return append([]string(nil), b.order...) }
+func (b *Backends) IDs() []string { return b.roster.IDs() }
 
 // Addr is server id's address on the run's network.
-func (b *Backends) Addr(id string) string {
-	if be := b.get(id); be != nil {
-		return be.addr.String()
-	}
-	return ""
-}
-
-func (b *Backends) get(id string) *backend {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.byID[id]
-}
+func (b *Backends) Addr(id string) string { return b.roster.Addr(id) }
 
 // IDByAddr finds the server at addr.
-func (b *Backends) IDByAddr(addr string) (string, bool) {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil {
-		return "", false
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for id, be := range b.byID {
-		if be.addr == ap {
-			return id, true
-		}
-	}
-	return "", false
-}
+func (b *Backends) IDByAddr(addr string) (string, bool) { return b.roster.IDByAddr(addr) }
 
 // Running reports whether server id is serving (not stopped, not paused).
 func (b *Backends) Running(id string) bool {
+	be, err := b.roster.Get(id)
+	if err != nil {
+		return false
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	be, ok := b.byID[id]
-	return ok && be.running && !be.paused
+	return be.running && !be.paused
 }
 
 // Stop stops the echo process gracefully (SIGTERM through the init
@@ -270,12 +249,7 @@ func (b *Backends) Resume(ctx context.Context, id string) error {
 	return nil
 }
 
-func (b *Backends) lookup(id string) (*backend, error) {
-	if be := b.get(id); be != nil {
-		return be, nil
-	}
-	return nil, fmt.Errorf("backend: unknown server %q", id)
-}
+func (b *Backends) lookup(id string) (*backend, error) { return b.roster.Get(id) }
 
 // Close stops nothing by itself: Env.Close removes every container of
 // the run by its label.

@@ -10,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/wslb/wslb/driver"
+	"github.com/wslb/wslb/driver/internal/roster"
 )
 
 // Bounds of a backend process's life.
@@ -36,10 +36,7 @@ type Backends struct {
 	echo    bool
 	broker  *driver.EchoBroker
 	factory driver.ServerFactory
-
-	mu    sync.Mutex
-	order []string
-	byID  map[string]*backend
+	roster  roster.Roster[*backend]
 }
 
 var _ driver.Backends = (*Backends)(nil)
@@ -75,23 +72,19 @@ func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (drive
 		e.mu.Unlock()
 		return nil, errors.New("start backends: this run has its backends already")
 	}
-	b := &Backends{scratch: e.scratch.Dir, echo: spec.Echo, broker: spec.Broker, factory: spec.New, byID: map[string]*backend{}}
+	b := &Backends{scratch: e.scratch.Dir, echo: spec.Echo, broker: spec.Broker, factory: spec.New}
 	e.backends = b
 	e.mu.Unlock()
 	port := randomPort()
 	for i, id := range spec.IDs {
-		if _, dup := b.byID[id]; dup {
-			return nil, fmt.Errorf("start backends: duplicate server id %q", id)
-		}
 		h, err := e.plug(fmt.Sprintf("b%d", i), backendAddr(i))
 		if err != nil {
 			return nil, err
 		}
 		s := &backend{id: id, host: h, addr: netip.AddrPortFrom(backendAddr(i), port)}
-		b.mu.Lock()
-		b.byID[id] = s
-		b.order = append(b.order, id)
-		b.mu.Unlock()
+		if err := b.roster.Add(id, s.addr, s); err != nil {
+			return nil, err
+		}
 	}
 	// The processes start side by side: most of a start is the binary's.
 	errs := make([]error, len(spec.IDs))
@@ -110,47 +103,16 @@ func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (drive
 	return b, nil
 }
 
-func (b *Backends) get(id string) (*backend, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, ok := b.byID[id]
-	if !ok {
-		return nil, fmt.Errorf("backend: unknown server %q", id)
-	}
-	return s, nil
-}
+func (b *Backends) get(id string) (*backend, error) { return b.roster.Get(id) }
 
 // IDs lists the server ids in the order they were started.
-func (b *Backends) IDs() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.order)
-}
+func (b *Backends) IDs() []string { return b.roster.IDs() }
 
 // Addr is server id's address ("" if unknown).
-func (b *Backends) Addr(id string) string {
-	s, err := b.get(id)
-	if err != nil {
-		return ""
-	}
-	return s.addr.String()
-}
+func (b *Backends) Addr(id string) string { return b.roster.Addr(id) }
 
 // IDByAddr finds the server at addr.
-func (b *Backends) IDByAddr(addr string) (string, bool) {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil {
-		return "", false
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for id, s := range b.byID {
-		if s.addr == ap {
-			return id, true
-		}
-	}
-	return "", false
-}
+func (b *Backends) IDByAddr(addr string) (string, bool) { return b.roster.IDByAddr(addr) }
 
 // Running reports whether server id's process runs (paused or not).
 func (b *Backends) Running(id string) bool {
