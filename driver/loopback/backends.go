@@ -258,7 +258,7 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	for attempt := 0; ln == nil && attempt < rebindAttempts; attempt++ {
 		// Go's Listen sets SO_REUSEADDR, so sockets of the previous life
 		// in TIME_WAIT do not block the bind; only a live listener does.
-		ln, err = net.Listen("tcp", addr)
+		ln, err = listenTCP(addr)
 		if err == nil {
 			break
 		}

@@ -1,6 +1,7 @@
 package loopback
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -38,6 +39,14 @@ func ephemeralLow() int {
 	return 32768
 }
 
+// listenTCP listens on addr for a backend. Its accepted connections get no
+// TCP keep-alive: a peer on the same host cannot vanish unseen, and Go's
+// default (on, every 15s) costs four setsockopt calls per connection.
+func listenTCP(addr string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(context.Background(), "tcp", addr)
+}
+
 // listenFree binds a TCP listener on a free 127.0.0.1 port below the
 // ephemeral range, or on ":0" when that range is too small to pick from.
 func listenFree() (net.Listener, error) {
@@ -45,13 +54,13 @@ func listenFree() (net.Listener, error) {
 	if low-lowestPort >= 1000 {
 		for i := 0; i < pickAttempts; i++ {
 			port := lowestPort + rand.IntN(low-lowestPort)
-			ln, err := net.Listen("tcp", netip.AddrPortFrom(host, uint16(port)).String())
+			ln, err := listenTCP(netip.AddrPortFrom(host, uint16(port)).String())
 			if err == nil {
 				return ln, nil
 			}
 		}
 	}
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(host, 0).String())
+	ln, err := listenTCP(netip.AddrPortFrom(host, 0).String())
 	if err != nil {
 		return nil, fmt.Errorf("pick a free loopback port: %w", err)
 	}
