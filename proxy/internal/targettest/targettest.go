@@ -1,7 +1,8 @@
-// Package targettest holds the tests the config-only targets (Istio,
-// Gateway API) share: the CLI run, the golden cases, the golden and
-// determinism checks, the fuzz invariant, and that generate writes the
-// target only when named while verify does not offer it.
+// Package targettest holds what the proxy targets' tests share: running
+// the CLI, and for the config-only targets (Istio, Gateway API) the
+// golden cases, the golden and determinism checks, the fuzz invariant,
+// and that generate writes the target only when named while verify does
+// not offer it.
 package targettest
 
 import (

@@ -1,7 +1,6 @@
 package toyproxy_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/cli"
 	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/proxy/internal/targettest"
 	"github.com/wslb/wslb/proxy/internal/toyproxy"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate"
@@ -22,13 +22,6 @@ import (
 // enough for the registry, detection, generate, validate and the CLI.
 
 const toyConfig = "# a toy config\ntoy-listen public 8080\ntoy-pool realtime 10.0.0.1:3000\ntoy-idle 30\n"
-
-func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code = cli.Run(context.Background(), args, cli.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut})
-	return code, out.String(), errOut.String()
-}
 
 func TestRegistryKnowsTheToy(t *testing.T) {
 	require.Equal(t, []string{"haproxy", "nginx", "toy"}, proxy.Names())
@@ -57,7 +50,7 @@ func TestGenerateMakesTheToyConfig(t *testing.T) {
 	require.Equal(t, []string{"haproxy.cfg", "nginx.conf", "toy.conf"}, names)
 	require.Contains(t, string(arts[2].Bytes), "toy-listen public 8080\n")
 
-	code, stdout, stderr := run(t, "generate", "../../../examples/chat.hcl", "--proxy", "toy")
+	code, stdout, stderr := targettest.Run(t, "generate", "../../../examples/chat.hcl", "--proxy", "toy")
 	require.Equal(t, cli.ExitOK, code, stderr)
 	require.True(t, strings.HasPrefix(stdout, "toy-listen public 8080\n"), stdout)
 }
@@ -73,32 +66,32 @@ func TestValidateRunsTheToyRule(t *testing.T) {
 	require.Equal(t, 4, f.Line)
 	require.Equal(t, 10, f.Column)
 
-	code, stdout, stderr := run(t, "validate", path, "--fail-on", "warning")
+	code, stdout, stderr := targettest.Run(t, "validate", path, "--fail-on", "warning")
 	require.Equal(t, cli.ExitFailed, code, stderr)
 	require.Contains(t, stdout, "TOY001")
 	// --disable and --list-rules know the rule.
-	code, _, stderr = run(t, "validate", path, "--disable", "toy001", "--fail-on", "info")
+	code, _, stderr = targettest.Run(t, "validate", path, "--disable", "toy001", "--fail-on", "info")
 	require.Equal(t, cli.ExitOK, code, stderr)
-	code, stdout, _ = run(t, "validate", "--list-rules")
+	code, stdout, _ = targettest.Run(t, "validate", "--list-rules")
 	require.Equal(t, cli.ExitOK, code)
 	require.Contains(t, stdout, "TOY001")
 
 	// A topology linted for the toy proxy only: generated, then checked.
-	code, stdout, stderr = run(t, "validate", "../../../examples/chat.hcl", "--proxy", "toy", "--fail-on", "none")
+	code, stdout, stderr = targettest.Run(t, "validate", "../../../examples/chat.hcl", "--proxy", "toy", "--fail-on", "none")
 	require.Equal(t, cli.ExitOK, code, stderr)
 	require.NotContains(t, stdout, "TOY001", "the generated toy-idle is the tunnel timeout, 1h")
 }
 
 func TestValidateTakesTheToyVersion(t *testing.T) {
-	code, stdout, _ := run(t, "validate", "--help")
+	code, stdout, _ := targettest.Run(t, "validate", "--help")
 	require.Equal(t, cli.ExitOK, code)
 	require.Contains(t, stdout, "target toy version (default: the installed toy, else 1.0)")
 	path := filepath.Join(t.TempDir(), "edge.conf")
 	require.NoError(t, os.WriteFile(path, []byte(toyConfig), 0o644))
-	code, _, stderr := run(t, "validate", path, "--toy-version", "1.x")
+	code, _, stderr := targettest.Run(t, "validate", path, "--toy-version", "1.x")
 	require.Equal(t, cli.ExitUsage, code, stderr)
 	require.Contains(t, stderr, "--toy-version")
-	code, _, stderr = run(t, "validate", path, "--toy-version", "1.2", "--fail-on", "none")
+	code, _, stderr = targettest.Run(t, "validate", path, "--toy-version", "1.2", "--fail-on", "none")
 	require.Equal(t, cli.ExitOK, code, stderr)
 }
 
@@ -108,15 +101,15 @@ func TestCLIChoicesOfferTheToy(t *testing.T) {
 		{"validate", "x.conf", "--proxy", ""},
 		{"verify", "x.hcl", "--proxy", ""},
 	} {
-		code, stdout, stderr := run(t, append([]string{"__complete"}, args...)...)
+		code, stdout, stderr := targettest.Run(t, append([]string{"__complete"}, args...)...)
 		require.Equal(t, cli.ExitOK, code, stderr)
 		require.Contains(t, stdout, "toy\n", args)
 		require.NotContains(t, stdout, "toyproxy", "aliases are not offered")
 	}
-	code, stdout, _ := run(t, "generate", "--help")
+	code, stdout, _ := targettest.Run(t, "generate", "--help")
 	require.Equal(t, cli.ExitOK, code)
 	require.Contains(t, stdout, "gateway-api, haproxy, istio, nginx or toy")
-	code, _, stderr := run(t, "generate", "x.hcl", "--proxy", "envoy")
+	code, _, stderr := targettest.Run(t, "generate", "x.hcl", "--proxy", "envoy")
 	require.Equal(t, cli.ExitUsage, code)
 	require.Contains(t, stderr, "want gateway-api, haproxy, istio, nginx or toy")
 }
