@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/cli"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/topology"
 )
@@ -226,4 +228,62 @@ func (tg Target) ConfigOnly(t *testing.T) {
 	code, stdout, stderr := Run(t, "__complete", "generate", "x.hcl", "--proxy", "")
 	require.Equal(t, cli.ExitOK, code, stderr)
 	require.Contains(t, stdout, tg.Name+"\n")
+}
+
+// GoldenPassValidation checks every case's golden file passes the CRD
+// schemas and Istio's validation (testutil.IstioCheck).
+func (tg Target) GoldenPassValidation(t *testing.T, cases []Case) {
+	var files []string
+	for _, c := range cases {
+		files = append(files, filepath.Join(GoldenDir, c.Name, tg.File))
+	}
+	out, err := testutil.IstioCheck(t, files...)
+	require.NoError(t, err, out)
+	require.Contains(t, out, ", 0 problems, 0 warnings")
+	require.NotContains(t, out, " 0 objects checked")
+}
+
+// Edges are shapes the loader allows that no golden file has, as changes
+// to examples/chat.hcl, which both targets must render.
+func Edges() map[string]func(*topology.Topology) {
+	return map[string]func(*topology.Topology){
+		"no routes": func(t *topology.Topology) { t.Routes = nil },
+		"two listeners on one port": func(t *topology.Topology) {
+			t.Listeners = append(t.Listeners, &topology.Listener{Name: "second", Address: topology.Address{Host: "127.0.0.2", Port: t.Listeners[0].Address.Port},
+				TLS: &topology.TLS{Certificate: "/etc/ssl/x.pem", Profile: topology.TLSIntermediate}})
+			t.Routes[0].Listener = "second"
+		},
+		"a hundred allowed origins": func(t *topology.Topology) {
+			for i := range 100 {
+				t.Security.AllowedOrigins = append(t.Security.AllowedOrigins, "https://app"+strconv.Itoa(i)+".example.test")
+			}
+		},
+		"a websocket-only host route on one listener, no handshake without Origin": func(t *topology.Topology) {
+			t.Routes = append([]*topology.Route{{Name: "h", Listener: t.Listeners[0].Name, Host: "a.example", PathPrefix: "/ws/", WebSocketOnly: true, Pool: t.Pools[0].Name}}, t.Routes...)
+			t.Security.AllowedOrigins = []string{"https://a.example"}
+			t.Security.AllowMissingOrigin = false
+		},
+	}
+}
+
+// EdgesPassValidation generates examples/chat.hcl changed by each of
+// edges, hands each output to check when check is not nil, and checks
+// testutil.IstioCheck accepts them all.
+func (tg Target) EdgesPassValidation(t *testing.T, edges map[string]func(*topology.Topology), check func(t *testing.T, name string, yaml []byte)) {
+	dir := t.TempDir()
+	var files []string
+	for name, mutate := range edges {
+		topo := Load(t, "../../examples/chat.hcl")
+		mutate(topo)
+		y := tg.Generate(t, topo)
+		if check != nil {
+			check(t, name, y)
+		}
+		path := filepath.Join(dir, strings.NewReplacer(" ", "-", ",", "", ":", "").Replace(name)+".yaml")
+		require.NoError(t, os.WriteFile(path, y, 0o644))
+		files = append(files, path)
+	}
+	out, err := testutil.IstioCheck(t, files...)
+	require.NoError(t, err, out)
+	require.Contains(t, out, ", 0 problems, 0 warnings")
 }
