@@ -157,3 +157,20 @@ func render(name string, view any) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// noAffinity adds to comments what a pool without affinity says, and
+// returns rule (the proxy's rule asking for affinity) to suppress when the
+// servers need none: validate would otherwise ask for affinity, as the
+// loader would have.
+func noAffinity(comments []string, p *topology.Pool, rule string) ([]string, string) {
+	comments = append(comments, "No affinity: every request and handshake is balanced on its own.")
+	switch {
+	case p.Broker != nil:
+		// The servers share messages through the broker.
+		return append(comments, fmt.Sprintf("The servers share messages through a %s broker: no affinity needed.", p.Broker.Kind)), rule
+	case p.Affinity.Declared:
+		// The topology says the servers share state.
+		return append(comments, "affinity { mode = \"none\" }: the servers share their state."), rule
+	}
+	return comments, ""
+}

@@ -412,19 +412,7 @@ func haBackendFor(t *topology.Topology, p *topology.Pool, opts Options) (haBacke
 		be.Balance = haBalance{Algorithm: "url_param", Param: q}
 		be.HashType = hashType
 	default:
-		be.Comments = append(be.Comments, "No affinity: every request and handshake is balanced on its own.")
-		switch {
-		case p.Broker != nil:
-			// The servers share messages through the broker; validate
-			// would otherwise ask for affinity, as the loader would have.
-			be.Comments = append(be.Comments, fmt.Sprintf("The servers share messages through a %s broker: no affinity needed.", p.Broker.Kind))
-			be.Ignore = "WSLB204"
-		case a.Declared:
-			// The topology says the servers share state; validate would
-			// otherwise ask for affinity, as the loader would have.
-			be.Comments = append(be.Comments, "affinity { mode = \"none\" }: the servers share their state.")
-			be.Ignore = "WSLB204"
-		}
+		be.Comments, be.Ignore = noAffinity(be.Comments, p, "WSLB204")
 		be.Balance = haBalance{Algorithm: balance}
 	}
 	if p.WebSocket {

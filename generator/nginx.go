@@ -350,19 +350,7 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 			return false, false, err
 		}
 	default:
-		up.Comments = append(up.Comments, "No affinity: every request and handshake is balanced on its own.")
-		switch {
-		case p.Broker != nil:
-			// The servers share messages through the broker; validate
-			// would otherwise ask for affinity, as the loader would have.
-			up.Comments = append(up.Comments, fmt.Sprintf("The servers share messages through a %s broker: no affinity needed.", p.Broker.Kind))
-			up.Ignore = "WSLB105"
-		case a.Declared:
-			// The topology says the servers share state; validate would
-			// otherwise ask for affinity, as the loader would have.
-			up.Comments = append(up.Comments, "affinity { mode = \"none\" }: the servers share their state.")
-			up.Ignore = "WSLB105"
-		}
+		up.Comments, up.Ignore = noAffinity(up.Comments, p, "WSLB105")
 		up.Balance.Method = rr
 	}
 	return hashed, cookieMap, nil
