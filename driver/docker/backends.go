@@ -208,7 +208,10 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if b.Running(id) {
+	b.mu.Lock()
+	up := be.running // paused or not: a paused container cannot start
+	b.mu.Unlock()
+	if up {
 		return nil
 	}
 	if err := b.e.start(ctx, be.proc, id); err != nil {

@@ -114,7 +114,8 @@ func (b *Backends) Addr(id string) string { return b.roster.Addr(id) }
 // IDByAddr finds the server at addr.
 func (b *Backends) IDByAddr(addr string) (string, bool) { return b.roster.IDByAddr(addr) }
 
-// Running reports whether server id's process runs (paused or not).
+// Running reports whether server id is serving: its process runs and is
+// not paused (as on docker).
 func (b *Backends) Running(id string) bool {
 	s, err := b.get(id)
 	if err != nil {
@@ -122,7 +123,7 @@ func (b *Backends) Running(id string) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exited != nil && !isClosed(s.exited)
+	return s.exited != nil && !isClosed(s.exited) && !s.paused
 }
 
 // Pid is server id's process id (0 while stopped).
