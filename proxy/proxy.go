@@ -40,6 +40,11 @@ type Descriptor struct {
 	// Run says how a driver runs the proxy in the foreground; nil when
 	// wslb cannot run it.
 	Run func(RunRequest) (RunPlan, error)
+	// CheckArgs is the command line after the binary that makes bin
+	// check the config at the absolute path abs without running it
+	// (validate --exec, and verify when the proxy does not start); nil
+	// when wslb cannot check the proxy's configs with its binary.
+	CheckArgs func(bin proxybin.Binary, abs string) []string
 	// MinVersion is the oldest version of the proxy wslb writes configs
 	// for, which validate's version rules assume when nothing names the
 	// target; zero when wslb tells no versions of it apart (validate then
@@ -109,6 +114,9 @@ func Register(d *Descriptor) {
 		}
 	}
 	registry = append(registry, d)
+	if d.CheckArgs != nil {
+		proxybin.RegisterChecker(d.Name, proxybin.Checker{Args: d.CheckArgs, ConfigName: d.ConfigName})
+	}
 	slices.SortFunc(registry, func(a, b *Descriptor) int { return strings.Compare(string(a.Name), string(b.Name)) })
 }
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
 )
 
 // proxyImageUsage is the help of --proxy-image (verify --driver docker).
@@ -21,7 +22,7 @@ func parseProxyImages(values []string) (map[proxybin.Kind]string, error) {
 	})
 	if bare, ok := out[""]; ok {
 		delete(out, "")
-		for _, k := range proxybin.Kinds {
+		for _, k := range proxy.Runnable() {
 			if _, ok := out[k]; !ok {
 				out[k] = bare
 			}

@@ -189,8 +189,8 @@ func (e *CheckError) Error() string {
 // hang (a resolver that never answers, a huge map) fails instead.
 const CheckTimeout = 30 * time.Second
 
-// Check runs the binary's own config test on configPath: `haproxy -c -f` or
-// `nginx -t -c`, in the sandbox (see internal/sandbox): its own network
+// Check runs the binary's own config test on configPath (the command line
+// its Checker gives: `haproxy -c -f`, `nginx -t -c`) in the sandbox (see internal/sandbox): its own network
 // namespace holding only lo (nginx -t binds the listen addresses, so no
 // port is taken and nothing is reachable), everything read-only but the
 // config's directory, an empty environment, and CheckTimeout. The
@@ -256,33 +256,48 @@ func (b Binary) Check(ctx context.Context, configPath string) error {
 	return nil
 }
 
-// nginxStartupLog is the first nginx with -e, which moves the startup
-// error log.
-var nginxStartupLog = topology.Version{Major: 1, Minor: 19, Patch: 5}
+// Checker is how a proxy's binary checks a config. The proxy's package
+// registers it (through its proxy.Descriptor), so that this package knows
+// no proxy.
+type Checker struct {
+	// Args is the command line after the binary that checks the config
+	// at the absolute path abs.
+	Args func(b Binary, abs string) []string
+	// ConfigName is the file name CheckText writes a config under.
+	ConfigName string
+}
 
-// HasStartupLogFlag reports whether the binary is an nginx that takes -e, the
-// error log used before the config is read (1.19.5 and later).
-func (b Binary) HasStartupLogFlag() bool {
-	v := nginxStartupLog
-	return b.Kind == Nginx && b.Version.AtLeast(v.Major, v.Minor, v.Patch)
+var (
+	checkersMu sync.RWMutex
+	checkers   = map[Kind]Checker{}
+)
+
+// RegisterChecker adds the Checker of kind; a second one is a programming
+// error.
+func RegisterChecker(kind Kind, c Checker) {
+	checkersMu.Lock()
+	defer checkersMu.Unlock()
+	if _, dup := checkers[kind]; dup {
+		panic(fmt.Sprintf("proxybin: checker for %q registered twice", kind))
+	}
+	checkers[kind] = c
+}
+
+func checker(kind Kind) (Checker, bool) {
+	checkersMu.RLock()
+	defer checkersMu.RUnlock()
+	c, ok := checkers[kind]
+	return c, ok
 }
 
 // checkArgs is the command line that checks the config at the absolute
 // path abs.
 func (b Binary) checkArgs(abs string) ([]string, error) {
-	switch b.Kind {
-	case HAProxy:
-		return []string{b.Path, "-c", "-f", abs}, nil // no -q: HAProxy 2.6 then hides the alerts
-	case Nginx:
-		// -p makes relative paths resolve next to the config; -e keeps the
-		// startup error log out of system directories where nginx has it.
-		args := []string{b.Path, "-t", "-q", "-p", filepath.Dir(abs) + "/"}
-		if b.HasStartupLogFlag() {
-			args = append(args, "-e", "stderr")
-		}
-		return append(args, "-c", abs), nil
+	c, ok := checker(b.Kind)
+	if !ok {
+		return nil, fmt.Errorf("unknown proxy kind %q: wslb cannot check its configs", b.Kind)
 	}
-	return nil, fmt.Errorf("unknown proxy kind %q", b.Kind)
+	return append([]string{b.Path}, c.Args(b, abs)...), nil
 }
 
 // CheckText writes text to a scratch directory as the proxy's config file
@@ -303,10 +318,11 @@ func (b Binary) CheckText(ctx context.Context, text []byte, extra map[string][]b
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
-	name := "haproxy.cfg"
-	if b.Kind == Nginx {
-		name = "nginx.conf"
+	c, ok := checker(b.Kind)
+	if !ok {
+		return fmt.Errorf("unknown proxy kind %q: wslb cannot check its configs", b.Kind)
 	}
+	name := c.ConfigName
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, text, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
+	_ "github.com/wslb/wslb/proxy/all" // the proxies' check command lines
 )
 
 const goodHAProxy = `global

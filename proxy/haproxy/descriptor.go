@@ -11,11 +11,13 @@ import (
 
 // Descriptor is HAProxy's entry in the proxy registry.
 var Descriptor = &proxy.Descriptor{
-	Name:          proxybin.HAProxy,
-	Title:         "HAProxy",
-	ConfigName:    "haproxy.cfg",
-	Detect:        Detect,
-	Run:           run,
+	Name:       proxybin.HAProxy,
+	Title:      "HAProxy",
+	ConfigName: "haproxy.cfg",
+	Detect:     Detect,
+	Run:        run,
+	// No -q: HAProxy 2.6 then hides the alerts.
+	CheckArgs:     func(_ proxybin.Binary, abs string) []string { return []string{"-c", "-f", abs} },
 	MinVersion:    topology.MinHAProxy,
 	TargetVersion: func(t topology.Targets) topology.Version { return t.HAProxy },
 	CapLimits:     CapLimits,

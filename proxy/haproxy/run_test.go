@@ -6,7 +6,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/topology"
 )
 
 // HAProxy runs as a master with workers, in the foreground, its master CLI
@@ -20,4 +22,9 @@ func TestRunPlan(t *testing.T) {
 	d, ok := proxy.Lookup("haproxy")
 	require.True(t, ok)
 	require.NotNil(t, d.Run, "drivers find it through the registry")
+}
+
+func TestCheckArgs(t *testing.T) {
+	args := Descriptor.CheckArgs(proxybin.Binary{Kind: proxybin.HAProxy, Path: "haproxy", Version: topology.Version{Major: 2, Minor: 6}}, "/scratch/x.conf")
+	require.Equal(t, []string{"-c", "-f", "/scratch/x.conf"}, args, "no -q: HAProxy 2.6 then hides the alerts")
 }

@@ -14,6 +14,7 @@ var Descriptor = &proxy.Descriptor{
 	ConfigName:    "nginx.conf",
 	Detect:        Detect,
 	Run:           run,
+	CheckArgs:     checkArgs,
 	MinVersion:    topology.MinNginx,
 	TargetVersion: func(t topology.Targets) topology.Version { return t.Nginx },
 }

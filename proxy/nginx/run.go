@@ -9,6 +9,7 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/topology"
 )
 
 var (
@@ -32,7 +33,7 @@ func run(r proxy.RunRequest) (proxy.RunPlan, error) {
 		return proxy.RunPlan{}, fmt.Errorf("start nginx: %w", err)
 	}
 	plan := proxy.RunPlan{Args: []string{"-p", r.Dir + "/", "-c", r.Config}, Reload: proxy.ReloadSIGHUP}
-	if bin.HasStartupLogFlag() {
+	if hasStartupLogFlag(bin) {
 		startupLog := filepath.Join(r.Dir, "nginx-startup.log")
 		plan.ErrorLogs = append(plan.ErrorLogs, startupLog)
 		plan.Args = append(plan.Args, "-e", startupLog)
@@ -58,4 +59,26 @@ func run(r proxy.RunRequest) (proxy.RunPlan, error) {
 		plan.Args = append(plan.Args, "-g", strings.Join(global, " "))
 	}
 	return plan, nil
+}
+
+// startupLogFlag is the first nginx with -e, which moves the startup
+// error log.
+var startupLogFlag = topology.Version{Major: 1, Minor: 19, Patch: 5}
+
+// hasStartupLogFlag reports whether bin takes -e, the error log used
+// before the config is read (1.19.5 and later).
+func hasStartupLogFlag(bin proxybin.Binary) bool {
+	v := startupLogFlag
+	return bin.Version.AtLeast(v.Major, v.Minor, v.Patch)
+}
+
+// checkArgs tests the config at abs: -p makes relative paths resolve next
+// to the config; -e keeps the startup error log out of system directories
+// where nginx has it.
+func checkArgs(bin proxybin.Binary, abs string) []string {
+	args := []string{"-t", "-q", "-p", filepath.Dir(abs) + "/"}
+	if hasStartupLogFlag(bin) {
+		args = append(args, "-e", "stderr")
+	}
+	return append(args, "-c", abs)
 }

@@ -8,8 +8,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/proxy"
+	"github.com/wslb/wslb/topology"
 )
 
 // fakeNginx is an executable that reports the given version, as `nginx -v`
@@ -33,5 +35,25 @@ func TestNginxArgsFollowTheVersion(t *testing.T) {
 		args := plan.Args
 		require.Equal(t, wantE, slices.Contains(args, "-e"), "nginx %s: %v", version, args)
 		require.Contains(t, args, "-g", "daemon off and the pid file come from the command line")
+	}
+}
+
+// nginx learnt -e (the startup error log) in 1.19.5; older ones, such as
+// Ubuntu 22.04's 1.18, reject the option, so the check must not pass it.
+func TestCheckArgsFollowTheVersion(t *testing.T) {
+	for _, tt := range []struct {
+		version topology.Version
+		withE   bool
+	}{
+		{topology.Version{Major: 1, Minor: 18}, false},
+		{topology.Version{Major: 1, Minor: 19, Patch: 4}, false},
+		{topology.Version{Major: 1, Minor: 19, Patch: 5}, true},
+		{topology.Version{Major: 1, Minor: 22, Patch: 1}, true},
+	} {
+		args := Descriptor.CheckArgs(proxybin.Binary{Kind: proxybin.Nginx, Path: "nginx", Version: tt.version}, "/scratch/x.conf")
+		require.Equal(t, tt.withE, slices.Contains(args, "-e"), "nginx %s: %v", tt.version, args)
+		require.Contains(t, args, "-t")
+		require.Contains(t, args, "-c")
+		require.Equal(t, "/scratch/x.conf", args[len(args)-1])
 	}
 }
