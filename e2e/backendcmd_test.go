@@ -36,7 +36,7 @@ func TestBackendCmdEchoProcesses(t *testing.T) {
 	testutil.NeedProxy(t, proxybin.Nginx)
 	bin := publicWslb(t)
 	r := start(t, "verify", "examples/chat.hcl", "--proxy", "nginx", "--clients", "40",
-		"--backend-cmd", bin+" echo --id {id} --listen 127.0.0.1:{port}")
+		"--backend-cmd", bin+" echo --id {id} --listen {host}:{port}")
 	code := r.wait(t, 2*time.Minute)
 	flat := strings.Join(strings.Fields(r.stdout.String()), " ")
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", r.stdout.String(), r.stderr.String())
