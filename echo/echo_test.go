@@ -58,7 +58,7 @@ func TestNewRejectsBadIDs(t *testing.T) {
 		require.Error(t, err, "id %q", id)
 		require.Contains(t, err.Error(), "invalid backend id")
 	}
-	for _, id := range []string{"ws1", "app-2.eu_west:8080"} {
+	for _, id := range []string{"ws1", "app-2.eu_west:8080", strings.Repeat("a", 128)} {
 		_, err := echo.New(echo.Config{ID: id})
 		require.NoError(t, err, "id %q", id)
 	}
