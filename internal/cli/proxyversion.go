@@ -13,7 +13,7 @@ import (
 
 // proxyVersionUsage is the help of --proxy-version (verify, validate).
 const proxyVersionUsage = "run this version of the proxy: VERSION or KIND=VERSION, e.g. 3.0 or nginx=1.30 " +
-	"(repeatable; default: the topology's target, else the installed one; `make proxies` builds the others, see docs/proxies.md)"
+	"(repeatable; default: the topology's target, else the installed one; make proxies builds the others, see docs/proxies.md)"
 
 // parseProxyVersions reads --proxy-version values: "KIND=VERSION", or a
 // bare "VERSION" for whichever proxy runs (the "" key).
