@@ -1,5 +1,5 @@
 // Package lint is wslb validate's rule set for Istio and Kubernetes
-// Gateway API YAML (rules WSLB300–WSLB309): it registers a loader that
+// Gateway API YAML (rules WSLB300–WSLB307): it registers a loader that
 // reads a file once (proxy/kube for the YAML with positions,
 // proxy/istio/manifest for the routes and destination rules) and the
 // rules that judge it. validate imports it; nothing names a rule here
