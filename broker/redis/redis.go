@@ -9,8 +9,10 @@
 // restart), the receive loop reports Down, and go-redis dials again and
 // subscribes again on the next receive; the loop retries with a growing
 // pause (up to a second) and reports Up when Redis confirms the
-// subscription. Publish fails (after go-redis's own retries) while Redis is
-// unreachable.
+// subscription. Publish fails at once while Redis is unreachable and
+// until the node is subscribed again, without go-redis's retries: a
+// retry that lands once Redis is back, before the nodes subscribed
+// again, would be a message accepted and delivered to no one.
 package redis
 
 import (
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -40,6 +43,9 @@ type conn struct {
 	ps     *goredis.PubSub
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	// down: the subscription is lost and not confirmed again yet.
+	down atomic.Bool
 }
 
 func dial(ctx context.Context, cfg broker.Config) (broker.Conn, error) {
@@ -49,6 +55,7 @@ func dial(ctx context.Context, cfg broker.Config) (broker.Conn, error) {
 	}
 	opt.ClientName = clientName(cfg.Node)
 	opt.DialTimeout = 3 * time.Second
+	opt.MaxRetries = -1 // see the package doc: a publish is tried once
 	c := goredis.NewClient(opt)
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
@@ -74,6 +81,9 @@ func clientName(node string) string {
 func (c *conn) Publish(ctx context.Context, room string, payload []byte) error {
 	if err := broker.CheckRoom(room); err != nil {
 		return err
+	}
+	if c.down.Load() {
+		return fmt.Errorf("redis publish to %s%s: not subscribed: the connection to Redis is down", c.prefix, room)
 	}
 	if err := c.client.Publish(ctx, c.prefix+room, payload).Err(); err != nil {
 		return fmt.Errorf("redis publish to %s%s: %w", c.prefix, room, err)
@@ -112,6 +122,7 @@ func (c *conn) receive(ctx context.Context, ps *goredis.PubSub, h broker.Handler
 		if err != nil {
 			if !down {
 				down = true
+				c.down.Store(true)
 				c.state(broker.Down, err)
 			}
 			select {
@@ -128,6 +139,7 @@ func (c *conn) receive(ctx context.Context, ps *goredis.PubSub, h broker.Handler
 			// Redis confirming it.
 			if down {
 				down, pause = false, 50*time.Millisecond
+				c.down.Store(false)
 				c.state(broker.Up, nil)
 			}
 		case *goredis.Message:
