@@ -129,8 +129,10 @@ func runEcho(ctx context.Context, opts *EchoOptions) error {
 		var err error
 		conn, err = broker.Dial(ctx, broker.Config{
 			Kind: kind, URL: opts.Broker, Channel: echoChannel(opts), Node: opts.ID,
+			// One line per change, which a driver running this node
+			// in a container reads back (broker.ParseStateLine).
 			OnState: func(s broker.State, err error) {
-				logger.Warn("broker connection "+s.String(), "err", err)
+				fmt.Fprintln(opts.IO.ErrOut, broker.StateLine(s, err))
 			},
 		})
 		if err != nil {
