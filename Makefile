@@ -16,6 +16,10 @@ RACE_PKGS := ./harness/... ./echo/... ./report/... ./validate/... ./topology/...
 # checkout and CI run reuses it. wslb and the tests read the same variable.
 WSLB_PROXY_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/wslb/proxies
 export WSLB_PROXY_CACHE
+# WSLB_RUNTIME_CACHE holds the root filesystem of wslb-runtime:bookworm
+# (scripts/docker-images), beside the proxies'.
+WSLB_RUNTIME_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/wslb/runtime
+export WSLB_RUNTIME_CACHE
 
 .PHONY: all build test test-race run deps test-deps proxies docker apt-install lint fuzz bench clean
 
@@ -54,8 +58,11 @@ proxies:
 # docker gets a Docker engine for `verify --driver docker` and its tests:
 # docker.io and docker-compose (v1, Debian 12's) when missing, an engine of
 # wslb's own (scripts/dockerd: own socket and data root, no iptables, no
-# forwarding, no docker0) and the proxy images built from the root
-# filesystems of `make proxies` (scripts/docker-images; no registry).
+# forwarding, no docker0), the proxy images built from the root
+# filesystems of `make proxies` and wslb-runtime:bookworm (Node.js,
+# redis-server, nats-server: the --backend-cmd servers' and brokers'
+# image; its root filesystem cached in $(WSLB_RUNTIME_CACHE), built with
+# mmdebstrap when absent) (scripts/docker-images; no registry).
 # `scripts/dockerd stop` stops the engine; `make test` does after its run.
 DOCKER_HOST_WSLB := unix:///run/wslb-dockerd/docker.sock
 docker: proxies
@@ -63,8 +70,9 @@ docker: proxies
 		echo "installing: docker.io docker-compose"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io docker-compose; }
+	@$(MAKE) --no-print-directory apt-install PKGS="mmdebstrap"
 	@$(SUDO) scripts/dockerd start >/dev/null
-	@$(SUDO) env DOCKER_HOST=$(DOCKER_HOST_WSLB) WSLB_PROXY_CACHE="$(WSLB_PROXY_CACHE)" scripts/docker-images
+	@$(SUDO) env DOCKER_HOST=$(DOCKER_HOST_WSLB) WSLB_PROXY_CACHE="$(WSLB_PROXY_CACHE)" WSLB_RUNTIME_CACHE="$(WSLB_RUNTIME_CACHE)" scripts/docker-images
 
 apt-install:
 	@missing=""; \
