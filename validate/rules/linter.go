@@ -124,8 +124,11 @@ func LinterFor(kind proxy.Kind) *Linter {
 
 // FileLinter lints configs of kind with the kind's File rules (after its
 // Loader, if any): for a proxy registered with rules and no Linter of
-// its own. "#" comments may suppress findings; --exec cannot check it.
+// its own. "#" comments may suppress findings. --exec checks the file as
+// written (no includes, no host names stubbed) when the descriptor says
+// how its binary checks a config, and cannot check it otherwise.
 func FileLinter(kind proxy.Kind) *Linter {
+	d, _ := proxy.LookupReadable(string(kind))
 	return &Linter{Lint: func(_ context.Context, in Input) *Linted {
 		fs, blocks := CheckFile(string(kind), in.File, in.Text, in.Opts, in.Disabled)
 		l := &Linted{Findings: fs, Files: []string{in.File}}
@@ -136,6 +139,12 @@ func FileLinter(kind proxy.Kind) *Linter {
 		}
 		for _, b := range blocks {
 			l.Blocks = append(l.Blocks, Span{File: in.File, Start: b.Start, End: b.End})
+		}
+		if d != nil && d.CheckArgs != nil {
+			l.Exec = &Exec{
+				Refusals: func(*safefile.Reader) ([]finding.Finding, string) { return nil, "" },
+				Sources:  map[string][]byte{in.File: in.Text},
+			}
 		}
 		return l
 	}}

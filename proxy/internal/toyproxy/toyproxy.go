@@ -1,7 +1,8 @@
 // Package toyproxy is a made-up third proxy, used only by its tests to
 // prove that a proxy is added by a package of its own: it registers a
-// descriptor, a generator and one validate rule, and no code outside this
-// package names it. Its config is one directive per line:
+// descriptor (with the command line its binary checks a config with), a
+// generator and one validate rule, and no code outside this package names
+// it. Its config is one directive per line:
 //
 //	toy-listen NAME PORT
 //	toy-pool NAME SERVER...
@@ -16,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/wslb/wslb/generator"
+	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate/finding"
@@ -35,6 +37,8 @@ func init() {
 		Title:      "Toy",
 		ConfigName: "toy.conf",
 		Detect:     detect,
+		// validate --exec runs `toy --check FILE`.
+		CheckArgs: func(_ proxybin.Binary, abs string) []string { return []string{"--check", abs} },
 		// Versions it tells apart: validate offers --toy-version.
 		MinVersion: topology.Version{Major: 1},
 	})

@@ -11,9 +11,12 @@ import (
 
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/internal/cli"
+	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/internal/testutil"
 	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/internal/targettest"
 	"github.com/wslb/wslb/proxy/internal/toyproxy"
+	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/topology"
 	"github.com/wslb/wslb/validate"
 )
@@ -33,8 +36,14 @@ func TestRegistryKnowsTheToy(t *testing.T) {
 	// The built-in proxies are still told apart.
 	require.Equal(t, proxy.Kind("nginx"), proxy.DetectKind("x", []byte("events {}\n")))
 	require.Equal(t, proxy.Kind("haproxy"), proxy.DetectKind("x", []byte("frontend f\n  bind :80\n")))
-	// verify runs only the proxies a driver can run: the toy has no Run.
+	// verify tells the toy's configs apart as every command does, and
+	// runs only the proxies a driver can run: the toy has no Run.
+	require.Equal(t, toyproxy.Kind, rewrite.DetectKind("site.conf", []byte(toyConfig)))
 	require.Equal(t, []proxy.Kind{"haproxy", "nginx"}, proxy.Runnable())
+	path := filepath.Join(t.TempDir(), "edge.conf")
+	require.NoError(t, os.WriteFile(path, []byte(toyConfig), 0o644))
+	_, err := rewrite.Load(path)
+	require.ErrorContains(t, err, "this is a toy config, which verify cannot run yet")
 	require.Equal(t, proxy.Kind("haproxy"), proxy.Fallback().Name, "the toy leaves the fallback alone")
 }
 
@@ -112,4 +121,43 @@ func TestCLIChoicesOfferTheToy(t *testing.T) {
 	code, _, stderr := targettest.Run(t, "generate", "x.hcl", "--proxy", "envoy")
 	require.Equal(t, cli.ExitUsage, code)
 	require.Contains(t, stderr, "want gateway-api, haproxy, istio, nginx or toy")
+}
+
+// validate --exec runs the toy's binary with the command line its
+// descriptor gives, in the sandbox, on a copy of the config; what the
+// binary rejects is a WSLB002 finding on the user's file.
+func TestValidateExecChecksTheToyWithItsBinary(t *testing.T) {
+	// A toy binary that rejects "toy-idle 0", with shell builtins only:
+	// the sandbox gives it an empty environment.
+	bin := filepath.Join(t.TempDir(), "toy")
+	testutil.WriteExecutable(t, bin, []byte("#!/bin/sh\n[ \"$1\" = --check ] || exit 2\n"+
+		"while read -r l; do [ \"$l\" = \"toy-idle 0\" ] && { echo \"toy: toy-idle 0 is no timeout\"; exit 1; }; done < \"$2\"\nexit 0\n"))
+	opts := validate.Options{Exec: true, Binaries: func(k proxy.Kind) (proxybin.Binary, error) {
+		require.Equal(t, toyproxy.Kind, k)
+		return proxybin.Binary{Kind: k, Path: bin, Version: topology.Version{Major: 1}}, nil
+	}}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.conf")
+	require.NoError(t, os.WriteFile(good, []byte(strings.Replace(toyConfig, "toy-idle 30", "toy-idle 300", 1)), 0o644))
+	res, err := validate.Lint(context.Background(), []validate.Source{{Name: good}}, opts)
+	require.NoError(t, err)
+	require.Empty(t, res.Findings, "the binary accepts it")
+
+	bad := filepath.Join(dir, "bad.conf")
+	text := strings.Replace(toyConfig, "toy-idle 30", "toy-idle 0", 1)
+	require.NoError(t, os.WriteFile(bad, []byte(text), 0o644))
+	res, err = validate.Lint(context.Background(), []validate.Source{{Name: bad}}, opts)
+	require.NoError(t, err)
+	var rules []string
+	for _, f := range res.Findings {
+		rules = append(rules, f.Rule)
+		if f.Rule == "WSLB002" {
+			require.Equal(t, bad, f.File)
+			require.Contains(t, f.Message, "toy-idle 0 is no timeout")
+		}
+	}
+	require.ElementsMatch(t, []string{toyproxy.ShortIdleID, "WSLB002"}, rules)
+	got, err := os.ReadFile(bad)
+	require.NoError(t, err)
+	require.Equal(t, text, string(got), "the check ran on a copy")
 }
