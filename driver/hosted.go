@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // HostedServer is a Server that runs as a process of its own (the user's
@@ -35,6 +36,20 @@ type EchoBroker struct {
 	// Channel is where publications go; "{id}" in it is replaced by the
 	// backend's id.
 	Channel string
+	// OnState, when set, is told every change of a backend's connection
+	// to the broker (not its leaving when it stops), as the backend
+	// reports it. It is called from the driver's goroutines and must not
+	// block.
+	OnState func(BrokerEvent)
+}
+
+// BrokerEvent is an echo backend's broker connection going down or coming
+// back.
+type BrokerEvent struct {
+	Node string // the backend's id
+	Up   bool
+	At   time.Time
+	Err  string // why it went down
 }
 
 // ServiceHost is a host of its own on a run's network for a service the

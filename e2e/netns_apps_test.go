@@ -68,3 +68,74 @@ func TestNetnsSocketIORoundRobinFails(t *testing.T) {
 	require.Regexp(t, `\d+ requests answered "Session ID unknown"`, flat)
 	r.requireClean(t, "node")
 }
+
+// examples/fanout.hcl on the netns driver, on both proxies: its Redis runs
+// on a host of its own, every node (an echo process in its host) joins
+// it across the bridge, and every client receives every message of its
+// room exactly once, also while a node stops.
+func TestNetnsFanoutExamplePasses(t *testing.T) {
+	needNetns(t)
+	hostUnchanged(t)
+	testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
+		r := start(t, "verify", "examples/fanout.hcl", "--driver", "netns", "--proxy", string(kind),
+			"--clients", "30", "--reconnects", "1", "--scenarios", "fanout,fanout-node-stop")
+		code := r.wait(t, 3*time.Minute)
+		out := r.stdout.String()
+		require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+		flat := strings.Join(strings.Fields(out), " ")
+		require.Regexp(t, backendsOnHosts, flat)
+		require.Contains(t, flat, "PASS fanout 1200/1200 deliveries (120 messages to 30 clients on 3 nodes): every message exactly once, in order")
+		require.Regexp(t, `PASS fanout-node-stop \d+/1200 deliveries .*?; \d+ missed while away from stopped ws\d`, flat)
+		r.requireClean(t, "redis-server")
+	})
+}
+
+// Every broker wslb starts runs on a host of its own on the netns driver:
+// the nodes deliver every message through it, and its restart (its
+// process stopped and started again by PID) is survived or reported,
+// with every node back on it.
+func TestNetnsFanoutBrokers(t *testing.T) {
+	needNetns(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	for _, b := range []struct{ kind, process string }{{"redis", "redis-server"}, {"nats", "nats-server"}, {"rabbitmq", "rabbit"}, {"kafka", ""}} {
+		t.Run(b.kind, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, "verify", "examples/chat.hcl", "--driver", "netns", "--proxy", "haproxy", "--broker-start", b.kind,
+				"--clients", "30", "--reconnects", "1", "--scenarios", "fanout,fanout-broker-restart")
+			code := r.wait(t, 4*time.Minute)
+			out := r.stdout.String()
+			flat := strings.Join(strings.Fields(out), " ")
+			require.Contains(t, flat, "PASS fanout 1200/1200 deliveries (120 messages to 30 clients on 3 nodes)", "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+			m := regexp.MustCompile(`(PASS|FAIL) fanout-broker-restart .*?; broker restart: (\d+) refused, (\d+) lost`).FindStringSubmatch(flat)
+			require.NotNil(t, m, "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+			require.NotContains(t, flat, "did not start again")
+			require.NotContains(t, flat, "did not reconnect")
+			if m[3] != "0" {
+				require.Equal(t, "FAIL", m[1])
+				require.Equal(t, 1, code)
+			} else if m[1] == "PASS" {
+				require.Equal(t, 0, code)
+			}
+			if b.process != "" {
+				r.requireClean(t, b.process)
+			}
+		})
+	}
+}
+
+// Each node on its own channel fails the fan-out on the netns driver too,
+// naming what each node's clients missed.
+func TestNetnsFanoutMiswiredBrokerFails(t *testing.T) {
+	needNetns(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	r := start(t, "verify", "examples/chat.hcl", "--driver", "netns", "--proxy", "haproxy", "--broker-start", "redis",
+		"--clients", "30", "--reconnects", "1", "--scenarios", "fanout", "--broker-channel", "wslb-{id}")
+	code := r.wait(t, 3*time.Minute)
+	out := r.stdout.String()
+	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+	flat := strings.Join(strings.Fields(out), " ")
+	require.Regexp(t, `FAIL fanout \d+/1200 deliveries \(120 messages to 30 clients on 3 nodes\): \d+ lost`, flat)
+	missed := regexp.MustCompile(`clients on (ws\d) \(\d+\) missed \d+ messages, every one published through another node`).FindAllStringSubmatch(flat, -1)
+	require.Len(t, missed, 3, flat)
+	r.requireClean(t, "redis-server")
+}

@@ -131,13 +131,18 @@ func TestNetnsExamplesAndRoundRobin(t *testing.T) {
 	require.NotEmpty(t, examples)
 	for _, path := range examples {
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			var extra []string
 			if filepath.Base(path) == "fanout.hcl" {
-				t.Skip("its nodes join a broker, which only the loopback driver runs (verify/e2e_test.go proves it there)")
+				// Its Redis broker runs on a host of its own. Redis
+				// pub/sub keeps nothing while the nodes reconnect, so a
+				// broker restart is reported as lost messages, a failure
+				// by design (TestNetnsFanoutBrokers judges it).
+				extra = []string{"--scenarios", "spread,fanout,fanout-node-stop"}
 			}
 			t.Parallel()
 			testutil.EachProxy(t, func(t *testing.T, kind proxybin.Kind) {
-				r := start(t, "verify", "examples/"+filepath.Base(path), "--driver", "netns", "--proxy", string(kind),
-					"--clients", "30", "--reconnects", "2", "--messages", "2", "--format", "json")
+				r := start(t, append([]string{"verify", "examples/" + filepath.Base(path), "--driver", "netns", "--proxy", string(kind),
+					"--clients", "30", "--reconnects", "2", "--messages", "2", "--format", "json"}, extra...)...)
 				code := r.wait(t, 3*time.Minute)
 				require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
 				for _, run := range readReport(t, r.stdout.Bytes()).Runs {

@@ -36,7 +36,7 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 		e.backends.broker = b
 		spec := driver.BackendSpec{IDs: ids, New: e.backends.factory, Echo: true}
 		if b != nil {
-			spec.Broker = &driver.EchoBroker{Kind: string(b.cfg.Kind), URL: b.cfg.URL, Channel: b.cfg.Channel}
+			spec.Broker = b.echoBroker()
 		}
 		return e.runBackends(ctx, spec)
 	}

@@ -142,11 +142,27 @@ func (b *poolBroker) nodeConfig(id string, leaving *atomic.Bool) broker.Config {
 		if err != nil {
 			e.Err = err.Error()
 		}
-		b.mu.Lock()
-		b.events = append(b.events, e)
-		b.mu.Unlock()
+		b.record(e)
 	}
 	return c
+}
+
+// record keeps one node's broker connection change.
+func (b *poolBroker) record(e BusEvent) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.events = append(b.events, e)
+}
+
+// echoBroker is the broker for echo backends a driver runs outside this
+// process: they report their connection changes through it.
+func (b *poolBroker) echoBroker() *driver.EchoBroker {
+	return &driver.EchoBroker{
+		Kind: string(b.cfg.Kind), URL: b.cfg.URL, Channel: b.cfg.Channel,
+		OnState: func(ev driver.BrokerEvent) {
+			b.record(BusEvent{Node: ev.Node, Up: ev.Up, At: ev.At, Err: ev.Err})
+		},
+	}
 }
 
 // env is what a --backend-cmd server is told about the broker.

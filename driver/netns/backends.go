@@ -203,6 +203,11 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 		for {
 			l, err := r.ReadString('\n')
 			link.record(l)
+			if br := b.broker; br != nil && br.OnState != nil {
+				if ev, ok := parseBrokerLine(id, l); ok {
+					br.OnState(ev)
+				}
+			}
 			if err != nil {
 				break
 			}

@@ -45,6 +45,8 @@ const brokerDial = 15 * time.Second
 // read from stdin (stats.go).
 func serveEcho(id, addr string) int {
 	cfg := echo.Config{ID: id}
+	out := &lockedWriter{w: os.Stdout}
+	changes := &brokerReporter{}
 	var conn broker.Conn
 	if url := os.Getenv(brokerURLEnv); url != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), brokerDial)
@@ -52,9 +54,7 @@ func serveEcho(id, addr string) int {
 		var err error
 		conn, err = broker.Dial(ctx, broker.Config{
 			Kind: broker.Kind(os.Getenv(brokerKindEnv)), URL: url, Channel: os.Getenv(brokerChannelEnv), Node: id,
-			OnState: func(s broker.State, err error) {
-				fmt.Fprintf(os.Stderr, "broker connection %s: %v\n", s, err)
-			},
+			OnState: changes.state,
 		})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "node %s: %v\n", id, err)
@@ -83,9 +83,11 @@ func serveEcho(id, addr string) int {
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	fmt.Printf("%s %s on %s\n", readyLine, id, ln.Addr())
-	// The counters go to wslb after the ready line (stats.go).
-	stats := &statsReporter{stats: srv.Stats, w: os.Stdout}
+	fmt.Fprintf(out, "%s %s on %s\n", readyLine, id, ln.Addr())
+	// The counters and broker changes go to wslb after the ready line
+	// (stats.go, brokerstate.go).
+	changes.start(out)
+	stats := &statsReporter{stats: srv.Stats, w: out}
 	go stats.answer(os.Stdin)
 	stop := make(chan struct{})
 	defer close(stop)
@@ -94,6 +96,7 @@ func serveEcho(id, addr string) int {
 	go func() { done <- srv.Serve(ln) }()
 	select {
 	case <-sigs:
+		changes.leave()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)

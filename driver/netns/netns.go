@@ -66,11 +66,6 @@ func init() {
 // hosts, and a broker wslb starts on a host of its own; a broker already
 // running on this host cannot be reached from the run's hosts.
 func Check(needs driver.Needs) error {
-	if needs.Broker {
-		// Their broker connections are reported from wslb's process only
-		// (a broker restart waits for every node to be back).
-		return errors.New("echo backends that join a broker run on --driver loopback only")
-	}
 	if needs.ExternalBroker {
 		return errors.New("the backends' hosts cannot reach a broker running on this host (--broker URL): let wslb start one (--broker-start KIND), or use --driver loopback")
 	}
