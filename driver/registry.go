@@ -39,6 +39,10 @@ type Descriptor struct {
 	// AutoRank orders the drivers Auto tries, highest first; zero means
 	// Auto never picks this one.
 	AutoRank int
+	// AutoCheck, when set, is what Auto asks beyond Check: a run the
+	// driver can carry out when named, but that Auto should not give it
+	// unasked (nil: Check alone).
+	AutoCheck func(needs Needs) error
 }
 
 var (
@@ -134,6 +138,9 @@ func Choose(name string, needs Needs) (Choice, error) {
 		err := error(nil)
 		if d.Check != nil {
 			err = d.Check(needs)
+		}
+		if err == nil && d.AutoCheck != nil {
+			err = d.AutoCheck(needs)
 		}
 		if err != nil {
 			whyNot = append(whyNot, fmt.Sprintf("%s: %v", d.Name, err))

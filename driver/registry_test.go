@@ -78,4 +78,22 @@ func TestPick(t *testing.T) {
 	c, err = driver.Choose("pick-low-test", driver.Needs{})
 	require.NoError(t, err)
 	require.Equal(t, "named by --driver", c.Why)
+
+	// AutoCheck: what the driver runs when named, auto does not give it.
+	driver.Register(&driver.Descriptor{Name: "pick-named-test", Open: open, AutoRank: 2000, AutoCheck: func(n driver.Needs) error {
+		if n.Broker {
+			return errors.New("brokers when named only")
+		}
+		return nil
+	}})
+	c, err = driver.Choose(driver.Auto, driver.Needs{Broker: true})
+	require.NoError(t, err)
+	require.Equal(t, "pick-high-test", c.Driver.Name)
+	require.Contains(t, c.Why, "pick-named-test: brokers when named only")
+	d, err = driver.Pick("pick-named-test", driver.Needs{Broker: true})
+	require.NoError(t, err)
+	require.Equal(t, "pick-named-test", d.Name)
+	d, err = driver.Pick(driver.Auto, driver.Needs{})
+	require.NoError(t, err)
+	require.Equal(t, "pick-named-test", d.Name)
 }

@@ -57,8 +57,19 @@ func init() {
 		// Above loopback: where it can run (root, namespaces work, the
 		// run needs nothing Check refuses), every node has an address
 		// of its own, as in production.
-		AutoRank: 10,
+		AutoRank:  10,
+		AutoCheck: autoCheck,
 	})
+}
+
+// autoCheck keeps the user's servers off the driver unless it is named:
+// a server that listens on 127.0.0.1 (as many do) is reached on loopback
+// only, and in its backend's host nothing else can reach it.
+func autoCheck(needs driver.Needs) error {
+	if needs.ForeignServers {
+		return errors.New("a --backend-cmd server may listen on 127.0.0.1 only; --driver netns runs it in its backend's host, where it must listen on {host}")
+	}
+	return nil
 }
 
 // Check says whether the driver runs here: as root, with network
