@@ -147,35 +147,23 @@ func (h *Harness) OpenFanout(ctx context.Context, spec FanoutSpec) (*Fanout, err
 		f.subs[i] = s
 		f.byName[h.clients[i].Name] = i
 	}
-	sem := make(chan struct{}, h.cfg.Concurrency)
-	var wg sync.WaitGroup
-	for _, s := range f.subs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ended(ctx) {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			conn, backend, err := f.connect(ctx, s)
-			if err != nil {
-				s.mu.Lock()
-				s.res.Err = err.Error()
-				s.mu.Unlock()
-				return
-			}
-			s.wmu.Lock()
-			s.conn = conn
-			s.wmu.Unlock()
+	bounded(ctx, len(f.subs), h.cfg.Concurrency, func(i int) {
+		s := f.subs[i]
+		conn, backend, err := f.connect(ctx, s)
+		if err != nil {
 			s.mu.Lock()
-			s.res.Backends = append(s.res.Backends, backend)
+			s.res.Err = err.Error()
 			s.mu.Unlock()
-			f.wg.Go(func() { f.read(s, conn) })
-		})
-	}
-	wg.Wait()
+			return
+		}
+		s.wmu.Lock()
+		s.conn = conn
+		s.wmu.Unlock()
+		s.mu.Lock()
+		s.res.Backends = append(s.res.Backends, backend)
+		s.mu.Unlock()
+		f.wg.Go(func() { f.read(s, conn) })
+	})
 	if ended(ctx) {
 		return f, fmt.Errorf("harness: opening fan-out clients stopped: %w", endErr(ctx))
 	}

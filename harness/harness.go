@@ -381,6 +381,27 @@ func ended(ctx context.Context) bool {
 	return ok && !time.Now().Before(d)
 }
 
+// bounded runs do(i) for i in [0, n), at most limit at a time, and
+// returns once those it started are done. Once ctx ends it starts no more.
+func bounded(ctx context.Context, n, limit int, do func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ended(ctx) {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			do(i)
+		})
+	}
+	wg.Wait()
+}
+
 // endErr is why ctx ended: its error, or DeadlineExceeded when the
 // deadline has passed but the context's timer has not fired yet.
 func endErr(ctx context.Context) error {

@@ -221,24 +221,12 @@ func (s *Session) each(ctx context.Context, slots []*held, step string, do func(
 		clients[k] = s.h.clients[sl.client]
 	}
 	col := newCollector(clients, s.h.cfg.ErrorSamples)
-	sem := make(chan struct{}, s.h.cfg.Concurrency)
-	var wg sync.WaitGroup
-	for k, sl := range slots {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ended(ctx) {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			sl.mu.Lock()
-			defer sl.mu.Unlock()
-			do(col, k, sl)
-		})
-	}
-	wg.Wait()
+	bounded(ctx, len(slots), s.h.cfg.Concurrency, func(k int) {
+		sl := slots[k]
+		sl.mu.Lock()
+		defer sl.mu.Unlock()
+		do(col, k, sl)
+	})
 	res := col.finish()
 	if ended(ctx) {
 		return res, fmt.Errorf("harness: %s stopped: %w", step, endErr(ctx))
