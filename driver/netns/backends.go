@@ -204,7 +204,7 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 			l, err := r.ReadString('\n')
 			link.record(l)
 			if br := b.broker; br != nil && br.OnState != nil {
-				if ev, ok := parseBrokerLine(id, l); ok {
+				if ev, ok := parseBrokerLine(id, l, time.Now()); ok {
 					br.OnState(ev)
 				}
 			}

@@ -3,8 +3,6 @@ package netns
 import (
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,10 +11,9 @@ import (
 )
 
 // An echo process joined to a broker reports each change of its broker
-// connection to wslb on stdout, beside its counters (stats.go):
-//
-//	process → wslb (stdout): broker up|down UNIXNANO [CAUSE]
-const brokerPrefix = "broker "
+// connection to wslb on stdout, beside its counters (stats.go), as the
+// line `wslb echo --broker` prints (broker.StateLine); wslb stamps it
+// when it reads it.
 
 // lockedWriter writes one line at a time: the counters and the broker
 // changes share the process's stdout.
@@ -43,10 +40,7 @@ type brokerReporter struct {
 
 // state is broker.Config.OnState.
 func (r *brokerReporter) state(s broker.State, err error) {
-	line := fmt.Sprintf("%s%s %d", brokerPrefix, s, time.Now().UnixNano())
-	if err != nil {
-		line += " " + strings.Join(strings.Fields(err.Error()), " ")
-	}
+	line := broker.StateLine(s, err)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -77,23 +71,11 @@ func (r *brokerReporter) leave() {
 }
 
 // parseBrokerLine reads one broker change of node id from a line of its
-// process's stdout; ok is false for any other line.
-func parseBrokerLine(id, line string) (ev driver.BrokerEvent, ok bool) {
-	rest, found := strings.CutPrefix(strings.TrimSpace(line), brokerPrefix)
-	if !found {
+// process's stdout, read at at; ok is false for any other line.
+func parseBrokerLine(id, line string, at time.Time) (ev driver.BrokerEvent, ok bool) {
+	s, cause, ok := broker.ParseStateLine(line)
+	if !ok {
 		return ev, false
 	}
-	f := strings.SplitN(rest, " ", 3)
-	if len(f) < 2 || (f[0] != "up" && f[0] != "down") {
-		return ev, false
-	}
-	ns, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil {
-		return ev, false
-	}
-	ev = driver.BrokerEvent{Node: id, Up: f[0] == "up", At: time.Unix(0, ns)}
-	if len(f) == 3 {
-		ev.Err = f[2]
-	}
-	return ev, true
+	return driver.BrokerEvent{Node: id, Up: s == broker.Up, At: at, Err: cause}, true
 }
