@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -31,7 +32,14 @@ type EchoOptions struct {
 	// publications through, Channel where they go ({id}: the backend's).
 	Broker  string
 	Channel string
+	// Probe, when set, is the HOST:PORT of a running echo backend to
+	// health-check instead of serving.
+	Probe string
 }
+
+// probeTimeout bounds `wslb echo --probe`: a container health check
+// runs it every few seconds.
+const probeTimeout = 2 * time.Second
 
 // NewCmdEcho runs an echo backend in the foreground.
 func NewCmdEcho(streams IOStreams) *cobra.Command {
@@ -56,7 +64,11 @@ without it, a publication reaches this backend's own clients only.
 
 Once listening it prints one line, "echo backend NAME listening on ADDR", with
 the real port when --listen ends in :0. On SIGINT or SIGTERM it closes every
-WebSocket with code 1001 (going away) and exits 0.`,
+WebSocket with code 1001 (going away) and exits 0.
+
+With --probe HOST:PORT it serves nothing: it asks the echo backend there for
+/healthz and exits 0 when it answers 200, 1 otherwise. It is the health check
+of containers running the wslb image (FROM scratch: no shell, no curl).`,
 		Example: `  # a backend on a fixed port
   wslb echo --id ws1 --listen 127.0.0.1:9001
 
@@ -64,9 +76,15 @@ WebSocket with code 1001 (going away) and exits 0.`,
   wslb echo --id ws2 --listen 127.0.0.1:0
 
   # a node of a pool that shares rooms through Redis
-  wslb echo --id ws3 --listen 127.0.0.1:9003 --broker redis://127.0.0.1:6379`,
+  wslb echo --id ws3 --listen 127.0.0.1:9003 --broker redis://127.0.0.1:6379
+
+  # a container's health check
+  wslb echo --probe 127.0.0.1:9001`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Probe != "" {
+				return probeEcho(cmd.Context(), opts)
+			}
 			if opts.ID == "" {
 				return UsageError("--id is required: the name the backend reports, e.g. --id ws1")
 			}
@@ -102,6 +120,7 @@ WebSocket with code 1001 (going away) and exits 0.`,
 	cmd.Flags().DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "how long to wait for clients to answer the close frame on exit")
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "log connection errors to stderr")
 	cmd.Flags().StringVar(&opts.Broker, "broker", "", "share publications with the other backends through this broker: redis://, nats://, amqp:// (RabbitMQ) or kafka:// URL")
+	cmd.Flags().StringVar(&opts.Probe, "probe", "", "health-check the echo backend at HOST:PORT (GET /healthz) and exit 0 when it answers 200, instead of serving")
 	cmd.Flags().StringVar(&opts.Channel, "channel", "", "where publications go on the broker (default wslb): the Redis channel prefix, NATS subject prefix, RabbitMQ exchange or Kafka topic; {id} is replaced by --id")
 	return cmd
 }
@@ -180,6 +199,31 @@ func runEcho(ctx context.Context, opts *EchoOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "echo backend %s: some clients did not answer the close frame within %s and were dropped\n", opts.ID, opts.ShutdownTimeout)
 		return nil
 	}
+	return err
+}
+
+// probeEcho asks the echo backend at opts.Probe for /healthz (exit 1
+// unless it answers 200).
+func probeEcho(ctx context.Context, opts *EchoOptions) error {
+	if _, _, err := net.SplitHostPort(opts.Probe); err != nil {
+		return UsageError("--probe %q: want HOST:PORT, e.g. 127.0.0.1:9001", opts.Probe)
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	url := "http://" + opts.Probe + "/healthz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return UsageError("--probe %q: %v", opts.Probe, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("probe %s: %s", url, resp.Status)
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "%s: ok\n", url)
 	return err
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/echo"
 )
 
 // TestEchoHelperProcess is not a test: TestEchoSIGTERM runs the test binary
@@ -93,4 +95,30 @@ func TestEchoCommand(t *testing.T) {
 			require.Contains(t, errOut.String(), tt.wantErr)
 		})
 	}
+}
+
+// --probe is the health check of the wslb image's containers: 0 while
+// the backend serves, 1 once nothing answers.
+func TestEchoProbe(t *testing.T) {
+	t.Parallel()
+	srv, err := echo.New(echo.Config{ID: "ws1"})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(ln) }()
+	probe := func(addr string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), []string{"echo", "--probe", addr}, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+		return code, out.String() + errOut.String()
+	}
+	code, msg := probe(ln.Addr().String())
+	require.Equal(t, ExitOK, code, msg)
+	require.Contains(t, msg, "/healthz: ok")
+	require.NoError(t, srv.Close())
+	code, msg = probe(ln.Addr().String())
+	require.Equal(t, ExitFailed, code, msg)
+	require.Contains(t, msg, "probe http://"+ln.Addr().String()+"/healthz")
+	code, msg = probe("nowhere")
+	require.Equal(t, ExitUsage, code, msg)
+	require.Contains(t, msg, "want HOST:PORT")
 }
