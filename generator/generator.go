@@ -33,6 +33,9 @@ type Artifact struct {
 type Runtime struct {
 	// Dir is an absolute directory the proxy may write to.
 	Dir string
+	// ConsoleLogs sends the logs to the standard streams instead of
+	// files in Dir: a container's logs are its output.
+	ConsoleLogs bool
 }
 
 // Options tune generation.
@@ -67,12 +70,29 @@ func FileName(kind proxybin.Kind) string {
 // Func builds one proxy's config for t.
 type Func func(t *topology.Topology, opts Options) ([]byte, error)
 
-var generators = proxy.NewPerKind[Func]("generator")
+// FilesFunc builds a target written as several files (a Docker Compose
+// project: the compose file, the proxies' configs, a README). Names are
+// relative to the output directory.
+type FilesFunc func(t *topology.Topology, opts Options) ([]Artifact, error)
+
+var (
+	generators      = proxy.NewPerKind[Func]("generator")
+	filesGenerators = proxy.NewPerKind[FilesFunc]("files generator")
+)
 
 // Register adds the generator of the proxy kind, which must be in the proxy
 // registry. A proxy's package calls it from init, next to
 // proxy.Register; a second generator for a kind is a programming error.
 func Register(kind proxybin.Kind, f Func) { generators.Register(kind, f) }
+
+// RegisterFiles is Register for a target written as several files; a
+// kind has a Func or a FilesFunc, not both.
+func RegisterFiles(kind proxybin.Kind, f FilesFunc) {
+	if generators.Get(kind) != nil {
+		panic(fmt.Sprintf("generator: %q has a single-file generator already", kind))
+	}
+	filesGenerators.Register(kind, f)
+}
 
 func init() {
 	Register(proxybin.HAProxy, fromView(buildHAProxy, "haproxy.cfg.tmpl"))
@@ -109,14 +129,22 @@ func Generate(t *topology.Topology, opts Options) ([]Artifact, error) {
 	}
 	var out []Artifact
 	for _, kind := range kinds {
-		gen, name := generators.Get(kind), FileName(kind)
-		if gen == nil || name == "" {
+		gen, files, name := generators.Get(kind), filesGenerators.Get(kind), FileName(kind)
+		if (gen == nil && files == nil) || name == "" {
 			return nil, fmt.Errorf("generate: unknown proxy %q", kind)
 		}
 		if d, _ := proxy.LookupTarget(string(kind)); !d.KubernetesServices {
 			if err := topology.CheckAddresses(t, d.Title, "it balances over the servers its config lists, and a Service's pods are not listed anywhere it can read"); err != nil {
 				return nil, err
 			}
+		}
+		if files != nil {
+			arts, err := files(t, opts)
+			if err != nil {
+				return nil, fmt.Errorf("generate %s: %w", kind, err)
+			}
+			out = append(out, arts...)
+			continue
 		}
 		b, err := gen(t, opts)
 		if err != nil {

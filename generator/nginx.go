@@ -185,6 +185,9 @@ func buildNginx(t *topology.Topology, opts Options) (*nginxView, error) {
 			ClientBodyTemp: j("client_body_temp"), ProxyTemp: j("proxy_temp"),
 			FastCGITemp: j("fastcgi_temp"), UWSGITemp: j("uwsgi_temp"), SCGITemp: j("scgi_temp"),
 		}
+		if rt.ConsoleLogs {
+			v.Runtime.ErrorLog, v.Runtime.AccessLog = "stderr", "/dev/stdout"
+		}
 	}
 	b := &nginxBuilder{t: t, opts: opts, ids: newIdents(), view: v, pools: map[string]*ngPool{}}
 	// Reserve the fixed variable names so that no pool-derived one collides.

@@ -45,6 +45,12 @@ type Descriptor struct {
 	// (validate --exec, and verify when the proxy does not start); nil
 	// when wslb cannot check the proxy's configs with its binary.
 	CheckArgs func(bin proxybin.Binary, abs string) []string
+	// ContainerCommand is the command line that runs the proxy in the
+	// foreground in a container of its official image, with config (a
+	// config generated in runtime mode for dir) mounted at the absolute
+	// path config; nil when wslb has none. generate --proxy compose
+	// offers the proxies that have one.
+	ContainerCommand func(config, dir string) []string
 	// MinVersion is the oldest version of the proxy wslb writes configs
 	// for, which validate's version rules assume when nothing names the
 	// target; zero when wslb tells no versions of it apart (validate then

@@ -17,10 +17,12 @@ var Descriptor = &proxy.Descriptor{
 	Detect:     Detect,
 	Run:        run,
 	// No -q: HAProxy 2.6 then hides the alerts.
-	CheckArgs:     func(_ proxybin.Binary, abs string) []string { return []string{"-c", "-f", abs} },
-	MinVersion:    topology.MinHAProxy,
-	TargetVersion: func(t topology.Targets) topology.Version { return t.HAProxy },
-	CapLimits:     CapLimits,
+	CheckArgs: func(_ proxybin.Binary, abs string) []string { return []string{"-c", "-f", abs} },
+	// Master-worker mode in the foreground, as the official image does.
+	ContainerCommand: func(config, _ string) []string { return []string{"haproxy", "-W", "-db", "-f", config} },
+	MinVersion:       topology.MinHAProxy,
+	TargetVersion:    func(t topology.Targets) topology.Version { return t.HAProxy },
+	CapLimits:        CapLimits,
 	// A file of bare keywords (no section yet) is more likely HAProxy's.
 	Fallback: true,
 }
