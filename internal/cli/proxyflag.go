@@ -10,6 +10,7 @@ import (
 	"github.com/wslb/wslb/internal/words"
 	"github.com/wslb/wslb/proxy"
 	_ "github.com/wslb/wslb/proxy/all"        // the proxies the commands offer
+	_ "github.com/wslb/wslb/proxy/compose"    // config-only targets; they import the generator, which imports proxy/all
 	_ "github.com/wslb/wslb/proxy/gatewayapi" // config-only targets; they import the generator, which imports proxy/all
 	_ "github.com/wslb/wslb/proxy/istio"
 )
@@ -83,8 +84,9 @@ func (p *proxyFlag) resolve(cmd *cobra.Command, streams IOStreams) (string, erro
 		if !cmd.Flags().Changed(a) {
 			continue
 		}
-		fmt.Fprintf(streams.ErrOut, "wslb: --%s is deprecated and will be removed in the next release; use --proxy\n", a)
 		v := *p.aliases[a]
+		// The note names the whole replacement, value and all.
+		fmt.Fprintf(streams.ErrOut, "wslb: --%s is deprecated and will be removed in the next release; use --proxy %s\n", a, v)
 		if cmd.Flags().Changed("proxy") && *p.value != v {
 			return "", UsageError("--proxy %q and --%s %q disagree; give only --proxy", *p.value, a, v)
 		}

@@ -34,7 +34,7 @@ func TestOldProxyFlagSpellingsAreDeprecatedAliases(t *testing.T) {
 	require.Equal(t, ExitOK, code, stderr)
 	require.Contains(t, stdout, "hash $remote_addr consistent;")
 	require.Contains(t, stderr, "--target is deprecated")
-	require.Contains(t, stderr, "use --proxy")
+	require.Contains(t, stderr, "use --proxy nginx")
 
 	code, _, stderr = runValidateCLI(t, "frontend f\n  bind :80\n", "-", "--kind", "haproxy")
 	require.NotEqual(t, ExitUsage, code, stderr)
@@ -43,7 +43,7 @@ func TestOldProxyFlagSpellingsAreDeprecatedAliases(t *testing.T) {
 	// A bad value is reported under the spelling given.
 	code, _, stderr = runCLI(t, "generate", topo, "--target", "envoy")
 	require.Equal(t, ExitUsage, code)
-	require.Contains(t, stderr, `--target "envoy": want gateway-api, haproxy, istio or nginx`)
+	require.Contains(t, stderr, `--target "envoy": want compose, gateway-api, haproxy, istio or nginx`)
 
 	code, _, stderr = runCLI(t, "generate", topo, "--target", "nginx", "--proxy", "haproxy")
 	require.Equal(t, ExitUsage, code)

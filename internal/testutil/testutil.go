@@ -277,6 +277,19 @@ func NeedDocker(tb testing.TB) {
 	}
 }
 
+// NeedDockerCompose is NeedDocker plus docker-compose (v1, Debian 12's
+// docker-compose package), which the compose project's tests run.
+func NeedDockerCompose(tb testing.TB) {
+	tb.Helper()
+	NeedDocker(tb)
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		if os.Getenv(RequireProxiesEnv) == "1" {
+			tb.Fatalf("docker-compose is required ($%s=1) but missing: %v (make docker installs it)", RequireProxiesEnv, err)
+		}
+		tb.Skipf("docker-compose is missing (make docker installs it)")
+	}
+}
+
 // dockerGet asks the engine on the unix socket sock for path and wants
 // 200.
 func dockerGet(sock, path string) error {

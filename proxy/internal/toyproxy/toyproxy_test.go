@@ -117,10 +117,10 @@ func TestCLIChoicesOfferTheToy(t *testing.T) {
 	}
 	code, stdout, _ := targettest.Run(t, "generate", "--help")
 	require.Equal(t, cli.ExitOK, code)
-	require.Contains(t, stdout, "gateway-api, haproxy, istio, nginx or toy")
+	require.Contains(t, stdout, "compose, gateway-api, haproxy, istio, nginx or toy")
 	code, _, stderr := targettest.Run(t, "generate", "x.hcl", "--proxy", "envoy")
 	require.Equal(t, cli.ExitUsage, code)
-	require.Contains(t, stderr, "want gateway-api, haproxy, istio, nginx or toy")
+	require.Contains(t, stderr, "want compose, gateway-api, haproxy, istio, nginx or toy")
 }
 
 // validate --exec runs the toy's binary with the command line its
