@@ -52,7 +52,10 @@ tunnel timeouts, graceful reloads, health checks and Origin checks.
 --proxy istio writes istio.yaml instead: Kubernetes resources for an
 Istio mesh; --proxy gateway-api writes gateway-api.yaml: the Kubernetes
 Gateway API's Gateway and HTTPRoutes, with Istio's resources for what it
-lacks (see docs/istio.md).
+lacks (see docs/istio.md). --proxy compose writes a Docker Compose project
+into -o DIR: the proxy (HAProxy, or NGINX with --profile nginx) in front of
+one wslb echo backend per server, and a README.md on running it
+(docs/compose.md).
 
 The files are written atomically: a topology with errors, or a failure
 while writing, leaves the existing files untouched. Problems in the
@@ -75,6 +78,9 @@ Exit status: 0 ok (or up to date), 1 --check found drift, 2 usage error,
 
   # Both configs to standard output, each after a "# ---- NAME" line
   wslb generate examples/chat.hcl -o -
+
+  # A Docker Compose project that runs the topology (see its README.md)
+  wslb generate examples/chat.hcl --proxy compose -o chat-compose/
 
   # In CI: fail when the committed configs are not what the topology gives
   wslb generate deploy/topology.hcl -o deploy/ --check`,
