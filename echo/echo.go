@@ -33,6 +33,18 @@ const HeaderBackendID = "X-Backend-Id"
 // HealthPath answers 200 "ok" while serving and 503 while shutting down.
 const HealthPath = "/healthz"
 
+// StatsPath answers a plain GET with the server's WebSocket counters as
+// JSON (Counters): a driver that runs the server as a container of its own
+// reads them there.
+const StatsPath = "/.wslb/stats"
+
+// Counters is the JSON body of StatsPath.
+type Counters struct {
+	Backend  string `json:"backend"`
+	Open     int    `json:"open"`     // WebSocket connections open now
+	Accepted uint64 `json:"accepted"` // WebSocket connections accepted
+}
+
 // CloseReasonShutdown is the close reason sent with code 1001 on Shutdown.
 const CloseReasonShutdown = "backend shutting down"
 
@@ -219,6 +231,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == HealthPath:
 		s.serveHealth(w)
+	case r.URL.Path == StatsPath && r.Method == http.MethodGet:
+		st := s.Stats()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(Counters{Backend: s.cfg.ID, Open: st.Open, Accepted: st.Total})
 	case websocket.IsWebSocketUpgrade(r):
 		s.serveWebSocket(w, r)
 	default:

@@ -100,6 +100,16 @@ func TestEchoEnvelopeAndHandshakeHeader(t *testing.T) {
 	require.Equal(t, 2, st.Open)
 	require.Equal(t, uint64(2), st.Total)
 	require.Equal(t, uint64(4), st.Messages)
+
+	// The counters over HTTP, for a driver whose servers run apart.
+	require.NoError(t, c2.Close())
+	require.Eventually(t, func() bool { return srv.Stats().Open == 1 }, 5*time.Second, 10*time.Millisecond)
+	resp, err = http.Get("http://" + addr + echo.StatsPath)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, `{"backend":"ws1","open":1,"accepted":2}`+"\n", string(body))
 }
 
 func TestPlainHTTP(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -37,16 +38,19 @@ type Backends struct {
 	e      *Env
 	roster roster.Roster[*backend]
 
-	mu sync.Mutex // guards every backend's running and paused
+	mu sync.Mutex // guards every backend's running, paused and counters
+	// stats asks the echo containers for their counters (stats.go).
+	stats *http.Client
 }
 
 type backend struct {
-	id      string
-	addr    netip.AddrPort
-	host    string // container holding the namespace
-	proc    string // the echo container
-	running bool
-	paused  bool
+	id       string
+	addr     netip.AddrPort
+	host     string // container holding the namespace
+	proc     string // the echo container
+	running  bool
+	paused   bool
+	counters echoCounters
 }
 
 // StartBackends starts one echo backend per id (see Backends). Only
@@ -64,7 +68,7 @@ func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (drive
 		e.mu.Unlock()
 		return nil, errors.New("start backends: this run has its backends already")
 	}
-	b := &Backends{e: e}
+	b := &Backends{e: e, stats: newStatsClient()}
 	e.backends = b
 	e.mu.Unlock()
 	if len(spec.IDs) > maxBackends {
@@ -176,6 +180,7 @@ func (b *Backends) Stop(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	b.retire(ctx, be)
 	secs := int(backendStop / time.Second)
 	if _, err := b.e.cli.ContainerStop(ctx, be.proc, client.ContainerStopOptions{Timeout: &secs}); err != nil {
 		return fmt.Errorf("docker: stop backend %s: %w", id, err)
@@ -192,6 +197,7 @@ func (b *Backends) Kill(id string) error {
 	if err != nil {
 		return err
 	}
+	b.retire(context.Background(), be)
 	if _, err := b.e.cli.ContainerKill(context.Background(), be.proc, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
 		return fmt.Errorf("docker: kill backend %s: %w", id, err)
 	}
@@ -255,5 +261,8 @@ func (b *Backends) Resume(ctx context.Context, id string) error {
 func (b *Backends) lookup(id string) (*backend, error) { return b.roster.Get(id) }
 
 // Close stops nothing by itself: Env.Close removes every container of
-// the run by its label.
-func (b *Backends) Close() error { return nil }
+// the run by its label. It drops the connections EchoStats kept.
+func (b *Backends) Close() error {
+	b.stats.CloseIdleConnections()
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/driver"
@@ -121,8 +122,26 @@ func TestBackendsPauseStopStartOnTheEngine(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, body, `"backend":"b1"`)
 
+	// The echo containers report their connection counts, which only
+	// grow across a stop and a start; a paused one gives its last.
+	dialWS := func() {
+		t.Helper()
+		c, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+addr+"/", nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		// An echo back: the server has counted the connection.
+		require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte("hi")))
+		_, _, err = c.ReadMessage()
+		require.NoError(t, err)
+	}
+	counter := bs.(driver.EchoCounter)
+	dialWS()
+	dialWS()
+	require.Equal(t, map[string]driver.EchoStats{"b1": {Open: 2, Accepted: 2}, "b2": {}}, counter.EchoStats(ctx))
+
 	require.NoError(t, bs.Pause(ctx, "b1"))
 	require.False(t, bs.Running("b1"))
+	require.Equal(t, driver.EchoStats{Open: 2, Accepted: 2}, counter.EchoStats(ctx)["b1"])
 	_, err = get(time.Second)
 	require.Error(t, err, "a paused backend answered")
 	require.NoError(t, bs.Resume(ctx, "b1"))
@@ -134,10 +153,13 @@ func TestBackendsPauseStopStartOnTheEngine(t *testing.T) {
 	// Refused, not a timeout: the host keeps the address.
 	_, err = net.DialTimeout("tcp", addr, 5*time.Second)
 	require.ErrorContains(t, err, "refused")
+	require.Equal(t, driver.EchoStats{Open: 0, Accepted: 2}, counter.EchoStats(ctx)["b1"])
 	require.NoError(t, bs.Start(ctx, "b1"))
 	body, err = get(5 * time.Second)
 	require.NoError(t, err)
 	require.Contains(t, body, `"backend":"b1"`)
+	dialWS()
+	require.Equal(t, driver.EchoStats{Open: 1, Accepted: 3}, counter.EchoStats(ctx)["b1"])
 
 	// Link down: the address stops answering (no refusal: nobody is
 	// there), and comes back with the link.

@@ -191,6 +191,9 @@ func (e *Env) Close() error {
 	if e.clients != nil {
 		e.clients.close()
 	}
+	if e.backends != nil {
+		errs = append(errs, e.backends.Close())
+	}
 	if e.cli != nil {
 		// Teardown must run even when the run's context was cancelled.
 		ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)

@@ -52,7 +52,9 @@ func NewCmdEcho(streams IOStreams) *cobra.Command {
 Every WebSocket message is answered with a JSON envelope naming the backend:
   {"backend":"NAME","conn":N,"seq":M,"time":UNIX_NANOSECONDS,"echo":"<payload>"}
 The handshake response and every plain HTTP response carry X-Backend-Id: NAME.
-GET /healthz answers 200 "ok" (503 while shutting down); any other plain GET
+GET /healthz answers 200 "ok" (503 while shutting down); GET /.wslb/stats
+answers {"backend":"NAME","open":N,"accepted":M}, its WebSocket connections
+open now and accepted since it started; any other plain GET
 answers 200 with a small JSON body naming the backend.
 
 Clients also join rooms and publish into them (docs/verify.md, "Fan-out"):
