@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +31,7 @@ func hostUnchanged(t *testing.T) {
 
 // backendsOnHosts matches the header line that places every backend on a
 // host of its own.
-var backendsOnHosts = regexp.MustCompile(`driver netns · proxy 198\.18\.0\.2:\d+ · backends (\w+ 198\.18\.1\.\d+:\d+,? ?)+`)
+var backendsOnHosts = regexp.MustCompile(`driver netns (\([^)]*\) )?· proxy 198\.18\.0\.2:\d+ · backends (\w+ 198\.18\.1\.\d+:\d+,? ?)+`)
 
 // examples/socketio.hcl with its --backend-cmd app and Redis adapter
 // passes on the netns driver, on both proxies: each node process runs in
@@ -138,4 +141,41 @@ func TestNetnsFanoutMiswiredBrokerFails(t *testing.T) {
 	missed := regexp.MustCompile(`clients on (ws\d) \(\d+\) missed \d+ messages, every one published through another node`).FindAllStringSubmatch(flat, -1)
 	require.Len(t, missed, 3, flat)
 	r.requireClean(t, "redis-server")
+}
+
+// SIGINT while the Socket.IO servers and Redis run in their hosts stops
+// every process verify started and removes the run's namespaces.
+func TestNetnsSocketIOInterrupted(t *testing.T) {
+	needNetns(t)
+	needSocketIO(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	r := start(t, sioVerify("examples/socketio.hcl", "--driver", "netns", "--proxy", "haproxy", "--backend-cmd", sioApp, "--redis")...)
+	r.waitFor(t, "redis-server", time.Minute)
+	r.waitFor(t, " io3", time.Minute)
+	// The namespaces carry the pid of the wslb that made them: one of
+	// the run's processes.
+	ns := func() []string {
+		r.mu.Lock()
+		pids := map[string]bool{fmt.Sprint(r.cmd.Process.Pid): true}
+		for pid := range r.seen {
+			pids[fmt.Sprint(pid)] = true
+		}
+		r.mu.Unlock()
+		entries, _ := os.ReadDir("/run/netns")
+		var out []string
+		for _, e := range entries {
+			if f := strings.SplitN(e.Name(), "-", 3); len(f) == 3 && f[0] == "wslb" && pids[f[1]] {
+				out = append(out, e.Name())
+			}
+		}
+		return out
+	}
+	hosts := strings.Join(ns(), " ")
+	require.Contains(t, hosts, "-s0", "Redis runs on a service host: %s", hosts)
+	require.Contains(t, hosts, "-b2", "each server in its backend's host: %s", hosts)
+	require.NoError(t, r.cmd.Process.Signal(syscall.SIGINT))
+	require.Equal(t, 130, r.wait(t, time.Minute), r.stderr.String())
+	r.requireClean(t, "node")
+	r.requireClean(t, "redis-server")
+	require.Empty(t, ns(), "the run's namespaces are gone")
 }
