@@ -45,6 +45,9 @@ type Descriptor struct {
 	// (validate --exec, and verify when the proxy does not start); nil
 	// when wslb cannot check the proxy's configs with its binary.
 	CheckArgs func(bin proxybin.Binary, abs string) []string
+	// CheckOutput reads the errors in the output of that check (see
+	// CheckMessages); nil reads the whole output as one error.
+	CheckOutput func(output string) []CheckMessage
 	// ContainerCommand is the command line that runs the proxy in the
 	// foreground in a container of its official image, with config (a
 	// config generated in runtime mode for dir) mounted at the absolute

@@ -8,14 +8,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/validate/finding"
 	"github.com/wslb/wslb/validate/rules"
 )
@@ -65,7 +63,7 @@ func execCheck(ctx context.Context, src Source, ex *rules.Exec, opts Options) ([
 		for orig, scratch := range files {
 			back[scratch] = orig
 		}
-		return checkFindings(src.Name, ce.Output, back), notes, nil
+		return checkFindings(src.Name, src.Kind, ce.Output, back), notes, nil
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -219,70 +217,36 @@ func isHostName(s string) bool {
 	return true
 }
 
-// checkLineRes find "file:line" in haproxy ("[file:12]") and nginx
-// ("in file:12") messages.
-var checkLineRes = []*regexp.Regexp{
-	regexp.MustCompile(`\[([^\]:]+):(\d+)\]`),
-	regexp.MustCompile(`in (\S+):(\d+)`),
-}
-
-// checkPrefixRe strips the binary's log prefix: "[ALERT]    (123) : config : "
-// and "nginx: [emerg] " / "2026/01/01 00:00:00 [emerg] 1#1: ".
-var checkPrefixRe = regexp.MustCompile(`^(\[ALERT\]\s*\(\d+\)\s*:\s*(config\s*:\s*)?|nginx: \[\w+\]\s*|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\w+\] \d+#\d+: )`)
-
 // checkFindings turns the binary's output into WSLB002 findings, one per
-// error line that names a file position, mapped back to the original file
-// names; without any, the whole output becomes one finding.
-func checkFindings(name, output string, back map[string]string) []Finding {
+// error that names a file position (as the proxy's descriptor reads its
+// output), mapped back to the original file names; without any, the
+// errors (or the whole output) become one finding.
+func checkFindings(name string, kind Kind, output string, back map[string]string) []Finding {
 	r := rules.ByID(rules.ExecCheckID)
+	d, _ := proxy.LookupReadable(string(kind))
+	msgs := d.CheckMessages(output)
 	var out []Finding
-	for _, raw := range strings.Split(output, "\n") {
-		line := strings.TrimSpace(raw)
-		if !(strings.Contains(line, "ALERT") || strings.Contains(line, "[emerg]") || strings.Contains(line, "[crit]") || strings.Contains(line, "[alert]")) {
+	for _, m := range msgs {
+		if m.Line <= 0 {
 			continue
 		}
-		for _, re := range checkLineRes {
-			m := re.FindStringSubmatch(line)
-			if m == nil {
-				continue
-			}
-			f := Finding{Rule: r.ID, Slug: r.Slug, Severity: finding.Error, File: name, Fix: r.Fix}
-			if orig, ok := back[m[1]]; ok {
-				f.File = orig
-			}
-			f.Line, _ = strconv.Atoi(m[2])
-			msg := strings.Replace(line, m[0], "", 1)
-			msg = checkPrefixRe.ReplaceAllString(msg, "")
-			msg = parsingRe.ReplaceAllString(strings.TrimSpace(msg), "")
-			msg = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(msg), ":"))
-			f.Message = r.Title + ": " + cleanCheckLine(msg, back)
-			out = append(out, f)
-			break
+		f := Finding{Rule: r.ID, Slug: r.Slug, Severity: finding.Error, File: name, Line: m.Line, Fix: r.Fix,
+			Message: r.Title + ": " + cleanCheckLine(m.Message, back)}
+		if orig, ok := back[m.File]; ok {
+			f.File = orig
 		}
+		out = append(out, f)
 	}
 	if len(out) == 0 {
-		var msgs []string
-		for _, raw := range strings.Split(output, "\n") {
-			line := strings.TrimSpace(raw)
-			if strings.Contains(line, "ALERT") || strings.Contains(line, "[emerg]") || strings.Contains(line, "[crit]") {
-				// nginx repeats each error on stderr with another prefix.
-				if m := checkPrefixRe.ReplaceAllString(line, ""); !slices.Contains(msgs, m) {
-					msgs = append(msgs, m)
-				}
-			}
-		}
-		if len(msgs) == 0 {
-			msgs = []string{strings.TrimSpace(output)}
+		var texts []string
+		for _, m := range msgs {
+			texts = append(texts, m.Text)
 		}
 		out = append(out, Finding{Rule: r.ID, Slug: r.Slug, Severity: finding.Error, File: name, Line: 1,
-			Message: r.Title + ": " + cleanCheckLine(strings.Join(msgs, "; "), back), Fix: r.Fix})
+			Message: r.Title + ": " + cleanCheckLine(strings.Join(texts, "; "), back), Fix: r.Fix})
 	}
 	return out
 }
-
-// parsingRe is what is left of HAProxy's "parsing [file:line] : " once
-// the position is taken out.
-var parsingRe = regexp.MustCompile(`^parsing\s*:\s*`)
 
 func cleanCheckLine(line string, back map[string]string) string {
 	for scratch, orig := range back {

@@ -240,7 +240,7 @@ func TestCheckFindingsFromBinaryOutput(t *testing.T) {
 	out := `[NOTICE]   (1) : haproxy version is 2.6.12
 [ALERT]    (1) : config : parsing [/tmp/wslb-exec-1/haproxy.cfg:18] : 'server app/a1' : unknown keyword 'chek'.
 [ALERT]    (1) : config : Error(s) found in configuration file : /tmp/wslb-exec-1/haproxy.cfg`
-	fs := checkFindings("deploy/haproxy.cfg", out, back)
+	fs := checkFindings("deploy/haproxy.cfg", HAProxy, out, back)
 	require.Len(t, fs, 1)
 	require.Equal(t, "deploy/haproxy.cfg", fs[0].File)
 	require.Equal(t, 18, fs[0].Line)
@@ -250,12 +250,12 @@ func TestCheckFindingsFromBinaryOutput(t *testing.T) {
 	back = map[string]string{"/tmp/s/nginx.conf": "nginx.conf", "/tmp/s/conf.d/a.conf": "conf.d/a.conf"}
 	out = `nginx: [emerg] "proxy_read_timeout" directive invalid value in /tmp/s/conf.d/a.conf:9
 nginx: configuration file /tmp/s/nginx.conf test failed`
-	fs = checkFindings("nginx.conf", out, back)
+	fs = checkFindings("nginx.conf", Nginx, out, back)
 	require.Len(t, fs, 1)
 	require.Equal(t, "conf.d/a.conf", fs[0].File)
 	require.Equal(t, 9, fs[0].Line)
 
-	fs = checkFindings("nginx.conf", "something odd happened", back)
+	fs = checkFindings("nginx.conf", Nginx, "something odd happened", back)
 	require.Len(t, fs, 1)
 	require.Equal(t, 1, fs[0].Line)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -324,11 +323,6 @@ func fdLimit() int {
 	return int(rl.Cur)
 }
 
-// alertPrefix is the start of a proxy's error line up to its message:
-// "[ALERT]    (123) : config : ", "nginx: [emerg] " and the error log's
-// "2026/01/02 03:04:05 [emerg] 12#12: ".
-var alertPrefix = regexp.MustCompile(`^(\[ALERT\]\s*\(\d+\)\s*:\s*(config\s*:\s*)?|nginx: \[emerg\]\s*|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: )`)
-
 // startError explains why the proxy did not start on the rewritten copy
 // (at scratch) of the user's config at path. When the proxy's own check
 // rejects the copy, the config is invalid input: an *InputError citing
@@ -340,17 +334,12 @@ func startError(ctx context.Context, bin proxybin.Binary, path, scratch string, 
 	}
 	var ce *proxybin.CheckError
 	if cerr := bin.Check(ctx, scratch); errors.As(cerr, &ce) && ctx.Err() == nil {
+		d, _ := proxy.Lookup(string(bin.Kind))
 		var msgs []string
-		for _, line := range strings.Split(ce.Output, "\n") {
-			if line = strings.TrimSpace(line); strings.Contains(line, "[ALERT]") || strings.Contains(line, "[emerg]") {
-				// nginx repeats each error with another prefix.
-				if m := "  " + mapBack(alertPrefix.ReplaceAllString(line, "")); !slices.Contains(msgs, m) {
-					msgs = append(msgs, m)
-				}
+		for _, m := range d.CheckMessages(ce.Output) {
+			if line := "  " + mapBack(m.Text); !slices.Contains(msgs, line) {
+				msgs = append(msgs, line)
 			}
-		}
-		if len(msgs) == 0 {
-			msgs = []string{"  " + mapBack(ce.Output)}
 		}
 		return inputErrorf("%s refuses to load %s:\n%s", bin.Kind, path, strings.Join(msgs, "\n"))
 	}

@@ -17,7 +17,8 @@ var Descriptor = &proxy.Descriptor{
 	Detect:     Detect,
 	Run:        run,
 	// No -q: HAProxy 2.6 then hides the alerts.
-	CheckArgs: func(_ proxybin.Binary, abs string) []string { return []string{"-c", "-f", abs} },
+	CheckArgs:   func(_ proxybin.Binary, abs string) []string { return []string{"-c", "-f", abs} },
+	CheckOutput: checkOutput,
 	// Master-worker mode in the foreground, as the official image does.
 	ContainerCommand: func(config, _ string) []string { return []string{"haproxy", "-W", "-db", "-f", config} },
 	MinVersion:       topology.MinHAProxy,

@@ -9,12 +9,13 @@ import (
 
 // Descriptor is NGINX's entry in the proxy registry.
 var Descriptor = &proxy.Descriptor{
-	Name:       proxybin.Nginx,
-	Title:      "NGINX",
-	ConfigName: "nginx.conf",
-	Detect:     Detect,
-	Run:        run,
-	CheckArgs:  checkArgs,
+	Name:        proxybin.Nginx,
+	Title:       "NGINX",
+	ConfigName:  "nginx.conf",
+	Detect:      Detect,
+	Run:         run,
+	CheckArgs:   checkArgs,
+	CheckOutput: checkOutput,
 	// A runtime-mode config says "daemon off" and where its files go;
 	// the prefix is dir for what it names relative.
 	ContainerCommand: func(config, dir string) []string { return []string{"nginx", "-p", dir + "/", "-c", config} },

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -81,4 +82,31 @@ func checkArgs(bin proxybin.Binary, abs string) []string {
 		args = append(args, "-e", "stderr")
 	}
 	return append(args, "-c", abs)
+}
+
+var (
+	// logPrefix is the start of an error line up to its message:
+	// "nginx: [emerg] " on stderr, "2026/01/02 03:04:05 [emerg] 12#12: "
+	// in the error log.
+	logPrefix = regexp.MustCompile(`^(nginx: \[\w+\]\s*|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\w+\] \d+#\d+: )`)
+	// errorPlace is the place an error names: "in file:line".
+	errorPlace = regexp.MustCompile(`in (\S+):(\d+)`)
+)
+
+// checkOutput reads the [emerg], [crit] and [alert] lines of `nginx -t`;
+// nginx repeats each on stderr and in the error log, read once.
+func checkOutput(output string) []proxy.CheckMessage {
+	return proxy.ReadCheckOutput(output,
+		func(line string) bool {
+			return strings.Contains(line, "[emerg]") || strings.Contains(line, "[crit]") || strings.Contains(line, "[alert]")
+		},
+		func(line string) string { return logPrefix.ReplaceAllString(line, "") },
+		func(line string) (string, int, string, bool) {
+			m := errorPlace.FindStringSubmatch(line)
+			if m == nil {
+				return "", 0, "", false
+			}
+			n, _ := strconv.Atoi(m[2])
+			return m[1], n, m[0], true
+		})
 }
