@@ -51,6 +51,59 @@ func dial(t *testing.T, addr, path string) (*websocket.Conn, *http.Response) {
 	return c, resp
 }
 
+// recordingConn keeps what is read from it once record is set.
+type recordingConn struct {
+	net.Conn
+	mu     sync.Mutex
+	record bool
+	got    []byte
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	if c.record {
+		c.got = append(c.got, p[:n]...)
+	}
+	c.mu.Unlock()
+	return n, err
+}
+
+// A reply longer than the connection's small read and write buffers comes
+// back whole, in one frame (FIN set on the first): gorilla writes what does
+// not fit in the write buffer along with it.
+func TestLongMessagesEchoInOneFrame(t *testing.T) {
+	t.Parallel()
+	_, addr := startServer(t, "ws1")
+	var rc *recordingConn
+	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			return nil, err
+		}
+		rc = &recordingConn{Conn: c}
+		return rc, nil
+	}}
+	c, _, err := d.Dial("ws://"+addr+"/", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	for _, n := range []int{100, 127, 128, 129, 255, 256, 257, 1000, 20000} {
+		msg := strings.Repeat("y", n)
+		rc.mu.Lock()
+		rc.record, rc.got = true, nil
+		rc.mu.Unlock()
+		require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte(msg)))
+		_, data, err := c.ReadMessage()
+		require.NoError(t, err)
+		v, err := echo.ParseEnvelope(data)
+		require.NoError(t, err)
+		require.True(t, v.EchoIs([]byte(msg)), "%d bytes", n)
+		rc.mu.Lock()
+		require.Equal(t, byte(0x81), rc.got[0], "%d bytes: first frame is final and text", n)
+		rc.mu.Unlock()
+	}
+}
+
 func TestNewRejectsBadIDs(t *testing.T) {
 	t.Parallel()
 	for _, id := range []string{"", "a b", "ws1\nX-Evil: 1", strings.Repeat("a", 129), "ws/1"} {
