@@ -179,3 +179,25 @@ func TestNetnsSocketIOInterrupted(t *testing.T) {
 	r.requireClean(t, "redis-server")
 	require.Empty(t, ns(), "the run's namespaces are gone")
 }
+
+// Faults reach the user's servers in their hosts: pausing one freezes its
+// process group (its clients move, no other does), a partition cuts its
+// host off the proxy.
+func TestNetnsBackendCmdFaults(t *testing.T) {
+	needNetns(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	bin := publicWslb(t)
+	r := start(t, "verify", "examples/chat.hcl", "--driver", "netns", "--proxy", "haproxy",
+		"--clients", "30", "--reconnects", "2", "--scenarios", "stickiness",
+		"--backend-cmd", bin+" echo --id {id} --listen {host}:{port}", "--fault", "pause:ws2", "--fault", "partition:ws1")
+	code := r.wait(t, 3*time.Minute)
+	out := r.stdout.String()
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+	flat := strings.Join(strings.Fields(out), " ")
+	require.Regexp(t, `PASS fault pause:ws2: (\d+)/(\d+) of ws2's clients moved, 0/\d+ others moved`, flat)
+	m := regexp.MustCompile(`pause:ws2: (\d+)/(\d+) of ws2's clients moved`).FindStringSubmatch(flat)
+	require.Equal(t, m[1], m[2], "every client of the paused server moved")
+	require.NotEqual(t, "0", m[2], flat)
+	require.Regexp(t, `partition:ws1: \d+/\d+ of ws1's clients moved, 0/\d+ others`, flat)
+	r.requireClean(t, bin)
+}
