@@ -246,3 +246,21 @@ func TestComposeProject(t *testing.T) {
 		require.Empty(t, p.left(t))
 	})
 }
+
+// docker-compose 1.29 reads every golden project (every example, every
+// affinity mode, TLS listeners' mounts) as valid, with both profiles, and
+// resolves the images the defaults name.
+func TestComposeGoldenProjectsAreValid(t *testing.T) {
+	testutil.NeedDockerCompose(t)
+	dirs, err := filepath.Glob("../testdata/golden/*/compose")
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs)
+	for _, dir := range dirs {
+		p := &composeProject{dir: dir, name: "wslbcomposeconfig"}
+		out := p.compose(t, "--profile", "haproxy", "--profile", "nginx", "config")
+		for _, image := range []string{"image: haproxy:", "image: nginx:", "image: wslb\n"} {
+			require.Contains(t, out, image, dir)
+		}
+		require.Contains(t, out, "internal: true", dir)
+	}
+}
