@@ -168,7 +168,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.StringSliceVar(&opts.Verify.IncludeRoots, "include-root", nil, "directory an existing config's includes and files may also come from, besides the config's directory")
 	f.StringVar(&opts.Verify.BackendCmd, "backend-cmd", "", "run your own server instead of the echo backend, once per server: a shell command with {port}, {host} (it listens on {host}:{port}) and {id}; it runs your code, in the sandbox (see docs/security.md)")
 	f.StringVar(&opts.Verify.Client, "client", harness.ClientWebSocket, "client protocol: websocket (echo messages) or socketio (Socket.IO sessions: long-polling handshake, then the upgrade; needs --backend-cmd)")
-	f.BoolVar(&opts.Verify.Redis, "redis", false, "start a redis-server on a free loopback port for the --backend-cmd servers, its URL in their REDIS_URL")
+	f.BoolVar(&opts.Verify.Redis, "redis", false, "start a redis-server for the --backend-cmd servers (on loopback, or a host of its own with --driver netns), its URL in their REDIS_URL")
 	f.StringVar(&opts.Verify.BrokerStart, "broker-start", "", "start a message broker of this kind ("+brokerKinds()+") for the run; every server joins it, and the fan-out scenarios run by default")
 	f.StringVar(&opts.Verify.BrokerChannel, "broker-channel", "", "where the servers' messages go on the broker (default wslb); {id} is each server's name, e.g. wslb-{id} puts each on its own channel")
 	f.IntVar(&opts.Verify.Publish, "publish", verify.DefaultPublish, "messages each client publishes in the fan-out scenarios")
