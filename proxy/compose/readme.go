@@ -38,8 +38,8 @@ are not the configs to deploy: ` + "`wslb generate {{.File}} -o DIR`" + ` writes
 
 ## Run it
 
-Needs Docker and docker-compose 1.29 (Debian 12's) or later; ` + "`docker compose`" + `
-(v2) reads the project as well.
+Needs Docker and docker-compose 1.29 (Debian 12's, which wslb's tests run) or
+later; Compose v2 (` + "`docker compose`" + `) takes the same commands.
 
 1. The backends run wslb. Put a statically linked wslb next to this file, from
    which docker-compose builds the image {{code .DefaultImage}} on the first ` + "`up`" + `:
@@ -117,7 +117,8 @@ network holds the same subnet: remove it, or stop the other project.
 - HAProxy and NGINX may warn that they cannot raise their file descriptor
   limit to what the topology's connection budget (limits.max_conns) needs: a
   container's limit is the engine's. Raise it with ` + "`ulimits`" + ` in
-  docker-compose.yml where the engine allows, or lower limits.max_conns.
+  the proxy's service where the engine allows (docker-compose.yml), or lower
+  limits.max_conns in the topology.
 - A pool's message broker is not part of the project: the echo backends do not
   share publications.
 `))
