@@ -13,6 +13,7 @@ import (
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
+	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/rules"
 )
@@ -154,11 +155,11 @@ func TestMissingFile(t *testing.T) {
 
 func TestHostHelpers(t *testing.T) {
 	for in, want := range map[string]string{"app1:3000": "app1", "app1": "app1", "10.0.0.1:80": "10.0.0.1", "[::1]:80": "", "::1": "", "unix:/run/x.sock": "", "abns@x": "", "ipv4@app:80": "", "/run/x": "", "${HOST}:80": "", "app:8000-8010": "app"} {
-		host, _ := rules.AddrHost(in)
+		host, _ := proxy.AddrHost(in)
 		require.Equal(t, want, host, in)
 	}
 	for in, want := range map[string]string{"http://api:4000/x": "api", "https://api": "api", "grpc://g:50051": "g", "api:9000": "api", "http://unix:/run/x.sock:/": "", "http://$up": ""} {
-		host, at := rules.URLHost(in)
+		host, at := proxy.URLHost(in)
 		require.Equal(t, want, host, in)
 		if host != "" {
 			require.Equal(t, host, in[at:at+len(host)], in)

@@ -41,44 +41,7 @@ func lintHAProxy(ctx context.Context, in Input) *Linted {
 			return nil, ""
 		},
 		Sources: map[string][]byte{in.File: in.Text},
-		Hosts:   haproxyHosts(h, in.File, in.Text),
-	}
-	return out
-}
-
-// haproxyHosts lists the addresses of server and server-template lines,
-// placed where they are written plainly.
-func haproxyHosts(h *haproxy.Config, file string, text []byte) []HostToken {
-	var out []HostToken
-	starts := LineStarts(text)
-	for _, s := range h.Sections {
-		for _, d := range s.Directives {
-			i := 0 // the address's argument
-			switch d.Keyword {
-			case "server":
-				i = 1
-			case "server-template":
-				i = 2
-			}
-			if i == 0 || len(d.Args) <= i {
-				continue
-			}
-			tok := d.Args[i]
-			host, at := AddrHost(tok)
-			off := -1
-			if d.Line-1 < len(starts) {
-				// The column is where the token starts as written;
-				// stub only when it is written plainly.
-				o := starts[d.Line-1] + d.ArgColumns[i] - 1
-				if o < len(text) && (text[o] == '"' || text[o] == '\'') {
-					o++
-				}
-				if o+len(tok) <= len(text) && string(text[o:o+len(tok)]) == tok {
-					off = o
-				}
-			}
-			out = append(out, HostToken{File: file, Off: off, Token: tok, Host: host, At: at})
-		}
+		Hosts:   h.ServerAddresses(in.Text),
 	}
 	return out
 }

@@ -83,26 +83,13 @@ type Exec struct {
 	// Sources are the files to copy (main and includes) by name.
 	Sources map[string][]byte
 	// Hosts are the server addresses as written.
-	Hosts []HostToken
+	Hosts []proxy.Address
 	// Wrap, when set, is a main config that includes the copy of File
 	// (named base), for a config the binary cannot check on its own.
 	Wrap func(base string) []byte
 	// Note says what the binary, at its version, reads differently from
 	// what the config expects; "" when nothing.
 	Note func(bin proxybin.Binary) string
-}
-
-// HostToken is a server address as a config writes it.
-type HostToken struct {
-	File string
-	// Off is the token's byte offset in File, -1 when it is not written
-	// verbatim where the parser saw it (escapes, several lines).
-	Off   int
-	Token string
-	// Host is the part of Token that names a host ("" for none), at
-	// byte At of Token.
-	Host string
-	At   int
 }
 
 var linters = proxy.NewPerKind[*Linter]("linter")
@@ -159,45 +146,4 @@ func TemplateFindings(file string, text []byte) []finding.Finding {
 		out = append(out, newFinding(r, file, t.Line, t.Column, t.Message, ""))
 	}
 	return out
-}
-
-// AddrHost takes the host from a server address: "host:port", "host" or
-// "host:port-range"; bracketed and bare IPv6, unix sockets, "family@"
-// addresses and variables have none. at is the host's offset in addr.
-func AddrHost(addr string) (host string, at int) {
-	if addr == "" || strings.ContainsAny(addr, "@$[") || strings.HasPrefix(addr, "unix:") || strings.HasPrefix(addr, "/") {
-		return "", 0
-	}
-	switch strings.Count(addr, ":") {
-	case 0:
-		return addr, 0
-	case 1:
-		return addr[:strings.IndexByte(addr, ':')], 0
-	}
-	return "", 0 // bare IPv6
-}
-
-// URLHost takes the host from a URL ("scheme://host:port/path") or an
-// address ("host:port").
-func URLHost(arg string) (host string, at int) {
-	if i := strings.Index(arg, "://"); i >= 0 {
-		at = i + 3
-	}
-	rest := arg[at:]
-	if j := strings.IndexAny(rest, "/?"); j >= 0 {
-		rest = rest[:j]
-	}
-	host, off := AddrHost(rest)
-	return host, at + off
-}
-
-// LineStarts returns the byte offset of each line of data.
-func LineStarts(data []byte) []int {
-	starts := []int{0}
-	for i, c := range data {
-		if c == '\n' {
-			starts = append(starts, i+1)
-		}
-	}
-	return starts
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
@@ -64,7 +63,7 @@ func lintNginx(ctx context.Context, in Input) *Linted {
 			return nil, ""
 		},
 		Sources: sources,
-		Hosts:   nginxHosts(n, sources),
+		Hosts:   n.ServerAddresses(),
 		Note:    func(bin proxybin.Binary) string { return originNote(in.File, bin, n) },
 	}
 	if n.Snippet {
@@ -97,57 +96,6 @@ func nginxProblems(c *nginx.Config, opts Options) []finding.Finding {
 		out = append(out, newFinding(r, file, p.Line, p.Column, p.Message, ""))
 	}
 	return out
-}
-
-// nginxHosts lists the upstream server addresses and the *_pass targets
-// that name no upstream, placed where they are written plainly.
-func nginxHosts(n *nginx.Config, sources map[string][]byte) []HostToken {
-	var out []HostToken
-	starts := map[string][]int{} // per file, computed once
-	n.Walk(func(x *nginx.Node) {
-		var tok string
-		switch {
-		case x.Name == "server" && x.Parent != nil && x.Parent.Name == "upstream":
-			tok = x.Arg(0)
-		case strings.HasSuffix(x.Name, "_pass") && x.Name != "proxy_pass_header":
-			tok = x.Arg(0)
-		default:
-			return
-		}
-		host, at := URLHost(tok)
-		if x.Name != "server" && n.Upstream(host) != nil {
-			return // names an upstream block, not a host
-		}
-		if starts[x.File] == nil {
-			starts[x.File] = LineStarts(sources[x.File])
-		}
-		out = append(out, HostToken{File: x.File, Off: argOffset(sources[x.File], starts[x.File], x, tok), Token: tok, Host: host, At: at})
-	})
-	return out
-}
-
-// argOffset finds the first argument of an NGINX directive as written
-// in data (whose LineStarts are starts), bare or in quotes, on the
-// directive's line after its name; -1 when it is not there verbatim
-// (escapes, or on a later line).
-func argOffset(data []byte, starts []int, x *nginx.Node, arg string) int {
-	if x.Column < 1 || x.Line < 1 || arg == "" {
-		return -1
-	}
-	if x.Line > len(starts) {
-		return -1
-	}
-	i := starts[x.Line-1] + x.Column - 1 + len(x.Name)
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t') {
-		i++
-	}
-	if i < len(data) && (data[i] == '"' || data[i] == '\'') {
-		i++
-	}
-	if i+len(arg) <= len(data) && string(data[i:i+len(arg)]) == arg {
-		return i
-	}
-	return -1
 }
 
 // nginxAllOrigins is the first NGINX that keeps every Origin line in
