@@ -131,10 +131,8 @@ func Choose(name string, needs Needs) (Choice, error) {
 		}
 		return Choice{Driver: d, Why: "named by --driver"}, nil
 	}
-	ranked := slices.DeleteFunc(All(), func(d *Descriptor) bool { return d.AutoRank == 0 })
-	slices.SortStableFunc(ranked, func(a, b *Descriptor) int { return b.AutoRank - a.AutoRank })
 	var whyNot []string
-	for _, d := range ranked {
+	for _, d := range autoOrder() {
 		err := error(nil)
 		if d.Check != nil {
 			err = d.Check(needs)
@@ -153,6 +151,23 @@ func Choose(name string, needs Needs) (Choice, error) {
 		return Choice{Driver: d, Why: why}, nil
 	}
 	return Choice{}, fmt.Errorf("driver auto: no driver can run here (%s)", strings.Join(whyNot, "; "))
+}
+
+// AutoSummary says what Auto does, for help and completion: "the first
+// that can run here of netns, loopback".
+func AutoSummary() string {
+	var names []string
+	for _, d := range autoOrder() {
+		names = append(names, d.Name)
+	}
+	return "the first that can run here of " + strings.Join(names, ", ")
+}
+
+// autoOrder are the drivers Auto tries, highest AutoRank first.
+func autoOrder() []*Descriptor {
+	ranked := slices.DeleteFunc(All(), func(d *Descriptor) bool { return d.AutoRank == 0 })
+	slices.SortStableFunc(ranked, func(a, b *Descriptor) int { return b.AutoRank - a.AutoRank })
+	return ranked
 }
 
 func lookup(name string) *Descriptor {

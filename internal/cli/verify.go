@@ -149,7 +149,7 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	proxyFlag = addProxyFlag(cmd, &opts.Proxy, "proxy to run: %s (an existing config runs its own kind)", []string{"all"})
 	f.StringSliceVar(&opts.ProxyVersions, "proxy-version", nil, proxyVersionUsage)
 	f.StringSliceVar(&opts.ProxyImages, "proxy-image", nil, proxyImageUsage)
-	f.StringVar(&opts.Verify.Driver, "driver", driver.Default, "what runs the backends, the proxy and the clients' hosts: "+strings.Join(driver.Names(), ", "))
+	f.StringVar(&opts.Verify.Driver, "driver", driver.Default, "what runs the backends, the proxy and the clients' hosts: "+strings.Join(driver.Names(), ", ")+" ("+driver.Auto+": "+driver.AutoSummary()+")")
 	f.IntVar(&opts.Verify.Clients, "clients", verify.DefaultClients, "clients per phase, each with its own identity")
 	f.IntVar(&opts.Verify.Reconnects, "reconnects", verify.DefaultReconnects, "connections per client after the first")
 	f.IntVar(&opts.Verify.Messages, "messages", verify.DefaultMessages, "echo messages per connection (with --client socketio: events emitted per session)")
@@ -422,10 +422,10 @@ func writeResults(o *VerifyOptions, r *verify.Results) error {
 	return nil
 }
 
-// driverCompletion completes --driver with every registered driver and
-// its summary.
+// driverCompletion completes --driver with auto and every registered
+// driver, each with its summary.
 func driverCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	var out []string
+	out := []string{driver.Auto + "\t" + driver.AutoSummary()}
 	for _, d := range driver.All() {
 		out = append(out, d.Name+"\t"+d.Summary)
 	}

@@ -124,6 +124,7 @@ func TestVerifyFlagCompletion(t *testing.T) {
 	code, stdout, _ := runCLI(t, "__complete", "verify", "x.hcl", "--driver", "")
 	require.Equal(t, ExitOK, code)
 	require.Contains(t, stdout, "loopback\tevery node a process on this host")
+	require.Contains(t, stdout, "auto\tthe first that can run here of netns, loopback\n")
 }
 
 // A real run is covered end to end in verify and e2e; this one checks the
