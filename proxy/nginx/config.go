@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
@@ -249,8 +250,11 @@ func (c *Config) options(ctx context.Context, open Opener) *crossplane.ParseOpti
 					}
 				}
 				if errors.Is(err, fs.ErrNotExist) && c.mode == ForRewrite && path != c.File {
-					// Such as /etc/nginx/mime.types of another machine.
-					c.Missing = append(c.Missing, path)
+					// Such as /etc/nginx/mime.types of another machine;
+					// crossplane opens an include twice: listed once.
+					if !slices.Contains(c.Missing, path) {
+						c.Missing = append(c.Missing, path)
+					}
 					return io.NopCloser(bytes.NewReader(nil)), nil
 				}
 				if err != nil {
