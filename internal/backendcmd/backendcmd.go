@@ -178,7 +178,7 @@ func (p *Process) ServeHosted(addr netip.AddrPort, netns string) error {
 func (p *Process) serve(host string, port int, netns string) error {
 	out, err := sandbox.CreateOutput(p.log)
 	if err != nil {
-		return fmt.Errorf("backend %s: %w", p.id, err)
+		return p.failed(fmt.Errorf("backend %s: %w", p.id, err))
 	}
 	cmd, err := sandbox.Command(sandbox.Spec{
 		Binary: "/bin/sh", Args: []string{"-c", p.r.script(host, port, p.id)},
@@ -186,13 +186,16 @@ func (p *Process) serve(host string, port int, netns string) error {
 	})
 	if err != nil {
 		out.Close()
-		return fmt.Errorf("backend %s: %w", p.id, err)
+		return p.failed(fmt.Errorf("backend %s: %w", p.id, err))
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	done := make(chan struct{})
 	p.mu.Lock()
 	p.cmd, p.done, p.err = cmd, done, nil
 	err = cmd.Start()
+	if err != nil {
+		p.err = err
+	}
 	p.mu.Unlock()
 	out.Close()
 	if err != nil {
@@ -208,6 +211,18 @@ func (p *Process) serve(host string, port int, netns string) error {
 		return fmt.Errorf("backend %s exited: %w", p.id, err)
 	}
 	return nil
+}
+
+// failed records a start that failed before the process ran, so that
+// WaitReady reports it at once instead of waiting for a server that will
+// never come.
+func (p *Process) failed(err error) error {
+	done := make(chan struct{})
+	close(done)
+	p.mu.Lock()
+	p.cmd, p.done, p.err = nil, done, err
+	p.mu.Unlock()
+	return err
 }
 
 // started reports whether Serve has started the process (and closed the

@@ -3,7 +3,9 @@ package backendcmd
 import (
 	"context"
 	"net"
+	"net/netip"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,5 +101,30 @@ func TestProcessExitsBeforeReady(t *testing.T) {
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("took %s: the exit was not noticed", time.Since(start))
+	}
+}
+
+// A server that cannot even be started (here: its output file cannot be
+// made) is reported at once, with the reason, not after the ready
+// timeout.
+func TestProcessThatCannotStartIsReportedAtOnce(t *testing.T) {
+	r := &Runner{Cmd: "true {port}", WorkDir: "/", Scratch: t.TempDir(), ReadyTimeout: 20 * time.Second}
+	p, err := r.Backend("io1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.log = filepath.Join(t.TempDir(), "gone", "output.log")
+	served := make(chan error, 1)
+	go func() { served <- p.ServeHosted(netip.MustParseAddrPort("127.0.0.1:1"), "") }()
+	start := time.Now()
+	err = r.WaitReady(context.Background(), map[string]string{"io1": "127.0.0.1:1"})
+	if err == nil || !strings.Contains(err.Error(), "exited before it was ready") || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("took %s: the failed start was not noticed", time.Since(start))
+	}
+	if err := <-served; err == nil {
+		t.Fatal("ServeHosted returned no error")
 	}
 }
