@@ -33,8 +33,6 @@ type nginxConfig struct {
 	sources map[string][]byte
 	// allowCode lets directives that run code through (--allow-code).
 	allowCode bool
-	// missing lists includes that name files absent here; they are skipped.
-	missing []string
 	// tree and analysis are what Load read; every Render writes from them
 	// without changing them.
 	tree crossplane.Directives
@@ -68,7 +66,7 @@ func (n *nginxConfig) parse() (crossplane.Directives, error) {
 	limits := ReaderLimits(n.reader)
 	limits.MaxNodes = DefaultMaxNodes
 	c := Load(context.Background(), main, LoadOptions{Mode: ForRewrite, Open: open, Limits: limits})
-	n.config, n.sources, n.missing = c, c.sources, c.Missing
+	n.config, n.sources = c, c.sources
 	if len(c.Problems) > 0 {
 		p := c.Problems[0]
 		return nil, &rewrite.Error{File: p.File, Line: p.Line, Msg: p.Message}

@@ -39,11 +39,7 @@ func loadNginx(path string, text []byte, r *safefile.Reader, allowCode bool) (*r
 		return nil, err
 	}
 	c := &rewrite.Config{Kind: proxybin.Nginx, File: path, Path: "/"}
-	var missing []string
-	for _, m := range n.missing {
-		missing = appendNew(missing, m)
-	}
-	for _, m := range missing {
+	for _, m := range n.config.Missing { // skipped
 		c.Notes = append(c.Notes, "include "+m+" does not exist here; skipped")
 	}
 	a, err := analyseNginx(tree, c, n)
