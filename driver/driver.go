@@ -31,6 +31,10 @@ type Options struct {
 	// that runs containers starts the proxy from (--proxy-image); an
 	// absent kind means the driver's default for the proxy's version.
 	ProxyImages map[proxybin.Kind]string
+	// BackendImage is the container image a driver that runs containers
+	// runs the user's --backend-cmd in (--backend-image; "": the
+	// driver's default).
+	BackendImage string
 }
 
 // Needs are what a run asks of a driver beyond running wslb's echo
@@ -41,8 +45,10 @@ type Needs struct {
 	// user's --backend-cmd), not wslb's echo server.
 	ForeignServers bool
 	// Broker: wslb's echo backends join a message broker wslb starts
-	// (BackendSpec.Broker).
-	Broker bool
+	// (BackendSpec.Broker), of kind BrokerKind (redis, nats, rabbitmq,
+	// kafka).
+	Broker     bool
+	BrokerKind string
 	// ExternalBroker: the backends join a broker already running, which
 	// wslb reaches from its own host.
 	ExternalBroker bool
@@ -106,6 +112,10 @@ type BackendSpec struct {
 	// Broker, with Echo, is the broker those echo processes join (New
 	// makes echo servers joined to it in wslb's process).
 	Broker *EchoBroker
+	// Command, when set, is the user's server (--backend-cmd) that New
+	// runs: a driver that runs it from an image of its own (a
+	// container) runs Command there instead.
+	Command *Command
 }
 
 // Backends are the servers of one run, by id.

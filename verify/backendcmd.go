@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/wslb/wslb/broker"
 	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/backendcmd"
 	"github.com/wslb/wslb/internal/brokerproc"
@@ -19,7 +20,7 @@ import (
 // user's servers and, with --redis, the redis-server they share.
 type userBackends struct {
 	runner *backendcmd.Runner
-	redis  brokerproc.Server
+	redis  driver.Broker
 }
 
 // startBackends starts one backend per id in e: wslb's echo server, or
@@ -27,7 +28,7 @@ type userBackends struct {
 // opts.Redis), waiting until every one answers its health path (health
 // maps a server id to it; none: until its port accepts).
 func (e *env) startBackends(ctx context.Context, ids []string, health map[string]string, opts Options) error {
-	b, err := startBroker(ctx, e.rt.Dir(), opts, e.servicePlace)
+	b, err := startBroker(ctx, e.rt, opts, e.servicePlace)
 	if err != nil {
 		return err
 	}
@@ -56,18 +57,14 @@ func (e *env) startBackends(ctx context.Context, ids []string, health map[string
 		u.runner.Env = append(u.runner.Env, b.env()...)
 	}
 	if opts.Redis {
-		place, err := e.servicePlace("redis")
-		if err != nil {
-			return err
-		}
-		if u.redis, err = brokerproc.StartRedisAt(ctx, e.rt.Dir(), place); err != nil {
+		if u.redis, err = runBroker(ctx, e.rt, broker.Redis, e.servicePlace); err != nil {
 			return err
 		}
 		u.runner.Env = append(u.runner.Env, "REDIS_URL="+u.redis.URL())
 	}
 	err = e.runBackends(ctx, driver.BackendSpec{IDs: ids, New: func(id string) (driver.Server, error) {
 		return u.runner.Backend(id)
-	}})
+	}, Command: &driver.Command{Script: u.runner.Script, Dir: wd}})
 	if err != nil {
 		return err
 	}
@@ -127,6 +124,14 @@ func (e *env) withOutputs(run *report.Run) {
 		return
 	}
 	outs := e.user.runner.Outputs()
+	if o, ok := e.servers.(driver.Outputs); ok {
+		// The driver ran the servers: their output is its.
+		for _, id := range e.servers.IDs() {
+			if len(outs[id]) == 0 {
+				outs[id] = o.Output(id, outputLines)
+			}
+		}
+	}
 	ids := make([]string, 0, len(outs))
 	for id := range outs {
 		ids = append(ids, id)

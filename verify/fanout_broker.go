@@ -29,16 +29,16 @@ type poolBroker struct {
 	cfg broker.Config // Channel may hold NodeTemplate
 	// server is the broker wslb started for the run (nil: one that was
 	// running already, which wslb never restarts).
-	server brokerproc.Server
+	server driver.Broker
 
 	mu     sync.Mutex
 	events []BusEvent
 }
 
-// startBroker readies the broker opts ask for: one wslb starts (of kind
-// BrokerStart, in the run's directory, where place says) or the one at
-// BrokerURL. Nil when none is asked for.
-func startBroker(ctx context.Context, dir string, opts Options, place func(name string) (brokerproc.Place, error)) (*poolBroker, error) {
+// startBroker readies the broker opts ask for: one started for the run
+// (of kind BrokerStart: runBroker) or the one at BrokerURL. Nil when none
+// is asked for.
+func startBroker(ctx context.Context, rt driver.Env, opts Options, place func(name string) (brokerproc.Place, error)) (*poolBroker, error) {
 	cfg := broker.Config{Channel: opts.BrokerChannel}
 	if cfg.Channel == "" {
 		cfg.Channel = broker.DefaultChannel
@@ -53,11 +53,7 @@ func startBroker(ctx context.Context, dir string, opts Options, place func(name 
 		if err := checkChannel(cfg); err != nil {
 			return nil, err
 		}
-		pl, err := place(string(kind))
-		if err != nil {
-			return nil, err
-		}
-		srv, err := brokerproc.StartAt(ctx, kind, dir, pl)
+		srv, err := runBroker(ctx, rt, kind, place)
 		if err != nil {
 			return nil, err
 		}
@@ -145,6 +141,21 @@ func (b *poolBroker) nodeConfig(id string, leaving *atomic.Bool) broker.Config {
 		b.record(e)
 	}
 	return c
+}
+
+// runBroker starts a broker of kind where the run's servers reach it:
+// the driver runs it (driver.BrokerRunner: a container), else wslb
+// does, in the run's directory, where place says (loopback, or a
+// ServiceHost).
+func runBroker(ctx context.Context, rt driver.Env, kind broker.Kind, place func(name string) (brokerproc.Place, error)) (driver.Broker, error) {
+	if r, ok := rt.(driver.BrokerRunner); ok {
+		return r.StartBroker(ctx, string(kind))
+	}
+	pl, err := place(string(kind))
+	if err != nil {
+		return nil, err
+	}
+	return brokerproc.StartAt(ctx, kind, rt.Dir(), pl)
 }
 
 // record keeps one node's broker connection change.

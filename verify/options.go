@@ -68,6 +68,7 @@ func (o Options) needs() driver.Needs {
 	return driver.Needs{
 		ForeignServers: o.BackendCmd != "",
 		Broker:         o.BrokerStart != "",
+		BrokerKind:     o.BrokerStart,
 		ExternalBroker: o.BrokerURL != "",
 		Faults:         o.Faults,
 	}
@@ -98,6 +99,9 @@ type Options struct {
 	// ProxyImages names the image each proxy runs from with a driver
 	// that runs containers (driver.Options.ProxyImages).
 	ProxyImages map[proxybin.Kind]string
+	// BackendImage is the image BackendCmd runs in with a driver that
+	// runs containers (driver.Options.BackendImage).
+	BackendImage string
 	// Clients, Reconnects (connections per client after the first) and
 	// Messages (per connection) size the load of each phase.
 	Clients    int

@@ -79,7 +79,7 @@ func newEnv(ctx context.Context, bin proxybin.Binary, opts Options) (*env, error
 	if err != nil {
 		return nil, err
 	}
-	rt, err := c.Driver.Open(ctx, driver.Options{Clients: opts.Clients, ProxyImages: opts.ProxyImages})
+	rt, err := c.Driver.Open(ctx, driver.Options{Clients: opts.Clients, ProxyImages: opts.ProxyImages, BackendImage: opts.BackendImage})
 	if err != nil {
 		return nil, fmt.Errorf("driver %s: %w", c.Driver.Name, err)
 	}

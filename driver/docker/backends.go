@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/wslb/wslb/driver"
@@ -23,20 +26,28 @@ const backendPort = 8080
 // Timing of backend containers.
 const (
 	backendReady = 15 * time.Second
+	// commandReady bounds the start of the user's server, as
+	// backendcmd.DefaultReadyTimeout does on loopback.
+	commandReady = 60 * time.Second
 	// backendStop is the grace a stopped backend has to close its
 	// WebSockets (1001) before it is killed.
 	backendStop = 2 * time.Second
 	pollEvery   = 25 * time.Millisecond
 )
 
-// Backends are the echo backends of a run. Each is two containers: a
-// host holding the backend's address (its network namespace) and the
-// `wslb echo` process in that namespace. Stopping the process leaves the
+// Backends are the backends of a run. Each is two containers: a host
+// holding the backend's address (its network namespace) and the server's
+// process in that namespace (`wslb echo`, or the user's command). Stopping the process leaves the
 // host up, so the proxy's connections are refused at once, as by a
 // stopped server, instead of timing out on a vanished address.
 type Backends struct {
 	e      *Env
 	roster roster.Roster[*backend]
+	spec   driver.BackendSpec
+	image  string // the process containers'
+	// follow ends the log followers (Env.Close).
+	follow        context.Context
+	stopFollowing context.CancelFunc
 
 	mu sync.Mutex // guards every backend's running, paused and counters
 	// stats asks the echo containers for their counters (stats.go).
@@ -47,28 +58,40 @@ type backend struct {
 	id       string
 	addr     netip.AddrPort
 	host     string // container holding the namespace
-	proc     string // the echo container
+	proc     string // the server's container
 	running  bool
 	paused   bool
 	counters echoCounters
+	// leaving: the process is being stopped, and its broker connection
+	// going is no loss.
+	leaving atomic.Bool
 }
 
-// StartBackends starts one echo backend per id (see Backends). Only
-// wslb's echo backend runs in a container: a --backend-cmd server is the
-// user's program on this host.
+// StartBackends starts one backend per id (see Backends): wslb's echo
+// server from the node image, joined to spec.Broker when set, or the
+// user's spec.Command in the backend image (--backend-image, default
+// RuntimeImage) with its directory mounted read-only at the same path.
 func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (driver.Backends, error) {
-	if !spec.Echo {
-		return nil, driver.NotSupported(Name, "backends other than wslb's echo server (--backend-cmd)")
+	if !spec.Echo && spec.Command == nil {
+		return nil, driver.NotSupported(Name, "backends other than wslb's echo server or a --backend-cmd")
 	}
-	if spec.Broker != nil {
-		return nil, driver.NotSupported(Name, "echo backends that join a broker")
+	image := e.node
+	if spec.Command != nil {
+		image = e.backendImage
+		if image == "" {
+			image = RuntimeImage
+		}
+		if _, err := e.cli.ImageInspect(ctx, image); err != nil {
+			return nil, driver.Unavailable(fmt.Errorf("docker: backend image %s is not on the engine (%v): name the image --backend-cmd runs in with --backend-image (scripts/docker-images builds %s, with Node.js)", image, err, RuntimeImage))
+		}
 	}
 	e.mu.Lock()
 	if e.backends != nil {
 		e.mu.Unlock()
 		return nil, errors.New("start backends: this run has its backends already")
 	}
-	b := &Backends{e: e, stats: newStatsClient()}
+	fctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	b := &Backends{e: e, stats: newStatsClient(), spec: spec, image: image, follow: fctx, stopFollowing: stop}
 	e.backends = b
 	e.mu.Unlock()
 	if len(spec.IDs) > maxBackends {
@@ -105,17 +128,53 @@ func (b *Backends) boot(ctx context.Context, be *backend) error {
 	if err := e.start(ctx, be.host, id+"-host"); err != nil {
 		return err
 	}
-	be.proc, err = e.create(ctx, node{
-		name: e.net.name + "-" + id, image: e.node, role: "backend", netOf: be.host,
-		cmd: []string{"echo", "--id", id, "--listen", net.JoinHostPort("0.0.0.0", strconv.Itoa(backendPort))},
-	})
-	if err != nil {
+	proc := node{name: e.net.name + "-" + id, image: b.image, role: "backend", netOf: be.host}
+	switch spec := b.spec; {
+	case spec.Command != nil:
+		// The user's server, as nobody, its directory read-only: it
+		// writes only to /tmp (HOME too).
+		proc.entry = []string{"/bin/sh", "-c", spec.Command.Script(be.addr.Addr().String(), backendPort, id)}
+		proc.readOnly = []string{spec.Command.Dir}
+		proc.tmpfs = []string{"/tmp"}
+		proc.env = []string{"HOME=/tmp"}
+		proc.user = "65534:65534"
+	default:
+		proc.cmd = []string{"echo", "--id", id, "--listen", net.JoinHostPort("0.0.0.0", strconv.Itoa(backendPort))}
+		if br := spec.Broker; br != nil {
+			proc.cmd = append(proc.cmd, "--broker", br.URL, "--channel", strings.ReplaceAll(br.Channel, "{id}", id))
+		}
+	}
+	if be.proc, err = e.create(ctx, proc); err != nil {
 		return err
 	}
-	if err := e.start(ctx, be.proc, id); err != nil {
+	return b.run(ctx, be)
+}
+
+// readyTimeout bounds a backend's start: the user's server may take as
+// long as verify gives it on loopback.
+func (b *Backends) readyTimeout() time.Duration {
+	if b.spec.Command != nil {
+		return commandReady
+	}
+	return backendReady
+}
+
+// run starts be's process container, follows its broker connection
+// when it has one, and waits until it serves.
+func (b *Backends) run(ctx context.Context, be *backend) error {
+	since := time.Now()
+	be.leaving.Store(false)
+	// Asked before the start, so that an exit right after it is seen.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	exit := b.e.cli.ContainerWait(wctx, be.proc, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	if err := b.e.start(ctx, be.proc, be.id); err != nil {
 		return err
 	}
-	return b.waitServing(ctx, be)
+	if b.spec.Echo && b.spec.Broker != nil && b.spec.Broker.OnState != nil {
+		go b.followBroker(be, since)
+	}
+	return b.waitServing(ctx, be, exit.Result)
 }
 
 // eachParallel runs f for every item at once and joins the errors.
@@ -129,9 +188,10 @@ func eachParallel[T any](items []T, f func(T) error) error {
 	return errors.Join(errs...)
 }
 
-// waitServing waits until backend be accepts connections.
-func (b *Backends) waitServing(ctx context.Context, be *backend) error {
-	ctx, cancel := context.WithTimeout(ctx, backendReady)
+// waitServing waits until backend be accepts connections, or its
+// process exits (exited), quoting its output then.
+func (b *Backends) waitServing(ctx context.Context, be *backend, exited <-chan container.WaitResponse) error {
+	ctx, cancel := context.WithTimeout(ctx, b.readyTimeout())
 	defer cancel()
 	var last error
 	for {
@@ -147,7 +207,9 @@ func (b *Backends) waitServing(ctx context.Context, be *backend) error {
 		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("docker: backend %s not serving on %s: %v", be.id, be.addr, last)
+			return fmt.Errorf("docker: backend %s not serving on %s: %v%s", be.id, be.addr, last, b.quote(be.id))
+		case w := <-exited:
+			return fmt.Errorf("docker: backend %s exited (status %d) before it served on %s%s", be.id, w.StatusCode, be.addr, b.quote(be.id))
 		case <-time.After(pollEvery):
 		}
 	}
@@ -180,6 +242,7 @@ func (b *Backends) Stop(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	be.leaving.Store(true)
 	b.retire(ctx, be)
 	secs := int(backendStop / time.Second)
 	if _, err := b.e.cli.ContainerStop(ctx, be.proc, client.ContainerStopOptions{Timeout: &secs}); err != nil {
@@ -197,6 +260,7 @@ func (b *Backends) Kill(id string) error {
 	if err != nil {
 		return err
 	}
+	be.leaving.Store(true)
 	b.retire(context.Background(), be)
 	if _, err := b.e.cli.ContainerKill(context.Background(), be.proc, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
 		return fmt.Errorf("docker: kill backend %s: %w", id, err)
@@ -220,10 +284,7 @@ func (b *Backends) Start(ctx context.Context, id string) error {
 	if up {
 		return nil
 	}
-	if err := b.e.start(ctx, be.proc, id); err != nil {
-		return err
-	}
-	return b.waitServing(ctx, be)
+	return b.run(ctx, be)
 }
 
 // Pause freezes the echo process (docker pause: the cgroup freezer).

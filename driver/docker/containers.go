@@ -32,7 +32,12 @@ type node struct {
 	addr   netip.Addr // on the run's network; zero with netOf
 	netOf  string     // share this container's network namespace instead
 	mounts []string   // host dirs bound read-write at the same path
-	tty    bool
+	// readOnly are host dirs bound read-only at the same path, tmpfs
+	// empty dirs of the container's own.
+	readOnly []string
+	tmpfs    []string
+	env      []string
+	tty      bool
 }
 
 // create creates (not starts) a container for n, started with an init
@@ -45,6 +50,7 @@ func (e *Env) create(ctx context.Context, n node) (string, error) {
 		Cmd:        n.cmd,
 		Entrypoint: n.entry,
 		User:       n.user,
+		Env:        n.env,
 		Labels:     e.labelsFor(n.role),
 		Tty:        n.tty,
 	}
@@ -54,6 +60,15 @@ func (e *Env) create(ctx context.Context, n node) (string, error) {
 	}
 	for _, m := range n.mounts {
 		hc.Binds = append(hc.Binds, m+":"+m)
+	}
+	for _, m := range n.readOnly {
+		hc.Binds = append(hc.Binds, m+":"+m+":ro")
+	}
+	for _, m := range n.tmpfs {
+		if hc.Tmpfs == nil {
+			hc.Tmpfs = map[string]string{}
+		}
+		hc.Tmpfs[m] = "mode=1777"
 	}
 	var nc *network.NetworkingConfig
 	if n.netOf != "" {

@@ -63,11 +63,14 @@ type Env struct {
 	scratch *loopback.Scratch
 	images  map[proxybin.Kind]string
 	node    string // the node image
+	// backendImage runs the user's --backend-cmd (--backend-image).
+	backendImage string
 
 	net *netPlan
 
 	mu       sync.Mutex
 	backends *Backends
+	broker   *containerBroker
 	proxy    *Proxy
 	clients  *Clients
 	undo     []driver.Undo // faults still on, lifted by Close
@@ -90,7 +93,7 @@ func Open(ctx context.Context, opts driver.Options) (driver.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{cli: c, images: opts.ProxyImages}
+	e := &Env{cli: c, images: opts.ProxyImages, backendImage: opts.BackendImage}
 	var id [6]byte
 	_, _ = rand.Read(id[:])
 	e.id = hex.EncodeToString(id[:])
@@ -192,6 +195,9 @@ func (e *Env) Close() error {
 		e.clients.close()
 	}
 	if e.backends != nil {
+		if e.backends.stopFollowing != nil {
+			e.backends.stopFollowing()
+		}
 		errs = append(errs, e.backends.Close())
 	}
 	if e.cli != nil {
@@ -217,6 +223,7 @@ type netPlan struct {
 	gateway netip.Addr // on the host's side of the bridge
 	proxy   netip.Addr
 	clients netip.Addr // the clients' container's own address
+	broker  netip.Addr // the run's broker, if it has one
 	// backend0 is the first backend's address; the others follow.
 	backend0 netip.Addr
 }
@@ -225,7 +232,7 @@ type netPlan struct {
 // engine refuses a subnet that overlaps another network, so a run tries
 // the next block, and waits for one while all sixteen are taken). In a
 // block, .1 is the gateway (the host's end of the bridge), .2 the proxy,
-// .3 the clients' host and .10 on the backends. The clients' source
+// .3 the clients' host, .5 the broker and .10 on the backends. The clients' source
 // addresses are in 198.19.0.0/16 (clientRange) in every run: they live
 // only in the run's clients' host, and the proxy's container routes that
 // range to it, so runs never see each other's.
@@ -275,7 +282,7 @@ func tryNetwork(ctx context.Context, c *client.Client, name string, labels map[s
 		v := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
 		v += uint32(off)
 		subnet := netip.PrefixFrom(addr4(v), blockBits)
-		p := &netPlan{name: name, subnet: subnet, gateway: addr4(v + 1), proxy: addr4(v + 2), clients: addr4(v + 3), backend0: addr4(v + firstBackend)}
+		p := &netPlan{name: name, subnet: subnet, gateway: addr4(v + 1), proxy: addr4(v + 2), clients: addr4(v + 3), broker: addr4(v + 5), backend0: addr4(v + firstBackend)}
 		res, err := c.NetworkCreate(ctx, name, client.NetworkCreateOptions{
 			Driver:   "bridge",
 			Internal: true, // no route out of it: nothing a node runs reaches another host

@@ -31,11 +31,17 @@ var supported = map[driver.FaultKind]bool{
 }
 
 // Check says whether the driver can run a run with needs: wslb's echo
-// backends only, and the faults it supports. Whether an engine answers
-// is Open's to say (exit 4, naming how to start one).
+// backends, alone or joined to a broker it runs (checkBroker), or the
+// user's --backend-cmd, and the faults it supports. Whether an engine
+// answers is Open's to say (exit 4, naming how to start one).
 func Check(needs driver.Needs) error {
-	if needs.ForeignServers || needs.Broker || needs.ExternalBroker {
-		return errors.New("runs wslb's plain echo backends only; --backend-cmd and brokers need --driver loopback")
+	if needs.ExternalBroker {
+		return errors.New("its containers reach no broker outside the run's network: let verify start one (--broker-start KIND, or the topology's broker block), or use --driver loopback")
+	}
+	if needs.Broker {
+		if err := checkBroker(needs.BrokerKind); err != nil {
+			return err
+		}
 	}
 	for _, f := range needs.Faults {
 		if !supported[f.Kind] {

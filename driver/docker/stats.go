@@ -63,7 +63,7 @@ func (b *Backends) poll(ctx context.Context, be *backend) {
 	b.mu.Lock()
 	serving, gen := be.running && !be.paused, be.counters.gen
 	b.mu.Unlock()
-	if !serving {
+	if !serving || b.spec.Command != nil { // the user's server keeps no echo counters
 		return
 	}
 	c, err := b.fetch(ctx, be)

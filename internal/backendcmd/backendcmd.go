@@ -142,6 +142,11 @@ func safeName(id string) string {
 // shellQuote single-quotes s for sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
+// Script is the sh -c text that runs the command for host, port and id,
+// in WorkDir with its environment set: what a driver that runs the
+// server from an image of its own (a container) runs.
+func (r *Runner) Script(host string, port int, id string) string { return r.script(host, port, id) }
+
 // script is the sh -c text that runs the command for host, port and id.
 func (r *Runner) script(host string, port int, id string) string {
 	// Substituted as they are, so that they work inside the user's own

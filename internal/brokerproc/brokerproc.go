@@ -335,3 +335,21 @@ func find(bin, pkg string, dirs ...string) (string, error) {
 	}
 	return "", errNotFound(bin, pkg)
 }
+
+// Ready reports whether a Redis or NATS broker at addr answers a client
+// as a ready one does (PING, the INFO greeting); for other kinds, whether
+// addr accepts a connection. Drivers that run a broker themselves (a
+// container) poll it.
+func Ready(ctx context.Context, kind broker.Kind, addr string) error {
+	switch kind {
+	case broker.Redis:
+		return redisPing(ctx, Place{}, addr)
+	case broker.NATS:
+		return natsInfo(ctx, Place{}, addr)
+	}
+	c, err := Place{}.dial(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}

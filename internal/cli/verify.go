@@ -109,6 +109,11 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
   wslb verify examples/socketio.hcl --pool socketio --client socketio --redis \
     --backend-cmd 'node examples/socketio/server.js {port} {id}'
 
+  # the same with every node a container: the servers in a Node.js image
+  wslb verify examples/socketio.hcl --pool socketio --client socketio --redis \
+    --driver docker --backend-image wslb-runtime:bookworm \
+    --backend-cmd 'node examples/socketio/server.js {port} {id}'
+
   # a quick run plus an idle check and an HTML report
   wslb verify examples/cookie.hcl --proxy nginx --clients 50 --idle 90s --report verify.html`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -167,8 +172,9 @@ reached, 130/143 stopped by SIGINT/SIGTERM (everything it started is stopped).`,
 	f.BoolVar(&opts.Verify.AllowCode, "allow-code", false, "let an existing config run code (lua-load, program, external checks, load_module, js_*, ...)")
 	f.StringSliceVar(&opts.Verify.IncludeRoots, "include-root", nil, "directory an existing config's includes and files may also come from, besides the config's directory")
 	f.StringVar(&opts.Verify.BackendCmd, "backend-cmd", "", "run your own server instead of the echo backend, once per server: a shell command with {port}, {host} (it listens on {host}:{port}) and {id}; it runs your code, in the sandbox (see docs/security.md)")
+	f.StringVar(&opts.Verify.BackendImage, "backend-image", "", "with --driver docker: the image --backend-cmd runs in (default wslb-runtime:bookworm, Node.js; make docker builds it), the working directory mounted read-only")
 	f.StringVar(&opts.Verify.Client, "client", harness.ClientWebSocket, "client protocol: websocket (echo messages) or socketio (Socket.IO sessions: long-polling handshake, then the upgrade; needs --backend-cmd)")
-	f.BoolVar(&opts.Verify.Redis, "redis", false, "start a redis-server for the --backend-cmd servers (on loopback, or a host of its own with --driver netns), its URL in their REDIS_URL")
+	f.BoolVar(&opts.Verify.Redis, "redis", false, "start a redis-server for the --backend-cmd servers (on loopback, a host of its own with --driver netns, a container of the run with --driver docker), its URL in their REDIS_URL")
 	f.StringVar(&opts.Verify.BrokerStart, "broker-start", "", "start a message broker of this kind ("+brokerKinds()+") for the run; every server joins it, and the fan-out scenarios run by default")
 	f.StringVar(&opts.Verify.BrokerChannel, "broker-channel", "", "where the servers' messages go on the broker (default wslb); {id} is each server's name, e.g. wslb-{id} puts each on its own channel")
 	f.IntVar(&opts.Verify.Publish, "publish", verify.DefaultPublish, "messages each client publishes in the fan-out scenarios")
@@ -212,6 +218,9 @@ func (o *VerifyOptions) check() error {
 	}
 	if _, err := parseProxyImages(o.ProxyImages); err != nil {
 		return err
+	}
+	if o.Verify.BackendImage != "" && o.Verify.BackendCmd == "" {
+		return UsageError("--backend-image %s: it is the image --backend-cmd runs in; give --backend-cmd too", o.Verify.BackendImage)
 	}
 	if o.Key != "" {
 		if _, err := verify.ParseKey(o.Key); err != nil {

@@ -309,3 +309,21 @@ func dockerGet(sock, path string) error {
 	}
 	return nil
 }
+
+// DockerRuntimeImage is the image the docker driver runs brokers and,
+// by default, --backend-cmd servers in (Node.js, redis-server,
+// nats-server): scripts/docker-images builds it.
+const DockerRuntimeImage = "wslb-runtime:bookworm"
+
+// NeedDockerRuntime is NeedDocker, and DockerRuntimeImage on the engine.
+func NeedDockerRuntime(tb testing.TB) {
+	tb.Helper()
+	NeedDocker(tb)
+	sock := strings.TrimPrefix(os.Getenv("DOCKER_HOST"), "unix://")
+	if err := dockerGet(sock, "/images/"+DockerRuntimeImage+"/json"); err != nil {
+		if os.Getenv(RequireProxiesEnv) == "1" {
+			tb.Fatalf("the image %s is required ($%s=1) but missing: scripts/docker-images (make docker)", DockerRuntimeImage, RequireProxiesEnv)
+		}
+		tb.Skipf("the image %s is missing (scripts/docker-images, make docker)", DockerRuntimeImage)
+	}
+}
