@@ -201,3 +201,21 @@ func TestNetnsBackendCmdFaults(t *testing.T) {
 	require.Regexp(t, `partition:ws1: \d+/\d+ of ws1's clients moved, 0/\d+ others`, flat)
 	r.requireClean(t, bin)
 }
+
+// Without the Redis adapter a broadcast stays on the server it was sent
+// through, on the netns driver as on loopback: the scenario fails and
+// quotes the servers' own output.
+func TestNetnsSocketIOBroadcastWithoutAdapterFails(t *testing.T) {
+	needNetns(t)
+	needSocketIO(t)
+	testutil.NeedProxy(t, proxybin.HAProxy)
+	r := start(t, sioVerify("examples/socketio.hcl", "--driver", "netns", "--proxy", "haproxy", "--pool", "socketio", "--backend-cmd", "WSLB_NO_ADAPTER=1 "+sioApp, "--redis")...)
+	code := r.wait(t, 2*time.Minute)
+	out := r.stdout.String()
+	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+	flat := strings.Join(strings.Fields(out), " ")
+	require.Contains(t, flat, "PASS stickiness")
+	require.Regexp(t, `FAIL broadcast \d+ of \d+ deliveries lost, 0 duplicated`, flat)
+	require.Contains(t, flat, "no Redis adapter", "the servers' output is quoted")
+	r.requireClean(t, "node")
+}
