@@ -1,6 +1,7 @@
 package driver_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,14 +12,15 @@ import (
 
 func TestParseFault(t *testing.T) {
 	for spec, want := range map[string]driver.Fault{
-		"loss:app2:5%":      {Kind: driver.FaultLoss, Backend: "app2", Percent: 5},
-		"loss:app2:100":     {Kind: driver.FaultLoss, Backend: "app2", Percent: 100},
-		"rate:app1:1mbit":   {Kind: driver.FaultRate, Backend: "app1", Rate: 1_000_000},
-		"rate:app1:500kbit": {Kind: driver.FaultRate, Backend: "app1", Rate: 500_000},
-		"down:app3":         {Kind: driver.FaultDown, Backend: "app3"},
-		"pause:app2":        {Kind: driver.FaultPause, Backend: "app2"},
-		"partition:app1":    {Kind: driver.FaultPartition, Backend: "app1"},
-		"delay:app2:50ms":   {Kind: driver.FaultDelay, Backend: "app2", Delay: 50 * time.Millisecond},
+		"loss:app2:5%":                     {Kind: driver.FaultLoss, Backend: "app2", Percent: 5},
+		"loss:app2:100":                    {Kind: driver.FaultLoss, Backend: "app2", Percent: 100},
+		"rate:app1:1mbit":                  {Kind: driver.FaultRate, Backend: "app1", Rate: 1_000_000},
+		"rate:app1:500kbit":                {Kind: driver.FaultRate, Backend: "app1", Rate: 500_000},
+		"down:app3":                        {Kind: driver.FaultDown, Backend: "app3"},
+		"pause:app2":                       {Kind: driver.FaultPause, Backend: "app2"},
+		"partition:app1":                   {Kind: driver.FaultPartition, Backend: "app1"},
+		"delay:app2:50ms":                  {Kind: driver.FaultDelay, Backend: "app2", Delay: 50 * time.Millisecond},
+		"pause:" + strings.Repeat("a", 63): {Kind: driver.FaultPause, Backend: strings.Repeat("a", 63)},
 	} {
 		f, err := driver.ParseFault(spec)
 		require.NoError(t, err, spec)
@@ -28,19 +30,20 @@ func TestParseFault(t *testing.T) {
 		require.Equal(t, f, back, "String reads back")
 	}
 	for spec, msg := range map[string]string{
-		"loss":               "want KIND:BACKEND[:VALUE]",
-		"loss:app2":          "loss needs a percentage, e.g. loss:app2:5%",
-		"loss:app2:0%":       "loss must be 1% to 100%",
-		"loss:app2:101%":     "loss must be 1% to 100%",
-		"rate:app1:fast":     "rate must be a whole number",
-		"rate:app1:10bit":    "at least 8000bit",
-		"delay:app2:-1s":     "delay must be a duration above 0",
-		"delay:app2:1h":      "at most 10s",
-		"down:app3:now":      "down takes no value",
-		"melt:app1":          `unknown kind "melt"`,
-		"pause:a b":          "is not a server id",
-		"pause:app1\nx":      "is not a server id",
-		"partition:app1:x:y": "want KIND:BACKEND[:VALUE]",
+		"loss":                             "want KIND:BACKEND[:VALUE]",
+		"loss:app2":                        "loss needs a percentage, e.g. loss:app2:5%",
+		"loss:app2:0%":                     "loss must be 1% to 100%",
+		"loss:app2:101%":                   "loss must be 1% to 100%",
+		"rate:app1:fast":                   "rate must be a whole number",
+		"rate:app1:10bit":                  "at least 8000bit",
+		"delay:app2:-1s":                   "delay must be a duration above 0",
+		"delay:app2:1h":                    "at most 10s",
+		"down:app3:now":                    "down takes no value",
+		"melt:app1":                        `unknown kind "melt"`,
+		"pause:a b":                        "is not a server id",
+		"pause:app1\nx":                    "is not a server id",
+		"pause:" + strings.Repeat("a", 64): "is not a server id",
+		"partition:app1:x:y":               "want KIND:BACKEND[:VALUE]",
 	} {
 		_, err := driver.ParseFault(spec)
 		require.ErrorContains(t, err, msg, spec)

@@ -8,6 +8,8 @@ import (
 
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wslb/wslb/proxy/rewrite"
 )
 
 func TestNginxHelpers(t *testing.T) {
@@ -67,4 +69,13 @@ http {
 		require.Equal(t, want, vars.upgradeCondition(strings.Fields(cond)), cond)
 	}
 	require.Equal(t, -1, vars.upgradeCondition([]string{"$http_upgrade", "=", ""}))
+}
+
+func TestServerNamesFromComments(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	src := "upstream app {\n    server 10.0.0.1:80; # ws1\n    server 10.0.0.2:80; # " + long + "\n    server 10.0.0.3:80; # " + long + "b\n}\n"
+	servers := []rewrite.Server{{Name: "app-1", File: "n.conf", Line: 2}, {Name: "app-2", File: "n.conf", Line: 3}, {Name: "app-3", File: "n.conf", Line: 4}}
+	nameServers(servers, map[string][]byte{"n.conf": []byte(src)})
+	// A name is at most 64 characters: the third keeps its own.
+	require.Equal(t, []string{"ws1", long, "app-3"}, []string{servers[0].Name, servers[1].Name, servers[2].Name})
 }
