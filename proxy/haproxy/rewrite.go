@@ -9,7 +9,6 @@ import (
 
 	"github.com/haproxytech/config-parser/v5/params"
 
-	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/safefile"
 	"github.com/wslb/wslb/proxy/rewrite"
@@ -105,7 +104,7 @@ func loadHAProxy(path string, text []byte, r *safefile.Reader, allowCode bool) (
 		return nil, &rewrite.Error{File: path, Line: cfg.Outside[0].Line, Msg: fmt.Sprintf("%q is outside any section", cfg.Outside[0].Keyword)}
 	}
 	for _, s := range cfg.Sections {
-		if why, ok := coderun.HAProxy(s.Type, s.Type, nil); ok && !h.allowCode {
+		if why, ok := RunsCode(s.Type, s.Type, nil); ok && !h.allowCode {
 			return nil, rewrite.CodeError(path, s.Line, s.Type, why)
 		}
 		if _, dropped := haproxyDropSections[s.Type]; dropped {

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/proxy/rewrite"
 )
 
@@ -125,7 +124,7 @@ func (h *haproxyConfig) checkHAProxyLine(kind string, l *Directive) error {
 	refuse := func(format string, args ...any) error {
 		return &rewrite.Error{File: h.file, Line: l.Line, Msg: fmt.Sprintf(format, args...) + "; verify stops rather than run what it cannot make local"}
 	}
-	if why, ok := coderun.HAProxy(kind, kw, l.Args); ok && !h.allowCode {
+	if why, ok := RunsCode(kind, kw, l.Args); ok && !h.allowCode {
 		return rewrite.CodeError(h.file, l.Line, kw, why)
 	}
 	switch kind {

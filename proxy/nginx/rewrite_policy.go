@@ -8,7 +8,6 @@ import (
 
 	crossplane "github.com/nginxinc/nginx-go-crossplane"
 
-	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/internal/safefile"
 )
 
@@ -47,7 +46,7 @@ func nginxTLS(name string) bool {
 // resolver is dropped, the other *_pass directives answer 502.
 func (n *nginxConfig) checkDirective(d *crossplane.Directive) error {
 	name := d.Directive
-	if why, ok := coderun.Nginx(name); ok && !n.allowCode {
+	if why, ok := RunsCode(name); ok && !n.allowCode {
 		return rewrite.CodeError(d.File, d.Line, name, why)
 	}
 	if nginxStores[name] && len(d.Args) > 0 && d.Args[0] != "off" {

@@ -103,7 +103,7 @@ func (e *Error) Error() string {
 }
 
 // CodeError refuses directive kw at file:line, which runs code for the
-// reason why (from coderun), without --allow-code.
+// reason why (from the proxy package's RunsCode), without --allow-code.
 func CodeError(file string, line int, kw, why string) *Error {
 	return &Error{file, line, fmt.Sprintf("%s runs code: %s; verify does not run configs that run code unless --allow-code is given", kw, why)}
 }

@@ -3,7 +3,6 @@ package rules
 import (
 	"regexp"
 
-	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/validate/finding"
 )
@@ -33,7 +32,7 @@ func init() {
 func NginxCode(c *nginx.Config) []Code {
 	var out []Code
 	c.Walk(func(n *nginx.Node) {
-		if why, ok := coderun.Nginx(n.Name); ok {
+		if why, ok := nginx.RunsCode(n.Name); ok {
 			out = append(out, runsCode(n.File, n.Line, n.Column, n.Name, why))
 		}
 	})
@@ -41,7 +40,7 @@ func NginxCode(c *nginx.Config) []Code {
 	// tree, but nginx may still load what came before it: name it too.
 	for _, p := range c.Problems {
 		for _, m := range QuotedDirective.FindAllStringSubmatch(p.Message, -1) {
-			if why, ok := coderun.Nginx(m[1]); ok {
+			if why, ok := nginx.RunsCode(m[1]); ok {
 				out = append(out, runsCode(p.File, p.Line, p.Column, m[1], why))
 				break
 			}

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 
-	"github.com/wslb/wslb/internal/coderun"
 	"github.com/wslb/wslb/proxy/haproxy"
 	"github.com/wslb/wslb/validate/finding"
 )
@@ -40,7 +39,7 @@ type Code struct {
 }
 
 // runsCode is the Code for directive name at file:line:col, which runs
-// code for the reason why (from coderun).
+// code for the reason why (from the proxy package's RunsCode).
 func runsCode(file string, line, col int, name, why string) Code {
 	return Code{file, line, col, name, fmt.Sprintf("%s runs code: %s", name, why)}
 }
@@ -51,14 +50,14 @@ func runsCode(file string, line, col int, name, why string) Code {
 func HAProxyCode(c *haproxy.Config) []Code {
 	var out, env []Code
 	for _, s := range c.Sections {
-		if coderun.HAProxySection(s.Type) {
+		if haproxy.CodeSection(s.Type) {
 			out = append(out, Code{c.File, s.Line, s.Column, s.Type, fmt.Sprintf("program section %q starts an external program", s.Name)})
 			continue
 		}
 		for _, d := range s.Directives {
-			if why, ok := coderun.HAProxy(s.Type, d.Keyword, d.Args); ok {
+			if why, ok := haproxy.RunsCode(s.Type, d.Keyword, d.Args); ok {
 				out = append(out, runsCode(c.File, d.Line, d.Column, d.Keyword, why))
-			} else if coderun.HAProxyEnv(d.Keyword) {
+			} else if haproxy.SetsCodeEnv(d.Keyword) {
 				env = append(env, Code{c.File, d.Line, d.Column, d.Keyword, fmt.Sprintf("%s sets environment variables for the code this config runs", d.Keyword)})
 			}
 		}

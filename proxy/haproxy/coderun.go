@@ -1,15 +1,16 @@
-// Package coderun names the proxy directives that run code of the
-// config's choosing: Lua, Perl and njs scripts, dynamic modules, external
-// programs. validate reports them (WSLB150, WSLB250); validate --exec and
-// verify refuse to start a proxy with them unless --allow-code is given.
-// Keywords are matched after unquoting, as the proxy reads them.
-package coderun
+package haproxy
 
 import "strings"
 
-// HAProxy reports whether a keyword in a section of type section runs
+// The keywords that run code of the config's choosing: Lua scripts and
+// actions, external programs and checks. validate reports them
+// (WSLB250); validate --exec and verify refuse to start HAProxy with them
+// unless --allow-code is given. Keywords are matched after unquoting, as
+// HAProxy reads them.
+
+// RunsCode reports whether a keyword in a section of type section runs
 // code, with a short reason. args are the keyword's arguments.
-func HAProxy(section, kw string, args []string) (why string, ok bool) {
+func RunsCode(section, kw string, args []string) (why string, ok bool) {
 	if kw == "no" && len(args) > 0 {
 		return "", false // "no option external-check" turns it off
 	}
@@ -47,10 +48,10 @@ func luaAction(kw string, args []string) bool {
 	return i < len(args) && strings.HasPrefix(args[i], "lua.")
 }
 
-// HAProxyEnv reports whether a global keyword sets environment variables
+// SetsCodeEnv reports whether a global keyword sets environment variables
 // that code-running directives read (setenv, presetenv, resetenv,
 // unsetenv); they are refused with that code, not on their own.
-func HAProxyEnv(kw string) bool {
+func SetsCodeEnv(kw string) bool {
 	switch kw {
 	case "setenv", "presetenv", "resetenv", "unsetenv":
 		return true
@@ -58,23 +59,6 @@ func HAProxyEnv(kw string) bool {
 	return false
 }
 
-// HAProxySection reports whether a section keyword opens a section that
+// CodeSection reports whether a section keyword opens a section that
 // runs code.
-func HAProxySection(kw string) bool { return kw == "program" }
-
-// Nginx reports whether an nginx directive runs code, with a reason:
-// load_module, the perl module, njs (js_*) and OpenResty's Lua (lua_*,
-// *_by_lua*).
-func Nginx(name string) (why string, ok bool) {
-	switch {
-	case name == "load_module":
-		return "it loads a shared library into nginx", true
-	case strings.HasPrefix(name, "perl"):
-		return "it runs Perl code inside nginx", true
-	case strings.HasPrefix(name, "js_") || name == "njs":
-		return "it runs JavaScript (njs) inside nginx", true
-	case strings.HasPrefix(name, "lua") || strings.Contains(name, "_by_lua"):
-		return "it runs Lua code inside nginx", true
-	}
-	return "", false
-}
+func CodeSection(kw string) bool { return kw == "program" }
