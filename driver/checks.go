@@ -14,11 +14,3 @@ const FastCheckInterval = 50 * time.Millisecond
 // interval to answer. A stopped backend refuses at once, so this does not
 // slow the failover.
 const FastCheckTimeout = time.Second
-
-// NginxFailTimeout is the fail_timeout that stands for checks every
-// interval with maxFails failures in a row: interval × maxFails, rounded up
-// to whole seconds (NGINX counts fail_timeout in seconds), at least 1s.
-func NginxFailTimeout(interval time.Duration, maxFails int) time.Duration {
-	d := interval * time.Duration(max(maxFails, 1))
-	return max(time.Second, (d+time.Second-1)/time.Second*time.Second)
-}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wslb/wslb/driver"
+	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -265,7 +265,7 @@ func (b *nginxBuilder) upstreamServer(s *topology.Server, h topology.HealthCheck
 	}
 	if h.Enabled {
 		srv.MaxFails = max(h.Fall, 1)
-		srv.FailTimeout = driver.NginxFailTimeout(h.Interval, srv.MaxFails)
+		srv.FailTimeout = nginx.FailTimeout(h.Interval, srv.MaxFails)
 	}
 	return srv, nil
 }

@@ -104,7 +104,7 @@ func dur(d time.Duration) string {
 
 // wholeSeconds rounds a duration up to whole seconds, at least 1s, for
 // NGINX parameters that do not take milliseconds (sticky expires;
-// fail_timeout is driver.NginxFailTimeout, which verify reads back too).
+// fail_timeout is nginx.FailTimeout, which verify reads back too).
 func wholeSeconds(d time.Duration) time.Duration {
 	return time.Duration(max(seconds(d), 1)) * time.Second
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy/rewrite"
 	"github.com/wslb/wslb/topology"
@@ -18,12 +17,12 @@ type failure struct{}
 func init() { rewrite.RegisterFailureModel(proxybin.Nginx, failure{}) }
 
 // FromHealth gives what the generator writes: max_fails = fall and
-// fail_timeout from the same driver.NginxFailTimeout.
+// fail_timeout from the same FailTimeout.
 func (failure) FromHealth(h topology.HealthCheck) rewrite.Timers {
 	t := rewrite.Timers{Known: true, Checks: h.Enabled, Interval: h.Interval, Rise: h.Rise, Fall: h.Fall}
 	if h.Enabled {
 		t.MaxFails = max(h.Fall, 1)
-		t.FailTimeout = driver.NginxFailTimeout(h.Interval, t.MaxFails)
+		t.FailTimeout = FailTimeout(h.Interval, t.MaxFails)
 	}
 	return t
 }
@@ -47,4 +46,13 @@ func (failure) Short(t rewrite.Timers) string {
 		return "no health checks in production"
 	}
 	return "production: retried at once, back after fail_timeout " + rewrite.FormatDuration(t.FailTimeout)
+}
+
+// FailTimeout is the fail_timeout that stands for checks every interval
+// with maxFails failures in a row: interval × maxFails, rounded up to
+// whole seconds (NGINX counts fail_timeout in seconds), at least 1s.
+// generate writes it, and verify reads it back the same way.
+func FailTimeout(interval time.Duration, maxFails int) time.Duration {
+	d := interval * time.Duration(max(maxFails, 1))
+	return max(time.Second, (d+time.Second-1)/time.Second*time.Second)
 }

@@ -59,7 +59,7 @@ func fastNginxServerArgs(args []string) []string {
 	if maxFails == 0 {
 		return args
 	}
-	ft := driver.NginxFailTimeout(driver.FastCheckInterval, maxFails)
+	ft := FailTimeout(driver.FastCheckInterval, maxFails)
 	return append(out, "fail_timeout="+strconv.FormatInt(int64(ft/time.Second), 10)+"s")
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wslb/wslb/driver"
+	"github.com/wslb/wslb/proxy/nginx"
 )
 
 func renderWith(t *testing.T, c *rewrite.Config, fast bool) *rewrite.Result {
@@ -120,7 +121,7 @@ http {
 	fast := renderWith(t, c, true)
 	servers := linesWith(fast, "max_fails=")
 	require.Len(t, servers, 2)
-	require.Equal(t, time.Second, driver.NginxFailTimeout(driver.FastCheckInterval, 3))
+	require.Equal(t, time.Second, nginx.FailTimeout(driver.FastCheckInterval, 3))
 	for _, l := range servers {
 		require.Contains(t, l, "max_fails=3")
 		require.Contains(t, l, "fail_timeout=1s", "as generated configs checked every 50ms × 3, rounded up to 1s")
