@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/wslb/wslb/internal/proxybin"
@@ -176,11 +177,16 @@ var funcs = template.FuncMap{
 	"words":   func(w []string) string { return strings.Join(w, " ") },
 }
 
-var tmpl = template.Must(template.New("wslb").Funcs(funcs).Option("missingkey=error").ParseFS(templates.FS, "*.tmpl"))
+// tmpl is parsed on first use rather than at start, which every wslb
+// process (an echo backend too) would pay for: about 140 KB and 2,600
+// allocations.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("wslb").Funcs(funcs).Option("missingkey=error").ParseFS(templates.FS, "*.tmpl"))
+})
 
 func render(name string, view any) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&buf, name, view); err != nil {
+	if err := tmpl().ExecuteTemplate(&buf, name, view); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
