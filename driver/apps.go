@@ -33,7 +33,8 @@ type Broker interface {
 
 // BrokerRunner is implemented by an Env that runs the run's brokers
 // itself, from images of its own (containers), where its servers reach
-// them; kind is redis, nats, rabbitmq or kafka. Envs without it have
+// them; kind is redis, nats, rabbitmq or kafka. Envs without it, and
+// kinds it answers with an error that errors.Is ErrNotSupported, have
 // wslb start the broker (on loopback, or on a ServiceHost).
 type BrokerRunner interface {
 	StartBroker(ctx context.Context, kind string) (Broker, error)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslb/wslb/broker"
 	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/internal/testutil"
 )
@@ -217,21 +219,54 @@ func TestVerifyDockerSocketIOApp(t *testing.T) {
 	}
 }
 
+// Every broker kind with every node a container: Redis and NATS run as
+// containers of the runtime image, RabbitMQ and the in-process Kafka on a
+// service host of the run (this host's binaries in a container's network
+// namespace). Every client receives every message of its room exactly
+// once, and the broker restart is survived or reported; nothing is left.
+func TestVerifyDockerFanoutBrokers(t *testing.T) {
+	testutil.NeedDockerRuntime(t)
+	for _, b := range append(fanoutBrokers, struct {
+		kind    broker.Kind
+		process string
+	}{broker.Kafka, ""}) {
+		t.Run(string(b.kind), func(t *testing.T) {
+			t.Parallel()
+			dockerSlot(t)
+			args := append([]string{"verify", "examples/chat.hcl", "--broker-start", string(b.kind), "--clients", "30", "--reconnects", "1",
+				"--scenarios", "fanout,fanout-broker-restart"}, dockerArgs(proxybin.HAProxy)...)
+			r := start(t, args...)
+			code := r.wait(t, 4*time.Minute)
+			out := r.stdout.String()
+			flat := strings.Join(strings.Fields(out), " ")
+			require.Contains(t, flat, "PASS fanout 1200/1200 deliveries (120 messages to 30 clients on 3 nodes): every message exactly once, in order", "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+			m := regexp.MustCompile(`(PASS|FAIL) fanout-broker-restart .*?; broker restart: (\d+) refused, (\d+) lost`).FindStringSubmatch(flat)
+			require.NotNil(t, m, "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+			if m[3] == "0" {
+				require.Equal(t, "PASS", m[1])
+				require.Equal(t, 0, code)
+			} else {
+				require.Equal(t, "FAIL", m[1])
+			}
+			require.Empty(t, dockerLeft(t, r.cmd.Process.Pid))
+			if b.kind == broker.RabbitMQ {
+				// The one broker that is a process of this host's.
+				r.requireClean(t, b.process)
+			}
+		})
+	}
+}
+
 // What the docker driver cannot run is refused before anything starts,
-// saying why and what to use instead.
+// saying why and what to do instead: a --backend-cmd image that is not on
+// the engine is missing environment (exit 4).
 func TestVerifyDockerRefusesWhatItCannotRun(t *testing.T) {
 	testutil.NeedDocker(t)
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--broker-start", "rabbitmq"}, "driver docker: runs nats or redis brokers only, not rabbitmq; use --driver netns or loopback"},
-		{[]string{"--broker-start", "kafka"}, "not kafka; use --driver netns or loopback"},
-	} {
-		cmd := exec.Command(wslbBin, append(append([]string{"verify", "examples/chat.hcl"}, c.args...), dockerArgs(proxybin.HAProxy)...)...)
-		cmd.Dir = ".."
-		code, _, stderr := runToEnd(t, cmd, time.Minute)
-		require.NotZero(t, code, stderr)
-		require.Contains(t, stderr, c.want)
-	}
+	cmd := exec.Command(wslbBin, append([]string{"verify", "examples/socketio.hcl", "--pool", "socketio", "--client", "socketio",
+		"--backend-cmd", sioApp, "--backend-image", "wslb-no-such-image:1"}, dockerArgs(proxybin.HAProxy)...)...)
+	cmd.Dir = ".."
+	code, _, stderr := runToEnd(t, cmd, 2*time.Minute)
+	require.Equal(t, 4, code, stderr)
+	require.Contains(t, stderr, "backend image wslb-no-such-image:1 is not on the engine")
+	require.Contains(t, stderr, "--backend-image")
 }

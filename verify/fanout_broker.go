@@ -149,7 +149,10 @@ func (b *poolBroker) nodeConfig(id string, leaving *atomic.Bool) broker.Config {
 // ServiceHost).
 func runBroker(ctx context.Context, rt driver.Env, kind broker.Kind, place func(name string) (brokerproc.Place, error)) (driver.Broker, error) {
 	if r, ok := rt.(driver.BrokerRunner); ok {
-		return r.StartBroker(ctx, string(kind))
+		b, err := r.StartBroker(ctx, string(kind))
+		if !errors.Is(err, driver.ErrNotSupported) {
+			return b, err
+		}
 	}
 	pl, err := place(string(kind))
 	if err != nil {

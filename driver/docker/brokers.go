@@ -12,7 +12,6 @@ import (
 	"github.com/wslb/wslb/broker"
 	"github.com/wslb/wslb/driver"
 	"github.com/wslb/wslb/internal/brokerproc"
-	"github.com/wslb/wslb/internal/words"
 )
 
 // RuntimeImage is the image the run's brokers run from, and the one
@@ -38,18 +37,14 @@ var brokerKinds = map[broker.Kind]struct {
 	}},
 }
 
-// checkBroker says whether the driver runs a broker of kind.
+// checkBroker says whether a run's broker can be of kind: Redis and NATS
+// run as containers (StartBroker), the other kinds wslb knows on a
+// service host (ServiceHost).
 func checkBroker(kind string) error {
-	if _, ok := brokerKinds[broker.Kind(kind)]; ok {
-		return nil
+	if _, err := broker.ParseKind(kind); err != nil {
+		return err
 	}
-	var have []string
-	for _, k := range broker.KnownKinds {
-		if _, ok := brokerKinds[k]; ok {
-			have = append(have, string(k))
-		}
-	}
-	return fmt.Errorf("runs %s brokers only, not %s; use --driver netns or loopback", words.Or(have), kind)
+	return nil
 }
 
 // Timing of broker containers.
@@ -74,12 +69,15 @@ type containerBroker struct {
 
 var _ driver.BrokerRunner = (*Env)(nil)
 
-// StartBroker runs a broker of kind in a container of the run's (one per
-// run) and waits until it answers.
+// StartBroker runs a Redis or NATS broker in a container of the run's
+// (one per run) and waits until it answers; for other kinds it returns
+// an error that errors.Is driver.ErrNotSupported, and wslb runs the
+// broker on a ServiceHost.
 func (e *Env) StartBroker(ctx context.Context, name string) (driver.Broker, error) {
 	kind := broker.Kind(name)
-	if err := checkBroker(name); err != nil {
-		return nil, fmt.Errorf("docker: %w", err)
+	if _, ok := brokerKinds[kind]; !ok {
+		// wslb runs it on a service host instead.
+		return nil, driver.NotSupported(Name, "a "+name+" broker from an image")
 	}
 	if err := haveRuntimeImage(ctx, e); err != nil {
 		return nil, err

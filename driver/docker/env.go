@@ -22,6 +22,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/wslb/wslb/driver"
+	"github.com/wslb/wslb/driver/internal/netfault"
 	"github.com/wslb/wslb/driver/loopback"
 	"github.com/wslb/wslb/internal/proxybin"
 )
@@ -71,11 +72,15 @@ type Env struct {
 	mu       sync.Mutex
 	backends *Backends
 	broker   *containerBroker
-	proxy    *Proxy
-	clients  *Clients
-	undo     []driver.Undo // faults still on, lifted by Close
-	closed   bool
-	closeErr error
+	// services counts the service hosts made; serviceNS are their
+	// namespaces, open until Close.
+	services  int
+	serviceNS []netfault.NS
+	proxy     *Proxy
+	clients   *Clients
+	undo      []driver.Undo // faults still on, lifted by Close
+	closed    bool
+	closeErr  error
 }
 
 var (
@@ -207,6 +212,9 @@ func (e *Env) Close() error {
 		cancel()
 		errs = append(errs, err)
 		e.cli.Close()
+	}
+	for _, ns := range e.serviceNS {
+		ns.Handle.Close()
 	}
 	if e.scratch != nil {
 		errs = append(errs, e.scratch.Close())

@@ -138,15 +138,21 @@ func (e *Env) nsFault(ctx context.Context, be *backend, f driver.Fault) (driver.
 
 // containerNS opens the network namespace of container id's process.
 func (e *Env) containerNS(ctx context.Context, id, name string) (netfault.NS, error) {
+	ns, _, err := e.containerNSPid(ctx, id, name)
+	return ns, err
+}
+
+// containerNSPid is containerNS, and the process's PID.
+func (e *Env) containerNSPid(ctx context.Context, id, name string) (netfault.NS, int, error) {
 	res, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil || res.Container.State == nil || res.Container.State.Pid == 0 {
-		return netfault.NS{}, fmt.Errorf("docker: %s has no running process (%v)", name, err)
+		return netfault.NS{}, 0, fmt.Errorf("docker: %s has no running process (%v)", name, err)
 	}
 	h, err := netns.GetFromPid(res.Container.State.Pid)
 	if err != nil {
-		return netfault.NS{}, driver.Unavailable(fmt.Errorf("docker: enter the network namespace of %s (needs root on the engine's host): %w", name, err))
+		return netfault.NS{}, 0, driver.Unavailable(fmt.Errorf("docker: enter the network namespace of %s (needs root on the engine's host): %w", name, err))
 	}
-	return netfault.NS{Name: name, Handle: h}, nil
+	return netfault.NS{Name: name, Handle: h}, res.Container.State.Pid, nil
 }
 
 // bothEnds are the two ends of a container's link to the run's network:

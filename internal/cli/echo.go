@@ -134,6 +134,9 @@ of containers running the wslb image (FROM scratch: no shell, no curl).`,
 // while messages allocate almost nothing, so it costs no measurable CPU.
 const echoGCPercent = 50
 
+// echoSubscribeWait bounds subscribing to the broker at start.
+const echoSubscribeWait = 15 * time.Second
+
 func runEcho(ctx context.Context, opts *EchoOptions) error {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(echoGCPercent)
@@ -167,7 +170,11 @@ func runEcho(ctx context.Context, opts *EchoOptions) error {
 		return UsageError("--id: %v", err)
 	}
 	if conn != nil {
-		if err := conn.Subscribe(ctx, srv.Deliver); err != nil {
+		// Bounded: NATS refuses a subscription without a deadline.
+		sctx, cancel := context.WithTimeout(ctx, echoSubscribeWait)
+		err := conn.Subscribe(sctx, srv.Deliver)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("echo backend %s: subscribing: %w", opts.ID, err)
 		}
 	}
