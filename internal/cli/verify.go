@@ -222,6 +222,9 @@ func (o *VerifyOptions) check() error {
 	if o.Verify.BackendImage != "" && o.Verify.BackendCmd == "" {
 		return UsageError("--backend-image %s: it is the image --backend-cmd runs in; give --backend-cmd too", o.Verify.BackendImage)
 	}
+	if o.Verify.BackendImage != "" && o.Verify.Driver != "docker" {
+		return UsageError("--backend-image %s: only --driver docker runs --backend-cmd from an image; the other drivers run it on this host", o.Verify.BackendImage)
+	}
 	if o.Key != "" {
 		if _, err := verify.ParseKey(o.Key); err != nil {
 			return UsageError("--key: %v", err)

@@ -30,6 +30,8 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"unknown driver", []string{"verify", "x.hcl", "--driver", "warp"}, `unknown driver "warp": want auto`},
 		{"proxy image of an unknown proxy", []string{"verify", "x.hcl", "--proxy-image", "envoy=envoy:1.30"}, `unknown proxy "envoy"`},
 		{"two bare proxy images", []string{"verify", "x.hcl", "--proxy-image", "a:1", "--proxy-image", "b:2"}, "two images for the proxy"},
+		{"backend image without a command", []string{"verify", "x.hcl", "--driver", "docker", "--backend-image", "node:20"}, "give --backend-cmd too"},
+		{"backend image off docker", []string{"verify", "x.hcl", "--backend-cmd", "node s.js {port}", "--backend-image", "node:20"}, "only --driver docker runs --backend-cmd from an image"},
 		{"bad key", []string{"verify", "x.cfg", "--key", "cookie:"}, "want cookie:NAME"},
 		{"key with injection", []string{"verify", "x.cfg", "--key", "header:X-A\nB"}, "want header:NAME"},
 		{"unknown key mode", []string{"verify", "x.cfg", "--key", "ip"}, "want source, none"},
