@@ -45,6 +45,13 @@ type Descriptor struct {
 	// (validate --exec, and verify when the proxy does not start); nil
 	// when wslb cannot check the proxy's configs with its binary.
 	CheckArgs func(bin proxybin.Binary, abs string) []string
+	// VersionArgs is the command line after the binary that makes it
+	// print its version, and ParseVersion reads the version from that
+	// output (proxybin.VersionAfter reads most). A proxy whose binary
+	// wslb finds (CheckArgs, Run) needs ParseVersion: finding a binary
+	// reads its version.
+	VersionArgs  []string
+	ParseVersion func(output string) (topology.Version, error)
 	// CheckOutput reads the errors in the output of that check (see
 	// CheckMessages); nil reads the whole output as one error.
 	CheckOutput func(output string) []CheckMessage
@@ -112,6 +119,9 @@ func Register(d *Descriptor) {
 	if d.Name == "" || (d.Detect == nil && !d.ConfigOnly) || d.ConfigName == "" {
 		panic(fmt.Sprintf("proxy: descriptor %q needs a name, a config name and a detector", d.Name))
 	}
+	if (d.CheckArgs != nil || d.Run != nil) && d.ParseVersion == nil {
+		panic(fmt.Sprintf("proxy: descriptor %q runs its binary but cannot read its version (ParseVersion)", d.Name))
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if d.Fallback && slices.ContainsFunc(registry, func(r *Descriptor) bool { return r.Fallback }) {
@@ -123,6 +133,9 @@ func Register(d *Descriptor) {
 		}
 	}
 	registry = append(registry, d)
+	if d.ParseVersion != nil {
+		proxybin.RegisterVersioner(d.Name, proxybin.Versioner{Args: d.VersionArgs, Parse: d.ParseVersion})
+	}
 	if d.CheckArgs != nil {
 		proxybin.RegisterChecker(d.Name, proxybin.Checker{Args: d.CheckArgs, ConfigName: d.ConfigName})
 	}

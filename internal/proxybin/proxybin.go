@@ -1,5 +1,6 @@
-// Package proxybin finds the haproxy and nginx binaries, reads their
-// versions and runs their own config checks (haproxy -c, nginx -t).
+// Package proxybin finds the proxies' binaries, reads their versions and
+// runs their own config checks (haproxy -c, nginx -t), with the command
+// lines each proxy's package registers.
 package proxybin
 
 import (
@@ -148,31 +149,95 @@ func binaryPath(kind Kind) (string, error) {
 	return candidate, nil
 }
 
-var versionRe = regexp.MustCompile(`(?:HAProxy version|HA-Proxy version|nginx version: nginx/)\s*(\d+)\.(\d+)(?:\.(\d+))?`)
-
-func readVersion(kind Kind, path string) (topology.Version, error) {
-	flag := "-v"
-	out, err := exec.Command(path, flag).CombinedOutput() // nginx prints to stderr
-	if err != nil {
-		return topology.Version{}, fmt.Errorf("%s %s: %w: %s", path, flag, err, bytes.TrimSpace(out))
-	}
-	return ParseVersionOutput(string(out))
+// Versioner is how a proxy's binary tells its version. The proxy's package
+// registers it (through its proxy.Descriptor), so that this package knows
+// no proxy's output.
+type Versioner struct {
+	// Args is the command line after the binary that prints its version
+	// (on either stream).
+	Args []string
+	// Parse reads the version from that output; cached root filesystems
+	// record the same output.
+	Parse func(output string) (topology.Version, error)
 }
 
-// ParseVersionOutput extracts the version from `haproxy -v` or `nginx -v`
-// output.
-func ParseVersionOutput(out string) (topology.Version, error) {
-	m := versionRe.FindStringSubmatch(out)
-	if m == nil {
-		return topology.Version{}, fmt.Errorf("cannot read a version from %q", strings.TrimSpace(out))
+var (
+	versionersMu sync.RWMutex
+	versioners   = map[Kind]Versioner{}
+)
+
+// RegisterVersioner adds the Versioner of kind; a second one is a
+// programming error.
+func RegisterVersioner(kind Kind, v Versioner) {
+	versionersMu.Lock()
+	defer versionersMu.Unlock()
+	if _, dup := versioners[kind]; dup {
+		panic(fmt.Sprintf("proxybin: versioner for %q registered twice", kind))
 	}
-	var v topology.Version
-	v.Major, _ = strconv.Atoi(m[1])
-	v.Minor, _ = strconv.Atoi(m[2])
-	if m[3] != "" {
-		v.Patch, _ = strconv.Atoi(m[3])
+	versioners[kind] = v
+}
+
+func versioner(kind Kind) (Versioner, error) {
+	versionersMu.RLock()
+	defer versionersMu.RUnlock()
+	v, ok := versioners[kind]
+	if !ok {
+		return Versioner{}, fmt.Errorf("unknown proxy kind %q: wslb cannot read the version of its binary", kind)
 	}
 	return v, nil
+}
+
+func readVersion(kind Kind, path string) (topology.Version, error) {
+	vr, err := versioner(kind)
+	if err != nil {
+		return topology.Version{}, err
+	}
+	out, err := exec.Command(path, vr.Args...).CombinedOutput() // nginx prints to stderr
+	if err != nil {
+		return topology.Version{}, fmt.Errorf("%s %s: %w: %s", path, strings.Join(vr.Args, " "), err, bytes.TrimSpace(out))
+	}
+	v, err := vr.Parse(string(out))
+	if err != nil {
+		return topology.Version{}, fmt.Errorf("%s %s: %w", path, strings.Join(vr.Args, " "), err)
+	}
+	return v, nil
+}
+
+// parseVersion reads the version of a kind's binary from output.
+func parseVersion(kind Kind, output string) (topology.Version, error) {
+	vr, err := versioner(kind)
+	if err != nil {
+		return topology.Version{}, err
+	}
+	return vr.Parse(output)
+}
+
+// VersionAfter is a Versioner's Parse for output that prints the version
+// as major.minor[.patch] right after one of prefixes (spaces between
+// allowed): VersionAfter("nginx version: nginx/") reads `nginx -v`.
+func VersionAfter(prefixes ...string) func(output string) (topology.Version, error) {
+	quoted := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		quoted[i] = regexp.QuoteMeta(p)
+	}
+	// Compiled on first use: proxies register from init, which every
+	// wslb process runs.
+	re := sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?:` + strings.Join(quoted, "|") + `)\s*(\d+)\.(\d+)(?:\.(\d+))?`)
+	})
+	return func(out string) (topology.Version, error) {
+		m := re().FindStringSubmatch(out)
+		if m == nil {
+			return topology.Version{}, fmt.Errorf("cannot read a version from %q", strings.TrimSpace(out))
+		}
+		var v topology.Version
+		v.Major, _ = strconv.Atoi(m[1])
+		v.Minor, _ = strconv.Atoi(m[2])
+		if m[3] != "" {
+			v.Patch, _ = strconv.Atoi(m[3])
+		}
+		return v, nil
+	}
 }
 
 // CheckError is a config the proxy binary rejected.

@@ -11,7 +11,23 @@ import (
 	"github.com/wslb/wslb/topology"
 )
 
-func TestParseVersionOutput(t *testing.T) {
+// haveVersioners registers, when nothing did, the versioners of
+// proxy/haproxy and proxy/nginx (their tests check theirs): this
+// package's own tests cannot import them, its external ones do.
+func haveVersioners() {
+	versionersMu.Lock()
+	defer versionersMu.Unlock()
+	for kind, parse := range map[Kind]func(string) (topology.Version, error){
+		HAProxy: VersionAfter("HAProxy version", "HA-Proxy version"),
+		Nginx:   VersionAfter("nginx version: nginx/"),
+	} {
+		if _, ok := versioners[kind]; !ok {
+			versioners[kind] = Versioner{Args: []string{"-v"}, Parse: parse}
+		}
+	}
+}
+
+func TestVersionAfter(t *testing.T) {
 	tests := []struct {
 		out  string
 		want topology.Version
@@ -21,13 +37,41 @@ func TestParseVersionOutput(t *testing.T) {
 		{"nginx version: nginx/1.22.1\n", topology.Version{Major: 1, Minor: 22, Patch: 1}},
 		{"nginx version: nginx/1.29", topology.Version{Major: 1, Minor: 29}},
 	}
+	parse := VersionAfter("HAProxy version", "HA-Proxy version", "nginx version: nginx/")
 	for _, tt := range tests {
-		got, err := ParseVersionOutput(tt.out)
+		got, err := parse(tt.out)
 		require.NoError(t, err, tt.out)
 		require.Equal(t, tt.want, got, tt.out)
 	}
-	_, err := ParseVersionOutput("openresty/1.21")
+	_, err := parse("openresty/1.21")
 	require.Error(t, err)
+}
+
+// The binary's version command and its reading come from the kind's
+// Versioner; a kind without one is refused by name, not guessed.
+func TestLookupReadsTheVersionWithTheKindsVersioner(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "thing")
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\n[ \"$1\" = --release ] || exit 2\necho \"thing release 4.5.6\"\n"), 0o755))
+	RegisterVersioner("thing", Versioner{Args: []string{"--release"}, Parse: VersionAfter("thing release")})
+	t.Setenv(EnvVar("thing"), bin)
+	b, err := Lookup("thing")
+	require.NoError(t, err)
+	require.Equal(t, topology.Version{Major: 4, Minor: 5, Patch: 6}, b.Version)
+	require.Equal(t, bin, b.Path)
+
+	// Another path: versions are cached by path.
+	unversioned := filepath.Join(t.TempDir(), "unversioned")
+	require.NoError(t, os.WriteFile(unversioned, []byte("#!/bin/sh\necho 1.0\n"), 0o755))
+	t.Setenv(EnvVar("unversioned"), unversioned)
+	_, err = Lookup("unversioned")
+	require.ErrorContains(t, err, `unknown proxy kind "unversioned": wslb cannot read the version of its binary`)
+
+	bad := filepath.Join(t.TempDir(), "other")
+	require.NoError(t, os.WriteFile(bad, []byte("#!/bin/sh\necho \"other 1\"\n"), 0o755))
+	RegisterVersioner("other", Versioner{Args: []string{"-V"}, Parse: VersionAfter("other release")})
+	t.Setenv(EnvVar("other"), bad)
+	_, err = Lookup("other")
+	require.ErrorContains(t, err, bad+" -V: cannot read a version from \"other 1\"")
 }
 
 func TestLookupHonoursTheEnvironment(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 const CacheEnv = "WSLB_PROXY_CACHE"
 
 // metaDir, in a cached root filesystem, holds PROXY.version: the output of
-// `PROXY -v` there, written last by scripts/proxies (so its presence marks
+// PROXY's version command (`PROXY -v`) there, written last by scripts/proxies (so its presence marks
 // a complete build).
 const metaDir = ".wslb-proxies"
 
@@ -114,7 +114,7 @@ func cachedBinary(kind Kind, root string) (Binary, error) {
 	} else if !fi.Mode().IsRegular() {
 		return Binary{}, fmt.Errorf("%s: %w", path, fs.ErrNotExist)
 	}
-	v, err := ParseVersionOutput(string(out))
+	v, err := parseVersion(kind, string(out))
 	if err != nil {
 		return Binary{}, fmt.Errorf("%s: %w", filepath.Join(root, metaDir), err)
 	}

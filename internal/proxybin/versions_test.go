@@ -14,6 +14,7 @@ import (
 // filesystem per suite holding usr/sbin/KIND and the recorded -v output.
 func fakeCache(t *testing.T, suites map[string]map[Kind]string) string {
 	t.Helper()
+	haveVersioners()
 	dir := t.TempDir()
 	for suite, outs := range suites {
 		root := filepath.Join(dir, suite)

@@ -19,6 +19,9 @@ var Descriptor = &proxy.Descriptor{
 	// No -q: HAProxy 2.6 then hides the alerts.
 	CheckArgs:   func(_ proxybin.Binary, abs string) []string { return []string{"-c", "-f", abs} },
 	CheckOutput: checkOutput,
+	// HAProxy 1.x printed "HA-Proxy version".
+	VersionArgs:  []string{"-v"},
+	ParseVersion: proxybin.VersionAfter("HAProxy version", "HA-Proxy version"),
 	// Master-worker mode in the foreground, as the official image does.
 	ContainerCommand: func(config, _ string) []string { return []string{"haproxy", "-W", "-db", "-f", config} },
 	MinVersion:       topology.MinHAProxy,

@@ -16,6 +16,9 @@ var Descriptor = &proxy.Descriptor{
 	Run:         run,
 	CheckArgs:   checkArgs,
 	CheckOutput: checkOutput,
+	// nginx -v prints to stderr.
+	VersionArgs:  []string{"-v"},
+	ParseVersion: proxybin.VersionAfter("nginx version: nginx/"),
 	// A runtime-mode config says "daemon off" and where its files go;
 	// the prefix is dir for what it names relative.
 	ContainerCommand: func(config, dir string) []string { return []string{"nginx", "-p", dir + "/", "-c", config} },

@@ -57,3 +57,23 @@ func TestCheckArgsFollowTheVersion(t *testing.T) {
 		require.Equal(t, "/scratch/x.conf", args[len(args)-1])
 	}
 }
+
+// `nginx -v` output; another build's banner is no NGINX version.
+func TestDescriptorReadsTheVersion(t *testing.T) {
+	require.Equal(t, []string{"-v"}, Descriptor.VersionArgs)
+	for out, want := range map[string]topology.Version{
+		"nginx version: nginx/1.22.1\n": {Major: 1, Minor: 22, Patch: 1},
+		"nginx version: nginx/1.29":     {Major: 1, Minor: 29},
+	} {
+		got, err := Descriptor.ParseVersion(out)
+		require.NoError(t, err, out)
+		require.Equal(t, want, got, out)
+	}
+	_, err := Descriptor.ParseVersion("openresty/1.21")
+	require.Error(t, err)
+	// Found through the registry, as validate --exec and verify find it.
+	t.Setenv(Descriptor.EnvVar(), fakeNginx(t, "1.26.3"))
+	b, err := Descriptor.Binary()
+	require.NoError(t, err)
+	require.Equal(t, topology.Version{Major: 1, Minor: 26, Patch: 3}, b.Version)
+}

@@ -39,6 +39,10 @@ func init() {
 		Detect:     detect,
 		// validate --exec runs `toy --check FILE`.
 		CheckArgs: func(_ proxybin.Binary, abs string) []string { return []string{"--check", abs} },
+		// Finding the binary ($WSLB_TOY, else toy in PATH) reads
+		// `toy --version`.
+		VersionArgs:  []string{"--version"},
+		ParseVersion: proxybin.VersionAfter("toy version"),
 		// Versions it tells apart: validate offers --toy-version.
 		MinVersion: topology.Version{Major: 1},
 	})

@@ -199,3 +199,57 @@ func TestNothingOutsideNamesTheToy(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, files, 100, "the walk saw wslb's sources")
 }
+
+// `wslb validate --exec` finds the toy's binary as it finds HAProxy's:
+// $WSLB_TOY, else toy in PATH, its version read with the descriptor's
+// command line and parser.
+func TestValidateExecFindsAndVersionsTheToyBinary(t *testing.T) {
+	// Shell builtins only: the check runs in the sandbox's empty
+	// environment.
+	toyBinary := func(t *testing.T, version string) string {
+		dir := t.TempDir()
+		testutil.WriteExecutable(t, filepath.Join(dir, "toy"), []byte("#!/bin/sh\n"+
+			"[ \"$1\" = --version ] && { echo \""+version+"\" >&2; exit 0; }\n"+
+			"[ \"$1\" = --check ] || exit 2\n"+
+			"while read -r l; do [ \"$l\" = \"toy-idle 0\" ] && { echo \"toy: toy-idle 0 is no timeout\"; exit 1; }; done < \"$2\"\nexit 0\n"))
+		return dir
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.conf")
+	require.NoError(t, os.WriteFile(good, []byte(strings.Replace(toyConfig, "toy-idle 30", "toy-idle 300", 1)), 0o644))
+	bad := filepath.Join(dir, "bad.conf")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(toyConfig, "toy-idle 30", "toy-idle 0", 1)), 0o644))
+
+	t.Run("env", func(t *testing.T) {
+		bin := filepath.Join(toyBinary(t, "toy version 1.3.2 (built today)"), "toy")
+		t.Setenv("WSLB_TOY", bin)
+		d, ok := proxy.Lookup(string(toyproxy.Kind))
+		require.True(t, ok)
+		require.Equal(t, "WSLB_TOY", d.EnvVar())
+		b, err := d.Binary()
+		require.NoError(t, err)
+		require.Equal(t, bin, b.Path)
+		require.Equal(t, topology.Version{Major: 1, Minor: 3, Patch: 2}, b.Version)
+
+		code, stdout, stderr := targettest.Run(t, "validate", "--exec", good, "--fail-on", "error")
+		require.Equal(t, cli.ExitOK, code, stdout+stderr)
+		code, stdout, stderr = targettest.Run(t, "validate", "--exec", bad, "--fail-on", "error")
+		require.Equal(t, cli.ExitInvalidInput, code, stdout+stderr)
+		require.Contains(t, stdout, "WSLB002")
+		require.Contains(t, stdout, "toy-idle 0 is no timeout")
+	})
+	t.Run("path", func(t *testing.T) {
+		t.Setenv("WSLB_TOY", "")
+		t.Setenv("PATH", toyBinary(t, "toy version 2.0")+string(os.PathListSeparator)+os.Getenv("PATH"))
+		code, stdout, stderr := targettest.Run(t, "validate", "--exec", bad, "--fail-on", "error")
+		require.Equal(t, cli.ExitInvalidInput, code, stdout+stderr)
+		require.Contains(t, stdout, "toy-idle 0 is no timeout")
+	})
+	t.Run("unreadable version", func(t *testing.T) {
+		bin := filepath.Join(toyBinary(t, "a toy of some kind"), "toy")
+		t.Setenv("WSLB_TOY", bin)
+		code, stdout, stderr := targettest.Run(t, "validate", "--exec", good)
+		require.NotEqual(t, cli.ExitOK, code, stdout+stderr)
+		require.Contains(t, stderr, bin+" --version: cannot read a version from \"a toy of some kind\"")
+	})
+}
