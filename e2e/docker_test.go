@@ -90,9 +90,22 @@ func TestVerifyDockerExamples(t *testing.T) {
 						Name   string `json:"name"`
 						Passed bool   `json:"passed"`
 					} `json:"scenarios"`
+					Images []struct {
+						Role, Ref, ID string
+					} `json:"images"`
 				}
 				require.NoError(t, json.Unmarshal(r.stdout.Bytes(), &out), r.stdout.String())
 				require.True(t, out.Passed)
+				// The report names the images that ran: the one
+				// --proxy-image gave, the node image of this wslb, and
+				// the broker's; each with the engine's ID.
+				images := map[string]string{}
+				for _, im := range out.Images {
+					require.True(t, strings.HasPrefix(im.ID, "sha256:"), "image %s has ID %q", im.Ref, im.ID)
+					images[im.Role] = im.Ref
+				}
+				require.Equal(t, testutil.DockerProxyImage, images["proxy"], "%+v", out.Images)
+				require.True(t, strings.HasPrefix(images["node"], "wslb-node:"), "%+v", out.Images)
 				if filepath.Base(ex) == "fanout.hcl" {
 					var ran []string
 					for _, sc := range out.Scenarios {
@@ -101,6 +114,7 @@ func TestVerifyDockerExamples(t *testing.T) {
 						}
 					}
 					require.Subset(t, ran, []string{"fanout", "fanout-node-stop", "fanout-broker-restart"})
+					require.Equal(t, "wslb-runtime:bookworm", images["broker"], "%+v", out.Images)
 				}
 				require.Empty(t, dockerLeft(t, r.cmd.Process.Pid))
 			})

@@ -112,6 +112,7 @@ func TestNetnsIsAutosPickAsRoot(t *testing.T) {
 	run := rep.Runs[0]
 	require.Equal(t, "netns", run.Driver)
 	require.Equal(t, "auto: ranks first and can run here", run.DriverWhy)
+	require.NotContains(t, r.stdout.String(), `"images"`, "netns runs no container images")
 	served := 0
 	for _, ev := range run.Timeline {
 		for _, n := range ev.Served {

@@ -40,7 +40,15 @@ func fixtureSummary() *Summary {
 			{
 				Proxy: "haproxy", ProxyVersion: "2.6.12", Pool: "chat",
 				Affinity: Affinity{Mode: "cookie", Key: "SERVERID"},
-				Passed:   true, Started: started, Duration: 12400 * time.Millisecond,
+				Driver:   "docker", DriverWhy: "named by --driver",
+				Hosts: Hosts{Proxy: "172.30.0.2:8000", Backends: map[string]string{"ws1": "172.30.1.2:8080", "ws2": "172.30.1.3:8080"},
+					Clients: "200 source addresses in 2 /24s (first 172.30.4.1)"},
+				Images: []Image{
+					{Role: "proxy", Ref: "haproxy:2.6", ID: "sha256:5d3f4c8a9b1e2f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4"},
+					{Role: "node", Ref: "wslb-node:0123456789abcdef", ID: "sha256:9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d"},
+					{Role: "broker", Ref: "wslb-runtime:bookworm"},
+				},
+				Passed: true, Started: started, Duration: 12400 * time.Millisecond,
 				Clients: 200, Reconnects: 3, Messages: 10,
 				Scenarios: []*Scenario{
 					{Name: "stickiness", Passed: true, Summary: "200/200 clients stayed on one backend (100.0%)",

@@ -138,6 +138,7 @@ func newHTMLRun(r *Run, i int) htmlRun {
 		{"Pool", r.Pool},
 		{"Affinity", affinityText(r.Affinity)},
 		{"Driver", driverText(r)},
+		{"Images", imagesText(r)},
 		{"Load", loadText(r)},
 		{"Duration", formatDuration(r.Duration)},
 		{"Stickiness", fmt.Sprintf("%.1f%%", 100*r.Stickiness)},

@@ -62,6 +62,8 @@ func TestWriteHTMLContent(t *testing.T) {
 	require.Equal(t, 14, strings.Count(out, ") hit ws1, ws2</li>"))
 	has(t, out, "<summary>… and 4 more</summary>")
 	has(t, out, `<span class="pill skip">SKIP</span>`)
+	has(t, out, "<dt>Images</dt><dd>proxy haproxy:2.6 (5d3f4c8a9b1e) · node wslb-node:0123456789abcdef (9e8d7c6b5a4f) · broker wslb-runtime:bookworm</dd>")
+	require.Equal(t, 1, strings.Count(out, "<dt>Images</dt>"), "only the run whose nodes ran from images")
 	has(t, out, `<td class="n bad">1,194</td>`) // fewer echoes than sends is flagged
 }
 

@@ -105,6 +105,7 @@ type jsonRun struct {
 	Driver         string         `json:"driver"`
 	DriverWhy      string         `json:"driver_why"`
 	Hosts          jsonHosts      `json:"hosts"`
+	Images         []Image        `json:"images,omitempty"`
 	Started        *string        `json:"started"` // RFC 3339, null when unknown
 	DurationMS     jsonFloat      `json:"duration_ms"`
 	Clients        int            `json:"clients"`
@@ -220,6 +221,7 @@ func newJSONRun(r *Run, source string) jsonRun {
 		Driver:         r.Driver,
 		DriverWhy:      r.DriverWhy,
 		Hosts:          jsonHosts{Proxy: r.Hosts.Proxy, Backends: map[string]string{}, Clients: r.Hosts.Clients},
+		Images:         r.Images,
 		DurationMS:     msFloat(r.Duration),
 		Clients:        r.Clients,
 		Reconnects:     r.Reconnects,

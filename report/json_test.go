@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"sort"
 	"testing"
 
@@ -51,6 +52,15 @@ func TestWriteJSONKeys(t *testing.T) {
 		"source", "started", "stickiness", "timeline"}
 
 	checkRun := func(t *testing.T, run map[string]any) {
+		// images only when the nodes ran from container images.
+		if ims, ok := run["images"]; ok {
+			require.NotEmpty(t, ims)
+			for _, im := range ims.([]any) {
+				require.Equal(t, []string{"id", "ref", "role"}, keys(im.(map[string]any)))
+			}
+			run = maps.Clone(run)
+			delete(run, "images")
+		}
 		require.Equal(t, runKeys, keys(run))
 		require.IsType(t, true, run["passed"])
 		require.IsType(t, "", run["proxy"])
@@ -121,6 +131,12 @@ func TestWriteJSONKeys(t *testing.T) {
 			checkRun(t, r.(map[string]any))
 		}
 		require.Equal(t, true, runs[0].(map[string]any)["passed"], "each run carries its own verdict")
+		require.Equal(t, []any{
+			map[string]any{"role": "proxy", "ref": "haproxy:2.6", "id": "sha256:5d3f4c8a9b1e2f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4"},
+			map[string]any{"role": "node", "ref": "wslb-node:0123456789abcdef", "id": "sha256:9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d"},
+			map[string]any{"role": "broker", "ref": "wslb-runtime:bookworm", "id": ""},
+		}, runs[0].(map[string]any)["images"])
+		require.NotContains(t, runs[1].(map[string]any), "images", "no images without containers")
 		require.Equal(t, false, runs[1].(map[string]any)["passed"])
 	})
 	t.Run("unknown start is null", func(t *testing.T) {

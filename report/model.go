@@ -26,9 +26,12 @@ type Run struct {
 	// and why the drivers auto prefers could not run.
 	DriverWhy string
 	Hosts     Hosts
-	Passed    bool
-	Started   time.Time
-	Duration  time.Duration
+	// Images are the container images the nodes ran from (a driver that
+	// runs containers); none for processes on the host.
+	Images   []Image
+	Passed   bool
+	Started  time.Time
+	Duration time.Duration
 
 	Clients    int
 	Reconnects int // connections per client after the first
@@ -59,6 +62,13 @@ type Hosts struct {
 	Proxy    string            // the listener the clients reached, HOST:PORT
 	Backends map[string]string // server id → HOST:PORT
 	Clients  string            // the clients' sources, e.g. "127.X.Y.Z on this host"
+}
+
+// Image is a container image a run's nodes ran from.
+type Image struct {
+	Role string `json:"role"` // proxy, node, backend, broker
+	Ref  string `json:"ref"`  // as named: "haproxy:2.6"
+	ID   string `json:"id"`   // the engine's image ID ("sha256:…"), "" if unknown
 }
 
 // Affinity describes what the run keyed clients on.

@@ -89,14 +89,24 @@ func (t *textReport) run(r *Run) {
 		{"pool", r.Pool},
 		{"affinity", affinityText(r.Affinity)},
 		{"driver", driverText(r)},
+		{"images", imagesText(r)},
 		{"load", loadText(r)},
 		{"duration", formatDuration(r.Duration)},
 	}
+	// A fact's " · " parts wrap under its value (driver and images run
+	// long on a narrow terminal).
+	hang := indent + strings.Repeat(" ", 10)
 	for _, f := range facts {
 		if f[1] == "" {
 			continue
 		}
-		t.line(indent + t.p.Dim(pad(f[0], 10)) + f[1])
+		for i, l := range wrapFact(f[1], t.width-len(hang)) {
+			head := hang
+			if i == 0 {
+				head = indent + t.p.Dim(pad(f[0], 10))
+			}
+			t.line(head + l)
+		}
 	}
 	t.line("")
 
@@ -363,6 +373,22 @@ func wrapGroups(items []string, sep string, width int) [][]int {
 	return groups
 }
 
+// wrapFact wraps a fact's " · " parts into lines no wider than width, a
+// part too wide for a line of its own at its spaces.
+func wrapFact(v string, width int) []string {
+	var out []string
+	for _, l := range wrapWords(strings.Split(v, " · "), " · ", width) {
+		if textWidth(l) <= width {
+			out = append(out, l)
+			continue
+		}
+		for _, w := range wrapWords(strings.Fields(l), " ", width) {
+			out = append(out, truncate(w, width))
+		}
+	}
+	return out
+}
+
 // textWidth counts columns, taking every rune as one column.
 func textWidth(s string) int { return utf8.RuneCountInString(s) }
 
@@ -434,4 +460,28 @@ func driverText(r *Run) string {
 		parts = append(parts, "clients "+r.Hosts.Clients)
 	}
 	return strings.Join(parts, " · ")
+}
+
+// imagesText names the images the nodes ran from, with the short image
+// ID the docker CLI shows: "proxy haproxy:2.6 (0123456789ab) · node
+// wslb-node:4f1c…".
+func imagesText(r *Run) string {
+	var parts []string
+	for _, im := range r.Images {
+		s := im.Role + " " + im.Ref
+		if id := shortImageID(im.ID); id != "" {
+			s += " (" + id + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// shortImageID is an image ID's first 12 hex digits, without "sha256:".
+func shortImageID(id string) string {
+	_, hex, ok := strings.Cut(id, ":")
+	if !ok {
+		hex = id
+	}
+	return hex[:min(len(hex), 12)]
 }

@@ -74,6 +74,10 @@ func TestWriteTextContent(t *testing.T) {
 	require.Regexp(t, `(?m)^━━ haproxy 2\.6\.12 ━+  PASS  ━━$`, out)
 	require.Regexp(t, `(?m)^━━ nginx 1\.22\.1 ━+  FAIL  ━━$`, out)
 	require.Contains(t, out, "affinity  cookie SERVERID")
+	// The images the nodes ran from, under the driver, with short IDs;
+	// nginx's run had none and shows no line.
+	require.Contains(t, out, "  images    proxy haproxy:2.6 (5d3f4c8a9b1e)\n            node wslb-node:0123456789abcdef (9e8d7c6b5a4f)\n            broker wslb-runtime:bookworm\n")
+	require.Equal(t, 1, count("images    "))
 	require.Contains(t, out, "load      200 clients × 4 connections × 10 messages")
 	require.Contains(t, out, "RTT     proxied p50 0.14 ms · p99 0.98 ms · direct p50 0.06 ms\n          proxy adds 0.08 ms · 300 probe samples")
 	require.Contains(t, out, "Load    8,889 msg/s · up to 256 clients in flight · queueing p50 12.0 ms")

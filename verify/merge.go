@@ -154,6 +154,12 @@ func mergeRun(parts []*Part, params Params) (*report.Run, error) {
 		if run.RTT.Samples == 0 {
 			run.RTT, run.DirectRTT = p.RTT, p.DirectRTT
 		}
+		// Each shard ran its own nodes: the run used every image any did.
+		for _, im := range p.Images {
+			if !slices.Contains(run.Images, im) {
+				run.Images = append(run.Images, im)
+			}
+		}
 		run.Load = mergeLoad(run.Load, p.Load)
 		run.Errors = mergeErrors(run.Errors, p.Errors)
 	}

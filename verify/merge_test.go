@@ -127,6 +127,29 @@ func TestMergeRoundTripsThroughTheFile(t *testing.T) {
 	require.Equal(t, Judge(obs), sum.Runs[0].Scenarios)
 }
 
+func TestMergeKeepsTheImagesEveryShardRan(t *testing.T) {
+	proxy := report.Image{Role: "proxy", Ref: "haproxy:2.6", ID: "sha256:aa"}
+	node := report.Image{Role: "node", Ref: "wslb-node:0123", ID: "sha256:bb"}
+	other := report.Image{Role: "proxy", Ref: "haproxy:2.6", ID: "sha256:cc"} // the tag on another engine
+	var shards []*Results
+	for i, r := range shardResults(t, testObservations(40, true), 40, 3) {
+		r.Runs[0].Images = [][]report.Image{{proxy, node}, {proxy, node}, {other, node}}[i]
+		var buf bytes.Buffer
+		require.NoError(t, WriteResults(&buf, r))
+		got, err := ReadResults(&buf)
+		require.NoError(t, err)
+		shards = append(shards, got)
+	}
+	sum, err := Merge(shards)
+	require.NoError(t, err)
+	require.Equal(t, []report.Image{proxy, node, other}, sum.Runs[0].Images)
+
+	// Shards that ran no containers have none.
+	sum, err = Merge(shardResults(t, testObservations(40, true), 40, 2))
+	require.NoError(t, err)
+	require.Empty(t, sum.Runs[0].Images)
+}
+
 func TestMergeRefusesShardsOfAnotherRun(t *testing.T) {
 	obs := testObservations(40, true)
 	fresh := func() []*Results { return shardResults(t, obs, 40, 4) }

@@ -89,14 +89,16 @@ type Part struct {
 	Started      time.Time       `json:"started"`
 	Duration     time.Duration   `json:"duration_ns"`
 	// FirstClient and Clients are this shard's slice of the clients.
-	FirstClient  int              `json:"first_client"`
-	Clients      int              `json:"clients"`
-	Backends     []report.Backend `json:"backends"`
-	RTT          report.Latency   `json:"rtt"`
-	DirectRTT    report.Latency   `json:"direct_rtt"`
-	Load         report.Load      `json:"load"`
-	Errors       report.Errors    `json:"errors"`
-	Observations *Observations    `json:"observations"`
+	FirstClient int              `json:"first_client"`
+	Clients     int              `json:"clients"`
+	Backends    []report.Backend `json:"backends"`
+	RTT         report.Latency   `json:"rtt"`
+	DirectRTT   report.Latency   `json:"direct_rtt"`
+	Load        report.Load      `json:"load"`
+	Errors      report.Errors    `json:"errors"`
+	// Images are the container images this shard's nodes ran from.
+	Images       []report.Image `json:"images,omitempty"`
+	Observations *Observations  `json:"observations"`
 }
 
 // NewResults starts the results file of a run of opts (normalized) on
@@ -115,7 +117,7 @@ func (r *Results) Add(run *report.Run, obs *Observations) {
 	p := &Part{
 		Proxy: run.Proxy, ProxyVersion: run.ProxyVersion, Pool: run.Pool, Affinity: run.Affinity,
 		Started: run.Started, Duration: run.Duration, FirstClient: first, Clients: n,
-		RTT: run.RTT, DirectRTT: run.DirectRTT, Load: run.Load, Errors: run.Errors, Observations: obs,
+		RTT: run.RTT, DirectRTT: run.DirectRTT, Load: run.Load, Errors: run.Errors, Images: run.Images, Observations: obs,
 	}
 	for _, b := range run.Backends {
 		p.Backends = append(p.Backends, *b)

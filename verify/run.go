@@ -292,8 +292,23 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	run.Hosts = e.hosts(plan, f)
 	if !e.deployed {
 		run.Driver, run.DriverWhy = e.rt.Driver(), e.driverWhy
+		run.Images = e.images(ctx)
 	}
 	return run, r.obs, nil
+}
+
+// images are the container images the run's nodes ran from, when its
+// driver runs containers.
+func (e *env) images(ctx context.Context) []report.Image {
+	im, ok := e.rt.(driver.Imager)
+	if !ok {
+		return nil
+	}
+	var out []report.Image
+	for _, i := range im.Images(ctx) {
+		out = append(out, report.Image{Role: i.Role, Ref: i.Ref, ID: i.ID})
+	}
+	return out
 }
 
 // hosts are the addresses a run used: the listener, the backends', and
