@@ -23,9 +23,7 @@ func hostState(t *testing.T) map[string]string {
 	t.Helper()
 	state := map[string]string{}
 	for _, args := range [][]string{{"-o", "addr"}, {"route"}, {"-6", "route"}, {"-o", "link"}} {
-		out, err := exec.Command("ip", args...).CombinedOutput()
-		require.NoError(t, err, "ip %v: %s", args, out)
-		state["ip "+strings.Join(args, " ")] = withoutDockerLinks(string(out))
+		state["ip "+strings.Join(args, " ")] = withoutDockerLinks(ipDump(t, args...))
 	}
 	if out, err := exec.Command("iptables-save").Output(); err == nil {
 		state["iptables-save"] = stripComments(string(out))
@@ -52,6 +50,23 @@ func hostState(t *testing.T) map[string]string {
 	require.NoError(t, err)
 	state["net.ipv4.ip_forward"] = string(fwd)
 	return state
+}
+
+// ipDump runs ip with args. The kernel marks a dump that links coming and
+// going (other tests' containers and namespaces) cut short with a first
+// line "Dump was interrupted and may be inconsistent."; such a dump is
+// taken again.
+func ipDump(t *testing.T, args ...string) string {
+	t.Helper()
+	for try := 0; ; try++ {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		require.NoError(t, err, "ip %v: %s", args, out)
+		if !strings.HasPrefix(string(out), "Dump was interrupted") {
+			return string(out)
+		}
+		require.Less(t, try, 50, "ip %v: every dump was interrupted", args)
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // dockerLink names the bridges and veths a Docker engine makes for its
@@ -98,12 +113,11 @@ func requireHostAsItWas(t *testing.T, before map[string]string) {
 	// The engine's networks before and after the look at the links: a
 	// network made or removed meanwhile is in one of the two lists.
 	nets := dockerNetworks(t)
-	out, err := exec.Command("ip", "-o", "link").CombinedOutput()
-	require.NoError(t, err, "ip -o link: %s", out)
+	out := ipDump(t, "-o", "link")
 	for id := range dockerNetworks(t) {
 		nets[id] = true
 	}
-	for _, br := range dockerBridge.FindAllStringSubmatch(string(out), -1) {
+	for _, br := range dockerBridge.FindAllStringSubmatch(out, -1) {
 		require.True(t, nets[br[1]], "bridge br-%s is left of a network the engine no longer has:\n%s", br[1], out)
 	}
 }

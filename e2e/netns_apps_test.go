@@ -30,8 +30,8 @@ func hostUnchanged(t *testing.T) {
 }
 
 // backendsOnHosts matches the header line that places every backend on a
-// host of its own.
-var backendsOnHosts = regexp.MustCompile(`driver netns (\([^)]*\) )?· proxy 198\.18\.0\.2:\d+ · backends (\w+ 198\.18\.1\.\d+:\d+,? ?)+`)
+// host of its own (flattened: a wrapped line loses its " · " at the break).
+var backendsOnHosts = regexp.MustCompile(`driver netns (\([^)]*\) )?· proxy 198\.18\.0\.2:\d+ (· )?backends (\w+ 198\.18\.1\.\d+:\d+,? ?)+`)
 
 // examples/socketio.hcl with its --backend-cmd app and Redis adapter
 // passes on the netns driver, on both proxies: each node process runs in
