@@ -53,8 +53,11 @@ const (
 	maxCmdLen   = 4096
 )
 
-// Check validates a --backend-cmd value: it must place the server on
-// {port}, and be a single line.
+// Check validates a --backend-cmd value: one line of bounded length. The
+// port may come from {port} in the command or from $WSLB_PORT in the
+// server's environment (an app configured by its environment, as most are),
+// so neither is required here: a server that listens elsewhere is reported
+// by the readiness wait, quoting its output.
 func Check(cmd string) error {
 	switch {
 	case strings.TrimSpace(cmd) == "":
@@ -63,8 +66,6 @@ func Check(cmd string) error {
 		return fmt.Errorf("backend command is longer than %d bytes", maxCmdLen)
 	case strings.ContainsFunc(cmd, func(r rune) bool { return r < ' ' && r != '\t' }):
 		return errors.New("backend command must be one line without control characters")
-	case !strings.Contains(cmd, PortVar):
-		return fmt.Errorf("backend command %q has no %s: the server must listen on the port verify gives it", cmd, PortVar)
 	}
 	return nil
 }
@@ -396,7 +397,7 @@ func (r *Runner) waitOne(ctx context.Context, client *http.Client, dial func(ctx
 			if p == nil {
 				return fmt.Errorf("backend %s on %s not ready: %s", id, addr, last)
 			}
-			return p.failure(fmt.Sprintf("not ready on %s: %s", addr, last))
+			return p.failure(fmt.Sprintf("not ready on %s: %s (does it listen on {host}:{port}, $WSLB_HOST:$WSLB_PORT?)", addr, last))
 		case <-time.After(readyPoll):
 		}
 	}

@@ -12,14 +12,46 @@ import (
 )
 
 func TestCheck(t *testing.T) {
-	for _, bad := range []string{"", "  ", "node server.js", "node s.js {port}\nrm -rf /", strings.Repeat("x", 5000) + "{port}"} {
+	for _, bad := range []string{"", "  ", "node s.js {port}\nrm -rf /", strings.Repeat("x", 5000) + "{port}"} {
 		if err := Check(bad); err == nil {
 			t.Errorf("Check(%q) accepted", bad)
 		}
 	}
-	if err := Check("node server.js {port} {id}"); err != nil {
-		t.Error(err)
+	// The port may come from the environment instead of the command.
+	for _, good := range []string{"node server.js {port} {id}", "node server.js"} {
+		if err := Check(good); err != nil {
+			t.Error(err)
+		}
 	}
+}
+
+// A server configured only by its environment ($WSLB_HOST, $WSLB_PORT) is
+// run and found ready on the port verify gave it.
+func TestProcessListensOnEnvironmentPort(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	r := &Runner{
+		Cmd:     `exec python3 -m http.server "$WSLB_PORT" --bind "$WSLB_HOST"`,
+		WorkDir: "/", Scratch: t.TempDir(), HealthPath: map[string]string{"web1": "/"},
+	}
+	p, err := r.Backend("web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := freeListener(t)
+	addr := ln.Addr().String()
+	served := make(chan error, 1)
+	go func() { served <- p.Serve(ln) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.WaitReady(ctx, map[string]string{"web1": addr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-served
 }
 
 func TestScript(t *testing.T) {
