@@ -25,8 +25,10 @@ export WSLB_RUNTIME_CACHE
 
 all: build
 
+# Static (CGO_ENABLED=0): verify --driver docker puts this very binary in
+# its FROM scratch node image, which has no C library to load.
 build:
-	$(GO) build -o $(BIN) ./cmd/wslb
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/wslb
 
 # deps installs haproxy and nginx (run by `wslb verify` and the tests) with
 # apt-get when missing; test-deps adds chromium, which renders the HTML
