@@ -114,7 +114,7 @@ func (r *runner) fanout(name string) (*FanoutInput, error) {
 	}
 	res := f.Result()
 	in.Clients, in.Latency, in.Span = res.Clients, res.Latency, res.Span
-	in.Events = r.env.busEvents(since)
+	in.Events = r.env.busEvents(since, r.poolNodes())
 	return in, r.ctx.Err()
 }
 
@@ -143,7 +143,7 @@ func (r *runner) restartBroker(ctx context.Context, f *harness.Fanout, in *Fanou
 	// is published; one that does not is reported by the judge.
 	deadline := time.Now().Add(fanoutBack)
 	for time.Now().Before(deadline) {
-		if r.env.allBackOnBroker(in.BrokerDown, len(r.plan.Servers)) {
+		if r.env.allBackOnBroker(in.BrokerDown, r.poolNodes()) {
 			return nil
 		}
 		if err := sleep(ctx, 20*time.Millisecond); err != nil {
@@ -151,6 +151,15 @@ func (r *runner) restartBroker(ctx context.Context, f *harness.Fanout, in *Fanou
 		}
 	}
 	return nil
+}
+
+// poolNodes are the ids of the servers of the pool under test.
+func (r *runner) poolNodes() map[string]bool {
+	ids := make(map[string]bool, len(r.plan.Servers))
+	for _, s := range r.plan.Servers {
+		ids[s.ID] = true
+	}
+	return ids
 }
 
 // busiestNode is the node the most joined clients are on.
