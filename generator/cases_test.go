@@ -25,7 +25,7 @@ func baseTopology(name string, aff topology.Affinity) *topology.Topology {
 	}
 	return &topology.Topology{
 		Name:    name,
-		Targets: topology.Targets{HAProxy: topology.Version{Major: 2, Minor: 4}, Nginx: topology.Version{Major: 1, Minor: 18}},
+		Targets: topology.Targets{Versions: map[string]topology.Version{"haproxy": {Major: 2, Minor: 4}, "nginx": {Major: 1, Minor: 18}}},
 		Listeners: []*topology.Listener{
 			{Name: "public", Address: topology.Address{Host: "*", Port: 8080}},
 		},
@@ -110,7 +110,7 @@ var goCases = []goCase{
 		name: "cookie-sticky",
 		topo: func() *topology.Topology {
 			t := baseTopology("cookie-sticky", topology.Affinity{Mode: topology.AffinityCookie, Cookie: "WSLB_SERVER", Consistent: true})
-			t.Targets.Nginx = topology.Version{Major: 1, Minor: 29, Patch: 6}
+			t.Targets.Versions["nginx"] = topology.Version{Major: 1, Minor: 29, Patch: 6}
 			return t
 		},
 		haproxy: []string{"cookie WSLB_SERVER insert indirect nocache httponly attr SameSite=Lax"},

@@ -171,10 +171,7 @@ func TestGoldenCasesHaveASupportedVersion(t *testing.T) {
 }
 
 func targetOf(t *topology.Topology, kind proxybin.Kind) topology.Version {
-	if kind == proxybin.Nginx {
-		return t.Targets.Nginx
-	}
-	return t.Targets.HAProxy
+	return t.Targets.Version(string(kind))
 }
 
 // checkConfig runs the proxy's own check on text. Certificate and key paths

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -191,7 +192,7 @@ func buildHAProxy(t *topology.Topology, opts Options) (*haproxyView, error) {
 	v := &haproxyView{
 		MaxConnLowered: lowered,
 		FDLimit:        opts.FDLimit,
-		Header:         header(t, t.Targets.HAProxy, "HAProxy"),
+		Header:         header(t, t.Targets.Version(string(proxybin.HAProxy)), "HAProxy"),
 		MaxConn:        maxConn,
 		HardStopAfter:  t.Reload.Drain,
 		Runtime:        opts.Runtime != nil,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wslb/wslb/internal/proxybin"
 	"github.com/wslb/wslb/proxy/nginx"
 	"github.com/wslb/wslb/topology"
 )
@@ -166,7 +167,7 @@ func buildNginx(t *topology.Topology, opts Options) (*nginxView, error) {
 		wc, rl = max(lim-nginxSlack, 1), lim
 	}
 	v := &nginxView{
-		Header:            header(t, t.Targets.Nginx, "NGINX"),
+		Header:            header(t, t.Targets.Version(string(proxybin.Nginx)), "NGINX"),
 		WorkerConnections: wc,
 		RlimitNofile:      rl,
 		ShutdownTimeout:   t.Reload.Drain,
@@ -347,7 +348,7 @@ func (b *nginxBuilder) balancing(p *topology.Pool, up *ngUpstream) (hashed, cook
 		up.Balance.Hash = &ngHash{Key: v, Consistent: a.Consistent}
 	case topology.AffinityCookie:
 		up.Balance.Method = rr
-		if v := topology.NginxSticky; !b.t.Targets.Nginx.AtLeast(v.Major, v.Minor, v.Patch) {
+		if v := topology.NginxSticky; !b.t.Targets.Version(string(proxybin.Nginx)).AtLeast(v.Major, v.Minor, v.Patch) {
 			cookieMap = true
 		} else if err := b.sticky(p, up); err != nil {
 			return false, false, err

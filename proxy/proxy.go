@@ -64,11 +64,10 @@ type Descriptor struct {
 	// MinVersion is the oldest version of the proxy wslb writes configs
 	// for, which validate's version rules assume when nothing names the
 	// target; zero when wslb tells no versions of it apart (validate then
-	// offers no --NAME-version flag).
+	// offers no --NAME-version flag). A proxy with one is a target proxy
+	// of topologies: their target block may name its version (NAME =
+	// "1.2"), at least MinVersion.
 	MinVersion topology.Version
-	// TargetVersion is the version a topology's target block asks for
-	// (zero when it names none); nil when a topology cannot name one.
-	TargetVersion func(topology.Targets) topology.Version
 	// CapLimits lowers the connection and descriptor limits a config
 	// sets to what this machine allows (maxConns proxied connections,
 	// nofile descriptors), keeping its line numbers; nil when the proxy
@@ -133,6 +132,9 @@ func Register(d *Descriptor) {
 		}
 	}
 	registry = append(registry, d)
+	if d.MinVersion != (topology.Version{}) {
+		topology.RegisterTarget(topology.TargetProxy{Name: string(d.Name), Title: d.Title, Oldest: d.MinVersion})
+	}
 	if d.ParseVersion != nil {
 		proxybin.RegisterVersioner(d.Name, proxybin.Versioner{Args: d.VersionArgs, Parse: d.ParseVersion})
 	}
@@ -204,13 +206,10 @@ func Fallback() *Descriptor {
 	return nil
 }
 
-// Target is the version of d a topology's targets ask for, zero when
-// they name none.
+// Target is the version of d a topology's targets ask for (its
+// MinVersion when they name none); zero when d is no target proxy.
 func (d *Descriptor) Target(t topology.Targets) topology.Version {
-	if d.TargetVersion == nil {
-		return topology.Version{}
-	}
-	return d.TargetVersion(t)
+	return t.Version(string(d.Name))
 }
 
 // Readable returns every registered proxy whose configs wslb reads (those

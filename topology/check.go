@@ -375,14 +375,16 @@ var NginxSticky = Version{Major: 1, Minor: 29, Patch: 6}
 // servers named by host name could never be pinned.
 func (d *decoder) checkCookieServers(ld *loaded, ps *poolSrc) {
 	t := ld.topo
-	if ps.p.Affinity.Mode != AffinityCookie || t.Targets.Nginx.AtLeast(NginxSticky.Major, NginxSticky.Minor, NginxSticky.Patch) {
+	// Only a topology that targets NGINX (a wslb with it registered).
+	nginx, ok := t.Targets.Versions["nginx"]
+	if !ok || ps.p.Affinity.Mode != AffinityCookie || nginx.AtLeast(NginxSticky.Major, NginxSticky.Minor, NginxSticky.Patch) {
 		return
 	}
 	for _, ss := range ps.servers {
 		if h := ss.s.Address.Host; h != "" && !isIP(h) {
 			d.errorf(ss.a.at("address"), "Cookie affinity needs IP server addresses",
 				"Pool %q uses cookie affinity and targets NGINX %s, which has no open-source sticky cookie: wslb recognises the answering server by its IP address, so server %q cannot use the host name %q. Give its IP address, or target NGINX 1.29.6 or later (target { nginx = \"1.29.6\" }).",
-				ps.p.Name, t.Targets.Nginx, ss.s.Name, h)
+				ps.p.Name, nginx, ss.s.Name, h)
 		}
 	}
 }

@@ -33,7 +33,8 @@ const (
 	MaxConnsLimit = 1000000
 )
 
-// Oldest supported proxy versions, also the default targets.
+// Oldest supported proxy versions, also the default targets (the
+// proxies' descriptors register them, see RegisterTarget).
 var (
 	MinHAProxy = Version{Major: 2, Minor: 4}
 	MinNginx   = Version{Major: 1, Minor: 18}
@@ -52,10 +53,6 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "limits"},
 		{Type: "test"},
 	},
-}
-
-var targetSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "haproxy"}, {Name: "nginx"}},
 }
 
 var listenerSchema = &hcl.BodySchema{
@@ -299,32 +296,6 @@ func (d *decoder) decodeTimeouts(b *hcl.Block, t *Timeouts) *attrs {
 	a.duration("http_request", &t.HTTPRequest, false)
 	a.duration("http_keep_alive", &t.HTTPKeepAlive, false)
 	return a
-}
-
-func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) {
-	a, rng := d.topBlock(b, targetSchema)
-	*t = Targets{HAProxy: MinHAProxy, Nginx: MinNginx, Range: rng}
-	version := func(name, proxy string, dst *Version, min Version) {
-		var s string
-		if !a.str(name, &s, nil) {
-			return
-		}
-		v, err := ParseVersion(s)
-		if err != nil {
-			d.grammarError(a.at(name), err)
-			a.reject(name)
-			return
-		}
-		if !v.AtLeast(min.Major, min.Minor, min.Patch) {
-			d.errorf(a.at(name), "Unsupported "+proxy+" version",
-				"wslb generates configs for %s %d.%d or newer; %q is older. Upgrade %s or remove the argument.",
-				proxy, min.Major, min.Minor, s, proxy)
-			return
-		}
-		*dst = v
-	}
-	version("haproxy", "HAProxy", &t.HAProxy, MinHAProxy)
-	version("nginx", "NGINX", &t.Nginx, MinNginx)
 }
 
 func (d *decoder) decodeReload(b *hcl.Block, r *Reload) {

@@ -44,8 +44,8 @@ func TestDefaultsAreApplied(t *testing.T) {
 
 	require.Equal(t, "test", topo.Name, "name defaults to the file's base name")
 	require.Equal(t, "test.hcl", topo.Filename)
-	require.Equal(t, topology.Version{Major: 2, Minor: 4}, topo.Targets.HAProxy)
-	require.Equal(t, topology.Version{Major: 1, Minor: 18}, topo.Targets.Nginx)
+	require.Equal(t, topology.Version{Major: 2, Minor: 4}, topo.Targets.Version("haproxy"))
+	require.Equal(t, topology.Version{Major: 1, Minor: 18}, topo.Targets.Version("nginx"))
 
 	require.Equal(t, topology.Timeouts{
 		Connect: 5 * time.Second, Client: time.Minute, Server: time.Minute, Tunnel: time.Hour,
@@ -171,8 +171,8 @@ limits {
 }
 `)
 	require.Equal(t, "full", topo.Name)
-	require.Equal(t, topology.Version{Major: 2, Minor: 8, Patch: 3}, topo.Targets.HAProxy)
-	require.Equal(t, topology.Version{Major: 1, Minor: 29, Patch: 6}, topo.Targets.Nginx)
+	require.Equal(t, topology.Version{Major: 2, Minor: 8, Patch: 3}, topo.Targets.Version("haproxy"))
+	require.Equal(t, topology.Version{Major: 1, Minor: 29, Patch: 6}, topo.Targets.Version("nginx"))
 
 	pub := topo.Listener("public")
 	require.Equal(t, topology.Address{Host: "::", Port: 8443}, pub.Address)
@@ -528,4 +528,36 @@ pool "p" {
 	require.Equal(t, topology.DefaultRoomKey, b.RoomKey)
 	require.Equal(t, 11, b.Range.Start.Line)
 	require.Equal(t, topology.AffinityNone, topo.Pools[0].Affinity.Mode)
+}
+
+// The target block takes one argument per registered target proxy (this
+// package's tests register "extra" beside HAProxy and NGINX); another name
+// is refused where it stands, naming the ones it takes.
+func TestTargetNamesAreTheRegisteredProxies(t *testing.T) {
+	var names []string
+	for _, p := range topology.TargetProxies() {
+		names = append(names, p.Name)
+	}
+	require.Equal(t, []string{"extra", "haproxy", "nginx"}, names)
+
+	topo := mustLoad(t, "target {\n  extra = \"3.1\"\n}\n"+minimal)
+	require.Equal(t, topology.Version{Major: 3, Minor: 1}, topo.Targets.Version("extra"))
+	require.Equal(t, topology.MinHAProxy, topo.Targets.Version("haproxy"), "unnamed: the oldest supported")
+	require.Equal(t, topology.Version{Major: 3}, mustLoad(t, minimal).Targets.Version("extra"))
+	require.Zero(t, topo.Targets.Version("envoy"))
+
+	_, diags := load(t, "target {\n  extra = \"2.9\"\n}\n"+minimal)
+	require.True(t, diags.HasErrors())
+	require.Equal(t, "Unsupported Extra version", diags[0].Summary)
+	require.Contains(t, diags[0].Detail, "wslb generates configs for Extra 3.0 or newer")
+	require.Equal(t, 2, diags[0].Subject.Start.Line)
+
+	_, diags = load(t, "target {\n  haproxy = \"2.6\"\n  envoy   = \"1.30\"\n}\n"+minimal)
+	require.True(t, diags.HasErrors())
+	var buf bytes.Buffer
+	require.NoError(t, topology.NewLoader().WriteDiagnostics(&buf, diags, 200, false))
+	out := buf.String()
+	require.Contains(t, out, "test.hcl:3:3: error: Unsupported argument\n")
+	require.Contains(t, out, `An argument named "envoy" is not expected here.`)
+	require.Contains(t, out, `the proxies wslb writes configs for: "extra", "haproxy", "nginx".`)
 }

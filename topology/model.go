@@ -53,13 +53,6 @@ type Test struct {
 	Range       hcl.Range
 }
 
-// Targets are the proxy versions the generated configs must run on.
-type Targets struct {
-	HAProxy Version // default 2.4 (the oldest supported)
-	Nginx   Version // default 1.18 (the oldest supported)
-	Range   hcl.Range
-}
-
 // Version is a major.minor.patch proxy version.
 type Version struct {
 	Major, Minor, Patch int

@@ -30,7 +30,7 @@ func TestDogfoodGeneratedConfigs(t *testing.T) {
 				srcs = append(srcs, Source{Name: filepath.Base(ex) + "/" + a.Name, Kind: a.Kind, Bytes: a.Bytes})
 			}
 			opts := Options{}
-			opts.SetVersion(Nginx, topo.Targets.Nginx)
+			opts.SetVersion(Nginx, topo.Targets.Version(string(Nginx)))
 			res, err := Lint(context.Background(), srcs, opts)
 			require.NoError(t, err)
 			var bad []Finding

@@ -107,7 +107,7 @@ func TestHostileValuesStayValues(t *testing.T) {
 	topo := &topology.Topology{
 		Name:     "chat\"\nservices: {evil: {image: evil}}",
 		Filename: "dir/x\n- evil: 1.hcl",
-		Targets:  topology.Targets{HAProxy: topology.MinHAProxy, Nginx: topology.MinNginx},
+		Targets:  topology.DefaultTargets(),
 		Listeners: []*topology.Listener{{
 			Name: "pub\n  evil: 1", Address: topology.Address{Host: "0.0.0.0", Port: 8443},
 			TLS: &topology.TLS{Certificate: cert, Profile: topology.TLSIntermediate},

@@ -25,7 +25,6 @@ var Descriptor = &proxy.Descriptor{
 	// Master-worker mode in the foreground, as the official image does.
 	ContainerCommand: func(config, _ string) []string { return []string{"haproxy", "-W", "-db", "-f", config} },
 	MinVersion:       topology.MinHAProxy,
-	TargetVersion:    func(t topology.Targets) topology.Version { return t.HAProxy },
 	CapLimits:        CapLimits,
 	// A file of bare keywords (no section yet) is more likely HAProxy's.
 	Fallback: true,

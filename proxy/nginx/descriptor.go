@@ -23,7 +23,6 @@ var Descriptor = &proxy.Descriptor{
 	// the prefix is dir for what it names relative.
 	ContainerCommand: func(config, dir string) []string { return []string{"nginx", "-p", dir + "/", "-c", config} },
 	MinVersion:       topology.MinNginx,
-	TargetVersion:    func(t topology.Targets) topology.Version { return t.Nginx },
 }
 
 func init() { proxy.Register(Descriptor) }

@@ -253,3 +253,27 @@ func TestValidateExecFindsAndVersionsTheToyBinary(t *testing.T) {
 		require.Contains(t, stderr, bin+" --version: cannot read a version from \"a toy of some kind\"")
 	})
 }
+
+// A topology's target block names the toy's version as it names
+// HAProxy's: the registry's proxies are the block's arguments.
+func TestTopologyTargetsTheToy(t *testing.T) {
+	src, err := os.ReadFile("../../../examples/chat.hcl")
+	require.NoError(t, err)
+	text := strings.Replace(string(src), "target {\n", "target {\n  toy     = \"1.4\"\n", 1)
+	require.NotEqual(t, string(src), text)
+	topo, diags := topology.NewLoader().Load("chat.hcl", []byte(text))
+	require.False(t, diags.HasErrors(), diags.Error())
+	d, _ := proxy.Lookup(string(toyproxy.Kind))
+	require.Equal(t, topology.Version{Major: 1, Minor: 4}, d.Target(topo.Targets))
+	require.Equal(t, topology.Version{Major: 2, Minor: 6}, topo.Targets.Version("haproxy"))
+
+	_, diags = topology.NewLoader().Load("chat.hcl", []byte(strings.Replace(text, `toy     = "1.4"`, `toy     = "0.9"`, 1)))
+	require.True(t, diags.HasErrors())
+	require.Equal(t, "Unsupported Toy version", diags[0].Summary)
+
+	_, diags = topology.NewLoader().Load("chat.hcl", []byte(strings.Replace(text, `toy     = "1.4"`, `toys    = "1.4"`, 1)))
+	require.True(t, diags.HasErrors())
+	require.Contains(t, diags[0].Detail, `Did you mean "toy"?`)
+	require.Contains(t, diags[0].Detail, `"haproxy", "nginx", "toy"`)
+	require.Equal(t, 10, diags[0].Subject.Start.Line)
+}
