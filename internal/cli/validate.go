@@ -132,7 +132,7 @@ SIGINT/SIGTERM (nothing is printed then, and the check is stopped).`,
 	f.StringVarP(&opts.Format, "format", "f", "text", "output format: "+strings.Join(output.Formats, ", "))
 	f.StringVar(&opts.FailOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or none")
 	f.StringSliceVar(&opts.Disable, "disable", nil, "rule IDs to skip, comma separated (e.g. WSLB104,WSLB107)")
-	f.BoolVar(&opts.Exec, "exec", false, "also run haproxy -c / nginx -t on a copy with unresolvable host names stubbed (WSLB002)")
+	f.BoolVar(&opts.Exec, "exec", false, "also run each proxy binary's own config check (haproxy -c, nginx -t) on a copy with unresolvable host names stubbed (WSLB002)")
 	f.StringSliceVar(&opts.IncludeRoots, "include-root", nil, "directory configs and their includes may also be read from (default: the directories of the PATHs)")
 	f.BoolVar(&opts.AllowCode, "allow-code", false, "let --exec run configs with directives that run code (lua-load, program, load_module, js_*, ...)")
 	opts.TargetVersions = map[proxybin.Kind]*string{}
