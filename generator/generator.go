@@ -1,4 +1,9 @@
-// Package generator turns a loaded topology into HAProxy and NGINX configs.
+// Package generator turns a loaded topology into the configs of the
+// proxies whose generators are registered (Register). The HAProxy and
+// NGINX builders live here (haproxy.go, nginx.go) and register themselves
+// as any proxy's package does; they stay in this package because it reads
+// the proxy registry (it imports proxy/all), so proxy/haproxy and
+// proxy/nginx cannot import it.
 //
 // Each proxy has a view model (haproxyView, nginxView) computed in Go from
 // the topology; the embedded templates only walk and print it. Output is
@@ -93,11 +98,6 @@ func RegisterFiles(kind proxybin.Kind, f FilesFunc) {
 		panic(fmt.Sprintf("generator: %q has a single-file generator already", kind))
 	}
 	filesGenerators.Register(kind, f)
-}
-
-func init() {
-	Register(proxybin.HAProxy, fromView(buildHAProxy, "haproxy.cfg.tmpl"))
-	Register(proxybin.Nginx, fromView(buildNginx, "nginx.conf.tmpl"))
 }
 
 // fromView is the Func of a proxy whose view model build makes and whose

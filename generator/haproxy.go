@@ -12,6 +12,9 @@ import (
 	"github.com/wslb/wslb/topology"
 )
 
+// The HAProxy generator registers itself as every proxy's does.
+func init() { Register(proxybin.HAProxy, fromView(buildHAProxy, "haproxy.cfg.tmpl")) }
+
 // haproxyView is everything haproxy.cfg.tmpl prints. Values that reach
 // the config as words are already checked and quoted (haQuote); durations
 // are printed by the template's dur.

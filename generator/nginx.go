@@ -13,6 +13,9 @@ import (
 	"github.com/wslb/wslb/topology"
 )
 
+// The NGINX generator registers itself as every proxy's does.
+func init() { Register(proxybin.Nginx, fromView(buildNginx, "nginx.conf.tmpl")) }
+
 // nginxView is everything nginx.conf.tmpl prints. Values that reach the
 // config as words are already checked and quoted (ngQuote); durations are
 // printed by the template's dur.
