@@ -559,5 +559,5 @@ func TestTargetNamesAreTheRegisteredProxies(t *testing.T) {
 	out := buf.String()
 	require.Contains(t, out, "test.hcl:3:3: error: Unsupported argument\n")
 	require.Contains(t, out, `An argument named "envoy" is not expected here.`)
-	require.Contains(t, out, `the proxies wslb writes configs for: "extra", "haproxy", "nginx".`)
+	require.Contains(t, out, `A target names the version of "extra", "haproxy" or "nginx".`)
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/wslb/wslb/internal/words"
 )
 
 // Targets are the proxy versions the generated configs must run on.
@@ -92,13 +94,13 @@ func (d *decoder) decodeTargets(b *hcl.Block, t *Targets) {
 	for _, p := range proxies {
 		names = append(names, fmt.Sprintf("%q", p.Name))
 	}
-	known := "none"
+	known := " No proxy takes a target version here."
 	if len(names) > 0 {
-		known = strings.Join(names, ", ")
+		known = " A target names the version of " + words.Or(names) + "."
 	}
 	for _, diag := range d.diags[before:] {
 		if diag.Summary == "Unsupported argument" {
-			diag.Detail += " The target block names the versions of the proxies wslb writes configs for: " + known + "."
+			diag.Detail += known
 		}
 	}
 	*t = DefaultTargets()

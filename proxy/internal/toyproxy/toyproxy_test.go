@@ -274,6 +274,6 @@ func TestTopologyTargetsTheToy(t *testing.T) {
 	_, diags = topology.NewLoader().Load("chat.hcl", []byte(strings.Replace(text, `toy     = "1.4"`, `toys    = "1.4"`, 1)))
 	require.True(t, diags.HasErrors())
 	require.Contains(t, diags[0].Detail, `Did you mean "toy"?`)
-	require.Contains(t, diags[0].Detail, `"haproxy", "nginx", "toy"`)
+	require.Contains(t, diags[0].Detail, `A target names the version of "haproxy", "nginx" or "toy".`)
 	require.Equal(t, 10, diags[0].Subject.Start.Line)
 }
