@@ -41,7 +41,9 @@ func VerifyTopology(ctx context.Context, topo *topology.Topology, opts Options) 
 	}
 	opts, err := withTopologyBroker(topo, opts).Normalize()
 	if err != nil {
-		return nil, err
+		// Options that only clash with this topology (--broker-channel
+		// and its pool's broker): the input is invalid, no scenario ran.
+		return nil, &InputError{Err: err}
 	}
 	if err := topology.CheckAddresses(topo, "verify", "it runs a local backend in place of each server, or against a deployed topology tells the servers apart by name"); err != nil {
 		return nil, &InputError{Err: err}

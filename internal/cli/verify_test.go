@@ -48,7 +48,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"proxy version of an unknown proxy", []string{"verify", "x.hcl", "--proxy-version", "envoy=1.30"}, `unknown proxy "envoy"`},
 		{"two versions of one proxy", []string{"verify", "x.hcl", "--proxy-version", "nginx=1.26,nginx=1.30"}, "two versions for nginx"},
 		{"unknown broker kind", []string{"verify", "x.hcl", "--broker-start", "zeromq"}, `unknown broker kind "zeromq"`},
-		{"broker channel without broker", []string{"verify", "x.hcl", "--broker-channel", "wslb-{id}"}, "--broker-channel needs a broker"},
+		{"broker channel without broker", []string{"verify", "x.cfg", "--broker-channel", "wslb-{id}"}, "--broker-channel needs a broker"},
 		{"bad broker channel", []string{"verify", "x.hcl", "--broker-start", "redis", "--broker-channel", "a*{id}"}, "redis channel"},
 		{"fanout over socketio", []string{"verify", "x.hcl", "--client", "socketio", "--backend-cmd", "x", "--scenarios", "fanout"}, "not Socket.IO"},
 		{"no messages to publish", []string{"verify", "x.hcl", "--publish", "0"}, "publish must be between 1 and 1000"},
@@ -239,4 +239,20 @@ func TestVerifyFaultFlag(t *testing.T) {
 	require.Contains(t, errOut, `--fault: fault "melt:ws1": unknown kind "melt"`)
 	got, _ := faultCompletion(nil, nil, "")
 	require.Contains(t, got, "pause:")
+}
+
+// --broker-channel rewires the broker a pool's broker block declares: it is
+// checked against that broker's kind (no proxy runs, the channel is bad),
+// not refused for want of --broker-start. Without a broker anywhere it is
+// invalid input for that topology.
+func TestVerifyBrokerChannelOfTopologyBroker(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "verify", "../../examples/fanout.hcl", "--broker-channel", "a*{id}")
+	require.Equal(t, ExitInvalidInput, code, "stderr: %s", stderr)
+	require.Contains(t, stderr, "redis channel prefix")
+	require.NotContains(t, stderr, "needs a broker")
+	require.Empty(t, stdout)
+
+	code, _, stderr = runCLI(t, "verify", "../../examples/cookie.hcl", "--broker-channel", "wslb-{id}")
+	require.Equal(t, ExitInvalidInput, code, "stderr: %s", stderr)
+	require.Contains(t, stderr, "--broker-channel needs a broker")
 }
