@@ -284,3 +284,24 @@ func TestVerifyDockerRefusesWhatItCannotRun(t *testing.T) {
 	require.Contains(t, stderr, "backend image wslb-no-such-image:1 is not on the engine")
 	require.Contains(t, stderr, "--backend-image")
 }
+
+// An image holding another version of the proxy than the one the run
+// generated and checked the config for is refused (exit 4), naming the
+// version it holds and the --proxy-version that runs it, instead of
+// serving under the other version's name in the report.
+func TestVerifyDockerRefusesAProxyImageOfAnotherVersion(t *testing.T) {
+	testutil.NeedDocker(t)
+	host := testutil.NeedProxy(t, proxybin.HAProxy)
+	image := testutil.DockerProxyVersions[proxybin.HAProxy]
+	if host.Version.String() == image || strings.HasPrefix(host.Version.String(), image+".") {
+		t.Skipf("the installed haproxy %s is the image's version", host.Version)
+	}
+	dockerSlot(t)
+	cmd := exec.Command(wslbBin, "verify", "examples/chat.hcl", "--driver", "docker", "--proxy", "haproxy",
+		"--proxy-image", testutil.DockerProxyImage, "--scenarios", "stickiness", "--clients", "10")
+	cmd.Dir = ".."
+	code, _, stderr := runToEnd(t, cmd, 3*time.Minute)
+	require.Equal(t, 4, code, stderr)
+	require.Contains(t, stderr, "the image holds haproxy "+image+".")
+	require.Contains(t, stderr, "--proxy-version haproxy="+image)
+}

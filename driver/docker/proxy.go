@@ -106,6 +106,9 @@ func (e *Env) StartProxy(ctx context.Context, spec driver.ProxySpec) (driver.Pro
 	if err == nil {
 		err = p.waitReady(ctx)
 	}
+	if err == nil {
+		err = p.checkVersion(ctx, d)
+	}
 	if err != nil {
 		tail := p.LogTail(30)
 		p.exit.Expect()
