@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -36,12 +37,48 @@ var ErrNoEngine = errors.New("no Docker engine answers")
 // pingTimeout bounds the first contact with the engine.
 const pingTimeout = 5 * time.Second
 
-// Connect returns a client of the engine DOCKER_HOST names (else the
-// default socket) once it answered a ping, with the API version
-// negotiated down to what the engine speaks (the client negotiates by
-// default; the ping does it now rather than on the first call).
+// OwnEngineRunEnv names the directory of the engine scripts/dockerd (and
+// so `make docker`) starts; its socket is docker.sock there.
+const OwnEngineRunEnv = "WSLB_DOCKER_RUN"
+
+// ownEngineRun is that directory when OwnEngineRunEnv is unset.
+const ownEngineRun = "/run/wslb-dockerd"
+
+// ownEngineHost is the DOCKER_HOST of the engine scripts/dockerd starts,
+// if its socket exists.
+func ownEngineHost() (string, bool) {
+	run := os.Getenv(OwnEngineRunEnv)
+	if run == "" {
+		run = ownEngineRun
+	}
+	sock := filepath.Join(run, "docker.sock")
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Type() != os.ModeSocket {
+		return "", false
+	}
+	return "unix://" + sock, true
+}
+
+// Connect returns a client of the engine DOCKER_HOST names once it
+// answered a ping, with the API version negotiated down to what the engine
+// speaks (the client negotiates by default; the ping does it now rather
+// than on the first call). With DOCKER_HOST unset it tries wslb's own
+// engine (the one `make docker` starts) and then the default socket, so
+// that the commands of the docs work without exporting DOCKER_HOST.
 func Connect(ctx context.Context) (*client.Client, error) {
-	c, err := client.New(client.FromEnv)
+	if os.Getenv(HostEnv) != "" {
+		return connect(ctx, client.FromEnv)
+	}
+	if host, ok := ownEngineHost(); ok {
+		c, err := connect(ctx, client.FromEnv, client.WithHost(host))
+		if err == nil {
+			return c, nil
+		}
+	}
+	return connect(ctx, client.FromEnv)
+}
+
+func connect(ctx context.Context, opts ...client.Opt) (*client.Client, error) {
+	c, err := client.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("docker: %w", err)
 	}
@@ -51,9 +88,9 @@ func Connect(ctx context.Context) (*client.Client, error) {
 		c.Close()
 		where := os.Getenv(HostEnv)
 		if where == "" {
-			where = "the default socket (" + HostEnv + " is unset)"
+			where = "wslb's own engine or the default socket (" + HostEnv + " is unset)"
 		}
-		return nil, driver.Unavailable(fmt.Errorf("%w at %s: %v; start one (scripts/dockerd start prints a %s to use) or point %s at one",
+		return nil, driver.Unavailable(fmt.Errorf("%w at %s: %v; start one (make docker, or scripts/dockerd start, which prints a %s to use) or point %s at one",
 			ErrNoEngine, where, err, HostEnv, HostEnv))
 	}
 	return c, nil
