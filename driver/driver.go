@@ -221,6 +221,15 @@ type ServerState struct {
 	// state RUNNING); a server being taken back (STARTING) or marked down
 	// (STOPPED) is not up.
 	Up bool
+	// Pending is true while the proxy health-checks the server but has no
+	// check result at hand: none has completed since its current worker
+	// started (or one is under way). HAProxy counts such a server up and
+	// takes it down at its first failed check, so its view of the server
+	// is only settled once a result is in.
+	Pending bool
+	// Maint is true when the server is in maintenance (disabled in the
+	// config or through the runtime API): no check brings it up.
+	Maint bool
 }
 
 // ErrNoServerState is returned by ServerStates for proxies without a

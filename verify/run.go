@@ -246,6 +246,12 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 		return nil, nil, err
 	}
 	r.fleet = f
+	if !e.deployed {
+		r.progress("waiting for the proxy's first health checks")
+		if err := r.waitChecks(); err != nil {
+			return nil, nil, err
+		}
+	}
 
 	// The round trip the report shows is the probe's: a few
 	// connections through the proxy, next to the same straight to a
@@ -864,6 +870,10 @@ func (r *runner) reload(h *holding, started time.Time) error {
 		return fmt.Errorf("reload scenario: %w", err)
 	}
 	r.event(report.EventReload, "graceful reload")
+	// The new workers check every server afresh.
+	if err := r.waitChecks(); err != nil {
+		return err
+	}
 
 	// Every held connection costs this process two descriptors (client and
 	// echo backend); new connections must fit in what is left.

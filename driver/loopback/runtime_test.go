@@ -159,6 +159,10 @@ func TestParseServersState(t *testing.T) {
 3 realtime 1 ws1 127.0.0.1 0 0 1 1 2 8 2 0 6 0 0 0 - 40001 - 0 0 - - 0
 3 realtime 2 ws2 127.0.0.1 2 0 1 1 9 15 3 4 6 0 0 0 - 40002 - 0 0 - - 0
 3 realtime 3 ws3 127.0.0.1 1 0 1 1 1 15 3 1 6 0 0 0 - 40003 - 0 0 - - 0
+3 realtime 4 ws4 127.0.0.1 2 0 1 1 0 1 0 2 6 0 0 0 - 40004 - 0 0 - - 0
+3 realtime 5 ws5 127.0.0.1 2 0 1 1 0 2 0 2 7 0 0 0 - 40005 - 0 0 - - 0
+3 realtime 6 ws6 127.0.0.1 2 0 1 1 0 1 0 2 0 0 0 0 - 40006 - 0 0 - - 0
+3 realtime 7 ws7 127.0.0.1 0 5 1 1 0 1 0 0 14 0 0 0 - 40007 - 0 0 - - 0
 
 `
 	got, err := parseServersState(strings.NewReader(out))
@@ -167,6 +171,11 @@ func TestParseServersState(t *testing.T) {
 		{Backend: "realtime", Name: "ws1", Addr: "127.0.0.1:40001", Up: false},
 		{Backend: "realtime", Name: "ws2", Addr: "127.0.0.1:40002", Up: true},
 		{Backend: "realtime", Name: "ws3", Addr: "127.0.0.1:40003", Up: false}, // starting
+		// Up before its first check (INI), and while it runs (START).
+		{Backend: "realtime", Name: "ws4", Addr: "127.0.0.1:40004", Up: true, Pending: true},
+		{Backend: "realtime", Name: "ws5", Addr: "127.0.0.1:40005", Up: true, Pending: true},
+		{Backend: "realtime", Name: "ws6", Addr: "127.0.0.1:40006", Up: true}, // not checked
+		{Backend: "realtime", Name: "ws7", Addr: "127.0.0.1:40007", Maint: true},
 	}, got)
 	_, err = parseServersState(strings.NewReader("Unknown command\n"))
 	require.Error(t, err)
@@ -538,6 +547,55 @@ func TestListenerOwned(t *testing.T) {
 	port, err := FreePort()
 	require.NoError(t, err)
 	require.False(t, listenerOwned("127.0.0.1:"+strconv.Itoa(port), []int{os.Getpid()}))
+}
+
+// HAProxy counts a checked server up before its first check and takes it
+// down at the first that fails: a server's state is settled only once a
+// check result is in (Pending false), which a caller can wait for.
+func TestServerStatesSettleWithTheFirstCheck(t *testing.T) {
+	t.Parallel()
+	r := setup(t, proxybin.HAProxy, strings.Replace(haproxyTestConfig, `    server s1 {{s1}}
+    server s2 {{s2}}
+`, `    option httpchk GET /healthz
+    timeout check 1s
+    server s1 {{s1}} check inter 50ms rise 2 fall 3
+    server s2 {{s2}}
+    server s3 {{s2}} check disabled
+`, 1))
+	ctx := context.Background()
+	// s1's first check finds nothing listening.
+	require.NoError(t, r.backends.Stop(ctx, "s1"))
+	p, err := StartProxy(ctx, ProxyOptions{Kind: proxybin.HAProxy, Config: r.config, Dir: r.scratch.Dir, ReadyAddr: r.addr})
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+
+	// The master CLI refuses for a moment while the master re-executes
+	// itself after forking the worker: an error is asked again.
+	waitFor := func(what string, ok func(s1 ServerState) bool) map[string]ServerState {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			states, err := p.ServerStates(ctx)
+			m := map[string]ServerState{}
+			for _, st := range states {
+				m[st.Name] = st
+			}
+			if err == nil && ok(m["s1"]) {
+				require.Len(t, m, 3)
+				return m
+			}
+			require.True(t, time.Now().Before(deadline), "s1 never %s: %+v, %v", what, m["s1"], err)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// Down with a result in: its first check failed.
+	m := waitFor("down after a check", func(st ServerState) bool { return !st.Up && !st.Pending })
+	require.Equal(t, ServerState{Backend: "be", Name: "s2", Addr: r.backends.Addr("s2"), Up: true}, m["s2"], "not checked: never pending")
+	require.True(t, m["s3"].Maint, "%+v", m["s3"])
+	require.False(t, m["s3"].Up, "%+v", m["s3"])
+
+	require.NoError(t, r.backends.Start(ctx, "s1"))
+	waitFor("up after its checks", func(st ServerState) bool { return st.Up && !st.Pending })
 }
 
 func TestProxyCrashIsNoticed(t *testing.T) {

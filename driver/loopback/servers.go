@@ -62,6 +62,21 @@ func masterCommand(ctx context.Context, sock, cmd string, parse func(io.Reader) 
 	return parse(conn)
 }
 
+// Bits and values of `show servers state` columns (HAProxy's
+// include/haproxy/check-t.h and server-t.h).
+const (
+	// srv_check_state: the check runs when CHK_ST_CONFIGURED and
+	// CHK_ST_ENABLED are set and CHK_ST_PAUSED (maintenance) is not.
+	checkOn     = 0x2 | 0x4
+	checkPaused = 0x8
+	// srv_check_status: HCHK_STATUS_INI (1) and HCHK_STATUS_START (2)
+	// come before a check's result; every later status is one.
+	checkStatusDone = 3
+	// srv_admin_state: SRV_ADMF_FMAINT | IMAINT | CMAINT | RMAINT
+	// (forced, inherited, config "disabled", DNS resolution).
+	adminMaint = 0x1 | 0x2 | 0x4 | 0x20
+)
+
 // parseServersState reads `show servers state` (format version 1): a
 // version line, a "# be_id be_name ..." header naming the columns, then
 // one line per server.
@@ -95,11 +110,16 @@ func parseServersState(r io.Reader) ([]ServerState, error) {
 		if err != nil {
 			continue
 		}
+		admin, _ := strconv.Atoi(get("srv_admin_state"))
+		check, _ := strconv.Atoi(get("srv_check_state"))
+		status, _ := strconv.Atoi(get("srv_check_status"))
 		states = append(states, ServerState{
 			Backend: get("be_name"),
 			Name:    get("srv_name"),
 			Addr:    net.JoinHostPort(get("srv_addr"), get("srv_port")),
 			Up:      state == 2, // SRV_ST_RUNNING
+			Pending: check&(checkOn|checkPaused) == checkOn && status < checkStatusDone,
+			Maint:   admin&adminMaint != 0,
 		})
 	}
 	if err := sc.Err(); err != nil {
