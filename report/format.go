@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +14,27 @@ import (
 // detailLimit caps how many details of a failed scenario the terminal
 // report lists before "… and N more".
 const detailLimit = 10
+
+// moreDetail matches a detail that stands for details a scenario left out
+// itself ("… and 180 more", as verify caps its lists).
+var moreDetail = regexp.MustCompile(`^… and ([0-9][0-9,]*) more$`)
+
+// hiddenDetails counts what the details not shown stand for: one each,
+// and N for a detail that says "… and N more", so that the count the
+// report prints is that of the offenders, not of the lines.
+func hiddenDetails(details []string) int64 {
+	var n int64
+	for _, d := range details {
+		if m := moreDetail.FindStringSubmatch(d); m != nil {
+			if v, err := strconv.ParseInt(strings.ReplaceAll(m[1], ",", ""), 10, 64); err == nil {
+				n += v
+				continue
+			}
+		}
+		n++
+	}
+	return n
+}
 
 // ms converts a duration to fractional milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

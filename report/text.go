@@ -185,8 +185,8 @@ func (t *textReport) scenarios(r *Run) {
 					}
 				}
 			}
-			if more := len(sc.Details) - len(shown); more > 0 {
-				t.line(hang + t.p.Dim(fmt.Sprintf("… and %s more", formatInt(int64(more)))))
+			if more := hiddenDetails(sc.Details[len(shown):]); more > 0 {
+				t.line(hang + t.p.Dim(fmt.Sprintf("… and %s more", formatInt(more))))
 			}
 		}
 	}

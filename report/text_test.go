@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -128,4 +129,29 @@ func TestWriteTextEmptyRun(t *testing.T) {
 	require.Contains(t, out, "no scenario ran")
 	require.Contains(t, out, "RTT     no samples")
 	require.Contains(t, out, "  FAIL   nginx FAIL")
+}
+
+// A scenario that capped its own list ("… and 180 more" among its details)
+// is counted by what it left out, not as one more line.
+func TestWriteTextCountsCappedDetails(t *testing.T) {
+	t.Parallel()
+	sum := fixtureSummary()
+	var sc *Scenario
+	for _, r := range sum.Runs {
+		for _, s := range r.Scenarios {
+			if !s.Passed && !s.Skipped && sc == nil {
+				sc = s
+			}
+		}
+	}
+	require.NotNil(t, sc, "the fixture has a failed scenario")
+	sc.Details = nil
+	for i := range 20 {
+		sc.Details = append(sc.Details, fmt.Sprintf("client-%04d: no connection succeeded", i))
+	}
+	sc.Details = append(sc.Details, "… and 180 more", "backend io1 output: listening")
+	out := renderText(t, sum, TextOptions{Width: 80})
+	// 10 shown; 10 listed + 180 left out + 1 output line hidden.
+	require.Contains(t, out, "… and 191 more")
+	require.NotContains(t, out, "… and 12 more")
 }
