@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -501,4 +502,47 @@ func (f *Fanout) Close() {
 		s.wmu.Unlock()
 	}
 	f.wg.Wait()
+}
+
+// Unrefused is how many joined clients' message m their node has not
+// refused, leaving out those still waiting to be sent (a client away):
+// what the nodes accepted or have not answered yet. A node confirms
+// nothing it accepts, so while the broker is down every publication
+// should come back refused.
+func (f *Fanout) Unrefused(m int) int {
+	if m < 1 || m > f.spec.Messages {
+		return 0
+	}
+	n := 0
+	for _, s := range f.subs {
+		s.wmu.Lock()
+		waiting := slices.Contains(s.pending, m)
+		s.wmu.Unlock()
+		s.mu.Lock()
+		if len(s.res.Backends) > 0 && !s.res.Refused[m-1] && !waiting {
+			n++
+		}
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// WaitRefused waits until every joined client's message m was refused, at
+// most for bound, and returns Unrefused(m). Publish returns once the
+// messages are written; a busy node may read them later, so a round
+// published while the broker is down must be answered before the broker
+// comes back, or the node publishes it into the restarted broker before
+// the other nodes have subscribed again.
+func (f *Fanout) WaitRefused(ctx context.Context, m int, bound time.Duration) int {
+	deadline := time.Now().Add(bound)
+	for {
+		n := f.Unrefused(m)
+		if n == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			return n
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }

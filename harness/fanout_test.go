@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"testing"
@@ -155,4 +156,40 @@ func TestFanoutClientsComeBackAfterTheirNodeStops(t *testing.T) {
 		}
 	}
 	require.Equal(t, clients/3, moved)
+}
+
+// downBus is a broker that is down: it refuses every publication, after
+// delay (a busy node answering late).
+type downBus struct{ delay time.Duration }
+
+func (b downBus) Publish(ctx context.Context, _ string, _ []byte) error {
+	time.Sleep(b.delay)
+	return errors.New("broker down")
+}
+
+// Publish returns once the round is written; WaitRefused waits until the
+// nodes have refused all of it, so a broker restart cannot come before a
+// node read the round published while the broker was down.
+func TestFanoutWaitRefusedWaitsForLateRefusals(t *testing.T) {
+	t.Parallel()
+	var nodes []*backend
+	for _, id := range []string{"n1", "n2"} {
+		srv, err := echo.New(echo.Config{ID: id, Bus: downBus{delay: 300 * time.Millisecond}})
+		require.NoError(t, err)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go func() { _ = srv.Serve(ln) }()
+		t.Cleanup(func() { _ = srv.Close() })
+		nodes = append(nodes, &backend{srv: srv, addr: ln.Addr().String()})
+	}
+	_, url := startAffinityProxy(t, harness.ModeNone, "", nodes)
+	f := openFanout(t, url, 6, harness.FanoutSpec{RoomSize: 3, Messages: 2})
+	require.NoError(t, f.Publish(context.Background(), 1))
+	require.Positive(t, f.Unrefused(1), "the nodes answered before Publish returned")
+	require.Zero(t, f.WaitRefused(context.Background(), 1, 10*time.Second))
+	for _, c := range f.Result().Clients {
+		require.True(t, c.Refused[0], c.Client.Name)
+		require.False(t, c.Refused[1], c.Client.Name)
+	}
+	require.Equal(t, 6, f.Unrefused(2), "message 2 was not published")
 }

@@ -21,6 +21,10 @@ const (
 	// fanoutBack bounds waiting for the nodes to be back on the broker
 	// after it restarted, and for a stopped node's clients to come back.
 	fanoutBack = 30 * time.Second
+	// fanoutRefuseWait bounds the wait for the nodes to refuse the round
+	// published while the broker is down (Kafka's publish gives up after
+	// 5 s).
+	fanoutRefuseWait = 8 * time.Second
 )
 
 // fanoutScenarios runs the fan-out scenarios asked for, in order.
@@ -130,6 +134,10 @@ func (r *runner) restartBroker(ctx context.Context, f *harness.Fanout, in *Fanou
 	if err := f.Publish(ctx, m); err != nil {
 		return err
 	}
+	// The round must be refused while the broker is down, not read by a
+	// busy node once it is back (and lost before the others subscribed
+	// again); a node that accepts it anyway is the judge's to report.
+	f.WaitRefused(ctx, m, fanoutRefuseWait)
 	if err := sleep(ctx, fanoutGap); err != nil {
 		return err
 	}
