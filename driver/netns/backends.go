@@ -100,7 +100,30 @@ func (e *Env) StartBackends(ctx context.Context, spec driver.BackendSpec) (drive
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if spec.Echo {
+		if err := e.reachFromProxy(ctx, b); err != nil {
+			return nil, err
+		}
+	}
 	return b, nil
+}
+
+// reachFromProxy connects to every backend from the proxy's host: the
+// proxy's first health checks, whose connect is bounded by their interval
+// (50 ms with fast checks), must not be what brings the path up (the
+// veths' carrier, the bridge ports, each end learning the other's link
+// address). A server listening is not enough: it must be reachable from
+// where the proxy runs.
+func (e *Env) reachFromProxy(ctx context.Context, b *Backends) error {
+	for _, id := range b.IDs() {
+		d := &net.Dialer{Timeout: backendReady}
+		c, err := e.proxy.dial(ctx, d, "tcp", b.Addr(id))
+		if err != nil {
+			return fmt.Errorf("start backend %s: not reachable from the proxy's host: %w", id, err)
+		}
+		_ = c.Close()
+	}
+	return nil
 }
 
 func (b *Backends) get(id string) (*backend, error) { return b.roster.Get(id) }

@@ -112,6 +112,21 @@ func (h *host) linkUp(name string) error {
 	})
 }
 
+// operUp reports whether link name is operationally up: its carrier is
+// on and it carries traffic, not only set up.
+func (h *host) operUp(name string) (bool, error) {
+	var up bool
+	err := h.netlink(func(nl *netlink.Handle) error {
+		l, err := nl.LinkByName(name)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", h.name, name, err)
+		}
+		up = l.Attrs().OperState == netlink.OperUp
+		return nil
+	})
+	return up, err
+}
+
 // faultNS is the host's namespace as netfault takes it.
 func (h *host) faultNS() netfault.NS { return netfault.NS{Name: h.name, Handle: h.ns} }
 

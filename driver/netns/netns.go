@@ -34,6 +34,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 
@@ -236,7 +237,40 @@ func (e *Env) plug(node string, addr netip.Addr) (*host, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := waitOperUp(h, "eth0", e.sw, swEnd); err != nil {
+		return nil, fmt.Errorf("plug %s: %w", node, err)
+	}
 	return h, nil
+}
+
+// linkUpWait bounds waiting for a veth pair to carry traffic.
+const linkUpWait = 5 * time.Second
+
+// waitOperUp waits until both ends of a veth pair are operationally up.
+// Setting a link up returns at once; the kernel turns its carrier on, and
+// with it activates its queue and lets the bridge forward on the port,
+// later, in a work item that a loaded machine runs late. A packet sent
+// before is dropped: a first connection then waits a second for its
+// retransmission, longer than a fast health check's connect timeout.
+func waitOperUp(a *host, aLink string, b *host, bLink string) error {
+	deadline := time.Now().Add(linkUpWait)
+	for {
+		aUp, err := a.operUp(aLink)
+		if err != nil {
+			return err
+		}
+		bUp, err := b.operUp(bLink)
+		if err != nil {
+			return err
+		}
+		if aUp && bUp {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s (in %s) and %s (in %s) not both up after %s", aLink, a.name, bLink, b.name, linkUpWait)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // hosts are every host made so far, for Close (the switch apart).

@@ -84,9 +84,11 @@ func TestBackendsAreHostsOfTheirOwn(t *testing.T) {
 	ctx := context.Background()
 	env := open(t)
 	require.Equal(t, "netns", env.Driver())
+	requireVethsUp(t)
 	b, err := env.StartBackends(ctx, driver.BackendSpec{IDs: []string{"ws1", "ws2"}, Echo: true})
 	require.NoError(t, err)
 	require.NotEqual(t, b.Addr("ws1"), b.Addr("ws2"))
+	requireVethsUp(t)
 	for _, id := range b.IDs() {
 		a := netip.MustParseAddrPort(b.Addr(id))
 		require.True(t, env.Clients().Local(a.Addr()), "%s is in the run's network", a)
@@ -134,6 +136,25 @@ func TestBackendsAreHostsOfTheirOwn(t *testing.T) {
 	require.Empty(t, namespaces(t), "Close removes every namespace")
 	for _, p := range pids {
 		require.Empty(t, procState(p), "Close kills every backend")
+	}
+}
+
+// requireVethsUp checks that every veth of this process's runs carries
+// traffic already (operationally up), not only set up: a packet sent
+// before is dropped.
+func requireVethsUp(t *testing.T) {
+	t.Helper()
+	for _, ns := range namespaces(t) {
+		out, err := exec.Command("ip", "-n", ns, "-o", "link", "show").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		veths := 0
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && (strings.HasPrefix(f[1], "eth0@") || strings.HasPrefix(f[1], "v-")) {
+				veths++
+				require.Contains(t, line, "state UP", "in %s", ns)
+			}
+		}
+		require.Positive(t, veths, "%s: %s", ns, out)
 	}
 }
 
