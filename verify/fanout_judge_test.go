@@ -215,3 +215,49 @@ func TestEvalFanoutNodeStopTellsAResumingApplication(t *testing.T) {
 	require.True(t, sc.Passed, sc.Summary)
 	require.Contains(t, sc.Summary, "0 missed while away from stopped ws2 (200 published while away were delivered: the application resumes)")
 }
+
+// Messages the stopped node's clients wrote after it had stopped, before
+// they saw their connections drop, reached no node: they are counted
+// apart, not as the application's loss. One it had before it stopped and
+// never published is still lost.
+func TestEvalFanoutNodeStopDoesNotBlameWritesToTheStoppedNode(t *testing.T) {
+	t.Parallel()
+	in := perfectFanout(30, 10, 4, "ws1", "ws2", "ws3")
+	in.Name, in.Stopped, in.StoppedAt = ScenarioFanoutNodeStop, "ws2", t0.Add(250*time.Millisecond)
+	onWS2 := func(i int) bool { return in.Clients[i].Backends[0] == "ws2" }
+	for i := range in.Clients {
+		c := &in.Clients[i]
+		for j := range c.RoomLen {
+			if onWS2(c.RoomStart + j) {
+				c.Got[j*4+2] = 0 // message 3 (0.3 s) of ws2's clients reached no one
+			}
+		}
+		if onWS2(i) {
+			// They saw the drop only after writing message 3, and came
+			// back on ws1, having missed the others' message 3 too.
+			c.Away = []harness.Window{{Dropped: t0.Add(320 * time.Millisecond), Rejoined: t0.Add(400 * time.Millisecond)}}
+			c.Backends = append(c.Backends, "ws1")
+			for j := range c.RoomLen {
+				c.Got[j*4+2] = 0
+			}
+		}
+	}
+	sc := EvalFanout(in)
+	require.True(t, sc.Passed, sc.Summary)
+	require.EqualValues(t, 0, metric(sc, "lost"))
+	require.EqualValues(t, 10, metric(sc, "written to the stopped node"))
+	require.Contains(t, sc.Details[0], "10 messages its clients wrote after it had stopped")
+
+	// Message 2 (0.2 s, before the stop) of a ws2 client that no one got
+	// is the application's loss: for the 7 of its room not on ws2 (the 3
+	// on ws2 count it as missed while away, within the grace).
+	for i := range in.Clients {
+		c := &in.Clients[i]
+		if c.RoomStart == 0 {
+			c.Got[1*4+1] = 0 // client 1 (ws2), message 2
+		}
+	}
+	sc = EvalFanout(in)
+	require.False(t, sc.Passed)
+	require.EqualValues(t, 7, metric(sc, "lost"))
+}
