@@ -139,6 +139,7 @@ func newHTMLRun(r *Run, i int) htmlRun {
 		{"Affinity", affinityText(r.Affinity)},
 		{"Driver", driverText(r)},
 		{"Images", imagesText(r)},
+		{"Broker", r.Broker},
 		{"Load", loadText(r)},
 		{"Duration", formatDuration(r.Duration)},
 		{"Stickiness", fmt.Sprintf("%.1f%%", 100*r.Stickiness)},

@@ -106,6 +106,7 @@ type jsonRun struct {
 	DriverWhy      string         `json:"driver_why"`
 	Hosts          jsonHosts      `json:"hosts"`
 	Images         []Image        `json:"images,omitempty"`
+	Broker         string         `json:"broker,omitempty"`
 	Started        *string        `json:"started"` // RFC 3339, null when unknown
 	DurationMS     jsonFloat      `json:"duration_ms"`
 	Clients        int            `json:"clients"`
@@ -222,6 +223,7 @@ func newJSONRun(r *Run, source string) jsonRun {
 		DriverWhy:      r.DriverWhy,
 		Hosts:          jsonHosts{Proxy: r.Hosts.Proxy, Backends: map[string]string{}, Clients: r.Hosts.Clients},
 		Images:         r.Images,
+		Broker:         r.Broker,
 		DurationMS:     msFloat(r.Duration),
 		Clients:        r.Clients,
 		Reconnects:     r.Reconnects,

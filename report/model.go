@@ -28,7 +28,10 @@ type Run struct {
 	Hosts     Hosts
 	// Images are the container images the nodes ran from (a driver that
 	// runs containers); none for processes on the host.
-	Images   []Image
+	Images []Image
+	// Broker is the message broker the nodes shared (kind, address,
+	// channel), "" when none.
+	Broker   string
 	Passed   bool
 	Started  time.Time
 	Duration time.Duration

@@ -90,6 +90,7 @@ func (t *textReport) run(r *Run) {
 		{"affinity", affinityText(r.Affinity)},
 		{"driver", driverText(r)},
 		{"images", imagesText(r)},
+		{"broker", r.Broker},
 		{"load", loadText(r)},
 		{"duration", formatDuration(r.Duration)},
 	}

@@ -155,3 +155,18 @@ func TestWriteTextCountsCappedDetails(t *testing.T) {
 	require.Contains(t, out, "… and 191 more")
 	require.NotContains(t, out, "… and 12 more")
 }
+
+// A run whose nodes shared a broker names it under the driver, in every
+// format; a run without one has no such line.
+func TestReportNamesTheBroker(t *testing.T) {
+	t.Parallel()
+	sum := fixtureSummary()
+	sum.Runs[0].Broker = "nats at nats://127.0.0.1:4222, channel chat"
+	out := renderText(t, sum, TextOptions{Width: 100})
+	require.Contains(t, out, "  broker    nats at nats://127.0.0.1:4222, channel chat\n")
+	require.Equal(t, 1, strings.Count(out, "broker    "))
+
+	var js bytes.Buffer
+	require.NoError(t, WriteJSON(&js, sum))
+	require.Contains(t, js.String(), `"broker": "nats at nats://127.0.0.1:4222, channel chat"`)
+}

@@ -296,6 +296,9 @@ func runPool(ctx context.Context, e *env, plan poolPlan, opts Options) (*report.
 	run.Passed = passed(run.Scenarios)
 	e.withOutputs(run)
 	run.Hosts = e.hosts(plan, f)
+	if e.broker != nil {
+		run.Broker = e.broker.describe()
+	}
 	if !e.deployed {
 		run.Driver, run.DriverWhy = e.rt.Driver(), e.driverWhy
 		run.Images = e.images(ctx)
