@@ -257,10 +257,10 @@ func TestVerifyDockerFanoutBrokers(t *testing.T) {
 			m := regexp.MustCompile(`(PASS|FAIL) fanout-broker-restart .*?; broker restart: (\d+) refused, (\d+) lost`).FindStringSubmatch(flat)
 			require.NotNil(t, m, "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
 			if m[3] == "0" {
-				require.Equal(t, "PASS", m[1])
-				require.Equal(t, 0, code)
+				require.Equal(t, "PASS", m[1], "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
+				require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
 			} else {
-				require.Equal(t, "FAIL", m[1])
+				require.Equal(t, "FAIL", m[1], "stdout:\n%s\nstderr:\n%s", out, r.stderr.String())
 			}
 			require.Empty(t, dockerLeft(t, r.cmd.Process.Pid))
 			if b.kind == broker.RabbitMQ {

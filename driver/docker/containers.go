@@ -122,13 +122,47 @@ func removeRun(ctx context.Context, c *client.Client, filters client.Filters) ([
 		return removed, errors.Join(append(errs, fmt.Errorf("docker: list networks: %w", err))...)
 	}
 	for _, n := range ns.Items {
-		if _, err := c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+		if err := removeNetwork(ctx, c, n.ID); err != nil {
 			errs = append(errs, fmt.Errorf("docker: remove network %s: %w", n.Name, err))
 			continue
 		}
 		removed = append(removed, "network "+n.Name)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// removeNetwork removes a run's network. The engine refuses while an
+// endpoint is attached, and endpoints outlive the list of containers just
+// removed: a container the run was creating or starting when it was
+// killed or cancelled joins the network after that list was taken, and
+// an endpoint's release after a removal is not always done when the call
+// returns. Whatever is still attached is on the run's own network, so it
+// is removed (or disconnected) and the removal tried again.
+func removeNetwork(ctx context.Context, c *client.Client, id string) error {
+	var err error
+	for try := 0; try < 5; try++ {
+		if _, err = c.NetworkRemove(ctx, id, client.NetworkRemoveOptions{}); err == nil || isNotFound(err) {
+			return nil
+		}
+		res, ierr := c.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
+		if ierr != nil {
+			if isNotFound(ierr) {
+				return nil
+			}
+			return err
+		}
+		for ct := range res.Network.Containers {
+			if _, rerr := c.ContainerRemove(ctx, ct, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil {
+				_, _ = c.NetworkDisconnect(ctx, id, client.NetworkDisconnectOptions{Container: ct, Force: true})
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(try+1) * 200 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 func name(names []string, id string) string {
