@@ -161,26 +161,14 @@ type Versioner struct {
 	Parse func(output string) (topology.Version, error)
 }
 
-var (
-	versionersMu sync.RWMutex
-	versioners   = map[Kind]Versioner{}
-)
+var versioners = byKind[Versioner]{what: "versioner"}
 
 // RegisterVersioner adds the Versioner of kind; a second one is a
 // programming error.
-func RegisterVersioner(kind Kind, v Versioner) {
-	versionersMu.Lock()
-	defer versionersMu.Unlock()
-	if _, dup := versioners[kind]; dup {
-		panic(fmt.Sprintf("proxybin: versioner for %q registered twice", kind))
-	}
-	versioners[kind] = v
-}
+func RegisterVersioner(kind Kind, v Versioner) { versioners.add(kind, v) }
 
 func versioner(kind Kind) (Versioner, error) {
-	versionersMu.RLock()
-	defer versionersMu.RUnlock()
-	v, ok := versioners[kind]
+	v, ok := versioners.get(kind)
 	if !ok {
 		return Versioner{}, fmt.Errorf("unknown proxy kind %q: wslb cannot read the version of its binary", kind)
 	}
@@ -332,27 +320,39 @@ type Checker struct {
 	ConfigName string
 }
 
-var (
-	checkersMu sync.RWMutex
-	checkers   = map[Kind]Checker{}
-)
+var checkers = byKind[Checker]{what: "checker"}
 
 // RegisterChecker adds the Checker of kind; a second one is a programming
 // error.
-func RegisterChecker(kind Kind, c Checker) {
-	checkersMu.Lock()
-	defer checkersMu.Unlock()
-	if _, dup := checkers[kind]; dup {
-		panic(fmt.Sprintf("proxybin: checker for %q registered twice", kind))
-	}
-	checkers[kind] = c
+func RegisterChecker(kind Kind, c Checker) { checkers.add(kind, c) }
+
+func checker(kind Kind) (Checker, bool) { return checkers.get(kind) }
+
+// byKind holds what the proxy packages register per kind from their init
+// functions, read by any goroutine later.
+type byKind[T any] struct {
+	what string // what is registered, for the duplicate panic
+	mu   sync.RWMutex
+	m    map[Kind]T
 }
 
-func checker(kind Kind) (Checker, bool) {
-	checkersMu.RLock()
-	defer checkersMu.RUnlock()
-	c, ok := checkers[kind]
-	return c, ok
+func (r *byKind[T]) add(kind Kind, v T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.m[kind]; dup {
+		panic(fmt.Sprintf("proxybin: %s for %q registered twice", r.what, kind))
+	}
+	if r.m == nil {
+		r.m = map[Kind]T{}
+	}
+	r.m[kind] = v
+}
+
+func (r *byKind[T]) get(kind Kind) (T, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v, ok := r.m[kind]
+	return v, ok
 }
 
 // checkArgs is the command line that checks the config at the absolute

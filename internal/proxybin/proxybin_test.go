@@ -15,14 +15,12 @@ import (
 // proxy/haproxy and proxy/nginx (their tests check theirs): this
 // package's own tests cannot import them, its external ones do.
 func haveVersioners() {
-	versionersMu.Lock()
-	defer versionersMu.Unlock()
 	for kind, parse := range map[Kind]func(string) (topology.Version, error){
 		HAProxy: VersionAfter("HAProxy version", "HA-Proxy version"),
 		Nginx:   VersionAfter("nginx version: nginx/"),
 	} {
-		if _, ok := versioners[kind]; !ok {
-			versioners[kind] = Versioner{Args: []string{"-v"}, Parse: parse}
+		if _, ok := versioners.get(kind); !ok {
+			versioners.add(kind, Versioner{Args: []string{"-v"}, Parse: parse})
 		}
 	}
 }
