@@ -11,15 +11,20 @@
 // reached the broker while the node's connection was down are delivered
 // when it is back (Kafka keeps them); messages published while the broker
 // itself was down failed to publish (Publish returns the error after up to
-// 5 s). franz-go reconnects by itself; a hook on the node's consumer
-// reports Down on the first failed dial, read or write, and Up on the next
-// fetch answered.
+// 5 s). franz-go reconnects by itself, retrying at most a second apart
+// (Kafka's own client backoff) so that a node publishes again soon after
+// the broker is back. Hooks on the node's consumer and producer report
+// Down on the first failed dial (or consumer read or write), and Up once
+// the consumer's next fetch is answered and the producer, if it lost the
+// broker, has been answered again: a node is back when it can both read
+// and publish.
 package kafka
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"strings"
@@ -40,6 +45,7 @@ type conn struct {
 	topic string
 	seeds []string
 	prod  *kgo.Client
+	state *stateHook
 
 	mu     sync.Mutex
 	cons   *kgo.Client
@@ -54,7 +60,9 @@ func dial(ctx context.Context, cfg broker.Config) (broker.Conn, error) {
 		return nil, err
 	}
 	c := &conn{cfg: cfg, topic: cfg.Channel, seeds: strings.Split(u.Host, ",")}
+	c.state = &stateHook{report: c.report}
 	c.prod, err = kgo.NewClient(append(c.common(),
+		kgo.WithHooks(&sideHook{state: c.state, side: producerSide}),
 		kgo.DefaultProduceTopic(c.topic),
 		kgo.AllowAutoTopicCreation(),
 		// Plain at-most-once producing: an idempotent producer's state
@@ -79,7 +87,22 @@ func (c *conn) common() []kgo.Opt {
 	if c.cfg.Node != "" {
 		id = "wslb-" + c.cfg.Node
 	}
-	return []kgo.Opt{kgo.SeedBrokers(c.seeds...), kgo.ClientID(id), kgo.DialTimeout(3 * time.Second)}
+	return []kgo.Opt{kgo.SeedBrokers(c.seeds...), kgo.ClientID(id), kgo.DialTimeout(3 * time.Second),
+		kgo.RetryBackoffFn(retryBackoff)}
+}
+
+// retryBackoff is Kafka's own client backoff (retry.backoff.ms 100,
+// retry.backoff.max.ms 1000, 20% jitter). franz-go's default doubles up to
+// 5 s, and its metadata loop sleeps that out even once the broker is back:
+// after an outage of a few seconds a node's producer published nothing for
+// up to 5 s more, while its consumer was long back.
+func retryBackoff(fails int) time.Duration {
+	d := 100 * time.Millisecond
+	for i := 1; i < fails && d < time.Second; i++ {
+		d *= 2
+	}
+	d = min(d, time.Second)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
 func (c *conn) Publish(ctx context.Context, room string, payload []byte) error {
@@ -102,21 +125,20 @@ func (c *conn) Subscribe(ctx context.Context, h broker.Handler) error {
 	if err != nil {
 		return fmt.Errorf("kafka subscribe %s: %w", c.topic, err)
 	}
-	hook := &stateHook{report: c.state}
 	cons, err := kgo.NewClient(append(c.common(),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: start}),
 		// A log that is shorter than our position (a broker that lost
 		// it) is read from its start.
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(time.Second),
-		kgo.WithHooks(hook),
+		kgo.WithHooks(&sideHook{state: c.state, side: consumerSide}),
 	)...)
 	if err != nil {
 		return err
 	}
 	loop, cancel := context.WithCancel(context.Background())
 	c.cons, c.cancel, c.done = cons, cancel, make(chan struct{})
-	go c.poll(loop, cons, h, hook)
+	go c.poll(loop, cons, h)
 	return nil
 }
 
@@ -149,7 +171,7 @@ func (c *conn) ends(ctx context.Context) (map[int32]kgo.Offset, error) {
 	return start, nil
 }
 
-func (c *conn) poll(ctx context.Context, cons *kgo.Client, h broker.Handler, hook *stateHook) {
+func (c *conn) poll(ctx context.Context, cons *kgo.Client, h broker.Handler) {
 	defer close(c.done)
 	for {
 		fs := cons.PollFetches(ctx)
@@ -160,7 +182,7 @@ func (c *conn) poll(ctx context.Context, cons *kgo.Client, h broker.Handler, hoo
 	}
 }
 
-func (c *conn) state(s broker.State, err error) {
+func (c *conn) report(s broker.State, err error) {
 	if c.cfg.OnState != nil {
 		c.cfg.OnState(s, err)
 	}
@@ -184,56 +206,78 @@ func (c *conn) Close() error {
 	return nil
 }
 
-// stateHook turns the consumer's broker I/O into Down and Up: down at the
-// first failed dial, read or write, up again at the next fetch answered.
-// An idle connection franz-go closes itself is no failure.
-type stateHook struct {
-	report func(broker.State, error)
-	mu     sync.Mutex
-	down   bool
-}
-
-var (
-	_ kgo.HookBrokerConnect = (*stateHook)(nil)
-	_ kgo.HookBrokerRead    = (*stateHook)(nil)
-	_ kgo.HookBrokerWrite   = (*stateHook)(nil)
+// The two clients of a node: the consumer reads the topic, the producer
+// publishes to it.
+const (
+	consumerSide = iota
+	producerSide
 )
 
-// fetchKey is the Kafka API key of Fetch.
-const fetchKey = 1
+// stateHook turns the node's broker I/O into Down and Up: down at the
+// first failed dial of either client (or failed read or write of the
+// consumer), up again once the consumer's next fetch is answered and the
+// producer, if it failed, has had an answer since. An idle connection
+// franz-go closes itself is no failure.
+type stateHook struct {
+	report   func(broker.State, error)
+	mu       sync.Mutex
+	down     [2]bool
+	reported bool // Down was reported last
+}
 
-func (k *stateHook) set(down bool, err error) {
+func (k *stateHook) set(side int, down bool, err error) {
 	k.mu.Lock()
-	changed := k.down != down
-	k.down = down
+	k.down[side] = down
+	lost := k.down[consumerSide] || k.down[producerSide]
+	changed := k.reported != lost
+	k.reported = lost
 	k.mu.Unlock()
 	if !changed {
 		return
 	}
-	if down {
+	if lost {
 		k.report(broker.Down, err)
 	} else {
 		k.report(broker.Up, nil)
 	}
 }
 
-func (k *stateHook) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+// sideHook is one client's hooks into the node's stateHook.
+type sideHook struct {
+	state *stateHook
+	side  int
+}
+
+var (
+	_ kgo.HookBrokerConnect = (*sideHook)(nil)
+	_ kgo.HookBrokerRead    = (*sideHook)(nil)
+	_ kgo.HookBrokerWrite   = (*sideHook)(nil)
+)
+
+// fetchKey is the Kafka API key of Fetch.
+const fetchKey = 1
+
+func (k *sideHook) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
 	if err != nil {
-		k.set(true, err)
+		k.state.set(k.side, true, err)
 	}
 }
 
-func (k *stateHook) OnBrokerRead(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+func (k *sideHook) OnBrokerRead(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
 	switch {
 	case err != nil && !errors.Is(err, context.Canceled):
-		k.set(true, err)
-	case err == nil && key == fetchKey:
-		k.set(false, nil)
+		// A producer's read fails when the broker went while it was
+		// idle; its next dial says whether the broker is there.
+		if k.side == consumerSide {
+			k.state.set(k.side, true, err)
+		}
+	case err == nil && (key == fetchKey || k.side == producerSide):
+		k.state.set(k.side, false, nil)
 	}
 }
 
-func (k *stateHook) OnBrokerWrite(_ kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
-	if err != nil && !errors.Is(err, context.Canceled) {
-		k.set(true, err)
+func (k *sideHook) OnBrokerWrite(_ kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
+	if err != nil && !errors.Is(err, context.Canceled) && k.side == consumerSide {
+		k.state.set(k.side, true, err)
 	}
 }
