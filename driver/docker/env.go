@@ -78,7 +78,7 @@ type Env struct {
 	serviceNS []netfault.NS
 	proxy     *Proxy
 	clients   *Clients
-	undo      []driver.Undo // faults still on, lifted by Close
+	faults    netfault.Held // faults still on, lifted by Close
 	closed    bool
 	closeErr  error
 }
@@ -190,9 +190,7 @@ func (e *Env) Close() error {
 	var errs []error
 	// Faults first: a delay's relay and the namespaces faults hold open
 	// are this process's, not the engine's.
-	for i := len(e.undo) - 1; i >= 0; i-- {
-		_ = e.undo[i](context.Background()) // the containers go next anyway
-	}
+	e.faults.LiftAll()
 	if e.proxy != nil {
 		errs = append(errs, e.proxy.Close())
 	}

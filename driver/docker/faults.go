@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -78,11 +77,7 @@ func (e *Env) Fault(ctx context.Context, f driver.Fault) (driver.Undo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fault %s: %w", f, err)
 	}
-	once := sync.OnceValue(func() error { return undo(context.Background()) })
-	e.mu.Lock()
-	e.undo = append(e.undo, func(context.Context) error { return once() })
-	e.mu.Unlock()
-	return func(context.Context) error { return once() }, nil
+	return e.faults.Hold(undo), nil
 }
 
 // linkDown disconnects the backend's host from the run's network; undo

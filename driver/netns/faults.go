@@ -3,7 +3,6 @@ package netns
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/vishvananda/netlink"
 
@@ -60,11 +59,7 @@ func (e *Env) Fault(ctx context.Context, f driver.Fault) (driver.Undo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fault %s: %w", f, err)
 	}
-	once := sync.OnceValue(func() error { return undo(context.Background()) })
-	e.mu.Lock()
-	e.undo = append(e.undo, func(context.Context) error { return once() })
-	e.mu.Unlock()
-	return func(context.Context) error { return once() }, nil
+	return e.faults.Hold(undo), nil
 }
 
 // linkDown takes the host's eth0 down.

@@ -39,6 +39,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/wslb/wslb/driver"
+	"github.com/wslb/wslb/driver/internal/netfault"
 	"github.com/wslb/wslb/driver/loopback"
 )
 
@@ -133,8 +134,8 @@ type Env struct {
 	mu       sync.Mutex
 	backends *Backends
 	px       *loopback.Proxy
-	undo     []driver.Undo
-	all      []*host // every host but the switch
+	faults   netfault.Held // faults still on, lifted by Close
+	all      []*host       // every host but the switch
 	ports    map[uint16]bool
 	services int // service hosts made
 	closed   bool
@@ -364,12 +365,10 @@ func (e *Env) Close() error {
 		return nil
 	}
 	e.closed = true
-	undo, px, b, hosts := e.undo, e.px, e.backends, e.all
+	px, b, hosts := e.px, e.backends, e.all
 	e.mu.Unlock()
 	var errs []error
-	for i := len(undo) - 1; i >= 0; i-- {
-		_ = undo[i](context.Background()) // the namespaces go next anyway
-	}
+	e.faults.LiftAll()
 	if px != nil {
 		errs = append(errs, px.Close())
 	}
