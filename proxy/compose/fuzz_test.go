@@ -1,8 +1,6 @@
 package compose_test
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/wslb/wslb/generator"
 	"github.com/wslb/wslb/proxy"
 	"github.com/wslb/wslb/proxy/compose"
+	"github.com/wslb/wslb/proxy/internal/targettest"
 	"github.com/wslb/wslb/topology"
 )
 
@@ -40,15 +39,7 @@ var refusals = []string{"both use port", "give an absolute path", "the backend n
 //
 //	go test ./proxy/compose -run '^$' -fuzz FuzzGenerate -fuzztime 1m
 func FuzzGenerate(f *testing.F) {
-	for _, glob := range []string{"../../examples/*.hcl", "../../testdata/istio/affinity-*.hcl"} {
-		files, err := filepath.Glob(glob)
-		require.NoError(f, err)
-		for _, file := range files {
-			src, err := os.ReadFile(file)
-			require.NoError(f, err)
-			f.Add(src)
-		}
-	}
+	targettest.Seed(f, "../../examples/*.hcl", "../../testdata/istio/affinity-*.hcl")
 	f.Fuzz(func(t *testing.T, src []byte) {
 		topo, diags := topology.NewLoader().Load("fuzz.hcl", src)
 		if diags.HasErrors() {

@@ -135,6 +135,20 @@ func (tg Target) Deterministic(t *testing.T, cases []Case) {
 	}
 }
 
+// Seed adds every file the patterns match to f's seed corpus.
+func Seed(f *testing.F, patterns ...string) {
+	f.Helper()
+	for _, pattern := range patterns {
+		files, err := filepath.Glob(pattern)
+		require.NoError(f, err)
+		for _, file := range files {
+			src, err := os.ReadFile(file)
+			require.NoError(f, err)
+			f.Add(src)
+		}
+	}
+}
+
 // Fuzz feeds HCL, seeded with the topologies globs match, through the
 // loader and the target's generator. The invariant: the loader rejects
 // the input, or the generator writes YAML whose every document is an
@@ -142,13 +156,7 @@ func (tg Target) Deterministic(t *testing.T, cases []Case) {
 // check is not nil.
 func (tg Target) Fuzz(f *testing.F, globs []Glob, check func(t *testing.T, doc []byte)) {
 	for _, glob := range globs {
-		files, err := filepath.Glob(glob.Pattern)
-		require.NoError(f, err)
-		for _, file := range files {
-			src, err := os.ReadFile(file)
-			require.NoError(f, err)
-			f.Add(src)
-		}
+		Seed(f, glob.Pattern)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		topo, diags := topology.NewLoader().Load("fuzz.hcl", src)
