@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -37,13 +36,7 @@ func TestCheckSaysWhatTheDriverRuns(t *testing.T) {
 // reports nothing.
 func TestBrokerRestartReachesEveryNodeOnTheEngine(t *testing.T) {
 	testutil.NeedDockerRuntime(t)
-	t.Setenv(NodeBinaryEnv, staticWSLB(t))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	env, err := Open(ctx, driver.Options{})
-	require.NoError(t, err)
-	e := env.(*Env)
-	defer e.Close()
+	ctx, e := openOnEngine(t)
 	br, err := e.StartBroker(ctx, "redis")
 	require.NoError(t, err)
 	require.Equal(t, "redis://"+e.net.broker.String()+":6379", br.URL())
@@ -85,15 +78,10 @@ func TestBrokerRestartReachesEveryNodeOnTheEngine(t *testing.T) {
 // error quoting its output.
 func TestCommandBackendOnTheEngine(t *testing.T) {
 	testutil.NeedDockerRuntime(t)
-	t.Setenv(NodeBinaryEnv, staticWSLB(t))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx, env := openOnEngine(t)
 	dir := t.TempDir()
 	require.NoError(t, os.Chmod(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "greeting"), []byte("hello from the app dir"), 0o644))
-	env, err := Open(ctx, driver.Options{})
-	require.NoError(t, err)
-	defer env.Close()
 	server := `exec node -e 'const fs = require("fs"); require("http").createServer((q, s) => s.end(process.argv[1] + ": " + fs.readFileSync("greeting") + " " + (() => { try { fs.writeFileSync("x", "") ; return "writable" } catch (e) { return "read-only" } })())).listen(Number(process.argv[2]), process.argv[3])' `
 	bs, err := env.StartBackends(ctx, driver.BackendSpec{IDs: []string{"app1"}, Command: &driver.Command{
 		Dir: dir,

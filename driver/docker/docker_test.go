@@ -72,6 +72,20 @@ func TestNodeImageRefusesADynamicBinary(t *testing.T) {
 	require.ErrorContains(t, err, "CGO_ENABLED=0")
 }
 
+// openOnEngine opens a run on the engine with a node image of this tree's
+// wslb, closed when the test ends, and a context bounding the test.
+func openOnEngine(t *testing.T) (context.Context, *Env) {
+	t.Helper()
+	t.Setenv(NodeBinaryEnv, staticWSLB(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	env, err := Open(ctx, driver.Options{})
+	require.NoError(t, err)
+	e := env.(*Env)
+	t.Cleanup(func() { _ = e.Close() })
+	return ctx, e
+}
+
 // staticWSLB builds wslb without cgo for the node image.
 func staticWSLB(t testing.TB) string {
 	t.Helper()
@@ -89,13 +103,7 @@ func staticWSLB(t testing.TB) string {
 // the same address. Close removes every container and the network.
 func TestBackendsPauseStopStartOnTheEngine(t *testing.T) {
 	testutil.NeedDocker(t)
-	t.Setenv(NodeBinaryEnv, staticWSLB(t))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	env, err := Open(ctx, driver.Options{})
-	require.NoError(t, err)
-	e := env.(*Env)
-	defer e.Close()
+	ctx, e := openOnEngine(t)
 	bs, err := e.StartBackends(ctx, driver.BackendSpec{IDs: []string{"b1", "b2"}, Echo: true})
 	require.NoError(t, err)
 	addr := bs.Addr("b1")

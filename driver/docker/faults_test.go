@@ -40,13 +40,7 @@ func getFrom(ns netfault.NS, addr string, limit time.Duration) (time.Duration, e
 // holds the proxy's new connections, not others'.
 func TestFaultsInTheBackendsNamespace(t *testing.T) {
 	testutil.NeedDocker(t)
-	t.Setenv(NodeBinaryEnv, staticWSLB(t))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	env, err := Open(ctx, driver.Options{})
-	require.NoError(t, err)
-	e := env.(*Env)
-	defer e.Close()
+	ctx, e := openOnEngine(t)
 	bs, err := e.StartBackends(ctx, driver.BackendSpec{IDs: []string{"b1", "b2"}, Echo: true})
 	require.NoError(t, err)
 	b1, b2 := bs.Addr("b1"), bs.Addr("b2")
