@@ -122,7 +122,7 @@ func removeRun(ctx context.Context, c *client.Client, filters client.Filters) ([
 		return removed, errors.Join(append(errs, fmt.Errorf("docker: list networks: %w", err))...)
 	}
 	for _, n := range ns.Items {
-		if err := removeNetwork(ctx, c, n.ID); err != nil {
+		if err := removeNetwork(ctx, c, n.ID, cs.Items); err != nil {
 			errs = append(errs, fmt.Errorf("docker: remove network %s: %w", n.Name, err))
 			continue
 		}
@@ -136,11 +136,14 @@ func removeRun(ctx context.Context, c *client.Client, filters client.Filters) ([
 // removed: a container the run was creating or starting when it was
 // killed or cancelled joins the network after that list was taken, and
 // an endpoint's release after a removal is not always done when the call
-// returns. Whatever is still attached is on the run's own network, so it
-// is removed (or disconnected) and the removal tried again.
-func removeNetwork(ctx context.Context, c *client.Client, id string) error {
+// returns, or not at all (a stale endpoint, listed under no container).
+// Whatever is still attached is on the run's own network, so it is
+// removed or force-disconnected — a gone container's endpoint by the
+// container's name (removed lists the run's containers), which is how
+// the engine finds a stale one — and the removal tried again.
+func removeNetwork(ctx context.Context, c *client.Client, id string, removed []container.Summary) error {
 	var err error
-	for try := 0; try < 5; try++ {
+	for try := 0; try < 8; try++ {
 		if _, err = c.NetworkRemove(ctx, id, client.NetworkRemoveOptions{}); err == nil || isNotFound(err) {
 			return nil
 		}
@@ -155,6 +158,9 @@ func removeNetwork(ctx context.Context, c *client.Client, id string) error {
 			if _, rerr := c.ContainerRemove(ctx, ct, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil {
 				_, _ = c.NetworkDisconnect(ctx, id, client.NetworkDisconnectOptions{Container: ct, Force: true})
 			}
+		}
+		for _, ct := range removed {
+			_, _ = c.NetworkDisconnect(ctx, id, client.NetworkDisconnectOptions{Container: name(ct.Names, ct.ID), Force: true})
 		}
 		select {
 		case <-ctx.Done():

@@ -203,6 +203,12 @@ func (e *Env) Close() error {
 		}
 		errs = append(errs, e.backends.Close())
 	}
+	// wslb's own handles on the service hosts' namespaces go before
+	// the containers do, so that nothing of this process keeps one alive
+	// while the engine takes their endpoints down.
+	for _, ns := range e.serviceNS {
+		ns.Handle.Close()
+	}
 	if e.cli != nil {
 		// Teardown must run even when the run's context was cancelled.
 		ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)
@@ -210,9 +216,6 @@ func (e *Env) Close() error {
 		cancel()
 		errs = append(errs, err)
 		e.cli.Close()
-	}
-	for _, ns := range e.serviceNS {
-		ns.Handle.Close()
 	}
 	if e.scratch != nil {
 		errs = append(errs, e.scratch.Close())
